@@ -1,0 +1,268 @@
+/**
+ * Reads certificates (and CRLs) out of any container, recognising the format from the content, never
+ * from the extension: PEM (many blocks, text around them), DER, base64 without armour, PKCS#7
+ * certificates-only, .sst, PKCS#12 (public certificates only), S/MIME messages and .p7s/.p7m.
+ */
+import { DerError, DerReader, TAG, decodeOidEl, decodeSmallInt } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import { EmptyInputError, LimitExceededError, MalformedInputError, SmimetrustError, UnknownFormatError } from "../errors.js";
+import { isSst, readSst } from "../sst/codec.js";
+import { parseSignedData } from "../cms/signed-data.js";
+import { Certificate } from "./certificate.js";
+import { readPfxCertificates } from "./pfx.js";
+import { certificatesFromMessage, looksLikeMessage } from "./message.js";
+
+export type InputFormat = "pem" | "der" | "base64" | "sst" | "pkcs7" | "pkcs12" | "message" | "crl";
+
+export interface ReadOptions {
+  /** PKCS#12 password. */
+  password?: string;
+  /** Largest input accepted, in bytes. */
+  maxBytes?: number;
+  /** Most certificates accepted from one input. */
+  maxCertificates?: number;
+}
+
+export interface ReadResult {
+  certificates: Certificate[];
+  /** DER of CRLs found (PEM X509 CRL blocks, DER CRLs, CRLs inside PKCS#7). */
+  crls: Uint8Array[];
+  /** Things the user should know (private keys ignored, leaf ...). */
+  warnings: string[];
+  /** The detected format of the top-level input. */
+  format: InputFormat;
+}
+
+export const READ_LIMITS = { maxBytes: 256 * 1024 * 1024, maxCertificates: 100_000 };
+
+/**
+ * Reads one input's bytes. `name` is what errors and `Certificate.source` call it.
+ * Throws a SmimetrustError (with the name and, for binary formats, the byte offset) when the bytes are
+ * not a readable container.
+ */
+export function readCertificateBytes(bytes: Uint8Array, name: string, opts: ReadOptions = {}): ReadResult {
+  const maxBytes = opts.maxBytes ?? READ_LIMITS.maxBytes;
+  try {
+    if (bytes.length === 0) throw new EmptyInputError("empty input, no certificates");
+    if (bytes.length > maxBytes) throw new LimitExceededError(`input is ${bytes.length} bytes, more than the limit of ${maxBytes}`);
+    const out: ReadResult = { certificates: [], crls: [], warnings: [], format: "der" };
+    readInto(bytes, name, opts, out, 0);
+    const max = opts.maxCertificates ?? READ_LIMITS.maxCertificates;
+    if (out.certificates.length > max) throw new LimitExceededError(`more than ${max} certificates`);
+    return out;
+  } catch (e) {
+    if (e instanceof SmimetrustError) throw e.withFile(name);
+    throw e;
+  }
+}
+
+function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
+  if (depth > 4) throw new MalformedInputError("containers nested too deeply");
+  if (isSst(bytes)) {
+    out.format = "sst";
+    const store = readSst(bytes, name);
+    let i = 0;
+    for (const e of store.elements) {
+      if (e.kind === "certificate") addCert(out, e.value, `${name}#${++i}`, e.offset + 12);
+      else if (e.kind === "crl") out.crls.push(e.value);
+    }
+    return;
+  }
+  if (bytes[0] === TAG.SEQUENCE) {
+    readDer(bytes, name, opts, out);
+    return;
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  if (text.includes("-----BEGIN ")) {
+    out.format = "pem";
+    readPem(text, name, opts, out, depth);
+    return;
+  }
+  if (looksLikeMessage(text)) {
+    out.format = "message";
+    const m = certificatesFromMessage(bytes, name);
+    m.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
+    out.crls.push(...m.crls);
+    return;
+  }
+  const b64 = text.replace(/[\r\n\t ]/g, "");
+  if (b64.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
+    const der = Buffer.from(b64, "base64");
+    if (der.length > 0 && der[0] === TAG.SEQUENCE) {
+      readDer(der, name, opts, out);
+      out.format = "base64";
+      return;
+    }
+  }
+  throw new UnknownFormatError(
+    "not a certificate container (expected PEM, DER, base64, PKCS#7, PKCS#12, .sst or an S/MIME message)",
+    { offset: 0 },
+  );
+}
+
+type DerKind = "certificate" | "crl" | "pkcs7" | "pkcs12";
+
+/** Looks at the first elements to tell certificate, CRL, PKCS#7 ContentInfo and PFX apart. */
+export function classifyDer(bytes: Uint8Array): DerKind | undefined {
+  try {
+    const top = new DerReader(bytes, 0, true);
+    const outer = top.read();
+    if (outer.tag !== TAG.SEQUENCE) return undefined;
+    const r = top.child(outer);
+    const first = r.read();
+    if (first.tag === TAG.OID) return decodeOidEl(first) === OID.signedData ? "pkcs7" : undefined;
+    if (first.tag === TAG.INTEGER) {
+      if (decodeSmallInt(first) === 3 && r.peekTag() === TAG.SEQUENCE) return "pkcs12";
+      return undefined;
+    }
+    if (first.tag !== TAG.SEQUENCE) return undefined;
+    // TBSCertificate vs TBSCertList: after issuer, a cert has a validity SEQUENCE, a CRL a time.
+    const tbs = r.child(first);
+    if (tbs.peekTag() === 0xa0) return "certificate";
+    if (tbs.peekTag() === TAG.INTEGER) tbs.read();
+    tbs.read(); // signature algorithm
+    tbs.read(); // issuer
+    const next = tbs.peekTag();
+    if (next === TAG.SEQUENCE) return "certificate";
+    if (next === TAG.UTCTime || next === TAG.GeneralizedTime) return "crl";
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadResult): void {
+  const kind = classifyDer(bytes);
+  switch (kind) {
+    case "certificate":
+      out.format = "der";
+      addCert(out, bytes, name, 0);
+      return;
+    case "crl":
+      out.format = "crl";
+      out.crls.push(bytes);
+      return;
+    case "pkcs7": {
+      out.format = "pkcs7";
+      const sd = parseSignedData(bytes, name);
+      sd.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
+      out.crls.push(...sd.crls);
+      return;
+    }
+    case "pkcs12": {
+      out.format = "pkcs12";
+      const p = readPfxCertificates(bytes, opts.password, name);
+      p.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
+      if (p.privateKeys > 0) {
+        out.warnings.push(`${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`);
+      }
+      return;
+    }
+    default: {
+      // Try as a certificate anyway, to report the precise fault.
+      try {
+        new DerReader(bytes).read();
+      } catch (e) {
+        if (e instanceof DerError) throw new MalformedInputError(`malformed DER: ${e.message.replace(/ at byte \d+$/, "")}`, { offset: e.offset });
+      }
+      throw new UnknownFormatError("DER data that is not a certificate, CRL, PKCS#7 or PKCS#12", { offset: 0 });
+    }
+  }
+}
+
+const PEM_RE = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
+
+function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
+  let found = 0;
+  for (const m of text.matchAll(PEM_RE)) {
+    const label = m[1];
+    const offset = m.index ?? 0;
+    const body = m[2];
+    // Skip RFC 1421 headers (Proc-Type etc.) if any, then insist on clean base64.
+    const lines = body.split(/\r?\n/).map((l) => l.trim());
+    const b64Lines = lines.filter((l) => l.length > 0 && !/^[A-Za-z-]+:/.test(l));
+    const b64 = b64Lines.join("");
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
+      const bad = findBadBase64(text, offset + m[0].indexOf(body), body);
+      throw new MalformedInputError(`broken base64 in PEM block '${label}'`, { offset: bad });
+    }
+    const der = Buffer.from(b64, "base64");
+    if (der.length === 0) throw new MalformedInputError(`empty PEM block '${label}'`, { offset });
+    found++;
+    switch (label) {
+      case "CERTIFICATE":
+      case "X509 CERTIFICATE":
+      case "TRUSTED CERTIFICATE":
+        addCert(out, trustedCertPrefix(der, label), `${name}#${out.certificates.length + 1}`, undefined, offset);
+        break;
+      case "X509 CRL":
+        out.crls.push(der);
+        break;
+      case "PKCS7":
+      case "CMS": {
+        const sd = parseSignedData(der, name);
+        for (const c of sd.certificates) addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
+        out.crls.push(...sd.crls);
+        break;
+      }
+      case "PKCS12": {
+        const p = readPfxCertificates(der, opts.password, name);
+        for (const c of p.certificates) addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
+        if (p.privateKeys > 0) out.warnings.push(`${name}: ignored ${p.privateKeys} private key(s) (never extracted or stored)`);
+        break;
+      }
+      case "PRIVATE KEY":
+      case "RSA PRIVATE KEY":
+      case "EC PRIVATE KEY":
+      case "ENCRYPTED PRIVATE KEY":
+        out.warnings.push(`${name}: ignored a '${label}' block (private keys are never read or stored)`);
+        break;
+      default:
+        out.warnings.push(`${name}: ignored a '${label}' PEM block`);
+    }
+  }
+  if (found === 0) {
+    const at = text.indexOf("-----BEGIN ");
+    throw new MalformedInputError("PEM block without a matching END line", { offset: at });
+  }
+  void depth;
+}
+
+/** OpenSSL's TRUSTED CERTIFICATE is a certificate followed by trust settings: keep the certificate. */
+function trustedCertPrefix(der: Uint8Array, label: string): Uint8Array {
+  if (label !== "TRUSTED CERTIFICATE") return der;
+  try {
+    return new DerReader(der).read().raw;
+  } catch {
+    return der;
+  }
+}
+
+function findBadBase64(text: string, start: number, body: string): number {
+  const lines = body.split("\n");
+  let off = start;
+  for (const l of lines) {
+    const t = l.replace(/\r$/, "");
+    if (!/^[A-Za-z-]+:/.test(t.trim())) {
+      const i = t.search(/[^A-Za-z0-9+/= \t]/);
+      if (i >= 0) return off + i;
+    }
+    off += l.length + 1;
+  }
+  return start;
+}
+
+function addCert(out: ReadResult, der: Uint8Array, source: string, base?: number, _textOffset?: number): void {
+  let cert: Certificate;
+  try {
+    cert = new Certificate(der, base ?? 0);
+  } catch (e) {
+    if (e instanceof MalformedInputError) {
+      // Byte offsets are meaningful only when the DER sits in the file as-is.
+      throw base === undefined ? new MalformedInputError(`${source}: ${e.message}`) : e;
+    }
+    throw e;
+  }
+  cert.source = source;
+  out.certificates.push(cert);
+}

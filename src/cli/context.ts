@@ -1,0 +1,12 @@
+import type { Out } from "./output.js";
+
+/** What a command needs from the outside world; tests pass their own. */
+export interface CliContext {
+  out: Out;
+  /** The clock, in ms since the epoch. */
+  now: () => number;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A command's action result: the exit status (0 good, 1 problems found, 2 could not run). */
+export type ExitCode = 0 | 1 | 2;

@@ -1,0 +1,146 @@
+/**
+ * The CLI's file-system edge: turns the user's inputs (files, folders, '-') into bytes for the core,
+ * and writes outputs atomically. Core modules never touch the file system themselves.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { dirname, join, basename } from "node:path";
+import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
+import { type ReadOptions, type ReadResult, readCertificateBytes } from "../certs/read.js";
+import type { Certificate } from "../certs/certificate.js";
+
+export interface InputFile {
+  name: string;
+  bytes: Uint8Array;
+  /** True when found by walking a folder (unreadable ones are skipped with a warning). */
+  fromFolder: boolean;
+}
+
+const MAX_FOLDER_FILES = 100_000;
+
+/** Reads stdin to the end. */
+export async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+function fileError(path: string, e: unknown): FileAccessError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOENT" ? "no such file or folder" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a folder" : (e as Error).message;
+  return new FileAccessError(`cannot read: ${why}`, { file: path });
+}
+
+/** Lists the files an input names: the file itself, or every file under a folder (sorted, recursive). */
+export function expandInput(path: string): { name: string; fromFolder: boolean }[] {
+  let st: import("node:fs").Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw fileError(path, e);
+  }
+  if (!st.isDirectory()) return [{ name: path, fromFolder: false }];
+  const out: { name: string; fromFolder: boolean }[] = [];
+  const walk = (dir: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      throw fileError(dir, e);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        if (out.length >= MAX_FOLDER_FILES) throw new FileAccessError(`more than ${MAX_FOLDER_FILES} files`, { file: path });
+        out.push({ name: p, fromFolder: true });
+      }
+    }
+  };
+  walk(path);
+  return out;
+}
+
+export function readInputFile(name: string): Uint8Array {
+  try {
+    return readFileSync(name);
+  } catch (e) {
+    throw fileError(name, e);
+  }
+}
+
+export interface LoadedCertificates {
+  certificates: Certificate[];
+  crls: { der: Uint8Array; source: string }[];
+  warnings: string[];
+}
+
+/**
+ * Reads certificates from every input (files, folders, '-' for stdin). A bad file named directly is an
+ * error; a file inside a folder that is not a certificate container is skipped with a warning.
+ */
+export async function loadCertificates(inputs: readonly string[], opts: ReadOptions = {}): Promise<LoadedCertificates> {
+  const out: LoadedCertificates = { certificates: [], crls: [], warnings: [] };
+  const take = (r: ReadResult, name: string) => {
+    out.certificates.push(...r.certificates);
+    out.crls.push(...r.crls.map((der) => ({ der, source: name })));
+    out.warnings.push(...r.warnings);
+  };
+  for (const input of inputs) {
+    if (input === "-") {
+      take(readCertificateBytes(await readStdin(), "<stdin>", opts), "<stdin>");
+      continue;
+    }
+    for (const f of expandInput(input)) {
+      if (!f.fromFolder) {
+        take(readCertificateBytes(readInputFile(f.name), f.name, opts), f.name);
+        continue;
+      }
+      try {
+        take(readCertificateBytes(readInputFile(f.name), f.name, opts), f.name);
+      } catch (e) {
+        if (!(e instanceof SmimetrustError)) throw e;
+        out.warnings.push(`skipped ${e.describe()}`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes a file atomically: a temporary file beside it, fsync, then rename. An existing file is
+ * replaced only with `force`; with `backup`, the old one is kept as `<name>.bak`.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, opts: { force?: boolean; mode?: number } = {}): void {
+  let exists = false;
+  try {
+    exists = statSync(path).isFile();
+  } catch {
+    exists = false;
+  }
+  if (exists && !opts.force) throw new RefusedError("exists already; use --force to replace it", { file: path });
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx", opts.mode ?? 0o644);
+    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to clean */
+    }
+    if (e instanceof SmimetrustError) throw e;
+    throw new FileAccessError(`cannot write: ${(e as Error).message}`, { file: path });
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Builds the trust-list file Exchange Online takes, with Exchange's own refusals applied before
+ * anything is written: CA certificates only (roots, each followed by its intermediates), no expired
+ * certificate, no more than 70,000 bytes. Used by `build` and by the Exchange script generator.
+ */
+import type { Certificate } from "../certs/certificate.js";
+import { createCertsOnlyPkcs7 } from "../cms/certs-only.js";
+import { RefusedError } from "../errors.js";
+import { digest, hexUpper } from "../lib/bytes.js";
+import { createSst } from "../sst/codec.js";
+import { TrustList } from "./trust-list.js";
+
+/** Exchange Online's server code refuses larger uploads. */
+export const EXCHANGE_MAX_SST_BYTES = 70_000;
+
+export type StoreFormat = "sst" | "p7b" | "pem";
+
+export interface BuildOptions {
+  /** The clock (ms) against which expiry is judged. */
+  now: number;
+  format?: StoreFormat;
+  /** Leave expired certificates out instead of refusing. */
+  dropExpired?: boolean;
+  /** Write property 11 (friendly name) for each certificate: its subject CN. */
+  friendlyNames?: boolean;
+  /** Size limit to enforce (for sst); defaults to Exchange's 70,000 bytes. */
+  maxBytes?: number;
+}
+
+export interface BuildResult {
+  format: StoreFormat;
+  bytes: Uint8Array;
+  /** Certificates written, in file order. */
+  certificates: Certificate[];
+  /** Leaf (non-CA) certificates left out. */
+  leaves: Certificate[];
+  /** Expired certificates left out (only with dropExpired). */
+  droppedExpired: Certificate[];
+  /** How many duplicate copies were removed. */
+  duplicates: number;
+  /** The certificate that expires first: Get-SmimeConfig's SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint. */
+  earliest?: Certificate;
+  sha256: string;
+}
+
+/** Error codes of the refusals, stable for scripts. */
+export class ExchangeRefusalError extends RefusedError {
+  override readonly code: "ERR_EXPIRED_IN_LIST" | "ERR_SST_TOO_LARGE" | "ERR_EMPTY_LIST";
+  readonly certificates: Certificate[];
+  constructor(code: ExchangeRefusalError["code"], message: string, certificates: Certificate[] = []) {
+    super(message);
+    this.code = code;
+    this.certificates = certificates;
+  }
+}
+
+export function buildTrustStore(input: readonly Certificate[], opts: BuildOptions): BuildResult {
+  const format = opts.format ?? "sst";
+  const list = new TrustList(input);
+  const duplicates = input.length - list.size;
+  const leaves = list.certificates.filter((c) => c.role === "leaf");
+  const cas = new TrustList(list.certificates.filter((c) => c.role !== "leaf"));
+  const expired = cas.certificates.filter((c) => c.notAfter < opts.now);
+  if (expired.length > 0 && !opts.dropExpired) {
+    throw new ExchangeRefusalError(
+      "ERR_EXPIRED_IN_LIST",
+      `Exchange refuses a list with expired certificates: ${expired.map((c) => `'${c.name}' (${c.sha1}, expired ${new Date(c.notAfter).toISOString().slice(0, 10)})`).join(", ")}; remove them or use --drop-expired`,
+      expired,
+    );
+  }
+  const kept = new TrustList(cas.certificates.filter((c) => c.notAfter >= opts.now));
+  const certificates = kept.ordered();
+  if (certificates.length === 0) {
+    throw new ExchangeRefusalError("ERR_EMPTY_LIST", "no CA certificates to write (Set-SmimeConfig needs at least one root)");
+  }
+  let bytes: Uint8Array;
+  switch (format) {
+    case "sst":
+      bytes = createSst(certificates.map((c) => (opts.friendlyNames ? { der: c.der, friendlyName: c.name } : { der: c.der })));
+      break;
+    case "p7b":
+      bytes = createCertsOnlyPkcs7(certificates.map((c) => c.der));
+      break;
+    case "pem":
+      bytes = Buffer.from(certificates.map((c) => `# ${c.subject.toString()}\n# SHA-1 ${c.sha1}\n${c.toPem()}`).join("\n"), "utf8");
+      break;
+  }
+  const max = opts.maxBytes ?? EXCHANGE_MAX_SST_BYTES;
+  if (format === "sst" && bytes.length > max) {
+    const largest = [...certificates].sort((a, b) => b.der.length - a.der.length).slice(0, 3);
+    throw new ExchangeRefusalError(
+      "ERR_SST_TOO_LARGE",
+      `the .sst would be ${bytes.length} bytes, ${bytes.length - max} over Exchange's limit of ${max}; largest: ${largest
+        .map((c) => `'${c.name}' (${c.sha1}, ${c.der.length} bytes)`)
+        .join(", ")}`,
+      largest,
+    );
+  }
+  const earliest = certificates.reduce<Certificate | undefined>((a, c) => (!a || c.notAfter < a.notAfter ? c : a), undefined);
+  return {
+    format,
+    bytes,
+    certificates,
+    leaves,
+    droppedExpired: opts.dropExpired ? expired : [],
+    duplicates,
+    earliest,
+    sha256: hexUpper(digest("sha256", bytes)),
+  };
+}
+
