@@ -1,0 +1,65 @@
+/**
+ * The path-validation engine's public contract. verify (smime/), check/diff (audit/) and chain (cli/)
+ * depend only on these types and on `validateChain` in path/validate.ts.
+ */
+import type { Certificate } from "../certs/certificate.js";
+import type { Problem } from "../problems.js";
+import type { TrustList } from "../trust/trust-list.js";
+import type { Fetcher } from "../net/fetcher.js";
+
+/** Where a certificate of a path came from (DESIGN.md contract). */
+export type CertSource = "message" | "trust" | "extra" | "aia";
+
+export type Profile = "standard" | "exchange";
+
+export interface PolicyInputs {
+  /** user-initial-policy-set (OIDs); default [anyPolicy]. */
+  initialPolicySet?: string[];
+  initialExplicitPolicy?: boolean;
+  initialPolicyMappingInhibit?: boolean;
+  initialInhibitAnyPolicy?: boolean;
+}
+
+export interface ValidationOptions extends PolicyInputs {
+  /** Validation time, ms since the epoch. */
+  time: number;
+  /** "standard" (RFC 5280 + S/MIME) or "exchange" (what Exchange Online does). Default standard. */
+  profile?: Profile;
+  /** Let any certificate of the trust list end a path, not only self-signed ones (--anchor any). */
+  anchorAny?: boolean;
+  /** Untrusted intermediates: from --untrusted ("extra") or carried by a message ("message"). */
+  untrusted?: { cert: Certificate; source: "message" | "extra" }[];
+  /** CRLs (DER) from --crl files and from messages. */
+  crls?: Uint8Array[];
+  /** Fetch AIA caIssuers, CRL distribution points and OCSP over the network. */
+  online?: boolean;
+  /** How to fetch when online (HTTP with timeouts and a cache); required when online. */
+  fetcher?: Fetcher;
+  /** REVOCATION_UNKNOWN becomes an error (implied by profile exchange). */
+  requireRevocation?: boolean;
+  /** Check revocation at all (default true). */
+  checkRevocation?: boolean;
+  /**
+   * Leaf purpose checks: "smime" (default: key usage digitalSignature|nonRepudiation, EKU emailProtection)
+   * or "none" (conformance suites that test path logic only).
+   */
+  leafPurpose?: "smime" | "none";
+  /** Longest path accepted (certificates including the anchor); default 10. */
+  maxDepth?: number;
+  /** Path-building budget: candidate signature checks before giving up; default 200. */
+  budget?: number;
+}
+
+export interface PathElement {
+  cert: Certificate;
+  source: CertSource;
+  problems: Problem[];
+}
+
+export interface ChainResult {
+  verdict: "valid" | "invalid";
+  /** Problems about the path as a whole (and copies of every error-level certificate problem). */
+  problems: Problem[];
+  /** Leaf first, anchor (or the last certificate found) last. */
+  path: PathElement[];
+}
