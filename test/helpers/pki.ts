@@ -1,0 +1,287 @@
+/**
+ * A test-only certificate factory: real X.509 certificates (and CRLs) signed with node:crypto, with
+ * exact control over dates, keys and extensions. Tests use it to build trust lists and chains; openssl
+ * cross-checks what it makes in the tests that need an independent opinion.
+ */
+import { type KeyObject, createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { TAG, encodeOid, tlv } from "../../src/lib/der.js";
+import { OID } from "../../src/lib/oids.js";
+import { Certificate } from "../../src/certs/certificate.js";
+
+export type KeySpec = { type: "rsa"; bits?: number } | { type: "ec"; curve?: "P-256" | "P-384" | "P-521" } | { type: "ed25519" };
+
+export interface KeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  spki: Uint8Array;
+  spec: KeySpec;
+}
+
+const keyCache = new Map<string, KeyPair>();
+
+/** A key pair; `reuse` names a cached key so suites do not pay for RSA generation again. */
+export function makeKey(spec: KeySpec = { type: "ec" }, reuse?: string): KeyPair {
+  const cacheKey = reuse ? `${reuse}:${JSON.stringify(spec)}` : undefined;
+  if (cacheKey && keyCache.has(cacheKey)) return keyCache.get(cacheKey)!;
+  let kp: { privateKey: KeyObject; publicKey: KeyObject };
+  if (spec.type === "rsa") kp = generateKeyPairSync("rsa", { modulusLength: spec.bits ?? 2048 });
+  else if (spec.type === "ec") kp = generateKeyPairSync("ec", { namedCurve: spec.curve ?? "P-256" });
+  else kp = generateKeyPairSync("ed25519");
+  const out = { ...kp, spki: new Uint8Array(kp.publicKey.export({ type: "spki", format: "der" })), spec };
+  if (cacheKey) keyCache.set(cacheKey, out);
+  return out;
+}
+
+export type NameSpec = string | [string, string][];
+
+/** "CN=Foo,O=Bar,C=GB" (most specific first, as people write it) or explicit [type, value] pairs. */
+export function encodeName(spec: NameSpec): Uint8Array {
+  const LABELS: Record<string, string> = {
+    CN: OID.commonName,
+    O: OID.organizationName,
+    OU: OID.organizationalUnitName,
+    C: OID.countryName,
+    L: OID.localityName,
+    ST: OID.stateOrProvinceName,
+    E: OID.emailAddress,
+    DC: OID.domainComponent,
+    SERIALNUMBER: OID.serialNumber,
+  };
+  const pairs: [string, string][] =
+    typeof spec === "string"
+      ? spec
+          .split(/,(?=\s*[A-Za-z]+=)/)
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map((p) => {
+            const i = p.indexOf("=");
+            return [p.slice(0, i).toUpperCase(), p.slice(i + 1)] as [string, string];
+          })
+          .reverse()
+      : spec;
+  const rdns = pairs.map(([t, v]) => {
+    const oid = LABELS[t] ?? t;
+    const str = oid === OID.countryName ? tlv(TAG.PrintableString, Buffer.from(v)) : oid === OID.emailAddress || oid === OID.domainComponent ? tlv(TAG.IA5String, Buffer.from(v)) : tlv(TAG.UTF8String, Buffer.from(v, "utf8"));
+    return tlv(TAG.SET, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)), str));
+  });
+  return tlv(TAG.SEQUENCE, ...rdns);
+}
+
+function time(ms: number): Uint8Array {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const p = (n: number) => String(n).padStart(2, "0");
+  const body = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+  if (y >= 1950 && y < 2050) return tlv(TAG.UTCTime, Buffer.from(`${p(y % 100)}${body}`));
+  return tlv(TAG.GeneralizedTime, Buffer.from(`${y}${body}`));
+}
+
+export type Hash = "sha1" | "sha256" | "sha384" | "sha512" | "md5";
+
+function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
+  if (key.spec.type === "ed25519") return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.ed25519)));
+  if (key.spec.type === "rsa") {
+    const oid = { md5: OID.md5WithRSA, sha1: OID.sha1WithRSA, sha256: OID.sha256WithRSA, sha384: OID.sha384WithRSA, sha512: OID.sha512WithRSA }[hash];
+    return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)), tlv(TAG.NULL));
+  }
+  const oid = { md5: "", sha1: OID.ecdsaWithSHA1, sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 }[hash];
+  return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)));
+}
+
+export function signWith(key: KeyPair, hash: Hash, data: Uint8Array): Uint8Array {
+  if (key.spec.type === "ed25519") return sign(null, data, key.privateKey);
+  return sign(hash, data, key.privateKey);
+}
+
+export interface ExtensionSpec {
+  oid: string;
+  critical?: boolean;
+  value: Uint8Array;
+}
+
+export const ext = {
+  basicConstraints(ca: boolean, pathLen?: number, critical = true): ExtensionSpec {
+    const parts: Uint8Array[] = [];
+    if (ca) parts.push(tlv(TAG.BOOLEAN, Uint8Array.of(0xff)));
+    if (pathLen !== undefined) parts.push(tlv(TAG.INTEGER, Uint8Array.of(pathLen)));
+    return { oid: OID.basicConstraints, critical, value: tlv(TAG.SEQUENCE, ...parts) };
+  },
+  /** Key usage bit numbers (see KU in src/certs/extensions.ts). */
+  keyUsage(bits: number[], critical = true): ExtensionSpec {
+    const max = Math.max(...bits, 0);
+    const bytes = new Uint8Array(Math.floor(max / 8) + 1);
+    for (const b of bits) bytes[b >> 3] |= 0x80 >> (b & 7);
+    let unused = 7 - (max % 8);
+    if (bits.length === 0) unused = 0;
+    return { oid: OID.keyUsage, critical, value: tlv(TAG.BIT_STRING, Uint8Array.of(unused), bytes) };
+  },
+  extKeyUsage(oids: string[], critical = false): ExtensionSpec {
+    return { oid: OID.extKeyUsage, critical, value: tlv(TAG.SEQUENCE, ...oids.map((o) => tlv(TAG.OID, encodeOid(o)))) };
+  },
+  subjectKeyIdentifier(id: Uint8Array): ExtensionSpec {
+    return { oid: OID.subjectKeyIdentifier, value: tlv(TAG.OCTET_STRING, id) };
+  },
+  authorityKeyIdentifier(id: Uint8Array): ExtensionSpec {
+    return { oid: OID.authorityKeyIdentifier, value: tlv(TAG.SEQUENCE, tlv(0x80, id)) };
+  },
+  emails(addresses: string[]): ExtensionSpec {
+    return { oid: OID.subjectAltName, value: tlv(TAG.SEQUENCE, ...addresses.map((a) => tlv(0x81, Buffer.from(a)))) };
+  },
+  crlDistributionPoint(url: string): ExtensionSpec {
+    return { oid: OID.crlDistributionPoints, value: tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(url)))))) };
+  },
+  aia(opts: { caIssuers?: string; ocsp?: string }): ExtensionSpec {
+    const ads: Uint8Array[] = [];
+    if (opts.ocsp) ads.push(tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.adOcsp)), tlv(0x86, Buffer.from(opts.ocsp))));
+    if (opts.caIssuers) ads.push(tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.adCaIssuers)), tlv(0x86, Buffer.from(opts.caIssuers))));
+    return { oid: OID.authorityInfoAccess, value: tlv(TAG.SEQUENCE, ...ads) };
+  },
+  certificatePolicies(oids: string[]): ExtensionSpec {
+    return { oid: OID.certificatePolicies, value: tlv(TAG.SEQUENCE, ...oids.map((o) => tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(o))))) };
+  },
+};
+
+const DAY = 86_400_000;
+
+export interface CertSpec {
+  subject: NameSpec;
+  /** The issuer; omit for self-signed. */
+  issuer?: Issued;
+  key?: KeyPair;
+  hash?: Hash;
+  notBefore?: number;
+  notAfter?: number;
+  /** Days of validity from now, when notAfter is not given (negative: already expired). */
+  days?: number;
+  serial?: Uint8Array;
+  ca?: boolean;
+  pathLen?: number;
+  /** Leave basicConstraints out entirely. */
+  noBasicConstraints?: boolean;
+  keyUsage?: number[] | null;
+  eku?: string[];
+  emails?: string[];
+  /** Extra extensions, added after the defaults. */
+  extensions?: ExtensionSpec[];
+  /** Skip SKI/AKI. */
+  noKeyIds?: boolean;
+  /** Override the SKI bytes. */
+  ski?: Uint8Array;
+  /** Reference time for `days` (default Date.now()). */
+  now?: number;
+}
+
+export interface Issued {
+  cert: Certificate;
+  der: Uint8Array;
+  key: KeyPair;
+  pem: string;
+  ski: Uint8Array;
+}
+
+/** Issues a certificate (self-signed when no issuer is given). */
+export function issue(spec: CertSpec): Issued {
+  const key = spec.key ?? makeKey({ type: "ec" });
+  const now = spec.now ?? Date.now();
+  const notBefore = spec.notBefore ?? now - DAY;
+  const notAfter = spec.notAfter ?? now + (spec.days ?? 365) * DAY;
+  const hash = spec.hash ?? "sha256";
+  const signer = spec.issuer?.key ?? key;
+  const ski = spec.ski ?? createHash("sha1").update(key.spki).digest();
+  const ca = spec.ca ?? false;
+  const exts: ExtensionSpec[] = [];
+  if (!spec.noBasicConstraints) exts.push(ext.basicConstraints(ca, spec.pathLen));
+  const ku = spec.keyUsage === undefined ? (ca ? [5, 6] : [0, 1]) : spec.keyUsage;
+  if (ku) exts.push(ext.keyUsage(ku));
+  if (spec.eku) exts.push(ext.extKeyUsage(spec.eku));
+  if (spec.emails) exts.push(ext.emails(spec.emails));
+  if (!spec.noKeyIds) {
+    exts.push(ext.subjectKeyIdentifier(ski));
+    exts.push(ext.authorityKeyIdentifier(spec.issuer ? spec.issuer.ski : ski));
+  }
+  exts.push(...(spec.extensions ?? []));
+  const subject = encodeName(spec.subject);
+  const issuerName = spec.issuer ? spec.issuer.cert.subject.der : subject;
+  let serial = spec.serial ?? randomBytes(12);
+  if (serial[0] & 0x80) serial = Uint8Array.from([0, ...serial]);
+  const alg = sigAlg(signer, hash);
+  const tbs = tlv(
+    TAG.SEQUENCE,
+    tlv(0xa0, tlv(TAG.INTEGER, Uint8Array.of(2))),
+    tlv(TAG.INTEGER, serial),
+    alg,
+    issuerName,
+    tlv(TAG.SEQUENCE, time(notBefore), time(notAfter)),
+    subject,
+    key.spki,
+    tlv(
+      0xa3,
+      tlv(
+        TAG.SEQUENCE,
+        ...exts.map((e) =>
+          tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(e.oid)), ...(e.critical ? [tlv(TAG.BOOLEAN, Uint8Array.of(0xff))] : []), tlv(TAG.OCTET_STRING, e.value)),
+        ),
+      ),
+    ),
+  );
+  const sig = signWith(signer, hash, tbs);
+  const der = tlv(TAG.SEQUENCE, tbs, alg, tlv(TAG.BIT_STRING, Uint8Array.of(0), sig));
+  const cert = new Certificate(der);
+  return { cert, der, key, pem: cert.toPem(), ski };
+}
+
+/** A root CA (self-signed, cA, keyCertSign|cRLSign). */
+export function root(name: string, opts: Partial<CertSpec> = {}): Issued {
+  return issue({ subject: name, ca: true, days: 3650, ...opts });
+}
+
+/** An intermediate CA under `issuer`. */
+export function intermediate(name: string, issuer: Issued, opts: Partial<CertSpec> = {}): Issued {
+  return issue({ subject: name, issuer, ca: true, days: 1825, ...opts });
+}
+
+/** An S/MIME end-entity certificate under `issuer` for `email`. */
+export function leaf(email: string, issuer: Issued, opts: Partial<CertSpec> = {}): Issued {
+  return issue({ subject: `CN=${email.split("@")[0]},E=${email}`, issuer, emails: [email], eku: [OID.emailProtection], days: 365, ...opts });
+}
+
+export interface CrlSpec {
+  issuer: Issued;
+  revoked?: { serial: Uint8Array; date?: number; reason?: number }[];
+  thisUpdate?: number;
+  nextUpdate?: number;
+  hash?: Hash;
+  crlNumber?: number;
+}
+
+/** A v2 CRL signed by `issuer`. */
+export function crl(spec: CrlSpec): Uint8Array {
+  const now = Date.now();
+  const alg = sigAlg(spec.issuer.key, spec.hash ?? "sha256");
+  const entries = (spec.revoked ?? []).map((r) => {
+    const parts = [tlv(TAG.INTEGER, r.serial), time(r.date ?? now - DAY)];
+    if (r.reason !== undefined)
+      parts.push(tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.crlReason)), tlv(TAG.OCTET_STRING, tlv(TAG.ENUMERATED, Uint8Array.of(r.reason))))));
+    return tlv(TAG.SEQUENCE, ...parts);
+  });
+  const crlExts = tlv(
+    0xa0,
+    tlv(
+      TAG.SEQUENCE,
+      tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.authorityKeyIdentifier)), tlv(TAG.OCTET_STRING, tlv(TAG.SEQUENCE, tlv(0x80, spec.issuer.ski)))),
+      tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.crlNumber)), tlv(TAG.OCTET_STRING, tlv(TAG.INTEGER, Uint8Array.of(spec.crlNumber ?? 1)))),
+    ),
+  );
+  const tbs = tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.INTEGER, Uint8Array.of(1)),
+    alg,
+    spec.issuer.cert.subject.der,
+    time(spec.thisUpdate ?? now - DAY),
+    time(spec.nextUpdate ?? now + 30 * DAY),
+    ...(entries.length ? [tlv(TAG.SEQUENCE, ...entries)] : []),
+    crlExts,
+  );
+  const sig = signWith(spec.issuer.key, spec.hash ?? "sha256", tbs);
+  return tlv(TAG.SEQUENCE, tbs, alg, tlv(TAG.BIT_STRING, Uint8Array.of(0), sig));
+}
