@@ -1,0 +1,95 @@
+/**
+ * Compares two versions of a trust list: what an upload would add, remove and replace. Pure: takes
+ * certificates, returns sets. The breakage analysis (which --leaf certificates stop validating) lives in
+ * `diffBreakage`, which needs the path engine; `diffTrustLists` itself needs nothing but the certificates.
+ */
+import type { Certificate } from "../certs/certificate.js";
+
+export interface ReplacedPair {
+  old: Certificate;
+  new: Certificate;
+}
+
+export interface TrustListDiff {
+  /** In the new list only (and not the replacement of an old certificate). */
+  added: Certificate[];
+  /** In the old list only (and not replaced by a new certificate with the same subject). */
+  removed: Certificate[];
+  /** Same subject, different certificate (new key, new dates or both). */
+  replaced: ReplacedPair[];
+  /** In both lists (same SHA-1). */
+  unchanged: Certificate[];
+}
+
+function unique(certs: readonly Certificate[]): Certificate[] {
+  const seen = new Set<string>();
+  const out: Certificate[] = [];
+  for (const c of certs) {
+    if (seen.has(c.sha1)) continue;
+    seen.add(c.sha1);
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Added, removed, replaced and unchanged certificates between `oldList` and `newList` (duplicates
+ * ignored). A certificate that left and one that arrived with the same subject name are paired as a
+ * replacement: when several share a subject, they are paired in order of notBefore (oldest with oldest).
+ */
+export function diffTrustLists(oldList: readonly Certificate[], newList: readonly Certificate[]): TrustListDiff {
+  const olds = unique(oldList);
+  const news = unique(newList);
+  const oldSet = new Set(olds.map((c) => c.sha1));
+  const newSet = new Set(news.map((c) => c.sha1));
+  const unchanged = news.filter((c) => oldSet.has(c.sha1));
+  const gone = olds.filter((c) => !newSet.has(c.sha1));
+  const arrived = news.filter((c) => !oldSet.has(c.sha1));
+
+  const bySubject = new Map<string, Certificate[]>();
+  for (const c of arrived) {
+    const a = bySubject.get(c.subject.key);
+    if (a) a.push(c);
+    else bySubject.set(c.subject.key, [c]);
+  }
+  for (const a of bySubject.values()) a.sort(byNotBefore);
+
+  const replaced: ReplacedPair[] = [];
+  const paired = new Set<string>();
+  const removed: Certificate[] = [];
+  for (const c of [...gone].sort(byNotBefore)) {
+    const candidates = bySubject.get(c.subject.key);
+    const next = candidates?.shift();
+    if (next) {
+      replaced.push({ old: c, new: next });
+      paired.add(next.sha1);
+    } else removed.push(c);
+  }
+  // Keep the callers' order for the plain sets.
+  const removedSet = new Set(removed.map((c) => c.sha1));
+  return {
+    added: arrived.filter((c) => !paired.has(c.sha1)),
+    removed: gone.filter((c) => removedSet.has(c.sha1)),
+    replaced: replaced.sort((a, b) => gone.indexOf(a.old) - gone.indexOf(b.old)),
+    unchanged,
+  };
+}
+
+function byNotBefore(a: Certificate, b: Certificate): number {
+  return a.notBefore - b.notBefore || a.notAfter - b.notAfter;
+}
+
+/** What changed in a replacement, in words ("new key", "new dates"). */
+export function replacementKind(p: ReplacedPair): string[] {
+  const out: string[] = [];
+  if (!sameBytes(p.old.spki, p.new.spki)) out.push("new key");
+  if (p.old.notBefore !== p.new.notBefore || p.old.notAfter !== p.new.notAfter) out.push("new dates");
+  if (out.length === 0) out.push("reissued");
+  return out;
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
