@@ -1,0 +1,22 @@
+/** The Windows-made .sst files in ../shared/fixtures/sst (read in place, never copied). */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export const REPO_ROOT = resolve(__dirname, "../..");
+export const FIXTURES = resolve(REPO_ROOT, "../shared/fixtures/sst");
+
+export interface ManifestEntry {
+  file: string;
+  bytes: number;
+  certificates: number;
+  crls_ctls: number;
+  trailing_bytes: number;
+  property_ids: Record<string, number>;
+  sha1: string[];
+}
+
+export const manifest: ManifestEntry[] = JSON.parse(readFileSync(resolve(FIXTURES, "manifest.json"), "utf8"));
+
+export function fixture(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(resolve(FIXTURES, name)));
+}
