@@ -1,0 +1,385 @@
+/**
+ * X.509 CRLs (RFC 5280 section 5), parsed with the zero-copy DER reader. The parser keeps the raw
+ * TBSCertList and signature for verification, decodes the CRL and entry extensions RFC 5280 defines,
+ * flags unknown critical ones, and indexes the revoked serials in a Map for constant-time lookup.
+ */
+import {
+  DerError,
+  DerReader,
+  TAG,
+  bitStringBits,
+  decodeBigInt,
+  decodeBitString,
+  decodeBoolean,
+  decodeOidEl,
+  decodeSmallInt,
+  decodeTime,
+  parseOne,
+  type DerElement,
+} from "../lib/der.js";
+import { hexUpper } from "../lib/bytes.js";
+import { OID } from "../lib/oids.js";
+import { type AlgorithmIdentifier, readAlgorithmIdentifier, signatureAlgorithmName } from "../lib/signature.js";
+import { MalformedInputError } from "../errors.js";
+import { Name } from "../certs/name.js";
+import { type GeneralName, parseGeneralNames } from "../certs/general-name.js";
+import {
+  type AuthorityKeyIdentifier,
+  type DistributionPoint,
+  type Extension,
+  parseAuthorityKeyIdentifier,
+  parseCrlDistributionPoints,
+  parseDistributionPointName,
+} from "../certs/extensions.js";
+
+/** CRLReason codes (RFC 5280 5.3.1). */
+export const CRL_REASON = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
+} as const;
+
+export const CRL_REASON_NAMES: Record<number, string> = Object.fromEntries(Object.entries(CRL_REASON).map(([k, v]) => [v, k]));
+
+export interface IssuingDistributionPoint {
+  /** distributionPoint fullName. */
+  fullName?: GeneralName[];
+  /** distributionPoint nameRelativeToCRLIssuer, raw RDN SET. */
+  relativeName?: Uint8Array;
+  onlyContainsUserCerts: boolean;
+  onlyContainsCACerts: boolean;
+  /** ReasonFlags bit numbers, when present. */
+  onlySomeReasons?: number[];
+  indirectCRL: boolean;
+  onlyContainsAttributeCerts: boolean;
+  /** DER of the extension value, to compare a delta CRL's scope with its base. */
+  der: Uint8Array;
+}
+
+export interface RevokedEntry {
+  /** Serial number, canonical two's-complement upper-case hex (as encoded; negative numbers keep their sign bytes). */
+  serial: string;
+  revocationDate: number;
+  /** CRLReason, when the entry has one. */
+  reason?: number;
+  invalidityDate?: number;
+  /**
+   * For indirect CRLs: the certificate issuer this entry belongs to (from this entry's certificateIssuer
+   * extension or the last one before it). Undefined = the CRL issuer.
+   */
+  certificateIssuer?: GeneralName[];
+  /** OIDs of critical entry extensions the parser does not understand. */
+  unknownCritical: string[];
+  /** Absolute offset of the entry in the input. */
+  offset: number;
+}
+
+export interface Crl {
+  der: Uint8Array;
+  source?: string;
+  /** 1 or 2. */
+  version: number;
+  signatureAlgorithm: AlgorithmIdentifier;
+  tbsSignatureAlgorithm: AlgorithmIdentifier;
+  issuer: Name;
+  thisUpdate: number;
+  nextUpdate?: number;
+  revoked: RevokedEntry[];
+  /** serial hex -> entries (several when an indirect CRL lists equal serials of different issuers). */
+  bySerial: Map<string, RevokedEntry[]>;
+  extensions: Extension[];
+  crlNumber?: bigint;
+  /** deltaCRLIndicator: the BaseCRLNumber; present only on delta CRLs. */
+  deltaBase?: bigint;
+  issuingDistributionPoint?: IssuingDistributionPoint;
+  authorityKeyIdentifier?: AuthorityKeyIdentifier;
+  freshestCrl?: DistributionPoint[];
+  /** OIDs of critical CRL extensions not understood: such a CRL must not be used. */
+  unknownCriticalExtensions: string[];
+  /** True when some entry carries an unknown critical extension (the CRL cannot be relied on). */
+  hasUnknownCriticalEntryExtension: boolean;
+  tbs: Uint8Array;
+  signature: Uint8Array;
+  /** Human-readable signature algorithm. */
+  signatureAlgorithmName: string;
+}
+
+const KNOWN_CRL_EXTS = new Set<string>([
+  OID.crlNumber,
+  OID.deltaCrlIndicator,
+  OID.issuingDistributionPoint,
+  OID.authorityKeyIdentifier,
+  OID.freshestCrl,
+  OID.issuerAltName,
+  OID.authorityInfoAccess,
+]);
+
+const KNOWN_ENTRY_EXTS = new Set<string>([OID.crlReason, OID.invalidityDate, OID.certificateIssuer]);
+
+/** Upper-case hex of an INTEGER's content octets in minimal two's complement form. */
+export function serialKey(v: Uint8Array): string {
+  let i = 0;
+  while (i < v.length - 1 && ((v[i] === 0 && !(v[i + 1] & 0x80)) || (v[i] === 0xff && v[i + 1] & 0x80))) i++;
+  return hexUpper(v.subarray(i));
+}
+
+/** Most CRLs are small; a hostile one should not exhaust memory. */
+export const CRL_LIMITS = { maxBytes: 64 * 1024 * 1024, maxEntries: 5_000_000 };
+
+/**
+ * Parses a DER CRL. `source` (a file name or URL) goes into errors and the result.
+ * Throws MalformedInputError (with the byte offset) on anything that is not a well-formed CRL.
+ */
+export function parseCrl(der: Uint8Array, source?: string): Crl {
+  try {
+    return parse(der, source);
+  } catch (e) {
+    if (e instanceof DerError) {
+      throw new MalformedInputError(`not a valid CRL: ${e.message.replace(/ at byte \d+$/, "")}`, { offset: e.offset, file: source, cause: e });
+    }
+    if (e instanceof MalformedInputError && source) throw e.withFile(source);
+    throw e;
+  }
+}
+
+/** Extensions ::= SEQUENCE OF Extension, given the SEQUENCE element. */
+function readExtensions(seqEl: DerElement): Extension[] {
+  if (seqEl.tag !== TAG.SEQUENCE) throw new DerError("Extensions is not a SEQUENCE", seqEl.offset);
+  const seq = DerReader.of(seqEl);
+  const out: Extension[] = [];
+  const seen = new Set<string>();
+  while (!seq.done) {
+    const e = seq.sequence("Extension");
+    const oid = decodeOidEl(e.read());
+    const b = e.optional(TAG.BOOLEAN);
+    const critical = b ? decodeBoolean(b) : false;
+    const val = e.expect(TAG.OCTET_STRING, "extnValue");
+    e.end("Extension");
+    if (seen.has(oid)) throw new DerError(`extension ${oid} appears twice`, val.offset);
+    seen.add(oid);
+    out.push({ oid, critical, value: val.value, offset: val.offset + val.headerLength });
+  }
+  return out;
+}
+
+function inner(ext: Extension): DerElement {
+  return parseOne(ext.value, "extension value", ext.offset);
+}
+
+function parseIdp(ext: Extension): IssuingDistributionPoint {
+  const el = inner(ext);
+  if (el.tag !== TAG.SEQUENCE) throw new DerError("issuingDistributionPoint is not a SEQUENCE", el.offset);
+  const r = DerReader.of(el);
+  const out: IssuingDistributionPoint = {
+    onlyContainsUserCerts: false,
+    onlyContainsCACerts: false,
+    indirectCRL: false,
+    onlyContainsAttributeCerts: false,
+    der: ext.value,
+  };
+  const dp = r.optional(0xa0);
+  if (dp) {
+    try {
+      Object.assign(out, parseDistributionPointName(dp));
+    } catch (e) {
+      if (e instanceof DerError) throw e;
+      throw new DerError("bad distributionPoint in issuingDistributionPoint", dp.offset);
+    }
+  }
+  const flag = (tag: number): boolean => {
+    const f = r.optional(tag);
+    if (!f) return false;
+    if (f.value.length !== 1) throw new DerError("bad BOOLEAN in issuingDistributionPoint", f.offset);
+    return f.value[0] !== 0;
+  };
+  out.onlyContainsUserCerts = flag(0x81);
+  out.onlyContainsCACerts = flag(0x82);
+  const reasons = r.optional(0x83);
+  if (reasons) out.onlySomeReasons = bitStringBits({ ...reasons, tag: TAG.BIT_STRING });
+  out.indirectCRL = flag(0x84);
+  out.onlyContainsAttributeCerts = flag(0x85);
+  r.end("issuingDistributionPoint");
+  return out;
+}
+
+function crlNumberOf(ext: Extension): bigint {
+  const el = inner(ext);
+  if (el.tag !== TAG.INTEGER) throw new DerError("CRL number is not an INTEGER", el.offset);
+  if (el.value.length > 20) throw new DerError("CRL number longer than 20 octets", el.offset);
+  return decodeBigInt(el.value);
+}
+
+function parse(der: Uint8Array, source?: string): Crl {
+  if (der.length > CRL_LIMITS.maxBytes) throw new MalformedInputError(`CRL larger than ${CRL_LIMITS.maxBytes} bytes`, { file: source });
+  const outer = new DerReader(der);
+  const crlEl = outer.expect(TAG.SEQUENCE, "CertificateList");
+  outer.end("CertificateList");
+  const c = DerReader.of(crlEl);
+  const tbsEl = c.expect(TAG.SEQUENCE, "TBSCertList");
+  const signatureAlgorithm = readAlgorithmIdentifier(c, "signatureAlgorithm");
+  const signature = decodeBitString(c.expect(TAG.BIT_STRING, "signatureValue")).bytes;
+  c.end("CertificateList");
+
+  const t = DerReader.of(tbsEl);
+  let version = 1;
+  const v = t.optional(TAG.INTEGER);
+  if (v) {
+    const n = decodeSmallInt(v);
+    if (n !== 1) throw new DerError(`unsupported CRL version ${n + 1}`, v.offset);
+    version = 2;
+  }
+  const tbsSignatureAlgorithm = readAlgorithmIdentifier(t, "signature");
+  const issuer = new Name(t.expect(TAG.SEQUENCE, "issuer"));
+  const thisUpdate = decodeTime(t.read());
+  let nextUpdate: number | undefined;
+  if (t.peekTag() === TAG.UTCTime || t.peekTag() === TAG.GeneralizedTime) nextUpdate = decodeTime(t.read());
+
+  const revoked: RevokedEntry[] = [];
+  const bySerial = new Map<string, RevokedEntry[]>();
+  let hasUnknownCriticalEntryExtension = false;
+  const list = t.optional(TAG.SEQUENCE);
+  if (list) {
+    const r = DerReader.of(list);
+    let currentIssuer: GeneralName[] | undefined;
+    while (!r.done) {
+      if (revoked.length >= CRL_LIMITS.maxEntries) throw new DerError("too many CRL entries", r.position);
+      const entryEl = r.expect(TAG.SEQUENCE, "revokedCertificate");
+      const e = DerReader.of(entryEl);
+      const serialEl = e.expect(TAG.INTEGER, "userCertificate");
+      const revocationDate = decodeTime(e.read());
+      const entry: RevokedEntry = { serial: serialKey(serialEl.value), revocationDate, unknownCritical: [], offset: entryEl.offset };
+      if (!e.done) {
+        const extsEl = e.expect(TAG.SEQUENCE, "crlEntryExtensions");
+        for (const x of readExtensions(extsEl)) {
+          try {
+            switch (x.oid) {
+              case OID.crlReason: {
+                const el = inner(x);
+                if (el.tag !== TAG.ENUMERATED) throw new DerError("reasonCode is not ENUMERATED", el.offset);
+                entry.reason = decodeSmallInt(el);
+                break;
+              }
+              case OID.invalidityDate:
+                entry.invalidityDate = decodeTime(inner(x));
+                break;
+              case OID.certificateIssuer:
+                currentIssuer = parseGeneralNames(inner(x));
+                break;
+              default:
+                if (x.critical) {
+                  entry.unknownCritical.push(x.oid);
+                  hasUnknownCriticalEntryExtension = true;
+                }
+            }
+          } catch (err) {
+            if (err instanceof DerError) throw err;
+            throw new DerError(`bad ${x.oid} entry extension`, x.offset);
+          }
+        }
+        e.end("revokedCertificate");
+      }
+      if (currentIssuer) entry.certificateIssuer = currentIssuer;
+      revoked.push(entry);
+      const same = bySerial.get(entry.serial);
+      if (same) same.push(entry);
+      else bySerial.set(entry.serial, [entry]);
+    }
+  }
+
+  let extensions: Extension[] = [];
+  const extsEl = t.optional(0xa0);
+  if (extsEl) {
+    const w = DerReader.of(extsEl);
+    extensions = readExtensions(w.expect(TAG.SEQUENCE, "crlExtensions"));
+    w.end("crlExtensions");
+  }
+  t.end("TBSCertList");
+
+  const out: Crl = {
+    der,
+    version,
+    signatureAlgorithm,
+    tbsSignatureAlgorithm,
+    issuer,
+    thisUpdate,
+    revoked,
+    bySerial,
+    extensions,
+    unknownCriticalExtensions: [],
+    hasUnknownCriticalEntryExtension,
+    tbs: tbsEl.raw,
+    signature,
+    signatureAlgorithmName: signatureAlgorithmName(signatureAlgorithm),
+  };
+  if (source !== undefined) out.source = source;
+  if (nextUpdate !== undefined) out.nextUpdate = nextUpdate;
+  for (const x of extensions) {
+    try {
+      switch (x.oid) {
+        case OID.crlNumber:
+          out.crlNumber = crlNumberOf(x);
+          break;
+        case OID.deltaCrlIndicator:
+          out.deltaBase = crlNumberOf(x);
+          break;
+        case OID.issuingDistributionPoint:
+          out.issuingDistributionPoint = parseIdp(x);
+          break;
+        case OID.authorityKeyIdentifier:
+          out.authorityKeyIdentifier = parseAuthorityKeyIdentifier(x);
+          break;
+        case OID.freshestCrl:
+          out.freshestCrl = parseCrlDistributionPoints(x);
+          break;
+        default:
+          if (x.critical && !KNOWN_CRL_EXTS.has(x.oid)) out.unknownCriticalExtensions.push(x.oid);
+      }
+    } catch (err) {
+      if (err instanceof DerError) throw err;
+      throw new DerError(`bad ${x.oid} CRL extension: ${(err as Error).message}`, x.offset);
+    }
+  }
+  return out;
+}
+
+/** The entries for a serial (raw INTEGER content octets or hex), or an empty array. */
+export function lookupSerial(crl: Crl, serial: Uint8Array | string): RevokedEntry[] {
+  const key = typeof serial === "string" ? serial.toUpperCase() : serialKey(serial);
+  return crl.bySerial.get(key) ?? [];
+}
+
+/** Accepts DER or PEM ("X509 CRL"); returns the CRLs found. */
+export function readCrls(bytes: Uint8Array, source?: string): Crl[] {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).toString("latin1");
+  if (head.includes("-----BEGIN")) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+    const re = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g;
+    const out: Crl[] = [];
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const der = new Uint8Array(Buffer.from(m[1].replace(/\s+/g, ""), "base64"));
+      out.push(parseCrl(der, source));
+    }
+    if (out.length === 0) throw new MalformedInputError("no 'X509 CRL' PEM block found", { file: source });
+    return out;
+  }
+  return [parseCrl(bytes, source)];
+}
+
+/** True when the bytes look like a CRL (DER CertificateList or PEM "X509 CRL"), without throwing. */
+export function looksLikeCrl(bytes: Uint8Array): boolean {
+  try {
+    readCrls(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { KNOWN_ENTRY_EXTS };
