@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import type { CliContext, ExitCode } from "../context.js";
 import { registerInspect } from "./inspect.js";
 import { registerBuild } from "./build.js";
+import { registerCheck } from "./check.js";
 
 /** Each command module adds itself to the program; `done` records the exit status. */
 export type RegisterCommand = (program: Command, ctx: CliContext, done: (code: ExitCode) => void) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInspect, registerBuild];
+export const COMMANDS: RegisterCommand[] = [registerInspect, registerBuild, registerCheck];
