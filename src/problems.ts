@@ -222,6 +222,18 @@ export const CATALOGUE = {
     message: (p) => `${n(p)}${tp(p)} is superseded by a newer certificate with the same subject and key${d(p)}.`,
     hint: () => "Remove the older certificate once nothing depends on its dates.",
   },
+
+  // ---- Exchange plan ----
+  SETTING_INVALID: {
+    severity: "error",
+    message: (p) => `Set-SmimeConfig would not take ${p.name ?? "a setting"}${d(p)}.`,
+    hint: (p) => `Correct ${p.name ?? "the setting"} in smime.config.json (the schema schema/smime.config.schema.json lists the allowed values).`,
+  },
+  TRUST_LIST_EMPTY: {
+    severity: "error",
+    message: (p) => `The trust list would hold no CA certificate${d(p)}.`,
+    hint: () => "List the root and intermediate CA certificates under \"trust\"; Exchange trusts nothing without them.",
+  },
 } satisfies Record<string, Entry>;
 
 export type ProblemCode = keyof typeof CATALOGUE;
