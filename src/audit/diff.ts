@@ -4,6 +4,8 @@
  * `diffBreakage`, which needs the path engine; `diffTrustLists` itself needs nothing but the certificates.
  */
 import type { Certificate } from "../certs/certificate.js";
+import type { Problem } from "../problems.js";
+import { type ValidateChain, validateLeaves } from "./leaves.js";
 
 export interface ReplacedPair {
   old: Certificate;
@@ -92,4 +94,49 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+// ---- what the new list breaks ----
+
+
+export interface LeafBreakage {
+  leaf: Certificate;
+  before: "valid" | "invalid";
+  after: "valid" | "invalid";
+  /** Valid with the old list, invalid with the new one. */
+  broken: boolean;
+  /** Invalid before, valid after. */
+  fixed: boolean;
+  /** Certificates of the old path that the new list no longer holds (removed or replaced). */
+  lostFromPath: Certificate[];
+  /** The chain problems with the new list. */
+  problems: Problem[];
+}
+
+/**
+ * Validates each leaf against the old and the new list: valid before and invalid after is a breakage
+ * (typically a removed CA that still anchors a user certificate). `validate` is the path engine.
+ */
+export async function diffBreakage(
+  leaves: readonly Certificate[],
+  oldList: readonly Certificate[],
+  newList: readonly Certificate[],
+  opts: { now: number; validate: ValidateChain },
+): Promise<LeafBreakage[]> {
+  const before = await validateLeaves(leaves, oldList, opts);
+  const after = await validateLeaves(leaves, newList, opts);
+  const newSet = new Set(newList.map((c) => c.sha1));
+  return before.map((b, i) => {
+    const a = after[i];
+    const lostFromPath = b.result.path.slice(1).map((e) => e.cert).filter((c) => !newSet.has(c.sha1));
+    return {
+      leaf: b.leaf,
+      before: b.result.verdict,
+      after: a.result.verdict,
+      broken: b.result.verdict === "valid" && a.result.verdict !== "valid",
+      fixed: b.result.verdict !== "valid" && a.result.verdict === "valid",
+      lostFromPath,
+      problems: a.problems,
+    };
+  });
 }

@@ -3,8 +3,9 @@ import type { CliContext, ExitCode } from "../context.js";
 import { registerInspect } from "./inspect.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
+import { registerDiff } from "./diff.js";
 
 /** Each command module adds itself to the program; `done` records the exit status. */
 export type RegisterCommand = (program: Command, ctx: CliContext, done: (code: ExitCode) => void) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInspect, registerBuild, registerCheck];
+export const COMMANDS: RegisterCommand[] = [registerInspect, registerBuild, registerCheck, registerDiff];
