@@ -1,0 +1,343 @@
+/**
+ * RFC 5322 header sections and RFC 2045/2231 structured fields, read from raw bytes.
+ *
+ * Tolerant by design (mail in the wild is messy): CRLF or LF line ends, folded lines, case-insensitive
+ * names, quoted strings with escapes, comments, RFC 2231 parameter continuations and charsets.
+ * Bounded: a header section larger than `maxHeaderBytes` or with more than `maxHeaders` fields is refused.
+ */
+import { MimeError } from "./errors.js";
+
+export interface HeaderField {
+  /** The name as written. */
+  name: string;
+  /** Lower-case name, for lookups. */
+  key: string;
+  /** The value, unfolded (line breaks of folding removed), leading/trailing whitespace trimmed. */
+  value: string;
+}
+
+export class Headers {
+  constructor(readonly fields: HeaderField[]) {}
+
+  /** First value of a header (case-insensitive name), or undefined. */
+  get(name: string): string | undefined {
+    const k = name.toLowerCase();
+    for (const f of this.fields) if (f.key === k) return f.value;
+    return undefined;
+  }
+
+  getAll(name: string): string[] {
+    const k = name.toLowerCase();
+    return this.fields.filter((f) => f.key === k).map((f) => f.value);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+}
+
+export interface HeaderLimits {
+  maxHeaderBytes: number;
+  maxHeaders: number;
+}
+
+export interface HeaderSection {
+  headers: Headers;
+  /** Offset of the body (after the empty line) within the input; equals input length when there is no body. */
+  bodyOffset: number;
+  /** True when the input began with a header field (false: no header section, e.g. a part with only a body). */
+  hasHeaders: boolean;
+}
+
+const utf8 = new TextDecoder("utf-8");
+
+function isNameChar(c: number): boolean {
+  // printable US-ASCII except ':' and space (RFC 5322 ftext)
+  return c >= 33 && c <= 126 && c !== 58;
+}
+
+/**
+ * Splits `buf` into its header section and body. A line that is neither a field, a continuation nor
+ * the empty line ends the header section only if no field was read yet (then the whole input is body);
+ * later stray lines are skipped, as mail readers do.
+ */
+export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): HeaderSection {
+  const fields: HeaderField[] = [];
+  const n = buf.length;
+  let p = 0;
+  let cur: { name: string; parts: [number, number][] } | undefined;
+  const flush = () => {
+    if (!cur) return;
+    let value = "";
+    for (const [s, e] of cur.parts) value += utf8.decode(buf.subarray(s, e));
+    value = value.replace(/[\r\n]+/g, "").trim();
+    fields.push({ name: cur.name, key: cur.name.toLowerCase(), value });
+    cur = undefined;
+    if (fields.length > limits.maxHeaders) throw new MimeError(`more than ${limits.maxHeaders} header fields`);
+  };
+  while (p < n) {
+    if (p > limits.maxHeaderBytes) throw new MimeError(`header section larger than ${limits.maxHeaderBytes} bytes`);
+    // find end of line
+    const eol = indexOfByte(buf, 0x0a, p);
+    const lineEnd = eol < 0 ? n : eol; // exclusive, before LF
+    const next = eol < 0 ? n : eol + 1;
+    let contentEnd = lineEnd;
+    if (contentEnd > p && buf[contentEnd - 1] === 0x0d) contentEnd--;
+    if (contentEnd === p) {
+      // empty line: end of headers
+      flush();
+      return { headers: new Headers(fields), bodyOffset: next, hasHeaders: true };
+    }
+    const c0 = buf[p];
+    if ((c0 === 0x20 || c0 === 0x09) && cur) {
+      cur.parts.push([p, contentEnd]);
+      p = next;
+      continue;
+    }
+    // field name
+    let q = p;
+    while (q < contentEnd && isNameChar(buf[q])) q++;
+    let colon = q;
+    while (colon < contentEnd && (buf[colon] === 0x20 || buf[colon] === 0x09)) colon++; // "Name :" (obsolete syntax)
+    if (q > p && colon < contentEnd && buf[colon] === 0x3a) {
+      flush();
+      cur = { name: latin1(buf, p, q), parts: [[colon + 1, contentEnd]] };
+      p = next;
+      continue;
+    }
+    if (p === 0 && isFromLine(buf, p, contentEnd)) {
+      // an mbox "From " separator line before the headers
+      p = next;
+      continue;
+    }
+    if (fields.length === 0 && !cur) {
+      // Not a header line at the very start: there is no header section (RFC 2046 allows a part without headers
+      // only when it starts with the empty line, but be lenient).
+      return { headers: new Headers([]), bodyOffset: 0, hasHeaders: false };
+    }
+    // stray line inside the header section: skip it
+    flush();
+    p = next;
+  }
+  flush();
+  return { headers: new Headers(fields), bodyOffset: n, hasHeaders: fields.length > 0 };
+}
+
+function isFromLine(buf: Uint8Array, p: number, end: number): boolean {
+  return end - p >= 5 && latin1(buf, p, p + 5) === "From ";
+}
+
+export function latin1(buf: Uint8Array, s: number, e: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1");
+}
+
+export function indexOfByte(buf: Uint8Array, byte: number, from: number): number {
+  return buf.indexOf(byte, from);
+}
+
+// ---- structured values ----------------------------------------------------
+
+export interface ContentType {
+  /** "text", "multipart", ... (lower case) */
+  type: string;
+  subtype: string;
+  /** "multipart/signed" (lower case) */
+  mediaType: string;
+  /** Parameter names lower case; values decoded (RFC 2231 charsets applied). */
+  params: Record<string, string>;
+}
+
+export const DEFAULT_CONTENT_TYPE: ContentType = Object.freeze({
+  type: "text",
+  subtype: "plain",
+  mediaType: "text/plain",
+  params: Object.freeze({ charset: "us-ascii" }) as Record<string, string>,
+}) as ContentType;
+
+/** Removes RFC 5322 comments "(...)" outside quoted strings. */
+function stripComments(s: string): string {
+  if (!s.includes("(")) return s;
+  let out = "";
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      out += c;
+      if (c === "\\" && i + 1 < s.length) out += s[++i];
+      else if (c === '"') quoted = false;
+    } else if (depth > 0) {
+      if (c === "\\") i++;
+      else if (c === "(") depth++;
+      else if (c === ")") depth--;
+    } else if (c === '"') {
+      quoted = true;
+      out += c;
+    } else if (c === "(") depth++;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * Parses "type/subtype; a=b; c*=utf-8''x%20y; d*0=..; d*1=..". Returns undefined when the value has
+ * no valid type/subtype (callers fall back to text/plain, RFC 2045 section 5.2).
+ */
+export function parseContentType(value: string | undefined): ContentType | undefined {
+  if (value === undefined) return undefined;
+  const { head, params } = parseParameterised(value);
+  const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*\/\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/.exec(head);
+  if (!m) return undefined;
+  const type = m[1].toLowerCase();
+  const subtype = m[2].toLowerCase();
+  return { type, subtype, mediaType: `${type}/${subtype}`, params };
+}
+
+/** "attachment; filename=..." and similar: the head token and the parameters. */
+export function parseParameterised(value: string): { head: string; params: Record<string, string> } {
+  const s = stripComments(value);
+  const parts = splitParams(s);
+  const head = (parts.shift() ?? "").trim();
+  const simple: Record<string, string> = {};
+  const extended = new Map<string, { index: number; encoded: boolean; value: string }[]>();
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    let name = part.slice(0, eq).trim().toLowerCase();
+    let raw = part.slice(eq + 1).trim();
+    if (raw.startsWith('"')) raw = unquote(raw);
+    if (!name) continue;
+    const m = /^(.+?)(?:\*(\d+))?(\*)?$/.exec(name);
+    if (m && (m[2] !== undefined || m[3] !== undefined)) {
+      name = m[1];
+      const index = m[2] === undefined ? 0 : Number(m[2]);
+      if (index > 1000) continue;
+      const list = extended.get(name) ?? [];
+      list.push({ index, encoded: m[3] !== undefined, value: raw });
+      extended.set(name, list);
+    } else if (!(name in simple)) {
+      simple[name] = raw;
+    }
+  }
+  const params: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(simple)) params[k] = v;
+  for (const [name, list] of extended) {
+    list.sort((a, b) => a.index - b.index);
+    let charset = "utf-8";
+    const bytes: number[] = [];
+    let text = "";
+    list.forEach((seg, i) => {
+      let v = seg.value;
+      if (seg.encoded) {
+        if (i === 0) {
+          const m = /^([^']*)'[^']*'(.*)$/.exec(v);
+          if (m) {
+            charset = m[1] || "utf-8";
+            v = m[2];
+          }
+        }
+        for (let j = 0; j < v.length; j++) {
+          if (v[j] === "%" && /^[0-9A-Fa-f]{2}$/.test(v.slice(j + 1, j + 3))) {
+            bytes.push(Number.parseInt(v.slice(j + 1, j + 3), 16));
+            j += 2;
+          } else bytes.push(v.charCodeAt(j) & 0xff);
+        }
+      } else {
+        if (bytes.length) {
+          text += decodeCharset(Uint8Array.from(bytes.splice(0)), charset);
+        }
+        text += v;
+      }
+    });
+    if (bytes.length) text += decodeCharset(Uint8Array.from(bytes), charset);
+    params[name] = text;
+  }
+  return { head, params };
+}
+
+function decodeCharset(b: Uint8Array, charset: string): string {
+  try {
+    return new TextDecoder(charset.toLowerCase()).decode(b);
+  } catch {
+    return Buffer.from(b).toString("latin1");
+  }
+}
+
+function splitParams(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      cur += c;
+      if (c === "\\" && i + 1 < s.length) cur += s[++i];
+      else if (c === '"') quoted = false;
+    } else if (c === '"') {
+      quoted = true;
+      cur += c;
+    } else if (c === ";") {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+function unquote(s: string): string {
+  let out = "";
+  for (let i = 1; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\" && i + 1 < s.length) out += s[++i];
+    else if (c === '"') break;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * The addr-spec of the first mailbox of an address header ("Alice <a@x.org>", "a@x.org (Alice)",
+ * '"Doe, J" <j@x>'), or undefined when none can be found.
+ */
+export function parseAddress(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const s = stripComments(value);
+  // Angle-addr outside quotes wins.
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    else if (c === "<" && !quoted) {
+      const end = s.indexOf(">", i);
+      if (end > i) {
+        const a = s.slice(i + 1, end).trim().replace(/^@[^:]*:/, ""); // obsolete route
+        if (a.includes("@")) return a;
+      }
+    }
+  }
+  // Bare addr-spec: the first token with an '@'.
+  const first = splitAddresses(s)[0] ?? s;
+  const m = /([^\s<>,;"]+@[^\s<>,;"]+)/.exec(first);
+  return m ? m[1] : undefined;
+}
+
+function splitAddresses(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') quoted = !quoted;
+    if (c === "," && !quoted) {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
