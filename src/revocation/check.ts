@@ -1,0 +1,425 @@
+/**
+ * Revocation checking for one certificate of a path: RFC 5280 section 6.3 CRL processing (scope by
+ * distribution point, reasons, indirect and delta CRLs, CRL signer validation) over the CRLs given,
+ * then, when online, the certificate's CRL distribution points over HTTP and OCSP (AIA).
+ *
+ * The path engine calls `checkRevocation` for every certificate but the anchor. Nothing here reads the
+ * clock or the network directly: the time and a Fetcher come in through the context.
+ */
+import type { Certificate } from "../certs/certificate.js";
+import type { DistributionPoint } from "../certs/extensions.js";
+import type { GeneralName } from "../certs/general-name.js";
+import { Name } from "../certs/name.js";
+import { TAG, parseOne, tlv } from "../lib/der.js";
+import { bytesEqual } from "../lib/bytes.js";
+import { verifySignature } from "../lib/signature.js";
+import type { Fetcher } from "../net/fetcher.js";
+import { type Problem, problem } from "../problems.js";
+import { CRL_REASON, CRL_REASON_NAMES, type Crl, type RevokedEntry, readCrls, serialKey } from "./crl.js";
+import { checkOcsp } from "./ocsp.js";
+
+export interface RevocationContext {
+  time: number;
+  crls: Crl[];
+  online: boolean;
+  fetcher?: Fetcher;
+  /** Certificates that may have signed a CRL (trust list + untrusted pool) with this subject name key (Name.key). */
+  candidateSigners(nameKey: string): Certificate[];
+  /** Validates a CRL/OCSP signer certificate's own path to the same anchors (the engine supplies it; recursion guarded). */
+  validateSigner(cert: Certificate, time: number): Promise<boolean>;
+}
+
+export interface RevocationResult {
+  status: "good" | "revoked" | "unknown";
+  problems: Problem[];
+}
+
+/** ReasonFlags bits 1..8 (keyCompromise .. aACompromise); bit 0 is "unused". */
+const ALL_REASONS = 0x1fe;
+/** Most candidate signers tried per CRL, and most URLs fetched per certificate. */
+const MAX_SIGNER_CANDIDATES = 16;
+const MAX_FETCH_URLS = 4;
+
+interface Evaluation {
+  status: "good" | "revoked" | "unknown";
+  entry?: RevokedEntry;
+  crl?: Crl;
+  /** Why CRLs could not be used (for REVOCATION_UNKNOWN's detail). */
+  notes: string[];
+}
+
+export async function checkRevocation(
+  cert: Certificate,
+  issuer: Certificate,
+  path: Certificate[],
+  index: number,
+  ctx: RevocationContext,
+): Promise<RevocationResult> {
+  const notes: string[] = [];
+  const signerCache = new Map<Crl, Promise<Certificate | undefined>>();
+  let ev = await evaluateCrls(cert, issuer, path, index, ctx, ctx.crls, signerCache);
+  if (ev.status !== "unknown") return toResult(cert, ev);
+  notes.push(...ev.notes);
+
+  if (ctx.online && ctx.fetcher) {
+    const fetched = await fetchCrls(cert, ctx.fetcher, notes);
+    if (fetched.length > 0) {
+      ev = await evaluateCrls(cert, issuer, path, index, ctx, [...ctx.crls, ...fetched], signerCache);
+      if (ev.status !== "unknown") return toResult(cert, ev);
+      notes.push(...ev.notes.filter((n) => !notes.includes(n)));
+    }
+    const ocspUrls = safe(() => cert.ocspUrls, []).filter((u) => /^https?:/i.test(u)).slice(0, MAX_FETCH_URLS);
+    for (const url of ocspUrls) {
+      const r = await checkOcsp(cert, issuer, url, ctx);
+      if (r.status === "revoked") {
+        const p = problem("CERT_REVOKED", {
+          name: cert.name,
+          sha1: cert.sha1,
+          ...(r.revocationTime !== undefined ? { date: iso(r.revocationTime) } : {}),
+          detail: `OCSP responder ${url}${r.reason !== undefined ? `, reason ${CRL_REASON_NAMES[r.reason] ?? r.reason}` : ""}`,
+        });
+        return { status: "revoked", problems: [p] };
+      }
+      if (r.status === "good") return { status: "good", problems: [] };
+      notes.push(`OCSP ${url}: ${r.note}`);
+    }
+  } else if (!ctx.online && hasOnlineSources(cert)) {
+    notes.push("no usable CRL given; --online would fetch the CRL distribution points");
+  }
+  if (notes.length === 0) notes.push("no CRL or OCSP source for this certificate");
+  return {
+    status: "unknown",
+    problems: [problem("REVOCATION_UNKNOWN", { name: cert.name, sha1: cert.sha1, detail: dedupe(notes).join("; ") })],
+  };
+}
+
+function toResult(cert: Certificate, ev: Evaluation): RevocationResult {
+  if (ev.status === "good") return { status: "good", problems: [] };
+  const e = ev.entry!;
+  const reason = e.reason !== undefined ? (CRL_REASON_NAMES[e.reason] ?? String(e.reason)) : undefined;
+  const p = problem("CERT_REVOKED", {
+    name: cert.name,
+    sha1: cert.sha1,
+    date: iso(e.revocationDate),
+    detail: `${reason ? `reason ${reason}, ` : ""}listed in the ${ev.crl?.deltaBase !== undefined ? "delta " : ""}CRL of '${ev.crl?.issuer.display ?? "?"}'`,
+  });
+  return { status: "revoked", problems: [p] };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
+function dedupe(a: string[]): string[] {
+  return [...new Set(a)];
+}
+
+function safe<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+function hasOnlineSources(cert: Certificate): boolean {
+  return crlUrls(cert).length > 0 || safe(() => cert.ocspUrls, []).length > 0;
+}
+
+/** http(s) URLs of the certificate's CRL distribution points (and freshest CRL, for deltas). */
+export function crlUrls(cert: Certificate): string[] {
+  const dps = [...safe(() => cert.crlDistributionPoints ?? [], [] as DistributionPoint[]), ...safe(() => cert.freshestCrl ?? [], [] as DistributionPoint[])];
+  const out: string[] = [];
+  for (const dp of dps)
+    for (const g of dp.fullName ?? []) if (g.type === "uri" && /^https?:\/\//i.test(g.value) && !out.includes(g.value)) out.push(g.value);
+  return out;
+}
+
+async function fetchCrls(cert: Certificate, fetcher: Fetcher, notes: string[]): Promise<Crl[]> {
+  const out: Crl[] = [];
+  for (const url of crlUrls(cert).slice(0, MAX_FETCH_URLS)) {
+    try {
+      const res = await fetcher.get(url);
+      if (res.status !== 200) {
+        notes.push(`CRL ${url}: HTTP ${res.status}`);
+        continue;
+      }
+      out.push(...readCrls(res.body, url));
+    } catch (e) {
+      notes.push(`CRL ${url}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+// ---- RFC 5280 6.3.3 ------------------------------------------------------
+
+async function evaluateCrls(
+  cert: Certificate,
+  issuer: Certificate,
+  path: Certificate[],
+  index: number,
+  ctx: RevocationContext,
+  crls: Crl[],
+  signerCache: Map<Crl, Promise<Certificate | undefined>>,
+): Promise<Evaluation> {
+  const notes: string[] = [];
+  const time = ctx.time;
+  const complete = crls.filter((c) => c.deltaBase === undefined).sort((a, b) => b.thisUpdate - a.thisUpdate);
+  const deltas = crls.filter((c) => c.deltaBase !== undefined);
+  if (crls.length === 0) return { status: "unknown", notes: ["no CRL available"] };
+  if (complete.length === 0) notes.push("only delta CRLs are available, no complete CRL");
+
+  const dpsExt = safe(() => cert.crlDistributionPoints, undefined);
+  const dps: (DistributionPoint | undefined)[] = dpsExt && dpsExt.length > 0 ? dpsExt : [undefined];
+  const serial = serialKey(cert.serialNumber);
+  let mask = 0;
+  let anyInScope = false;
+
+  for (const crl of complete) {
+    if (mask === ALL_REASONS) break;
+    for (const dp of dps) {
+      if (mask === ALL_REASONS) break;
+      // (b) issuer and scope
+      if (!crlIssuerMatches(crl, cert, dp)) continue;
+      if (!idpMatches(crl, cert, dp)) continue;
+      anyInScope = true;
+      // (a) currency
+      const label = `CRL of '${crl.issuer.display}'${crl.source ? ` (${crl.source})` : ""}`;
+      if (crl.thisUpdate > time) {
+        notes.push(`${label} is not yet valid (thisUpdate ${iso(crl.thisUpdate)})`);
+        continue;
+      }
+      if (crl.nextUpdate !== undefined && crl.nextUpdate < time) {
+        notes.push(`${label} is stale (nextUpdate ${iso(crl.nextUpdate)})`);
+        continue;
+      }
+      if (crl.unknownCriticalExtensions.length > 0) {
+        notes.push(`${label} has an unknown critical extension (${crl.unknownCriticalExtensions.join(", ")})`);
+        continue;
+      }
+      if (crl.hasUnknownCriticalEntryExtension) {
+        notes.push(`${label} has an entry with an unknown critical extension`);
+        continue;
+      }
+      // (c), (d) reasons
+      let interim = ALL_REASONS;
+      const idp = crl.issuingDistributionPoint;
+      if (idp?.onlySomeReasons) interim &= reasonMask(idp.onlySomeReasons);
+      if (dp?.reasons) interim &= reasonMask(dp.reasons);
+      if ((interim & ~mask) === 0) continue;
+      // (f) signer
+      let sp = signerCache.get(crl);
+      if (!sp) {
+        sp = findSigner(crl, cert, issuer, path, index, ctx, notes, label);
+        signerCache.set(crl, sp);
+      }
+      const signer = await sp;
+      if (!signer) continue;
+      // (g) delta CRL
+      const delta = findDelta(crl, deltas, signer, time);
+      // (i) look up the serial
+      if (delta) {
+        const de = findEntry(delta, serial, cert);
+        if (de) {
+          if (de.reason === CRL_REASON.removeFromCRL) {
+            mask |= interim;
+            continue;
+          }
+          return { status: "revoked", entry: de, crl: delta, notes };
+        }
+      }
+      const e = findEntry(crl, serial, cert);
+      if (e && e.reason !== CRL_REASON.removeFromCRL) return { status: "revoked", entry: e, crl, notes };
+      mask |= interim;
+    }
+  }
+  if (mask === ALL_REASONS) return { status: "good", notes };
+  if (!anyInScope && complete.length > 0) notes.push(`no CRL covers this certificate (issuer '${cert.issuer.display}')`);
+  else if (mask !== 0) notes.push("the usable CRLs do not cover all revocation reasons");
+  return { status: "unknown", notes };
+}
+
+function reasonMask(bits: number[]): number {
+  let m = 0;
+  for (const b of bits) if (b >= 1 && b <= 8) m |= 1 << b;
+  return m;
+}
+
+function findEntry(crl: Crl, serial: string, cert: Certificate): RevokedEntry | undefined {
+  const entries = crl.bySerial.get(serial);
+  if (!entries) return undefined;
+  for (const e of entries) {
+    const issuers = e.certificateIssuer ? e.certificateIssuer.flatMap((g) => (g.type === "dn" ? [g.value] : [])) : [crl.issuer];
+    if (issuers.some((n) => n.equals(cert.issuer))) return e;
+  }
+  return undefined;
+}
+
+/** 6.3.3 (b)(1): the CRL's issuer is the certificate's issuer, or the DP's cRLIssuer of an indirect CRL. */
+function crlIssuerMatches(crl: Crl, cert: Certificate, dp: DistributionPoint | undefined): boolean {
+  if (dp?.crlIssuer && dp.crlIssuer.length > 0) {
+    if (!crl.issuingDistributionPoint?.indirectCRL) return false;
+    return dp.crlIssuer.some((g) => g.type === "dn" && g.value.equals(crl.issuer));
+  }
+  return crl.issuer.equals(cert.issuer);
+}
+
+/** 6.3.3 (b)(2): issuing distribution point versus the certificate's distribution point and kind. */
+function idpMatches(crl: Crl, cert: Certificate, dp: DistributionPoint | undefined): boolean {
+  const idp = crl.issuingDistributionPoint;
+  if (!idp) return true;
+  if (idp.fullName || idp.relativeName) {
+    const idpNames = dpNames(idp, crl.issuer);
+    if (!idpNames) return false;
+    if (dp && (dp.fullName || dp.relativeName)) {
+      const base = dp.crlIssuer?.find((g) => g.type === "dn");
+      const certNames = dpNames(dp, base && base.type === "dn" ? base.value : cert.issuer);
+      if (!certNames || !intersects(idpNames, certNames)) return false;
+    } else if (dp?.crlIssuer) {
+      if (!intersects(idpNames, dp.crlIssuer)) return false;
+    } else return false;
+  }
+  const isCA = safe(() => cert.isCA, false);
+  if (idp.onlyContainsUserCerts && isCA) return false;
+  if (idp.onlyContainsCACerts && !isCA) return false;
+  if (idp.onlyContainsAttributeCerts) return false;
+  return true;
+}
+
+/** A distribution point name as GeneralNames; nameRelativeToCRLIssuer becomes the issuer's DN plus the RDN. */
+function dpNames(dp: { fullName?: GeneralName[]; relativeName?: Uint8Array }, crlIssuer: Name): GeneralName[] | undefined {
+  if (dp.fullName) return dp.fullName;
+  if (!dp.relativeName) return undefined;
+  try {
+    const content = parseOne(crlIssuer.der, "Name").value;
+    // relativeName is the raw [1] IMPLICIT RDN; re-tag it as a SET.
+    const rdn = parseOne(dp.relativeName, "RDN");
+    const der = tlv(TAG.SEQUENCE, content, tlv(TAG.SET, rdn.value));
+    return [{ type: "dn", value: new Name(parseOne(der, "Name")) }];
+  } catch {
+    return undefined;
+  }
+}
+
+function intersects(a: GeneralName[], b: GeneralName[]): boolean {
+  return a.some((x) => b.some((y) => generalNameEquals(x, y)));
+}
+
+function generalNameEquals(a: GeneralName, b: GeneralName): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case "dn":
+      return a.value.equals((b as { value: Name }).value);
+    case "uri":
+    case "dns":
+    case "email":
+      return a.value.toLowerCase() === (b as { value: string }).value.toLowerCase();
+    case "ip":
+      return bytesEqual(a.value, (b as { value: Uint8Array }).value);
+    case "oid":
+      return a.value === (b as { value: string }).value;
+    default:
+      return bytesEqual(a.raw, (b as { raw: Uint8Array }).raw);
+  }
+}
+
+function signatureOk(crl: Crl, signer: Certificate): boolean {
+  try {
+    if (crl.signatureAlgorithm.oid !== crl.tbsSignatureAlgorithm.oid) return false;
+    return verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, signer.publicKey, signer.publicKeyInfo.algorithm);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * 6.3.3 (f): a certificate whose subject is the CRL issuer, whose key verifies the CRL, that may sign CRLs
+ * (cRLSign) and whose own path is valid: the certificate's issuer or a certificate higher in the path are
+ * trusted as they are; others (separate CRL keys, re-keyed CAs, indirect CRL issuers) go to validateSigner.
+ */
+async function findSigner(
+  crl: Crl,
+  cert: Certificate,
+  issuer: Certificate,
+  path: Certificate[],
+  index: number,
+  ctx: RevocationContext,
+  notes: string[],
+  label: string,
+): Promise<Certificate | undefined> {
+  const trusted = new Set<string>([issuer.sha1, cert.sha1]);
+  for (let j = index + 1; j < path.length; j++) trusted.add(path[j].sha1);
+  const seen = new Set<string>();
+  const cands: Certificate[] = [];
+  const add = (c: Certificate) => {
+    if (seen.has(c.sha1) || !c.subject.equals(crl.issuer)) return;
+    seen.add(c.sha1);
+    cands.push(c);
+  };
+  add(issuer);
+  for (let j = index + 1; j < path.length; j++) add(path[j]);
+  let pool: Certificate[] = [];
+  try {
+    pool = ctx.candidateSigners(crl.issuer.key);
+  } catch {
+    pool = [];
+  }
+  const aki = crl.authorityKeyIdentifier?.keyId;
+  // Candidates whose key identifier matches the CRL's AKI first.
+  const sorted = [...pool].sort((a, b) => Number(skiOf(b) === aki) - Number(skiOf(a) === aki));
+  for (const c of sorted) add(c);
+  add(cert);
+
+  let sawSignature = false;
+  let lackedCrlSign = false;
+  let invalidPath = false;
+  for (const c of cands.slice(0, MAX_SIGNER_CANDIDATES)) {
+    if (!signatureOk(crl, c)) continue;
+    sawSignature = true;
+    const ku = safe(() => c.keyUsage, undefined);
+    if (ku !== undefined && !ku.includes(6)) {
+      lackedCrlSign = true;
+      continue;
+    }
+    if (trusted.has(c.sha1)) return c;
+    let ok = false;
+    try {
+      ok = await ctx.validateSigner(c, ctx.time);
+    } catch {
+      ok = false;
+    }
+    if (ok) return c;
+    invalidPath = true;
+  }
+  if (lackedCrlSign) notes.push(`${label}: its signer may not sign CRLs (no cRLSign key usage)`);
+  if (invalidPath) notes.push(`${label}: its signer's certificate is not valid`);
+  if (!sawSignature) notes.push(`${label}: signature does not verify with any certificate of '${crl.issuer.display}'`);
+  return undefined;
+}
+
+function skiOf(c: Certificate): string | undefined {
+  return safe(() => c.subjectKeyIdentifier, undefined);
+}
+
+/** 6.3.3 (c)/(g): a current delta CRL for this complete CRL (same issuer, scope and signer; base <= number). */
+function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: number): Crl | undefined {
+  if (complete.crlNumber === undefined) return undefined;
+  let best: Crl | undefined;
+  for (const d of deltas) {
+    if (!d.issuer.equals(complete.issuer)) continue;
+    const a = complete.issuingDistributionPoint?.der;
+    const b = d.issuingDistributionPoint?.der;
+    if ((a === undefined) !== (b === undefined) || (a && b && !bytesEqual(a, b))) continue;
+    if (d.deltaBase! > complete.crlNumber) continue;
+    if (d.crlNumber !== undefined && d.crlNumber <= complete.crlNumber) continue;
+    if (d.thisUpdate > time || (d.nextUpdate !== undefined && d.nextUpdate < time)) continue;
+    if (d.unknownCriticalExtensions.length > 0 || d.hasUnknownCriticalEntryExtension) continue;
+    const ka = complete.authorityKeyIdentifier?.keyId;
+    const kb = d.authorityKeyIdentifier?.keyId;
+    if (ka && kb && ka !== kb) continue;
+    if (!signatureOk(d, signer)) continue;
+    if (!best || (d.crlNumber ?? 0n) > (best.crlNumber ?? 0n)) best = d;
+  }
+  return best;
+}
