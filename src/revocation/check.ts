@@ -10,9 +10,11 @@ import type { Certificate } from "../certs/certificate.js";
 import type { DistributionPoint } from "../certs/extensions.js";
 import type { GeneralName } from "../certs/general-name.js";
 import { Name } from "../certs/name.js";
-import { TAG, parseOne, tlv } from "../lib/der.js";
+import type { KeyObject } from "node:crypto";
+import { TAG, encodeOid, parseOne, tlv } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
 import { bytesEqual } from "../lib/bytes.js";
-import { verifySignature } from "../lib/signature.js";
+import { importSpki, verifySignature } from "../lib/signature.js";
 import type { Fetcher } from "../net/fetcher.js";
 import { type Problem, problem } from "../problems.js";
 import { CRL_REASON, CRL_REASON_NAMES, type Crl, type RevokedEntry, readCrls, serialKey } from "./crl.js";
@@ -217,7 +219,7 @@ async function evaluateCrls(
       const signer = await sp;
       if (!signer) continue;
       // (g) delta CRL
-      const delta = findDelta(crl, deltas, signer, time);
+      const delta = findDelta(crl, deltas, signer, time, path);
       // (i) look up the serial
       if (delta) {
         const de = findEntry(delta, serial, cert);
@@ -324,13 +326,31 @@ function generalNameEquals(a: GeneralName, b: GeneralName): boolean {
   }
 }
 
-function signatureOk(crl: Crl, signer: Certificate): boolean {
+function signatureOk(crl: Crl, signer: Certificate, path: Certificate[]): boolean {
   try {
     if (crl.signatureAlgorithm.oid !== crl.tbsSignatureAlgorithm.oid) return false;
-    return verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, signer.publicKey, signer.publicKeyInfo.algorithm);
+    return verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, signerKey(signer, path), signer.publicKeyInfo.algorithm);
   } catch {
     return false;
   }
+}
+
+const isAbsentParams = (p: Uint8Array | undefined) => !p || (p.length === 2 && p[0] === TAG.NULL);
+
+/** The signer's key; a DSA key without domain parameters inherits them from the issuers above it in the path (PKITS 4.1.5). */
+function signerKey(signer: Certificate, path: Certificate[]): KeyObject {
+  const k = signer.publicKeyInfo;
+  if (k.algorithm !== OID.dsa || !isAbsentParams(k.params)) return signer.publicKey;
+  const pos = path.findIndex((p) => p.sha1 === signer.sha1);
+  for (let j = pos + 1; pos >= 0 && j < path.length; j++) {
+    const pk = path[j].publicKeyInfo;
+    if (pk.algorithm !== OID.dsa) break;
+    if (!isAbsentParams(pk.params)) {
+      const spki = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), pk.params!), tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key));
+      return importSpki(spki);
+    }
+  }
+  return signer.publicKey;
 }
 
 /**
@@ -375,7 +395,7 @@ async function findSigner(
   let lackedCrlSign = false;
   let invalidPath = false;
   for (const c of cands.slice(0, MAX_SIGNER_CANDIDATES)) {
-    if (!signatureOk(crl, c)) continue;
+    if (!signatureOk(crl, c, path)) continue;
     sawSignature = true;
     const ku = safe(() => c.keyUsage, undefined);
     if (ku !== undefined && !ku.includes(6)) {
@@ -403,7 +423,7 @@ function skiOf(c: Certificate): string | undefined {
 }
 
 /** 6.3.3 (c)/(g): a current delta CRL for this complete CRL (same issuer, scope and signer; base <= number). */
-function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: number): Crl | undefined {
+function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: number, path: Certificate[]): Crl | undefined {
   if (complete.crlNumber === undefined) return undefined;
   let best: Crl | undefined;
   for (const d of deltas) {
@@ -418,7 +438,7 @@ function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: numb
     const ka = complete.authorityKeyIdentifier?.keyId;
     const kb = d.authorityKeyIdentifier?.keyId;
     if (ka && kb && ka !== kb) continue;
-    if (!signatureOk(d, signer)) continue;
+    if (!signatureOk(d, signer, path)) continue;
     if (!best || (d.crlNumber ?? 0n) > (best.crlNumber ?? 0n)) best = d;
   }
   return best;
