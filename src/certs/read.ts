@@ -153,6 +153,7 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
       out.format = "pkcs12";
       const p = readPfxCertificates(bytes, opts.password, name);
       p.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
+      out.crls.push(...p.crls);
       if (p.privateKeys > 0) {
         out.warnings.push(`${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`);
       }
@@ -208,7 +209,8 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
       case "PKCS12": {
         const p = readPfxCertificates(der, opts.password, name);
         for (const c of p.certificates) addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
-        if (p.privateKeys > 0) out.warnings.push(`${name}: ignored ${p.privateKeys} private key(s) (never extracted or stored)`);
+        out.crls.push(...p.crls);
+        if (p.privateKeys > 0) out.warnings.push(`${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`);
         break;
       }
       case "PRIVATE KEY":

@@ -1,0 +1,310 @@
+/**
+ * Password-based decryption and MACs for PKCS#12 (RFC 7292, RFC 8018, RFC 9579): the PKCS#12 key
+ * derivation function (appendix B.2), PBES1 with the PKCS#12 PBE algorithms (RC2, 3DES), PBES2 with
+ * PBKDF2 (AES, 3DES, RC2), and the MACs (PKCS#12 KDF + HMAC, PBMAC1). Decryption only: the project
+ * never encrypts a PKCS#12 file.
+ *
+ * Functions that decrypt return `undefined` when the result is not right for the key (bad padding):
+ * that is how a wrong password shows up. Structural problems throw `DerError` with the byte offset.
+ */
+import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
+import { DerError, DerReader, TAG, type DerElement, decodeOidEl, decodeSmallInt } from "./der.js";
+import { OID } from "./oids.js";
+import { rc2CbcDecrypt } from "./rc2.js";
+import { UnsupportedError } from "../errors.js";
+
+/** Bounds against hostile files: a huge iteration count would hang the reader. */
+export const PBE_LIMITS = { maxIterations: 10_000_000, maxSaltBytes: 1024 };
+
+export type PbeHash = "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
+
+const HASH: Record<PbeHash, { u: number; v: number }> = {
+  sha1: { u: 20, v: 64 },
+  sha224: { u: 28, v: 64 },
+  sha256: { u: 32, v: 64 },
+  sha384: { u: 48, v: 128 },
+  sha512: { u: 64, v: 128 },
+};
+
+export const DIGEST_BY_OID: Record<string, PbeHash> = {
+  [OID.sha1]: "sha1",
+  [OID.sha224]: "sha224",
+  [OID.sha256]: "sha256",
+  [OID.sha384]: "sha384",
+  [OID.sha512]: "sha512",
+};
+
+const HMAC_BY_OID: Record<string, PbeHash> = {
+  [OID.hmacWithSHA1]: "sha1",
+  [OID.hmacWithSHA224]: "sha224",
+  [OID.hmacWithSHA256]: "sha256",
+  [OID.hmacWithSHA384]: "sha384",
+  [OID.hmacWithSHA512]: "sha512",
+};
+
+/**
+ * A password in the two encodings PKCS#12 uses: `bmp` (BMPString, big-endian UTF-16, with two
+ * trailing zero bytes) for the PKCS#12 KDF, and `utf8` for PBKDF2.
+ */
+export interface PbePassword {
+  bmp: Uint8Array;
+  utf8: Uint8Array;
+}
+
+/**
+ * The encodings to try for a password. An empty password is ambiguous in the wild (OpenSSL writes
+ * either the BMPString "00 00" or no bytes at all), so it yields both.
+ */
+export function passwordCandidates(password: string): PbePassword[] {
+  const utf8 = new Uint8Array(Buffer.from(password, "utf8"));
+  const be = Buffer.from(password, "utf16le").swap16();
+  const bmp = new Uint8Array(be.length + 2);
+  bmp.set(be);
+  if (password.length > 0) return [{ bmp, utf8 }];
+  return [
+    { bmp, utf8 },
+    { bmp: new Uint8Array(0), utf8 },
+  ];
+}
+
+/** RFC 7292 appendix B.2: derives `n` bytes of key (id 1), IV (id 2) or MAC key (id 3). */
+export function pkcs12Kdf(hash: PbeHash, password: Uint8Array, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, n: number): Uint8Array {
+  const { u, v } = HASH[hash];
+  const D = new Uint8Array(v).fill(id);
+  const fill = (src: Uint8Array) => {
+    const len = src.length === 0 ? 0 : v * Math.ceil(src.length / v);
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) out[i] = src[i % src.length];
+    return out;
+  };
+  const S = fill(salt);
+  const P = fill(password);
+  const I = new Uint8Array(S.length + P.length);
+  I.set(S);
+  I.set(P, S.length);
+  const c = Math.ceil(n / u);
+  const out = new Uint8Array(c * u);
+  const B = new Uint8Array(v);
+  for (let i = 0; i < c; i++) {
+    let A: Uint8Array = createHash(hash).update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
+    out.set(A, i * u);
+    if (i === c - 1) break;
+    for (let k = 0; k < v; k++) B[k] = A[k % u];
+    // I_j = (I_j + B + 1) mod 2^(8v), for each v-byte block of I.
+    for (let j = 0; j < I.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const x = I[j + k] + B[k] + carry;
+        I[j + k] = x & 0xff;
+        carry = x >>> 8;
+      }
+    }
+  }
+  return out.subarray(0, n);
+}
+
+function checkIterations(n: number, offset: number): number {
+  if (n < 1) throw new DerError("iteration count must be at least 1", offset);
+  if (n > PBE_LIMITS.maxIterations) throw new DerError(`iteration count ${n} is over the limit of ${PBE_LIMITS.maxIterations}`, offset);
+  return n;
+}
+
+function checkSalt(salt: DerElement): Uint8Array {
+  if (salt.value.length > PBE_LIMITS.maxSaltBytes) throw new DerError("salt is too long", salt.offset);
+  return salt.value;
+}
+
+/** An AlgorithmIdentifier read in BER mode: the OID and the parameters element (if any). */
+export interface AlgId {
+  oid: string;
+  params?: DerElement;
+  offset: number;
+}
+
+export function readAlgId(r: DerReader, what: string): AlgId {
+  const el = r.expect(TAG.SEQUENCE, what);
+  const s = r.child(el);
+  const oid = decodeOidEl(s.expect(TAG.OID, `${what} algorithm`));
+  const params = s.done ? undefined : s.read();
+  return params ? { oid, params, offset: el.offset } : { oid, offset: el.offset };
+}
+
+function paramsReader(alg: AlgId, what: string): DerReader {
+  if (!alg.params || alg.params.tag !== TAG.SEQUENCE) throw new DerError(`missing ${what} parameters`, alg.offset);
+  return new DerReader(alg.params.value, alg.params.offset + alg.params.headerLength, true);
+}
+
+/** The PKCS#12 PBE algorithms (RFC 7292 appendix C). */
+const PBES1: Record<string, { cipher: "rc2" | "des-ede3-cbc" | "des-ede-cbc" | "rc4"; keyLen: number; bits: number; name: string }> = {
+  [OID.pbeWithSHAAnd40BitRC2CBC]: { cipher: "rc2", keyLen: 5, bits: 40, name: "pbeWithSHAAnd40BitRC2-CBC" },
+  [OID.pbeWithSHAAnd128BitRC2CBC]: { cipher: "rc2", keyLen: 16, bits: 128, name: "pbeWithSHAAnd128BitRC2-CBC" },
+  [OID.pbeWithSHAAnd3KeyTripleDESCBC]: { cipher: "des-ede3-cbc", keyLen: 24, bits: 192, name: "pbeWithSHAAnd3-KeyTripleDES-CBC" },
+  [OID.pbeWithSHAAnd2KeyTripleDESCBC]: { cipher: "des-ede-cbc", keyLen: 16, bits: 128, name: "pbeWithSHAAnd2-KeyTripleDES-CBC" },
+  [OID.pbeWithSHAAnd128BitRC4]: { cipher: "rc4", keyLen: 16, bits: 128, name: "pbeWithSHAAnd128BitRC4" },
+  [OID.pbeWithSHAAnd40BitRC4]: { cipher: "rc4", keyLen: 5, bits: 40, name: "pbeWithSHAAnd40BitRC4" },
+};
+
+const AES: Record<string, { cipher: string; keyLen: number }> = {
+  [OID.aes128CBC]: { cipher: "aes-128-cbc", keyLen: 16 },
+  [OID.aes192CBC]: { cipher: "aes-192-cbc", keyLen: 24 },
+  [OID.aes256CBC]: { cipher: "aes-256-cbc", keyLen: 32 },
+  [OID.desEde3CBC]: { cipher: "des-ede3-cbc", keyLen: 24 },
+};
+
+/** The name of an encryption algorithm for messages. */
+export function pbeName(alg: AlgId): string {
+  return PBES1[alg.oid]?.name ?? (alg.oid === OID.pbes2 ? "PBES2" : alg.oid);
+}
+
+function nodeDecrypt(cipher: string, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  try {
+    const d = createDecipheriv(cipher, key, iv);
+    return Buffer.concat([d.update(data), d.final()]);
+  } catch (e) {
+    // A wrong key shows up as bad padding ("bad decrypt"); anything else is a real problem.
+    if (/bad decrypt|wrong final block length/i.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
+function blockCheck(data: Uint8Array, block: number, offset: number): void {
+  if (data.length === 0 || data.length % block !== 0) throw new DerError(`encrypted content is not a whole number of ${block}-byte blocks`, offset);
+}
+
+/**
+ * Decrypts `data` encrypted with `alg` (a PKCS#12 PBE or PBES2 AlgorithmIdentifier) under `password`.
+ * Returns undefined when the padding is wrong (wrong password); throws DerError on malformed
+ * parameters and UnsupportedError on algorithms it does not know.
+ */
+export function pbeDecrypt(alg: AlgId, password: PbePassword, data: Uint8Array, dataOffset: number): Uint8Array | undefined {
+  const p1 = PBES1[alg.oid];
+  if (p1) {
+    const r = paramsReader(alg, p1.name);
+    const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
+    const itEl = r.expect(TAG.INTEGER, "iterations");
+    const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset);
+    if (p1.cipher === "rc4") throw new UnsupportedError(`${p1.name} is not supported (RC4 is not available in this Node.js)`, { offset: alg.offset });
+    blockCheck(data, 8, dataOffset);
+    const key = pkcs12Kdf("sha1", password.bmp, salt, 1, iterations, p1.keyLen);
+    const iv = pkcs12Kdf("sha1", password.bmp, salt, 2, iterations, 8);
+    if (p1.cipher === "rc2") return rc2CbcDecrypt(key, p1.bits, iv, data);
+    return nodeDecrypt(p1.cipher, key, iv, data);
+  }
+  if (alg.oid === OID.pbes2) return pbes2Decrypt(alg, password, data, dataOffset);
+  throw new UnsupportedError(`encryption algorithm ${alg.oid} is not supported`, { offset: alg.offset });
+}
+
+interface Pbkdf2Params {
+  salt: Uint8Array;
+  iterations: number;
+  keyLength?: number;
+  hash: PbeHash;
+}
+
+function readPbkdf2Params(kdf: AlgId): Pbkdf2Params {
+  if (kdf.oid !== OID.pbkdf2) throw new UnsupportedError(`key derivation ${kdf.oid} is not supported (only PBKDF2)`, { offset: kdf.offset });
+  const r = paramsReader(kdf, "PBKDF2");
+  if (r.peekTag() !== TAG.OCTET_STRING) throw new UnsupportedError("PBKDF2 with a salt source other than a plain salt is not supported", { offset: r.position });
+  const salt = checkSalt(r.read());
+  const itEl = r.expect(TAG.INTEGER, "iterationCount");
+  const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset);
+  let keyLength: number | undefined;
+  if (r.peekTag() === TAG.INTEGER) {
+    const kl = r.read();
+    keyLength = decodeSmallInt(kl);
+    if (keyLength < 1 || keyLength > 256) throw new DerError("bad PBKDF2 keyLength", kl.offset);
+  }
+  let hash: PbeHash = "sha1";
+  if (r.peekTag() === TAG.SEQUENCE) {
+    const prf = readAlgId(r, "PBKDF2 prf");
+    const h = HMAC_BY_OID[prf.oid];
+    if (!h) throw new UnsupportedError(`PBKDF2 with PRF ${prf.oid} is not supported`, { offset: prf.offset });
+    hash = h;
+  }
+  return { salt, iterations, keyLength, hash };
+}
+
+function pbes2Decrypt(alg: AlgId, password: PbePassword, data: Uint8Array, dataOffset: number): Uint8Array | undefined {
+  const r = paramsReader(alg, "PBES2");
+  const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"));
+  const enc = readAlgId(r, "encryptionScheme");
+  const aes = AES[enc.oid];
+  if (aes) {
+    if (!enc.params || enc.params.tag !== TAG.OCTET_STRING) throw new DerError("missing IV", enc.offset);
+    const iv = enc.params.value;
+    const block = aes.cipher.startsWith("aes") ? 16 : 8;
+    if (iv.length !== block) throw new DerError(`IV must be ${block} bytes`, enc.params.offset);
+    if (kdf.keyLength !== undefined && kdf.keyLength !== aes.keyLen) throw new DerError("PBKDF2 keyLength does not match the cipher", enc.offset);
+    blockCheck(data, block, dataOffset);
+    const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, aes.keyLen, kdf.hash);
+    return nodeDecrypt(aes.cipher, key, iv, data);
+  }
+  if (enc.oid === OID.rc2CBC) {
+    // RC2-CBC-Parameter ::= SEQUENCE { rc2ParameterVersion INTEGER OPTIONAL, iv OCTET STRING }
+    const p = paramsReader(enc, "RC2-CBC");
+    let bits = 32;
+    if (p.peekTag() === TAG.INTEGER) {
+      const v = decodeSmallInt(p.read());
+      bits = v === 160 ? 40 : v === 120 ? 64 : v === 58 ? 128 : v >= 256 ? v : 32;
+    }
+    const ivEl = p.expect(TAG.OCTET_STRING, "iv");
+    if (ivEl.value.length !== 8) throw new DerError("IV must be 8 bytes", ivEl.offset);
+    const keyLen = kdf.keyLength ?? Math.ceil(bits / 8);
+    blockCheck(data, 8, dataOffset);
+    const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, keyLen, kdf.hash);
+    return rc2CbcDecrypt(key, Math.min(bits, 1024), ivEl.value, data);
+  }
+  throw new UnsupportedError(`PBES2 cipher ${enc.oid} is not supported (AES-CBC, DES-EDE3-CBC and RC2-CBC are)`, { offset: enc.offset });
+}
+
+/** PKCS#12 MacData, parsed. */
+export interface MacData {
+  /** The digest algorithm of the MAC (or PBMAC1). */
+  alg: AlgId;
+  mac: Uint8Array;
+  salt: Uint8Array;
+  iterations: number;
+  offset: number;
+}
+
+export function readMacData(el: DerElement, r: DerReader): MacData {
+  const m = r.child(el);
+  const di = m.sequence("DigestInfo");
+  const alg = readAlgId(di, "MAC digestAlgorithm");
+  const mac = di.expect(TAG.OCTET_STRING, "MAC digest").value;
+  const salt = checkSalt(m.expect(TAG.OCTET_STRING, "macSalt"));
+  let iterations = 1;
+  if (m.peekTag() === TAG.INTEGER) {
+    const it = m.read();
+    iterations = checkIterations(decodeSmallInt(it), it.offset);
+  }
+  return { alg, mac, salt, iterations, offset: el.offset };
+}
+
+/**
+ * Checks the MAC over `authSafe` (the AuthenticatedSafe bytes) with `password`: true when it
+ * matches. PKCS#12 KDF + HMAC for the classic digests; PBMAC1 (RFC 9579) with PBKDF2.
+ */
+export function verifyMac(md: MacData, authSafe: Uint8Array, password: PbePassword): boolean {
+  let key: Uint8Array;
+  let hash: PbeHash;
+  if (md.alg.oid === OID.pbmac1) {
+    // PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }
+    const r = paramsReader(md.alg, "PBMAC1");
+    const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"));
+    const scheme = readAlgId(r, "messageAuthScheme");
+    const h = HMAC_BY_OID[scheme.oid];
+    if (!h) throw new UnsupportedError(`PBMAC1 with ${scheme.oid} is not supported`, { offset: scheme.offset });
+    if (kdf.keyLength === undefined) throw new DerError("PBMAC1 needs a PBKDF2 keyLength", md.alg.offset);
+    hash = h;
+    key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, kdf.keyLength, kdf.hash);
+  } else {
+    const h = DIGEST_BY_OID[md.alg.oid];
+    if (!h) throw new UnsupportedError(`MAC digest ${md.alg.oid} is not supported`, { offset: md.alg.offset });
+    hash = h;
+    key = pkcs12Kdf(hash, password.bmp, md.salt, 3, md.iterations, HASH[hash].u);
+  }
+  const got = createHmac(hash, key).update(authSafe).digest();
+  return got.length === md.mac.length && timingSafeEqual(got, md.mac);
+}
