@@ -6,6 +6,8 @@ import type { Certificate } from "../certs/certificate.js";
 import type { Problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
 import type { Fetcher } from "../net/fetcher.js";
+import type { Crl } from "../revocation/crl.js";
+import type { ChainCache } from "./cache.js";
 
 /** Where a certificate of a path came from (DESIGN.md contract). */
 export type CertSource = "message" | "trust" | "extra" | "aia";
@@ -48,6 +50,17 @@ export interface ValidationOptions extends PolicyInputs {
   maxDepth?: number;
   /** Path-building budget: candidate signature checks before giving up; default 200. */
   budget?: number;
+  /** Where the leaf came from, for the path's `source` (default "message"; "trust" when it is in the list). */
+  leafSource?: CertSource;
+  /**
+   * Enforce the RFC 5280 profile's MUSTs that path building does not need (serial numbers, key identifiers,
+   * criticality of AKI/SKI/AIA/policyConstraints, empty names, SAN syntax); default true.
+   */
+  strict?: boolean;
+  /** CRLs already parsed (bulk callers parse once); used together with `crls`. */
+  parsedCrls?: Crl[];
+  /** A result cache shared across calls (see path/cache.ts). */
+  cache?: ChainCache;
 }
 
 export interface PathElement {

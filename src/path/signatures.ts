@@ -1,0 +1,83 @@
+/**
+ * Certificate signature checks for the path engine: a process-wide memo of (child, issuer) results, so
+ * bulk validation never verifies the same signature twice, and DSA keys whose domain parameters are
+ * inherited from the issuer (RFC 5280 6.1.4 (k)-(l); PKITS 4.1.5).
+ */
+import type { KeyObject } from "node:crypto";
+import type { Certificate } from "../certs/certificate.js";
+import { TAG, tlv } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import { importSpki, verifySignature } from "../lib/signature.js";
+import { UnsupportedError } from "../errors.js";
+import { encodeOid } from "../lib/der.js";
+
+const MEMO_MAX = 100_000;
+const memo = new Map<string, boolean>();
+
+/** Result of a signature check: true/false, or "unsupported" when the algorithm cannot be evaluated. */
+export type SigResult = boolean | "unsupported";
+
+const inheritedKeys = new WeakMap<Certificate, Map<string, KeyObject>>();
+
+/** The DSA domain parameters in effect for `cert`'s key: its own, else those inherited along `chain` (issuers, nearest first). */
+export function dsaParamsFor(cert: Certificate, issuers: readonly Certificate[]): Uint8Array | undefined {
+  const k = cert.publicKeyInfo;
+  if (k.algorithm !== OID.dsa) return undefined;
+  if (k.params && !(k.params.length === 2 && k.params[0] === TAG.NULL)) return k.params;
+  for (const i of issuers) {
+    const ik = i.publicKeyInfo;
+    if (ik.algorithm !== OID.dsa) return undefined;
+    if (ik.params && !(ik.params.length === 2 && ik.params[0] === TAG.NULL)) return ik.params;
+  }
+  return undefined;
+}
+
+/** True when `cert` has a DSA key without parameters (they must come from the issuer). */
+export function needsInheritedParams(cert: Certificate): boolean {
+  const k = cert.publicKeyInfo;
+  return k.algorithm === OID.dsa && (!k.params || (k.params.length === 2 && k.params[0] === TAG.NULL));
+}
+
+/** The issuer's key as a KeyObject, with inherited DSA parameters when its SPKI has none. */
+export function keyOf(issuer: Certificate, params?: Uint8Array): KeyObject {
+  if (!params || !needsInheritedParams(issuer)) return issuer.publicKey;
+  const hex = Buffer.from(params).toString("latin1");
+  let m = inheritedKeys.get(issuer);
+  if (!m) inheritedKeys.set(issuer, (m = new Map()));
+  const hit = m.get(hex);
+  if (hit) return hit;
+  const spki = tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), params),
+    tlv(TAG.BIT_STRING, Uint8Array.of(0), issuer.publicKeyInfo.key),
+  );
+  const key = importSpki(spki);
+  m.set(hex, key);
+  return key;
+}
+
+/**
+ * Verifies `child`'s signature with `issuer`'s key. `issuerParams` are DSA parameters the issuer inherits
+ * (when its own SPKI has none). Memoised per (child SHA-1, issuer SHA-1).
+ */
+export function checkSignature(child: Certificate, issuer: Certificate, issuerParams?: Uint8Array): SigResult {
+  const inherit = issuerParams !== undefined && needsInheritedParams(issuer);
+  const key = child.sha1 + issuer.sha1 + (inherit ? "+" : "");
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  let r: SigResult;
+  try {
+    r = verifySignature(child.signatureAlgorithm, child.tbs, child.signature, keyOf(issuer, inherit ? issuerParams : undefined), issuer.publicKeyInfo.algorithm);
+  } catch (e) {
+    if (e instanceof UnsupportedError) return "unsupported";
+    r = false;
+  }
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, r);
+  return r;
+}
+
+/** Clears the memo (tests and benchmarks that measure cold signature checks). */
+export function clearSignatureMemo(): void {
+  memo.clear();
+}
