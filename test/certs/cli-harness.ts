@@ -1,0 +1,35 @@
+/** Runs the CLI in-process (fast, exact output) or as a real process (real exit status, stdin). */
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { run } from "../../src/cli/program.js";
+
+export const REPO_ROOT = resolve(__dirname, "../..");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(args: string[], opts: { now?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(args, {
+    out: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, color: false },
+    now: () => opts.now ?? Date.now(),
+    env: opts.env ?? {},
+  });
+  return { code, stdout, stderr };
+}
+
+/** The CLI as a child process: `node --import tsx src/cli/main.ts ...`. */
+export function spawnCli(args: string[], opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, ["--import", "tsx", resolve(REPO_ROOT, "src/cli/main.ts"), ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    input: opts.input,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
