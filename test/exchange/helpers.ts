@@ -1,0 +1,123 @@
+/** Shared pieces of the Exchange tests: the fixed clock, the committed fixture certificates, exports, the CLI. */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Certificate } from "../../src/certs/certificate.js";
+import { readCertificateBytes } from "../../src/certs/read.js";
+import { run } from "../../src/cli/program.js";
+import { createSst } from "../../src/sst/codec.js";
+import { SETTINGS } from "../../src/exchange/settings.js";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+export const FIXTURES = join(REPO, "test/exchange/fixtures");
+export const GOLDEN = join(REPO, "test/exchange/golden");
+
+/** The tests' clock: 2026-06-01T00:00:00Z. */
+export const NOW = Date.UTC(2026, 5, 1);
+
+export function fixturePath(name: string): string {
+  return join(FIXTURES, name);
+}
+
+export function fixture(name: string): Certificate {
+  return readCertificateBytes(readFileSync(fixturePath(name)), name).certificates[0];
+}
+
+export const certs = {
+  contosoRoot: () => fixture("contoso-root.pem"),
+  contosoIssuing: () => fixture("contoso-issuing.pem"),
+  fabrikamRoot: () => fixture("fabrikam-root.pem"),
+  contosoRoot2025: () => fixture("contoso-root-2025.pem"),
+  alice: () => fixture("alice.pem"),
+};
+
+export function tmp(prefix = "smimetrust-exchange-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Get-SmimeConfig's properties on a fresh tenant (the defaults), the way the export script writes them. */
+export function defaultProperties(): Record<string, unknown> {
+  const out: Record<string, unknown> = { Identity: "SMIMEConfig", Name: "SMIMEConfig" };
+  for (const [k, v] of Object.entries(SETTINGS)) out[k] = v.default;
+  return out;
+}
+
+/** An export JSON: the given certificates as an .sst (base64) and settings over the defaults. */
+export function exportJson(list: Certificate[] | null, settings: Record<string, unknown> = {}): string {
+  const props = defaultProperties();
+  Object.assign(props, settings);
+  if (list && list.length) {
+    const bytes = createSst(list.map((c) => ({ der: c.der })));
+    props.SMIMECertificateIssuingCA = Buffer.from(bytes).toString("base64");
+    const first = [...list].sort((a, b) => a.notAfter - b.notAfter)[0];
+    props.SMIMECertificatesExpiryDate = new Date(first.notAfter).toISOString().replace(/\.\d{3}Z$/, "Z");
+    props.SMIMEExpiredCertificateThumbprint = first.sha1;
+  } else {
+    props.SMIMECertificateIssuingCA = null;
+    props.SMIMECertificatesExpiryDate = null;
+    props.SMIMEExpiredCertificateThumbprint = "";
+  }
+  return JSON.stringify(props, null, 2);
+}
+
+export function write(dir: string, name: string, content: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(args: string[], now = NOW): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(args, {
+    out: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, color: false },
+    now: () => now,
+    env: {},
+  });
+  return { code, stdout, stderr };
+}
+
+/** The real CLI process, for real exit statuses. */
+export function spawnCli(args: string[], cwd = REPO): CliResult {
+  const r = spawnSync(process.execPath, ["--import", "tsx", resolve(REPO, "src/cli/main.ts"), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * PowerShell's reading of a single-quoted literal (tokenizer.cs ScanStringLiteral): starts at a quote
+ * character; a quote followed by another quote character is one literal quote (the second one); a quote
+ * followed by anything else ends the literal. Quote characters: ' ‘ ’ ‚ ‛.
+ */
+export const PS_QUOTES = new Set(["'", "\u2018", "\u2019", "\u201A", "\u201B"]);
+export function readPsLiteral(text: string, start: number): { value: string; end: number } {
+  if (!PS_QUOTES.has(text[start])) throw new Error(`no quote at ${start}`);
+  let value = "";
+  let i = start + 1;
+  for (;;) {
+    if (i >= text.length) throw new Error("unterminated literal");
+    const c = text[i];
+    if (PS_QUOTES.has(c)) {
+      if (i + 1 < text.length && PS_QUOTES.has(text[i + 1])) {
+        value += text[i + 1];
+        i += 2;
+        continue;
+      }
+      return { value, end: i + 1 };
+    }
+    value += c;
+    i++;
+  }
+}
