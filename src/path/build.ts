@@ -170,7 +170,7 @@ export class PathBuilder {
     if (this.isAnchor(cert)) {
       return onPath(path.map((n) => ({ ...n })));
     }
-    if (path.length >= this.opts.maxDepth) {
+    if (depthOf(path) >= this.opts.maxDepth) {
       onDeadEnd({ path: path.map((n) => ({ ...n })), reason: "depth", failed: [] });
       return false;
     }
@@ -259,6 +259,13 @@ export class PathBuilder {
     }
     return out;
   }
+}
+
+/** Certificates that count towards maxDepth: self-issued intermediates do not (as for pathLenConstraint). */
+function depthOf(path: readonly BuildNode[]): number {
+  let d = 0;
+  for (let i = 0; i < path.length; i++) if (i === 0 || !path[i].cert.isSelfIssued) d++;
+  return d;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -46,7 +46,7 @@ export interface ValidationOptions extends PolicyInputs {
    * or "none" (conformance suites that test path logic only).
    */
   leafPurpose?: "smime" | "none";
-  /** Longest path accepted (certificates including the anchor); default 10. */
+  /** Longest path accepted (certificates including the anchor; self-issued intermediates do not count); default 10. */
   maxDepth?: number;
   /** Path-building budget: candidate signature checks before giving up; default 200. */
   budget?: number;

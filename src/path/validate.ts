@@ -287,7 +287,8 @@ function strictChecks(c: Certificate, role: { isAnchor: boolean; isLeaf: boolean
     else if (!c.extension(OID.subjectAltName)) fail("empty subject name and no subjectAltName");
     else if (!c.extension(OID.subjectAltName)?.critical) fail("empty subject name with a non-critical subjectAltName");
   }
-  if (!c.isSelfSigned && c.authorityKeyIdentifier?.keyId === undefined) fail("no authorityKeyIdentifier keyIdentifier");
+  // A trust anchor is a name and a key (RFC 5280 6.1.1 (d)); its own AKI is not needed to build to it.
+  if (!role.isAnchor && !c.isSelfSigned && c.authorityKeyIdentifier?.keyId === undefined) fail("no authorityKeyIdentifier keyIdentifier");
   if (c.isCA && c.subjectKeyIdentifier === undefined) fail("a CA without subjectKeyIdentifier");
   const pc = c.extension(OID.policyConstraints);
   if (pc && !pc.critical) fail("policyConstraints is not critical");
