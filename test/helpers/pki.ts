@@ -247,41 +247,185 @@ export function leaf(email: string, issuer: Issued, opts: Partial<CertSpec> = {}
 
 export interface CrlSpec {
   issuer: Issued;
-  revoked?: { serial: Uint8Array; date?: number; reason?: number }[];
+  revoked?: {
+    serial: Uint8Array;
+    date?: number;
+    reason?: number;
+    /** certificateIssuer entry extension (indirect CRLs): the issuer's DER Name. */
+    certificateIssuer?: Uint8Array;
+    /** Further entry extensions. */
+    extensions?: ExtensionSpec[];
+  }[];
   thisUpdate?: number;
-  nextUpdate?: number;
+  /** null: leave nextUpdate out. */
+  nextUpdate?: number | null;
   hash?: Hash;
   crlNumber?: number;
+  /** Sign with this key instead of the issuer's (a wrong or separate CRL signing key). */
+  signKey?: KeyPair;
+  /** AKI key identifier override (the CRL signing key's SKI). */
+  akiKeyId?: Uint8Array;
+  /** deltaCRLIndicator with this BaseCRLNumber: a delta CRL. */
+  deltaBase?: number;
+  /** issuingDistributionPoint value (DER), see `idp()`. */
+  idp?: Uint8Array;
+  /** Further CRL extensions. */
+  extensions?: ExtensionSpec[];
+}
+
+/** IssuingDistributionPoint DER (RFC 5280 5.2.5). */
+export function idp(opts: {
+  uri?: string;
+  /** A directoryName full name (DER Name). */
+  dirName?: Uint8Array;
+  onlyUser?: boolean;
+  onlyCA?: boolean;
+  /** ReasonFlags bit numbers. */
+  onlySomeReasons?: number[];
+  indirect?: boolean;
+  onlyAttr?: boolean;
+}): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const names: Uint8Array[] = [];
+  if (opts.uri) names.push(tlv(0x86, Buffer.from(opts.uri)));
+  if (opts.dirName) names.push(tlv(0xa4, opts.dirName));
+  if (names.length) parts.push(tlv(0xa0, tlv(0xa0, ...names)));
+  const t = Uint8Array.of(0xff);
+  if (opts.onlyUser) parts.push(tlv(0x81, t));
+  if (opts.onlyCA) parts.push(tlv(0x82, t));
+  if (opts.onlySomeReasons) parts.push(reasonBits(0x83, opts.onlySomeReasons));
+  if (opts.indirect) parts.push(tlv(0x84, t));
+  if (opts.onlyAttr) parts.push(tlv(0x85, t));
+  return tlv(TAG.SEQUENCE, ...parts);
+}
+
+function reasonBits(tag: number, bits: number[]): Uint8Array {
+  const max = Math.max(...bits, 0);
+  const bytes = new Uint8Array(Math.floor(max / 8) + 1);
+  for (const b of bits) bytes[b >> 3] |= 0x80 >> (b & 7);
+  return tlv(tag, Uint8Array.of(7 - (max % 8)), bytes);
+}
+
+/** CRLDistributionPoints with full control: each point with URIs / a directory name, reasons and cRLIssuer (DER Name). */
+export function crlDistributionPoints(points: { uri?: string; dirName?: Uint8Array; reasons?: number[]; crlIssuer?: Uint8Array }[]): ExtensionSpec {
+  const dps = points.map((p) => {
+    const parts: Uint8Array[] = [];
+    const names: Uint8Array[] = [];
+    if (p.uri) names.push(tlv(0x86, Buffer.from(p.uri)));
+    if (p.dirName) names.push(tlv(0xa4, p.dirName));
+    if (names.length) parts.push(tlv(0xa0, tlv(0xa0, ...names)));
+    if (p.reasons) parts.push(reasonBits(0x81, p.reasons));
+    if (p.crlIssuer) parts.push(tlv(0xa2, tlv(0xa4, p.crlIssuer)));
+    return tlv(TAG.SEQUENCE, ...parts);
+  });
+  return { oid: OID.crlDistributionPoints, value: tlv(TAG.SEQUENCE, ...dps) };
 }
 
 /** A v2 CRL signed by `issuer`. */
 export function crl(spec: CrlSpec): Uint8Array {
   const now = Date.now();
-  const alg = sigAlg(spec.issuer.key, spec.hash ?? "sha256");
+  const signKey = spec.signKey ?? spec.issuer.key;
+  const alg = sigAlg(signKey, spec.hash ?? "sha256");
+  const extn = (e: ExtensionSpec) =>
+    tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(e.oid)), ...(e.critical ? [tlv(TAG.BOOLEAN, Uint8Array.of(0xff))] : []), tlv(TAG.OCTET_STRING, e.value));
   const entries = (spec.revoked ?? []).map((r) => {
     const parts = [tlv(TAG.INTEGER, r.serial), time(r.date ?? now - DAY)];
-    if (r.reason !== undefined)
-      parts.push(tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.crlReason)), tlv(TAG.OCTET_STRING, tlv(TAG.ENUMERATED, Uint8Array.of(r.reason))))));
+    const exts: ExtensionSpec[] = [];
+    if (r.reason !== undefined) exts.push({ oid: OID.crlReason, value: tlv(TAG.ENUMERATED, Uint8Array.of(r.reason)) });
+    if (r.certificateIssuer) exts.push({ oid: OID.certificateIssuer, critical: true, value: tlv(TAG.SEQUENCE, tlv(0xa4, r.certificateIssuer)) });
+    exts.push(...(r.extensions ?? []));
+    if (exts.length) parts.push(tlv(TAG.SEQUENCE, ...exts.map(extn)));
     return tlv(TAG.SEQUENCE, ...parts);
   });
-  const crlExts = tlv(
-    0xa0,
-    tlv(
-      TAG.SEQUENCE,
-      tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.authorityKeyIdentifier)), tlv(TAG.OCTET_STRING, tlv(TAG.SEQUENCE, tlv(0x80, spec.issuer.ski)))),
-      tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.crlNumber)), tlv(TAG.OCTET_STRING, tlv(TAG.INTEGER, Uint8Array.of(spec.crlNumber ?? 1)))),
-    ),
-  );
+  const crlExtList: ExtensionSpec[] = [
+    { oid: OID.authorityKeyIdentifier, value: tlv(TAG.SEQUENCE, tlv(0x80, spec.akiKeyId ?? spec.issuer.ski)) },
+    { oid: OID.crlNumber, value: tlv(TAG.INTEGER, Uint8Array.of(spec.crlNumber ?? 1)) },
+  ];
+  if (spec.deltaBase !== undefined) crlExtList.push({ oid: OID.deltaCrlIndicator, critical: true, value: tlv(TAG.INTEGER, Uint8Array.of(spec.deltaBase)) });
+  if (spec.idp) crlExtList.push({ oid: OID.issuingDistributionPoint, critical: true, value: spec.idp });
+  crlExtList.push(...(spec.extensions ?? []));
+  const crlExts = tlv(0xa0, tlv(TAG.SEQUENCE, ...crlExtList.map(extn)));
   const tbs = tlv(
     TAG.SEQUENCE,
     tlv(TAG.INTEGER, Uint8Array.of(1)),
     alg,
     spec.issuer.cert.subject.der,
     time(spec.thisUpdate ?? now - DAY),
-    time(spec.nextUpdate ?? now + 30 * DAY),
+    ...(spec.nextUpdate === null ? [] : [time(spec.nextUpdate ?? now + 30 * DAY)]),
     ...(entries.length ? [tlv(TAG.SEQUENCE, ...entries)] : []),
     crlExts,
   );
-  const sig = signWith(spec.issuer.key, spec.hash ?? "sha256", tbs);
+  const sig = signWith(signKey, spec.hash ?? "sha256", tbs);
   return tlv(TAG.SEQUENCE, tbs, alg, tlv(TAG.BIT_STRING, Uint8Array.of(0), sig));
+}
+
+function generalizedTime(ms: number): Uint8Array {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return tlv(
+    TAG.GeneralizedTime,
+    Buffer.from(`${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`),
+  );
+}
+
+export interface OcspSpec {
+  /** The certificate asked about and its issuer (for the CertID). */
+  cert: Issued;
+  issuer: Issued;
+  status: "good" | "revoked" | "unknown";
+  revocationTime?: number;
+  reason?: number;
+  thisUpdate?: number;
+  /** null: leave nextUpdate out. */
+  nextUpdate?: number | null;
+  /** The responder (default the issuer); a delegated responder is included in `certs`. */
+  responder?: Issued;
+  /** Sign with this key instead of the responder's (a bad signature). */
+  signKey?: KeyPair;
+  /** Answer for another serial (a mismatched CertID). */
+  serial?: Uint8Array;
+  /** Non-zero: an error responseStatus (3 tryLater...) without response bytes. */
+  responseStatus?: number;
+}
+
+/** An OCSPResponse (RFC 6960) with a BasicOCSPResponse signed by the issuer or a delegated responder. */
+export function ocspResponse(spec: OcspSpec): Uint8Array {
+  if (spec.responseStatus) return tlv(TAG.SEQUENCE, tlv(TAG.ENUMERATED, Uint8Array.of(spec.responseStatus)));
+  const now = Date.now();
+  const responder = spec.responder ?? spec.issuer;
+  const signKey = spec.signKey ?? responder.key;
+  const alg = sigAlg(signKey, "sha256");
+  const sha1 = (b: Uint8Array) => createHash("sha1").update(b).digest();
+  const issuerKeyBits = spec.issuer.cert.publicKeyInfo.key;
+  const certId = tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.sha1)), tlv(TAG.NULL)),
+    tlv(TAG.OCTET_STRING, sha1(spec.issuer.cert.subject.der)),
+    tlv(TAG.OCTET_STRING, sha1(issuerKeyBits)),
+    tlv(TAG.INTEGER, spec.serial ?? spec.cert.cert.serialNumber),
+  );
+  let status: Uint8Array;
+  if (spec.status === "good") status = tlv(0x80);
+  else if (spec.status === "unknown") status = tlv(0x82);
+  else {
+    const parts = [generalizedTime(spec.revocationTime ?? now - DAY)];
+    if (spec.reason !== undefined) parts.push(tlv(0xa0, tlv(TAG.ENUMERATED, Uint8Array.of(spec.reason))));
+    status = tlv(0xa1, ...parts);
+  }
+  const single = tlv(
+    TAG.SEQUENCE,
+    certId,
+    status,
+    generalizedTime(spec.thisUpdate ?? now - 3_600_000),
+    ...(spec.nextUpdate === null ? [] : [tlv(0xa0, generalizedTime(spec.nextUpdate ?? now + 7 * DAY))]),
+  );
+  const responseData = tlv(TAG.SEQUENCE, tlv(0xa2, tlv(TAG.OCTET_STRING, sha1(responder.cert.publicKeyInfo.key))), generalizedTime(now), tlv(TAG.SEQUENCE, single));
+  const sig = signWith(signKey, "sha256", responseData);
+  const certs = spec.responder ? [tlv(0xa0, tlv(TAG.SEQUENCE, spec.responder.der))] : [];
+  const basic = tlv(TAG.SEQUENCE, responseData, alg, tlv(TAG.BIT_STRING, Uint8Array.of(0), sig), ...certs);
+  return tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.ENUMERATED, Uint8Array.of(0)),
+    tlv(0xa0, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid("1.3.6.1.5.5.7.48.1.1")), tlv(TAG.OCTET_STRING, basic))),
+  );
 }

@@ -1,0 +1,304 @@
+/**
+ * The HTTP Fetcher for --online: node:http / node:https only, with the two timeouts Exchange has
+ * (OWACRLConnectionTimeout 60 s to connect, OWACRLRetrievalTimeout 10 s to get the answer), a size
+ * limit, at most 3 redirects, and a cache (memory, optionally a folder on disk) keyed by URL that
+ * keeps an answer until the CRL's nextUpdate, the OCSP answer's nextUpdate or the HTTP max-age.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import path from "node:path";
+import type { FetchResult, Fetcher } from "./fetcher.js";
+import { readCrls } from "../revocation/crl.js";
+import { parseOcspResponse } from "../revocation/ocsp.js";
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
+export const MAX_REDIRECTS = 3;
+/** How long an answer without any freshness information is kept. */
+export const DEFAULT_TTL_MS = 60 * 60_000;
+
+/** Network failures, with a stable code (timeouts, size limit, redirects, refused schemes). */
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly code: "ERR_FETCH_TIMEOUT" | "ERR_FETCH_CONNECT_TIMEOUT" | "ERR_FETCH_TOO_LARGE" | "ERR_FETCH_REDIRECTS" | "ERR_FETCH_SCHEME" | "ERR_FETCH_NETWORK",
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = "FetchError";
+  }
+}
+
+export interface CacheEntry {
+  status: number;
+  body: Uint8Array;
+  contentType?: string;
+  /** ms since the epoch after which the entry is stale. */
+  expires: number;
+}
+
+export interface FetchCache {
+  get(key: string, now: number): CacheEntry | undefined;
+  set(key: string, entry: CacheEntry): void;
+}
+
+/** In-memory LRU-ish cache, optionally backed by a folder (one file per key, written atomically). */
+export function createFetchCache(opts: { dir?: string; maxEntries?: number } = {}): FetchCache {
+  const mem = new Map<string, CacheEntry>();
+  const max = opts.maxEntries ?? 1000;
+  const fileOf = (key: string) => path.join(opts.dir!, createHash("sha256").update(key).digest("hex"));
+  if (opts.dir) mkdirSync(opts.dir, { recursive: true });
+  return {
+    get(key, now) {
+      let e = mem.get(key);
+      if (!e && opts.dir) {
+        try {
+          const meta = JSON.parse(readFileSync(`${fileOf(key)}.json`, "utf8")) as Omit<CacheEntry, "body"> & { key: string };
+          if (meta.key === key) {
+            e = { status: meta.status, expires: meta.expires, body: new Uint8Array(readFileSync(`${fileOf(key)}.bin`)) };
+            if (meta.contentType !== undefined) e.contentType = meta.contentType;
+            mem.set(key, e);
+          }
+        } catch {
+          e = undefined;
+        }
+      }
+      if (!e || e.expires <= now) return undefined;
+      return e;
+    },
+    set(key, entry) {
+      if (mem.size >= max) mem.delete(mem.keys().next().value as string);
+      mem.set(key, entry);
+      if (opts.dir) {
+        try {
+          const f = fileOf(key);
+          const tmp = `${f}.${process.pid}.tmp`;
+          writeFileSync(tmp, entry.body);
+          renameSync(tmp, `${f}.bin`);
+          const meta = { key, status: entry.status, expires: entry.expires, contentType: entry.contentType };
+          writeFileSync(tmp, JSON.stringify(meta));
+          renameSync(tmp, `${f}.json`);
+        } catch {
+          /* a cache that cannot write is only slower */
+        }
+      }
+    },
+  };
+}
+
+export interface HttpFetcherOptions {
+  /** Time to establish the TCP (and TLS) connection; default 60000 ms like OWACRLConnectionTimeout. */
+  connectTimeoutMs?: number;
+  /** Time from connection to the whole answer; default 10000 ms like OWACRLRetrievalTimeout. */
+  timeoutMs?: number;
+  /** Largest body accepted; default 20 MiB. */
+  maxBytes?: number;
+  cache?: FetchCache;
+  /** Allow https: URLs (default true; Exchange itself fetches CRLs over http). */
+  allowHttps?: boolean;
+  /** Clock for cache freshness (default Date.now). */
+  now?: () => number;
+  /**
+   * Freshness of an answer from its content (a CRL's or OCSP answer's nextUpdate), ms since the epoch.
+   * Default: revocationFreshUntil (CRLs in DER or PEM, OCSP responses).
+   */
+  freshUntil?: (body: Uint8Array, contentType: string | undefined) => number | undefined;
+  userAgent?: string;
+}
+
+export interface HttpFetcher extends Fetcher {
+  /** Requests that went to the network / were answered from the cache. */
+  readonly stats: { network: number; cacheHits: number };
+}
+
+export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
+  const connectTimeout = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const now = opts.now ?? Date.now;
+  const stats = { network: 0, cacheHits: 0 };
+  const inflight = new Map<string, Promise<FetchResult>>();
+
+  function once(method: "GET" | "POST", url: string, body: Uint8Array | undefined, contentType: string | undefined, redirects: number): Promise<FetchResult & { headers: http.IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+      let u: URL;
+      try {
+        u = new URL(url);
+      } catch {
+        reject(new FetchError(`bad URL ${url}`, "ERR_FETCH_SCHEME", url));
+        return;
+      }
+      const isHttps = u.protocol === "https:";
+      if (u.protocol !== "http:" && !(isHttps && opts.allowHttps !== false)) {
+        reject(new FetchError(`unsupported URL scheme ${u.protocol}`, "ERR_FETCH_SCHEME", url));
+        return;
+      }
+      stats.network++;
+      const mod = isHttps ? https : http;
+      const headers: Record<string, string | number> = { "user-agent": opts.userAgent ?? "smimetrust", accept: "*/*", connection: "close" };
+      if (body) {
+        headers["content-type"] = contentType ?? "application/octet-stream";
+        headers["content-length"] = body.length;
+      }
+      let done = false;
+      let connectTimer: NodeJS.Timeout | undefined;
+      let retrievalTimer: NodeJS.Timeout | undefined;
+      const finish = (err: Error | undefined, value?: FetchResult & { headers: http.IncomingHttpHeaders }) => {
+        if (done) return;
+        done = true;
+        clearTimeout(connectTimer);
+        clearTimeout(retrievalTimer);
+        if (err) {
+          req.destroy();
+          reject(err);
+        } else resolve(value!);
+      };
+      const req = mod.request(u, { method, headers, agent: false }, (res) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if ([301, 302, 303, 307, 308].includes(status) && location) {
+          res.resume();
+          if (redirects >= MAX_REDIRECTS) {
+            finish(new FetchError(`more than ${MAX_REDIRECTS} redirects`, "ERR_FETCH_REDIRECTS", url));
+            return;
+          }
+          const next = new URL(location, u).toString();
+          const m = status === 303 ? "GET" : method;
+          done = true;
+          clearTimeout(connectTimer);
+          clearTimeout(retrievalTimer);
+          once(m, next, m === "GET" ? undefined : body, contentType, redirects + 1).then(resolve, reject);
+          return;
+        }
+        const declared = Number(res.headers["content-length"] ?? -1);
+        if (declared > maxBytes) {
+          finish(new FetchError(`answer of ${declared} bytes exceeds the ${maxBytes}-byte limit`, "ERR_FETCH_TOO_LARGE", url));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) {
+            finish(new FetchError(`answer exceeds the ${maxBytes}-byte limit`, "ERR_FETCH_TOO_LARGE", url));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on("end", () => {
+          const result: FetchResult & { headers: http.IncomingHttpHeaders } = { status, body: new Uint8Array(Buffer.concat(chunks)), headers: res.headers };
+          const ct = res.headers["content-type"];
+          if (ct) result.contentType = ct;
+          finish(undefined, result);
+        });
+        res.on("error", (e) => finish(new FetchError(e.message, "ERR_FETCH_NETWORK", url)));
+      });
+      const startRetrieval = () => {
+        clearTimeout(connectTimer);
+        retrievalTimer = setTimeout(
+          () => finish(new FetchError(`no complete answer within ${timeout} ms`, "ERR_FETCH_TIMEOUT", url)),
+          timeout,
+        );
+      };
+      connectTimer = setTimeout(() => finish(new FetchError(`could not connect within ${connectTimeout} ms`, "ERR_FETCH_CONNECT_TIMEOUT", url)), connectTimeout);
+      req.on("socket", (s) => {
+        if ((s as { connecting?: boolean }).connecting) s.once(isHttps ? "secureConnect" : "connect", startRetrieval);
+        else startRetrieval();
+      });
+      req.on("error", (e) => finish(e instanceof FetchError ? e : new FetchError(e.message, "ERR_FETCH_NETWORK", url)));
+      if (body) req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      else req.end();
+    });
+  }
+
+  function expiryOf(r: FetchResult & { headers: http.IncomingHttpHeaders }, t: number): number | undefined {
+    const cc = String(r.headers["cache-control"] ?? "").toLowerCase();
+    if (/no-store|no-cache/.test(cc)) return undefined;
+    let exp: number | undefined;
+    const m = /max-age\s*=\s*(\d+)/.exec(cc);
+    if (m) exp = t + Number(m[1]) * 1000;
+    else if (r.headers.expires) {
+      const e = Date.parse(String(r.headers.expires));
+      if (!Number.isNaN(e)) exp = e;
+    }
+    let content: number | undefined;
+    try {
+      content = (opts.freshUntil ?? revocationFreshUntil)(r.body, r.contentType);
+    } catch {
+      content = undefined;
+    }
+    if (content !== undefined) exp = exp === undefined ? content : Math.min(exp, content);
+    return exp ?? t + DEFAULT_TTL_MS;
+  }
+
+  async function cached(key: string, method: "GET" | "POST", url: string, body?: Uint8Array, contentType?: string): Promise<FetchResult> {
+    const t = now();
+    const hit = opts.cache?.get(key, t);
+    if (hit) {
+      stats.cacheHits++;
+      const r: FetchResult = { status: hit.status, body: hit.body };
+      if (hit.contentType !== undefined) r.contentType = hit.contentType;
+      return r;
+    }
+    const running = inflight.get(key);
+    if (running) return running;
+    const p = once(method, url, body, contentType, 0)
+      .then((r) => {
+        if (opts.cache && r.status === 200) {
+          const expires = expiryOf(r, now());
+          if (expires !== undefined && expires > now()) {
+            const e: CacheEntry = { status: r.status, body: r.body, expires };
+            if (r.contentType !== undefined) e.contentType = r.contentType;
+            opts.cache.set(key, e);
+          }
+        }
+        const out: FetchResult = { status: r.status, body: r.body };
+        if (r.contentType !== undefined) out.contentType = r.contentType;
+        return out;
+      })
+      .finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  }
+
+  return {
+    stats,
+    get(url) {
+      return cached(`GET ${url}`, "GET", url);
+    },
+    post(url, body, contentType) {
+      const h = createHash("sha256").update(body).digest("hex");
+      return cached(`POST ${url} ${h}`, "POST", url, body, contentType);
+    },
+  };
+}
+
+/** When a CRL (DER/PEM) or an OCSP response stops being fresh: its (earliest) nextUpdate; undefined when unknown. */
+export function revocationFreshUntil(body: Uint8Array, contentType: string | undefined): number | undefined {
+  if (contentType?.includes("ocsp") || (body.length > 4 && body[0] === 0x30 && !looksLikeCertList(body))) {
+    try {
+      const r = parseOcspResponse(body);
+      const times = (r.basic?.responses ?? []).map((s) => s.nextUpdate).filter((x): x is number => x !== undefined);
+      return times.length ? Math.min(...times) : undefined;
+    } catch {
+      /* not OCSP */
+    }
+  }
+  try {
+    const times = readCrls(body).map((c) => c.nextUpdate).filter((x): x is number => x !== undefined);
+    return times.length ? Math.min(...times) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A DER CertificateList starts SEQUENCE { SEQUENCE (TBSCertList) ...; an OCSPResponse starts SEQUENCE { ENUMERATED. */
+function looksLikeCertList(b: Uint8Array): boolean {
+  let i = 1;
+  const l = b[i++];
+  if (l & 0x80) i += l & 0x7f;
+  return b[i] === 0x30;
+}

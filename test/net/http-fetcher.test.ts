@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFetchCache, createHttpFetcher, FetchError, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "../../src/net/http-fetcher.js";
+import { crl, root } from "../helpers/pki.js";
+import { startServer, type TestServer } from "./server.js";
+
+const HOUR = 3_600_000;
+let srv: TestServer;
+const ca = root("CN=Fetch Test CA");
+const T0 = Date.UTC(2026, 0, 10);
+const crlDer = crl({ issuer: ca, thisUpdate: T0 - HOUR, nextUpdate: T0 + HOUR });
+
+beforeAll(async () => {
+  srv = await startServer({
+    "/hello": { body: "hello" },
+    "/crl": { body: crlDer, headers: { "content-type": "application/pkix-crl" } },
+    "/maxage": { body: "x", headers: { "cache-control": "max-age=60" } },
+    "/nostore": { body: "x", headers: { "cache-control": "no-store" } },
+    "/big": { body: new Uint8Array(10_000) },
+    "/bigchunked": (_req, _b) => ({ body: new Uint8Array(10_000), headers: { "transfer-encoding": "chunked" } }),
+    "/r1": { status: 302, headers: { location: "/r2" } },
+    "/r2": { status: 301, headers: { location: "/hello" } },
+    "/loop": { status: 302, headers: { location: "/loop" } },
+    "/toftp": { status: 302, headers: { location: "ftp://127.0.0.1/x" } },
+    "/echo": (req, body) => ({ body, headers: { "content-type": String(req.headers["content-type"]) } }),
+    "/hang": "hang",
+  });
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "resolved";
+  } catch (e) {
+    return e instanceof FetchError ? e.code : `other: ${(e as Error).message}`;
+  }
+}
+
+describe("createHttpFetcher", () => {
+  it("defaults to Exchange's CRL timeouts", () => {
+    expect(DEFAULT_CONNECT_TIMEOUT_MS).toBe(60_000);
+    expect(DEFAULT_TIMEOUT_MS).toBe(10_000);
+  });
+
+  it("GETs a body and returns non-200 statuses without throwing", async () => {
+    const f = createHttpFetcher();
+    const r = await f.get(`${srv.url}/hello`);
+    expect(r.status).toBe(200);
+    expect(Buffer.from(r.body).toString()).toBe("hello");
+    const nf = await f.get(`${srv.url}/missing`);
+    expect(nf.status).toBe(404);
+  });
+
+  it("follows up to 3 redirects and refuses more, and refuses other schemes", async () => {
+    const f = createHttpFetcher();
+    const r = await f.get(`${srv.url}/r1`);
+    expect(Buffer.from(r.body).toString()).toBe("hello");
+    expect(await code(f.get(`${srv.url}/loop`))).toBe("ERR_FETCH_REDIRECTS");
+    expect(srv.counts.get("/loop")).toBe(4);
+    expect(await code(f.get(`${srv.url}/toftp`))).toBe("ERR_FETCH_SCHEME");
+    expect(await code(f.get("file:///etc/passwd"))).toBe("ERR_FETCH_SCHEME");
+  });
+
+  it("POSTs with the content type (OCSP)", async () => {
+    const f = createHttpFetcher();
+    const r = await f.post(`${srv.url}/echo`, Uint8Array.of(1, 2, 3), "application/ocsp-request");
+    expect([...r.body]).toEqual([1, 2, 3]);
+    expect(r.contentType).toBe("application/ocsp-request");
+  });
+
+  it("aborts a server that never answers within the retrieval timeout", async () => {
+    const f = createHttpFetcher({ timeoutMs: 300 });
+    const t = Date.now();
+    expect(await code(f.get(`${srv.url}/hang`))).toBe("ERR_FETCH_TIMEOUT");
+    const took = Date.now() - t;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(2000);
+  });
+
+  it("enforces the size limit, declared or streamed", async () => {
+    const f = createHttpFetcher({ maxBytes: 1000 });
+    expect(await code(f.get(`${srv.url}/big`))).toBe("ERR_FETCH_TOO_LARGE");
+    expect(await code(f.get(`${srv.url}/bigchunked`))).toBe("ERR_FETCH_TOO_LARGE");
+    expect(await code(createHttpFetcher({ maxBytes: 20_000 }).get(`${srv.url}/big`))).toBe("resolved");
+  });
+
+  it("reports a refused connection as a network error", async () => {
+    const f = createHttpFetcher({ timeoutMs: 1000 });
+    expect(await code(f.get("http://127.0.0.1:1/x"))).toBe("ERR_FETCH_NETWORK");
+  });
+});
+
+describe("fetch cache", () => {
+  it("keeps a CRL until its nextUpdate", async () => {
+    let now = T0;
+    const f = createHttpFetcher({ cache: createFetchCache(), now: () => now });
+    const before = srv.counts.get("/crl") ?? 0;
+    await f.get(`${srv.url}/crl`);
+    now = T0 + HOUR / 2;
+    const again = await f.get(`${srv.url}/crl`);
+    expect(again.status).toBe(200);
+    expect(Buffer.from(again.body).equals(Buffer.from(crlDer))).toBe(true);
+    expect(srv.counts.get("/crl")! - before).toBe(1);
+    expect(f.stats).toEqual({ network: 1, cacheHits: 1 });
+    now = T0 + 2 * HOUR; // past nextUpdate
+    await f.get(`${srv.url}/crl`);
+    expect(srv.counts.get("/crl")! - before).toBe(2);
+  });
+
+  it("honours max-age and no-store", async () => {
+    let now = T0;
+    const f = createHttpFetcher({ cache: createFetchCache(), now: () => now });
+    await f.get(`${srv.url}/maxage`);
+    now += 59_000;
+    await f.get(`${srv.url}/maxage`);
+    expect(srv.counts.get("/maxage")).toBe(1);
+    now += 2_000;
+    await f.get(`${srv.url}/maxage`);
+    expect(srv.counts.get("/maxage")).toBe(2);
+    await f.get(`${srv.url}/nostore`);
+    await f.get(`${srv.url}/nostore`);
+    expect(srv.counts.get("/nostore")).toBe(2);
+  });
+
+  it("does not cache errors", async () => {
+    const f = createHttpFetcher({ cache: createFetchCache() });
+    const before = srv.counts.get("/missing2") ?? 0;
+    await f.get(`${srv.url}/missing2`);
+    await f.get(`${srv.url}/missing2`);
+    expect(srv.counts.get("/missing2")! - before).toBe(2);
+  });
+
+  it("persists in a folder across fetchers", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-cache-"));
+    try {
+      const now = () => T0;
+      const before = srv.counts.get("/crl") ?? 0;
+      await createHttpFetcher({ cache: createFetchCache({ dir }), now }).get(`${srv.url}/crl`);
+      const second = createHttpFetcher({ cache: createFetchCache({ dir }), now });
+      const r = await second.get(`${srv.url}/crl`);
+      expect(r.status).toBe(200);
+      expect(r.contentType).toBe("application/pkix-crl");
+      expect(Buffer.from(r.body).equals(Buffer.from(crlDer))).toBe(true);
+      expect(second.stats.cacheHits).toBe(1);
+      expect(srv.counts.get("/crl")! - before).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shares one request among concurrent fetches of the same URL", async () => {
+    const f = createHttpFetcher({ cache: createFetchCache(), now: () => T0 });
+    const before = srv.counts.get("/crl") ?? 0;
+    await Promise.all([f.get(`${srv.url}/crl`), f.get(`${srv.url}/crl`), f.get(`${srv.url}/crl`)]);
+    expect(srv.counts.get("/crl")! - before).toBe(1);
+  });
+});
