@@ -159,7 +159,7 @@ function algorithmEntryFault(entry: string, ids: Record<string, string>, kind: "
     const known = Object.entries(ids)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
-    return `'${m?.[1] ?? entry}' is not a ${kind} algorithm id (${known})`;
+    return `'${m?.[1] ?? entry}' is not ${kind === "encryption" ? "an" : "a"} ${kind} algorithm id (${known})`;
   }
   if (m?.[2] !== undefined) {
     if (kind === "encryption") {
