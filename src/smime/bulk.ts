@@ -1,0 +1,209 @@
+/**
+ * Bulk verification: a Verifier holds everything parsed once (trust list, extra certificates, CRLs,
+ * the chain-result and certificate caches) and verifies message after message; `verifyBatch` spreads
+ * the work over worker threads (one Verifier per worker) and hands results back in input order.
+ *
+ * Inputs arrive as values (bytes, or a loader the caller supplies); the caller (the CLI) does the file
+ * system work. A message that cannot be read becomes verdict "error" with MALFORMED, and the batch goes on.
+ */
+import { Worker } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import { Certificate } from "../certs/certificate.js";
+import { TrustList } from "../trust/trust-list.js";
+import { ChainCache } from "../path/cache.js";
+import { validateChain } from "../path/validate.js";
+import type { Fetcher } from "../net/fetcher.js";
+import type { Profile } from "../path/types.js";
+import { problem } from "../problems.js";
+import { SmimetrustError } from "../errors.js";
+import { CertificateCache, type VerifyContext, type VerifyResult, verifyMessage } from "./verify.js";
+
+/** Everything a Verifier needs, as plain data (it crosses to worker threads). */
+export interface VerifySetup {
+  trust: Uint8Array[];
+  extra?: Uint8Array[];
+  crls?: Uint8Array[];
+  at: number | "signing";
+  now: number;
+  profile?: Profile;
+  ignoreSender?: boolean;
+  online?: boolean;
+  requireRevocation?: boolean;
+  /** Enforce RFC 5280 profile MUSTs beyond what path validation needs (default false: clients accept such certificates). */
+  strict?: boolean;
+  /** "none" for conformance suites that test path logic only. */
+  leafPurpose?: "smime" | "none";
+  checkRevocation?: boolean;
+  detachedContent?: Uint8Array;
+}
+
+export class Verifier {
+  readonly trust: TrustList;
+  readonly cache = new ChainCache();
+  private readonly ctx: VerifyContext;
+
+  constructor(setup: VerifySetup, fetcher?: Fetcher) {
+    this.trust = new TrustList(setup.trust.map((d) => new Certificate(Uint8Array.from(d))));
+    const certCache = new CertificateCache();
+    this.ctx = {
+      trust: this.trust,
+      validate: validateChain,
+      validation: {
+        profile: setup.profile,
+        online: setup.online,
+        fetcher,
+        requireRevocation: setup.requireRevocation,
+        strict: setup.strict ?? false,
+        leafPurpose: setup.leafPurpose,
+        checkRevocation: setup.checkRevocation,
+        cache: this.cache,
+      },
+      at: setup.at,
+      now: setup.now,
+      extra: (setup.extra ?? []).map((d) => certCache.get(d)),
+      crls: setup.crls,
+      ignoreSender: setup.ignoreSender,
+      detachedContent: setup.detachedContent,
+      certCache,
+    };
+  }
+
+  /** Verifies one message; never throws (an internal fault becomes verdict "error" too, with its reason). */
+  async verify(bytes: Uint8Array): Promise<VerifyResult> {
+    try {
+      return await verifyMessage(bytes, this.ctx);
+    } catch (e) {
+      const detail = e instanceof SmimetrustError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+      return { verdict: "error", problems: [problem("MALFORMED", { detail })], signers: [] };
+    }
+  }
+}
+
+export interface BatchItem {
+  name: string;
+  /** The bytes, or a loader called when the item is dispatched (so a large batch is never all in memory). */
+  bytes?: Uint8Array;
+  load?: () => Uint8Array;
+}
+
+export interface BatchOptions {
+  /** Worker threads; 1 = in this thread. Default: one per core. */
+  jobs?: number;
+  fetcherFactory?: () => Fetcher;
+  /** Called in input order. */
+  onResult: (index: number, item: BatchItem, result: VerifyResult) => void | Promise<void>;
+  /** Items in flight per worker. */
+  window?: number;
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/** Loads an item; a loader failure becomes an "error" result for that item alone. */
+function loadItem(item: BatchItem): Uint8Array | VerifyResult {
+  try {
+    return item.bytes ?? item.load!();
+  } catch (e) {
+    const detail = e instanceof SmimetrustError ? e.message : (e as Error).message;
+    return { verdict: "error", problems: [problem("MALFORMED", { detail: `cannot read: ${detail}` })], signers: [] };
+  }
+}
+
+/** Verifies every item, in parallel when jobs > 1; results are delivered in input order. */
+export async function verifyBatch(items: readonly BatchItem[], setup: VerifySetup, opts: BatchOptions): Promise<void> {
+  const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), items.length));
+  if (jobs <= 1) {
+    const v = new Verifier(setup, setup.online ? opts.fetcherFactory?.() : undefined);
+    for (let i = 0; i < items.length; i++) {
+      const b = loadItem(items[i]);
+      const r = b instanceof Uint8Array ? await v.verify(b) : b;
+      await opts.onResult(i, items[i], r);
+    }
+    return;
+  }
+  await runWorkers(items, setup, opts, jobs);
+}
+
+function workerUrl(): URL {
+  // Under tsx (running from source) the worker is the .ts file beside this one.
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`./worker${ext}`, import.meta.url);
+}
+
+async function runWorkers(items: readonly BatchItem[], setup: VerifySetup, opts: BatchOptions, jobs: number): Promise<void> {
+  const window = opts.window ?? 16;
+  const done = new Map<number, VerifyResult>();
+  let nextToEmit = 0;
+  let nextToSend = 0;
+  let emitting: Promise<void> = Promise.resolve();
+  const workers: Worker[] = [];
+  const inflight = new Map<Worker, Set<number>>();
+
+  const emitReady = async () => {
+    while (done.has(nextToEmit)) {
+      const r = done.get(nextToEmit)!;
+      done.delete(nextToEmit);
+      await opts.onResult(nextToEmit, items[nextToEmit], r);
+      nextToEmit++;
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) void w.terminate();
+      reject(e);
+    };
+    const feed = (w: Worker) => {
+      const mine = inflight.get(w)!;
+      while (mine.size < window && nextToSend < items.length) {
+        const i = nextToSend++;
+        const b = loadItem(items[i]);
+        if (!(b instanceof Uint8Array)) {
+          complete(i, b);
+          continue;
+        }
+        mine.add(i);
+        const exclusive = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer);
+        const payload = exclusive ? b : Uint8Array.from(b);
+        w.postMessage({ id: i, bytes: payload }, [payload.buffer as ArrayBuffer]);
+      }
+    };
+    const complete = (i: number, r: VerifyResult) => {
+      done.set(i, r);
+      emitting = emitting
+        .then(emitReady)
+        .then(() => {
+          if (nextToEmit >= items.length) finish();
+        })
+        .catch(fail);
+    };
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      for (const w of workers) void w.terminate();
+      resolve();
+    };
+    for (let k = 0; k < jobs; k++) {
+      const w = new Worker(workerUrl(), { workerData: setup });
+      workers.push(w);
+      inflight.set(w, new Set());
+      w.on("message", (m: { id: number; result: VerifyResult }) => {
+        inflight.get(w)!.delete(m.id);
+        complete(m.id, m.result);
+        feed(w);
+      });
+      w.on("error", fail);
+      w.on("exit", (code) => {
+        if (!finished && code !== 0) fail(new Error(`verification worker stopped (exit ${code})`));
+      });
+      feed(w);
+    }
+    if (items.length === 0) finish();
+  });
+  await emitting;
+}

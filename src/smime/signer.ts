@@ -1,0 +1,307 @@
+/**
+ * One CMS SignerInfo checked against its content (RFC 5652 section 5.4-5.6): the signer's certificate
+ * found by issuer+serial or subject key identifier, the content digest (streamed with createHash; retried
+ * over the CRLF-canonical form for clear-signed parts stored with LF line ends), the signed attributes
+ * (contentType, messageDigest, signingTime) and the signature itself through node:crypto.
+ */
+import { type KeyObject, createHash } from "node:crypto";
+import type { Certificate } from "../certs/certificate.js";
+import { Name } from "../certs/name.js";
+import { type Attribute, type SignedData, type SignerInfo, attribute } from "../cms/signed-data.js";
+import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
+import { TAG, decodeOidEl, decodeTime, encodeOid, tlv } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import { type AlgorithmIdentifier, HASH_BY_OID, type HashName, importSpki, signatureHash, verifySignature } from "../lib/signature.js";
+import { bytesEqual, hexUpper } from "../lib/bytes.js";
+import { type Problem, problem } from "../problems.js";
+import { UnsupportedError } from "../errors.js";
+import "./problems.js";
+
+export type ContentForm = "raw" | "crlf";
+
+/** The content a SignedData covers, and how its digests may be computed. */
+export class SignedContent {
+  private readonly digests = new Map<string, Buffer>();
+  private canonical?: Uint8Array;
+
+  /**
+   * `bytes`: the content (a view, never copied). `canonicalRetry`: whether the CRLF form may be tried
+   * (clear-signed MIME parts; not opaque encapsulated content, which travels in binary).
+   */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly canonicalRetry: boolean,
+  ) {}
+
+  /** Forms worth trying, in order. */
+  get forms(): ContentForm[] {
+    return this.canonicalRetry && hasBareLf(this.bytes) ? ["raw", "crlf"] : ["raw"];
+  }
+
+  digest(hash: HashName, form: ContentForm): Buffer {
+    const k = `${hash}:${form}`;
+    let d = this.digests.get(k);
+    if (!d) {
+      const h = createHash(hash);
+      if (form === "raw") h.update(this.bytes);
+      else feedCanonical(this.bytes, (c) => h.update(c));
+      d = h.digest();
+      this.digests.set(k, d);
+    }
+    return d;
+  }
+
+  /** The bytes of a form as one buffer (only for signatures without signed attributes). */
+  whole(form: ContentForm): Uint8Array {
+    if (form === "raw") return this.bytes;
+    this.canonical ??= toCanonical(this.bytes);
+    return this.canonical;
+  }
+}
+
+export interface SignerCheck {
+  info: SignerInfo;
+  /** The signer's certificate, when found. */
+  cert?: Certificate;
+  /** How the signer is named when its certificate is missing. */
+  label: string;
+  signingTime?: number;
+  /** The content form that matched, when the digest matched. */
+  form?: ContentForm;
+  /** True when digest and signature both verify. */
+  signatureOk: boolean;
+  problems: Problem[];
+}
+
+/** The signingTime signed attribute (ms), if present; throws DerError when unreadable. */
+export function readSigningTime(info: SignerInfo): number | undefined {
+  const st = attribute(info.signedAttrs, OID.signingTime);
+  if (!st || st.values.length !== 1) return undefined;
+  try {
+    return decodeTime(st.values[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds the certificate a SignerIdentifier names, among `pool`. */
+export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): Certificate | undefined {
+  const sid = info.sid;
+  if (sid.type === "ski") {
+    return pool.find((c) => c.subjectKeyIdentifier === sid.ski);
+  }
+  let issuerKey: string | undefined;
+  try {
+    issuerKey = new Name(sid.issuer).key;
+  } catch {
+    return undefined;
+  }
+  const serial = stripSerial(sid.serial);
+  return pool.find((c) => bytesEqual(stripSerial(c.serialNumber), serial) && c.issuer.key === issuerKey);
+}
+
+function stripSerial(s: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < s.length - 1 && s[i] === 0 && !(s[i + 1] & 0x80)) i++;
+  return s.subarray(i);
+}
+
+export function signerLabel(info: SignerInfo): string {
+  const sid = info.sid;
+  if (sid.type === "ski") return `unknown signer (subject key identifier ${sid.ski})`;
+  let issuer = "?";
+  try {
+    issuer = new Name(sid.issuer).display;
+  } catch {
+    /* keep ? */
+  }
+  return `unknown signer (issuer '${issuer}', serial ${hexUpper(stripSerial(sid.serial))})`;
+}
+
+const RSA_BY_HASH: Partial<Record<HashName, string>> = {
+  md5: OID.md5WithRSA,
+  sha1: OID.sha1WithRSA,
+  sha224: OID.sha224WithRSA,
+  sha256: OID.sha256WithRSA,
+  sha384: OID.sha384WithRSA,
+  sha512: OID.sha512WithRSA,
+};
+const ECDSA_BY_HASH: Partial<Record<HashName, string>> = {
+  sha1: OID.ecdsaWithSHA1,
+  sha224: OID.ecdsaWithSHA224,
+  sha256: OID.ecdsaWithSHA256,
+  sha384: OID.ecdsaWithSHA384,
+  sha512: OID.ecdsaWithSHA512,
+};
+const DSA_BY_HASH: Partial<Record<HashName, string>> = {
+  sha1: OID.dsaWithSHA1,
+  sha224: OID.dsaWithSHA224,
+  sha256: OID.dsaWithSHA256,
+};
+
+/**
+ * CMS lets signatureAlgorithm name only the key type (rsaEncryption, id-dsa, id-ecPublicKey), the hash
+ * coming from digestAlgorithm; map those to the combined algorithm node:crypto needs.
+ */
+export function effectiveSignatureAlgorithm(sig: AlgorithmIdentifier, digest: HashName): AlgorithmIdentifier | undefined {
+  const table = sig.oid === OID.rsaEncryption ? RSA_BY_HASH : sig.oid === OID.dsa ? DSA_BY_HASH : sig.oid === OID.ecPublicKey ? ECDSA_BY_HASH : undefined;
+  if (!table) return sig;
+  const oid = table[digest];
+  return oid ? { oid, params: sig.oid === OID.rsaEncryption ? Uint8Array.of(TAG.NULL, 0) : undefined } : undefined;
+}
+
+const HASH_LABEL: Record<HashName, string> = { md5: "MD5", sha1: "SHA-1", sha224: "SHA-224", sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
+
+export interface SignerContext {
+  /** Certificates a signer may be found among (message first, then --untrusted, then the trust list). */
+  pool: readonly Certificate[];
+  /** Issuers of the signer (nearest first) when known from its path: for inherited DSA parameters. */
+  issuersOf?: (cert: Certificate) => readonly Certificate[];
+}
+
+/** Checks one signer: certificate, digest, signed attributes and signature. Never throws on bad input. */
+export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedContent | undefined, ctx: SignerContext): SignerCheck {
+  const out: SignerCheck = { info, label: signerLabel(info), signatureOk: false, problems: [] };
+  const push = (p: Problem) => out.problems.push(p);
+  out.cert = findSignerCert(info, ctx.pool);
+  const name = out.cert?.name;
+  const sha1 = out.cert?.sha1;
+
+  try {
+    out.signingTime = readSigningTime(info);
+  } catch {
+    push(problem("MALFORMED", { detail: "unreadable signingTime attribute" }));
+  }
+
+  const digestHash = HASH_BY_OID[info.digestAlgorithm.oid];
+  if (!digestHash) {
+    push(problem("UNSUPPORTED_ALGORITHM", { alg: info.digestAlgorithm.oid, detail: "digest algorithm of the signature" }));
+    return out;
+  }
+  if (digestHash === "md5") {
+    push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 message digest (refused)", severity: "error" }));
+    return out;
+  }
+  const alg = effectiveSignatureAlgorithm(info.signatureAlgorithm, digestHash);
+  let sigHash: HashName | undefined;
+  try {
+    if (!alg) throw new UnsupportedError("no signature algorithm");
+    sigHash = signatureHash(alg);
+  } catch {
+    push(problem("UNSUPPORTED_ALGORITHM", { alg: info.signatureAlgorithm.oid, detail: `signature algorithm with ${HASH_LABEL[digestHash]}` }));
+    return out;
+  }
+  if (sigHash === "md5") {
+    push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 signature (refused)", severity: "error" }));
+    return out;
+  }
+  if (digestHash === "sha1" || sigHash === "sha1") push(problem("WEAK_ALGORITHM", { name, sha1, alg: "SHA-1 in the message signature" }));
+
+  if (!out.cert) {
+    push(problem("SIGNER_CERT_MISSING", { detail: out.label.replace(/^unknown signer /, "") }));
+    return out;
+  }
+  if (!content) {
+    push(problem("MALFORMED", { detail: "detached signature without its content (use --content)" }));
+    return out;
+  }
+
+  let key: KeyObject;
+  try {
+    key = signerKey(out.cert, ctx);
+  } catch (e) {
+    push(problem("UNSUPPORTED_ALGORITHM", { alg: out.cert.keyDescription, detail: (e as Error).message }));
+    return out;
+  }
+  const keyAlg = out.cert.publicKeyInfo.algorithm;
+
+  if (info.signedAttrs && info.signedAttrsRaw) {
+    const ct = attribute(info.signedAttrs, OID.contentType);
+    const md = attribute(info.signedAttrs, OID.messageDigest);
+    if (!ct || !md || ct.values.length !== 1 || md.values.length !== 1) {
+      push(problem("MALFORMED", { detail: "signed attributes lack a single contentType and messageDigest" }));
+      return out;
+    }
+    if (!attrOidEquals(ct, sd.encapContentType)) {
+      push(problem("SIGNATURE_INVALID", { detail: "the contentType attribute does not match the content" }));
+      return out;
+    }
+    const mdv = md.values[0];
+    if (mdv.tag !== TAG.OCTET_STRING) {
+      push(problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" }));
+      return out;
+    }
+    const form = content.forms.find((f) => bytesEqual(content.digest(digestHash, f), mdv.value));
+    if (!form) {
+      push(problem("DIGEST_MISMATCH", { detail: content.forms.length > 1 ? "neither as stored nor with CRLF line ends" : undefined }));
+      return out;
+    }
+    out.form = form;
+    if (!safeVerify(alg!, info.signedAttrsRaw, info.signature, key, keyAlg)) {
+      push(problem("SIGNATURE_INVALID"));
+      return out;
+    }
+  } else {
+    if (sd.encapContentType !== OID.data) {
+      push(problem("MALFORMED", { detail: "signed attributes are required for content other than id-data" }));
+      return out;
+    }
+    const form = content.forms.find((f) => safeVerify(alg!, content.whole(f), info.signature, key, keyAlg));
+    if (!form) {
+      push(problem("SIGNATURE_INVALID", { detail: "no signed attributes; the content or the signature was altered" }));
+      return out;
+    }
+    out.form = form;
+  }
+  if (out.form === "crlf") push(problem("CONTENT_CANONICALISED"));
+  out.signatureOk = true;
+  return out;
+}
+
+function safeVerify(alg: AlgorithmIdentifier, data: Uint8Array, sig: Uint8Array, key: KeyObject, keyAlg: string): boolean {
+  try {
+    return verifySignature(alg, data, sig, key, keyAlg);
+  } catch {
+    return false;
+  }
+}
+
+function attrOidEquals(a: Attribute, oid: string): boolean {
+  try {
+    return decodeOidEl(a.values[0]) === oid;
+  } catch {
+    return false;
+  }
+}
+
+const inherited = new WeakMap<Certificate, KeyObject>();
+
+/** The signer's public key; a DSA key without parameters takes them from the nearest issuer that has them. */
+function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
+  const k = cert.publicKeyInfo;
+  const noParams = k.algorithm === OID.dsa && (!k.params || (k.params.length === 2 && k.params[0] === TAG.NULL));
+  if (!noParams) return cert.publicKey;
+  const hit = inherited.get(cert);
+  if (hit) return hit;
+  const candidates: Certificate[] = [...(ctx.issuersOf?.(cert) ?? [])];
+  // Fall back to certificates named as the issuer, walking up while parameters are inherited.
+  let cur: Certificate | undefined = cert;
+  for (let i = 0; i < 8 && cur; i++) {
+    const issuerKey: string = cur.issuer.key;
+    const next: Certificate | undefined = ctx.pool.find((c) => c !== cur && c.subject.key === issuerKey && c.publicKeyInfo.algorithm === OID.dsa);
+    if (next) candidates.push(next);
+    cur = next;
+  }
+  for (const c of candidates) {
+    const p = c.publicKeyInfo;
+    if (p.algorithm !== OID.dsa) break;
+    if (p.params && !(p.params.length === 2 && p.params[0] === TAG.NULL)) {
+      const spki = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), p.params), tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key));
+      const key = importSpki(spki);
+      inherited.set(cert, key);
+      return key;
+    }
+  }
+  throw new UnsupportedError("DSA key without parameters and no issuer to inherit them from");
+}
+

@@ -1,0 +1,315 @@
+/**
+ * verify: one message (or one CMS object) in, one verdict out, as Exchange Online would give it.
+ *
+ *   verifyMessage(bytes, ctx) -> VerifyResult {verdict, problems, signers}
+ *
+ * The message is split with the raw-bytes MIME parser; every S/MIME layer is located; each SignedData is
+ * parsed; each signer is checked (digest, signed attributes, signature); its certificate is validated
+ * against the trust list by the path engine (certificates and CRLs carried by the message are untrusted
+ * material only); the From address is compared with the certificate's addresses. No I/O, no clock:
+ * the validation time and everything else come in through `ctx`.
+ */
+import { Certificate } from "../certs/certificate.js";
+import { type SignedData, parseSignedData } from "../cms/signed-data.js";
+import { SmimetrustError } from "../errors.js";
+import { MimeError } from "../mime/errors.js";
+import { type MimeEntity, parseMessage } from "../mime/parse.js";
+import { OID } from "../lib/oids.js";
+import { type Problem, problem } from "../problems.js";
+import type { CertSource, ChainResult, ValidationOptions } from "../path/types.js";
+import type { TrustList } from "../trust/trust-list.js";
+import { type Layer, cmsContentType, locateInner, locateLayers } from "./locate.js";
+import { type ContentForm, SignedContent, checkSigner, findSignerCert, readSigningTime } from "./signer.js";
+import "./problems.js";
+
+export type Verdict = "valid" | "invalid" | "error";
+
+export interface ChainLink {
+  subject: string;
+  sha1: string;
+  source: CertSource;
+}
+
+export interface SignerResult {
+  subject: string;
+  emails: string[];
+  sha1: string;
+  /** ISO 8601 UTC, or null when the signature has no signingTime attribute. */
+  signingTime: string | null;
+  chain: ChainLink[];
+  problems: Problem[];
+  /** Not part of the JSON contract: where the signature sits ("" = whole message) and the content form that matched. */
+  part: string;
+  form?: ContentForm;
+  /** Signature and chain both good, and no error-level problem. */
+  ok: boolean;
+}
+
+export interface VerifyResult {
+  verdict: Verdict;
+  problems: Problem[];
+  signers: SignerResult[];
+  /** Not part of the JSON contract: display subject of the message, sender address. */
+  subject?: string;
+  from?: string;
+}
+
+export type ChainValidator = (leaf: Certificate, trust: TrustList, opts: ValidationOptions) => Promise<ChainResult>;
+
+export interface VerifyContext {
+  trust: TrustList;
+  validate: ChainValidator;
+  /** Options passed to the engine (time is set per signer). */
+  validation: Omit<ValidationOptions, "time" | "untrusted" | "crls">;
+  /** Validation time (ms), or "signing" to use each signature's signingTime (falling back to `now`). */
+  at: number | "signing";
+  now: number;
+  /** Untrusted certificates from --untrusted. */
+  extra?: readonly Certificate[];
+  /** CRLs from --crl (DER). */
+  crls?: readonly Uint8Array[];
+  ignoreSender?: boolean;
+  /** Content of a detached signature given on its own (.p7s with --content). */
+  detachedContent?: Uint8Array;
+  /** Shared certificate objects across messages (bulk speed). */
+  certCache?: CertificateCache;
+}
+
+/** Certificates parsed once and reused across messages (their keys, hashes and extensions stay memoised). */
+export class CertificateCache {
+  private readonly map = new Map<string, Certificate>();
+  constructor(readonly max = 20_000) {}
+  get(der: Uint8Array): Certificate {
+    const k = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("latin1");
+    let c = this.map.get(k);
+    if (!c) {
+      c = new Certificate(Uint8Array.from(der));
+      if (this.map.size >= this.max) this.map.clear();
+      this.map.set(k, c);
+    }
+    return c;
+  }
+}
+
+const MAX_SIGNERS_TOTAL = 64;
+
+/** Verifies one input: an e-mail message (RFC 5322/MIME) or a CMS object (DER, PEM or base64). */
+export async function verifyMessage(bytes: Uint8Array, ctx: VerifyContext): Promise<VerifyResult> {
+  const cms = asCms(bytes);
+  if (cms) return verifyCmsObject(cms, ctx);
+  let msg: MimeEntity;
+  try {
+    msg = parseMessage(bytes);
+  } catch (e) {
+    if (e instanceof MimeError) return errorResult(e.message);
+    throw e;
+  }
+  const res: VerifyResult = { verdict: "invalid", problems: [], signers: [], subject: msg.headers.get("subject"), from: msg.headers.get("from") };
+  let layers: Layer[];
+  try {
+    layers = locateLayers(msg);
+  } catch (e) {
+    if (e instanceof SmimetrustError) return errorResult(e.message);
+    throw e;
+  }
+  await processLayers(layers, ctx, res, 0);
+  return finish(res);
+}
+
+async function processLayers(layers: Layer[], ctx: VerifyContext, res: VerifyResult, nesting: number): Promise<void> {
+  for (const layer of layers) {
+    if (res.signers.length >= MAX_SIGNERS_TOTAL) break;
+    switch (layer.kind) {
+      case "encrypted":
+        res.problems.push(problem("ENCRYPTED"));
+        break;
+      case "certs-only":
+        break;
+      case "malformed":
+        res.problems.push(problem("MALFORMED", { detail: layerWhere(layer.path, layer.detail) }));
+        break;
+      case "detached":
+      case "opaque": {
+        let sd: SignedData;
+        try {
+          sd = parseSignedData(layer.cms);
+        } catch (e) {
+          if (!(e instanceof SmimetrustError)) throw e;
+          res.problems.push(problem("MALFORMED", { detail: layerWhere(layer.path, e.message) }));
+          break;
+        }
+        let content: SignedContent | undefined;
+        if (layer.kind === "detached") {
+          if (sd.encapContent !== undefined && sd.encapContent.length > 0) {
+            res.problems.push(problem("MALFORMED", { detail: layerWhere(layer.path, "a multipart/signed signature must be detached") }));
+            break;
+          }
+          content = new SignedContent(layer.content, true);
+        } else if (sd.encapContent !== undefined) {
+          content = new SignedContent(sd.encapContent, false);
+        }
+        if (sd.signerInfos.length === 0) {
+          if (layers.length === 1) res.problems.push(problem("NOT_SIGNED", { detail: "the signature holds certificates only" }));
+          break;
+        }
+        if (layer.path) res.problems.push(problem("SIGNED_PART", { detail: layer.path }));
+        await checkSignedData(sd, content, layer.path, layer.from, ctx, res);
+        if (layer.kind === "opaque" && sd.encapContent && nesting < 4) {
+          const inner = locateInner(sd.encapContent, layer.path || "1", layer.from, nesting);
+          await processLayers(inner, ctx, res, nesting + 1);
+        }
+        break;
+      }
+    }
+  }
+}
+
+function layerWhere(path: string, detail: string): string {
+  return path ? `part ${path}: ${detail}` : detail;
+}
+
+async function checkSignedData(
+  sd: SignedData,
+  content: SignedContent | undefined,
+  part: string,
+  from: string | undefined,
+  ctx: VerifyContext,
+  res: VerifyResult,
+): Promise<void> {
+  const cache = ctx.certCache;
+  const messageCerts: Certificate[] = [];
+  for (const der of sd.certificates) {
+    try {
+      messageCerts.push(cache ? cache.get(der) : new Certificate(Uint8Array.from(der)));
+    } catch {
+      // A certificate that does not parse is useless material, not a reason to reject the others.
+    }
+  }
+  const extra = ctx.extra ?? [];
+  const pool = [...messageCerts, ...extra, ...ctx.trust.certificates];
+  const untrusted: { cert: Certificate; source: "message" | "extra" }[] = [
+    ...messageCerts.map((cert) => ({ cert, source: "message" as const })),
+    ...extra.map((cert) => ({ cert, source: "extra" as const })),
+  ];
+  const crls = [...sd.crls, ...(ctx.crls ?? [])];
+  for (const info of sd.signerInfos) {
+    if (res.signers.length >= MAX_SIGNERS_TOTAL) break;
+    // The chain first: its path gives the issuers a DSA key may inherit parameters from.
+    const signerCert = findSignerCert(info, pool);
+    const signingTime = readSigningTime(info);
+    let chain: ChainResult | undefined;
+    const chainProblems: Problem[] = [];
+    if (signerCert) {
+      const time = ctx.at === "signing" ? (signingTime ?? ctx.now) : ctx.at;
+      try {
+        chain = await ctx.validate(signerCert, ctx.trust, { ...ctx.validation, time, untrusted, crls: crls.length ? crls : undefined });
+      } catch (e) {
+        if (!(e instanceof SmimetrustError)) throw e;
+        chainProblems.push(problem("MALFORMED", { detail: `certificate path: ${e.message}`, sha1: signerCert.sha1 }));
+      }
+    }
+    const issuers = chain ? chain.path.slice(1).map((e) => e.cert) : [];
+    const check = checkSigner(sd, info, content, { pool, issuersOf: () => issuers });
+    const problems = [...check.problems, ...chainProblems];
+    if (chain) for (const p of chain.problems) if (!problems.some((q) => q.code === p.code && q.cert === p.cert && q.message === p.message)) problems.push(p);
+    const cert = check.cert;
+    if (cert && !ctx.ignoreSender && from !== undefined) {
+      const addr = from.toLowerCase();
+      if (!cert.emails.some((e) => e.toLowerCase() === addr)) {
+        problems.push(
+          problem("SENDER_MISMATCH", {
+            email: from,
+            sha1: cert.sha1,
+            detail: cert.emails.length ? `the certificate is for ${cert.emails.join(", ")}` : "the certificate names no e-mail address",
+          }),
+        );
+      }
+    }
+    const ok = check.signatureOk && chain?.verdict === "valid" && !problems.some((p) => p.severity === "error");
+    res.signers.push({
+      subject: cert ? cert.subject.display : check.label,
+      emails: cert ? cert.emails : [],
+      sha1: cert ? cert.sha1 : "",
+      signingTime: signingTime !== undefined ? isoTime(signingTime) : null,
+      chain: (chain?.path ?? []).map((e) => ({ subject: e.cert.subject.display, sha1: e.cert.sha1, source: e.source })),
+      problems,
+      part,
+      form: check.form,
+      ok,
+    });
+  }
+}
+
+function isoTime(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z") : String(ms);
+}
+
+/** A .p7m/.p7s/.bin given directly: opaque SignedData, or detached with ctx.detachedContent. */
+async function verifyCmsObject(der: Uint8Array, ctx: VerifyContext): Promise<VerifyResult> {
+  const res: VerifyResult = { verdict: "invalid", problems: [], signers: [] };
+  const type = cmsContentType(der);
+  if (type === OID.envelopedData || type === OID.authEnvelopedData) {
+    res.problems.push(problem("ENCRYPTED"));
+    return finish(res);
+  }
+  let sd: SignedData;
+  try {
+    sd = parseSignedData(der);
+  } catch (e) {
+    if (e instanceof SmimetrustError) return errorResult(e.message);
+    throw e;
+  }
+  if (sd.signerInfos.length === 0) {
+    res.problems.push(problem("NOT_SIGNED", { detail: "the object holds certificates only" }));
+    return finish(res);
+  }
+  let content: SignedContent | undefined;
+  if (sd.encapContent !== undefined) content = new SignedContent(sd.encapContent, false);
+  else if (ctx.detachedContent) content = new SignedContent(ctx.detachedContent, true);
+  await checkSignedData(sd, content, "", undefined, ctx, res);
+  if (sd.encapContent) {
+    const inner = locateInner(sd.encapContent, "1", undefined, 0);
+    await processLayers(inner, ctx, res, 1);
+  }
+  return finish(res);
+}
+
+function errorResult(detail: string): VerifyResult {
+  return { verdict: "error", problems: [problem("MALFORMED", { detail })], signers: [] };
+}
+
+function finish(res: VerifyResult): VerifyResult {
+  const hasSigned = res.signers.length > 0;
+  if (!hasSigned && !res.problems.some((p) => p.code === "ENCRYPTED" || p.code === "MALFORMED" || p.code === "NOT_SIGNED")) {
+    res.problems.unshift(problem("NOT_SIGNED"));
+  }
+  const anyError = res.problems.some((p) => p.severity === "error") || res.signers.some((s) => s.problems.some((p) => p.severity === "error"));
+  res.verdict = hasSigned && res.signers.some((s) => s.ok) && res.signers.every((s) => s.ok) && !anyError ? "valid" : "invalid";
+  return res;
+}
+
+/**
+ * Recognises CMS given directly: DER/BER (starts with SEQUENCE), PEM ("-----BEGIN PKCS7/CMS-----") or
+ * bare base64 of a ContentInfo. Returns the DER, or undefined for anything else (treated as a message).
+ */
+export function asCms(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0x30) return cmsContentType(bytes) !== undefined ? bytes : undefined;
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64)).toString("latin1");
+  const pem = /^\s*-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.exec(head);
+  if (pem) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+    const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(text);
+    if (m) {
+      const der = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+      return cmsContentType(der) !== undefined ? der : undefined;
+    }
+  }
+  if (/^MI[A-Za-z0-9+/]{2}/.test(head)) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+    if (/^[A-Za-z0-9+/=\s]+$/.test(text)) {
+      const der = Buffer.from(text.replace(/\s+/g, ""), "base64");
+      return cmsContentType(der) !== undefined ? der : undefined;
+    }
+  }
+  return undefined;
+}
