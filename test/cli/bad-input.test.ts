@@ -1,0 +1,108 @@
+/**
+ * Bad input through the real CLI process: one line on stderr naming the file and the fault (with the
+ * byte offset for binary formats), exit status 2, no stack trace, and no output file.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSst } from "../../src/sst/codec.js";
+import { intermediate, root } from "../helpers/pki.js";
+import { spawnCli } from "../certs/cli-harness.js";
+import { makeOpensslPki, openssl, tempDir } from "../certs/openssl.js";
+
+const r = root("CN=Bad Input Root");
+const i = intermediate("CN=Bad Input Issuing", r);
+const t = tempDir("smimetrust-bad-");
+
+beforeAll(() => {
+  const sst = createSst([{ der: r.der }, { der: i.der }]);
+  writeFileSync(t.path("good.sst"), sst);
+  writeFileSync(t.path("truncated.sst"), sst.subarray(0, sst.length - 100));
+  const corrupted = Uint8Array.from(sst);
+  new DataView(corrupted.buffer).setUint32(8 + 12 + 20 + 8, 0x00ffffff, true); // the first certificate's length
+  writeFileSync(t.path("corrupted.sst"), corrupted);
+  writeFileSync(t.path("random.bin"), Uint8Array.from({ length: 300 }, (_, k) => (k * 181 + 97) % 256 | 0x80));
+  writeFileSync(t.path("empty.cer"), new Uint8Array(0));
+  const lines = r.pem.split("\n");
+  lines[2] = `${lines[2].slice(0, 5)}*#${lines[2].slice(7)}`;
+  writeFileSync(t.path("broken.pem"), lines.join("\n"));
+  writeFileSync(t.path("ok.pem"), r.pem);
+  makeOpensslPki(t.dir, { caName: "Bad Input PFX CA" });
+  openssl(["pkcs12", "-export", "-in", "user.pem", "-inkey", "user.key", "-certfile", "ca.pem", "-passout", "pass:right", "-out", "user.pfx"], { cwd: t.dir });
+  openssl(["pkcs12", "-export", "-legacy", "-in", "user.pem", "-inkey", "user.key", "-certfile", "ca.pem", "-passout", "pass:right", "-out", "legacy.pfx"], { cwd: t.dir });
+});
+afterAll(() => t.cleanup());
+
+function expectOneLine(res: { code: number; stdout: string; stderr: string }, re: RegExp): void {
+  expect(res.code).toBe(2);
+  expect(res.stdout).toBe("");
+  const lines = res.stderr.split("\n").filter((l) => l.length > 0);
+  expect(lines, res.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(re);
+  expect(res.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack trace
+}
+
+const CASES: [string, RegExp][] = [
+  ["truncated.sst", /^smimetrust: .*truncated\.sst: malformed \.sst: record 32 claims \d+ bytes but only \d+ remain \(at byte \d+\)$/],
+  ["corrupted.sst", /^smimetrust: .*corrupted\.sst: malformed \.sst: record 32 claims 16777215 bytes but only \d+ remain \(at byte 40\)$/],
+  ["random.bin", /^smimetrust: .*random\.bin: not a certificate container .* \(at byte 0\)$/],
+  ["empty.cer", /^smimetrust: .*empty\.cer: empty input, no certificates$/],
+  ["broken.pem", /^smimetrust: .*broken\.pem: broken base64 in PEM block 'CERTIFICATE' \(at byte \d+\)$/],
+];
+
+describe("bad input through the CLI (spawned)", () => {
+  for (const [file, re] of CASES) {
+    it(`build: ${file} -> one line, exit 2, no output file`, () => {
+      const out = t.path(`out-${file}.sst`);
+      const res = spawnCli(["build", t.path("ok.pem"), t.path(file), "-o", out]);
+      expectOneLine(res, re);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it("inspect: the same faults give the same one line and exit 2", () => {
+    for (const [file, re] of CASES) expectOneLine(spawnCli(["inspect", t.path(file)]), re);
+  });
+
+  it("the broken PEM's offset is the first bad character", () => {
+    const res = spawnCli(["inspect", t.path("broken.pem")]);
+    const at = Number(/at byte (\d+)/.exec(res.stderr)?.[1]);
+    const text = r.pem.split("\n");
+    expect(at).toBe(text[0].length + 1 + text[1].length + 1 + 5);
+  });
+
+  it("a PFX with the wrong password: one line, exit 2, no output file", () => {
+    for (const f of ["user.pfx", "legacy.pfx"]) {
+      const out = t.path(`out-${f}.sst`);
+      const res = spawnCli(["build", t.path(f), "-o", out, "--password", "wrong"]);
+      expectOneLine(res, new RegExp(`^smimetrust: .*${f.replace(".", "\\.")}: wrong password for PKCS#12$`));
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it("a PFX without a password: says to use --password or SMIMETRUST_PFX_PASSWORD", () => {
+    expectOneLine(spawnCli(["inspect", t.path("user.pfx")]), /user\.pfx: .*needs a password.*--password.*SMIMETRUST_PFX_PASSWORD/);
+  });
+
+  it("a PFX with the right password (option or environment): the chain is read and the key reported as ignored", () => {
+    const out = t.path("from-pfx.sst");
+    const res = spawnCli(["build", t.path("legacy.pfx"), "-o", out], { env: { SMIMETRUST_PFX_PASSWORD: "right" } });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain("warning: ");
+    expect(res.stderr).toMatch(/legacy\.pfx: ignored 1 private key \(never extracted or stored\)/);
+    expect(res.stderr).toMatch(/left out 'Test PFX User'/);
+    expect(existsSync(out)).toBe(true);
+    const ins = spawnCli(["inspect", "--json", "--password", "right", t.path("user.pfx")]);
+    expect(ins.code).toBe(0);
+    expect(JSON.parse(ins.stdout).map((c: { subject: string }) => c.subject)).toEqual(["CN=Test PFX User", "CN=Bad Input PFX CA"]);
+  });
+
+  it("a missing file: one line, exit 2", () => {
+    expectOneLine(spawnCli(["inspect", t.path("nope.pem")]), /nope\.pem: cannot read: no such file or folder$/);
+  });
+
+  it("a bad file inside a folder is skipped with a warning, the rest is read", () => {
+    const res = spawnCli(["inspect", "--json", t.dir]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/warning: skipped .*random\.bin: not a certificate container/);
+  });
+});
