@@ -213,22 +213,24 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
   }
 
   if (!complete && deadEnd) {
+    // Why the path stops here goes on the last certificate found (and, as an error, into the result's problems).
     const last = nodes[N - 1].cert;
+    const lastProblems = elements[N - 1].problems;
     switch (deadEnd.reason) {
       case "untrusted-root":
-        pathProblems.push(problem("UNTRUSTED_ROOT", params(last)));
+        lastProblems.push(problem("UNTRUSTED_ROOT", params(last)));
         break;
       case "signature":
-        pathProblems.push(problem("CHAIN_SIGNATURE_INVALID", params(last, { issuer: last.issuer.display, detail: `none of ${deadEnd.failed.length} certificate(s) named '${last.issuer.display}' verifies it` })));
+        lastProblems.push(problem("CHAIN_SIGNATURE_INVALID", params(last, { issuer: last.issuer.display, detail: `none of ${deadEnd.failed.length} certificate(s) named '${last.issuer.display}' verifies it` })));
         break;
       case "unsupported":
-        pathProblems.push(problem("UNSUPPORTED_ALGORITHM", params(last, { alg: last.signatureAlgorithmName, detail: `signature on '${last.name}'` })));
+        lastProblems.push(problem("UNSUPPORTED_ALGORITHM", params(last, { alg: last.signatureAlgorithmName, detail: `signature on '${last.name}'` })));
         break;
       case "depth":
-        pathProblems.push(problem("PATH_LENGTH_EXCEEDED", params(last, { detail: `no trust anchor within ${eng.opts.maxDepth ?? DEFAULTS.maxDepth} certificates` })));
+        lastProblems.push(problem("PATH_LENGTH_EXCEEDED", params(last, { detail: `no trust anchor within ${eng.opts.maxDepth ?? DEFAULTS.maxDepth} certificates` })));
         break;
       default:
-        pathProblems.push(problem("CHAIN_INCOMPLETE", params(last, { issuer: last.issuer.toString() })));
+        lastProblems.push(problem("CHAIN_INCOMPLETE", params(last, { issuer: last.issuer.toString() })));
     }
   }
 
