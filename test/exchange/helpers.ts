@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Certificate } from "../../src/certs/certificate.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { run } from "../../src/cli/program.js";
@@ -87,7 +87,7 @@ export async function cli(args: string[], now = NOW): Promise<CliResult> {
 
 /** The real CLI process, for real exit statuses. */
 export function spawnCli(args: string[], cwd = REPO): CliResult {
-  const r = spawnSync(process.execPath, ["--import", "tsx", resolve(REPO, "src/cli/main.ts"), ...args], {
+  const r = spawnSync(process.execPath, ["--import", pathToFileURL(join(REPO, "node_modules/tsx/dist/loader.mjs")).href, resolve(REPO, "src/cli/main.ts"), ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
     encoding: "utf8",
