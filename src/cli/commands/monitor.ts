@@ -1,0 +1,121 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import { Cron } from "croner";
+import { FileAccessError } from "../../errors.js";
+import { loadValidateChain } from "../../audit/engine.js";
+import type { ValidateChain } from "../../audit/leaves.js";
+import { loadMonitorConfig } from "../../monitor/config.js";
+import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
+import { startMetricsServer } from "../../monitor/metrics.js";
+import { MonitorStore } from "../../monitor/store.js";
+import { countBySeverity } from "../../audit/report.js";
+import type { CliContext } from "../context.js";
+import type { RegisterCommand } from "./index.js";
+
+interface MonitorOpts {
+  config: string;
+  once?: boolean;
+  json?: boolean;
+}
+
+function openStore(file: string): MonitorStore {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return new MonitorStore(file);
+  } catch (e) {
+    throw new FileAccessError(`cannot open the monitor database: ${(e as Error).message}`, { file });
+  }
+}
+
+function summary(o: RunOutcome): string {
+  const k = countBySeverity(o.findings);
+  const pending = o.delivery.failed.length;
+  return `run ${o.runId}: ${o.findings.length} finding${o.findings.length === 1 ? "" : "s"} (${k.error} error, ${k.warning} warning, ${k.info} info), ${o.alerts.length} change${o.alerts.length === 1 ? "" : "s"}, ${o.delivery.sent.length} deliver${o.delivery.sent.length === 1 ? "y" : "ies"} sent${pending ? `, ${pending} sink${pending === 1 ? "" : "s"} failed (kept for the next run)` : ""}`;
+}
+
+function outcomeJson(o: RunOutcome) {
+  return {
+    run: o.runId,
+    exitCode: o.exitCode,
+    findings: o.findings.map(({ key: _k, scope, tier, subject, notAfter, ...p }) => ({ ...p, watched: scope, ...(tier ? { threshold: tier } : {}) })),
+    changes: o.alerts.map((a) => ({ kind: a.kind, code: a.code, severity: a.severity, watched: a.scope, cert: a.cert ?? null, message: a.message })),
+    failures: o.failures,
+    delivery: o.delivery,
+  };
+}
+
+async function validator(needs: boolean, ctx: CliContext): Promise<ValidateChain | undefined> {
+  if (!needs) return undefined;
+  try {
+    return await loadValidateChain();
+  } catch (e) {
+    ctx.out.stderr(`warning: the path engine could not be loaded (${(e as Error).message}); user certificates are checked for expiry only\n`);
+    return undefined;
+  }
+}
+
+export const registerMonitor: RegisterCommand = (program: Command, ctx, done) => {
+  program
+    .command("monitor")
+    .description("watch trust lists and user certificates on a schedule; alert on changes (webhook, Teams, Slack, e-mail, log); serve Prometheus metrics")
+    .requiredOption("--config <file>", "monitor.json (see schema/monitor.schema.json)")
+    .option("--once", "run one pass and exit with check's codes (0 ok, 1 findings, 2 a source could not be checked), for cron")
+    .option("--json", "with --once: print the run as JSON")
+    .action(async (opts: MonitorOpts) => {
+      const config = loadMonitorConfig(opts.config, existsSync);
+      const store = openStore(config.database);
+      const log = (line: string) => ctx.out.stderr(`${line}\n`);
+      const monitor = new Monitor(config, {
+        store,
+        now: ctx.now,
+        log,
+        env: ctx.env,
+        validate: await validator(config.userCertificates.some((u) => u.trustList), ctx),
+      });
+      if (opts.once) {
+        try {
+          const o = await monitor.runOnce();
+          if (opts.json) ctx.out.stdout(`${JSON.stringify(outcomeJson(o), null, 2)}\n`);
+          for (const f of o.failures) ctx.out.stderr(`smimetrust: ${f.scope}: check failed: ${f.error}\n`);
+          ctx.out.stderr(`${summary(o)}\n`);
+          done(o.exitCode);
+        } finally {
+          store.close();
+        }
+        return;
+      }
+      // ---- long-running ----
+      const metrics = config.metrics
+        ? await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, snapshot: () => monitor.metricsSnapshot(), healthy: () => monitor.health() }).catch(
+            (e: Error) => {
+              store.close();
+              throw new FileAccessError(`cannot listen on ${config.metrics!.host}:${config.metrics!.port}: ${e.message}`, { file: opts.config });
+            },
+          )
+        : undefined;
+      if (metrics) log(`metrics on http://${config.metrics!.host}:${metrics.port}/metrics (health: /healthz)`);
+      const tick = async () => {
+        try {
+          const o = await monitor.runOnce();
+          for (const f of o.failures) log(`check failed: ${f.scope}: ${f.error}`);
+          log(summary(o));
+        } catch (e) {
+          log(`run failed: ${(e as Error).message}`);
+        }
+      };
+      const job = new Cron(config.schedule, { protect: true, ...(config.timezone ? { timezone: config.timezone } : { timezone: "Etc/UTC" }) }, tick);
+      log(`monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`);
+      if (config.runOnStart) await tick();
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      job.stop();
+      await metrics?.close();
+      store.close();
+      log("monitor stopped");
+      done(0);
+    });
+};

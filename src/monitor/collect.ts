@@ -1,0 +1,149 @@
+/**
+ * One pass over the watched sources (the I/O edge of the monitor): read each trust list and folder of
+ * user certificates, run the audit, apply the expiry tiers, and turn failures to read into findings
+ * (CHECK_FAILED, EXPORT_STALE) rather than exceptions.
+ */
+import { statSync } from "node:fs";
+import type { Certificate } from "../certs/certificate.js";
+import { SmimetrustError } from "../errors.js";
+import { type Problem, problem } from "../problems.js";
+import { auditTrustList } from "../audit/check.js";
+import { type ValidateChain, validateLeaves } from "../audit/leaves.js";
+import { loadTrustSources } from "../cli/commands/check.js";
+import { loadCertificates } from "../cli/io.js";
+import type { MonitorConfig } from "./config.js";
+import { type MonitorFinding, tierFor } from "./evaluate.js";
+import type { CertSnapshot } from "./store.js";
+import "./problems.js";
+
+export interface Collected {
+  findings: MonitorFinding[];
+  /** Fresh certificate snapshots by scope (only for sources read successfully). */
+  certificates: Map<string, CertSnapshot[]>;
+  /** Sources that could not be checked, with why. */
+  failures: { scope: string; error: string }[];
+  /** Notes for the log (skipped files...). */
+  warnings: string[];
+}
+
+export interface CollectDeps {
+  now: number;
+  /** The path engine, for user certificates with a trustList; absent: chains are not checked. */
+  validate?: ValidateChain;
+  /** File modification time in ms (for maxAgeHours); default fs.statSync. */
+  mtime?: (path: string) => number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+function describeError(e: unknown): string {
+  if (e instanceof SmimetrustError) return e.describe();
+  return (e as Error).message ?? String(e);
+}
+
+function withCert(f: Problem, scope: string, byId: Map<string, Certificate>, key?: string): MonitorFinding {
+  const c = f.cert ? byId.get(f.cert) : undefined;
+  return {
+    ...f,
+    scope,
+    key: key ?? `${scope}|${f.code}|${f.cert ?? "-"}`,
+    ...(c ? { subject: c.subject.toString(), notAfter: c.notAfter } : {}),
+  };
+}
+
+function uniq(certs: readonly Certificate[]): Certificate[] {
+  const m = new Map<string, Certificate>();
+  for (const c of certs) if (!m.has(c.sha1)) m.set(c.sha1, c);
+  return [...m.values()];
+}
+
+export async function collect(config: MonitorConfig, deps: CollectDeps): Promise<Collected> {
+  const now = deps.now;
+  const out: Collected = { findings: [], certificates: new Map(), failures: [], warnings: [] };
+  const mtime = deps.mtime ?? ((p: string) => statSync(p).mtimeMs);
+  const lists = new Map<string, Certificate[]>();
+
+  const failed = (scope: string, e: unknown) => {
+    const detail = describeError(e);
+    out.failures.push({ scope, error: detail });
+    out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|-` });
+  };
+
+  const expiry = (scope: string, c: Certificate, kind: "trust" | "user"): MonitorFinding | undefined => {
+    const t = tierFor(c.notAfter, now, config.thresholds);
+    if (!t) return undefined;
+    const code = t.tier === "expired" ? (kind === "trust" ? "TRUST_EXPIRED" : "CERT_EXPIRED") : kind === "trust" ? "TRUST_EXPIRING" : "CERT_EXPIRING";
+    const p = problem(code, { name: c.name, sha1: c.sha1, date: iso(c.notAfter), days: t.tier === "expired" ? -t.days : t.days, severity: t.severity });
+    return { ...p, scope, key: `${scope}|expiry|${c.sha1}`, tier: t.tier, subject: c.subject.toString(), notAfter: c.notAfter };
+  };
+
+  for (const t of config.trustLists) {
+    try {
+      if (t.maxAgeHours !== undefined) {
+        const m = mtime(t.path);
+        const ageH = (now - m) / 3_600_000;
+        if (ageH > t.maxAgeHours) {
+          out.findings.push({
+            ...problem("EXPORT_STALE", { name: t.name, date: iso(m), detail: `${Math.floor(ageH)} hours ago (allowed: ${t.maxAgeHours})` }),
+            scope: t.name,
+            key: `${t.name}|EXPORT_STALE|-`,
+          });
+        }
+      }
+      const src = await loadTrustSources([t.path]);
+      out.warnings.push(...src.warnings.map((w) => `${t.name}: ${w}`));
+      if (src.certificates.length === 0) throw new SmimetrustError("no certificates in the trust list", { file: t.path });
+      lists.set(t.name, src.certificates);
+      const byId = new Map(src.certificates.map((c) => [c.sha1, c]));
+      const audit = auditTrustList(src.certificates, { now, warnDays: 0, sstBytes: src.sstBytes }).filter(
+        (f) => f.code !== "TRUST_EXPIRED" && f.code !== "TRUST_EXPIRING",
+      );
+      const unique = uniq(src.certificates);
+      for (const c of unique) {
+        const f = expiry(t.name, c, "trust");
+        if (f) out.findings.push(f);
+      }
+      for (const f of audit) out.findings.push(withCert(f, t.name, byId));
+      out.certificates.set(
+        t.name,
+        unique.map((c) => ({ scope: t.name, sha1: c.sha1, subject: c.subject.toString(), notAfter: c.notAfter })),
+      );
+    } catch (e) {
+      failed(t.name, e);
+    }
+  }
+
+  for (const u of config.userCertificates) {
+    try {
+      const loaded = await loadCertificates([u.path]);
+      out.warnings.push(...loaded.warnings.map((w) => `${u.name}: ${w}`));
+      const users = uniq(loaded.certificates.filter((c) => !c.isCA));
+      for (const c of users) {
+        const f = expiry(u.name, c, "user");
+        if (f) out.findings.push(f);
+      }
+      const trust = u.trustList ? lists.get(u.trustList) : undefined;
+      if (u.trustList && trust && deps.validate) {
+        const byId = new Map(users.map((c) => [c.sha1, c]));
+        const results = await validateLeaves(
+          users.filter((c) => c.notAfter >= now),
+          trust.filter((c) => c.isCA || c.isSelfSigned),
+          { now, validate: deps.validate },
+        );
+        for (const r of results) {
+          for (const p of r.problems) {
+            if (p.code === "CERT_EXPIRED" || p.code === "CERT_NOT_YET_VALID") continue;
+            out.findings.push(withCert(p, u.name, byId, `${u.name}|${p.code}|${r.leaf.sha1}`));
+          }
+        }
+      }
+      out.certificates.set(
+        u.name,
+        users.map((c) => ({ scope: u.name, sha1: c.sha1, subject: c.subject.toString(), notAfter: c.notAfter })),
+      );
+    } catch (e) {
+      failed(u.name, e);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,243 @@
+/**
+ * The monitor's configuration: schema validation (ajv, schema/monitor.schema.json) plus the checks a
+ * schema cannot make (cron syntax, URLs, paths that exist, names that refer to each other), each error
+ * naming the key ("sinks[1].url: ..."). Paths are resolved relative to the config file.
+ * `validateMonitorConfig` is pure apart from the `exists` function it is given.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ErrorObject } from "ajv";
+import { Cron } from "croner";
+import { UsageError } from "../errors.js";
+import type { Severity } from "../problems.js";
+
+export interface Threshold {
+  days: number;
+  severity: Severity;
+}
+
+export const DEFAULT_THRESHOLDS: Threshold[] = [
+  { days: 90, severity: "info" },
+  { days: 30, severity: "warning" },
+  { days: 7, severity: "error" },
+];
+
+interface SinkBase {
+  name: string;
+  minSeverity?: Severity;
+}
+export type SinkConfig =
+  | (SinkBase & { type: "webhook"; url: string; headers?: Record<string, string>; timeoutMs?: number })
+  | (SinkBase & { type: "teams" | "slack"; url: string; timeoutMs?: number })
+  | (SinkBase & {
+      type: "email";
+      host: string;
+      port?: number;
+      secure?: boolean;
+      requireTLS?: boolean;
+      user?: string;
+      passwordEnv?: string;
+      from: string;
+      to: string[];
+      timeoutMs?: number;
+    })
+  | (SinkBase & { type: "log" });
+
+export interface TrustListSource {
+  name: string;
+  /** Absolute path. */
+  path: string;
+  maxAgeHours?: number;
+}
+
+export interface UserCertSource {
+  name: string;
+  path: string;
+  trustList?: string;
+}
+
+export interface MonitorConfig {
+  /** The config file (absolute). */
+  file: string;
+  schedule: string;
+  timezone?: string;
+  runOnStart: boolean;
+  database: string;
+  failOn: Severity;
+  /** Sorted from the widest window to the narrowest. */
+  thresholds: Threshold[];
+  trustLists: TrustListSource[];
+  userCertificates: UserCertSource[];
+  alerts: { mode: "change" | "digest"; minSeverity: Severity };
+  sinks: SinkConfig[];
+  metrics?: { port: number; host: string };
+}
+
+let compiled: ReturnType<Ajv["compile"]> | undefined;
+
+function schemaPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // src/monitor -> ../../schema ; dist/src/monitor or dist/monitor -> search upwards
+  for (const up of ["../..", "../../..", ".."]) {
+    const p = join(here, up, "schema", "monitor.schema.json");
+    try {
+      readFileSync(p);
+      return p;
+    } catch {
+      /* try the next */
+    }
+  }
+  return join(here, "../..", "schema", "monitor.schema.json");
+}
+
+function validator() {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    compiled = ajv.compile(JSON.parse(readFileSync(schemaPath(), "utf8")));
+  }
+  return compiled;
+}
+
+/** "/sinks/0/url" -> "sinks[0].url" */
+export function keyPath(pointer: string, extra?: string): string {
+  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (extra !== undefined) parts.push(extra);
+  let out = "";
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || "(top level)";
+}
+
+function describeAjv(e: ErrorObject): string | undefined {
+  switch (e.keyword) {
+    case "if":
+    case "anyOf":
+      return e.keyword === "anyOf" && e.instancePath === "" ? "(top level): give trustLists or userCertificates (or both)" : undefined;
+    case "additionalProperties":
+      return `${keyPath(e.instancePath, (e.params as { additionalProperty: string }).additionalProperty)}: unknown key`;
+    case "required":
+      return `${keyPath(e.instancePath, (e.params as { missingProperty: string }).missingProperty)}: required`;
+    case "enum":
+      return `${keyPath(e.instancePath)}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return `${keyPath(e.instancePath)}: ${e.message ?? "invalid"}`;
+  }
+}
+
+export interface ValidateDeps {
+  /** Whether a path exists (files or folders). */
+  exists: (path: string) => boolean;
+  /** Directory relative paths are resolved against (the config file's folder). */
+  baseDir: string;
+  file: string;
+}
+
+function checkUrl(key: string, v: string, errors: string[]): void {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    errors.push(`${key}: '${v}' is not a URL`);
+    return;
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") errors.push(`${key}: '${v}' must be an http:// or https:// URL`);
+}
+
+/** Validates a parsed config document; throws one UsageError listing every problem, each naming its key. */
+export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): MonitorConfig {
+  const validate = validator();
+  const errors: string[] = [];
+  if (!validate(doc)) {
+    for (const e of validate.errors ?? []) {
+      const m = describeAjv(e);
+      if (m && !errors.includes(m)) errors.push(m);
+    }
+    throw new UsageError(`invalid configuration: ${errors.join("; ")}`, { file: deps.file });
+  }
+  const raw = doc as Record<string, any>;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p));
+
+  try {
+    const c = new Cron(raw.schedule, { paused: true, timezone: raw.timezone });
+    c.stop();
+  } catch (e) {
+    errors.push(`schedule: '${raw.schedule}' is not a cron expression (${(e as Error).message.replace(/^CronPattern: /, "")})`);
+  }
+
+  const trustLists: TrustListSource[] = [];
+  const seen = new Set<string>();
+  (raw.trustLists ?? []).forEach((t: any, i: number) => {
+    if (seen.has(t.name)) errors.push(`trustLists[${i}].name: '${t.name}' is used twice`);
+    seen.add(t.name);
+    const p = abs(t.path);
+    if (!deps.exists(p)) errors.push(`trustLists[${i}].path: ${p} does not exist`);
+    trustLists.push({ name: t.name, path: p, ...(t.maxAgeHours !== undefined ? { maxAgeHours: t.maxAgeHours } : {}) });
+  });
+  const userCertificates: UserCertSource[] = [];
+  (raw.userCertificates ?? []).forEach((u: any, i: number) => {
+    if (seen.has(u.name)) errors.push(`userCertificates[${i}].name: '${u.name}' is used twice`);
+    seen.add(u.name);
+    const p = abs(u.path);
+    if (!deps.exists(p)) errors.push(`userCertificates[${i}].path: ${p} does not exist`);
+    if (u.trustList !== undefined && !trustLists.some((t) => t.name === u.trustList)) {
+      errors.push(`userCertificates[${i}].trustList: no trustLists entry is named '${u.trustList}'`);
+    }
+    userCertificates.push({ name: u.name, path: p, ...(u.trustList ? { trustList: u.trustList } : {}) });
+  });
+
+  const sinkNames = new Set<string>();
+  const sinks: SinkConfig[] = (raw.sinks as any[]).map((s, i) => {
+    const name = s.name ?? (raw.sinks.filter((x: any) => x.type === s.type).length > 1 ? `${s.type}#${i}` : s.type);
+    if (sinkNames.has(name)) errors.push(`sinks[${i}].name: '${name}' is used twice`);
+    sinkNames.add(name);
+    if (s.type === "webhook" || s.type === "teams" || s.type === "slack") checkUrl(`sinks[${i}].url`, s.url, errors);
+    if (s.type === "email") {
+      const addr = /^[^\s@<>]+@[^\s@<>]+$|^.*<[^\s@<>]+@[^\s@<>]+>$/;
+      if (!addr.test(s.from)) errors.push(`sinks[${i}].from: '${s.from}' is not an e-mail address`);
+      (s.to as string[]).forEach((t, j) => {
+        if (!addr.test(t)) errors.push(`sinks[${i}].to[${j}]: '${t}' is not an e-mail address`);
+      });
+    }
+    return { ...s, name } as SinkConfig;
+  });
+
+  const thresholds: Threshold[] = (raw.thresholds ?? DEFAULT_THRESHOLDS).map((t: Threshold) => ({ days: t.days, severity: t.severity }));
+  const days = thresholds.map((t) => t.days);
+  if (new Set(days).size !== days.length) errors.push("thresholds: two thresholds have the same days");
+  thresholds.sort((a, b) => b.days - a.days);
+
+  if (errors.length) throw new UsageError(`invalid configuration: ${errors.join("; ")}`, { file: deps.file });
+  return {
+    file: deps.file,
+    schedule: raw.schedule,
+    ...(raw.timezone ? { timezone: raw.timezone } : {}),
+    runOnStart: raw.runOnStart ?? true,
+    database: abs(raw.database ?? "monitor.sqlite"),
+    failOn: raw.failOn ?? "warning",
+    thresholds,
+    trustLists,
+    userCertificates,
+    alerts: { mode: raw.alerts?.mode ?? "change", minSeverity: raw.alerts?.minSeverity ?? "info" },
+    sinks,
+    ...(raw.metrics ? { metrics: { port: raw.metrics.port, host: raw.metrics.host ?? "127.0.0.1" } } : {}),
+  };
+}
+
+/** Reads and validates a config file (the I/O edge). */
+export function loadMonitorConfig(file: string, exists: (p: string) => boolean): MonitorConfig {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read the configuration: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, { file });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw new UsageError(`the configuration is not valid JSON: ${(e as Error).message}`, { file });
+  }
+  return validateMonitorConfig(doc, { exists, baseDir: dirname(abs), file });
+}

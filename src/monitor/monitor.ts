@@ -1,0 +1,183 @@
+/**
+ * The monitor: one run = collect findings, compare with the stored state, record everything and queue the
+ * alerts in one transaction, then deliver every pending message to every sink (a sink that is down keeps
+ * its messages for the next run and does not hold up the others).
+ */
+import { randomUUID } from "node:crypto";
+import { type Severity, reaches, severityRank } from "../problems.js";
+import type { ValidateChain } from "../audit/leaves.js";
+import type { MonitorConfig, SinkConfig } from "./config.js";
+import { collect, type CollectDeps } from "./collect.js";
+import { type Alert, type MonitorFinding, evaluate, passes } from "./evaluate.js";
+import type { OutgoingMessage } from "./messages.js";
+import type { MetricsSnapshot } from "./metrics.js";
+import { deliver, type SinkDeps } from "./sinks.js";
+import type { MonitorStore } from "./store.js";
+
+export interface MonitorDeps {
+  store: MonitorStore;
+  now: () => number;
+  /** Diagnostics and the log sink (stderr in the CLI). */
+  log: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  validate?: ValidateChain;
+  fetch?: typeof fetch;
+  mtime?: CollectDeps["mtime"];
+  /** Makes idempotency keys (tests pass a counter). */
+  newId?: () => string;
+}
+
+export interface DeliveryReport {
+  sent: { sink: string; message: string }[];
+  failed: { sink: string; message: string; error: string }[];
+}
+
+export interface RunOutcome {
+  runId: number;
+  findings: MonitorFinding[];
+  alerts: Alert[];
+  messages: OutgoingMessage[];
+  failures: { scope: string; error: string }[];
+  delivery: DeliveryReport;
+  /** check's exit codes: 2 when a source could not be checked, 1 when a finding reaches failOn, else 0. */
+  exitCode: 0 | 1 | 2;
+}
+
+function maxSeverity(a: Severity, b: Severity | undefined): Severity {
+  return b && severityRank(b) > severityRank(a) ? b : a;
+}
+
+/** Groups alerts into messages for sinks: per severity floor, one per change or one digest. */
+export function planMessages(
+  alerts: readonly Alert[],
+  sinks: readonly SinkConfig[],
+  opts: { mode: "change" | "digest"; minSeverity: Severity; now: number; newId: () => string },
+): { message: OutgoingMessage; sinks: string[] }[] {
+  const floors = new Map<Severity, string[]>();
+  for (const s of sinks) {
+    const f = maxSeverity(opts.minSeverity, s.minSeverity);
+    floors.set(f, [...(floors.get(f) ?? []), s.name]);
+  }
+  const out: { message: OutgoingMessage; sinks: string[] }[] = [];
+  for (const sev of ["info", "warning", "error"] as Severity[]) {
+    const names = floors.get(sev);
+    if (!names) continue;
+    const mine = alerts.filter((a) => passes(a, sev));
+    if (mine.length === 0) continue;
+    if (opts.mode === "digest") out.push({ message: { id: opts.newId(), createdAt: opts.now, kind: "digest", alerts: mine }, sinks: names });
+    else for (const a of mine) out.push({ message: { id: opts.newId(), createdAt: opts.now, kind: "alert", alerts: [a] }, sinks: names });
+  }
+  return out;
+}
+
+export class Monitor {
+  private running = false;
+  lastOutcome?: RunOutcome;
+
+  constructor(
+    readonly config: MonitorConfig,
+    private readonly deps: MonitorDeps,
+  ) {}
+
+  /** One pass: collect, evaluate, record, deliver. */
+  async runOnce(): Promise<RunOutcome> {
+    if (this.running) throw new Error("a run is already in progress");
+    this.running = true;
+    try {
+      const { store } = this.deps;
+      const now = this.deps.now();
+      const runId = store.startRun(now);
+      const collected = await collect(this.config, { now, validate: this.deps.validate, mtime: this.deps.mtime });
+      for (const w of collected.warnings) this.deps.log(`warning: ${w}`);
+      const previous = store.loadState();
+      const { alerts, state } = evaluate(previous, collected.findings, now);
+      const messages = planMessages(alerts, this.config.sinks, {
+        mode: this.config.alerts.mode,
+        minSeverity: this.config.alerts.minSeverity,
+        now,
+        newId: this.deps.newId ?? randomUUID,
+      });
+      const failedRun = collected.failures.length > 0;
+      store.commitRun({
+        runId,
+        finishedAt: this.deps.now(),
+        status: failedRun ? "failed" : collected.findings.length ? "findings" : "ok",
+        ...(failedRun ? { error: collected.failures.map((f) => `${f.scope}: ${f.error}`).join("; ") } : {}),
+        findings: collected.findings,
+        state,
+        alerts,
+        messages,
+        certificates: collected.certificates,
+      });
+      const delivery = await this.deliverPending();
+      const exitCode: 0 | 1 | 2 = failedRun ? 2 : reaches(collected.findings, this.config.failOn) ? 1 : 0;
+      const outcome: RunOutcome = {
+        runId,
+        findings: collected.findings,
+        alerts,
+        messages: messages.map((m) => m.message),
+        failures: collected.failures,
+        delivery,
+        exitCode,
+      };
+      this.lastOutcome = outcome;
+      return outcome;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Sends every pending message; stops trying a sink for this pass at its first failure. */
+  async deliverPending(): Promise<DeliveryReport> {
+    const { store } = this.deps;
+    const report: DeliveryReport = { sent: [], failed: [] };
+    const sinks = new Map(this.config.sinks.map((s) => [s.name, s]));
+    const bySink = new Map<string, ReturnType<MonitorStore["pendingDeliveries"]>>();
+    for (const p of store.pendingDeliveries()) {
+      if (!sinks.has(p.sink)) continue; // a sink removed from the config: its rows stay pending
+      bySink.set(p.sink, [...(bySink.get(p.sink) ?? []), p]);
+    }
+    const sinkDeps: SinkDeps = { log: this.deps.log, env: this.deps.env ?? {}, ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}) };
+    await Promise.all(
+      [...bySink].map(async ([name, pending]) => {
+        const sink = sinks.get(name)!;
+        for (const p of pending) {
+          try {
+            await deliver(p.message, sink, sinkDeps, this.deps.now());
+            store.markSent(p.message.id, name, this.deps.now());
+            report.sent.push({ sink: name, message: p.message.id });
+          } catch (e) {
+            const error = (e as Error).message;
+            store.markFailed(p.message.id, name, error);
+            report.failed.push({ sink: name, message: p.message.id, error });
+            const left = pending.length - pending.indexOf(p);
+            this.deps.log(`warning: could not deliver to sink '${name}' (${error}); ${left} message${left === 1 ? "" : "s"} kept for the next run`);
+            break;
+          }
+        }
+      }),
+    );
+    return report;
+  }
+
+  metricsSnapshot(): MetricsSnapshot {
+    const { store } = this.deps;
+    const last = store.lastRun();
+    return {
+      now: this.deps.now(),
+      certificates: store.certificates(),
+      findings: store.openFindingCounts(),
+      ...(last?.finishedAt !== undefined ? { lastRun: { finishedAt: last.finishedAt, success: last.status !== "failed" } } : {}),
+      runs: store.runCount(),
+    };
+  }
+
+  health(): { ok: boolean; detail: string } {
+    const last = this.deps.store.lastRun();
+    if (!last) return { ok: true, detail: "no run yet" };
+    const when = new Date(last.finishedAt ?? last.startedAt).toISOString();
+    // The process is healthy while it runs and records; a source that cannot be checked is an alert, not a crash.
+    if (last.status === "failed") return { ok: true, detail: `last run ${when} could not check every source: ${last.error ?? ""}` };
+    return { ok: true, detail: `last run ${when}, ${last.findings ?? 0} findings` };
+  }
+}

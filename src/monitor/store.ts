@@ -1,0 +1,232 @@
+/**
+ * The monitor's memory, in SQLite (better-sqlite3): every run and its findings, the open findings (the
+ * state alerts are computed against), every alert, and an outbox of messages with one delivery row per
+ * sink. A run's results and its outbox rows are written in one transaction, so a crash never loses an
+ * alert nor sends one twice; pending deliveries are retried on the next run.
+ */
+import Database from "better-sqlite3";
+import type { Severity } from "../problems.js";
+import type { Alert, MonitorFinding, StateEntry } from "./evaluate.js";
+import type { OutgoingMessage } from "./messages.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  status TEXT,            -- ok | findings | failed
+  findings INTEGER,
+  alerts INTEGER,
+  error TEXT
+);
+CREATE TABLE IF NOT EXISTS findings (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  code TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  cert TEXT,
+  tier TEXT,
+  message TEXT NOT NULL,
+  hint TEXT
+);
+CREATE INDEX IF NOT EXISTS findings_run ON findings(run_id);
+CREATE TABLE IF NOT EXISTS state (
+  key TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  message_id TEXT,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  code TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  cert TEXT,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  created_at TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+  message_id TEXT NOT NULL REFERENCES messages(id),
+  sink TEXT NOT NULL,
+  status TEXT NOT NULL,   -- pending | sent
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  sent_at TEXT,
+  PRIMARY KEY (message_id, sink)
+);
+CREATE TABLE IF NOT EXISTS certificates (
+  scope TEXT NOT NULL,
+  sha1 TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  PRIMARY KEY (scope, sha1)
+);
+`;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface CertSnapshot {
+  scope: string;
+  sha1: string;
+  subject: string;
+  notAfter: number;
+}
+
+export interface RunRecord {
+  id: number;
+  startedAt: number;
+  finishedAt?: number;
+  status?: "ok" | "findings" | "failed";
+  findings?: number;
+  alerts?: number;
+  error?: string;
+}
+
+export interface PendingDelivery {
+  message: OutgoingMessage;
+  sink: string;
+  attempts: number;
+}
+
+export interface RunCommit {
+  runId: number;
+  finishedAt: number;
+  status: "ok" | "findings" | "failed";
+  error?: string;
+  findings: MonitorFinding[];
+  state: StateEntry[];
+  alerts: Alert[];
+  /** Messages to queue, each with the sinks it goes to. */
+  messages: { message: OutgoingMessage; sinks: string[] }[];
+  /** Fresh certificate snapshots, by scope (scopes not given keep their previous snapshot). */
+  certificates: Map<string, CertSnapshot[]>;
+}
+
+export class MonitorStore {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  startRun(now: number): number {
+    return Number(this.db.prepare("INSERT INTO runs (started_at) VALUES (?)").run(iso(now)).lastInsertRowid);
+  }
+
+  /** The open findings of the last run. */
+  loadState(): StateEntry[] {
+    return this.db
+      .prepare("SELECT json FROM state ORDER BY rowid")
+      .all()
+      .map((r) => JSON.parse((r as { json: string }).json) as StateEntry);
+  }
+
+  /** Writes a run's outcome, its new state, its alerts and the outbox rows, atomically. */
+  commitRun(c: RunCommit): void {
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE runs SET finished_at = ?, status = ?, findings = ?, alerts = ?, error = ? WHERE id = ?")
+        .run(iso(c.finishedAt), c.status, c.findings.length, c.alerts.length, c.error ?? null, c.runId);
+      const fi = this.db.prepare("INSERT INTO findings (run_id, key, scope, code, severity, cert, tier, message, hint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const f of c.findings) fi.run(c.runId, f.key, f.scope, f.code, f.severity, f.cert ?? null, f.tier ?? null, f.message, f.hint ?? null);
+      this.db.prepare("DELETE FROM state").run();
+      const si = this.db.prepare("INSERT INTO state (key, json) VALUES (?, ?)");
+      for (const s of c.state) si.run(s.key, JSON.stringify(s));
+      const msgOf = new Map<Alert, string>();
+      for (const m of c.messages) for (const a of m.message.alerts) msgOf.set(a, m.message.id);
+      const ai = this.db.prepare("INSERT INTO alerts (run_id, message_id, kind, key, code, severity, cert, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const a of c.alerts) ai.run(c.runId, msgOf.get(a) ?? null, a.kind, a.key, a.code, a.severity, a.cert ?? null, JSON.stringify(a));
+      const mi = this.db.prepare("INSERT INTO messages (id, run_id, created_at, json) VALUES (?, ?, ?, ?)");
+      const di = this.db.prepare("INSERT INTO deliveries (message_id, sink, status, created_at) VALUES (?, ?, 'pending', ?)");
+      for (const m of c.messages) {
+        mi.run(m.message.id, c.runId, iso(m.message.createdAt), JSON.stringify(m.message));
+        for (const s of m.sinks) di.run(m.message.id, s, iso(m.message.createdAt));
+      }
+      const del = this.db.prepare("DELETE FROM certificates WHERE scope = ?");
+      const ci = this.db.prepare("INSERT OR REPLACE INTO certificates (scope, sha1, subject, not_after) VALUES (?, ?, ?, ?)");
+      for (const [scope, certs] of c.certificates) {
+        del.run(scope);
+        for (const x of certs) ci.run(scope, x.sha1, x.subject, iso(x.notAfter));
+      }
+    });
+    tx();
+  }
+
+  /** Deliveries still to make, oldest message first. */
+  pendingDeliveries(): PendingDelivery[] {
+    return this.db
+      .prepare(
+        "SELECT d.sink AS sink, d.attempts AS attempts, m.json AS json FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.status = 'pending' ORDER BY m.created_at, m.rowid, d.sink",
+      )
+      .all()
+      .map((r) => {
+        const row = r as { sink: string; attempts: number; json: string };
+        return { sink: row.sink, attempts: row.attempts, message: JSON.parse(row.json) as OutgoingMessage };
+      });
+  }
+
+  markSent(messageId: string, sink: string, now: number): void {
+    this.db.prepare("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE message_id = ? AND sink = ?").run(iso(now), messageId, sink);
+  }
+
+  markFailed(messageId: string, sink: string, error: string): void {
+    this.db.prepare("UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?").run(error, messageId, sink);
+  }
+
+  lastRun(): RunRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1").get() as
+      | { id: number; started_at: string; finished_at: string; status: RunRecord["status"]; findings: number; alerts: number; error: string | null }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      startedAt: Date.parse(r.started_at),
+      finishedAt: Date.parse(r.finished_at),
+      status: r.status,
+      findings: r.findings,
+      alerts: r.alerts,
+      ...(r.error ? { error: r.error } : {}),
+    };
+  }
+
+  runCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE finished_at IS NOT NULL").get() as { n: number }).n;
+  }
+
+  certificates(): CertSnapshot[] {
+    return this.db
+      .prepare("SELECT scope, sha1, subject, not_after FROM certificates ORDER BY scope, not_after")
+      .all()
+      .map((r) => {
+        const x = r as { scope: string; sha1: string; subject: string; not_after: string };
+        return { scope: x.scope, sha1: x.sha1, subject: x.subject, notAfter: Date.parse(x.not_after) };
+      });
+  }
+
+  /** Open findings counted by code and severity. */
+  openFindingCounts(): { code: string; severity: Severity; count: number }[] {
+    const m = new Map<string, { code: string; severity: Severity; count: number }>();
+    for (const s of this.loadState()) {
+      const k = `${s.code}/${s.severity}`;
+      const e = m.get(k) ?? { code: s.code, severity: s.severity, count: 0 };
+      e.count++;
+      m.set(k, e);
+    }
+    return [...m.values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.severity < b.severity ? -1 : 1));
+  }
+}
