@@ -125,10 +125,13 @@ export async function verifyBatch(items: readonly BatchItem[], setup: VerifySetu
   await runWorkers(items, setup, opts, jobs);
 }
 
-function workerUrl(): URL {
-  // Under tsx (running from source) the worker is the .ts file beside this one.
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  return new URL(`./worker${ext}`, import.meta.url);
+/** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
+function startWorker(setup: VerifySetup): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { workerData: setup });
+  const entry = new URL("./worker.ts", import.meta.url).href;
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, workerData: setup });
 }
 
 async function runWorkers(items: readonly BatchItem[], setup: VerifySetup, opts: BatchOptions, jobs: number): Promise<void> {
@@ -189,7 +192,7 @@ async function runWorkers(items: readonly BatchItem[], setup: VerifySetup, opts:
       resolve();
     };
     for (let k = 0; k < jobs; k++) {
-      const w = new Worker(workerUrl(), { workerData: setup });
+      const w = startWorker(setup);
       workers.push(w);
       inflight.set(w, new Set());
       w.on("message", (m: { id: number; result: VerifyResult }) => {

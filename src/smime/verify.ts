@@ -140,10 +140,8 @@ async function processLayers(layers: Layer[], ctx: VerifyContext, res: VerifyRes
         }
         let content: SignedContent | undefined;
         if (layer.kind === "detached") {
-          if (sd.encapContent !== undefined && sd.encapContent.length > 0) {
-            res.problems.push(problem("MALFORMED", { detail: layerWhere(layer.path, "a multipart/signed signature must be detached") }));
-            break;
-          }
+          // The signature must cover the first part as shown; encapsulated content (which a reader would not
+          // see) is ignored, so a signature over other content fails as DIGEST_MISMATCH.
           content = new SignedContent(layer.content, true);
         } else if (sd.encapContent !== undefined) {
           content = new SignedContent(sd.encapContent, false);

@@ -7,8 +7,9 @@ import { registerDiff } from "./diff.js";
 import { registerMonitor } from "./monitor.js";
 import { registerExchange } from "./exchange.js";
 import { registerChain } from "./chain.js";
+import { registerVerify } from "./verify.js";
 
 /** Each command module adds itself to the program; `done` records the exit status. */
 export type RegisterCommand = (program: Command, ctx: CliContext, done: (code: ExitCode) => void) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerInspect, registerBuild, registerCheck, registerDiff, registerMonitor, registerExchange, registerChain];
+export const COMMANDS: RegisterCommand[] = [registerInspect, registerBuild, registerCheck, registerDiff, registerMonitor, registerExchange, registerChain, registerVerify];

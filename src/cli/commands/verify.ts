@@ -1,0 +1,236 @@
+import type { Command } from "commander";
+import { closeSync, openSync, readSync } from "node:fs";
+import { UsageError } from "../../errors.js";
+import type { Profile } from "../../path/types.js";
+import { type Problem, severityRank } from "../../problems.js";
+import { isMbox, splitMbox } from "../../mime/mbox.js";
+import { type BatchItem, type VerifySetup, defaultJobs, verifyBatch } from "../../smime/bulk.js";
+import type { VerifyResult } from "../../smime/verify.js";
+import { createHttpFetcher } from "../../net/http-fetcher.js";
+import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import { type Out, paint, truncate } from "../output.js";
+import { parseIntOption, parseTime } from "../program.js";
+import type { RegisterCommand } from "./index.js";
+
+interface VerifyOpts {
+  trust?: string[];
+  crl?: string[];
+  untrusted?: string[];
+  at?: string;
+  online?: boolean;
+  requireRevocation?: boolean;
+  profile: string;
+  ignoreSender?: boolean;
+  content?: string;
+  jobs?: string;
+  strict?: boolean;
+  password?: string;
+  json?: boolean;
+}
+
+/** The DESIGN.md JSON shape of one message, and nothing else. */
+export function toJson(file: string, r: VerifyResult): unknown {
+  return {
+    file,
+    verdict: r.verdict,
+    problems: r.problems.map(problemJson),
+    signers: r.signers.map((s) => ({
+      subject: s.subject,
+      emails: s.emails,
+      sha1: s.sha1,
+      signingTime: s.signingTime,
+      chain: s.chain.map((c) => ({ subject: c.subject, sha1: c.sha1, source: c.source })),
+      problems: s.problems.map(problemJson),
+    })),
+  };
+}
+
+function problemJson(p: Problem): Problem {
+  const o: Problem = { code: p.code, severity: p.severity, message: p.message };
+  if (p.hint !== undefined) o.hint = p.hint;
+  if (p.cert !== undefined) o.cert = p.cert;
+  return o;
+}
+
+/** The problem to show first: errors before warnings before notes; message-level before signer-level. */
+export function mainProblem(r: VerifyResult): Problem | undefined {
+  const all = [...r.problems, ...r.signers.flatMap((s) => s.problems)];
+  let best: Problem | undefined;
+  for (const p of all) if (!best || severityRank(p.severity) > severityRank(best.severity)) best = p;
+  return best;
+}
+
+function headerText(s: string | undefined): string {
+  if (!s) return "";
+  // Decode RFC 2047 encoded-words for display only.
+  return s.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
+    try {
+      const bytes = enc.toUpperCase() === "B" ? Buffer.from(text, "base64") : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(Number.parseInt(h, 16))), "latin1");
+      return new TextDecoder(cs.toLowerCase()).decode(bytes);
+    } catch {
+      return text;
+    }
+  });
+}
+
+/** One terminal line (and a hint line) per message. */
+export function renderLine(out: Out, file: string, r: VerifyResult): string {
+  const p = mainProblem(r);
+  const m =
+    r.verdict === "valid"
+      ? p && p.severity === "warning"
+        ? paint(out, "yellow", "! valid  ")
+        : paint(out, "green", "✓ valid  ")
+      : r.verdict === "error"
+        ? paint(out, "red", "✗ error  ")
+        : paint(out, "red", "✗ invalid");
+  const signer = r.signers[0];
+  const who = signer ? `${signer.subject}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}` : "";
+  const subject = headerText(r.subject);
+  let s = `${m} ${file}`;
+  if (subject) s += `  "${truncate(subject, 50)}"`;
+  if (who) s += `  signed by ${paint(out, "bold", truncate(who, 70))}`;
+  if (signer?.part) s += ` (part ${signer.part})`;
+  if (p && (r.verdict !== "valid" || p.severity !== "info")) {
+    s += `\n    ${p.code}: ${p.message}`;
+    if (p.hint && p.severity !== "info") s += `\n    ${paint(out, "dim", `fix: ${p.hint}`)}`;
+  }
+  return `${s}\n`;
+}
+
+function looksLikeMbox(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const head = Buffer.alloc(5);
+    const n = readSync(fd, head, 0, 5, 0);
+    return n === 5 && isMbox(head) && !/\.(eml|msg|txt)$/i.test(file);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Expands the message arguments into batch items: files, folders (recursive), mbox archives, '-'. */
+async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
+  const items: BatchItem[] = [];
+  const addBytes = (name: string, bytes: Uint8Array) => {
+    if (isMbox(bytes)) {
+      const msgs = splitMbox(bytes);
+      if (msgs.length > 1) {
+        for (const m of msgs) items.push({ name: `${name}#${m.index}`, bytes: m.bytes });
+        return;
+      }
+    }
+    items.push({ name, bytes });
+  };
+  for (const input of inputs) {
+    if (input === "-") {
+      addBytes("<stdin>", await readStdin());
+      continue;
+    }
+    for (const f of expandInput(input)) {
+      if (looksLikeMbox(f.name)) addBytes(f.name, readInputFile(f.name));
+      else if (f.fromFolder) items.push({ name: f.name, load: () => readInputFile(f.name) });
+      else {
+        // A file named directly must be readable: fail the run (exit 2) now rather than later.
+        const bytes = readInputFile(f.name);
+        items.push({ name: f.name, bytes });
+      }
+    }
+  }
+  return items;
+}
+
+export const registerVerify: RegisterCommand = (program: Command, ctx, done) => {
+  program
+    .command("verify")
+    .description("verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender")
+    .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
+    .option("--trust <lists...>", "the trust list: .sst, P7B, PEM, folders...")
+    .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
+    .option("--untrusted <files...>", "extra intermediate certificates (untrusted, like those a message carries)")
+    .option("--at <time>", "validation time: ISO 8601, Unix seconds, or 'signing' (each signature's signingTime); default now")
+    .option("--online", "fetch AIA issuers, CRL distribution points and OCSP over HTTP")
+    .option("--require-revocation", "an undeterminable revocation status is an error")
+    .option("--profile <profile>", "standard (RFC 5280 + S/MIME) or exchange (what Exchange Online does)", "standard")
+    .option("--ignore-sender", "do not compare the From address with the signer certificate's addresses")
+    .option("--content <file>", "the signed content, for a detached signature (.p7s) given on its own")
+    .option("--jobs <n>", "worker threads (default: one per core; 1 = no workers)")
+    .option("--strict", "also reject certificates that break RFC 5280 profile rules mail clients tolerate")
+    .option("--password <password>", "PKCS#12 password for --trust/--untrusted (or SMIMETRUST_PFX_PASSWORD)")
+    .option("--json", "print JSON (an array, one object per message)")
+    .action(async (inputs: string[], opts: VerifyOpts) => {
+      if (!opts.trust?.length) throw new UsageError("--trust is required: the trust list to verify against (e.g. the .sst uploaded to Exchange)");
+      if (opts.profile !== "standard" && opts.profile !== "exchange") throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
+      const jobs = opts.jobs !== undefined ? parseIntOption(opts.jobs, "--jobs", 1) : defaultJobs();
+      const now = ctx.now();
+      const at: number | "signing" = opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
+      const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
+      const trustIn = await loadCertificates(opts.trust, { password });
+      if (trustIn.certificates.length === 0) throw new UsageError("--trust: no certificates found");
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])]) ctx.out.stderr(`warning: ${w}\n`);
+      const content = opts.content ? readInputFile(opts.content) : undefined;
+      const items = await expandMessages(inputs);
+      if (items.length === 0) throw new UsageError("no messages to verify");
+
+      const setup: VerifySetup = {
+        trust: trustIn.certificates.map((c) => c.der),
+        extra: extra?.certificates.map((c) => c.der),
+        crls: [...trustIn.crls, ...(extra?.crls ?? []), ...(crlIn?.crls ?? [])].map((c) => c.der),
+        at,
+        now,
+        profile: opts.profile as Profile,
+        ignoreSender: opts.ignoreSender === true,
+        online: opts.online === true,
+        requireRevocation: opts.requireRevocation === true,
+        strict: opts.strict === true,
+        detachedContent: content,
+      };
+
+      const counts = { valid: 0, invalid: 0, error: 0 };
+      const showProgress = !opts.json && items.length >= 50 && Boolean(process.stderr.isTTY);
+      let lastDraw = 0;
+      const progress = (n: number) => {
+        if (!showProgress) return;
+        const t = Date.now();
+        if (n < items.length && t - lastDraw < 100) return;
+        lastDraw = t;
+        const width = 30;
+        const filled = Math.round((n / items.length) * width);
+        process.stderr.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${items.length} ${n === items.length ? "\n" : ""}`);
+      };
+      if (opts.json) ctx.out.stdout("[");
+      let first = true;
+      await verifyBatch(items, setup, {
+        jobs,
+        fetcherFactory: () =>
+          createHttpFetcher({
+            connectTimeoutMs: Number(ctx.env.SMIMETRUST_CONNECT_TIMEOUT_MS) || undefined,
+            timeoutMs: Number(ctx.env.SMIMETRUST_TIMEOUT_MS) || undefined,
+          }),
+        onResult: (i, item, r) => {
+          counts[r.verdict]++;
+          if (opts.json) {
+            ctx.out.stdout(`${first ? "\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
+            first = false;
+          } else {
+            if (showProgress) process.stderr.write("\r\u001b[K");
+            ctx.out.stdout(renderLine(ctx.out, item.name, r));
+          }
+          progress(i + 1);
+        },
+      });
+      if (opts.json) ctx.out.stdout(first ? "]\n" : "\n]\n");
+      else {
+        const total = items.length;
+        ctx.out.stderr(
+          `${total} message${total === 1 ? "" : "s"}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.error} unreadable${at === "signing" ? " (validated at each signing time)" : ""}\n`,
+        );
+      }
+      done(counts.valid === items.length ? 0 : 1);
+    });
+};
