@@ -1,0 +1,329 @@
+import { describe, expect, it } from "vitest";
+import { TAG, tlv } from "../../src/lib/der.js";
+import { OID } from "../../src/lib/oids.js";
+import { TrustList } from "../../src/trust/trust-list.js";
+import { validateChain } from "../../src/path/validate.js";
+import { ChainCache } from "../../src/path/cache.js";
+import type { ChainResult, ValidationOptions } from "../../src/path/types.js";
+import type { Certificate } from "../../src/certs/certificate.js";
+import { type ExtensionSpec, crl, intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+const at = { now: NOW };
+
+const codes = (r: ChainResult) => r.problems.map((p) => p.code).sort();
+const allCodes = (r: ChainResult) => [...new Set([...r.problems, ...r.path.flatMap((e) => e.problems)].map((p) => p.code))].sort();
+
+function opts(extra: Partial<ValidationOptions> = {}, untrusted: Certificate[] = []): ValidationOptions {
+  return { time: NOW, checkRevocation: false, untrusted: untrusted.map((cert) => ({ cert, source: "message" as const })), ...extra };
+}
+
+function nameConstraints(permittedEmails: string[], excludedEmails: string[] = []): ExtensionSpec {
+  const subtrees = (names: string[]) => names.map((n) => tlv(TAG.SEQUENCE, tlv(0x81, Buffer.from(n))));
+  const parts: Uint8Array[] = [];
+  if (permittedEmails.length) parts.push(tlv(0xa0, ...subtrees(permittedEmails)));
+  if (excludedEmails.length) parts.push(tlv(0xa1, ...subtrees(excludedEmails)));
+  return { oid: OID.nameConstraints, critical: true, value: tlv(TAG.SEQUENCE, ...parts) };
+}
+
+describe("validateChain: a good chain", () => {
+  const r = root("CN=Contoso Root CA", at);
+  const ica = intermediate("CN=Contoso Issuing CA", r, at);
+  const alice = leaf("alice@contoso.com", ica, at);
+  const trust = new TrustList([r.cert]);
+
+  it("validates leaf -> intermediate (message) -> root (trust)", async () => {
+    const res = await validateChain(alice.cert, trust, opts({}, [ica.cert]));
+    expect(res.verdict).toBe("valid");
+    expect(res.problems).toEqual([]);
+    expect(res.path.map((e) => [e.cert.sha1, e.source])).toEqual([
+      [alice.cert.sha1, "message"],
+      [ica.cert.sha1, "message"],
+      [r.cert.sha1, "trust"],
+    ]);
+  });
+
+  it("takes the intermediate from the trust list when it is there", async () => {
+    const res = await validateChain(alice.cert, new TrustList([r.cert, ica.cert]), opts());
+    expect(res.verdict).toBe("valid");
+    expect(res.path[1].source).toBe("trust");
+  });
+
+  it("reports a missing intermediate as CHAIN_INCOMPLETE naming the issuer", async () => {
+    const res = await validateChain(alice.cert, trust, opts());
+    expect(res.verdict).toBe("invalid");
+    expect(codes(res)).toEqual(["CHAIN_INCOMPLETE"]);
+    expect(res.problems[0].cert).toBe(alice.cert.sha1);
+    expect(res.problems[0].message).toContain("Contoso Issuing CA");
+    expect(res.problems[0].hint).toContain("Contoso Issuing CA");
+    expect(res.path.map((e) => e.cert.sha1)).toEqual([alice.cert.sha1]);
+  });
+
+  it("reports a root outside the trust list as UNTRUSTED_ROOT", async () => {
+    const other = root("CN=Other Root", at);
+    const res = await validateChain(alice.cert, new TrustList([other.cert]), opts({}, [ica.cert, r.cert]));
+    expect(codes(res)).toEqual(["UNTRUSTED_ROOT"]);
+    expect(res.problems[0].cert).toBe(r.cert.sha1);
+    expect(res.path.length).toBe(3);
+  });
+
+  it("reports an issuer with the same name but another key as CHAIN_SIGNATURE_INVALID", async () => {
+    const impostor = intermediate("CN=Contoso Issuing CA", r, at);
+    const res = await validateChain(alice.cert, trust, opts({}, [impostor.cert]));
+    expect(codes(res)).toEqual(["CHAIN_SIGNATURE_INVALID"]);
+    expect(res.problems[0].cert).toBe(alice.cert.sha1);
+  });
+});
+
+describe("validateChain: validity", () => {
+  const r = root("CN=V Root", at);
+  const trust = new TrustList([r.cert]);
+
+  it("CERT_EXPIRED for an expired leaf, with its date", async () => {
+    const l = leaf("old@contoso.com", r, { now: NOW, notBefore: NOW - 400 * DAY, notAfter: NOW - DAY });
+    const res = await validateChain(l.cert, trust, opts());
+    expect(codes(res)).toEqual(["CERT_EXPIRED"]);
+    expect(res.problems[0].cert).toBe(l.cert.sha1);
+    expect(res.path[0].problems[0].message).toContain(new Date(NOW - DAY).toISOString().slice(0, 10));
+  });
+
+  it("CERT_NOT_YET_VALID for a leaf from the future", async () => {
+    const l = leaf("new@contoso.com", r, { now: NOW, notBefore: NOW + DAY, notAfter: NOW + 400 * DAY });
+    const res = await validateChain(l.cert, trust, opts());
+    expect(codes(res)).toEqual(["CERT_NOT_YET_VALID"]);
+  });
+
+  it("CERT_EXPIRED for an expired trust anchor (Exchange refuses expired CAs)", async () => {
+    const oldRoot = root("CN=Old Root", { now: NOW, notBefore: NOW - 900 * DAY, notAfter: NOW - DAY });
+    const l = leaf("a@contoso.com", oldRoot, at);
+    const res = await validateChain(l.cert, new TrustList([oldRoot.cert]), opts());
+    expect(codes(res)).toEqual(["CERT_EXPIRED"]);
+    expect(res.problems[0].cert).toBe(oldRoot.cert.sha1);
+  });
+
+  it("validity ends are inclusive at second granularity", async () => {
+    const end = NOW + 10 * DAY;
+    const l = leaf("edge@contoso.com", r, { now: NOW, notAfter: end });
+    expect((await validateChain(l.cert, trust, opts({ time: end + 999 }))).verdict).toBe("valid");
+    expect(codes(await validateChain(l.cert, trust, opts({ time: end + 1000 })))).toEqual(["CERT_EXPIRED"]);
+  });
+});
+
+describe("validateChain: CA constraints", () => {
+  const r = root("CN=C Root", at);
+  const trust = new TrustList([r.cert]);
+
+  it("KEY_USAGE for a CA without keyCertSign", async () => {
+    const ica = intermediate("CN=No CertSign CA", r, { ...at, keyUsage: [6] });
+    const l = leaf("b@contoso.com", ica, at);
+    const res = await validateChain(l.cert, trust, opts({}, [ica.cert]));
+    expect(codes(res)).toEqual(["KEY_USAGE"]);
+    expect(res.problems[0].cert).toBe(ica.cert.sha1);
+  });
+
+  it("ISSUER_NOT_CA for an issuer without cA", async () => {
+    const notCa = issue({ subject: "CN=Not A CA", issuer: r, ca: false, keyUsage: [0, 5], ...at });
+    const l = leaf("c@contoso.com", notCa, at);
+    const res = await validateChain(l.cert, trust, opts({}, [notCa.cert]));
+    expect(codes(res)).toContain("ISSUER_NOT_CA");
+  });
+
+  it("PATH_LENGTH_EXCEEDED below a pathLen 0 CA; self-issued CAs do not count", async () => {
+    const r0 = root("CN=PathLen Root", { ...at, pathLen: 0 });
+    const ica = intermediate("CN=Sub CA", r0, at);
+    const l = leaf("d@contoso.com", ica, at);
+    const res = await validateChain(l.cert, new TrustList([r0.cert]), opts({}, [ica.cert]));
+    expect(codes(res)).toEqual(["PATH_LENGTH_EXCEEDED"]);
+
+    const ica1 = intermediate("CN=Sub CA 1", r, { ...at, pathLen: 0 });
+    const rekey = intermediate("CN=Sub CA 1", ica1, at); // self-issued (same name, new key)
+    const l2 = leaf("e@contoso.com", rekey, at);
+    const ok = await validateChain(l2.cert, trust, opts({}, [ica1.cert, rekey.cert]));
+    expect(ok.verdict).toBe("valid");
+    expect(ok.path.length).toBe(4);
+  });
+
+  it("UNKNOWN_CRITICAL_EXTENSION for a critical extension the engine does not know", async () => {
+    const l = leaf("f@contoso.com", r, { ...at, extensions: [{ oid: "1.3.6.1.4.1.55738.666.1", critical: true, value: tlv(TAG.NULL) }] });
+    expect(codes(await validateChain(l.cert, trust, opts()))).toEqual(["UNKNOWN_CRITICAL_EXTENSION"]);
+  });
+});
+
+describe("validateChain: S/MIME purpose and profiles", () => {
+  const r = root("CN=P Root", at);
+  const trust = new TrustList([r.cert]);
+
+  it("EKU_NOT_EMAIL for a leaf without emailProtection", async () => {
+    const l = leaf("g@contoso.com", r, { ...at, eku: [OID.serverAuth] });
+    const res = await validateChain(l.cert, trust, opts());
+    expect(codes(res)).toEqual(["EKU_NOT_EMAIL"]);
+    // Path logic only (conformance suites): no purpose check.
+    expect((await validateChain(l.cert, trust, opts({ leafPurpose: "none" }))).verdict).toBe("valid");
+  });
+
+  it("EKU_NOT_EMAIL for an intermediate whose EKU excludes e-mail", async () => {
+    const ica = intermediate("CN=TLS Only CA", r, { ...at, eku: [OID.serverAuth] });
+    const l = leaf("h@contoso.com", ica, at);
+    const res = await validateChain(l.cert, trust, opts({}, [ica.cert]));
+    expect(codes(res)).toEqual(["EKU_NOT_EMAIL"]);
+    expect(res.problems[0].cert).toBe(ica.cert.sha1);
+  });
+
+  it("KEY_USAGE for a signing certificate with keyEncipherment only", async () => {
+    const l = leaf("i@contoso.com", r, { ...at, keyUsage: [2] });
+    expect(codes(await validateChain(l.cert, trust, opts()))).toEqual(["KEY_USAGE"]);
+  });
+
+  it("profile exchange needs the EKU extension present; standard accepts its absence", async () => {
+    const l = issue({ subject: "CN=j,E=j@contoso.com", issuer: r, emails: ["j@contoso.com"], ...at });
+    expect((await validateChain(l.cert, trust, opts({ profile: "standard" }))).verdict).toBe("valid");
+    expect(codes(await validateChain(l.cert, trust, opts({ profile: "exchange", checkRevocation: false })))).toEqual(["EKU_NOT_EMAIL"]);
+  });
+
+  it("profile exchange makes an undeterminable revocation status an error; standard warns", async () => {
+    const l = leaf("k@contoso.com", r, at);
+    const std = await validateChain(l.cert, trust, { time: NOW });
+    expect(std.verdict).toBe("valid");
+    expect(std.path[0].problems.map((p) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "warning"]]);
+    const ex = await validateChain(l.cert, trust, { time: NOW, profile: "exchange" });
+    expect(ex.verdict).toBe("invalid");
+    expect(ex.problems.map((p) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "error"]]);
+    const req = await validateChain(l.cert, trust, { time: NOW, requireRevocation: true });
+    expect(codes(req)).toEqual(["REVOCATION_UNKNOWN"]);
+  });
+
+  it("a CRL makes the status known: good, then CERT_REVOKED", async () => {
+    const l = leaf("l@contoso.com", r, at);
+    const good = crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY });
+    const ok = await validateChain(l.cert, trust, { time: NOW, profile: "exchange", crls: [good] });
+    expect(ok.verdict).toBe("valid");
+    expect(allCodes(ok)).toEqual([]);
+    const revoked = crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY, revoked: [{ serial: l.cert.serialNumber, date: NOW - 2 * DAY }] });
+    const bad = await validateChain(l.cert, trust, { time: NOW, crls: [revoked] });
+    expect(codes(bad)).toEqual(["CERT_REVOKED"]);
+    expect(bad.problems[0].cert).toBe(l.cert.sha1);
+  });
+});
+
+describe("validateChain: name constraints", () => {
+  const r = root("CN=NC Root", at);
+  const trust = new TrustList([r.cert]);
+  const ica = intermediate("CN=Contoso Only CA", r, { ...at, extensions: [nameConstraints(["contoso.com", ".contoso.com"], ["ceo@contoso.com"])] });
+
+  it("permits addresses in the permitted subtrees", async () => {
+    for (const e of ["m@contoso.com", "n@eu.contoso.com"]) {
+      const l = leaf(e, ica, at);
+      expect((await validateChain(l.cert, trust, opts({}, [ica.cert]))).verdict, e).toBe("valid");
+    }
+  });
+
+  it("NAME_CONSTRAINTS for an address outside them, in the SAN or the subject's emailAddress", async () => {
+    const l = leaf("o@fabrikam.com", ica, at);
+    expect(codes(await validateChain(l.cert, trust, opts({}, [ica.cert])))).toEqual(["NAME_CONSTRAINTS"]);
+    const subjOnly = issue({ subject: "CN=p,E=p@fabrikam.com", issuer: ica, eku: [OID.emailProtection], ...at });
+    expect(codes(await validateChain(subjOnly.cert, trust, opts({}, [ica.cert])))).toEqual(["NAME_CONSTRAINTS"]);
+  });
+
+  it("NAME_CONSTRAINTS for an excluded mailbox", async () => {
+    const l = leaf("ceo@contoso.com", ica, at);
+    const res = await validateChain(l.cert, trust, opts({}, [ica.cert]));
+    expect(codes(res)).toEqual(["NAME_CONSTRAINTS"]);
+    expect(res.problems[0].cert).toBe(l.cert.sha1);
+  });
+});
+
+describe("validateChain: path building", () => {
+  it("back-tracks from a cross-signed dead end to the trusted root", async () => {
+    const trusted = root("CN=New Root", at);
+    const legacy = root("CN=Legacy Root", at);
+    const key = makeKey({ type: "ec" });
+    // Same CA (name and key) certified by two roots; the one under the untrusted root is newer, so tried first.
+    const viaTrusted = intermediate("CN=Fabrikam CA", trusted, { key, now: NOW - 30 * DAY });
+    const viaLegacy = intermediate("CN=Fabrikam CA", legacy, { key, now: NOW });
+    const l = leaf("q@fabrikam.com", viaTrusted, at);
+    const res = await validateChain(l.cert, new TrustList([trusted.cert]), opts({}, [viaLegacy.cert, viaTrusted.cert, legacy.cert]));
+    expect(res.verdict).toBe("valid");
+    expect(res.path.map((e) => e.cert.sha1)).toEqual([l.cert.sha1, viaTrusted.cert.sha1, trusted.cert.sha1]);
+  });
+
+  it("anchor any: an intermediate of the list ends the path; by default it does not", async () => {
+    const r = root("CN=Hidden Root", at);
+    const ica = intermediate("CN=Trusted Issuing CA", r, at);
+    const l = leaf("r@contoso.com", ica, at);
+    const list = new TrustList([ica.cert]);
+    const strict = await validateChain(l.cert, list, opts());
+    expect(codes(strict)).toEqual(["CHAIN_INCOMPLETE"]);
+    expect(strict.problems[0].cert).toBe(ica.cert.sha1);
+    const any = await validateChain(l.cert, list, opts({ anchorAny: true }));
+    expect(any.verdict).toBe("valid");
+    expect(any.path.map((e) => e.source)).toEqual(["message", "trust"]);
+  });
+
+  it("a pathological set of same-name CAs ends inside the budget", async () => {
+    const r = root("CN=Real Root", at);
+    const key = makeKey({ type: "ec" });
+    const cas: Certificate[] = [];
+    let prev = issue({ subject: "CN=Loop CA", ca: true, key, ...at });
+    cas.push(prev.cert);
+    for (let i = 0; i < 40; i++) {
+      prev = issue({ subject: "CN=Loop CA", issuer: prev, ca: true, key: makeKey({ type: "ec" }), ...at });
+      cas.push(prev.cert);
+    }
+    const l = leaf("s@contoso.com", prev, at);
+    const started = performance.now();
+    const res = await validateChain(l.cert, new TrustList([r.cert]), opts({ budget: 100 }, cas));
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(res.verdict).toBe("invalid");
+  });
+});
+
+describe("validateChain: weak algorithms", () => {
+  it("WEAK_KEY for RSA 1024 and WEAK_ALGORITHM for SHA-1 are warnings; MD5 is an error", async () => {
+    const rsa1024 = makeKey({ type: "rsa", bits: 1024 }, "weak1024");
+    const r = root("CN=Weak Root", { ...at, key: rsa1024 });
+    const l = leaf("t@contoso.com", r, { ...at, hash: "sha1" });
+    const res = await validateChain(l.cert, new TrustList([r.cert]), opts());
+    expect(res.verdict).toBe("valid");
+    expect(res.path[0].problems.map((p) => [p.code, p.severity])).toEqual([["WEAK_ALGORITHM", "warning"]]);
+    expect(res.path[1].problems.map((p) => [p.code, p.severity])).toEqual([["WEAK_KEY", "warning"]]);
+    const md5 = leaf("u@contoso.com", r, { ...at, hash: "md5" });
+    const bad = await validateChain(md5.cert, new TrustList([r.cert]), opts());
+    expect(codes(bad)).toEqual(["WEAK_ALGORITHM"]);
+    expect(bad.problems[0].severity).toBe("error");
+  });
+});
+
+describe("ChainCache", () => {
+  const r = root("CN=Cache Root", at);
+  const ica = intermediate("CN=Cache CA", r, at);
+  const l = leaf("v@contoso.com", ica, { now: NOW, notAfter: NOW + 30 * DAY });
+  const trust = new TrustList([r.cert]);
+
+  it("answers the same question from the cache, within the time window only", async () => {
+    const cache = new ChainCache();
+    const first = await validateChain(l.cert, trust, opts({ cache }, [ica.cert]));
+    const second = await validateChain(l.cert, trust, opts({ cache, time: NOW + DAY }, [ica.cert]));
+    expect(second).toBe(first);
+    expect([cache.hits, cache.misses]).toEqual([1, 1]);
+    // After the leaf expires the window is left: validated again, and now expired.
+    const later = await validateChain(l.cert, trust, opts({ cache, time: NOW + 31 * DAY }, [ica.cert]));
+    expect(later).not.toBe(first);
+    expect(codes(later)).toEqual(["CERT_EXPIRED"]);
+    expect(cache.misses).toBe(2);
+  });
+
+  it("keys on the untrusted set, the trust list and the options", async () => {
+    const cache = new ChainCache();
+    const a = await validateChain(l.cert, trust, opts({ cache }, [ica.cert]));
+    const b = await validateChain(l.cert, trust, opts({ cache }));
+    expect(a.verdict).toBe("valid");
+    expect(codes(b)).toEqual(["CHAIN_INCOMPLETE"]);
+    const c = await validateChain(l.cert, trust, opts({ cache, profile: "exchange" }, [ica.cert]));
+    expect(c).not.toBe(a);
+    const d = await validateChain(l.cert, new TrustList([r.cert, ica.cert]), opts({ cache }, [ica.cert]));
+    expect(d).not.toBe(a);
+    expect(cache.hits).toBe(0);
+  });
+});
+
