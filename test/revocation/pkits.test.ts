@@ -29,6 +29,11 @@ interface PkitsTest {
 const all: PkitsTest[] = JSON.parse(readFileSync(path.join(PKITS, "expected.json"), "utf8")).tests as PkitsTest[];
 const tests = all.filter((t) => SECTIONS.includes(t.section.split(" ")[0]));
 
+/** Invalid cases whose certificate (or CA) is listed; the other invalid ones are undeterminable (PKITS "reject or warn"). */
+const REVOKED = new Set(
+  "4.4.2 4.4.3 4.4.15 4.4.18 4.4.20 4.5.2 4.5.5 4.5.7 4.14.2 4.14.6 4.14.15 4.14.16 4.14.20 4.14.21 4.14.23 4.14.31 4.14.32 4.14.34 4.15.3 4.15.4 4.15.6 4.15.9".split(" "),
+);
+
 const load = (rel: string) => new Uint8Array(readFileSync(path.join(PKITS, rel)));
 
 function signedBy(c: Certificate, i: Certificate): boolean {
@@ -102,6 +107,7 @@ describe("PKITS revocation sections through checkRevocation", () => {
     it(`${t.id} ${t.name} -> ${t.expected}`, async () => {
       const r = await run(t);
       expect(r.verdict, r.codes.join(",")).toBe(t.expected);
+      if (t.expected === "invalid" && t.id !== "4.5.8") expect(r.codes, "revoked or unknown").toEqual([REVOKED.has(t.id) ? "CERT_REVOKED" : "REVOCATION_UNKNOWN"]);
       // 4.5.8 fails on the path (the CRL-signing certificate may not sign certificates), not on revocation.
       if (t.expected === "invalid" && t.id !== "4.5.8") expect(r.codes.some((c) => c === "CERT_REVOKED" || c === "REVOCATION_UNKNOWN")).toBe(true);
       if (t.id === "4.5.8") expect(r.codes).toEqual(["CHAIN_INCOMPLETE"]);
