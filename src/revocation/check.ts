@@ -61,7 +61,7 @@ export async function checkRevocation(
   const signerCache = new Map<Crl, Promise<Certificate | undefined>>();
   let ev = await evaluateCrls(cert, issuer, path, index, ctx, ctx.crls, signerCache);
   if (ev.status !== "unknown") return toResult(cert, ev);
-  notes.push(...ev.notes);
+  if (ctx.crls.length > 0) notes.push(...ev.notes);
 
   if (ctx.online && ctx.fetcher) {
     const fetched = await fetchCrls(cert, ctx.fetcher, notes);
@@ -85,10 +85,11 @@ export async function checkRevocation(
       if (r.status === "good") return { status: "good", problems: [] };
       notes.push(`OCSP ${url}: ${r.note}`);
     }
-  } else if (!ctx.online && hasOnlineSources(cert)) {
-    notes.push("no usable CRL given; --online would fetch the CRL distribution points");
+  } else if (!ctx.online) {
+    const where = [...crlUrls(cert), ...safe(() => cert.ocspUrls, [])][0];
+    notes.push(where ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}` : "no CRL given, and the certificate names no CRL distribution point or OCSP responder");
   }
-  if (notes.length === 0) notes.push("no CRL or OCSP source for this certificate");
+  if (notes.length === 0) notes.push("the certificate names no CRL distribution point or OCSP responder");
   return {
     status: "unknown",
     problems: [problem("REVOCATION_UNKNOWN", { name: cert.name, sha1: cert.sha1, detail: dedupe(notes).join("; ") })],
@@ -122,10 +123,6 @@ function safe<T>(f: () => T, fallback: T): T {
   } catch {
     return fallback;
   }
-}
-
-function hasOnlineSources(cert: Certificate): boolean {
-  return crlUrls(cert).length > 0 || safe(() => cert.ocspUrls, []).length > 0;
 }
 
 /** http(s) URLs of the certificate's CRL distribution points (and freshest CRL, for deltas). */
