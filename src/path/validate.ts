@@ -455,6 +455,7 @@ async function revocation(path: readonly BuildNode[], ev: Evaluated, eng: Engine
   const check = await getRevocationChecker();
   if (!check) return;
   const certs = path.map((n) => n.cert);
+  const signerResults = new Map<string, boolean>();
   const ctx: RevocationContext = {
     time: eng.opts.time,
     crls: eng.crls,
@@ -467,10 +468,17 @@ async function revocation(path: readonly BuildNode[], ev: Evaluated, eng: Engine
       return out;
     },
     validateSigner: async (cert: Certificate, time: number) => {
+      // A signer above the certificate in this very path: its path was just validated, and its own
+      // revocation is checked by this loop (RFC 5280 6.3.3 (f) asks for exactly that path).
+      if (time === eng.opts.time && certs.some((c) => c === cert || c.sha1 === cert.sha1)) return true;
+      const known = signerResults.get(cert.sha1 + time);
+      if (known !== undefined) return known;
       if (eng.signerDepth >= 3) return false;
       const sub: Engine = { ...eng, opts: { ...eng.opts, time, leafPurpose: "none", cache: undefined, initialPolicySet: undefined, initialExplicitPolicy: false, initialInhibitAnyPolicy: false, initialPolicyMappingInhibit: false }, smime: false, exchange: false, signerDepth: eng.signerDepth + 1 };
       const r = await run(cert, sub);
-      return r.verdict === "valid";
+      const ok = r.verdict === "valid";
+      signerResults.set(cert.sha1 + time, ok);
+      return ok;
     },
   };
   for (let i = 0; i < certs.length - 1; i++) {
