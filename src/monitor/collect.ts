@@ -69,6 +69,17 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
     out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|-` });
   };
 
+  /** Files of a watched folder that could not be read are check failures too (the rest is still checked). */
+  const notes = (scope: string, warnings: readonly string[]) => {
+    for (const w of warnings) {
+      if (w.startsWith("skipped ")) {
+        const detail = w.slice("skipped ".length);
+        out.failures.push({ scope, error: detail });
+        out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|${detail}` });
+      } else out.warnings.push(`${scope}: ${w}`);
+    }
+  };
+
   const expiry = (scope: string, c: Certificate, kind: "trust" | "user"): MonitorFinding | undefined => {
     const t = tierFor(c.notAfter, now, config.thresholds);
     if (!t) return undefined;
@@ -91,7 +102,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
         }
       }
       const src = await loadTrustSources([t.path]);
-      out.warnings.push(...src.warnings.map((w) => `${t.name}: ${w}`));
+      notes(t.name, src.warnings);
       if (src.certificates.length === 0) throw new SmimetrustError("no certificates in the trust list", { file: t.path });
       lists.set(t.name, src.certificates);
       const byId = new Map(src.certificates.map((c) => [c.sha1, c]));
@@ -116,7 +127,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
   for (const u of config.userCertificates) {
     try {
       const loaded = await loadCertificates([u.path]);
-      out.warnings.push(...loaded.warnings.map((w) => `${u.name}: ${w}`));
+      notes(u.name, loaded.warnings);
       const users = uniq(loaded.certificates.filter((c) => !c.isCA));
       for (const c of users) {
         const f = expiry(u.name, c, "user");
