@@ -323,13 +323,26 @@ function generalNameEquals(a: GeneralName, b: GeneralName): boolean {
   }
 }
 
+/** CRL signature results per (CRL, signer certificate), so bulk validation verifies each CRL once per signer. */
+const sigMemo = new WeakMap<Crl, Map<string, boolean>>();
+
 function signatureOk(crl: Crl, signer: Certificate, path: Certificate[]): boolean {
+  let m = sigMemo.get(crl);
+  if (!m) sigMemo.set(crl, (m = new Map()));
+  // A DSA key without parameters depends on the path it inherits them from: not memoised.
+  const memo = !(signer.publicKeyInfo.algorithm === OID.dsa && isAbsentParams(signer.publicKeyInfo.params));
+  const hit = memo ? m.get(signer.sha1) : undefined;
+  if (hit !== undefined) return hit;
+  let ok: boolean;
   try {
-    if (crl.signatureAlgorithm.oid !== crl.tbsSignatureAlgorithm.oid) return false;
-    return verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, signerKey(signer, path), signer.publicKeyInfo.algorithm);
+    ok =
+      crl.signatureAlgorithm.oid === crl.tbsSignatureAlgorithm.oid &&
+      verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, signerKey(signer, path), signer.publicKeyInfo.algorithm);
   } catch {
-    return false;
+    ok = false;
   }
+  if (memo) m.set(signer.sha1, ok);
+  return ok;
 }
 
 const isAbsentParams = (p: Uint8Array | undefined) => !p || (p.length === 2 && p[0] === TAG.NULL);
