@@ -135,9 +135,9 @@ export function planText(plan: ExchangePlan, files: { current: string; config: s
     for (const c of t.removed) rows.push(["- remove", c.name, c.sha1, `expires ${isoDate(c.notAfter)}`]);
     for (const p of t.replaced)
       rows.push(["~ replace", p.new.name, `${p.old.sha1} -> ${p.new.sha1}`, `expires ${isoDate(p.old.notAfter)} -> ${isoDate(p.new.notAfter)} (${replacementKind(p).join(", ")})`]);
-    const w = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => r[i].length)));
-    for (const r of rows) L.push(`  ${pad(r[0], w[0])}  ${pad(r[1], w[1])}  ${pad(r[2], w[2])}  ${r[3]}`.trimEnd());
-    if (t.unchanged.length) L.push(`  = keep     ${s(t.unchanged.length, "certificate")} unchanged`);
+    if (t.unchanged.length) rows.push(["= keep", `${s(t.unchanged.length, "certificate")} unchanged`, "", ""]);
+    const w = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => (r[2] || i === 0 ? r[i].length : 0))));
+    for (const r of rows) L.push((r[2] ? `  ${pad(r[0], w[0])}  ${pad(r[1], w[1])}  ${pad(r[2], w[2])}  ${r[3]}` : `  ${pad(r[0], w[0])}  ${r[1]}`).trimEnd());
     for (const c of t.leftOut) L.push(`  (left out '${c.name}' (${c.sha1}): not a CA certificate)`);
     if (!t.changesCertificates && t.changesBytes && t.desiredSha256 && t.currentSha256)
       L.push("  Same certificates, but the file differs byte for byte: the script will upload it again (trust does not change).");
