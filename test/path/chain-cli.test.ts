@@ -1,0 +1,181 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, spawnCli } from "../certs/cli-harness.js";
+import { crl, ext, intermediate, leaf, root } from "../helpers/pki.js";
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+const AT = "2026-06-01T12:00:00Z";
+const dir = mkdtempSync(join(tmpdir(), "smimetrust-chain-"));
+const file = (name: string, data: string | Uint8Array) => {
+  const p = join(dir, name);
+  writeFileSync(p, data);
+  return p;
+};
+
+const r = root("CN=Contoso Root CA,O=Contoso", { now: NOW });
+const ica = intermediate("CN=Contoso Issuing CA,O=Contoso", r, { now: NOW });
+const alice = leaf("alice@contoso.com", ica, { now: NOW });
+const rootPem = file("root.pem", r.pem);
+const icaPem = file("ica.pem", ica.pem);
+const alicePem = file("alice.pem", alice.pem);
+const bundle = file("alice-bundle.pem", alice.pem + ica.pem);
+const crlRoot = file("root.crl", crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }));
+const crlIca = file("ica.crl", crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }));
+
+describe("smimetrust chain", () => {
+  it("prints the JSON contract for a valid path and exits 0", async () => {
+    const res = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json"]);
+    expect(res.code).toBe(0);
+    const doc = JSON.parse(res.stdout);
+    expect(Object.keys(doc)).toEqual(["verdict", "problems", "path"]);
+    expect(doc.verdict).toBe("valid");
+    expect(doc.problems).toEqual([]);
+    expect(doc.path.map((p: Record<string, unknown>) => Object.keys(p))).toEqual([
+      ["subject", "sha1", "source", "problems"],
+      ["subject", "sha1", "source", "problems"],
+      ["subject", "sha1", "source", "problems"],
+    ]);
+    expect(doc.path.map((p: { sha1: string; source: string }) => [p.sha1, p.source])).toEqual([
+      [alice.cert.sha1, "extra"],
+      [ica.cert.sha1, "extra"],
+      [r.cert.sha1, "trust"],
+    ]);
+    expect(doc.path[1].subject).toBe("CN=Contoso Issuing CA, O=Contoso");
+    // Without CRLs the revocation status is unknown: a warning under the standard profile.
+    expect(doc.path[0].problems.map((p: { code: string; severity: string }) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "warning"]]);
+  });
+
+  it("takes intermediates from the certificate file itself", async () => {
+    const res = await cli(["chain", bundle, "--trust", rootPem, "--crl", crlRoot, crlIca, "--at", AT, "--json"]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).path.map((p: { sha1: string }) => p.sha1)).toEqual([alice.cert.sha1, ica.cert.sha1, r.cert.sha1]);
+  });
+
+  it("draws the tree with marks, names, thumbprints and hints; exit 1 when the intermediate is missing", async () => {
+    const res = await cli(["chain", alicePem, "--trust", rootPem, "--at", AT]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain("✗ fail  alice");
+    expect(res.stdout).toContain(alice.cert.sha1);
+    expect(res.stdout).toContain("CHAIN_INCOMPLETE");
+    expect(res.stdout).toContain("hint: Add 'CN=Contoso Issuing CA, O=Contoso' to the trust list");
+    expect(res.stdout).toContain("verdict: ✗ invalid");
+    const json = JSON.parse((await cli(["chain", alicePem, "--trust", rootPem, "--at", AT, "--json"])).stdout);
+    expect(json.verdict).toBe("invalid");
+    expect(json.problems.map((p: { code: string; cert: string }) => [p.code, p.cert])).toEqual([["CHAIN_INCOMPLETE", alice.cert.sha1]]);
+  });
+
+  it("draws a valid tree anchor first", async () => {
+    const res = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--crl", crlRoot, crlIca, "--at", AT]);
+    expect(res.code).toBe(0);
+    const lines = res.stdout.split("\n");
+    const rootLine = lines.findIndex((l) => l.includes("Contoso Root CA"));
+    const icaLine = lines.findIndex((l) => l.includes("Contoso Issuing CA"));
+    const leafLine = lines.findIndex((l) => l.includes("✓ ok  alice"));
+    expect(rootLine).toBeGreaterThan(-1);
+    expect(rootLine).toBeLessThan(icaLine);
+    expect(icaLine).toBeLessThan(leafLine);
+    expect(lines[rootLine]).toContain("(trust anchor, from trust)");
+    expect(lines[icaLine]).toMatch(/^└─ ✓ ok {2}Contoso Issuing CA/);
+    expect(res.stdout).toContain("verdict: ✓ valid");
+  });
+
+  it("--profile exchange and --require-revocation turn an unknown revocation status into an error", async () => {
+    for (const extra of [["--profile", "exchange"], ["--require-revocation"]]) {
+      const res = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json", ...extra]);
+      expect(res.code, extra.join(" ")).toBe(1);
+      expect(JSON.parse(res.stdout).problems.map((p: { code: string }) => p.code)).toEqual(["REVOCATION_UNKNOWN", "REVOCATION_UNKNOWN"]);
+    }
+    const ok = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--crl", crlRoot, crlIca, "--at", AT, "--profile", "exchange"]);
+    expect(ok.code).toBe(0);
+  });
+
+  it("--anchor any accepts an intermediate of the list as the end of the path", async () => {
+    const res = await cli(["chain", alicePem, "--trust", icaPem, "--at", AT, "--anchor", "any", "--json"]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).path.map((p: { source: string }) => p.source)).toEqual(["extra", "trust"]);
+    expect((await cli(["chain", alicePem, "--trust", icaPem, "--at", AT])).code).toBe(1);
+  });
+
+  it("exits 2 with one line for bad arguments and unreadable input", async () => {
+    const bad = await cli(["chain", alicePem, "--trust", rootPem, "--anchor", "sometimes"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toContain("--anchor");
+    const missing = await cli(["chain", join(dir, "nope.pem"), "--trust", rootPem]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    const garbage = file("garbage.cer", Uint8Array.from([0x30, 0x82, 0x10, 0x00, 1, 2, 3]));
+    const g = await cli(["chain", garbage, "--trust", rootPem]);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/garbage\.cer/);
+    expect((await cli(["chain", alicePem, "--trust", rootPem, "--at", "yesterday-ish"])).code).toBe(2);
+  });
+
+  it("real process: exit status 0, 1 and 2", () => {
+    expect(spawnCli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT]).code).toBe(0);
+    const one = spawnCli(["chain", alicePem, "--trust", rootPem, "--at", AT, "--json"]);
+    expect(one.code).toBe(1);
+    expect(JSON.parse(one.stdout).verdict).toBe("invalid");
+    const two = spawnCli(["chain", join(dir, "nope.pem"), "--trust", rootPem]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("smimetrust chain --online", () => {
+  let server: Server;
+  let base = "";
+  let requests: string[] = [];
+  const r2 = root("CN=Online Root", { now: NOW });
+  const ica2 = intermediate("CN=Online Issuing CA", r2, { now: NOW, extensions: [] });
+  let bob: ReturnType<typeof leaf>;
+  let bobPem = "";
+  let root2Pem = "";
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      if (req.url === "/ica.cer") {
+        res.writeHead(200, { "content-type": "application/pkix-cert" });
+        res.end(Buffer.from(ica2.der));
+      } else if (req.url === "/ica.crl") {
+        res.writeHead(200, { "content-type": "application/pkix-crl" });
+        res.end(Buffer.from(crl({ issuer: ica2, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY })));
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    bob = leaf("bob@contoso.com", ica2, { now: NOW, extensions: [ext.aia({ caIssuers: `${base}/ica.cer` }), ext.crlDistributionPoint(`${base}/ica.crl`)] });
+    bobPem = file("bob.pem", bob.pem);
+    root2Pem = file("root2.pem", r2.pem);
+  });
+  afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+  it("fetches the missing intermediate from the AIA caIssuers URL and marks it 'aia'", async () => {
+    requests = [];
+    const offline = await cli(["chain", bobPem, "--trust", root2Pem, "--at", AT, "--json"]);
+    expect(offline.code).toBe(1);
+    expect(requests).toEqual([]);
+    const res = await cli(["chain", bobPem, "--trust", root2Pem, "--at", AT, "--online", "--json"]);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.path.map((p: { sha1: string; source: string }) => [p.sha1, p.source])).toEqual([
+      [bob.cert.sha1, "extra"],
+      [ica2.cert.sha1, "aia"],
+      [r2.cert.sha1, "trust"],
+    ]);
+    expect(res.code).toBe(0);
+    expect(doc.verdict).toBe("valid");
+    // The issuer came over AIA and the leaf's CRL from its distribution point, both from 127.0.0.1.
+    expect(requests).toContain("/ica.cer");
+    expect(requests).toContain("/ica.crl");
+    expect(doc.path[0].problems).toEqual([]);
+  });
+});
