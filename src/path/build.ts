@@ -123,10 +123,10 @@ export class PathBuilder {
     for (const c of this.pool.withSubject(key)) if (!seen.has(c.cert.sha1)) (seen.add(c.cert.sha1), out.push(c));
     for (const c of this.aiaPool.withSubject(key)) if (!seen.has(c.cert.sha1)) (seen.add(c.cert.sha1), out.push(c));
     if (out.length > 1) {
-      const aki = cert.authorityKeyIdentifier?.keyId;
+      const aki = safe(() => cert.authorityKeyIdentifier?.keyId);
       const t = this.opts.time;
       const rank = (c: Candidate) => {
-        const ski = c.cert.subjectKeyIdentifier;
+        const ski = safe(() => c.cert.subjectKeyIdentifier);
         const keyRank = aki === undefined || ski === undefined ? 1 : ski === aki ? 0 : 2;
         const validRank = c.cert.isValidAt(t) ? 0 : 1;
         const trustRank = c.source === "trust" ? 0 : 1;
@@ -236,7 +236,7 @@ export class PathBuilder {
     const fetcher = this.opts.fetcher;
     if (!fetcher) return [];
     const out: Candidate[] = [];
-    for (const url of cert.caIssuersUrls) {
+    for (const url of safe(() => cert.caIssuersUrls) ?? []) {
       if (this.fetches >= MAX_AIA_FETCHES) break;
       let certs = this.fetched.get(url);
       if (!certs) {
@@ -258,6 +258,15 @@ export class PathBuilder {
       }
     }
     return out;
+  }
+}
+
+/** A lazily parsed extension that may be malformed: undefined instead of an exception. */
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
   }
 }
 

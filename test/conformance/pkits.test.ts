@@ -51,7 +51,7 @@ async function runCase(t: Test, inputs: Variant["inputs"] = {}) {
     time: TIME,
     leafPurpose: "none",
     // PKITS (2011) CAs mark policyConstraints non-critical, which RFC 5280 forbids CAs and limbo rejects.
-    strict: false,
+    strict: process.env.PKITS_STRICT === "1",
     requireRevocation: true,
     untrusted,
     crls: t.crls.map((f) => new Uint8Array(readFileSync(path.join(dir, f)))),

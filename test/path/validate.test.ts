@@ -278,6 +278,23 @@ describe("validateChain: path building", () => {
   });
 });
 
+describe("validateChain: malformed content never throws", () => {
+  it("a leaf with an undecodable subjectAltName is NONCONFORMING_CERT; a malformed untrusted CA is skipped", async () => {
+    const r = root("CN=M Root", at);
+    const badSan: ExtensionSpec = { oid: OID.subjectAltName, value: Uint8Array.from(Buffer.from("not DER at all")) };
+    const l = issue({ subject: "CN=w", issuer: r, eku: [OID.emailProtection], extensions: [badSan], ...at });
+    const res = await validateChain(l.cert, new TrustList([r.cert]), opts());
+    expect(res.verdict).toBe("invalid");
+    expect(codes(res)).toEqual(["NONCONFORMING_CERT"]);
+    const badAki: ExtensionSpec = { oid: OID.authorityKeyIdentifier, value: Uint8Array.from([0x04, 0x01]) };
+    const weird = intermediate("CN=M CA", r, { ...at, noKeyIds: true, extensions: [badAki] });
+    const good = intermediate("CN=M CA", r, at);
+    const l2 = leaf("x@contoso.com", good, at);
+    const res2 = await validateChain(l2.cert, new TrustList([r.cert]), opts({}, [weird.cert, good.cert]));
+    expect(res2.verdict).toBe("valid");
+  });
+});
+
 describe("validateChain: weak algorithms", () => {
   it("WEAK_KEY for RSA 1024 and WEAK_ALGORITHM for SHA-1 are warnings; MD5 is an error", async () => {
     const rsa1024 = makeKey({ type: "rsa", bits: 1024 }, "weak1024");
