@@ -16,7 +16,7 @@ const FROM = Buffer.from("From ", "latin1");
 
 /** True when the bytes look like an mbox archive (they start with a "From " separator line). */
 export function isMbox(bytes: Uint8Array): boolean {
-  if (bytes.length < 6) return false;
+  if (bytes.length < 5) return false;
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 5));
   return b.equals(FROM);
 }

@@ -122,6 +122,10 @@ async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
         for (const m of msgs) items.push({ name: `${name}#${m.index}`, bytes: m.bytes });
         return;
       }
+      if (msgs.length === 1) {
+        items.push({ name, bytes: msgs[0].bytes });
+        return;
+      }
     }
     items.push({ name, bytes });
   };
@@ -135,8 +139,7 @@ async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
       else if (f.fromFolder) items.push({ name: f.name, load: () => readInputFile(f.name) });
       else {
         // A file named directly must be readable: fail the run (exit 2) now rather than later.
-        const bytes = readInputFile(f.name);
-        items.push({ name: f.name, bytes });
+        addBytes(f.name, readInputFile(f.name));
       }
     }
   }

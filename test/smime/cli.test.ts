@@ -1,0 +1,134 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/program.js";
+import type { CliContext } from "../../src/cli/context.js";
+import { verifyBatch } from "../../src/smime/bulk.js";
+import type { VerifyResult } from "../../src/smime/verify.js";
+import { smimeMessage } from "../helpers/smime.js";
+import { fixture } from "./pki-fixture.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const f = fixture();
+const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-verify-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, data: string | Uint8Array) => {
+  const p = path.join(dir, name);
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, data);
+  return p;
+};
+const good = (n: number) => smimeMessage({ from: "alice@contoso.com", subject: `good ${n}`, signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
+const bad = () => smimeMessage({ from: "mallory@contoso.com", signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
+const trustFile = write("trust.pem", f.root.pem);
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const ctx: CliContext = {
+    out: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, color: false },
+    now: () => f.now,
+    env: {},
+  };
+  const code = await run(args, ctx);
+  return { code, stdout, stderr };
+}
+
+describe("verify command", () => {
+  it("exit 0 when every message is valid, JSON exactly per DESIGN.md", async () => {
+    const a = write("ok/a.eml", good(1));
+    const r = await cli(["verify", a, "--trust", trustFile, "--json", "--jobs", "1"]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toHaveLength(1);
+    expect(Object.keys(json[0])).toEqual(["file", "verdict", "problems", "signers"]);
+    expect(json[0].verdict).toBe("valid");
+    expect(Object.keys(json[0].signers[0])).toEqual(["subject", "emails", "sha1", "signingTime", "chain", "problems"]);
+    expect(Object.keys(json[0].signers[0].chain[0])).toEqual(["subject", "sha1", "source"]);
+    expect(json[0].signers[0].emails).toEqual(["alice@contoso.com"]);
+  });
+
+  it("exit 1 when one is not; a malformed message in a folder is 'error' and the batch goes on, in order", async () => {
+    write("batch/1.eml", good(1));
+    write("batch/2.eml", "\u0000\u0001 not mail at all");
+    write("batch/3.eml", bad());
+    write("batch/4.eml", good(4));
+    const r = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, "--json", "--jobs", "1"]);
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout) as { file: string; verdict: string; problems: { code: string }[]; signers: { problems: { code: string }[] }[] }[];
+    expect(json.map((x) => path.basename(x.file))).toEqual(["1.eml", "2.eml", "3.eml", "4.eml"]);
+    expect(json.map((x) => x.verdict)).toEqual(["valid", "error", "invalid", "valid"]);
+    expect(json[1].problems.map((p) => p.code)).toEqual(["MALFORMED"]);
+    expect(json[2].signers[0].problems.map((p) => p.code)).toEqual(["SENDER_MISMATCH"]);
+    const t = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, "--jobs", "1"]);
+    expect(t.stdout).toMatch(/✓ valid/);
+    expect(t.stdout).toMatch(/✗ error/);
+    expect(t.stdout).toMatch(/SENDER_MISMATCH/);
+    expect(t.stderr).toMatch(/4 messages: 2 valid, 1 invalid, 1 unreadable/);
+    const ignoring = await cli(["verify", path.join(dir, "batch/3.eml"), "--trust", trustFile, "--ignore-sender"]);
+    expect(ignoring.code).toBe(0);
+  });
+
+  it("reads mbox archives message by message", async () => {
+    const box = ["From alice@contoso.com Sat Jan  1 00:00:00 2026\n", good(1).toString("latin1").replace(/\r\n/g, "\n"), "\nFrom x Sat Jan  1 00:00:00 2026\n", bad().toString("latin1").replace(/\r\n/g, "\n"), "\n"].join("");
+    const p = write("box.mbox", Buffer.from(box, "latin1"));
+    const r = await cli(["verify", p, "--trust", trustFile, "--json", "--jobs", "1"]);
+    const json = JSON.parse(r.stdout) as { file: string; verdict: string }[];
+    expect(json.map((x) => x.file)).toEqual([`${p}#1`, `${p}#2`]);
+    expect(json.map((x) => x.verdict)).toEqual(["valid", "invalid"]);
+  });
+
+  it("--at signing, --profile, and exit 2 for what it cannot run", async () => {
+    const a = write("at/a.eml", good(1));
+    expect((await cli(["verify", a, "--trust", trustFile, "--at", "signing"])).code).toBe(0);
+    const noTrust = await cli(["verify", a]);
+    expect(noTrust.code).toBe(2);
+    expect(noTrust.stderr).toMatch(/--trust is required/);
+    const missing = await cli(["verify", path.join(dir, "nope.eml"), "--trust", trustFile]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await cli(["verify", a, "--trust", trustFile, "--profile", "nonsense"])).code).toBe(2);
+    expect((await cli(["verify", a, "--trust", trustFile, "--at", "yesterday-ish"])).code).toBe(2);
+    expect((await cli(["verify", a, "--trust", trustFile, "--jobs", "0"])).code).toBe(2);
+  });
+});
+
+describe("bulk", () => {
+  it("delivers results in input order across worker threads (CLI from source, --jobs 2)", async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 40; i++) names.push(write(`workers/${String(i).padStart(2, "0")}.eml`, i % 7 === 3 ? bad() : i % 11 === 5 ? "garbage" : good(i)));
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/main.ts"), "verify", path.join(dir, "workers"), "--trust", trustFile, "--json", "--jobs", "2"], {
+      cwd: repoRoot,
+    }).catch((e: { stdout: string; code: number }) => {
+      expect(e.code).toBe(1);
+      return e;
+    });
+    const json = JSON.parse(stdout) as { file: string; verdict: string }[];
+    expect(json.map((x) => x.file)).toEqual(names);
+    expect(json.map((x) => x.verdict)).toEqual(names.map((_, i) => (i % 7 === 3 ? "invalid" : i % 11 === 5 ? "error" : "valid")));
+  });
+
+  it("an unreadable item is an error result; the rest go on", async () => {
+    const got: [number, VerifyResult][] = [];
+    await verifyBatch(
+      [
+        { name: "a", bytes: good(1) },
+        {
+          name: "b",
+          load: () => {
+            throw new Error("gone");
+          },
+        },
+        { name: "c", bytes: good(2) },
+      ],
+      { trust: [f.root.der], at: f.now, now: f.now },
+      { jobs: 1, onResult: (i, _item, r) => void got.push([i, r]) },
+    );
+    expect(got.map(([i, r]) => `${i}:${r.verdict}`)).toEqual(["0:valid", "1:error", "2:valid"]);
+  });
+});
