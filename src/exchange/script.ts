@@ -300,6 +300,13 @@ export function generateApplyScript(spec: ApplyScriptSpec): string {
         : "    throw ('The embedded trust list is damaged (SHA-256 {0}, expected {1}); generate the script again.' -f (Get-Sha256Hex $trustListBytes), $ExpectedTrustListSha256)",
     );
     L.push("}");
+    if (earliest) {
+      L.push("# Exchange refuses the whole list if any certificate has expired by the time this runs.");
+      L.push("$earliestExpiry = [datetime]::Parse($ExpectedEarliestExpiry, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]'AdjustToUniversal, AssumeUniversal')");
+      L.push("if ([datetime]::UtcNow -ge $earliestExpiry) {");
+      L.push("    throw ('Certificate {0} in the trust list expired at {1}; Exchange would refuse the upload. Remove or renew it and generate the script again.' -f $ExpectedEarliestThumbprint, $ExpectedEarliestExpiry)");
+      L.push("}");
+    }
   }
   L.push("");
 

@@ -121,3 +121,54 @@ export function readPsLiteral(text: string, start: number): { value: string; end
     i++;
   }
 }
+
+const PS_DOUBLE_QUOTES = new Set(['"', "\u201C", "\u201D", "\u201E"]);
+
+/**
+ * A small PowerShell lexer for structure checks: skips comments, single-quoted literals (PowerShell's
+ * rules) and double-quoted strings, and checks that (), {} and [] balance and every string ends.
+ * Returns the problems found (empty when the script is well formed at this level).
+ */
+export function psStructureProblems(text: string): string[] {
+  const problems: string[] = [];
+  const stack: { ch: string; at: number }[] = [];
+  const pairs: Record<string, string> = { ")": "(", "}": "{", "]": "[" };
+  let i = text.startsWith("\uFEFF") ? 1 : 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "<" && text[i + 1] === "#") {
+      const end = text.indexOf("#>", i + 2);
+      if (end < 0) return [...problems, `unterminated block comment at ${i}`];
+      i = end + 2;
+    } else if (c === "#") {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end + 1;
+    } else if (PS_QUOTES.has(c)) {
+      try {
+        i = readPsLiteral(text, i).end;
+      } catch {
+        return [...problems, `unterminated single-quoted string at ${i}`];
+      }
+    } else if (PS_DOUBLE_QUOTES.has(c)) {
+      let j = i + 1;
+      for (;;) {
+        if (j >= text.length) return [...problems, `unterminated double-quoted string at ${i}`];
+        if (text[j] === "`") j += 2;
+        else if (PS_DOUBLE_QUOTES.has(text[j])) {
+          if (PS_DOUBLE_QUOTES.has(text[j + 1])) j += 2;
+          else break;
+        } else j++;
+      }
+      i = j + 1;
+    } else if (c === "(" || c === "{" || c === "[") {
+      stack.push({ ch: c, at: i });
+      i++;
+    } else if (c === ")" || c === "}" || c === "]") {
+      const top = stack.pop();
+      if (!top || top.ch !== pairs[c]) problems.push(`unbalanced '${c}' at ${i}`);
+      i++;
+    } else i++;
+  }
+  for (const s of stack) problems.push(`unclosed '${s.ch}' at ${s.at}`);
+  return problems;
+}

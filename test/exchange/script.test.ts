@@ -7,7 +7,7 @@ import { psString } from "../../src/exchange/powershell.js";
 import { generateApplyScript, generateExportScript, rollbackSettings } from "../../src/exchange/script.js";
 import { buildTrustStore } from "../../src/trust/build-store.js";
 import { issue, root } from "../helpers/pki.js";
-import { GOLDEN, NOW, certs, cli, exportJson, fixturePath, readPsLiteral, tmp, write } from "./helpers.js";
+import { GOLDEN, NOW, certs, cli, exportJson, fixturePath, psStructureProblems, readPsLiteral, tmp, write } from "./helpers.js";
 
 const DAY = 86_400_000;
 const CONFIG = "test/exchange/fixtures/smime.config.json";
@@ -104,6 +104,13 @@ describe("what every generated script does", () => {
   const embed = generateApplyScript({ purpose: "apply", trust: { kind: "embed", bytes: built.bytes }, certificates: listed, settings: [], connect: {}, meta });
   const exp = generateExportScript({ connect: {}, meta });
 
+  it("the structure checker finds a literal that was not quoted safely", () => {
+    expect(psStructureProblems("$a = 'it's'\n")).toEqual(["unterminated single-quoted string at 10"]);
+    expect(psStructureProblems("$a = 'x\u2019'; if ($a) { }\n")).toEqual(["unterminated single-quoted string at 5"]);
+    expect(psStructureProblems("if ($a) { (\n")).toEqual(["unclosed '{' at 8", "unclosed '(' at 10"]);
+    expect(psStructureProblems(file)).toEqual([]);
+  });
+
   it("runs on 5.1 and 7, stops at the first error and starts with a UTF-8 byte-order mark", () => {
     for (const t of [file, embed, exp]) {
       expect(t.startsWith("\uFEFF#Requires -Version 5.1\n")).toBe(true);
@@ -188,6 +195,7 @@ describe("what every generated script does", () => {
     const reference = make("SAFE");
     for (const v of hostile) {
       const t = make(v);
+      expect(psStructureProblems(t), v).toEqual([]);
       // 1. Each value is one literal that PowerShell reads back exactly, ending where the generator ended it.
       const at = t.indexOf("-ChildPath ") + "-ChildPath ".length;
       const lit = readPsLiteral(t, at);

@@ -218,6 +218,11 @@ $trustListBytes = [System.Convert]::FromBase64String($trustListBase64)
 if ((Get-Sha256Hex $trustListBytes) -ne $ExpectedTrustListSha256) {
     throw ('The embedded trust list is damaged (SHA-256 {0}, expected {1}); generate the script again.' -f (Get-Sha256Hex $trustListBytes), $ExpectedTrustListSha256)
 }
+# Exchange refuses the whole list if any certificate has expired by the time this runs.
+$earliestExpiry = [datetime]::Parse($ExpectedEarliestExpiry, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]'AdjustToUniversal, AssumeUniversal')
+if ([datetime]::UtcNow -ge $earliestExpiry) {
+    throw ('Certificate {0} in the trust list expired at {1}; Exchange would refuse the upload. Remove or renew it and generate the script again.' -f $ExpectedEarliestThumbprint, $ExpectedEarliestExpiry)
+}
 
 # ---- 1. The ExchangeOnlineManagement module ----
 Import-ExchangeOnlineModule
