@@ -59,7 +59,7 @@ describe("smimetrust build", () => {
     expect(r.stdout).toMatch(/left out: +1 leaf, 0 expired, 1 duplicate/);
     expect(r.stdout).toContain(`thumbprint ${issB.cert.sha1}`);
     expect(r.stdout).toContain(new Date(issB.cert.notAfter).toISOString().slice(0, 10));
-    expect(r.stdout).toContain(`sha256:         ${hexUpper(digest("sha256", readFileSync(out)))}`);
+    expect(r.stdout).toContain(`sha256:          ${hexUpper(digest("sha256", readFileSync(out)))}`);
     // The leaf is left out with a warning naming it.
     expect(r.stderr).toContain(`warning: left out 'bob' (${user.cert.sha1}): not a CA certificate`);
   });

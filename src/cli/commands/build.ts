@@ -68,12 +68,12 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stdout(
           [
             `wrote ${opts.output} (${result.format}, ${result.bytes.length} bytes)`,
-            `  certificates:   ${result.certificates.length} (${roots} root${roots === 1 ? "" : "s"}, ${result.certificates.length - roots} intermediate${result.certificates.length - roots === 1 ? "" : "s"})`,
-            `  left out:       ${result.leaves.length} leaf, ${result.droppedExpired.length} expired, ${result.duplicates} duplicate`,
+            `  certificates:    ${result.certificates.length} (${roots} root${roots === 1 ? "" : "s"}, ${result.certificates.length - roots} intermediate${result.certificates.length - roots === 1 ? "" : "s"})`,
+            `  left out:        ${result.leaves.length} leaf, ${result.droppedExpired.length} expired, ${result.duplicates} duplicate`,
             `  earliest expiry: ${isoTime(e.notAfter)} (${daysBetween(now, e.notAfter)} days) '${e.name}'`,
             `                   thumbprint ${e.sha1}`,
             "                   (what Get-SmimeConfig will report as SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint)",
-            `  sha256:         ${result.sha256}`,
+            `  sha256:          ${result.sha256}`,
             "",
           ].join("\n"),
         );
