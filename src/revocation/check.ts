@@ -164,13 +164,16 @@ async function evaluateCrls(
 ): Promise<Evaluation> {
   const notes: string[] = [];
   const time = ctx.time;
-  const complete = crls.filter((c) => c.deltaBase === undefined).sort((a, b) => b.thisUpdate - a.thisUpdate);
-  const deltas = crls.filter((c) => c.deltaBase !== undefined);
   if (crls.length === 0) return { status: "unknown", notes: ["no CRL available"] };
-  if (complete.length === 0) notes.push("only delta CRLs are available, no complete CRL");
-
   const dpsExt = safe(() => cert.crlDistributionPoints, undefined);
   const dps: (DistributionPoint | undefined)[] = dpsExt && dpsExt.length > 0 ? dpsExt : [undefined];
+  // Only CRLs from the certificate's issuer or a cRLIssuer its distribution points name can apply.
+  const issuerKeys = new Set<string>([cert.issuer.key]);
+  for (const dp of dps) for (const g of dp?.crlIssuer ?? []) if (g.type === "dn") issuerKeys.add(g.value.key);
+  const relevant = crls.filter((c) => issuerKeys.has(c.issuer.key));
+  const complete = relevant.filter((c) => c.deltaBase === undefined).sort((a, b) => b.thisUpdate - a.thisUpdate);
+  const deltas = relevant.filter((c) => c.deltaBase !== undefined);
+  if (complete.length === 0 && deltas.length > 0) notes.push("only a delta CRL is available, no complete CRL");
   const serial = serialKey(cert.serialNumber);
   let mask = 0;
   let anyInScope = false;
@@ -234,7 +237,7 @@ async function evaluateCrls(
     }
   }
   if (mask === ALL_REASONS) return { status: "good", notes };
-  if (!anyInScope && complete.length > 0) notes.push(`no CRL covers this certificate (issuer '${cert.issuer.display}')`);
+  if (!anyInScope && (complete.length > 0 || deltas.length === 0)) notes.push(`no CRL covers this certificate (issuer '${cert.issuer.display}')`);
   else if (mask !== 0) notes.push("the usable CRLs do not cover all revocation reasons");
   return { status: "unknown", notes };
 }
