@@ -198,7 +198,8 @@ export function settingValueFault(name: SettingName, value: unknown): string | u
       if (typeof value !== "string") return `must be a string of ${kind} algorithm ids such as '${spec.default}', not ${describeValue(value)}`;
       if (RE[spec.type].test(value)) return undefined;
       const ids = kind === "signing" ? SIGNING_IDS : ENCRYPTION_IDS;
-      const why = value === "" ? "is empty (Exchange would silently use the default)" : value.split(";").map((e) => algorithmEntryFault(e, ids, kind)).find(Boolean);
+      const why = value === "" ? "'' is empty (Exchange would silently use the default)" : value.split(";").map((e) => algorithmEntryFault(e, ids, kind)).find(Boolean);
+      if (why && (value === "" || !value.includes(";"))) return why;
       return `${describeValue(value)}: ${why ?? "not a ';'-separated list of algorithm ids"}`;
     }
   }

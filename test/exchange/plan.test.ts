@@ -129,7 +129,7 @@ describe("makePlan", () => {
     expect(plan.trust).toBeNull();
     expect(plan.refusals).toHaveLength(1);
     expect(plan.refusals[0].code).toBe("SETTING_INVALID");
-    expect(plan.refusals[0].message).toMatch(/^Set-SmimeConfig would not take OWASigningAlgorithms: '8005': '8005' is not a signing algorithm id/);
+    expect(plan.refusals[0].message).toMatch(/^Set-SmimeConfig would not take OWASigningAlgorithms: '8005' is not a signing algorithm id \(8003 MD5, 8004 SHA-1, 800C SHA-256, 800D SHA-384, 800E SHA-512\)\.$/);
     expect(plan.settings).toEqual([{ name: "OWAAlwaysSign", from: false, to: true }]);
   });
 });

@@ -143,7 +143,7 @@ export function planText(plan: ExchangePlan, files: { current: string; config: s
       L.push("  Same certificates, but the file differs byte for byte: the script will upload it again (trust does not change).");
     if (!t.changesCertificates && !t.changesBytes) L.push("  No change: Exchange already has exactly this file.");
     if (t.earliest && t.desiredSha256) {
-      L.push("  After the upload Get-SmimeConfig will report:");
+      L.push(`  ${t.changesBytes ? "After the upload, " : ""}Get-SmimeConfig will report:`);
       L.push(`    SMIMECertificatesExpiryDate        ${isoTime(t.earliest.notAfter)} (${daysBetween(now, t.earliest.notAfter)} days)`);
       L.push(`    SMIMEExpiredCertificateThumbprint  ${t.earliest.sha1} ('${t.earliest.name}')`);
     }
