@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
+import { existsSync } from "node:fs";
+import { RefusedError, UsageError } from "../../errors.js";
 import { type StoreFormat, buildTrustStore } from "../../trust/build-store.js";
 import { loadCertificates, writeFileAtomic } from "../io.js";
 import { isoTime, daysBetween } from "../output.js";
@@ -29,6 +30,8 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
       if (!["sst", "p7b", "pem"].includes(opts.format)) throw new UsageError(`--format: '${opts.format}' is not sst, p7b or pem`);
+      // Refuse early (before reading anything) when the output exists; writeFileAtomic checks again.
+      if (!opts.force && existsSync(opts.output)) throw new RefusedError("exists already; use --force to replace it", { file: opts.output });
       const loaded = await loadCertificates(inputs, { password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       const now = ctx.now();
