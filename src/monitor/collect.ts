@@ -91,7 +91,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
   for (const t of config.trustLists) {
     try {
       if (t.maxAgeHours !== undefined) {
-        const m = mtime(t.path);
+        const m = Math.min(...t.paths.map((x) => mtime(x)));
         const ageH = (now - m) / 3_600_000;
         if (ageH > t.maxAgeHours) {
           out.findings.push({
@@ -101,9 +101,9 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
           });
         }
       }
-      const src = await loadTrustSources([t.path]);
+      const src = await loadTrustSources(t.paths);
       notes(t.name, src.warnings);
-      if (src.certificates.length === 0) throw new SmimetrustError("no certificates in the trust list", { file: t.path });
+      if (src.certificates.length === 0) throw new SmimetrustError("no certificates in the trust list", { file: t.paths.join(", ") });
       lists.set(t.name, src.certificates);
       const byId = new Map(src.certificates.map((c) => [c.sha1, c]));
       const audit = auditTrustList(src.certificates, { now, warnDays: 0, sstBytes: src.sstBytes }).filter(

@@ -46,8 +46,8 @@ export type SinkConfig =
 
 export interface TrustListSource {
   name: string;
-  /** Absolute path. */
-  path: string;
+  /** Absolute paths, read together as one list. */
+  paths: string[];
   maxAgeHours?: number;
 }
 
@@ -111,6 +111,7 @@ export function keyPath(pointer: string, extra?: string): string {
 function describeAjv(e: ErrorObject): string | undefined {
   switch (e.keyword) {
     case "if":
+    case "oneOf":
     case "anyOf":
       return e.keyword === "anyOf" && e.instancePath === "" ? "(top level): give trustLists or userCertificates (or both)" : undefined;
     case "additionalProperties":
@@ -169,9 +170,13 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
   (raw.trustLists ?? []).forEach((t: any, i: number) => {
     if (seen.has(t.name)) errors.push(`trustLists[${i}].name: '${t.name}' is used twice`);
     seen.add(t.name);
-    const p = abs(t.path);
-    if (!deps.exists(p)) errors.push(`trustLists[${i}].path: ${p} does not exist`);
-    trustLists.push({ name: t.name, path: p, ...(t.maxAgeHours !== undefined ? { maxAgeHours: t.maxAgeHours } : {}) });
+    const list: string[] = Array.isArray(t.path) ? t.path : [t.path];
+    const paths = list.map((x, j) => {
+      const p = abs(x);
+      if (!deps.exists(p)) errors.push(`trustLists[${i}].path${Array.isArray(t.path) ? `[${j}]` : ""}: ${p} does not exist`);
+      return p;
+    });
+    trustLists.push({ name: t.name, paths, ...(t.maxAgeHours !== undefined ? { maxAgeHours: t.maxAgeHours } : {}) });
   });
   const userCertificates: UserCertSource[] = [];
   (raw.userCertificates ?? []).forEach((u: any, i: number) => {

@@ -160,3 +160,25 @@ describe("smimetrust monitor (long-running)", () => {
     expect(err).toContain("monitor stopped");
   });
 });
+
+describe("the bundled examples", () => {
+  it("examples/monitor.json works as written: one clean pass, exit 0 (run on a copy, so the repository stays clean)", async () => {
+    const { cpSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-example-"));
+    cpSync(join(REPO, "examples"), dir, { recursive: true });
+    const r = await cli(["monitor", "--config", join(dir, "monitor.json"), "--once", "--json"], Date.UTC(2026, 10, 28));
+    expect(r.stderr).toContain("run 1: 0 findings");
+    expect(r.code).toBe(0);
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(join(dir, "monitor.sqlite"))).toBe(true);
+  });
+
+  it("examples/monitor/all-sinks.json validates (every sink type, an export with a maximum age)", async () => {
+    const { loadMonitorConfig } = await import("../../src/monitor/config.js");
+    const { existsSync } = await import("node:fs");
+    const c = loadMonitorConfig(join(REPO, "examples/monitor/all-sinks.json"), existsSync);
+    expect(c.sinks.map((s) => s.type)).toEqual(["log", "webhook", "teams", "slack", "email"]);
+    expect(c.trustLists[0].maxAgeHours).toBe(26);
+    expect(c.alerts.mode).toBe("digest");
+  });
+});

@@ -89,7 +89,7 @@ describe("config validation names the key", () => {
 
   it("accepts a good config and fills the defaults (paths relative to the config)", () => {
     const c = check(base);
-    expect(c.trustLists[0].path).toBe(join(dir, "trust"));
+    expect(c.trustLists[0].paths).toEqual([join(dir, "trust")]);
     expect(c.database).toBe(join(dir, "monitor.sqlite"));
     expect(c.thresholds.map((t) => `${t.days}:${t.severity}`)).toEqual(["90:info", "30:warning", "7:error"]);
     expect(c.alerts).toEqual({ mode: "change", minSeverity: "info" });
