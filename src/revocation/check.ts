@@ -200,6 +200,10 @@ async function evaluateCrls(
         notes.push(`${label} has an unknown critical extension (${crl.unknownCriticalExtensions.join(", ")})`);
         continue;
       }
+      if (crl.defects.length > 0) {
+        notes.push(`${label} is not usable: ${crl.defects.join("; ")}`);
+        continue;
+      }
       if (crl.hasUnknownCriticalEntryExtension) {
         notes.push(`${label} has an entry with an unknown critical extension`);
         continue;
@@ -447,7 +451,7 @@ function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: numb
     if (d.deltaBase! > complete.crlNumber) continue;
     if (d.crlNumber !== undefined && d.crlNumber <= complete.crlNumber) continue;
     if (d.thisUpdate > time || (d.nextUpdate !== undefined && d.nextUpdate < time)) continue;
-    if (d.unknownCriticalExtensions.length > 0 || d.hasUnknownCriticalEntryExtension) continue;
+    if (d.unknownCriticalExtensions.length > 0 || d.hasUnknownCriticalEntryExtension || d.defects.length > 0) continue;
     const ka = complete.authorityKeyIdentifier?.keyId;
     const kb = d.authorityKeyIdentifier?.keyId;
     if (ka && kb && ka !== kb) continue;

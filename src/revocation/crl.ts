@@ -103,6 +103,8 @@ export interface Crl {
   freshestCrl?: DistributionPoint[];
   /** OIDs of critical CRL extensions not understood: such a CRL must not be used. */
   unknownCriticalExtensions: string[];
+  /** RFC 5280 violations that make the CRL unusable (a v2 CRL without CRL number, a critical CRL number). */
+  defects: string[];
   /** True when some entry carries an unknown critical extension (the CRL cannot be relied on). */
   hasUnknownCriticalEntryExtension: boolean;
   tbs: Uint8Array;
@@ -313,6 +315,7 @@ function parse(der: Uint8Array, source?: string): Crl {
     bySerial,
     extensions,
     unknownCriticalExtensions: [],
+    defects: [],
     hasUnknownCriticalEntryExtension,
     tbs: tbsEl.raw,
     signature,
@@ -325,6 +328,7 @@ function parse(der: Uint8Array, source?: string): Crl {
       switch (x.oid) {
         case OID.crlNumber:
           out.crlNumber = crlNumberOf(x);
+          if (x.critical) out.defects.push("its CRL number extension is marked critical (RFC 5280 5.2.3)");
           break;
         case OID.deltaCrlIndicator:
           out.deltaBase = crlNumberOf(x);
@@ -346,6 +350,7 @@ function parse(der: Uint8Array, source?: string): Crl {
       throw new DerError(`bad ${x.oid} CRL extension: ${(err as Error).message}`, x.offset);
     }
   }
+  if (version === 2 && out.crlNumber === undefined) out.defects.push("it has no CRL number (RFC 5280 5.2.3)");
   return out;
 }
 
