@@ -302,7 +302,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       [
         `wrote ${opts.output}`,
         `  restores:  ${bytes ? `trust list of ${certs.length} certificates, ${bytes.length} bytes (embedded)` : "an empty trust list (clears it)"}, ${settings.length} settings`,
-        `  review it, then: pwsh ./${basename(opts.output)} -UserPrincipalName admin@contoso.com -WhatIf`,
+        `  review it, then: pwsh ./${basename(opts.output)}${opts.upn || opts.appId ? "" : " -UserPrincipalName admin@contoso.com"} -WhatIf`,
         "",
       ].join("\n"),
     );
