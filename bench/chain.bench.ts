@@ -20,7 +20,8 @@ const ica = intermediate("CN=Bench Issuing CA", r, { now: NOW, key: makeKey(keyT
 const l = leaf("bench@contoso.com", ica, { now: NOW, key: makeKey(keyType) });
 const trust = new TrustList([r.cert]);
 const crls = [crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }), crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY })].map((d) => parseCrl(d));
-const base: ValidationOptions = { time: NOW, untrusted: [{ cert: ica.cert, source: "message" }], parsedCrls: crls };
+const untrusted: ValidationOptions["untrusted"] = [{ cert: ica.cert, source: "message" }];
+const base: ValidationOptions = { time: NOW, untrusted, parsedCrls: crls };
 
 async function measure(label: string, ms: number, once: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 2000; i++) await once(); // warm-up (JIT, memo)
@@ -40,7 +41,8 @@ async function measure(label: string, ms: number, once: () => Promise<unknown>):
 const check = await validateChain(l.cert, trust, base);
 if (check.verdict !== "valid") throw new Error(`bench chain does not validate: ${JSON.stringify(check.problems)}`);
 console.log(`3-certificate chain, ${keyType.type === "ec" ? "ECDSA P-256" : "RSA-2048"}, CRLs for both levels, Node ${process.version}`);
-const cold = await measure("cold (new cache per validation)", 3000, () => validateChain(l.cert, trust, { ...base, cache: new ChainCache() }));
+// Options are built per validation as a literal, as bulk verification does per message.
+const cold = await measure("cold (new cache per validation)", 3000, () => validateChain(l.cert, trust, { time: NOW, untrusted, parsedCrls: crls, cache: new ChainCache() }));
 const shared = new ChainCache();
-const warm = await measure("warm (shared cache)", 3000, () => validateChain(l.cert, trust, { ...base, cache: shared }));
+const warm = await measure("warm (shared cache)", 3000, () => validateChain(l.cert, trust, { time: NOW, untrusted, parsedCrls: crls, cache: shared }));
 console.log(`targets: cold >= 10,000/s ${cold >= 10_000 ? "met" : "NOT met"}; warm >= 200,000/s ${warm >= 200_000 ? "met" : "NOT met"}`);
