@@ -33,9 +33,8 @@ const relevance = JSON.parse(readFileSync(path.join(dir, "smime-relevance.json")
  * - cross-signed-root-missing-aki: in this compiled limbo.json, cve-2024-0567's trusted "Root A" is not
  *   self-signed either and also lacks an AKI, yet must succeed; the two anchors are indistinguishable, and
  *   RFC 5280 treats an anchor as a name and a key, so the engine does not require an anchor's AKI.
- * - crlnumber-missing / crlnumber-critical: CRL acceptance is the revocation module's (src/revocation).
  */
-const KNOWN_DISAGREEMENTS = new Set(["rfc5280::aki::cross-signed-root-missing-aki", "crl::crlnumber-missing", "crl::crlnumber-critical"]);
+const KNOWN_DISAGREEMENTS = new Set(["rfc5280::aki::cross-signed-root-missing-aki"]);
 
 const applicable = limbo.testcases.filter((c) => ["generic-path-validation", "generic-rfc822-nc"].includes(relevance.testcases[c.id]?.category ?? ""));
 
