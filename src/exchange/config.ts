@@ -6,7 +6,14 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { SmimetrustError } from "../errors.js";
-import { NOT_SETTINGS, SETTING_NAMES, type SettingName, type SettingValue, isSettingName, settingValueFault } from "./settings.js";
+import {
+  isSettingName,
+  NOT_SETTINGS,
+  SETTING_NAMES,
+  type SettingName,
+  type SettingValue,
+  settingValueFault,
+} from "./settings.js";
 
 /** A desired-state file that cannot be used; names the file and the key. */
 export class ConfigError extends SmimetrustError {
@@ -49,7 +56,12 @@ function closest(key: string, names: readonly string[]): string | undefined {
     const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
     for (let j = 1; j <= b.length; j++) dp[0][j] = j;
     for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++)
+        dp[i][j] = Math.min(
+          dp[i - 1][j] + 1,
+          dp[i][j - 1] + 1,
+          dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
     return dp[a.length][b.length];
   };
   let best: [string, number] | undefined;
@@ -68,7 +80,10 @@ export function unknownSettingMessage(key: string): string {
 }
 
 /** Checks a settings object: valid values kept, every unknown key and bad value reported by name. */
-export function checkSettings(raw: Record<string, unknown>): { settings: Partial<Record<SettingName, SettingValue>>; issues: SettingIssue[] } {
+export function checkSettings(raw: Record<string, unknown>): {
+  settings: Partial<Record<SettingName, SettingValue>>;
+  issues: SettingIssue[];
+} {
   const settings: Partial<Record<SettingName, SettingValue>> = {};
   const issues: SettingIssue[] = [];
   for (const [key, value] of Object.entries(raw)) {
@@ -95,21 +110,34 @@ export function parseConfig(text: string, file: string): DesiredState {
   } catch (e) {
     throw new ConfigError(`not valid JSON: ${(e as Error).message}`, { file });
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new ConfigError('must be a JSON object {"trust": [...], "settings": {...}}', { file });
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new ConfigError('must be a JSON object {"trust": [...], "settings": {...}}', { file });
   const obj = doc as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
     if (!TOP_LEVEL.has(k)) {
-      const hint = isSettingName(k) ? ` (put Set-SmimeConfig parameters under "settings")` : ' (expected "trust" and "settings")';
+      const hint = isSettingName(k)
+        ? ` (put Set-SmimeConfig parameters under "settings")`
+        : ' (expected "trust" and "settings")';
       throw new ConfigError(`unknown key${hint}`, { file, key: k });
     }
   }
-  if (obj.$schema !== undefined && typeof obj.$schema !== "string") throw new ConfigError("must be a string (the schema's URL or path)", { file, key: "$schema" });
+  if (obj.$schema !== undefined && typeof obj.$schema !== "string")
+    throw new ConfigError("must be a string (the schema's URL or path)", { file, key: "$schema" });
   const out: DesiredState = { file, settings: {}, issues: [] };
   if (obj.trust !== undefined) {
-    if (!Array.isArray(obj.trust)) throw new ConfigError("must be a list of paths to CA certificates (files or folders)", { file, key: "trust" });
-    if (obj.trust.length === 0) throw new ConfigError("is empty; list the CA certificates to trust, or leave trust out to keep Exchange's list as it is", { file, key: "trust" });
+    if (!Array.isArray(obj.trust))
+      throw new ConfigError("must be a list of paths to CA certificates (files or folders)", {
+        file,
+        key: "trust",
+      });
+    if (obj.trust.length === 0)
+      throw new ConfigError(
+        "is empty; list the CA certificates to trust, or leave trust out to keep Exchange's list as it is",
+        { file, key: "trust" },
+      );
     obj.trust.forEach((p, i) => {
-      if (typeof p !== "string" || p.length === 0) throw new ConfigError("must be a non-empty path", { file, key: `trust[${i}]` });
+      if (typeof p !== "string" || p.length === 0)
+        throw new ConfigError("must be a non-empty path", { file, key: `trust[${i}]` });
     });
     out.trust = obj.trust as string[];
     const base = dirname(file);
@@ -117,7 +145,10 @@ export function parseConfig(text: string, file: string): DesiredState {
   }
   if (obj.settings !== undefined) {
     if (typeof obj.settings !== "object" || obj.settings === null || Array.isArray(obj.settings))
-      throw new ConfigError('must be an object of Set-SmimeConfig parameters, e.g. {"OWASigningAlgorithms": "800C"}', { file, key: "settings" });
+      throw new ConfigError(
+        'must be an object of Set-SmimeConfig parameters, e.g. {"OWASigningAlgorithms": "800C"}',
+        { file, key: "settings" },
+      );
     const r = checkSettings(obj.settings as Record<string, unknown>);
     out.settings = r.settings;
     out.issues = r.issues.map((i) => ({ key: `settings.${i.key}`, message: i.message }));
@@ -132,6 +163,12 @@ export function parseConfig(text: string, file: string): DesiredState {
 export function assertNoIssues(state: DesiredState): void {
   const first = state.issues[0];
   if (!first) return;
-  const more = state.issues.length > 1 ? ` (and ${state.issues.length - 1} more: ${state.issues.slice(1).map((i) => i.key).join(", ")})` : "";
+  const more =
+    state.issues.length > 1
+      ? ` (and ${state.issues.length - 1} more: ${state.issues
+          .slice(1)
+          .map((i) => i.key)
+          .join(", ")})`
+      : "";
   throw new ConfigError(`${first.message}${more}`, { file: state.file, key: first.key });
 }

@@ -4,10 +4,11 @@
  * read by the audit's reader (src/audit/export-source.ts, one reader for the whole project); this module
  * adds the typed Set-SmimeConfig settings. A backup written by the apply script has the same shape.
  */
+
+import { readExchangeExport } from "../audit/export-source.js";
 import type { Certificate } from "../certs/certificate.js";
 import { MalformedInputError } from "../errors.js";
 import { digest, hexUpper } from "../lib/bytes.js";
-import { readExchangeExport } from "../audit/export-source.js";
 import { SETTING_NAMES, SETTINGS, type SettingName, type SettingValue, UINT32_MAX } from "./settings.js";
 
 export interface SmimeExport {
@@ -36,7 +37,8 @@ export function readSmimeExport(bytes: Uint8Array, file: string): SmimeExport {
   for (const name of SETTING_NAMES) {
     if (!Object.hasOwn(base.properties, name)) continue;
     const v = base.properties[name];
-    const bad = (want: string) => new MalformedInputError(`${name} must be ${want}, not ${JSON.stringify(v)}`, { file });
+    const bad = (want: string) =>
+      new MalformedInputError(`${name} must be ${want}, not ${JSON.stringify(v)}`, { file });
     const spec = SETTINGS[name];
     switch (spec.type) {
       case "boolean":
@@ -45,7 +47,8 @@ export function readSmimeExport(bytes: Uint8Array, file: string): SmimeExport {
         break;
       case "uint32":
       case "enum":
-        if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > UINT32_MAX) throw bad("a UInt32 number");
+        if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > UINT32_MAX)
+          throw bad("a UInt32 number");
         break;
       default:
         if (v !== null && typeof v !== "string") throw bad("a string or null");

@@ -3,10 +3,16 @@
  * Exchange would refuse, before anyone runs anything. The desired .sst is built by buildTrustStore, the
  * same code as `smimetrust build` and `exchange script`, so the plan's refusals are theirs.
  */
+
+import { diffTrustLists, type ReplacedPair } from "../audit/diff.js";
 import type { Certificate } from "../certs/certificate.js";
-import { type ReplacedPair, diffTrustLists } from "../audit/diff.js";
 import { type Problem, problem } from "../problems.js";
-import { type BuildResult, EXCHANGE_MAX_SST_BYTES, ExchangeRefusalError, buildTrustStore } from "../trust/build-store.js";
+import {
+  type BuildResult,
+  buildTrustStore,
+  EXCHANGE_MAX_SST_BYTES,
+  ExchangeRefusalError,
+} from "../trust/build-store.js";
 import type { SettingIssue } from "./config.js";
 import type { SmimeExport } from "./export.js";
 import { SETTING_NAMES, type SettingName, type SettingValue, sameSettingValue } from "./settings.js";
@@ -62,7 +68,12 @@ export interface ExchangePlan {
   refusals: Problem[];
 }
 
-function planTrust(current: SmimeExport, desired: Certificate[], now: number, refusals: Problem[]): TrustPlan {
+function planTrust(
+  current: SmimeExport,
+  desired: Certificate[],
+  now: number,
+  refusals: Problem[],
+): TrustPlan {
   let build: BuildResult | undefined;
   let usable: BuildResult | undefined;
   let tooLarge: string | undefined;
@@ -76,18 +87,31 @@ function planTrust(current: SmimeExport, desired: Certificate[], now: number, re
       if (!(e instanceof ExchangeRefusalError)) throw e;
       if (e.code === "ERR_EXPIRED_IN_LIST") {
         for (const c of e.certificates)
-          refusals.push(problem("TRUST_EXPIRED", { name: c.name, sha1: c.sha1, date: new Date(c.notAfter).toISOString().slice(0, 10) }));
+          refusals.push(
+            problem("TRUST_EXPIRED", {
+              name: c.name,
+              sha1: c.sha1,
+              date: new Date(c.notAfter).toISOString().slice(0, 10),
+            }),
+          );
         opts = { ...opts, dropExpired: true };
       } else if (e.code === "ERR_SST_TOO_LARGE") {
         tooLarge = /largest: (.*)$/.exec(e.message)?.[1] ?? "";
         opts = { ...opts, maxBytes: Number.MAX_SAFE_INTEGER };
       } else {
-        refusals.push(problem("TRUST_LIST_EMPTY", { detail: desired.length ? ": none of the inputs is a CA certificate" : "" }));
+        refusals.push(
+          problem("TRUST_LIST_EMPTY", {
+            detail: desired.length ? ": none of the inputs is a CA certificate" : "",
+          }),
+        );
         break;
       }
     }
   }
-  if (tooLarge !== undefined) refusals.push(problem("SST_TOO_LARGE", { bytes: usable?.bytes.length, detail: tooLarge && `largest: ${tooLarge}` }));
+  if (tooLarge !== undefined)
+    refusals.push(
+      problem("SST_TOO_LARGE", { bytes: usable?.bytes.length, detail: tooLarge && `largest: ${tooLarge}` }),
+    );
   const listed = usable?.certificates ?? [];
   const diff = diffTrustLists(current.certificates, listed);
   const currentSha256 = current.trustListSha256;
@@ -110,7 +134,8 @@ function planTrust(current: SmimeExport, desired: Certificate[], now: number, re
 /** Compares the desired state with an export. Pure: `now` is the clock against which expiry is judged. */
 export function makePlan(current: SmimeExport, desired: DesiredInput, now: number): ExchangePlan {
   const refusals: Problem[] = [];
-  for (const i of desired.issues ?? []) refusals.push(problem("SETTING_INVALID", { name: i.key.replace(/^settings\./, ""), detail: i.message }));
+  for (const i of desired.issues ?? [])
+    refusals.push(problem("SETTING_INVALID", { name: i.key.replace(/^settings\./, ""), detail: i.message }));
   const trust = desired.certificates ? planTrust(current, desired.certificates, now, refusals) : null;
   const settings: SettingChange[] = [];
   const unchangedSettings: SettingName[] = [];
@@ -121,6 +146,13 @@ export function makePlan(current: SmimeExport, desired: DesiredInput, now: numbe
     if (from !== undefined && sameSettingValue(name, from, to)) unchangedSettings.push(name);
     else settings.push({ name, from, to });
   }
-  const changes = settings.length > 0 || (trust !== null && (trust.changesCertificates || trust.changesBytes));
-  return { status: refusals.length > 0 ? "refused" : changes ? "changes" : "no-changes", trust, settings, unchangedSettings, refusals };
+  const changes =
+    settings.length > 0 || (trust !== null && (trust.changesCertificates || trust.changesBytes));
+  return {
+    status: refusals.length > 0 ? "refused" : changes ? "changes" : "no-changes",
+    trust,
+    settings,
+    unchangedSettings,
+    refusals,
+  };
 }

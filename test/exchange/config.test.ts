@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, assertNoIssues, parseConfig } from "../../src/exchange/config.js";
-import { SETTINGS, SETTING_NAMES, type SettingName, settingValueFault } from "../../src/exchange/settings.js";
+import { assertNoIssues, ConfigError, parseConfig } from "../../src/exchange/config.js";
+import { SETTING_NAMES, SETTINGS, type SettingName, settingValueFault } from "../../src/exchange/settings.js";
 import { REPO } from "./helpers.js";
 
 const schema = JSON.parse(readFileSync(join(REPO, "schema/smime.config.schema.json"), "utf8"));
@@ -25,10 +25,17 @@ function thrown(f: () => unknown): ConfigError {
 
 describe("parseConfig", () => {
   it("reads trust paths relative to the config file and keeps valid settings", () => {
-    const s = cfg({ trust: ["ca/root.pem", "/abs/int.cer"], settings: { OWASigningAlgorithms: "800C", OWACRLConnectionTimeout: 30000, OWADisableCRLCheck: false } });
+    const s = cfg({
+      trust: ["ca/root.pem", "/abs/int.cer"],
+      settings: { OWASigningAlgorithms: "800C", OWACRLConnectionTimeout: 30000, OWADisableCRLCheck: false },
+    });
     expect(s.trust).toEqual(["ca/root.pem", "/abs/int.cer"]);
     expect(s.trustPaths).toEqual(["conf/ca/root.pem", "/abs/int.cer"]);
-    expect(s.settings).toEqual({ OWASigningAlgorithms: "800C", OWACRLConnectionTimeout: 30000, OWADisableCRLCheck: false });
+    expect(s.settings).toEqual({
+      OWASigningAlgorithms: "800C",
+      OWACRLConnectionTimeout: 30000,
+      OWADisableCRLCheck: false,
+    });
     expect(s.issues).toEqual([]);
   });
 
@@ -41,9 +48,13 @@ describe("parseConfig", () => {
   it("names the file and key of structural faults", () => {
     const e = thrown(() => parseConfig("{ not json", "my.json"));
     expect(e.describe()).toMatch(/^my\.json: not valid JSON/);
-    expect(thrown(() => cfg({ trust: "ca" })).describe()).toBe("conf/smime.config.json: trust: must be a list of paths to CA certificates (files or folders)");
+    expect(thrown(() => cfg({ trust: "ca" })).describe()).toBe(
+      "conf/smime.config.json: trust: must be a list of paths to CA certificates (files or folders)",
+    );
     expect(thrown(() => cfg({ trust: ["a", 3] })).key).toBe("trust[1]");
-    expect(thrown(() => cfg({ OWAAlwaysSign: true })).message).toMatch(/^OWAAlwaysSign: unknown key \(put Set-SmimeConfig parameters under "settings"\)/);
+    expect(thrown(() => cfg({ OWAAlwaysSign: true })).message).toMatch(
+      /^OWAAlwaysSign: unknown key \(put Set-SmimeConfig parameters under "settings"\)/,
+    );
     expect(thrown(() => cfg({ trust: ["a"], settings: [] })).key).toBe("settings");
   });
 
@@ -74,18 +85,26 @@ describe("parseConfig", () => {
       "settings.OWAEncryptionAlgorithms",
       "settings.OWASenderCertificateAttributesToDisplay",
     ]);
-    expect(byKey["settings.OWASigningAlgorithm"]).toBe("not a Set-SmimeConfig parameter (did you mean OWASigningAlgorithms?)");
+    expect(byKey["settings.OWASigningAlgorithm"]).toBe(
+      "not a Set-SmimeConfig parameter (did you mean OWASigningAlgorithms?)",
+    );
     expect(byKey["settings.SMIMECertificateIssuingCA"]).toMatch(/set through "trust"/);
     expect(byKey["settings.OWAAlwaysSign"]).toBe("must be true or false, not 'yes'");
     expect(byKey["settings.OWACRLConnectionTimeout"]).toBe("-5 is outside 0-4294967295 (UInt32)");
     expect(byKey["settings.OWADLExpansionTimeout"]).toBe("4294967296 is outside 0-4294967295 (UInt32)");
     expect(byKey["settings.OWABCCEncryptedEmailForking"]).toBe("must be one of 0, 1, 2, not 3");
-    expect(byKey["settings.OWASigningAlgorithms"]).toMatch(/'8005' is not a signing algorithm id \(8003 MD5, 8004 SHA-1, 800C SHA-256/);
+    expect(byKey["settings.OWASigningAlgorithms"]).toMatch(
+      /'8005' is not a signing algorithm id \(8003 MD5, 8004 SHA-1, 800C SHA-256/,
+    );
     expect(byKey["settings.OWAEncryptionAlgorithms"]).toMatch(/RC2 key length must be 40, 56, 64 or 128/);
-    expect(byKey["settings.OWASenderCertificateAttributesToDisplay"]).toMatch(/not a comma-separated list of dotted OIDs/);
+    expect(byKey["settings.OWASenderCertificateAttributesToDisplay"]).toMatch(
+      /not a comma-separated list of dotted OIDs/,
+    );
     expect(s.settings).toEqual({});
     const e = thrown(() => assertNoIssues(s));
-    expect(e.describe()).toMatch(/^conf\/smime\.config\.json: settings\.OWASigningAlgorithm: not a Set-SmimeConfig parameter .*\(and 8 more: settings\.SMIMECertificateIssuingCA, /);
+    expect(e.describe()).toMatch(
+      /^conf\/smime\.config\.json: settings\.OWASigningAlgorithm: not a Set-SmimeConfig parameter .*\(and 8 more: settings\.SMIMECertificateIssuingCA, /,
+    );
   });
 
   it("accepts the documented algorithm forms", () => {
@@ -130,7 +149,14 @@ describe("schema/smime.config.schema.json", () => {
       const spec = SETTINGS[name];
       const p = props[name];
       expect(p.default, name).toEqual(spec.default);
-      const expectedType = { boolean: "boolean", uint32: "integer", enum: "integer", signingAlgorithms: "string", encryptionAlgorithms: "string", oidList: ["string", "null"] }[spec.type];
+      const expectedType = {
+        boolean: "boolean",
+        uint32: "integer",
+        enum: "integer",
+        signingAlgorithms: "string",
+        encryptionAlgorithms: "string",
+        oidList: ["string", "null"],
+      }[spec.type];
       expect(p.type, name).toEqual(expectedType);
       if (spec.type === "uint32") expect([p.minimum, p.maximum], name).toEqual([0, 4294967295]);
       if (spec.type === "enum") expect(p.enum, name).toEqual(spec.values);
@@ -140,7 +166,33 @@ describe("schema/smime.config.schema.json", () => {
   it("agrees with the code on every example and on random values", () => {
     const samples: [SettingName, unknown][] = [];
     for (const name of SETTING_NAMES) {
-      for (const v of [SETTINGS[name].default, true, false, 0, 1, 2, 3, -1, 60000, 4294967295, 4294967296, 1.5, "", "800C", "8004;800C", "6610", "6602:128", "6602:129", "2.5.4.3", "2.5.4.3,2.5.4.10", "2.5.4.3 ", null, "x", [], {}])
+      for (const v of [
+        SETTINGS[name].default,
+        true,
+        false,
+        0,
+        1,
+        2,
+        3,
+        -1,
+        60000,
+        4294967295,
+        4294967296,
+        1.5,
+        "",
+        "800C",
+        "8004;800C",
+        "6610",
+        "6602:128",
+        "6602:129",
+        "2.5.4.3",
+        "2.5.4.3,2.5.4.10",
+        "2.5.4.3 ",
+        null,
+        "x",
+        [],
+        {},
+      ])
         samples.push([name, v]);
       for (const ex of (props[name].examples as unknown[] | undefined) ?? []) samples.push([name, ex]);
     }
@@ -151,12 +203,51 @@ describe("schema/smime.config.schema.json", () => {
       expect(bySchema, `${name}=${JSON.stringify(value)}: schema ${bySchema}, code ${byCode}`).toBe(byCode);
     };
     for (const [n, v] of samples) check(n, v);
-    const algText = fc.array(fc.constantFrom("800", "C", "c", "8", "4", "66", "10", "0E", "02", ":", "128", ",", "1.2.3", ";", "2.5", ".", "0", "", " "), { maxLength: 8 }).map((a) => a.join(""));
+    const algText = fc
+      .array(
+        fc.constantFrom(
+          "800",
+          "C",
+          "c",
+          "8",
+          "4",
+          "66",
+          "10",
+          "0E",
+          "02",
+          ":",
+          "128",
+          ",",
+          "1.2.3",
+          ";",
+          "2.5",
+          ".",
+          "0",
+          "",
+          " ",
+        ),
+        { maxLength: 8 },
+      )
+      .map((a) => a.join(""));
     fc.assert(
-      fc.property(fc.constantFrom<SettingName>("OWASigningAlgorithms", "OWAEncryptionAlgorithms", "OWASenderCertificateAttributesToDisplay"), algText, (n, v) => check(n, v)),
+      fc.property(
+        fc.constantFrom<SettingName>(
+          "OWASigningAlgorithms",
+          "OWAEncryptionAlgorithms",
+          "OWASenderCertificateAttributesToDisplay",
+        ),
+        algText,
+        (n, v) => check(n, v),
+      ),
       { numRuns: 1500 },
     );
-    fc.assert(fc.property(fc.constantFrom<SettingName>("OWACRLConnectionTimeout", "OWABCCEncryptedEmailForking"), fc.integer({ min: -10, max: 2 ** 33 }), (n, v) => check(n, v)));
+    fc.assert(
+      fc.property(
+        fc.constantFrom<SettingName>("OWACRLConnectionTimeout", "OWABCCEncryptedEmailForking"),
+        fc.integer({ min: -10, max: 2 ** 33 }),
+        (n, v) => check(n, v),
+      ),
+    );
   });
 
   it("rejects what parseConfig rejects at the top level", () => {

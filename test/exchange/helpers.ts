@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Certificate } from "../../src/certs/certificate.js";
+import type { Certificate } from "../../src/certs/certificate.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { run } from "../../src/cli/program.js";
-import { createSst } from "../../src/sst/codec.js";
 import { SETTINGS } from "../../src/exchange/settings.js";
+import { createSst } from "../../src/sst/codec.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 export const FIXTURES = join(REPO, "test/exchange/fixtures");
@@ -48,7 +48,7 @@ export function defaultProperties(): Record<string, unknown> {
 export function exportJson(list: Certificate[] | null, settings: Record<string, unknown> = {}): string {
   const props = defaultProperties();
   Object.assign(props, settings);
-  if (list && list.length) {
+  if (list?.length) {
     const bytes = createSst(list.map((c) => ({ der: c.der })));
     props.SMIMECertificateIssuingCA = Buffer.from(bytes).toString("base64");
     const first = [...list].sort((a, b) => a.notAfter - b.notAfter)[0];
@@ -78,7 +78,16 @@ export async function cli(args: string[], now = NOW): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await run(args, {
-    out: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, color: false },
+    out: {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: (s) => {
+        stderr += s;
+      },
+      isTTY: false,
+      color: false,
+    },
     now: () => now,
     env: {},
   });
@@ -87,12 +96,21 @@ export async function cli(args: string[], now = NOW): Promise<CliResult> {
 
 /** The real CLI process, for real exit statuses. */
 export function spawnCli(args: string[], cwd = REPO): CliResult {
-  const r = spawnSync(process.execPath, ["--import", pathToFileURL(join(REPO, "node_modules/tsx/dist/loader.mjs")).href, resolve(REPO, "src/cli/main.ts"), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      pathToFileURL(join(REPO, "node_modules/tsx/dist/loader.mjs")).href,
+      resolve(REPO, "src/cli/main.ts"),
+      ...args,
+    ],
+    {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -4,22 +4,54 @@ import { psBase64Block, psBool, psComment, psString, psValue } from "../../src/e
 import { PS_QUOTES, readPsLiteral } from "./helpers.js";
 
 /** Strings that lean towards what breaks quoting: every PowerShell quote, $(), backticks, line breaks. */
-const hostileChar = fc.constantFrom("'", "\u2018", "\u2019", "\u201A", "\u201B", '"', "\u201C", "\u201D", "$", "(", ")", "`", "\n", "\r", " ", "#", ";", "@", "{", "}", "é", "\u2028", "\uD83D\uDE00");
-const hostile = fc.array(fc.oneof(hostileChar, fc.string({ unit: "binary", maxLength: 3 })), { maxLength: 30 }).map((a) => a.join("").replace(/\0/g, ""));
+const hostileChar = fc.constantFrom(
+  "'",
+  "\u2018",
+  "\u2019",
+  "\u201A",
+  "\u201B",
+  '"',
+  "\u201C",
+  "\u201D",
+  "$",
+  "(",
+  ")",
+  "`",
+  "\n",
+  "\r",
+  " ",
+  "#",
+  ";",
+  "@",
+  "{",
+  "}",
+  "é",
+  "\u2028",
+  "\uD83D\uDE00",
+);
+const hostile = fc
+  .array(fc.oneof(hostileChar, fc.string({ unit: "binary", maxLength: 3 })), { maxLength: 30 })
+  .map((a) => a.join("").replace(/\0/g, ""));
 
 describe("psString (PowerShell single-quoted literals)", () => {
   it("reads back to the same string and ends exactly where the generator ended it", () => {
     fc.assert(
-      fc.property(fc.oneof(hostile, fc.string({ unit: "binary" }).map((s) => s.replace(/\0/g, ""))), (s) => {
-        const lit = psString(s);
-        // In context: a script line with something after the literal that is not a quote.
-        const script = `$path = ${lit}; Remove-Item -Recurse -Force 'C:\\'`;
-        const start = "$path = ".length;
-        const r = readPsLiteral(script, start);
-        expect(r.value).toBe(s);
-        expect(r.end).toBe(start + lit.length);
-        expect(script.slice(r.end)).toBe("; Remove-Item -Recurse -Force 'C:\\'");
-      }),
+      fc.property(
+        fc.oneof(
+          hostile,
+          fc.string({ unit: "binary" }).map((s) => s.replace(/\0/g, "")),
+        ),
+        (s) => {
+          const lit = psString(s);
+          // In context: a script line with something after the literal that is not a quote.
+          const script = `$path = ${lit}; Remove-Item -Recurse -Force 'C:\\'`;
+          const start = "$path = ".length;
+          const r = readPsLiteral(script, start);
+          expect(r.value).toBe(s);
+          expect(r.end).toBe(start + lit.length);
+          expect(script.slice(r.end)).toBe("; Remove-Item -Recurse -Force 'C:\\'");
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSmimeExport } from "../../src/exchange/export.js";
@@ -7,12 +7,30 @@ import { psString } from "../../src/exchange/powershell.js";
 import { generateApplyScript, generateExportScript, rollbackSettings } from "../../src/exchange/script.js";
 import { buildTrustStore } from "../../src/trust/build-store.js";
 import { issue, root } from "../helpers/pki.js";
-import { GOLDEN, NOW, certs, cli, exportJson, fixturePath, psStructureProblems, readPsLiteral, tmp, write } from "./helpers.js";
+import {
+  certs,
+  cli,
+  exportJson,
+  fixturePath,
+  GOLDEN,
+  NOW,
+  psStructureProblems,
+  readPsLiteral,
+  tmp,
+  write,
+} from "./helpers.js";
 
 const DAY = 86_400_000;
 const CONFIG = "test/exchange/fixtures/smime.config.json";
 const BACKUP = "test/exchange/fixtures/smime-backup-20260601-000000.json";
-const APP = ["--app-id", "0b5a1f3e-6c7d-4e8f-9a0b-1c2d3e4f5a6b", "--certificate-thumbprint", "4F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C", "--organization", "contoso.onmicrosoft.com"];
+const APP = [
+  "--app-id",
+  "0b5a1f3e-6c7d-4e8f-9a0b-1c2d3e4f5a6b",
+  "--certificate-thumbprint",
+  "4F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C",
+  "--organization",
+  "contoso.onmicrosoft.com",
+];
 const fixtureList = () => [certs.contosoRoot(), certs.contosoIssuing(), certs.fabrikamRoot()];
 
 /** Compares with test/exchange/golden/<name>; UPDATE_GOLDEN=1 writes it instead. */
@@ -43,16 +61,36 @@ function embedded(text: string): Buffer {
 
 describe("golden scripts (fixed clock and certificates)", () => {
   it("apply, interactive sign-in, .sst beside the script", async () => {
-    const { dir, text, stdout } = await generate(["exchange", "script", "--config", CONFIG, "-o", "$OUT/apply.ps1", "--upn", "admin@contoso.com"]);
+    const { dir, text, stdout } = await generate([
+      "exchange",
+      "script",
+      "--config",
+      CONFIG,
+      "-o",
+      "$OUT/apply.ps1",
+      "--upn",
+      "admin@contoso.com",
+    ]);
     golden("apply-interactive-file.ps1", text);
     const sst = readFileSync(join(dir, "apply.sst"));
     expect(new Uint8Array(sst)).toEqual(buildTrustStore(fixtureList(), { now: NOW }).bytes);
-    expect(text).toContain(`$ExpectedTrustListSha256 = '${createHash("sha256").update(sst).digest("hex").toUpperCase()}'`);
+    expect(text).toContain(
+      `$ExpectedTrustListSha256 = '${createHash("sha256").update(sst).digest("hex").toUpperCase()}'`,
+    );
     expect(stdout).toContain(`wrote ${dir}/apply.ps1 and ${dir}/apply.sst`);
   });
 
   it("apply, app-only sign-in, trust list embedded", async () => {
-    const { dir, text } = await generate(["exchange", "script", "--config", CONFIG, "--embed", "-o", "$OUT/apply.ps1", ...APP]);
+    const { dir, text } = await generate([
+      "exchange",
+      "script",
+      "--config",
+      CONFIG,
+      "--embed",
+      "-o",
+      "$OUT/apply.ps1",
+      ...APP,
+    ]);
     golden("apply-app-only-embed.ps1", text);
     expect(readdirSync(dir)).toEqual(["apply.ps1"]); // nothing beside it
     expect(new Uint8Array(embedded(text))).toEqual(buildTrustStore(fixtureList(), { now: NOW }).bytes);
@@ -60,10 +98,30 @@ describe("golden scripts (fixed clock and certificates)", () => {
 
   it("apply, settings only (trust list left alone)", async () => {
     const dir = tmp();
-    write(dir, "settings.json", JSON.stringify({ settings: { OWADisableCRLCheck: true, OWABCCEncryptedEmailForking: 1, OWASenderCertificateAttributesToDisplay: null } }));
-    const r = await cli(["exchange", "script", "--config", join(dir, "settings.json"), "-o", join(dir, "settings.ps1")]);
+    write(
+      dir,
+      "settings.json",
+      JSON.stringify({
+        settings: {
+          OWADisableCRLCheck: true,
+          OWABCCEncryptedEmailForking: 1,
+          OWASenderCertificateAttributesToDisplay: null,
+        },
+      }),
+    );
+    const r = await cli([
+      "exchange",
+      "script",
+      "--config",
+      join(dir, "settings.json"),
+      "-o",
+      join(dir, "settings.ps1"),
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const text = readFileSync(join(dir, "settings.ps1"), "utf8").replace(psString(join(dir, "settings.json")), "'settings.json'");
+    const text = readFileSync(join(dir, "settings.ps1"), "utf8").replace(
+      psString(join(dir, "settings.json")),
+      "'settings.json'",
+    );
     golden("apply-settings-only.ps1", text);
     expect(text).toContain("$ManageTrustList = $false");
     expect(text).not.toContain("ReadAllBytes");
@@ -71,7 +129,15 @@ describe("golden scripts (fixed clock and certificates)", () => {
   });
 
   it("rollback of a backup", async () => {
-    const { text, stdout } = await generate(["exchange", "rollback-script", BACKUP, "-o", "$OUT/rollback.ps1", "--upn", "admin@contoso.com"]);
+    const { text, stdout } = await generate([
+      "exchange",
+      "rollback-script",
+      BACKUP,
+      "-o",
+      "$OUT/rollback.ps1",
+      "--upn",
+      "admin@contoso.com",
+    ]);
     golden("rollback.ps1", text);
     const backup = readSmimeExport(readFileSync(BACKUP), BACKUP);
     expect(new Uint8Array(embedded(text))).toEqual(backup.trustListBytes);
@@ -85,12 +151,21 @@ describe("golden scripts (fixed clock and certificates)", () => {
   });
 
   it("export", async () => {
-    const { text } = await generate(["exchange", "export-script", "-o", "$OUT/export.ps1", "--upn", "admin@contoso.com"]);
+    const { text } = await generate([
+      "exchange",
+      "export-script",
+      "-o",
+      "$OUT/export.ps1",
+      "--upn",
+      "admin@contoso.com",
+    ]);
     golden("export.ps1", text);
     expect(text).toContain("$config = Get-SmimeConfig");
     expect(text).toContain("Save-SmimeJson (ConvertTo-SmimeExport $config) $OutFile");
     expect(text).toContain("[string] $OutFile = 'smime-export.json'");
-    expect(text).toContain("if ($bytes.Length -eq 0) { $export[$name] = $null } else { $export[$name] = [System.Convert]::ToBase64String($bytes) }");
+    expect(text).toContain(
+      "if ($bytes.Length -eq 0) { $export[$name] = $null } else { $export[$name] = [System.Convert]::ToBase64String($bytes) }",
+    );
     expect(text).not.toContain("Set-SmimeConfig");
   });
 });
@@ -100,13 +175,33 @@ describe("what every generated script does", () => {
   const built = buildTrustStore(list, { now: NOW });
   const meta = { version: "0.1.0", generatedAt: NOW, source: "smime.config.json" };
   const listed = built.certificates.map((c) => ({ name: c.name, sha1: c.sha1, notAfter: c.notAfter }));
-  const file = generateApplyScript({ purpose: "apply", trust: { kind: "file", path: "trust.sst", bytes: built.bytes }, certificates: listed, settings: [["OWASigningAlgorithms", "800C"], ["OWACRLConnectionTimeout", 30000], ["OWAAlwaysSign", true]], connect: {}, meta });
-  const embed = generateApplyScript({ purpose: "apply", trust: { kind: "embed", bytes: built.bytes }, certificates: listed, settings: [], connect: {}, meta });
+  const file = generateApplyScript({
+    purpose: "apply",
+    trust: { kind: "file", path: "trust.sst", bytes: built.bytes },
+    certificates: listed,
+    settings: [
+      ["OWASigningAlgorithms", "800C"],
+      ["OWACRLConnectionTimeout", 30000],
+      ["OWAAlwaysSign", true],
+    ],
+    connect: {},
+    meta,
+  });
+  const embed = generateApplyScript({
+    purpose: "apply",
+    trust: { kind: "embed", bytes: built.bytes },
+    certificates: listed,
+    settings: [],
+    connect: {},
+    meta,
+  });
   const exp = generateExportScript({ connect: {}, meta });
 
   it("the structure checker finds a literal that was not quoted safely", () => {
     expect(psStructureProblems("$a = 'it's'\n")).toEqual(["unterminated single-quoted string at 10"]);
-    expect(psStructureProblems("$a = 'x\u2019'; if ($a) { }\n")).toEqual(["unterminated single-quoted string at 5"]);
+    expect(psStructureProblems("$a = 'x\u2019'; if ($a) { }\n")).toEqual([
+      "unterminated single-quoted string at 5",
+    ]);
     expect(psStructureProblems("if ($a) { (\n")).toEqual(["unclosed '{' at 8", "unclosed '(' at 10"]);
     expect(psStructureProblems(file)).toEqual([]);
   });
@@ -121,10 +216,14 @@ describe("what every generated script does", () => {
 
   it("installs or imports ExchangeOnlineManagement 3, connects either way, disconnects in finally", () => {
     for (const t of [file, embed, exp]) {
-      expect(t).toContain("Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser");
+      expect(t).toContain(
+        "Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser",
+      );
       expect(t).toContain("Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0");
       expect(t).toContain("Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName");
-      expect(t).toContain("Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization");
+      expect(t).toContain(
+        "Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization",
+      );
       const tryAt = t.indexOf("\ntry {\n");
       const connectAt = t.indexOf("    Connect-SmimeTenant");
       const finallyAt = t.indexOf("\nfinally {\n    Disconnect-ExchangeOnline -Confirm:$false");
@@ -142,8 +241,12 @@ describe("what every generated script does", () => {
     expect(should).toBeGreaterThan(0);
     expect(set).toBeGreaterThan(should);
     expect(file.match(/^\s*Set-SmimeConfig /gm)).toHaveLength(1);
-    expect(file).toContain("if ($currentSha256 -ne $ExpectedTrustListSha256) {\n            $changes['SMIMECertificateIssuingCA'] = $trustListBytes");
-    expect(file).toContain("if (-not (Test-SmimeValueEqual $current $DesiredSettings[$name])) {\n            $changes[$name] = $DesiredSettings[$name]");
+    expect(file).toContain(
+      "if ($currentSha256 -ne $ExpectedTrustListSha256) {\n            $changes['SMIMECertificateIssuingCA'] = $trustListBytes",
+    );
+    expect(file).toContain(
+      "if (-not (Test-SmimeValueEqual $current $DesiredSettings[$name])) {\n            $changes[$name] = $DesiredSettings[$name]",
+    );
   });
 
   it("backs up before changing, then verifies the SHA-256 and each setting and prints the expiry Exchange reports", () => {
@@ -161,7 +264,9 @@ describe("what every generated script does", () => {
   });
 
   it("writes settings as typed literals", () => {
-    expect(file).toContain("$DesiredSettings = [ordered]@{\n    'OWASigningAlgorithms' = '800C'\n    'OWACRLConnectionTimeout' = [uint32]30000\n    'OWAAlwaysSign' = $true\n}");
+    expect(file).toContain(
+      "$DesiredSettings = [ordered]@{\n    'OWASigningAlgorithms' = '800C'\n    'OWACRLConnectionTimeout' = [uint32]30000\n    'OWAAlwaysSign' = $true\n}",
+    );
   });
 
   it("reads the file with ReadAllBytes, or decodes the embedded base64 to the exact .sst bytes", () => {
@@ -205,7 +310,11 @@ describe("what every generated script does", () => {
       expect(readPsLiteral(t, upn)).toEqual({ value: v, end: upn + psString(v).length });
       // 2. Apart from those literals and the comment line, the script is the same as with a harmless value:
       //    nothing of the value leaked into code, double-quoted strings or new lines.
-      const normalise = (s: string, val: string) => s.split(psString(val)).join("<V>").replace(/^# {3}[0-9A-F]{40} {2}\d{4}-\d\d-\d\d {2}.*$/m, "# <CERT>");
+      const normalise = (s: string, val: string) =>
+        s
+          .split(psString(val))
+          .join("<V>")
+          .replace(/^# {3}[0-9A-F]{40} {2}\d{4}-\d\d-\d\d {2}.*$/m, "# <CERT>");
       expect(normalise(t, v)).toBe(normalise(reference, "SAFE"));
     }
   });
@@ -216,7 +325,14 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     const dir = tmp();
     write(dir, "old.pem", root("CN=Old Root CA", { notBefore: NOW - 400 * DAY, notAfter: NOW - DAY }).pem);
     write(dir, "smime.config.json", JSON.stringify({ trust: ["old.pem", fixturePath("fabrikam-root.pem")] }));
-    const r = await cli(["exchange", "script", "--config", join(dir, "smime.config.json"), "-o", join(dir, "apply.ps1")]);
+    const r = await cli([
+      "exchange",
+      "script",
+      "--config",
+      join(dir, "smime.config.json"),
+      "-o",
+      join(dir, "apply.ps1"),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^smimetrust: Exchange refuses a list with expired certificates: 'Old Root CA'/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -225,10 +341,24 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
 
   it("refuses more than 70,000 bytes: exit 2, nothing written", async () => {
     const dir = tmp();
-    const big = issue({ subject: "CN=Huge Root CA", ca: true, notBefore: NOW - DAY, notAfter: NOW + 3000 * DAY, extensions: [{ oid: "1.3.6.1.4.1.99999.1", value: new Uint8Array(71_000) }] });
+    const big = issue({
+      subject: "CN=Huge Root CA",
+      ca: true,
+      notBefore: NOW - DAY,
+      notAfter: NOW + 3000 * DAY,
+      extensions: [{ oid: "1.3.6.1.4.1.99999.1", value: new Uint8Array(71_000) }],
+    });
     write(dir, "big.pem", big.pem);
     write(dir, "smime.config.json", JSON.stringify({ trust: ["big.pem"] }));
-    const r = await cli(["exchange", "script", "--config", join(dir, "smime.config.json"), "--embed", "-o", join(dir, "apply.ps1")]);
+    const r = await cli([
+      "exchange",
+      "script",
+      "--config",
+      join(dir, "smime.config.json"),
+      "--embed",
+      "-o",
+      join(dir, "apply.ps1"),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/over Exchange's limit of 70000/);
     expect(readdirSync(dir).sort()).toEqual(["big.pem", "smime.config.json"]);
@@ -236,10 +366,26 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
 
   it("refuses a bad setting, naming the key: exit 2, nothing written", async () => {
     const dir = tmp();
-    write(dir, "smime.config.json", JSON.stringify({ trust: [fixturePath("fabrikam-root.pem")], settings: { OWACRLConnectionTimeout: "60s" } }));
-    const r = await cli(["exchange", "script", "--config", join(dir, "smime.config.json"), "-o", join(dir, "apply.ps1")]);
+    write(
+      dir,
+      "smime.config.json",
+      JSON.stringify({
+        trust: [fixturePath("fabrikam-root.pem")],
+        settings: { OWACRLConnectionTimeout: "60s" },
+      }),
+    );
+    const r = await cli([
+      "exchange",
+      "script",
+      "--config",
+      join(dir, "smime.config.json"),
+      "-o",
+      join(dir, "apply.ps1"),
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`smimetrust: ${dir}/smime.config.json: settings.OWACRLConnectionTimeout: must be a whole number of milliseconds (0-4294967295), not '60s'\n`);
+    expect(r.stderr).toBe(
+      `smimetrust: ${dir}/smime.config.json: settings.OWACRLConnectionTimeout: must be a whole number of milliseconds (0-4294967295), not '60s'\n`,
+    );
     expect(readdirSync(dir)).toEqual(["smime.config.json"]);
   });
 
@@ -261,21 +407,46 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     const dir = tmp();
     const old = root("CN=Old Root CA", { notBefore: NOW - 400 * DAY, notAfter: NOW - DAY });
     write(dir, "backup.json", exportJson([old.cert, certs.fabrikamRoot()], { OWAAlwaysSign: true }));
-    const r = await cli(["exchange", "rollback-script", join(dir, "backup.json"), "-o", join(dir, "rollback.ps1")]);
+    const r = await cli([
+      "exchange",
+      "rollback-script",
+      join(dir, "backup.json"),
+      "-o",
+      join(dir, "rollback.ps1"),
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^smimetrust: ${dir}/backup\\.json: Exchange would refuse to restore this trust list: 'Old Root CA' \\(${old.cert.sha1}\\) expired`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^smimetrust: ${dir}/backup\\.json: Exchange would refuse to restore this trust list: 'Old Root CA' \\(${old.cert.sha1}\\) expired`,
+      ),
+    );
     expect(existsSync(join(dir, "rollback.ps1"))).toBe(false);
-    const d = await cli(["exchange", "rollback-script", join(dir, "backup.json"), "-o", join(dir, "rollback.ps1"), "--drop-expired"]);
+    const d = await cli([
+      "exchange",
+      "rollback-script",
+      join(dir, "backup.json"),
+      "-o",
+      join(dir, "rollback.ps1"),
+      "--drop-expired",
+    ]);
     expect(d.code).toBe(0);
     expect(d.stderr).toContain("warning: left out 'Old Root CA'");
     const text = readFileSync(join(dir, "rollback.ps1"), "utf8");
-    expect(new Uint8Array(embedded(text))).toEqual(buildTrustStore([certs.fabrikamRoot()], { now: NOW }).bytes);
+    expect(new Uint8Array(embedded(text))).toEqual(
+      buildTrustStore([certs.fabrikamRoot()], { now: NOW }).bytes,
+    );
   });
 
   it("rollback of a tenant that had no trust list clears it", async () => {
     const dir = tmp();
     write(dir, "backup.json", exportJson(null));
-    const r = await cli(["exchange", "rollback-script", join(dir, "backup.json"), "-o", join(dir, "rollback.ps1")]);
+    const r = await cli([
+      "exchange",
+      "rollback-script",
+      join(dir, "backup.json"),
+      "-o",
+      join(dir, "rollback.ps1"),
+    ]);
     expect(r.code).toBe(0);
     const text = readFileSync(join(dir, "rollback.ps1"), "utf8");
     expect(text).toContain("$ExpectedTrustListSha256 = ''");
