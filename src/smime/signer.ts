@@ -210,7 +210,13 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
   try {
     key = signerKey(out.cert, ctx);
   } catch (e) {
-    push(problem("UNSUPPORTED_ALGORITHM", { alg: out.cert.keyDescription, detail: (e as Error).message }));
+    let alg = "the signer's key";
+    try {
+      alg = out.cert.keyDescription;
+    } catch {
+      /* keep the generic label */
+    }
+    push(problem("UNSUPPORTED_ALGORITHM", { alg, detail: (e as Error).message }));
     return out;
   }
   const keyAlg = out.cert.publicKeyInfo.algorithm;

@@ -84,11 +84,22 @@ export class CertificateCache {
     let c = this.map.get(k);
     if (!c) {
       c = new Certificate(Uint8Array.from(der));
+      checkUsable(c);
       if (this.map.size >= this.max) this.map.clear();
       this.map.set(k, c);
     }
     return c;
   }
+}
+
+/**
+ * Certificate parses its public key lazily; a message may carry a certificate whose SubjectPublicKeyInfo is
+ * damaged. Such a certificate is useless material: refuse it here so no later step trips over it.
+ */
+function checkUsable(c: Certificate): void {
+  void c.publicKeyInfo;
+  void c.subject.key;
+  void c.issuer.key;
 }
 
 const MAX_SIGNERS_TOTAL = 64;
@@ -178,7 +189,12 @@ async function checkSignedData(
   const messageCerts: Certificate[] = [];
   for (const der of sd.certificates) {
     try {
-      messageCerts.push(cache ? cache.get(der) : new Certificate(Uint8Array.from(der)));
+      if (cache) messageCerts.push(cache.get(der));
+      else {
+        const c = new Certificate(Uint8Array.from(der));
+        checkUsable(c);
+        messageCerts.push(c);
+      }
     } catch {
       // A certificate that does not parse is useless material, not a reason to reject the others.
     }
@@ -211,14 +227,23 @@ async function checkSignedData(
     const problems = [...check.problems, ...chainProblems];
     if (chain) for (const p of chain.problems) if (!problems.some((q) => q.code === p.code && q.cert === p.cert && q.message === p.message)) problems.push(p);
     const cert = check.cert;
+    let emails: string[] = [];
+    if (cert) {
+      try {
+        emails = cert.emails;
+      } catch (e) {
+        if (!(e instanceof SmimetrustError)) throw e;
+        problems.push(problem("MALFORMED", { detail: `the signer certificate's addresses cannot be read: ${e.message}`, sha1: cert.sha1 }));
+      }
+    }
     if (cert && !ctx.ignoreSender && from !== undefined) {
       const addr = from.toLowerCase();
-      if (!cert.emails.some((e) => e.toLowerCase() === addr)) {
+      if (!emails.some((e) => e.toLowerCase() === addr)) {
         problems.push(
           problem("SENDER_MISMATCH", {
             email: from,
             sha1: cert.sha1,
-            detail: cert.emails.length ? `the certificate is for ${cert.emails.join(", ")}` : "the certificate names no e-mail address",
+            detail: emails.length ? `the certificate is for ${emails.join(", ")}` : "the certificate names no e-mail address",
           }),
         );
       }
@@ -226,7 +251,7 @@ async function checkSignedData(
     const ok = check.signatureOk && chain?.verdict === "valid" && !problems.some((p) => p.severity === "error");
     res.signers.push({
       subject: cert ? cert.subject.display : check.label,
-      emails: cert ? cert.emails : [],
+      emails,
       sha1: cert ? cert.sha1 : "",
       signingTime: signingTime !== undefined ? isoTime(signingTime) : null,
       chain: (chain?.path ?? []).map((e) => ({ subject: e.cert.subject.display, sha1: e.cert.sha1, source: e.source })),
