@@ -36,6 +36,11 @@ export function daysLeft(notAfter: number, now: number): number {
   return Math.floor((notAfter - now) / DAY_MS);
 }
 
+/** Whole days since `t` (for expired certificates). */
+export function daysAgo(t: number, now: number): number {
+  return Math.floor((now - t) / DAY_MS);
+}
+
 export function isoUtc(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -72,7 +77,7 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
   for (const c of list) {
     // ---- dates ----
     if (c.notAfter < now) {
-      out.push(p("TRUST_EXPIRED", c, { date: isoUtc(c.notAfter), days: -daysLeft(c.notAfter, now) }));
+      out.push(p("TRUST_EXPIRED", c, { date: isoUtc(c.notAfter), days: daysAgo(c.notAfter, now) }));
     } else if (c.notAfter - now <= warnDays * DAY_MS) {
       out.push(p("TRUST_EXPIRING", c, { date: isoUtc(c.notAfter), days: daysLeft(c.notAfter, now) }));
     }

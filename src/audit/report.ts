@@ -6,7 +6,7 @@ import type { Certificate } from "../certs/certificate.js";
 import type { Problem, Severity } from "../problems.js";
 import { TrustList } from "../trust/trust-list.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
-import { daysLeft, isoUtc } from "./check.js";
+import { daysAgo, daysLeft, isoUtc } from "./check.js";
 import type { LeafResult } from "./leaves.js";
 
 export interface CheckJson {
@@ -64,7 +64,9 @@ export function markdownReport(r: MarkdownReportInput): string {
   L.push(`- Certificates: ${ordered.length} (${roles.root} root, ${roles.intermediate} intermediate${roles.leaf ? `, ${roles.leaf} not a CA` : ""})`);
   L.push(`- Size as .sst: ${r.sstBytes.toLocaleString("en-US")} bytes (Exchange Online accepts up to ${EXCHANGE_MAX_SST_BYTES.toLocaleString("en-US")})`);
   if (earliest) {
-    L.push(`- First to expire: ${md(earliest.name)}, ${isoUtc(earliest.notAfter)} (${daysLeft(earliest.notAfter, r.now)} days), thumbprint \`${earliest.sha1}\``);
+    const d = daysLeft(earliest.notAfter, r.now);
+    const when = earliest.notAfter < r.now ? `expired ${daysAgo(earliest.notAfter, r.now)} days ago` : `${d} days left`;
+    L.push(`- First to expire: ${md(earliest.name)}, ${isoUtc(earliest.notAfter)} (${when}), thumbprint \`${earliest.sha1}\``);
   }
   const status = counts.error ? "✗ errors found" : counts.warning ? "! warnings found" : "✓ ok";
   L.push(`- Status: ${status} (${counts.error} error, ${counts.warning} warning, ${counts.info} info; expiry warning window ${r.warnDays} days)`);
@@ -78,7 +80,7 @@ export function markdownReport(r: MarkdownReportInput): string {
     const d = daysLeft(c.notAfter, r.now);
     const eku = c.extKeyUsage === undefined ? "any" : c.extKeyUsageNames.join(", ") || "none";
     L.push(
-      `| ${i + 1} | ${md(c.subject.toString())} | ${c.role} | ${md(c.isSelfSigned ? "(itself)" : c.issuer.display)} | ${isoUtc(c.notBefore)} | ${isoUtc(c.notAfter)} | ${d < 0 ? `expired ${-d} days ago` : d} | ${md(c.keyDescription)} | ${md(eku)} | \`${c.sha1}\` | ${worst} |`,
+      `| ${i + 1} | ${md(c.subject.toString())} | ${c.role} | ${md(c.isSelfSigned ? "(itself)" : c.issuer.display)} | ${isoUtc(c.notBefore)} | ${isoUtc(c.notAfter)} | ${c.notAfter < r.now ? `expired ${daysAgo(c.notAfter, r.now)} days ago` : d} | ${md(c.keyDescription)} | ${md(eku)} | \`${c.sha1}\` | ${worst} |`,
     );
   });
   L.push("", "## Findings", "");

@@ -84,7 +84,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
     const t = tierFor(c.notAfter, now, config.thresholds);
     if (!t) return undefined;
     const code = t.tier === "expired" ? (kind === "trust" ? "TRUST_EXPIRED" : "CERT_EXPIRED") : kind === "trust" ? "TRUST_EXPIRING" : "CERT_EXPIRING";
-    const p = problem(code, { name: c.name, sha1: c.sha1, date: iso(c.notAfter), days: t.tier === "expired" ? -t.days : t.days, severity: t.severity });
+    const p = problem(code, { name: c.name, sha1: c.sha1, date: iso(c.notAfter), days: t.tier === "expired" ? Math.floor((now - c.notAfter) / 86_400_000) : t.days, severity: t.severity });
     return { ...p, scope, key: `${scope}|expiry|${c.sha1}`, tier: t.tier, subject: c.subject.toString(), notAfter: c.notAfter };
   };
 

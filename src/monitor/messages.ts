@@ -35,7 +35,8 @@ function certName(a: Alert): string | undefined {
 export function expiryText(a: Alert, now: number): string | undefined {
   if (a.notAfter === undefined) return undefined;
   const d = daysLeft(a.notAfter, now);
-  return `${utc(a.notAfter)} (${d < 0 ? `expired ${-d} day${-d === 1 ? "" : "s"} ago` : `${d} day${d === 1 ? "" : "s"} left`})`;
+  const ago = Math.floor((now - a.notAfter) / 86_400_000);
+  return `${utc(a.notAfter)} (${a.notAfter < now ? `expired ${ago} day${ago === 1 ? "" : "s"} ago` : `${d} day${d === 1 ? "" : "s"} left`})`;
 }
 
 export function alertTitle(a: Alert): string {
