@@ -13,8 +13,12 @@ import { OID } from "./oids.js";
 import { rc2CbcDecrypt } from "./rc2.js";
 import { UnsupportedError } from "../errors.js";
 
-/** Bounds against hostile files: a huge iteration count would hang the reader. */
-export const PBE_LIMITS = { maxIterations: 10_000_000, maxSaltBytes: 1024 };
+/**
+ * Bounds against hostile files: a huge iteration count would hang the reader. PBKDF2 runs natively
+ * (10,000,000 rounds take a few seconds); the PKCS#12 KDF iterates a hash in JavaScript (about 3.5 us a
+ * round), so its cap is lower. Real files use 2,000 to 600,000.
+ */
+export const PBE_LIMITS = { maxIterations: 10_000_000, maxPkcs12KdfIterations: 1_000_000, maxSaltBytes: 1024 };
 
 export type PbeHash = "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
 
@@ -104,9 +108,9 @@ export function pkcs12Kdf(hash: PbeHash, password: Uint8Array, salt: Uint8Array,
   return out.subarray(0, n);
 }
 
-function checkIterations(n: number, offset: number): number {
+function checkIterations(n: number, offset: number, max = PBE_LIMITS.maxIterations): number {
   if (n < 1) throw new DerError("iteration count must be at least 1", offset);
-  if (n > PBE_LIMITS.maxIterations) throw new DerError(`iteration count ${n} is over the limit of ${PBE_LIMITS.maxIterations}`, offset);
+  if (n > max) throw new DerError(`iteration count ${n} is over the limit of ${max}`, offset);
   return n;
 }
 
@@ -183,7 +187,7 @@ export function pbeDecrypt(alg: AlgId, password: PbePassword, data: Uint8Array, 
     const r = paramsReader(alg, p1.name);
     const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
     const itEl = r.expect(TAG.INTEGER, "iterations");
-    const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset);
+    const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset, PBE_LIMITS.maxPkcs12KdfIterations);
     if (p1.cipher === "rc4") throw new UnsupportedError(`${p1.name} is not supported (RC4 is not available in this Node.js)`, { offset: alg.offset });
     blockCheck(data, 8, dataOffset);
     const key = pkcs12Kdf("sha1", password.bmp, salt, 1, iterations, p1.keyLen);
@@ -303,6 +307,7 @@ export function verifyMac(md: MacData, authSafe: Uint8Array, password: PbePasswo
     const h = DIGEST_BY_OID[md.alg.oid];
     if (!h) throw new UnsupportedError(`MAC digest ${md.alg.oid} is not supported`, { offset: md.alg.offset });
     hash = h;
+    checkIterations(md.iterations, md.offset, PBE_LIMITS.maxPkcs12KdfIterations);
     key = pkcs12Kdf(hash, password.bmp, md.salt, 3, md.iterations, HASH[hash].u);
   }
   const got = createHmac(hash, key).update(authSafe).digest();

@@ -225,6 +225,115 @@ describe("PKCS#12 bad input", () => {
   });
 });
 
+/**
+ * Re-encodes DER as BER the way Windows writes PKCS#12: indefinite lengths for every constructed element,
+ * long OCTET STRINGs (and [0] IMPLICIT encryptedContent) as constructed strings of chunks. OCTET STRING
+ * contents are not entered (they are opaque here).
+ */
+function toBer(der: Uint8Array, chunk = 50): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const r = new DerReader(der, 0, false);
+  while (!r.done) {
+    const el = r.read();
+    if (el.tag & 0x20) {
+      parts.push(Uint8Array.of(el.tag, 0x80), toBer(el.value, chunk), Uint8Array.of(0, 0));
+    } else if ((el.tag === TAG.OCTET_STRING || el.tag === 0x80) && el.value.length > 64) {
+      const chunks: Uint8Array[] = [];
+      for (let o = 0; o < el.value.length; o += chunk) chunks.push(tlv(TAG.OCTET_STRING, el.value.subarray(o, o + chunk)));
+      parts.push(Uint8Array.of(el.tag === TAG.OCTET_STRING ? 0x24 : 0xa0, 0x80), ...chunks, Uint8Array.of(0, 0));
+    } else parts.push(el.raw);
+  }
+  return Buffer.concat(parts);
+}
+
+describe("BER-encoded PKCS#12 (as Windows writes it)", () => {
+  for (const [name, args] of [
+    ["ber-legacy.p12", ["-legacy", "-certfile", "ca.pem", "-macalg", "sha256"]],
+    ["ber-modern.p12", ["-certfile", "ca.pem"]],
+  ] as const) {
+    it(`${args.join(" ")}: indefinite lengths and chunked strings, MAC over the content octets`, () => {
+      const pfx = exportPfx(name, [...args]);
+      const r = new DerReader(pfx, 0, true);
+      const outer = r.child(r.read());
+      outer.read(); // version
+      const ci = outer.child(outer.read());
+      ci.read(); // data
+      const authSafe = octetStringContents(ci.child(ci.read()).read());
+      const berAuthSafe = toBer(authSafe);
+      expect(berAuthSafe.length).toBeGreaterThan(authSafe.length);
+      const salt = randomBytes(8);
+      const [pw] = passwordCandidates("secret");
+      const mac = createHmac("sha256", pkcs12Kdf("sha256", pw.bmp, salt, 3, 2048, 32)).update(berAuthSafe).digest();
+      const sha256 = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.sha256)), tlv(TAG.NULL));
+      const macData = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, sha256, tlv(TAG.OCTET_STRING, mac)), tlv(TAG.OCTET_STRING, salt), tlv(TAG.INTEGER, Uint8Array.of(0x08, 0x00)));
+      const content = toBer(tlv(0xa0, tlv(TAG.OCTET_STRING, berAuthSafe)), 500);
+      const ber = Buffer.concat([
+        Uint8Array.of(0x30, 0x80),
+        tlv(TAG.INTEGER, Uint8Array.of(3)),
+        Uint8Array.of(0x30, 0x80),
+        tlv(TAG.OID, encodeOid(OID.data)),
+        content,
+        Uint8Array.of(0, 0),
+        macData,
+        Uint8Array.of(0, 0),
+      ]);
+      // openssl agrees that this is a valid PKCS#12 with that password.
+      const check = spawnSync("openssl", ["pkcs12", "-noout", "-legacy", "-passin", "pass:secret"], { input: ber });
+      expect(check.status, String(check.stderr)).toBe(0);
+      const res = readCertificateBytes(ber, name, { password: "secret" });
+      expect(res.format).toBe("pkcs12");
+      expect(res.certificates.map((c) => c.sha1)).toEqual([userSha1, caSha1]);
+      expect(refused(() => readPfxCertificates(ber, "wrong"), PasswordError).message).toBe("wrong password for PKCS#12");
+    });
+  }
+});
+
+describe("PKCS#12 reader fuzzing", () => {
+  it("mutated files: only the project's typed errors, never a hang", async () => {
+    const { SmimetrustError } = await import("../../src/errors.js");
+    const pfx = exportPfx("fuzz.p12", ["-legacy", "-certfile", "ca.pem", "-iter", "1", "-maciter"]);
+    let seed = 1234;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const started = Date.now();
+    const outcomes = { ok: 0, refused: 0 };
+    for (let n = 0; n < 600; n++) {
+      const b = Uint8Array.from(pfx);
+      const k = 1 + Math.floor(rand() * 4);
+      for (let j = 0; j < k; j++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      const input = rand() < 0.2 ? b.subarray(0, Math.floor(rand() * b.length)) : b;
+      for (const pw of ["secret", undefined]) {
+        try {
+          readPfxCertificates(input, pw, "fuzz.p12");
+          outcomes.ok++;
+        } catch (e) {
+          if (!(e instanceof SmimetrustError)) throw e;
+          outcomes.refused++;
+        }
+      }
+    }
+    expect(outcomes.refused).toBeGreaterThan(600);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it("the PKCS#12 KDF's lower iteration cap (it runs in JavaScript) is enforced quickly", () => {
+    const pfx = exportPfx("kdfcap.p12", []);
+    const r = new DerReader(pfx, 0, true);
+    const outer = r.child(r.read());
+    const version = outer.read();
+    const authSafe = outer.read();
+    const mac = outer.child(outer.read());
+    const di = mac.read();
+    const salt = mac.read();
+    const bad = tlv(TAG.SEQUENCE, version.raw, authSafe.raw, tlv(TAG.SEQUENCE, di.raw, salt.raw, tlv(TAG.INTEGER, Uint8Array.of(0x1e, 0x84, 0x80)))); // 2,000,000
+    const started = Date.now();
+    expect(refused(() => readPfxCertificates(bad, "secret"), MalformedInputError).message).toMatch(/iteration count 2000000 is over the limit of 1000000/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe("the PKCS#12 key derivation function (RFC 7292 B.2)", () => {
   it("matches OpenSSL's PKCS12_key_gen_uni (via a MAC openssl accepts)", () => {
     // A MAC built with our KDF must verify in openssl: build one over a new AuthenticatedSafe.
