@@ -96,7 +96,8 @@ export interface HttpFetcherOptions {
   timeoutMs?: number;
   /** Largest body accepted; default 20 MiB. */
   maxBytes?: number;
-  cache?: FetchCache;
+  /** Answer cache; default a per-fetcher in-memory cache, `false` for none. */
+  cache?: FetchCache | false;
   /** Allow https: URLs (default true; Exchange itself fetches CRLs over http). */
   allowHttps?: boolean;
   /** Clock for cache freshness (default Date.now). */
@@ -120,6 +121,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const now = opts.now ?? Date.now;
   const stats = { network: 0, cacheHits: 0 };
+  const cache = opts.cache === false ? undefined : (opts.cache ?? createFetchCache());
   const inflight = new Map<string, Promise<FetchResult>>();
 
   function once(method: "GET" | "POST", url: string, body: Uint8Array | undefined, contentType: string | undefined, redirects: number): Promise<FetchResult & { headers: http.IncomingHttpHeaders }> {
@@ -236,7 +238,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
 
   async function cached(key: string, method: "GET" | "POST", url: string, body?: Uint8Array, contentType?: string): Promise<FetchResult> {
     const t = now();
-    const hit = opts.cache?.get(key, t);
+    const hit = cache?.get(key, t);
     if (hit) {
       stats.cacheHits++;
       const r: FetchResult = { status: hit.status, body: hit.body };
@@ -247,12 +249,12 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     if (running) return running;
     const p = once(method, url, body, contentType, 0)
       .then((r) => {
-        if (opts.cache && r.status === 200) {
+        if (cache && r.status === 200) {
           const expires = expiryOf(r, now());
           if (expires !== undefined && expires > now()) {
             const e: CacheEntry = { status: r.status, body: r.body, expires };
             if (r.contentType !== undefined) e.contentType = r.contentType;
-            opts.cache.set(key, e);
+            cache.set(key, e);
           }
         }
         const out: FetchResult = { status: r.status, body: r.body };

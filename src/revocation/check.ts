@@ -85,7 +85,9 @@ export async function checkRevocation(
       if (r.status === "good") return { status: "good", problems: [] };
       notes.push(`OCSP ${url}: ${r.note}`);
     }
-  } else if (!ctx.online) {
+  } else if (ctx.online) {
+    notes.push("online checking was asked for, but no fetcher was given");
+  } else {
     const where = [...crlUrls(cert), ...safe(() => cert.ocspUrls, [])][0];
     notes.push(where ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}` : "no CRL given, and the certificate names no CRL distribution point or OCSP responder");
   }
@@ -134,6 +136,9 @@ export function crlUrls(cert: Certificate): string[] {
   return out;
 }
 
+/** Parsed CRLs per fetched body: a caching fetcher hands back the same bytes, so each CRL is parsed (and its signature checked) once. */
+const parsedBodies = new WeakMap<Uint8Array, Crl[]>();
+
 async function fetchCrls(cert: Certificate, fetcher: Fetcher, notes: string[]): Promise<Crl[]> {
   const out: Crl[] = [];
   for (const url of crlUrls(cert).slice(0, MAX_FETCH_URLS)) {
@@ -143,7 +148,12 @@ async function fetchCrls(cert: Certificate, fetcher: Fetcher, notes: string[]): 
         notes.push(`CRL ${url}: HTTP ${res.status}`);
         continue;
       }
-      out.push(...readCrls(res.body, url));
+      let parsed = parsedBodies.get(res.body);
+      if (!parsed) {
+        parsed = readCrls(res.body, url);
+        parsedBodies.set(res.body, parsed);
+      }
+      out.push(...parsed);
     } catch (e) {
       notes.push(`CRL ${url}: ${(e as Error).message}`);
     }

@@ -127,6 +127,19 @@ describe("fetch cache", () => {
     expect(srv.counts.get("/nostore")).toBe(2);
   });
 
+  it("caches in memory by default; cache: false turns it off", async () => {
+    const def = createHttpFetcher({ now: () => T0 });
+    const before = srv.counts.get("/crl") ?? 0;
+    await def.get(`${srv.url}/crl`);
+    await def.get(`${srv.url}/crl`);
+    expect(srv.counts.get("/crl")! - before).toBe(1);
+    const none = createHttpFetcher({ cache: false, now: () => T0 });
+    await none.get(`${srv.url}/crl`);
+    await none.get(`${srv.url}/crl`);
+    expect(srv.counts.get("/crl")! - before).toBe(3);
+    expect(none.stats).toEqual({ network: 2, cacheHits: 0 });
+  });
+
   it("does not cache errors", async () => {
     const f = createHttpFetcher({ cache: createFetchCache() });
     const before = srv.counts.get("/missing2") ?? 0;
