@@ -66,7 +66,16 @@ export interface ExchangePlan {
   unchangedSettings: SettingName[];
   /** What Exchange would refuse (each an error-level Problem). */
   refusals: Problem[];
+  /** What Exchange would take but will soon break (certificates expiring within `warnDays`). */
+  warnings: Problem[];
 }
+
+export interface PlanOptions {
+  /** Warn about certificates in the new list that expire within this many days (default 30). */
+  warnDays?: number;
+}
+
+const DAY_MS = 86_400_000;
 
 function planTrust(
   current: SmimeExport,
@@ -132,7 +141,12 @@ function planTrust(
 }
 
 /** Compares the desired state with an export. Pure: `now` is the clock against which expiry is judged. */
-export function makePlan(current: SmimeExport, desired: DesiredInput, now: number): ExchangePlan {
+export function makePlan(
+  current: SmimeExport,
+  desired: DesiredInput,
+  now: number,
+  opts: PlanOptions = {},
+): ExchangePlan {
   const refusals: Problem[] = [];
   for (const i of desired.issues ?? [])
     refusals.push(problem("SETTING_INVALID", { name: i.key.replace(/^settings\./, ""), detail: i.message }));
@@ -148,11 +162,26 @@ export function makePlan(current: SmimeExport, desired: DesiredInput, now: numbe
   }
   const changes =
     settings.length > 0 || (trust !== null && (trust.changesCertificates || trust.changesBytes));
+  const warnings: Problem[] = [];
+  const horizon = now + (opts.warnDays ?? 30) * DAY_MS;
+  for (const c of trust?.build?.certificates ?? []) {
+    if (c.notAfter >= now && c.notAfter <= horizon) {
+      warnings.push(
+        problem("TRUST_EXPIRING", {
+          name: c.name,
+          sha1: c.sha1,
+          date: new Date(c.notAfter).toISOString().slice(0, 10),
+          days: Math.floor((c.notAfter - now) / DAY_MS),
+        }),
+      );
+    }
+  }
   return {
     status: refusals.length > 0 ? "refused" : changes ? "changes" : "no-changes",
     trust,
     settings,
     unchangedSettings,
     refusals,
+    warnings,
   };
 }

@@ -160,6 +160,23 @@ describe("makePlan", () => {
     expect(plan.refusals[1].message).toContain("'Huge Root CA'");
   });
 
+  it("warns about certificates that expire soon, without refusing", () => {
+    const soon = root("CN=Soon Root CA", { notBefore: NOW - 400 * DAY, notAfter: NOW + 10 * DAY });
+    const plan = makePlan(exp(null), { certificates: [soon.cert, certs.fabrikamRoot()], settings: {} }, NOW);
+    expect(plan.status).toBe("changes");
+    expect(plan.refusals).toEqual([]);
+    expect(plan.warnings).toHaveLength(1);
+    expect(plan.warnings[0]).toMatchObject({
+      code: "TRUST_EXPIRING",
+      severity: "warning",
+      cert: soon.cert.sha1,
+    });
+    expect(plan.warnings[0].message).toContain("(10 days left)");
+    expect(
+      makePlan(exp(null), { certificates: [soon.cert], settings: {} }, NOW, { warnDays: 5 }).warnings,
+    ).toEqual([]);
+  });
+
   it("refuses a list with no CA certificate", () => {
     const plan = makePlan(exp(null), { certificates: [certs.alice()], settings: {} }, NOW);
     expect(plan.refusals.map((r) => r.code)).toEqual(["TRUST_LIST_EMPTY"]);
@@ -270,6 +287,36 @@ describe("smimetrust exchange plan", () => {
       "Trust list (SMIMECertificateIssuingCA): not managed by the config, left as it is.",
     );
     expect(r.stdout).toContain("Result: no changes.");
+  });
+
+  it("shows warnings and still exits 0; --warn-days changes the horizon", async () => {
+    const dir = tmp();
+    write(
+      dir,
+      "soon.pem",
+      root("CN=Soon Root CA", { notBefore: NOW - 400 * DAY, notAfter: NOW + 20 * DAY }).pem,
+    );
+    write(dir, "smime.config.json", JSON.stringify({ trust: ["soon.pem"] }));
+    write(dir, "export.json", exportJson(null));
+    const args = [
+      "exchange",
+      "plan",
+      "--current",
+      `${dir}/export.json`,
+      "--config",
+      `${dir}/smime.config.json`,
+    ];
+    const r = await cli(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Warnings (Exchange takes this, but it will not last):");
+    expect(r.stdout).toMatch(
+      /! warn {2}TRUST_EXPIRING {2}'Soon Root CA' \(thumbprint [0-9A-F]{40}\) in the trust list expires on 2026-06-21 \(20 days left\)\./,
+    );
+    const j = JSON.parse((await cli([...args, "--json", "--warn-days", "7"])).stdout);
+    expect(j.warnings).toEqual([]);
+    const bad = await cli([...args, "--warn-days", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("smimetrust: --warn-days: 'soon' is not a whole number >= 0\n");
   });
 
   it("exits 1 and says why when Exchange would refuse", async () => {

@@ -28,7 +28,7 @@ import { buildTrustStore } from "../../trust/build-store.js";
 import type { CliContext } from "../context.js";
 import { loadCertificates, readInputFile, writeFileAtomic } from "../io.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
-import { VERSION } from "../program.js";
+import { parseIntOption, VERSION } from "../program.js";
 import type { RegisterCommand } from "./index.js";
 
 interface ConnectOpts {
@@ -152,6 +152,7 @@ export function planJson(plan: ExchangePlan, files: { current: string; config: s
     })),
     unchangedSettings: plan.unchangedSettings,
     refusals: plan.refusals,
+    warnings: plan.warnings,
   };
 }
 
@@ -224,6 +225,14 @@ export function planText(
       L.push(`  = ${plan.unchangedSettings.length} already as desired: ${plan.unchangedSettings.join(", ")}`);
   }
   L.push("");
+  if (plan.warnings.length) {
+    L.push("Warnings (Exchange takes this, but it will not last):");
+    for (const r of plan.warnings) {
+      L.push(`  ${mark(ctx.out, "warn")}  ${r.code}  ${r.message}`);
+      if (r.hint) L.push(`           hint: ${r.hint}`);
+    }
+    L.push("");
+  }
   if (plan.refusals.length) {
     L.push("Exchange would refuse this:");
     for (const r of plan.refusals) {
@@ -288,18 +297,33 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
     .requiredOption("--current <export.json>", "the export written by the export script (or a backup)")
     .option("--config <file>", "the desired state", "smime.config.json")
     .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
+    .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
     .option("--json", "print the plan as JSON")
-    .action(async (opts: { current: string; config: string; password?: string; json?: boolean }) => {
-      const current = readSmimeExport(readInputFile(opts.current), opts.current);
-      const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
-      const now = ctx.now();
-      const plan = makePlan(current, { certificates, settings: state.settings, issues: state.issues }, now);
-      const files = { current: opts.current, config: opts.config };
-      ctx.out.stdout(
-        opts.json ? `${JSON.stringify(planJson(plan, files), null, 2)}\n` : planText(plan, files, ctx, now),
-      );
-      done(plan.status === "refused" ? 1 : 0);
-    });
+    .action(
+      async (opts: {
+        current: string;
+        config: string;
+        password?: string;
+        warnDays: string;
+        json?: boolean;
+      }) => {
+        const warnDays = parseIntOption(opts.warnDays, "--warn-days");
+        const current = readSmimeExport(readInputFile(opts.current), opts.current);
+        const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+        const now = ctx.now();
+        const plan = makePlan(
+          current,
+          { certificates, settings: state.settings, issues: state.issues },
+          now,
+          { warnDays },
+        );
+        const files = { current: opts.current, config: opts.config };
+        ctx.out.stdout(
+          opts.json ? `${JSON.stringify(planJson(plan, files), null, 2)}\n` : planText(plan, files, ctx, now),
+        );
+        done(plan.status === "refused" ? 1 : 0);
+      },
+    );
 
   connectOptions(
     exchange
