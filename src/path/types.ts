@@ -53,8 +53,9 @@ export interface ValidationOptions extends PolicyInputs {
   /** Where the leaf came from, for the path's `source` (default "message"; "trust" when it is in the list). */
   leafSource?: CertSource;
   /**
-   * Enforce the RFC 5280 profile's MUSTs that path building does not need (serial numbers, key identifiers,
-   * criticality of AKI/SKI/AIA/policyConstraints, empty names, SAN syntax); default true.
+   * Also enforce the RFC 5280 profile's MUSTs on CAs that the validation algorithm does not need (serial numbers,
+   * key identifiers, criticality of AKI/SKI/AIA/policyConstraints/nameConstraints/basicConstraints of the anchor,
+   * empty names, SAN syntax), as strict clients (webpki, x509-limbo) do; default false, as Exchange.
    */
   strict?: boolean;
   /** CRLs already parsed (bulk callers parse once); used together with `crls`. */

@@ -18,6 +18,7 @@ import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
 import { type Problem, type ProblemParams, type Severity, problem, registerProblem, isKnownProblem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
+import { digest, hexUpper } from "../lib/bytes.js";
 import { parseCrl, type Crl } from "../revocation/crl.js";
 import { CandidatePool, type BuildNode, type Candidate, type DeadEnd, PathBuilder } from "./build.js";
 import { ChainCache, windowAround } from "./cache.js";
@@ -105,6 +106,7 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
   const n = hasAnchor ? N - 1 : N;
   const policy = complete ? new PolicyProcessor(n, opts) : undefined;
   let maxPath = Infinity;
+  let constrainer: Certificate | undefined;
   const ncSets: NameConstraints[] = [];
   let policyFailed = false;
 
@@ -164,10 +166,16 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
       else if (isAnchor && eng.strict && !c.extension(OID.basicConstraints)?.critical) add("NONCONFORMING_CERT", { detail: "basicConstraints of a CA is not critical" });
       if (c.keyUsage !== undefined && !c.keyUsage.includes(5)) add("KEY_USAGE", { detail: "a CA certificate without keyCertSign" });
       if (!isAnchor && !c.isSelfIssued) {
-        if (maxPath <= 0) add("PATH_LENGTH_EXCEEDED", { detail: "too many CA certificates below a CA with a path length constraint" });
+        if (maxPath <= 0 && constrainer) {
+          // Named after the CA whose pathLenConstraint is exceeded; listed on the CA one too many.
+          probs.push(problem("PATH_LENGTH_EXCEEDED", { name: constrainer.name, sha1: constrainer.sha1, detail: `'${c.name}' is one CA more than its pathLenConstraint allows` }));
+        }
         maxPath--;
       }
-      if (bc?.pathLen !== undefined && bc.pathLen < maxPath) maxPath = bc.pathLen;
+      if (bc?.pathLen !== undefined && bc.pathLen < maxPath) {
+        maxPath = bc.pathLen;
+        constrainer = c;
+      }
       if (eng.smime && !c.allowsEmailProtection) add("EKU_NOT_EMAIL", { detail: `a CA whose extended key usage (${c.extKeyUsageNames.join(", ")}) excludes e-mail protection` });
     }
 
@@ -320,35 +328,49 @@ function finish(ev: Evaluated): ChainResult {
   return { verdict: ev.complete && ev.errors === 0 ? "valid" : "invalid", problems, path: ev.elements };
 }
 
-const crlCache = new WeakMap<Uint8Array, Crl | null>();
+/**
+ * CRLs arrive as DER views that differ per message even when the bytes are the same; they are identified by
+ * content (SHA-256, memoised per view) so both the parse and the result-cache key are shared.
+ */
+const crlIdByView = new WeakMap<Uint8Array, string>();
+const crlById = new Map<string, Crl | null>();
+const CRL_PARSE_CACHE_MAX = 2_000;
+
+function crlId(der: Uint8Array): string {
+  let id = crlIdByView.get(der);
+  if (id === undefined) crlIdByView.set(der, (id = hexUpper(digest("sha256", der))));
+  return id;
+}
 
 function parseCrls(opts: ValidationOptions): Crl[] {
   const out: Crl[] = [...(opts.parsedCrls ?? [])];
   for (const der of opts.crls ?? []) {
-    let c = crlCache.get(der);
+    const id = crlId(der);
+    let c = crlById.get(id);
     if (c === undefined) {
       try {
         c = parseCrl(der);
       } catch {
         c = null;
       }
-      crlCache.set(der, c);
+      if (crlById.size >= CRL_PARSE_CACHE_MAX) crlById.clear();
+      crlById.set(id, c);
     }
     if (c) out.push(c);
   }
   return out;
 }
 
-const crlIds = new WeakMap<object, string>();
-let crlSeq = 0;
+const objectIds = new WeakMap<object, string>();
+let objectSeq = 0;
 function idOf(o: object): string {
-  let id = crlIds.get(o);
-  if (!id) crlIds.set(o, (id = (++crlSeq).toString(36)));
+  let id = objectIds.get(o);
+  if (!id) objectIds.set(o, (id = (++objectSeq).toString(36)));
   return id;
 }
 
 function cacheKey(leaf: Certificate, trust: TrustList, opts: ValidationOptions): string {
-  let k = `${leaf.sha256}|${trust.id}|${opts.profile ?? "standard"}|${opts.anchorAny ? 1 : 0}|${opts.leafPurpose ?? "smime"}|${opts.requireRevocation ? 1 : 0}|${opts.checkRevocation === false ? 0 : 1}|${opts.maxDepth ?? ""}|${opts.budget ?? ""}|${opts.strict === false ? 0 : 1}|${opts.leafSource ?? ""}`;
+  let k = `${leaf.sha256}|${trust.id}|${opts.profile ?? "standard"}|${opts.anchorAny ? 1 : 0}|${opts.leafPurpose ?? "smime"}|${opts.requireRevocation ? 1 : 0}|${opts.checkRevocation === false ? 0 : 1}|${opts.maxDepth ?? ""}|${opts.budget ?? ""}|${opts.strict ? 1 : 0}|${opts.leafSource ?? ""}`;
   if (opts.initialPolicySet || opts.initialExplicitPolicy || opts.initialInhibitAnyPolicy || opts.initialPolicyMappingInhibit)
     k += `|${(opts.initialPolicySet ?? []).join(",")}|${opts.initialExplicitPolicy ? 1 : 0}${opts.initialInhibitAnyPolicy ? 1 : 0}${opts.initialPolicyMappingInhibit ? 1 : 0}`;
   const u = opts.untrusted;
@@ -356,7 +378,7 @@ function cacheKey(leaf: Certificate, trust: TrustList, opts: ValidationOptions):
     k += "|u";
     for (const x of u) k += `${x.cert.sha1}${x.source[0]}`;
   }
-  if (opts.crls) for (const c of opts.crls) k += `|c${idOf(c)}`;
+  if (opts.crls) for (const c of opts.crls) k += `|c${crlId(c)}`;
   if (opts.parsedCrls) for (const c of opts.parsedCrls) k += `|p${idOf(c)}`;
   return k;
 }
@@ -383,7 +405,7 @@ export async function validateChain(leaf: Certificate, trust: TrustList, opts: V
     exchange: opts.profile === "exchange",
     requireRevocation: opts.requireRevocation === true || opts.profile === "exchange",
     smime: (opts.leafPurpose ?? "smime") === "smime",
-    strict: opts.strict !== false,
+    strict: opts.strict === true,
     signerDepth: 0,
   };
   const result = await run(leaf, eng);

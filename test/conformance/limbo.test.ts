@@ -1,7 +1,7 @@
 /**
  * x509-limbo: the 135 cases smime-relevance.json marks applicable to an S/MIME validator, with EKU checking
  * off, no host names, each case's validation time, max chain depth and CRLs. Trusted certificates are
- * anchors whether self-signed or not (limbo's model: --anchor any).
+ * anchors whether self-signed or not (limbo's model: --anchor any); strict profile checks on.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -64,6 +64,8 @@ export async function runLimbo(c: Case): Promise<{ verdict: "SUCCESS" | "FAILURE
     time: c.validation_time ? Date.parse(c.validation_time) : Date.now(),
     anchorAny: true,
     leafPurpose: "none",
+    // limbo also tests the RFC 5280 profile's MUSTs on certificates (webpki-like strictness).
+    strict: true,
     untrusted: pemCerts(c.untrusted_intermediates).map((cert) => ({ cert, source: "extra" as const })),
     crls,
     // When a case supplies CRLs, revocation must be determinable (as openssl -crl_check does).

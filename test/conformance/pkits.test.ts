@@ -50,7 +50,8 @@ async function runCase(t: Test, inputs: Variant["inputs"] = {}) {
   const opts: ValidationOptions = {
     time: TIME,
     leafPurpose: "none",
-    // PKITS (2011) CAs mark policyConstraints non-critical, which RFC 5280 forbids CAs and limbo rejects.
+    // Default (non-strict) profile. PKITS_STRICT=1 shows the one conflict with strict mode: PKITS's CAs mark
+    // policyConstraints non-critical, which RFC 5280 forbids CAs and x509-limbo rejects.
     strict: process.env.PKITS_STRICT === "1",
     requireRevocation: true,
     untrusted,

@@ -135,6 +135,9 @@ describe("validateChain: CA constraints", () => {
     const l = leaf("d@contoso.com", ica, at);
     const res = await validateChain(l.cert, new TrustList([r0.cert]), opts({}, [ica.cert]));
     expect(codes(res)).toEqual(["PATH_LENGTH_EXCEEDED"]);
+    // Named after the constraining CA, listed on the CA one too many.
+    expect(res.problems[0].cert).toBe(r0.cert.sha1);
+    expect(res.path[1].problems.map((p) => p.code)).toEqual(["PATH_LENGTH_EXCEEDED"]);
 
     const ica1 = intermediate("CN=Sub CA 1", r, { ...at, pathLen: 0 });
     const rekey = intermediate("CN=Sub CA 1", ica1, at); // self-issued (same name, new key)
@@ -328,6 +331,20 @@ describe("ChainCache", () => {
     expect(later).not.toBe(first);
     expect(codes(later)).toEqual(["CERT_EXPIRED"]);
     expect(cache.misses).toBe(2);
+  });
+
+  it("shares entries across messages carrying the same CRL bytes; a CRL's nextUpdate ends the window", async () => {
+    const cache = new ChainCache();
+    const crlDer = crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 2 * DAY });
+    const rootCrl = crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 20 * DAY });
+    const copy = () => [Uint8Array.from(crlDer), Uint8Array.from(rootCrl)];
+    const a = await validateChain(l.cert, trust, { time: NOW, cache, requireRevocation: true, crls: copy(), untrusted: [{ cert: ica.cert, source: "message" }] });
+    expect(a.verdict).toBe("valid");
+    const b = await validateChain(l.cert, trust, { time: NOW + DAY, cache, requireRevocation: true, crls: copy(), untrusted: [{ cert: ica.cert, source: "message" }] });
+    expect(b).toBe(a);
+    const c = await validateChain(l.cert, trust, { time: NOW + 3 * DAY, cache, requireRevocation: true, crls: copy(), untrusted: [{ cert: ica.cert, source: "message" }] });
+    expect(c).not.toBe(a);
+    expect(codes(c)).toEqual(["REVOCATION_UNKNOWN"]);
   });
 
   it("keys on the untrusted set, the trust list and the options", async () => {

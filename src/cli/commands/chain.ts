@@ -20,6 +20,7 @@ interface ChainOpts {
   requireRevocation?: boolean;
   anchor: string;
   profile: string;
+  strict?: boolean;
   json?: boolean;
   password?: string;
 }
@@ -37,6 +38,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
     .option("--require-revocation", "an undeterminable revocation status is an error")
     .option("--anchor <kind>", "which list certificates end a path: self-signed (Exchange) or any", "self-signed")
     .option("--profile <profile>", "standard (RFC 5280 + S/MIME) or exchange (what Exchange Online does)", "standard")
+    .option("--strict", "also enforce the RFC 5280 profile's rules for CAs (key identifiers, serial numbers, criticality) as strict clients do")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
@@ -64,6 +66,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         crls,
         requireRevocation: opts.requireRevocation === true,
         leafSource: "extra",
+        strict: opts.strict === true,
       };
       if (opts.online) {
         vo.online = true;
