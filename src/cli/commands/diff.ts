@@ -3,7 +3,7 @@ import type { Certificate } from "../../certs/certificate.js";
 import { SmimetrustError, UsageError } from "../../errors.js";
 import { type LeafBreakage, diffBreakage, diffTrustLists, replacementKind } from "../../audit/diff.js";
 import { loadValidateChain } from "../../audit/engine.js";
-import { daysLeft, isoUtc } from "../../audit/check.js";
+import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
 import { paint, table, truncate } from "../output.js";
 import { parseTime } from "../program.js";
 import { loadLeaves, loadTrustSources } from "./check.js";
@@ -73,7 +73,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
           )}\n`,
         );
       } else {
-        const exp = (c: Certificate) => `${isoUtc(c.notAfter)} (${daysLeft(c.notAfter, now)} days)`;
+        const exp = (c: Certificate) => `${isoUtc(c.notAfter)} (${c.notAfter < now ? `expired ${daysAgo(c.notAfter, now)} days ago` : `${daysLeft(c.notAfter, now)} days`})`;
         const rows: string[][] = [];
         for (const c of d.added) rows.push([paint(ctx.out, "green", "+ added"), truncate(c.name, 40), c.role, exp(c), c.sha1]);
         for (const c of d.removed) rows.push([paint(ctx.out, "red", "- removed"), truncate(c.name, 40), c.role, exp(c), c.sha1]);
