@@ -60,14 +60,14 @@ export async function checkRevocation(
   const notes: string[] = [];
   const signerCache = new Map<Crl, Promise<Certificate | undefined>>();
   let ev = await evaluateCrls(cert, issuer, path, index, ctx, ctx.crls, signerCache);
-  if (ev.status !== "unknown") return toResult(cert, ev);
+  if (ev.status !== "unknown") return toResult(cert, ev, ctx.time);
   if (ctx.crls.length > 0) notes.push(...ev.notes);
 
   if (ctx.online && ctx.fetcher) {
     const fetched = await fetchCrls(cert, ctx.fetcher, notes);
     if (fetched.length > 0) {
       ev = await evaluateCrls(cert, issuer, path, index, ctx, [...ctx.crls, ...fetched], signerCache);
-      if (ev.status !== "unknown") return toResult(cert, ev);
+      if (ev.status !== "unknown") return toResult(cert, ev, ctx.time);
       notes.push(...ev.notes.filter((n) => !notes.includes(n)));
     }
     const ocspUrls = safe(() => cert.ocspUrls, []).filter((u) => /^https?:/i.test(u)).slice(0, MAX_FETCH_URLS);
@@ -98,7 +98,7 @@ export async function checkRevocation(
   };
 }
 
-function toResult(cert: Certificate, ev: Evaluation): RevocationResult {
+function toResult(cert: Certificate, ev: Evaluation, time: number): RevocationResult {
   if (ev.status === "good") return { status: "good", problems: [] };
   const e = ev.entry!;
   const reason = e.reason !== undefined ? (CRL_REASON_NAMES[e.reason] ?? String(e.reason)) : undefined;
@@ -106,7 +106,7 @@ function toResult(cert: Certificate, ev: Evaluation): RevocationResult {
     name: cert.name,
     sha1: cert.sha1,
     date: iso(e.revocationDate),
-    detail: `${reason ? `reason ${reason}, ` : ""}listed in the ${ev.crl?.deltaBase !== undefined ? "delta " : ""}CRL of '${ev.crl?.issuer.display ?? "?"}'`,
+    detail: `${reason ? `reason ${reason}, ` : ""}listed in the ${ev.crl?.deltaBase !== undefined ? "delta " : ""}CRL of '${ev.crl?.issuer.display ?? "?"}'${e.revocationDate > time ? ` (after the validation time ${iso(time)})` : ""}`,
   });
   return { status: "revoked", problems: [p] };
 }
@@ -198,10 +198,8 @@ async function evaluateCrls(
       anyInScope = true;
       // (a) currency
       const label = `CRL of '${crl.issuer.display}'${crl.source ? ` (${crl.source})` : ""}`;
-      if (crl.thisUpdate > time) {
-        notes.push(`${label} is not yet valid (thisUpdate ${iso(crl.thisUpdate)})`);
-        continue;
-      }
+      // A CRL issued after the validation time is used too: it still tells whether the certificate was
+      // revoked (historical validation, --at signing); only a CRL whose nextUpdate has passed is stale.
       if (crl.nextUpdate !== undefined && crl.nextUpdate < time) {
         notes.push(`${label} is stale (nextUpdate ${iso(crl.nextUpdate)})`);
         continue;
@@ -460,7 +458,7 @@ function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: numb
     if ((a === undefined) !== (b === undefined) || (a && b && !bytesEqual(a, b))) continue;
     if (d.deltaBase! > complete.crlNumber) continue;
     if (d.crlNumber !== undefined && d.crlNumber <= complete.crlNumber) continue;
-    if (d.thisUpdate > time || (d.nextUpdate !== undefined && d.nextUpdate < time)) continue;
+    if (d.nextUpdate !== undefined && d.nextUpdate < time) continue;
     if (d.unknownCriticalExtensions.length > 0 || d.hasUnknownCriticalEntryExtension || d.defects.length > 0) continue;
     const ka = complete.authorityKeyIdentifier?.keyId;
     const kb = d.authorityKeyIdentifier?.keyId;

@@ -237,7 +237,7 @@ export function evaluateOcspResponse(res: OcspResponse, cert: Certificate, issue
   if (!auth.ok) return { status: "unknown", note: auth.note };
   const single = basic.responses.find((s) => matchesCertId(s.certId, cert, issuer));
   if (!single) return { status: "unknown", note: "the response does not answer for this certificate" };
-  if (single.thisUpdate > time + OCSP_CLOCK_SKEW_MS) return { status: "unknown", note: "the response is newer than the validation time" };
+  // An answer produced after the validation time is fine (historical validation); a stale one is not.
   if (single.nextUpdate !== undefined && single.nextUpdate + OCSP_CLOCK_SKEW_MS < time) return { status: "unknown", note: "the response is stale (nextUpdate passed)" };
   if (single.status === "revoked") {
     const out: OcspOutcome = { status: "revoked", note: "" };

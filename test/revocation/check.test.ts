@@ -62,14 +62,20 @@ describe("checkRevocation with CRLs", () => {
     expect(r.status).toBe("revoked");
   });
 
-  it("unknown (a warning) when the CRL is stale or not yet valid", async () => {
+  it("unknown (a warning) when the CRL is stale", async () => {
     const stale = await check(user, ca, ctxWith([crl({ issuer: ca, thisUpdate: T - 10 * DAY, nextUpdate: T - DAY })]));
     expect(stale.status).toBe("unknown");
     expect(stale.problems.map((p) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "warning"]]);
     expect(stale.problems[0].message).toContain("stale");
-    const future = await check(user, ca, ctxWith([crl({ issuer: ca, thisUpdate: T + DAY, nextUpdate: T + 9 * DAY })]));
-    expect(future.status).toBe("unknown");
-    expect(future.problems[0].message).toContain("not yet valid");
+  });
+
+  it("uses a CRL issued after the validation time (historical validation)", async () => {
+    const later = crl({ issuer: ca, thisUpdate: T + DAY, nextUpdate: T + 9 * DAY });
+    expect((await check(user, ca, ctxWith([later]))).status).toBe("good");
+    const revokedLater = crl({ issuer: ca, thisUpdate: T + DAY, nextUpdate: T + 9 * DAY, revoked: [{ serial: user.cert.serialNumber, date: T + DAY, reason: 1 }] });
+    const r = await check(user, ca, ctxWith([revokedLater]));
+    expect(r.status).toBe("revoked");
+    expect(r.problems[0].message).toContain("after the validation time");
   });
 
   it("accepts a CRL without nextUpdate", async () => {
