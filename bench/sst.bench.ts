@@ -44,24 +44,33 @@ const results = [
   measure("read (readSst + 507 Certificate objects)", () => {
     const s = readSst(bytes);
     let n = 0;
-    for (const e of s.elements) if (e.kind === "certificate") n += new Certificate(e.value, e.offset + 12).version;
+    for (const e of s.elements)
+      if (e.kind === "certificate") n += new Certificate(e.value, e.offset + 12).version;
     return n;
   }),
   measure("read + SHA-1 thumbprints", () => {
     const s = readSst(bytes);
     let n = 0;
-    for (const e of s.elements) if (e.kind === "certificate") n += new Certificate(e.value, e.offset + 12).sha1.length;
+    for (const e of s.elements)
+      if (e.kind === "certificate") n += new Certificate(e.value, e.offset + 12).sha1.length;
     return n;
   }),
-  measure("write: createSst (507 certificates, property 3 each)", () => createSst(ders.map((der) => ({ der })))),
+  measure("write: createSst (507 certificates, property 3 each)", () =>
+    createSst(ders.map((der) => ({ der }))),
+  ),
   measure("write: writeSst (round trip of the parsed store)", () => writeSst(store)),
 ];
 
 console.log(`smimetrust SST benchmark: ${file.replace(`${resolve(root, "..")}/`, "../")}`);
-console.log(`${bytes.length} bytes, ${ders.length} certificates; ${WARMUP} warm-up runs, ${RUNS} measured; Node ${process.version}\n`);
+console.log(
+  `${bytes.length} bytes, ${ders.length} certificates; ${WARMUP} warm-up runs, ${RUNS} measured; Node ${process.version}\n`,
+);
 const w = Math.max(...results.map((r) => r.name.length));
 console.log(`${"operation".padEnd(w)}  median ms   p95 ms   min ms`);
-for (const r of results) console.log(`${r.name.padEnd(w)}  ${r.median.toFixed(2).padStart(9)}  ${r.p95.toFixed(2).padStart(7)}  ${r.min.toFixed(2).padStart(7)}`);
+for (const r of results)
+  console.log(
+    `${r.name.padEnd(w)}  ${r.median.toFixed(2).padStart(9)}  ${r.p95.toFixed(2).padStart(7)}  ${r.min.toFixed(2).padStart(7)}`,
+  );
 const worstMedian = Math.max(...results.map((r) => r.median));
 const worstP95 = Math.max(...results.map((r) => r.p95));
 console.log(

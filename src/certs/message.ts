@@ -8,10 +8,16 @@
  * The MIME structure comes from src/mime (the raw-bytes splitter the verifier uses too).
  */
 import { parseSignedData } from "../cms/signed-data.js";
-import { EmptyInputError, LimitExceededError, MalformedInputError, SmimetrustError, UnsupportedError } from "../errors.js";
-import { OID } from "../lib/oids.js";
+import {
+  EmptyInputError,
+  LimitExceededError,
+  MalformedInputError,
+  SmimetrustError,
+  UnsupportedError,
+} from "../errors.js";
 import { DerReader, decodeOidEl } from "../lib/der.js";
-import { type MimeEntity, decodedBody, isMbox, parseMessage, splitMbox } from "../mime/index.js";
+import { OID } from "../lib/oids.js";
+import { decodedBody, isMbox, type MimeEntity, parseMessage, splitMbox } from "../mime/index.js";
 
 export const MESSAGE_LIMITS = { maxNesting: 8, maxCmsParts: 256, maxMessages: 100_000 };
 
@@ -64,9 +70,15 @@ export function certificatesFromMessage(bytes: Uint8Array, file?: string): Messa
     } else readMessage(bytes, st);
     if (st.out.certificates.length === 0 && st.out.crls.length === 0) {
       if (st.encrypted > 0 && st.signed === 0) {
-        throw new UnsupportedError("the message is encrypted (S/MIME EnvelopedData); the certificates inside cannot be read without the recipient's key");
+        throw new UnsupportedError(
+          "the message is encrypted (S/MIME EnvelopedData); the certificates inside cannot be read without the recipient's key",
+        );
       }
-      throw new EmptyInputError(st.signed > 0 ? "the message's S/MIME signature carries no certificates" : "an e-mail message without an S/MIME signature or certificates");
+      throw new EmptyInputError(
+        st.signed > 0
+          ? "the message's S/MIME signature carries no certificates"
+          : "an e-mail message without an S/MIME signature or certificates",
+      );
     }
     return st.out;
   } catch (e) {
@@ -90,8 +102,10 @@ type At = (e: MimeEntity) => number;
 function visit(e: MimeEntity, st: State, nesting: number, at: At): void {
   const ct = e.contentType;
   const name = (ct.params.name ?? "").toLowerCase();
-  const isSig = SIG_TYPES.has(ct.mediaType) || (ct.mediaType === "application/octet-stream" && /\.p7s$/.test(name));
-  const isMime = MIME_TYPES.has(ct.mediaType) || (ct.mediaType === "application/octet-stream" && /\.p7[mc]$/.test(name));
+  const isSig =
+    SIG_TYPES.has(ct.mediaType) || (ct.mediaType === "application/octet-stream" && /\.p7s$/.test(name));
+  const isMime =
+    MIME_TYPES.has(ct.mediaType) || (ct.mediaType === "application/octet-stream" && /\.p7[mc]$/.test(name));
   if (isSig || isMime) {
     readCms(e, st, nesting, at);
     return;
@@ -110,7 +124,8 @@ function contentType(der: Uint8Array): string | undefined {
 }
 
 function readCms(e: MimeEntity, st: State, nesting: number, at: At): void {
-  if (st.signed + st.encrypted >= MESSAGE_LIMITS.maxCmsParts) throw new LimitExceededError(`more than ${MESSAGE_LIMITS.maxCmsParts} S/MIME parts`);
+  if (st.signed + st.encrypted >= MESSAGE_LIMITS.maxCmsParts)
+    throw new LimitExceededError(`more than ${MESSAGE_LIMITS.maxCmsParts} S/MIME parts`);
   const where = `part ${e.path || "(the message body)"} (${e.contentType.mediaType})`;
   const der = decodedBody(e);
   const type = contentType(der);
@@ -118,7 +133,8 @@ function readCms(e: MimeEntity, st: State, nesting: number, at: At): void {
     st.encrypted++;
     return;
   }
-  if (der.length === 0 || der[0] !== 0x30) throw new MalformedInputError(`${where} is not CMS`, { offset: at(e) });
+  if (der.length === 0 || der[0] !== 0x30)
+    throw new MalformedInputError(`${where} is not CMS`, { offset: at(e) });
   // A ContentInfo that does not parse (type undefined) goes on to parseSignedData for the precise fault.
   if (type !== undefined && type !== OID.signedData) return; // compressed-data and the like carry no certificates
   st.signed++;
@@ -127,7 +143,8 @@ function readCms(e: MimeEntity, st: State, nesting: number, at: At): void {
     sd = parseSignedData(der);
   } catch (err) {
     // Offsets inside the decoded body mean nothing in the file: point at the part instead.
-    if (err instanceof MalformedInputError) throw new MalformedInputError(`${where}: ${err.message}`, { offset: at(e) });
+    if (err instanceof MalformedInputError)
+      throw new MalformedInputError(`${where}: ${err.message}`, { offset: at(e) });
     throw err;
   }
   st.out.certificates.push(...sd.certificates);

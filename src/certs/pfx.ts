@@ -6,11 +6,35 @@
  * Certificate bags (X.509) and CRL bags are returned; private-key bags (keyBag, pkcs8ShroudedKeyBag) are
  * counted and never decrypted, decoded or kept. The MAC tells a wrong password from a damaged file.
  */
-import { DerError, DerReader, TAG, type DerElement, decodeOidEl, decodeSmallInt, octetStringContents } from "../lib/der.js";
-import { OID } from "../lib/oids.js";
-import { type AlgId, type MacData, type PbePassword, passwordCandidates, pbeDecrypt, readAlgId, readMacData, verifyMac } from "../lib/pbe.js";
-import { LimitExceededError, MalformedInputError, PasswordError, SmimetrustError, UnsupportedError } from "../errors.js";
+
 import { parseSignedData } from "../cms/signed-data.js";
+import {
+  LimitExceededError,
+  MalformedInputError,
+  PasswordError,
+  SmimetrustError,
+  UnsupportedError,
+} from "../errors.js";
+import {
+  type DerElement,
+  DerError,
+  DerReader,
+  decodeOidEl,
+  decodeSmallInt,
+  octetStringContents,
+  TAG,
+} from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import {
+  type AlgId,
+  type MacData,
+  type PbePassword,
+  passwordCandidates,
+  pbeDecrypt,
+  readAlgId,
+  readMacData,
+  verifyMac,
+} from "../lib/pbe.js";
 
 export interface PfxCertificates {
   certificates: Uint8Array[];
@@ -23,19 +47,28 @@ export interface PfxCertificates {
 /** Bounds against hostile files. */
 export const PFX_LIMITS = { maxBags: 10_000, maxContentInfos: 1_000, maxNesting: 8 };
 
-const NEED_PASSWORD = "this PKCS#12 file needs a password; give it with --password or the SMIMETRUST_PFX_PASSWORD environment variable";
+const NEED_PASSWORD =
+  "this PKCS#12 file needs a password; give it with --password or the SMIMETRUST_PFX_PASSWORD environment variable";
 const WRONG_PASSWORD = "wrong password for PKCS#12";
 
 /**
  * Reads the certificates of a PKCS#12 file. `password` undefined means "none given": files protected
  * with an empty password still open; others raise PasswordError asking for one.
  */
-export function readPfxCertificates(bytes: Uint8Array, password: string | undefined, file?: string): PfxCertificates {
+export function readPfxCertificates(
+  bytes: Uint8Array,
+  password: string | undefined,
+  file?: string,
+): PfxCertificates {
   try {
     return readPfx(bytes, password);
   } catch (e) {
     if (e instanceof DerError) {
-      throw new MalformedInputError(`malformed PKCS#12: ${e.message.replace(/ at byte \d+$/, "")}`, { file, offset: e.offset, cause: e });
+      throw new MalformedInputError(`malformed PKCS#12: ${e.message.replace(/ at byte \d+$/, "")}`, {
+        file,
+        offset: e.offset,
+        cause: e,
+      });
     }
     if (e instanceof SmimetrustError) throw e.withFile(file ?? "");
     throw e;
@@ -55,7 +88,8 @@ function parseOuter(bytes: Uint8Array): Parsed {
   if (!top.done) throw new DerError("unexpected data after the PFX", top.position);
   const pfx = top.child(pfxEl);
   const vEl = pfx.expect(TAG.INTEGER, "PFX version");
-  if (decodeSmallInt(vEl) !== 3) throw new DerError(`PFX version ${decodeSmallInt(vEl)} is not 3`, vEl.offset);
+  if (decodeSmallInt(vEl) !== 3)
+    throw new DerError(`PFX version ${decodeSmallInt(vEl)} is not 3`, vEl.offset);
   const ci = pfx.sequence("authSafe ContentInfo");
   const typeEl = ci.expect(TAG.OID, "contentType");
   const type = decodeOidEl(typeEl);
@@ -101,13 +135,21 @@ function readPfx(bytes: Uint8Array, password: string | undefined): PfxCertificat
   return readAuthSafe(parsed, candidates, password, false);
 }
 
-function readAuthSafe(parsed: Parsed, passwords: PbePassword[], given: string | undefined, macChecked: boolean): PfxCertificates {
+function readAuthSafe(
+  parsed: Parsed,
+  passwords: PbePassword[],
+  given: string | undefined,
+  macChecked: boolean,
+): PfxCertificates {
   const out: PfxCertificates = { certificates: [], crls: [], privateKeys: 0 };
   const r = new DerReader(parsed.authSafe, parsed.authSafeOffset, true);
   const seq = r.child(r.expect(TAG.SEQUENCE, "AuthenticatedSafe"));
   let n = 0;
   while (!seq.done) {
-    if (++n > PFX_LIMITS.maxContentInfos) throw new LimitExceededError(`more than ${PFX_LIMITS.maxContentInfos} content infos in the PKCS#12 file`);
+    if (++n > PFX_LIMITS.maxContentInfos)
+      throw new LimitExceededError(
+        `more than ${PFX_LIMITS.maxContentInfos} content infos in the PKCS#12 file`,
+      );
     const ci = seq.child(seq.expect(TAG.SEQUENCE, "ContentInfo"));
     const typeEl = ci.expect(TAG.OID, "contentType");
     const type = decodeOidEl(typeEl);
@@ -122,7 +164,10 @@ function readAuthSafe(parsed: Parsed, passwords: PbePassword[], given: string | 
       const { plain, offset } = decryptEncryptedData(inner, passwords, given, macChecked);
       readSafeContents(plain, offset, out, 0, true);
     } else if (type === OID.envelopedData) {
-      throw new UnsupportedError("PKCS#12 content encrypted to a public key (envelopedData) is not supported", { offset: typeEl.offset });
+      throw new UnsupportedError(
+        "PKCS#12 content encrypted to a public key (envelopedData) is not supported",
+        { offset: typeEl.offset },
+      );
     } else {
       throw new DerError(`unexpected content type ${type} in the AuthenticatedSafe`, typeEl.offset);
     }
@@ -142,7 +187,8 @@ function decryptEncryptedData(
   eci.expect(TAG.OID, "contentType");
   const alg: AlgId = readAlgId(eci, "contentEncryptionAlgorithm");
   const encEl = eci.read();
-  if (encEl.tag !== 0x80 && encEl.tag !== 0xa0) throw new DerError("expected encryptedContent [0]", encEl.offset);
+  if (encEl.tag !== 0x80 && encEl.tag !== 0xa0)
+    throw new DerError("expected encryptedContent [0]", encEl.offset);
   const data = octetStringContents(encEl);
   const dataOffset = encEl.offset;
   for (const p of passwords) {
@@ -150,7 +196,11 @@ function decryptEncryptedData(
     // Without a MAC, a wrong password can pass the padding check by chance; the SafeContents must parse too.
     if (plain && (macChecked || looksLikeSequence(plain))) return { plain, offset: dataOffset };
   }
-  if (macChecked) throw new MalformedInputError("cannot decrypt PKCS#12 content although the password is right (damaged file?)", { offset: dataOffset });
+  if (macChecked)
+    throw new MalformedInputError(
+      "cannot decrypt PKCS#12 content although the password is right (damaged file?)",
+      { offset: dataOffset },
+    );
   throw new PasswordError(given === undefined || given === "" ? NEED_PASSWORD : WRONG_PASSWORD);
 }
 
@@ -168,14 +218,21 @@ function looksLikeSequence(b: Uint8Array): boolean {
  * Walks SafeContents. Offsets inside decrypted content are those of the encrypted element in the file
  * (the plaintext is nowhere in the file), so a fault there points at the encrypted block.
  */
-function readSafeContents(bytes: Uint8Array, base: number, out: PfxCertificates, depth: number, decrypted: boolean): void {
+function readSafeContents(
+  bytes: Uint8Array,
+  base: number,
+  out: PfxCertificates,
+  depth: number,
+  decrypted: boolean,
+): void {
   if (depth > PFX_LIMITS.maxNesting) throw new DerError("safe contents nested too deeply", base);
   try {
     const r = new DerReader(bytes, decrypted ? 0 : base, true);
     const bags = r.child(r.expect(TAG.SEQUENCE, "SafeContents"));
     let count = 0;
     while (!bags.done) {
-      if (++count > PFX_LIMITS.maxBags) throw new LimitExceededError(`more than ${PFX_LIMITS.maxBags} bags in the PKCS#12 file`);
+      if (++count > PFX_LIMITS.maxBags)
+        throw new LimitExceededError(`more than ${PFX_LIMITS.maxBags} bags in the PKCS#12 file`);
       const bag = bags.child(bags.expect(TAG.SEQUENCE, "SafeBag"));
       const bagId = decodeOidEl(bag.expect(TAG.OID, "bagId"));
       const valueEl = bag.expect(0xa0, "bagValue");
@@ -211,7 +268,8 @@ function readSafeContents(bytes: Uint8Array, base: number, out: PfxCertificates,
       }
     }
   } catch (e) {
-    if (decrypted && e instanceof DerError && !e.message.includes("inside encrypted content")) throw new DerError(`${e.message.replace(/ at byte \d+$/, "")} (inside encrypted content)`, base);
+    if (decrypted && e instanceof DerError && !e.message.includes("inside encrypted content"))
+      throw new DerError(`${e.message.replace(/ at byte \d+$/, "")} (inside encrypted content)`, base);
     throw e;
   }
 }

@@ -8,17 +8,21 @@
  * that is how a wrong password shows up. Structural problems throw `DerError` with the byte offset.
  */
 import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
-import { DerError, DerReader, TAG, type DerElement, decodeOidEl, decodeSmallInt } from "./der.js";
+import { UnsupportedError } from "../errors.js";
+import { type DerElement, DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "./der.js";
 import { OID } from "./oids.js";
 import { rc2CbcDecrypt } from "./rc2.js";
-import { UnsupportedError } from "../errors.js";
 
 /**
  * Bounds against hostile files: a huge iteration count would hang the reader. PBKDF2 runs natively
  * (10,000,000 rounds take a few seconds); the PKCS#12 KDF iterates a hash in JavaScript (about 3.5 us a
  * round), so its cap is lower. Real files use 2,000 to 600,000.
  */
-export const PBE_LIMITS = { maxIterations: 10_000_000, maxPkcs12KdfIterations: 1_000_000, maxSaltBytes: 1024 };
+export const PBE_LIMITS = {
+  maxIterations: 10_000_000,
+  maxPkcs12KdfIterations: 1_000_000,
+  maxSaltBytes: 1024,
+};
 
 export type PbeHash = "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
 
@@ -72,7 +76,14 @@ export function passwordCandidates(password: string): PbePassword[] {
 }
 
 /** RFC 7292 appendix B.2: derives `n` bytes of key (id 1), IV (id 2) or MAC key (id 3). */
-export function pkcs12Kdf(hash: PbeHash, password: Uint8Array, salt: Uint8Array, id: 1 | 2 | 3, iterations: number, n: number): Uint8Array {
+export function pkcs12Kdf(
+  hash: PbeHash,
+  password: Uint8Array,
+  salt: Uint8Array,
+  id: 1 | 2 | 3,
+  iterations: number,
+  n: number,
+): Uint8Array {
   const { u, v } = HASH[hash];
   const D = new Uint8Array(v).fill(id);
   const fill = (src: Uint8Array) => {
@@ -135,16 +146,35 @@ export function readAlgId(r: DerReader, what: string): AlgId {
 }
 
 function paramsReader(alg: AlgId, what: string): DerReader {
-  if (!alg.params || alg.params.tag !== TAG.SEQUENCE) throw new DerError(`missing ${what} parameters`, alg.offset);
+  if (!alg.params || alg.params.tag !== TAG.SEQUENCE)
+    throw new DerError(`missing ${what} parameters`, alg.offset);
   return new DerReader(alg.params.value, alg.params.offset + alg.params.headerLength, true);
 }
 
 /** The PKCS#12 PBE algorithms (RFC 7292 appendix C). */
-const PBES1: Record<string, { cipher: "rc2" | "des-ede3-cbc" | "des-ede-cbc" | "rc4"; keyLen: number; bits: number; name: string }> = {
+const PBES1: Record<
+  string,
+  { cipher: "rc2" | "des-ede3-cbc" | "des-ede-cbc" | "rc4"; keyLen: number; bits: number; name: string }
+> = {
   [OID.pbeWithSHAAnd40BitRC2CBC]: { cipher: "rc2", keyLen: 5, bits: 40, name: "pbeWithSHAAnd40BitRC2-CBC" },
-  [OID.pbeWithSHAAnd128BitRC2CBC]: { cipher: "rc2", keyLen: 16, bits: 128, name: "pbeWithSHAAnd128BitRC2-CBC" },
-  [OID.pbeWithSHAAnd3KeyTripleDESCBC]: { cipher: "des-ede3-cbc", keyLen: 24, bits: 192, name: "pbeWithSHAAnd3-KeyTripleDES-CBC" },
-  [OID.pbeWithSHAAnd2KeyTripleDESCBC]: { cipher: "des-ede-cbc", keyLen: 16, bits: 128, name: "pbeWithSHAAnd2-KeyTripleDES-CBC" },
+  [OID.pbeWithSHAAnd128BitRC2CBC]: {
+    cipher: "rc2",
+    keyLen: 16,
+    bits: 128,
+    name: "pbeWithSHAAnd128BitRC2-CBC",
+  },
+  [OID.pbeWithSHAAnd3KeyTripleDESCBC]: {
+    cipher: "des-ede3-cbc",
+    keyLen: 24,
+    bits: 192,
+    name: "pbeWithSHAAnd3-KeyTripleDES-CBC",
+  },
+  [OID.pbeWithSHAAnd2KeyTripleDESCBC]: {
+    cipher: "des-ede-cbc",
+    keyLen: 16,
+    bits: 128,
+    name: "pbeWithSHAAnd2-KeyTripleDES-CBC",
+  },
   [OID.pbeWithSHAAnd128BitRC4]: { cipher: "rc4", keyLen: 16, bits: 128, name: "pbeWithSHAAnd128BitRC4" },
   [OID.pbeWithSHAAnd40BitRC4]: { cipher: "rc4", keyLen: 5, bits: 40, name: "pbeWithSHAAnd40BitRC4" },
 };
@@ -161,7 +191,12 @@ export function pbeName(alg: AlgId): string {
   return PBES1[alg.oid]?.name ?? (alg.oid === OID.pbes2 ? "PBES2" : alg.oid);
 }
 
-function nodeDecrypt(cipher: string, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+function nodeDecrypt(
+  cipher: string,
+  key: Uint8Array,
+  iv: Uint8Array,
+  data: Uint8Array,
+): Uint8Array | undefined {
   try {
     const d = createDecipheriv(cipher, key, iv);
     return Buffer.concat([d.update(data), d.final()]);
@@ -173,7 +208,8 @@ function nodeDecrypt(cipher: string, key: Uint8Array, iv: Uint8Array, data: Uint
 }
 
 function blockCheck(data: Uint8Array, block: number, offset: number): void {
-  if (data.length === 0 || data.length % block !== 0) throw new DerError(`encrypted content is not a whole number of ${block}-byte blocks`, offset);
+  if (data.length === 0 || data.length % block !== 0)
+    throw new DerError(`encrypted content is not a whole number of ${block}-byte blocks`, offset);
 }
 
 /**
@@ -181,14 +217,22 @@ function blockCheck(data: Uint8Array, block: number, offset: number): void {
  * Returns undefined when the padding is wrong (wrong password); throws DerError on malformed
  * parameters and UnsupportedError on algorithms it does not know.
  */
-export function pbeDecrypt(alg: AlgId, password: PbePassword, data: Uint8Array, dataOffset: number): Uint8Array | undefined {
+export function pbeDecrypt(
+  alg: AlgId,
+  password: PbePassword,
+  data: Uint8Array,
+  dataOffset: number,
+): Uint8Array | undefined {
   const p1 = PBES1[alg.oid];
   if (p1) {
     const r = paramsReader(alg, p1.name);
     const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
     const itEl = r.expect(TAG.INTEGER, "iterations");
     const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset, PBE_LIMITS.maxPkcs12KdfIterations);
-    if (p1.cipher === "rc4") throw new UnsupportedError(`${p1.name} is not supported (RC4 is not available in this Node.js)`, { offset: alg.offset });
+    if (p1.cipher === "rc4")
+      throw new UnsupportedError(`${p1.name} is not supported (RC4 is not available in this Node.js)`, {
+        offset: alg.offset,
+      });
     blockCheck(data, 8, dataOffset);
     const key = pkcs12Kdf("sha1", password.bmp, salt, 1, iterations, p1.keyLen);
     const iv = pkcs12Kdf("sha1", password.bmp, salt, 2, iterations, 8);
@@ -207,9 +251,15 @@ interface Pbkdf2Params {
 }
 
 function readPbkdf2Params(kdf: AlgId): Pbkdf2Params {
-  if (kdf.oid !== OID.pbkdf2) throw new UnsupportedError(`key derivation ${kdf.oid} is not supported (only PBKDF2)`, { offset: kdf.offset });
+  if (kdf.oid !== OID.pbkdf2)
+    throw new UnsupportedError(`key derivation ${kdf.oid} is not supported (only PBKDF2)`, {
+      offset: kdf.offset,
+    });
   const r = paramsReader(kdf, "PBKDF2");
-  if (r.peekTag() !== TAG.OCTET_STRING) throw new UnsupportedError("PBKDF2 with a salt source other than a plain salt is not supported", { offset: r.position });
+  if (r.peekTag() !== TAG.OCTET_STRING)
+    throw new UnsupportedError("PBKDF2 with a salt source other than a plain salt is not supported", {
+      offset: r.position,
+    });
   const salt = checkSalt(r.read());
   const itEl = r.expect(TAG.INTEGER, "iterationCount");
   const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset);
@@ -229,7 +279,12 @@ function readPbkdf2Params(kdf: AlgId): Pbkdf2Params {
   return { salt, iterations, keyLength, hash };
 }
 
-function pbes2Decrypt(alg: AlgId, password: PbePassword, data: Uint8Array, dataOffset: number): Uint8Array | undefined {
+function pbes2Decrypt(
+  alg: AlgId,
+  password: PbePassword,
+  data: Uint8Array,
+  dataOffset: number,
+): Uint8Array | undefined {
   const r = paramsReader(alg, "PBES2");
   const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"));
   const enc = readAlgId(r, "encryptionScheme");
@@ -239,7 +294,8 @@ function pbes2Decrypt(alg: AlgId, password: PbePassword, data: Uint8Array, dataO
     const iv = enc.params.value;
     const block = aes.cipher.startsWith("aes") ? 16 : 8;
     if (iv.length !== block) throw new DerError(`IV must be ${block} bytes`, enc.params.offset);
-    if (kdf.keyLength !== undefined && kdf.keyLength !== aes.keyLen) throw new DerError("PBKDF2 keyLength does not match the cipher", enc.offset);
+    if (kdf.keyLength !== undefined && kdf.keyLength !== aes.keyLen)
+      throw new DerError("PBKDF2 keyLength does not match the cipher", enc.offset);
     blockCheck(data, block, dataOffset);
     const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, aes.keyLen, kdf.hash);
     return nodeDecrypt(aes.cipher, key, iv, data);
@@ -259,7 +315,10 @@ function pbes2Decrypt(alg: AlgId, password: PbePassword, data: Uint8Array, dataO
     const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, keyLen, kdf.hash);
     return rc2CbcDecrypt(key, Math.min(bits, 1024), ivEl.value, data);
   }
-  throw new UnsupportedError(`PBES2 cipher ${enc.oid} is not supported (AES-CBC, DES-EDE3-CBC and RC2-CBC are)`, { offset: enc.offset });
+  throw new UnsupportedError(
+    `PBES2 cipher ${enc.oid} is not supported (AES-CBC, DES-EDE3-CBC and RC2-CBC are)`,
+    { offset: enc.offset },
+  );
 }
 
 /** PKCS#12 MacData, parsed. */
@@ -299,13 +358,15 @@ export function verifyMac(md: MacData, authSafe: Uint8Array, password: PbePasswo
     const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"));
     const scheme = readAlgId(r, "messageAuthScheme");
     const h = HMAC_BY_OID[scheme.oid];
-    if (!h) throw new UnsupportedError(`PBMAC1 with ${scheme.oid} is not supported`, { offset: scheme.offset });
+    if (!h)
+      throw new UnsupportedError(`PBMAC1 with ${scheme.oid} is not supported`, { offset: scheme.offset });
     if (kdf.keyLength === undefined) throw new DerError("PBMAC1 needs a PBKDF2 keyLength", md.alg.offset);
     hash = h;
     key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, kdf.keyLength, kdf.hash);
   } else {
     const h = DIGEST_BY_OID[md.alg.oid];
-    if (!h) throw new UnsupportedError(`MAC digest ${md.alg.oid} is not supported`, { offset: md.alg.offset });
+    if (!h)
+      throw new UnsupportedError(`MAC digest ${md.alg.oid} is not supported`, { offset: md.alg.offset });
     hash = h;
     checkIterations(md.iterations, md.offset, PBE_LIMITS.maxPkcs12KdfIterations);
     key = pkcs12Kdf(hash, password.bmp, md.salt, 3, md.iterations, HASH[hash].u);

@@ -1,9 +1,10 @@
 /** Runs the CLI in-process (fast, exact output) or as a real process (real exit status, stdin). */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { run } from "../../src/cli/program.js";
 
-export const REPO_ROOT = resolve(__dirname, "../..");
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 export interface CliResult {
   code: number;
@@ -11,11 +12,23 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: string[], opts: { now?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function cli(
+  args: string[],
+  opts: { now?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await run(args, {
-    out: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, color: false },
+    out: {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: (s) => {
+        stderr += s;
+      },
+      isTTY: false,
+      color: false,
+    },
     now: () => opts.now ?? Date.now(),
     env: opts.env ?? {},
   });
@@ -23,7 +36,10 @@ export async function cli(args: string[], opts: { now?: number; env?: NodeJS.Pro
 }
 
 /** The CLI as a child process: `node --import tsx src/cli/main.ts ...`. */
-export function spawnCli(args: string[], opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
+export function spawnCli(
+  args: string[],
+  opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): CliResult {
   const r = spawnSync(process.execPath, ["--import", "tsx", resolve(REPO_ROOT, "src/cli/main.ts"), ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     input: opts.input,

@@ -5,8 +5,8 @@ import { certificatesFromMessage, looksLikeMessage } from "../../src/certs/messa
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { EmptyInputError, MalformedInputError, UnsupportedError } from "../../src/errors.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
+import { cli, REPO_ROOT } from "./cli-harness.js";
 import { makeOpensslPki, openssl, opensslPemSha1s, tempDir } from "./openssl.js";
-import { REPO_ROOT, cli } from "./cli-harness.js";
 
 const CONF = resolve(REPO_ROOT, "../shared/conformance");
 const TB = resolve(CONF, "smime-misc/thunderbird/messages");
@@ -26,7 +26,24 @@ beforeAll(() => {
   makeOpensslPki(t.dir, { caName: "Message Test CA", userName: "Message Test User" });
   writeFileSync(t.path("body.txt"), "Content-Type: text/plain\r\n\r\nHello, signed world.\r\n");
   const sign = (out: string, extra: string[]) =>
-    openssl(["smime", "-sign", "-in", "body.txt", "-signer", "user.pem", "-inkey", "user.key", "-certfile", "ca.pem", "-out", out, ...extra], { cwd: t.dir });
+    openssl(
+      [
+        "smime",
+        "-sign",
+        "-in",
+        "body.txt",
+        "-signer",
+        "user.pem",
+        "-inkey",
+        "user.key",
+        "-certfile",
+        "ca.pem",
+        "-out",
+        out,
+        ...extra,
+      ],
+      { cwd: t.dir },
+    );
   sign("detached.eml", ["-from", "user@example.com", "-subject", "detached"]);
   sign("opaque.eml", ["-nodetach"]);
   sign("sig.p7s", ["-outform", "DER"]);
@@ -40,8 +57,12 @@ afterAll(() => t.cleanup());
 describe("looksLikeMessage", () => {
   it("recognises header sections with Content-Type, and not other text", () => {
     expect(looksLikeMessage("From: a@b\r\nContent-Type: text/plain\r\n\r\nhi")).toBe(true);
-    expect(looksLikeMessage("Subject: x\n  folded\nContent-type: multipart/mixed; boundary=x\n\nbody")).toBe(true);
-    expect(looksLikeMessage("From someone Mon Jan  1 00:00:00 2024\nContent-Type: text/plain\n\nx")).toBe(true);
+    expect(looksLikeMessage("Subject: x\n  folded\nContent-type: multipart/mixed; boundary=x\n\nbody")).toBe(
+      true,
+    );
+    expect(looksLikeMessage("From someone Mon Jan  1 00:00:00 2024\nContent-Type: text/plain\n\nx")).toBe(
+      true,
+    );
     expect(looksLikeMessage("Subject: no content type\n\nbody")).toBe(false);
     expect(looksLikeMessage("MIIB3DCCAUWgAwIBAgIJ")).toBe(false);
     expect(looksLikeMessage("Bag Attributes: x\nsome text: y")).toBe(false);
@@ -70,7 +91,9 @@ describe("certificates from S/MIME messages", () => {
 
   it("a message with LF line ends instead of CRLF", () => {
     const lf = readFileSync(t.path("detached.eml"), "latin1").replace(/\r\n/g, "\n");
-    expect(sha1s(certificatesFromMessage(Buffer.from(lf, "latin1")).certificates).sort()).toEqual([userSha1, caSha1].sort());
+    expect(sha1s(certificatesFromMessage(Buffer.from(lf, "latin1")).certificates).sort()).toEqual(
+      [userSha1, caSha1].sort(),
+    );
   });
 
   it("a signed message attached (message/rfc822) inside multipart/mixed", () => {
@@ -98,7 +121,16 @@ describe("certificates from S/MIME messages", () => {
   });
 
   it("a certs-only message (application/pkcs7-mime; smime-type=certs-only)", () => {
-    const p7 = openssl(["crl2pkcs7", "-nocrl", "-certfile", t.path("ca.pem"), "-certfile", t.path("user.pem"), "-outform", "DER"]);
+    const p7 = openssl([
+      "crl2pkcs7",
+      "-nocrl",
+      "-certfile",
+      t.path("ca.pem"),
+      "-certfile",
+      t.path("user.pem"),
+      "-outform",
+      "DER",
+    ]);
     const msg = [
       "From: pki@example.com",
       "MIME-Version: 1.0",
@@ -123,19 +155,25 @@ describe("certificates from S/MIME messages", () => {
   it("a plain message without S/MIME: EmptyInputError naming the file", () => {
     const e = (() => {
       try {
-        certificatesFromMessage(Buffer.from("From: a@b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"), "plain.eml");
+        certificatesFromMessage(
+          Buffer.from("From: a@b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"),
+          "plain.eml",
+        );
       } catch (x) {
         return x;
       }
     })();
     expect(e).toBeInstanceOf(EmptyInputError);
-    expect((e as EmptyInputError).describe()).toBe("plain.eml: an e-mail message without an S/MIME signature or certificates");
+    expect((e as EmptyInputError).describe()).toBe(
+      "plain.eml: an e-mail message without an S/MIME signature or certificates",
+    );
   });
 
   it("a broken signature part: MalformedInputError at the part's offset in the file", () => {
     const text = readFileSync(t.path("detached.eml"), "latin1");
     // Cut the base64 of the signature short (keeps it valid base64, truncates the DER).
-    const m = /(Content-Type: application\/(?:x-)?pkcs7-signature[^]*?\r?\n\r?\n)([A-Za-z0-9+/=\r\n]+)/.exec(text);
+    const m =
+      /(Content-Type: application\/(?:x-)?pkcs7-signature[\s\S]*?\r?\n\r?\n)([A-Za-z0-9+/=\r\n]+)/.exec(text);
     expect(m).not.toBeNull();
     const body = m![2];
     const broken = text.replace(body, `${body.slice(0, 200)}\r\n`);
@@ -147,34 +185,57 @@ describe("certificates from S/MIME messages", () => {
     }
     expect(err).toBeInstanceOf(MalformedInputError);
     const e = err as MalformedInputError;
-    expect(e.describe()).toMatch(/^broken\.eml: part 2 \(application\/(x-)?pkcs7-signature\): malformed CMS\/PKCS#7: .* \(at byte \d+\)$/);
-    expect(broken.slice(e.offset!, e.offset! + 60)).toMatch(/^Content-Type: application\/(x-)?pkcs7-signature/);
+    expect(e.describe()).toMatch(
+      /^broken\.eml: part 2 \(application\/(x-)?pkcs7-signature\): malformed CMS\/PKCS#7: .* \(at byte \d+\)$/,
+    );
+    expect(broken.slice(e.offset!, e.offset! + 60)).toMatch(
+      /^Content-Type: application\/(x-)?pkcs7-signature/,
+    );
   });
 });
 
 describe("the shared S/MIME corpora", () => {
   it("Thunderbird opaque and clear-signed messages: the signer's certificate, as openssl finds it", () => {
-    for (const f of ["alice.sig.SHA256.opaque.eml", "alice.dsig.SHA256.multipart.eml", "alice.sig.SHA1.opaque.eml", "alice.dsig.SHA512.multipart.eml"]) {
+    for (const f of [
+      "alice.sig.SHA256.opaque.eml",
+      "alice.dsig.SHA256.multipart.eml",
+      "alice.sig.SHA1.opaque.eml",
+      "alice.dsig.SHA512.multipart.eml",
+    ]) {
       const r = certificatesFromMessage(conf(`smime-misc/thunderbird/messages/${f}`), f);
       expect(sha1s(r.certificates), f).toEqual(opensslMessageSha1s(resolve(TB, f)));
     }
   });
 
   it("nested layers (opaque inside opaque): both signers' certificates, outermost first", () => {
-    const r = certificatesFromMessage(conf("smime-misc/thunderbird/messages/alice.plain.sig.SHA256.opaque.dave.sig.SHA256.opaque.eml"));
-    expect(sha1s(r.certificates)).toEqual(["4F093386E4E9962653E8C383364AC6655D4AF1DF", "1353DB413CCF13177F3EC7AE2B1E27D0973B02F1"]);
+    const r = certificatesFromMessage(
+      conf("smime-misc/thunderbird/messages/alice.plain.sig.SHA256.opaque.dave.sig.SHA256.opaque.eml"),
+    );
+    expect(sha1s(r.certificates)).toEqual([
+      "4F093386E4E9962653E8C383364AC6655D4AF1DF",
+      "1353DB413CCF13177F3EC7AE2B1E27D0973B02F1",
+    ]);
   });
 
   it("an encrypted-only message: UnsupportedError saying why", () => {
-    expect(() => certificatesFromMessage(conf("smime-misc/thunderbird/messages/alice.env.eml"), "alice.env.eml")).toThrow(UnsupportedError);
-    expect(() => certificatesFromMessage(conf("smime-misc/thunderbird/messages/alice.env.eml"))).toThrow(/encrypted/);
+    expect(() =>
+      certificatesFromMessage(conf("smime-misc/thunderbird/messages/alice.env.eml"), "alice.env.eml"),
+    ).toThrow(UnsupportedError);
+    expect(() => certificatesFromMessage(conf("smime-misc/thunderbird/messages/alice.env.eml"))).toThrow(
+      /encrypted/,
+    );
   });
 
   it("MimeKit's 2013 Thunderbird message: the signer 354EA4DC... and its StartCom intermediate", () => {
-    const r = readCertificateBytes(conf("smime-misc/mimekit/thunderbird-signed.txt"), "thunderbird-signed.txt");
+    const r = readCertificateBytes(
+      conf("smime-misc/mimekit/thunderbird-signed.txt"),
+      "thunderbird-signed.txt",
+    );
     expect(r.format).toBe("message");
     expect(r.certificates.map((c) => c.sha1)).toContain("354EA4DCF98166639B58EC5DF06A65DE0CD8A95C");
-    expect(r.certificates.map((c) => c.subject.display)).toContain("StartCom Class 1 Primary Intermediate Client CA");
+    expect(r.certificates.map((c) => c.subject.display)).toContain(
+      "StartCom Class 1 Primary Intermediate Client CA",
+    );
   });
 
   it("RFC 4134 4.8 and 4.9 messages, and the 4.11 certs-only DER object", () => {
@@ -191,7 +252,11 @@ describe("the shared S/MIME corpora", () => {
 
   it("every PKITS signed message yields the certificates openssl finds in it", () => {
     const dir = resolve(CONF, "pkits/smime");
-    const files = ["SignedAnyPolicyTest14.eml", "SignedAllCertificatesSamePolicyTest1.eml", "SignedDifferentPoliciesTest3.eml"];
+    const files = [
+      "SignedAnyPolicyTest14.eml",
+      "SignedAllCertificatesSamePolicyTest1.eml",
+      "SignedDifferentPoliciesTest3.eml",
+    ];
     for (const f of files) {
       const r = certificatesFromMessage(new Uint8Array(readFileSync(resolve(dir, f))), f);
       expect(sha1s(r.certificates).sort(), f).toEqual(opensslMessageSha1s(resolve(dir, f)).sort());
@@ -199,10 +264,20 @@ describe("the shared S/MIME corpora", () => {
   });
 
   it("inspect on a folder of messages lists their certificates and skips the encrypted one with a warning", async () => {
-    const res = await cli(["inspect", "--json", resolve(TB, "alice.env.eml"), resolve(TB, "alice.sig.SHA256.opaque.eml")]);
+    const res = await cli([
+      "inspect",
+      "--json",
+      resolve(TB, "alice.env.eml"),
+      resolve(TB, "alice.sig.SHA256.opaque.eml"),
+    ]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/alice\.env\.eml: the message is encrypted/);
-    const ok = await cli(["inspect", "--json", resolve(TB, "alice.sig.SHA256.opaque.eml"), resolve(CONF, "smime-misc/mimekit/thunderbird-signed.txt")]);
+    const ok = await cli([
+      "inspect",
+      "--json",
+      resolve(TB, "alice.sig.SHA256.opaque.eml"),
+      resolve(CONF, "smime-misc/mimekit/thunderbird-signed.txt"),
+    ]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).length).toBe(3);
   });

@@ -9,8 +9,13 @@ export function openssl(args: string[], opts: { cwd?: string; input?: Uint8Array
 }
 
 /** `openssl x509 -fingerprint -sha1` of one DER or PEM certificate, as upper-case hex without colons. */
-export function opensslSha1(cert: Uint8Array | string, inform: "DER" | "PEM" = typeof cert === "string" ? "PEM" : "DER"): string {
-  const out = openssl(["x509", "-inform", inform, "-noout", "-fingerprint", "-sha1"], { input: cert }).toString();
+export function opensslSha1(
+  cert: Uint8Array | string,
+  inform: "DER" | "PEM" = typeof cert === "string" ? "PEM" : "DER",
+): string {
+  const out = openssl(["x509", "-inform", inform, "-noout", "-fingerprint", "-sha1"], {
+    input: cert,
+  }).toString();
   const m = /Fingerprint=([0-9A-F:]+)/i.exec(out);
   if (!m) throw new Error(`no fingerprint in: ${out}`);
   return m[1].replace(/:/g, "").toUpperCase();
@@ -22,7 +27,12 @@ export function opensslPemSha1s(pem: string): string[] {
   return blocks.map((b) => opensslSha1(`${b}\n`, "PEM"));
 }
 
-export function tempDir(prefix = "smimetrust-test-"): { dir: string; path: (name: string) => string; read: (name: string) => Buffer; cleanup: () => void } {
+export function tempDir(prefix = "smimetrust-test-"): {
+  dir: string;
+  path: (name: string) => string;
+  read: (name: string) => Buffer;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,
@@ -39,9 +49,43 @@ export function makeOpensslPki(dir: string, opts: { caName?: string; userName?: 
   openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], { cwd: dir });
   openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "user.key"], { cwd: dir });
   openssl(
-    ["req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-subj", `/CN=${caName}`, "-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-subj",
+      `/CN=${caName}`,
+      "-days",
+      "3650",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
     { cwd: dir },
   );
   openssl(["req", "-new", "-key", "user.key", "-out", "user.csr", "-subj", `/CN=${userName}`], { cwd: dir });
-  openssl(["x509", "-req", "-in", "user.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "1001", "-out", "user.pem", "-days", "365"], { cwd: dir });
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "user.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-set_serial",
+      "1001",
+      "-out",
+      "user.pem",
+      "-days",
+      "365",
+    ],
+    { cwd: dir },
+  );
 }

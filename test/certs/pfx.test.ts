@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPfxCertificates } from "../../src/certs/pfx.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { MalformedInputError, PasswordError } from "../../src/errors.js";
-import { DerReader, TAG, encodeOid, octetStringContents, tlv } from "../../src/lib/der.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
+import { DerReader, encodeOid, octetStringContents, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { passwordCandidates, pkcs12Kdf } from "../../src/lib/pbe.js";
 import { makeOpensslPki, openssl, opensslSha1, tempDir } from "./openssl.js";
@@ -16,13 +16,32 @@ let caSha1 = "";
 let userSha1 = "";
 
 function exportPfx(name: string, args: string[], password = "secret"): Uint8Array {
-  openssl(["pkcs12", "-export", "-in", "user.pem", "-inkey", "user.key", "-passout", `pass:${password}`, "-out", name, ...args], { cwd: t.dir });
+  openssl(
+    [
+      "pkcs12",
+      "-export",
+      "-in",
+      "user.pem",
+      "-inkey",
+      "user.key",
+      "-passout",
+      `pass:${password}`,
+      "-out",
+      name,
+      ...args,
+    ],
+    { cwd: t.dir },
+  );
   return new Uint8Array(t.read(name));
 }
 
 /** What `openssl pkcs12 -info` says about a file (it writes that to stderr). */
 function info(name: string, password = "secret"): string {
-  const r = spawnSync("openssl", ["pkcs12", "-in", name, "-info", "-noout", "-legacy", "-passin", `pass:${password}`], { cwd: t.dir });
+  const r = spawnSync(
+    "openssl",
+    ["pkcs12", "-in", name, "-info", "-noout", "-legacy", "-passin", `pass:${password}`],
+    { cwd: t.dir },
+  );
   return `${r.stdout}${r.stderr}`;
 }
 
@@ -71,7 +90,11 @@ describe("PKCS#12 made by openssl", () => {
     ["rc2-128.p12", ["-legacy", "-certpbe", "PBE-SHA1-RC2-128"], /pbeWithSHA1And128BitRC2-CBC/],
     ["aes128-sha512mac.p12", ["-certpbe", "AES-128-CBC", "-macalg", "sha512"], /AES-128-CBC/],
     ["aes192-sha384mac.p12", ["-certpbe", "AES-192-CBC", "-macalg", "sha384"], /AES-192-CBC/],
-    ["des3-pbes2-sha1mac.p12", ["-certpbe", "DES-EDE3-CBC", "-macalg", "sha1"], /PBES2, PBKDF2, DES-EDE3-CBC/],
+    [
+      "des3-pbes2-sha1mac.p12",
+      ["-certpbe", "DES-EDE3-CBC", "-macalg", "sha1"],
+      /PBES2, PBKDF2, DES-EDE3-CBC/,
+    ],
     ["sha224mac.p12", ["-macalg", "sha224"], /AES-256-CBC/],
     ["iter1.p12", ["-iter", "1", "-maciter"], /Iteration 1/],
   ];
@@ -82,7 +105,9 @@ describe("PKCS#12 made by openssl", () => {
       const r = readPfxCertificates(pfx, "secret", name);
       expect(sha1s(r)).toEqual([userSha1]);
       expect(r.privateKeys).toBe(1);
-      expect(refused(() => readPfxCertificates(pfx, "Secret", name), PasswordError).message).toBe("wrong password for PKCS#12");
+      expect(refused(() => readPfxCertificates(pfx, "Secret", name), PasswordError).message).toBe(
+        "wrong password for PKCS#12",
+      );
     });
   }
 
@@ -97,7 +122,9 @@ describe("PKCS#12 made by openssl", () => {
     const pfx = exportPfx("empty.p12", ["-certfile", "ca.pem"], "");
     expect(sha1s(readPfxCertificates(pfx, undefined))).toEqual([userSha1, caSha1]);
     expect(sha1s(readPfxCertificates(pfx, ""))).toEqual([userSha1, caSha1]);
-    expect(refused(() => readPfxCertificates(pfx, "secret"), PasswordError).message).toBe("wrong password for PKCS#12");
+    expect(refused(() => readPfxCertificates(pfx, "secret"), PasswordError).message).toBe(
+      "wrong password for PKCS#12",
+    );
     const legacy = exportPfx("empty-legacy.p12", ["-legacy"], "");
     expect(sha1s(readPfxCertificates(legacy, undefined))).toEqual([userSha1]);
   });
@@ -119,8 +146,12 @@ describe("PKCS#12 made by openssl", () => {
     ]) {
       const pfx = exportPfx(name, ["-nomac", "-legacy", "-certpbe", pbe]);
       expect(sha1s(readPfxCertificates(pfx, "secret"))).toEqual([userSha1]);
-      expect(refused(() => readPfxCertificates(pfx, "wrong"), PasswordError).message).toBe("wrong password for PKCS#12");
-      expect(refused(() => readPfxCertificates(pfx, undefined), PasswordError).message).toMatch(/--password.*SMIMETRUST_PFX_PASSWORD/);
+      expect(refused(() => readPfxCertificates(pfx, "wrong"), PasswordError).message).toBe(
+        "wrong password for PKCS#12",
+      );
+      expect(refused(() => readPfxCertificates(pfx, undefined), PasswordError).message).toMatch(
+        /--password.*SMIMETRUST_PFX_PASSWORD/,
+      );
     }
   });
 
@@ -141,7 +172,9 @@ describe("PKCS#12 made by openssl", () => {
     expect(r.warnings).toEqual(["read.p12: ignored 1 private key (never extracted or stored)"]);
     // PEM-armoured PKCS#12 too.
     const pem = `-----BEGIN PKCS12-----\n${Buffer.from(pfx).toString("base64").replace(/.{64}/g, "$&\n")}\n-----END PKCS12-----\n`;
-    expect(readCertificateBytes(Buffer.from(pem), "read.pem", { password: "secret" }).certificates.length).toBe(2);
+    expect(
+      readCertificateBytes(Buffer.from(pem), "read.pem", { password: "secret" }).certificates.length,
+    ).toBe(2);
   });
 
   it("never returns key material: the key's bytes appear in no certificate returned", () => {
@@ -161,7 +194,10 @@ describe("PKCS#12 bad input", () => {
   it("truncated files: MalformedInputError with the offset", () => {
     const pfx = exportPfx("trunc.p12", []);
     for (const n of [1, 4, 100, pfx.length - 1]) {
-      const e = refused(() => readPfxCertificates(pfx.subarray(0, n), "secret", "trunc.p12"), MalformedInputError);
+      const e = refused(
+        () => readPfxCertificates(pfx.subarray(0, n), "secret", "trunc.p12"),
+        MalformedInputError,
+      );
       expect(e.offset).toBeTypeOf("number");
       expect(e.describe()).toMatch(/^trunc\.p12: malformed PKCS#12: .* \(at byte \d+\)$/);
     }
@@ -180,7 +216,9 @@ describe("PKCS#12 bad input", () => {
     const bad = Uint8Array.from(pfx);
     bad[mac.offset + mac.headerLength] ^= 1;
     expect(sha1s(readPfxCertificates(pfx, "secret"))).toEqual([userSha1]);
-    expect(refused(() => readPfxCertificates(bad, "secret"), PasswordError).message).toBe("wrong password for PKCS#12");
+    expect(refused(() => readPfxCertificates(bad, "secret"), PasswordError).message).toBe(
+      "wrong password for PKCS#12",
+    );
   });
 
   it("refuses a hostile iteration count without hanging", () => {
@@ -215,13 +253,30 @@ describe("PKCS#12 bad input", () => {
       const key = pbkdf2Sync(Buffer.from(pw, "utf8"), salt, 1000, 32, "sha256");
       const mac = createHmac("sha256", key).update(content).digest();
       const hmac256 = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.hmacWithSHA256)), tlv(TAG.NULL));
-      const pbkdf2 = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.pbkdf2)), tlv(TAG.SEQUENCE, tlv(TAG.OCTET_STRING, salt), tlv(TAG.INTEGER, Uint8Array.of(0x03, 0xe8)), tlv(TAG.INTEGER, Uint8Array.of(32)), hmac256));
+      const pbkdf2 = tlv(
+        TAG.SEQUENCE,
+        tlv(TAG.OID, encodeOid(OID.pbkdf2)),
+        tlv(
+          TAG.SEQUENCE,
+          tlv(TAG.OCTET_STRING, salt),
+          tlv(TAG.INTEGER, Uint8Array.of(0x03, 0xe8)),
+          tlv(TAG.INTEGER, Uint8Array.of(32)),
+          hmac256,
+        ),
+      );
       const alg = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.pbmac1)), tlv(TAG.SEQUENCE, pbkdf2, hmac256));
-      const macData = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, alg, tlv(TAG.OCTET_STRING, mac)), tlv(TAG.OCTET_STRING, Buffer.from("NOT USED")), tlv(TAG.INTEGER, Uint8Array.of(1)));
+      const macData = tlv(
+        TAG.SEQUENCE,
+        tlv(TAG.SEQUENCE, alg, tlv(TAG.OCTET_STRING, mac)),
+        tlv(TAG.OCTET_STRING, Buffer.from("NOT USED")),
+        tlv(TAG.INTEGER, Uint8Array.of(1)),
+      );
       return tlv(TAG.SEQUENCE, version.raw, authSafeEl.raw, macData);
     };
     expect(sha1s(readPfxCertificates(make("secret"), "secret"))).toEqual([userSha1]);
-    expect(refused(() => readPfxCertificates(make("other"), "secret"), PasswordError).message).toBe("wrong password for PKCS#12");
+    expect(refused(() => readPfxCertificates(make("other"), "secret"), PasswordError).message).toBe(
+      "wrong password for PKCS#12",
+    );
   });
 });
 
@@ -239,8 +294,13 @@ function toBer(der: Uint8Array, chunk = 50): Uint8Array {
       parts.push(Uint8Array.of(el.tag, 0x80), toBer(el.value, chunk), Uint8Array.of(0, 0));
     } else if ((el.tag === TAG.OCTET_STRING || el.tag === 0x80) && el.value.length > 64) {
       const chunks: Uint8Array[] = [];
-      for (let o = 0; o < el.value.length; o += chunk) chunks.push(tlv(TAG.OCTET_STRING, el.value.subarray(o, o + chunk)));
-      parts.push(Uint8Array.of(el.tag === TAG.OCTET_STRING ? 0x24 : 0xa0, 0x80), ...chunks, Uint8Array.of(0, 0));
+      for (let o = 0; o < el.value.length; o += chunk)
+        chunks.push(tlv(TAG.OCTET_STRING, el.value.subarray(o, o + chunk)));
+      parts.push(
+        Uint8Array.of(el.tag === TAG.OCTET_STRING ? 0x24 : 0xa0, 0x80),
+        ...chunks,
+        Uint8Array.of(0, 0),
+      );
     } else parts.push(el.raw);
   }
   return Buffer.concat(parts);
@@ -263,9 +323,16 @@ describe("BER-encoded PKCS#12 (as Windows writes it)", () => {
       expect(berAuthSafe.length).toBeGreaterThan(authSafe.length);
       const salt = randomBytes(8);
       const [pw] = passwordCandidates("secret");
-      const mac = createHmac("sha256", pkcs12Kdf("sha256", pw.bmp, salt, 3, 2048, 32)).update(berAuthSafe).digest();
+      const mac = createHmac("sha256", pkcs12Kdf("sha256", pw.bmp, salt, 3, 2048, 32))
+        .update(berAuthSafe)
+        .digest();
       const sha256 = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.sha256)), tlv(TAG.NULL));
-      const macData = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, sha256, tlv(TAG.OCTET_STRING, mac)), tlv(TAG.OCTET_STRING, salt), tlv(TAG.INTEGER, Uint8Array.of(0x08, 0x00)));
+      const macData = tlv(
+        TAG.SEQUENCE,
+        tlv(TAG.SEQUENCE, sha256, tlv(TAG.OCTET_STRING, mac)),
+        tlv(TAG.OCTET_STRING, salt),
+        tlv(TAG.INTEGER, Uint8Array.of(0x08, 0x00)),
+      );
       const content = toBer(tlv(0xa0, tlv(TAG.OCTET_STRING, berAuthSafe)), 500);
       const ber = Buffer.concat([
         Uint8Array.of(0x30, 0x80),
@@ -278,12 +345,16 @@ describe("BER-encoded PKCS#12 (as Windows writes it)", () => {
         Uint8Array.of(0, 0),
       ]);
       // openssl agrees that this is a valid PKCS#12 with that password.
-      const check = spawnSync("openssl", ["pkcs12", "-noout", "-legacy", "-passin", "pass:secret"], { input: ber });
+      const check = spawnSync("openssl", ["pkcs12", "-noout", "-legacy", "-passin", "pass:secret"], {
+        input: ber,
+      });
       expect(check.status, String(check.stderr)).toBe(0);
       const res = readCertificateBytes(ber, name, { password: "secret" });
       expect(res.format).toBe("pkcs12");
       expect(res.certificates.map((c) => c.sha1)).toEqual([userSha1, caSha1]);
-      expect(refused(() => readPfxCertificates(ber, "wrong"), PasswordError).message).toBe("wrong password for PKCS#12");
+      expect(refused(() => readPfxCertificates(ber, "wrong"), PasswordError).message).toBe(
+        "wrong password for PKCS#12",
+      );
     });
   }
 });
@@ -327,9 +398,16 @@ describe("PKCS#12 reader fuzzing", () => {
     const mac = outer.child(outer.read());
     const di = mac.read();
     const salt = mac.read();
-    const bad = tlv(TAG.SEQUENCE, version.raw, authSafe.raw, tlv(TAG.SEQUENCE, di.raw, salt.raw, tlv(TAG.INTEGER, Uint8Array.of(0x1e, 0x84, 0x80)))); // 2,000,000
+    const bad = tlv(
+      TAG.SEQUENCE,
+      version.raw,
+      authSafe.raw,
+      tlv(TAG.SEQUENCE, di.raw, salt.raw, tlv(TAG.INTEGER, Uint8Array.of(0x1e, 0x84, 0x80))),
+    ); // 2,000,000
     const started = Date.now();
-    expect(refused(() => readPfxCertificates(bad, "secret"), MalformedInputError).message).toMatch(/iteration count 2000000 is over the limit of 1000000/);
+    expect(refused(() => readPfxCertificates(bad, "secret"), MalformedInputError).message).toMatch(
+      /iteration count 2000000 is over the limit of 1000000/,
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
@@ -351,9 +429,16 @@ describe("the PKCS#12 key derivation function (RFC 7292 B.2)", () => {
     const key = pkcs12Kdf("sha256", pw.bmp, salt, 3, 1000, 32);
     const mac = createHmac("sha256", key).update(content).digest();
     const sha256 = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.sha256)), tlv(TAG.NULL));
-    const macData = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, sha256, tlv(TAG.OCTET_STRING, mac)), tlv(TAG.OCTET_STRING, salt), tlv(TAG.INTEGER, Uint8Array.of(0x03, 0xe8)));
+    const macData = tlv(
+      TAG.SEQUENCE,
+      tlv(TAG.SEQUENCE, sha256, tlv(TAG.OCTET_STRING, mac)),
+      tlv(TAG.OCTET_STRING, salt),
+      tlv(TAG.INTEGER, Uint8Array.of(0x03, 0xe8)),
+    );
     const rebuilt = tlv(TAG.SEQUENCE, version.raw, authSafeEl.raw, macData);
-    const ok = spawnSync("openssl", ["pkcs12", "-noout", "-passin", "pass:another password"], { input: rebuilt });
+    const ok = spawnSync("openssl", ["pkcs12", "-noout", "-passin", "pass:another password"], {
+      input: rebuilt,
+    });
     expect(ok.status, String(ok.stderr)).toBe(0);
     const bad = spawnSync("openssl", ["pkcs12", "-noout", "-passin", "pass:secret"], { input: rebuilt });
     expect(bad.status).not.toBe(0);

@@ -13,7 +13,12 @@ const VECTORS: [string, number, string, string][] = [
   ["88bca90e90875a", 64, "0000000000000000", "6ccf4308974c267f"],
   ["88bca90e90875a7f0f79c384627bafb2", 64, "0000000000000000", "1a807d272bbe5db1"],
   ["88bca90e90875a7f0f79c384627bafb2", 128, "0000000000000000", "2269552ab0f85ca6"],
-  ["88bca90e90875a7f0f79c384627bafb216f80a6f85920584c42fceb0be255daf1e", 129, "0000000000000000", "5b78d3a43dfff1f1"],
+  [
+    "88bca90e90875a7f0f79c384627bafb216f80a6f85920584c42fceb0be255daf1e",
+    129,
+    "0000000000000000",
+    "5b78d3a43dfff1f1",
+  ],
 ];
 
 describe("RC2 (RFC 2268)", () => {
@@ -62,7 +67,11 @@ describe("RC2 (RFC 2268)", () => {
     expect(() => new Rc2(new Uint8Array(0))).toThrow(RangeError);
     expect(() => new Rc2(new Uint8Array(129))).toThrow(RangeError);
     expect(() => new Rc2(new Uint8Array(8), 0)).toThrow(RangeError);
-    expect(() => rc2CbcDecrypt(new Uint8Array(5), 40, new Uint8Array(8), new Uint8Array(7))).toThrow(RangeError);
-    expect(() => rc2CbcDecrypt(new Uint8Array(5), 40, new Uint8Array(7), new Uint8Array(8))).toThrow(RangeError);
+    expect(() => rc2CbcDecrypt(new Uint8Array(5), 40, new Uint8Array(8), new Uint8Array(7))).toThrow(
+      RangeError,
+    );
+    expect(() => rc2CbcDecrypt(new Uint8Array(5), 40, new Uint8Array(7), new Uint8Array(8))).toThrow(
+      RangeError,
+    );
   });
 });

@@ -3,13 +3,14 @@
  * of the project's typed errors (which the CLI turns into one line and exit 2); never a TypeError,
  * RangeError or a hang.
  */
-import fc from "fast-check";
+
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readCertificateBytes } from "../../src/certs/read.js";
-import { SmimetrustError } from "../../src/errors.js";
 import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
+import { SmimetrustError } from "../../src/errors.js";
 import { createSst } from "../../src/sst/codec.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
 import { REPO_ROOT } from "./cli-harness.js";
@@ -25,8 +26,28 @@ const SEEDS: [string, Uint8Array][] = [
   ["p7b", createCertsOnlyPkcs7([r.der, i.der, u.der])],
   ["sst", createSst([{ der: r.der }, { der: i.der }])],
   ["crl", crl({ issuer: r })],
-  ["message", new Uint8Array(readFileSync(resolve(REPO_ROOT, "../shared/conformance/smime-misc/thunderbird/messages/alice.dsig.SHA256.multipart.eml")))],
-  ["opaque", new Uint8Array(readFileSync(resolve(REPO_ROOT, "../shared/conformance/smime-misc/thunderbird/messages/alice.sig.SHA256.opaque.eml")))],
+  [
+    "message",
+    new Uint8Array(
+      readFileSync(
+        resolve(
+          REPO_ROOT,
+          "../shared/conformance/smime-misc/thunderbird/messages/alice.dsig.SHA256.multipart.eml",
+        ),
+      ),
+    ),
+  ],
+  [
+    "opaque",
+    new Uint8Array(
+      readFileSync(
+        resolve(
+          REPO_ROOT,
+          "../shared/conformance/smime-misc/thunderbird/messages/alice.sig.SHA256.opaque.eml",
+        ),
+      ),
+    ),
+  ],
 ];
 
 function attempt(bytes: Uint8Array): "ok" | "refused" {
@@ -55,7 +76,9 @@ describe("readCertificateBytes fuzzing", () => {
         const b = Uint8Array.from(seed);
         const kind = Math.floor(rand() * 3);
         let input: Uint8Array = b;
-        if (kind === 0) for (let k = 0; k < 1 + rand() * 6; k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+        if (kind === 0)
+          for (let k = 0; k < 1 + rand() * 6; k++)
+            b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
         else if (kind === 1) input = b.subarray(0, Math.floor(rand() * b.length));
         else input = b.subarray(Math.floor(rand() * Math.min(64, b.length)));
         outcome[attempt(input)]++;

@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCertificateBytes } from "../../src/certs/read.js";
+import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
 import { EmptyInputError, MalformedInputError, UnknownFormatError } from "../../src/errors.js";
 import { createSst } from "../../src/sst/codec.js";
-import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
 import { openssl, opensslSha1, tempDir } from "./openssl.js";
 
@@ -45,7 +45,11 @@ describe("format detection from content", () => {
   it("PEM with CRLF line ends (as Windows writes), and with a UTF-8 BOM", () => {
     const crlf = all.map((c) => c.pem.replace(/\n/g, "\r\n")).join("\r\n");
     expect(read(crlf).certificates.map((c) => c.sha1)).toEqual(sha1s);
-    expect(read(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(r.pem)])).certificates.map((c) => c.sha1)).toEqual([r.cert.sha1]);
+    expect(
+      read(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(r.pem)])).certificates.map(
+        (c) => c.sha1,
+      ),
+    ).toEqual([r.cert.sha1]);
   });
 
   it("PEM: X509 CRL blocks are collected, private key blocks are ignored with a warning", () => {
@@ -54,7 +58,9 @@ describe("format detection from content", () => {
     const res = read(text, "mixed.pem");
     expect(res.certificates.map((x) => x.sha1)).toEqual([r.cert.sha1]);
     expect(res.crls.map((x) => Buffer.from(x).toString("hex"))).toEqual([Buffer.from(c).toString("hex")]);
-    expect(res.warnings).toEqual(["mixed.pem: ignored a 'PRIVATE KEY' block (private keys are never read or stored)"]);
+    expect(res.warnings).toEqual([
+      "mixed.pem: ignored a 'PRIVATE KEY' block (private keys are never read or stored)",
+    ]);
   });
 
   it("DER certificate", () => {
@@ -87,7 +93,17 @@ describe("format detection from content", () => {
   it("PKCS#7 with a CRL (openssl crl2pkcs7 with -in crl)", () => {
     const c = crl({ issuer: r });
     writeFileSync(t.path("r.crl"), c);
-    const der = openssl(["crl2pkcs7", "-in", t.path("r.crl"), "-inform", "DER", "-certfile", t.path("chain.pem"), "-outform", "DER"]);
+    const der = openssl([
+      "crl2pkcs7",
+      "-in",
+      t.path("r.crl"),
+      "-inform",
+      "DER",
+      "-certfile",
+      t.path("chain.pem"),
+      "-outform",
+      "DER",
+    ]);
     const res = read(der, "withcrl.p7b");
     expect(res.certificates.length).toBe(3);
     expect(res.crls.length).toBe(1);
@@ -128,7 +144,10 @@ describe("bad input is refused with a typed error, the file and (binary) the byt
   });
 
   it("random bytes", () => {
-    const e = refusal(() => read(Uint8Array.from([0x9f, 0x01, 0x02, 0xff, 0x00, 0x42, 0x13, 0x37]), "noise.bin"), UnknownFormatError);
+    const e = refusal(
+      () => read(Uint8Array.from([0x9f, 0x01, 0x02, 0xff, 0x00, 0x42, 0x13, 0x37]), "noise.bin"),
+      UnknownFormatError,
+    );
     expect(e.describe()).toMatch(/^noise\.bin: not a certificate container .* \(at byte 0\)$/);
   });
 
@@ -160,12 +179,18 @@ describe("bad input is refused with a typed error, the file and (binary) the byt
 
   it("a PEM block whose base64 decodes to a broken certificate", () => {
     const b64 = Buffer.from(u.der.subarray(0, 150)).toString("base64");
-    const e = refusal(() => read(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, "short.pem"), MalformedInputError);
+    const e = refusal(
+      () => read(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, "short.pem"),
+      MalformedInputError,
+    );
     expect(e.describe()).toMatch(/^short\.pem: /);
   });
 
   it("a PEM BEGIN line without an END line", () => {
-    const e = refusal(() => read(r.pem.replace(/-----END CERTIFICATE-----\n$/, ""), "open.pem"), MalformedInputError);
+    const e = refusal(
+      () => read(r.pem.replace(/-----END CERTIFICATE-----\n$/, ""), "open.pem"),
+      MalformedInputError,
+    );
     expect(e.message).toMatch(/without a matching END/);
     expect(e.offset).toBe(0);
   });
@@ -174,7 +199,9 @@ describe("bad input is refused with a typed error, the file and (binary) the byt
     const sst = createSst([{ der: r.der }, { der: i.der }]);
     const cut = sst.subarray(0, sst.length - 40);
     const e = refusal(() => read(cut, "cut.sst"), MalformedInputError);
-    expect(e.describe()).toMatch(/^cut\.sst: malformed \.sst: record 32 claims \d+ bytes but only \d+ remain \(at byte \d+\)$/);
+    expect(e.describe()).toMatch(
+      /^cut\.sst: malformed \.sst: record 32 claims \d+ bytes but only \d+ remain \(at byte \d+\)$/,
+    );
   });
 
   it("a corrupted certificate inside a .sst: the offset within the .sst file", () => {

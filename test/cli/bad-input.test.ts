@@ -5,9 +5,9 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSst } from "../../src/sst/codec.js";
-import { intermediate, root } from "../helpers/pki.js";
 import { spawnCli } from "../certs/cli-harness.js";
 import { makeOpensslPki, openssl, tempDir } from "../certs/openssl.js";
+import { intermediate, root } from "../helpers/pki.js";
 
 const r = root("CN=Bad Input Root");
 const i = intermediate("CN=Bad Input Issuing", r);
@@ -20,15 +20,51 @@ beforeAll(() => {
   const corrupted = Uint8Array.from(sst);
   new DataView(corrupted.buffer).setUint32(8 + 12 + 20 + 8, 0x00ffffff, true); // the first certificate's length
   writeFileSync(t.path("corrupted.sst"), corrupted);
-  writeFileSync(t.path("random.bin"), Uint8Array.from({ length: 300 }, (_, k) => (k * 181 + 97) % 256 | 0x80));
+  writeFileSync(
+    t.path("random.bin"),
+    Uint8Array.from({ length: 300 }, (_, k) => ((k * 181 + 97) % 256) | 0x80),
+  );
   writeFileSync(t.path("empty.cer"), new Uint8Array(0));
   const lines = r.pem.split("\n");
   lines[2] = `${lines[2].slice(0, 5)}*#${lines[2].slice(7)}`;
   writeFileSync(t.path("broken.pem"), lines.join("\n"));
   writeFileSync(t.path("ok.pem"), r.pem);
   makeOpensslPki(t.dir, { caName: "Bad Input PFX CA" });
-  openssl(["pkcs12", "-export", "-in", "user.pem", "-inkey", "user.key", "-certfile", "ca.pem", "-passout", "pass:right", "-out", "user.pfx"], { cwd: t.dir });
-  openssl(["pkcs12", "-export", "-legacy", "-in", "user.pem", "-inkey", "user.key", "-certfile", "ca.pem", "-passout", "pass:right", "-out", "legacy.pfx"], { cwd: t.dir });
+  openssl(
+    [
+      "pkcs12",
+      "-export",
+      "-in",
+      "user.pem",
+      "-inkey",
+      "user.key",
+      "-certfile",
+      "ca.pem",
+      "-passout",
+      "pass:right",
+      "-out",
+      "user.pfx",
+    ],
+    { cwd: t.dir },
+  );
+  openssl(
+    [
+      "pkcs12",
+      "-export",
+      "-legacy",
+      "-in",
+      "user.pem",
+      "-inkey",
+      "user.key",
+      "-certfile",
+      "ca.pem",
+      "-passout",
+      "pass:right",
+      "-out",
+      "legacy.pfx",
+    ],
+    { cwd: t.dir },
+  );
 });
 afterAll(() => t.cleanup());
 
@@ -42,8 +78,14 @@ function expectOneLine(res: { code: number; stdout: string; stderr: string }, re
 }
 
 const CASES: [string, RegExp][] = [
-  ["truncated.sst", /^smimetrust: .*truncated\.sst: malformed \.sst: record 32 claims \d+ bytes but only \d+ remain \(at byte \d+\)$/],
-  ["corrupted.sst", /^smimetrust: .*corrupted\.sst: malformed \.sst: record 32 claims 16777215 bytes but only \d+ remain \(at byte 40\)$/],
+  [
+    "truncated.sst",
+    /^smimetrust: .*truncated\.sst: malformed \.sst: record 32 claims \d+ bytes but only \d+ remain \(at byte \d+\)$/,
+  ],
+  [
+    "corrupted.sst",
+    /^smimetrust: .*corrupted\.sst: malformed \.sst: record 32 claims 16777215 bytes but only \d+ remain \(at byte 40\)$/,
+  ],
   ["random.bin", /^smimetrust: .*random\.bin: not a certificate container .* \(at byte 0\)$/],
   ["empty.cer", /^smimetrust: .*empty\.cer: empty input, no certificates$/],
   ["broken.pem", /^smimetrust: .*broken\.pem: broken base64 in PEM block 'CERTIFICATE' \(at byte \d+\)$/],
@@ -80,12 +122,17 @@ describe("bad input through the CLI (spawned)", () => {
   });
 
   it("a PFX without a password: says to use --password or SMIMETRUST_PFX_PASSWORD", () => {
-    expectOneLine(spawnCli(["inspect", t.path("user.pfx")]), /user\.pfx: .*needs a password.*--password.*SMIMETRUST_PFX_PASSWORD/);
+    expectOneLine(
+      spawnCli(["inspect", t.path("user.pfx")]),
+      /user\.pfx: .*needs a password.*--password.*SMIMETRUST_PFX_PASSWORD/,
+    );
   });
 
   it("a PFX with the right password (option or environment): the chain is read and the key reported as ignored", () => {
     const out = t.path("from-pfx.sst");
-    const res = spawnCli(["build", t.path("legacy.pfx"), "-o", out], { env: { SMIMETRUST_PFX_PASSWORD: "right" } });
+    const res = spawnCli(["build", t.path("legacy.pfx"), "-o", out], {
+      env: { SMIMETRUST_PFX_PASSWORD: "right" },
+    });
     expect(res.code).toBe(0);
     expect(res.stderr).toContain("warning: ");
     expect(res.stderr).toMatch(/legacy\.pfx: ignored 1 private key \(never extracted or stored\)/);
@@ -93,11 +140,17 @@ describe("bad input through the CLI (spawned)", () => {
     expect(existsSync(out)).toBe(true);
     const ins = spawnCli(["inspect", "--json", "--password", "right", t.path("user.pfx")]);
     expect(ins.code).toBe(0);
-    expect(JSON.parse(ins.stdout).map((c: { subject: string }) => c.subject)).toEqual(["CN=Test PFX User", "CN=Bad Input PFX CA"]);
+    expect(JSON.parse(ins.stdout).map((c: { subject: string }) => c.subject)).toEqual([
+      "CN=Test PFX User",
+      "CN=Bad Input PFX CA",
+    ]);
   });
 
   it("a missing file: one line, exit 2", () => {
-    expectOneLine(spawnCli(["inspect", t.path("nope.pem")]), /nope\.pem: cannot read: no such file or folder$/);
+    expectOneLine(
+      spawnCli(["inspect", t.path("nope.pem")]),
+      /nope\.pem: cannot read: no such file or folder$/,
+    );
   });
 
   it("a bad file inside a folder is skipped with a warning, the rest is read", () => {

@@ -1,10 +1,10 @@
 /** The README's Quick start: `smimetrust build examples/certs -o trust.sst` works on the bundled certificates. */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readSst, sstCertificates } from "../../src/sst/codec.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
-import { REPO_ROOT, cli } from "../certs/cli-harness.js";
+import { readSst, sstCertificates } from "../../src/sst/codec.js";
+import { cli, REPO_ROOT } from "../certs/cli-harness.js";
 import { opensslSha1, tempDir } from "../certs/openssl.js";
 
 const t = tempDir("smimetrust-examples-");
@@ -18,18 +18,34 @@ const ADELE = "1A93500C433A5302F0141414D09766EB5F24110F";
 
 describe("examples/certs", () => {
   it("holds public certificates only (no private keys)", () => {
-    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(resolve(d, e.name)) : [resolve(d, e.name)]));
-    for (const f of walk(resolve(REPO_ROOT, "examples/certs"))) expect(readFileSync(f, "latin1"), f).not.toMatch(/PRIVATE KEY/);
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(resolve(d, e.name)) : [resolve(d, e.name)],
+      );
+    for (const f of walk(resolve(REPO_ROOT, "examples/certs")))
+      expect(readFileSync(f, "latin1"), f).not.toMatch(/PRIVATE KEY/);
   });
 
   it("builds into an .sst of the four CA certificates, roots first, the user certificate left out", async () => {
     const out = t.path("trust.sst");
-    const r = await cli(["build", resolve(REPO_ROOT, "examples/certs"), "-o", out], { now: Date.UTC(2026, 10, 28) });
+    const r = await cli(["build", resolve(REPO_ROOT, "examples/certs"), "-o", out], {
+      now: Date.UTC(2026, 10, 28),
+    });
     expect(r.code).toBe(0);
     expect(existsSync(out)).toBe(true);
     const ders = sstCertificates(readSst(readFileSync(out))).map((e) => e.value);
-    expect(ders.map((d) => hexUpper(digest("sha1", d)))).toEqual([CONTOSO_ROOT, CONTOSO_ISSUING, FABRIKAM_ROOT, FABRIKAM_SMIME]);
-    expect(ders.map((d) => opensslSha1(d, "DER"))).toEqual([CONTOSO_ROOT, CONTOSO_ISSUING, FABRIKAM_ROOT, FABRIKAM_SMIME]);
+    expect(ders.map((d) => hexUpper(digest("sha1", d)))).toEqual([
+      CONTOSO_ROOT,
+      CONTOSO_ISSUING,
+      FABRIKAM_ROOT,
+      FABRIKAM_SMIME,
+    ]);
+    expect(ders.map((d) => opensslSha1(d, "DER"))).toEqual([
+      CONTOSO_ROOT,
+      CONTOSO_ISSUING,
+      FABRIKAM_ROOT,
+      FABRIKAM_SMIME,
+    ]);
     expect(r.stderr).toBe(`warning: left out 'Adele Vance' (${ADELE}): not a CA certificate\n`);
     expect(r.stdout).toContain(`thumbprint ${FABRIKAM_SMIME}`);
     expect(r.stdout).toContain("earliest expiry: 2034-06-01T00:00:00Z");

@@ -1,11 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROP, createSst, decodeFriendlyName, readSst, sstCertificates, writeSst } from "../../src/sst/codec.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
-import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
+import {
+  createSst,
+  decodeFriendlyName,
+  PROP,
+  readSst,
+  sstCertificates,
+  writeSst,
+} from "../../src/sst/codec.js";
 import { cli } from "../certs/cli-harness.js";
 import { openssl, opensslPemSha1s, opensslSha1, tempDir } from "../certs/openssl.js";
+import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 import { fixture } from "../sst/fixtures.js";
 
 const DAY = 86_400_000;
@@ -16,10 +23,18 @@ const rootA = root("CN=Alpha Root CA,O=Alpha,C=GB", { now: NOW, days: 7000 });
 const issA1 = intermediate("CN=Alpha Issuing CA 1,O=Alpha,C=GB", rootA, { now: NOW, days: 3000 });
 const issA2 = intermediate("CN=Alpha Issuing CA 2,O=Alpha,C=GB", rootA, { now: NOW, days: 2500 });
 const subA1 = intermediate("CN=Alpha Sub CA under 1,O=Alpha,C=GB", issA1, { now: NOW, days: 2000 });
-const rootB = root("CN=Beta Root,O=Beta,C=US", { now: NOW, days: 5000, key: makeKey({ type: "ec", curve: "P-384" }) });
+const rootB = root("CN=Beta Root,O=Beta,C=US", {
+  now: NOW,
+  days: 5000,
+  key: makeKey({ type: "ec", curve: "P-384" }),
+});
 const issB = intermediate("CN=Beta S/MIME CA,O=Beta,C=US", rootB, { now: NOW, days: 1000 });
 const user = leaf("bob@alpha.example", issA1, { now: NOW, days: 300 });
-const oldRoot = root("CN=Expired Root,O=Gamma", { now: NOW, notBefore: NOW - 4000 * DAY, notAfter: NOW - 10 * DAY });
+const oldRoot = root("CN=Expired Root,O=Gamma", {
+  now: NOW,
+  notBefore: NOW - 4000 * DAY,
+  notAfter: NOW - 10 * DAY,
+});
 
 const t = tempDir("smimetrust-build-");
 beforeAll(() => {
@@ -72,7 +87,9 @@ describe("smimetrust build", () => {
     for (const e of certs) expect(opensslSha1(e.value, "DER")).toBe(hexUpper(digest("sha1", e.value)));
     expect(certs.map((e) => opensslSha1(e.value, "DER"))).toEqual(EXPECTED_ORDER);
     // And through the project's own reader (format detection).
-    expect(readCertificateBytes(readFileSync(out), out).certificates.map((c) => c.sha1)).toEqual(EXPECTED_ORDER);
+    expect(readCertificateBytes(readFileSync(out), out).certificates.map((c) => c.sha1)).toEqual(
+      EXPECTED_ORDER,
+    );
   });
 
   it("--json prints the summary for scripts", async () => {
@@ -128,16 +145,25 @@ describe("smimetrust build", () => {
     const out = t.path("exp.sst");
     const r = await cli(["build", t.path("in"), t.path("expired.pem"), "-o", out], { now: NOW });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split("\n").filter((l) => !l.startsWith("warning:"))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !l.startsWith("warning:")),
+    ).toHaveLength(1);
     expect(r.stderr).toContain(oldRoot.cert.sha1);
     expect(r.stderr).toMatch(/expired certificates: 'Expired Root'/);
     expect(r.stderr).toMatch(/--drop-expired/);
     expect(existsSync(out)).toBe(false);
-    const d = await cli(["build", t.path("in"), t.path("expired.pem"), "-o", out, "--drop-expired"], { now: NOW });
+    const d = await cli(["build", t.path("in"), t.path("expired.pem"), "-o", out, "--drop-expired"], {
+      now: NOW,
+    });
     expect(d.code).toBe(0);
     expect(d.stderr).toContain(`warning: left out 'Expired Root' (${oldRoot.cert.sha1}): expired`);
     expect(d.stdout).toMatch(/left out: +1 leaf, 1 expired, 1 duplicate/);
-    expect(sstCertificates(readSst(readFileSync(out))).map((e) => hexUpper(digest("sha1", e.value)))).toEqual(EXPECTED_ORDER);
+    expect(sstCertificates(readSst(readFileSync(out))).map((e) => hexUpper(digest("sha1", e.value)))).toEqual(
+      EXPECTED_ORDER,
+    );
   });
 
   it("more than 70,000 bytes: exit 2, says by how much and names the largest certificates, nothing written", async () => {
@@ -147,7 +173,10 @@ describe("smimetrust build", () => {
     const bigs = [];
     for (let n = 0; n < 14; n++) {
       // A 5,000-byte private extension makes each root about 5.3 kB.
-      const filler = { oid: "1.3.6.1.4.1.99999.1", value: Uint8Array.from([0x04, 0x82, 0x13, 0x88, ...new Uint8Array(5000).fill(n)]) };
+      const filler = {
+        oid: "1.3.6.1.4.1.99999.1",
+        value: Uint8Array.from([0x04, 0x82, 0x13, 0x88, ...new Uint8Array(5000).fill(n)]),
+      };
       const c = root(`CN=Big Root ${String(n).padStart(2, "0")}`, { now: NOW, key, extensions: [filler] });
       bigs.push(c);
       writeFileSync(`${dir}/r${n}.cer`, c.der);
@@ -158,11 +187,15 @@ describe("smimetrust build", () => {
     const r = await cli(["build", dir, "-o", out], { now: NOW });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toContain(`the .sst would be ${total} bytes, ${total - 70_000} over Exchange's limit of 70000`);
+    expect(r.stderr).toContain(
+      `the .sst would be ${total} bytes, ${total - 70_000} over Exchange's limit of 70000`,
+    );
     expect(r.stderr).toMatch(/largest: 'Big Root \d\d' \([0-9A-F]{40}, \d+ bytes\)/);
     expect(existsSync(out)).toBe(false);
     // The same certificates as p7b are not subject to the .sst limit.
-    expect((await cli(["build", dir, "-o", t.path("big.p7b"), "--format", "p7b"], { now: NOW })).code).toBe(0);
+    expect((await cli(["build", dir, "-o", t.path("big.p7b"), "--format", "p7b"], { now: NOW })).code).toBe(
+      0,
+    );
   });
 
   it("an existing output is replaced only with --force", async () => {
@@ -193,7 +226,14 @@ describe("smimetrust build", () => {
     expect(prop2).toBeDefined();
     const src = writeSst({
       elements: [
-        { kind: "certificate", id: 32, encoding: 1, value: rootA.der, offset: 0, properties: [prop2!, { id: 3, encoding: 1, value: digest("sha1", rootA.der) }] },
+        {
+          kind: "certificate",
+          id: 32,
+          encoding: 1,
+          value: rootA.der,
+          offset: 0,
+          properties: [prop2!, { id: 3, encoding: 1, value: digest("sha1", rootA.der) }],
+        },
       ],
       trailingProperties: [],
       hasEndRecord: true,
@@ -204,14 +244,31 @@ describe("smimetrust build", () => {
     const store = readSst(readFileSync(out));
     expect(store.elements.flatMap((e) => e.properties.map((p) => p.id))).toEqual([3]);
     // The .NET store's own two certificates are expired leaves: build says so and writes nothing.
-    const dn = await cli(["build", "../shared/fixtures/sst/dotnet_runtime_StoreSavedAsSerializedStoreData.sst", "-o", t.path("dn.sst")], { now: NOW });
+    const dn = await cli(
+      [
+        "build",
+        "../shared/fixtures/sst/dotnet_runtime_StoreSavedAsSerializedStoreData.sst",
+        "-o",
+        t.path("dn.sst"),
+      ],
+      { now: NOW },
+    );
     expect(dn.code).toBe(2);
     expect(existsSync(t.path("dn.sst"))).toBe(false);
   });
 
   it("reads the 507-root Windows store and refuses it as too large for Exchange", async () => {
     const out = t.path("win.sst");
-    const r = await cli(["build", "../shared/fixtures/sst/GeekDuanLian_windows-cert-sync_root.sst", "-o", out, "--drop-expired"], { now: NOW });
+    const r = await cli(
+      [
+        "build",
+        "../shared/fixtures/sst/GeekDuanLian_windows-cert-sync_root.sst",
+        "-o",
+        out,
+        "--drop-expired",
+      ],
+      { now: NOW },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/over Exchange's limit of 70000/);
     expect(existsSync(out)).toBe(false);

@@ -2,15 +2,22 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OID } from "../../src/lib/oids.js";
 import { createSst } from "../../src/sst/codec.js";
-import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 import { cli, spawnCli } from "../certs/cli-harness.js";
 import { openssl, tempDir } from "../certs/openssl.js";
+import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 import { fixture, manifest } from "../sst/fixtures.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
-const r = root("CN=Inspect Root CA,O=Contoso,C=GB", { now: NOW, notAfter: NOW + 1000 * DAY + 3600_000, key: makeKey({ type: "rsa", bits: 2048 }, "inspect-root") });
-const i = intermediate("CN=Inspect Issuing CA,O=Contoso,C=GB", r, { now: NOW, notAfter: NOW + 500 * DAY + 60_000 });
+const r = root("CN=Inspect Root CA,O=Contoso,C=GB", {
+  now: NOW,
+  notAfter: NOW + 1000 * DAY + 3600_000,
+  key: makeKey({ type: "rsa", bits: 2048 }, "inspect-root"),
+});
+const i = intermediate("CN=Inspect Issuing CA,O=Contoso,C=GB", r, {
+  now: NOW,
+  notAfter: NOW + 500 * DAY + 60_000,
+});
 const u = leaf("carol@contoso.example", i, { now: NOW, notAfter: NOW - 3 * DAY });
 
 const t = tempDir("smimetrust-inspect-");
@@ -29,12 +36,27 @@ describe("smimetrust inspect", () => {
     const res = await cli(["inspect", t.path("chain.pem")], { now: NOW });
     expect(res.code).toBe(0);
     const lines = res.stdout.trimEnd().split("\n");
-    expect(lines[0].split(/\s{2,}/)).toEqual(["SUBJECT", "ISSUER", "ROLE", "NOT AFTER", "KEY", "SIGNATURE", "EKU", "SHA1 THUMBPRINT"]);
+    expect(lines[0].split(/\s{2,}/)).toEqual([
+      "SUBJECT",
+      "ISSUER",
+      "ROLE",
+      "NOT AFTER",
+      "KEY",
+      "SIGNATURE",
+      "EKU",
+      "SHA1 THUMBPRINT",
+    ]);
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toMatch(/^Inspect Root CA\s+Inspect Root CA\s+root\s+\d{4}-\d\d-\d\d \(1000 days\)\s+RSA 2048\s+\S+\s+\(any\)\s+[0-9A-F]{40}$/);
+    expect(lines[1]).toMatch(
+      /^Inspect Root CA\s+Inspect Root CA\s+root\s+\d{4}-\d\d-\d\d \(1000 days\)\s+RSA 2048\s+\S+\s+\(any\)\s+[0-9A-F]{40}$/,
+    );
     expect(lines[1].endsWith(r.cert.sha1)).toBe(true);
-    expect(lines[2]).toMatch(/^Inspect Issuing CA\s+Inspect Root CA\s+intermediate\s+\d{4}-\d\d-\d\d \(500 days\)\s+EC P-256/);
-    expect(lines[3]).toMatch(/^carol\s+Inspect Issuing CA\s+leaf\s+\d{4}-\d\d-\d\d \(expired 3 days ago\).*emailProtection\s+[0-9A-F]{40}$/);
+    expect(lines[2]).toMatch(
+      /^Inspect Issuing CA\s+Inspect Root CA\s+intermediate\s+\d{4}-\d\d-\d\d \(500 days\)\s+EC P-256/,
+    );
+    expect(lines[3]).toMatch(
+      /^carol\s+Inspect Issuing CA\s+leaf\s+\d{4}-\d\d-\d\d \(expired 3 days ago\).*emailProtection\s+[0-9A-F]{40}$/,
+    );
     expect(res.stderr).toBe("3 certificates\n");
   });
 
@@ -44,12 +66,37 @@ describe("smimetrust inspect", () => {
     expect(res.stderr).toBe("");
     const j = JSON.parse(res.stdout);
     expect(j).toHaveLength(3);
-    for (const k of ["subject", "issuer", "serial", "notBefore", "notAfter", "sha1", "sha256", "isCA", "selfSigned", "keyUsage", "extKeyUsage", "emails", "source"]) {
+    for (const k of [
+      "subject",
+      "issuer",
+      "serial",
+      "notBefore",
+      "notAfter",
+      "sha1",
+      "sha256",
+      "isCA",
+      "selfSigned",
+      "keyUsage",
+      "extKeyUsage",
+      "emails",
+      "source",
+    ]) {
       for (const c of j) expect(c, k).toHaveProperty(k);
     }
     expect(j.map((c: { sha1: string }) => c.sha1)).toEqual([r.cert.sha1, i.cert.sha1, u.cert.sha1]);
-    expect(j[0]).toMatchObject({ subject: "CN=Inspect Root CA, O=Contoso, C=GB", isCA: true, selfSigned: true, role: "root", keyUsage: ["keyCertSign", "cRLSign"] });
-    expect(j[2]).toMatchObject({ isCA: false, selfSigned: false, emails: ["carol@contoso.example"], extKeyUsage: [OID.emailProtection] });
+    expect(j[0]).toMatchObject({
+      subject: "CN=Inspect Root CA, O=Contoso, C=GB",
+      isCA: true,
+      selfSigned: true,
+      role: "root",
+      keyUsage: ["keyCertSign", "cRLSign"],
+    });
+    expect(j[2]).toMatchObject({
+      isCA: false,
+      selfSigned: false,
+      emails: ["carol@contoso.example"],
+      extKeyUsage: [OID.emailProtection],
+    });
     expect(j[1].source).toBe(`${t.path("chain.pem")}#2`);
     expect(j[0].sha256).toBe(r.cert.sha256);
     expect(j[0].notAfter).toBe(new Date(r.cert.notAfter).toISOString());
@@ -60,12 +107,20 @@ describe("smimetrust inspect", () => {
     expect(res.code).toBe(0);
     const j = JSON.parse(res.stdout);
     expect(j.map((c: { sha1: string }) => c.sha1)).toEqual([u.cert.sha1, i.cert.sha1, r.cert.sha1]);
-    expect(j.map((c: { source: string }) => c.source.slice(t.dir.length + 1))).toEqual(["tree/a/b/user.txt#1", "tree/a/issuing.cer", "tree/root.pem#1"]);
+    expect(j.map((c: { source: string }) => c.source.slice(t.dir.length + 1))).toEqual([
+      "tree/a/b/user.txt#1",
+      "tree/a/issuing.cer",
+      "tree/root.pem#1",
+    ]);
   });
 
   it("reads stdin ('-') in any format: PEM, DER, .sst, PKCS#7", () => {
     const p7 = openssl(["crl2pkcs7", "-nocrl", "-certfile", t.path("chain.pem"), "-outform", "DER"]);
-    for (const input of [readFileSync(t.path("chain.pem")), p7, createSst([r, i, u].map((c) => ({ der: c.der })))]) {
+    for (const input of [
+      readFileSync(t.path("chain.pem")),
+      p7,
+      createSst([r, i, u].map((c) => ({ der: c.der }))),
+    ]) {
       const res = spawnCli(["inspect", "--json", "-"], { input });
       expect(res.code, res.stderr).toBe(0);
       const j = JSON.parse(res.stdout);
@@ -89,7 +144,9 @@ describe("smimetrust inspect", () => {
   });
 
   it("several inputs keep their order", async () => {
-    const res = await cli(["inspect", "--json", t.path("tree/a/issuing.cer"), t.path("tree/root.pem")], { now: NOW });
+    const res = await cli(["inspect", "--json", t.path("tree/a/issuing.cer"), t.path("tree/root.pem")], {
+      now: NOW,
+    });
     expect(JSON.parse(res.stdout).map((c: { sha1: string }) => c.sha1)).toEqual([i.cert.sha1, r.cert.sha1]);
   });
 });

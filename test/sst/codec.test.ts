@@ -1,12 +1,21 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { Certificate } from "../../src/certs/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
-import { PROP, createSst, decodeFriendlyName, isSst, readSst, sstCertificates, writeSst } from "../../src/sst/codec.js";
-import { Certificate } from "../../src/certs/certificate.js";
-import { FIXTURES, manifest, fixture } from "./fixtures.js";
-import { root, intermediate } from "../helpers/pki.js";
+import {
+  createSst,
+  decodeFriendlyName,
+  isSst,
+  PROP,
+  readSst,
+  sstCertificates,
+  writeSst,
+} from "../../src/sst/codec.js";
+import { intermediate, root } from "../helpers/pki.js";
+import { FIXTURES, fixture, manifest } from "./fixtures.js";
 
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -78,7 +87,8 @@ describe("readSst on the Windows-made stores in ../shared/fixtures/sst", () => {
       it("property 3, where present, is the SHA-1 of the certificate that follows", () => {
         const store = readSst(bytes, m.file);
         for (const e of store.elements) {
-          for (const p of e.properties.filter((q) => q.id === PROP.sha1Hash)) expect(hexUpper(p.value)).toBe(hexUpper(digest("sha1", e.value)));
+          for (const p of e.properties.filter((q) => q.id === PROP.sha1Hash))
+            expect(hexUpper(p.value)).toBe(hexUpper(digest("sha1", e.value)));
         }
       });
 
@@ -98,7 +108,9 @@ describe("readSst on the Windows-made stores in ../shared/fixtures/sst", () => {
 
   it("reads friendly names (property 11) as UTF-16LE", () => {
     const store = readSst(fixture("GeekDuanLian_windows-cert-sync_root.sst"));
-    const names = store.elements.map((e) => e.properties.find((p) => p.id === PROP.friendlyName)).filter((p) => p !== undefined);
+    const names = store.elements
+      .map((e) => e.properties.find((p) => p.id === PROP.friendlyName))
+      .filter((p) => p !== undefined);
     expect(names.length).toBe(507);
     for (const p of names) expect(decodeFriendlyName(p!.value)).toMatch(/^[\x20-\uffff]+$/);
   });
@@ -211,7 +223,10 @@ describe("readSst refuses broken stores with the byte offset of the fault", () =
       const cut = pin.subarray(0, b);
       // Cutting right after a certificate gives a store without an end record (loads on Windows);
       // cutting after a property leaves a property without its certificate: refused at the end.
-      const prevIsCert = b > 8 && new DataView(pin.buffer, pin.byteOffset).getUint32(boundaries[boundaries.indexOf(b) - 1], true) === 32;
+      const prevIsCert =
+        b > 8 &&
+        new DataView(pin.buffer, pin.byteOffset).getUint32(boundaries[boundaries.indexOf(b) - 1], true) ===
+          32;
       if (b === 8 || prevIsCert) {
         const s = readSst(cut);
         expect(s.hasEndRecord).toBe(false);
@@ -230,7 +245,9 @@ describe("readSst refuses broken stores with the byte offset of the fault", () =
         if (cutAt <= b || cutAt >= boundaries[k + 1]) continue;
         const e = malformed(pin.subarray(0, cutAt));
         expect(e.offset, `cut at ${cutAt}`).toBe(b);
-        expect(e.message).toMatch(cutAt < b + 12 ? /truncated record header/ : /claims \d+ bytes but only \d+ remain/);
+        expect(e.message).toMatch(
+          cutAt < b + 12 ? /truncated record header/ : /claims \d+ bytes but only \d+ remain/,
+        );
       }
     }
     // A cut inside the end record.
@@ -274,7 +291,7 @@ describe("readSst refuses broken stores with the byte offset of the fault", () =
   });
 
   it("uses the fixtures folder under ../shared", () => {
-    expect(FIXTURES).toBe(resolve(__dirname, "../../../shared/fixtures/sst"));
+    expect(FIXTURES).toBe(resolve(fileURLToPath(import.meta.url), "../../../../shared/fixtures/sst"));
     expect(readFileSync(resolve(FIXTURES, "README.md"), "utf8")).toMatch(/serialized certificate stores/);
   });
 });

@@ -49,7 +49,11 @@ describe("SST reader fuzzing", () => {
         // Hit the record headers: pick a uint32-aligned spot in the first records and overwrite it.
         const dv = new DataView(b.buffer);
         const at = 8 + 4 * Math.floor(rand() * Math.min(64, (b.length - 12) / 4));
-        dv.setUint32(at, [0, 1, 2, 3, 32, 33, 34, 0xffffffff, Math.floor(rand() * 2 ** 32)][Math.floor(rand() * 9)], true);
+        dv.setUint32(
+          at,
+          [0, 1, 2, 3, 32, 33, 34, 0xffffffff, Math.floor(rand() * 2 ** 32)][Math.floor(rand() * 9)],
+          true,
+        );
       } else if (kind === 2) {
         bytes = b.subarray(0, Math.floor(rand() * b.length));
       } else {
