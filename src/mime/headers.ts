@@ -207,7 +207,7 @@ export function parseParameterised(value: string): { head: string; params: Recor
     let raw = part.slice(eq + 1).trim();
     if (raw.startsWith('"')) raw = unquote(raw);
     if (!name) continue;
-    const m = /^(.+?)(?:\*(\d+))?(\*)?$/.exec(name);
+    const m = name.includes("*") ? /^(.+?)(?:\*(\d+))?(\*)?$/.exec(name) : null;
     if (m && (m[2] !== undefined || m[3] !== undefined)) {
       name = m[1];
       const index = m[2] === undefined ? 0 : Number(m[2]);

@@ -90,14 +90,19 @@ export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): 
   if (sid.type === "ski") {
     return pool.find((c) => c.subjectKeyIdentifier === sid.ski);
   }
-  let issuerKey: string | undefined;
+  const serial = stripSerial(sid.serial);
+  const sameSerial = pool.filter((c) => bytesEqual(stripSerial(c.serialNumber), serial));
+  if (sameSerial.length === 0) return undefined;
+  // Byte-identical issuer names first (the usual case); else RFC 5280 name comparison.
+  const exact = sameSerial.find((c) => bytesEqual(c.issuer.der, sid.issuer.raw));
+  if (exact) return exact;
+  let issuerKey: string;
   try {
     issuerKey = new Name(sid.issuer).key;
   } catch {
     return undefined;
   }
-  const serial = stripSerial(sid.serial);
-  return pool.find((c) => bytesEqual(stripSerial(c.serialNumber), serial) && c.issuer.key === issuerKey);
+  return sameSerial.find((c) => c.issuer.key === issuerKey);
 }
 
 function stripSerial(s: Uint8Array): Uint8Array {

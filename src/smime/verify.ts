@@ -80,8 +80,11 @@ export class CertificateCache {
   private readonly map = new Map<string, Certificate>();
   constructor(readonly max = 20_000) {}
   get(der: Uint8Array): Certificate {
-    const k = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("latin1");
+    // A cheap key (length and the last 48 bytes, which lie in the signature), then a full byte comparison.
+    const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+    const k = `${buf.length}:${buf.toString("latin1", Math.max(0, buf.length - 48))}`;
     let c = this.map.get(k);
+    if (c && !buf.equals(c.der)) c = undefined;
     if (!c) {
       c = new Certificate(Uint8Array.from(der));
       checkUsable(c);
