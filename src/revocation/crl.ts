@@ -211,6 +211,128 @@ function parseIdp(ext: Extension): IssuingDistributionPoint {
   return out;
 }
 
+/**
+ * The revokedCertificates list, scanned by hand: CRLs can hold hundreds of thousands of entries, and a
+ * general reader allocating an object and two views per element spends most of its time collecting
+ * garbage. Same rules as the reader (strict lengths, offsets in errors). Returns whether some entry has
+ * an unknown critical extension.
+ */
+function scanRevoked(list: DerElement, revoked: RevokedEntry[], bySerial: Map<string, RevokedEntry[]>): boolean {
+  const buf = list.value;
+  const base = list.offset + list.headerLength;
+  const B = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let unknownCrit = false;
+  let currentIssuer: GeneralName[] | undefined;
+  // header(): reads the TLV header at `at` (within `limit`) into hTag / hStart / hEnd.
+  let hTag = 0;
+  let hStart = 0;
+  let hEnd = 0;
+  const header = (at: number, limit: number, want: number, what: string): void => {
+    if (at >= limit) throw new DerError(`expected ${what}, found end of data`, base + at);
+    hTag = buf[at];
+    if (want >= 0 && hTag !== want) throw new DerError(`expected ${what} (tag 0x${want.toString(16)}), found tag 0x${hTag.toString(16)}`, base + at);
+    let q = at + 1;
+    if (q >= limit) throw new DerError("truncated length", base + q);
+    let len = buf[q++];
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n === 0) throw new DerError("indefinite length is not DER", base + at);
+      if (n > 4 || q + n > limit) throw new DerError("bad length", base + q);
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + buf[q++];
+    }
+    if (q + len > limit) throw new DerError(`element needs ${len} bytes but only ${limit - q} remain`, base + at);
+    hStart = q;
+    hEnd = q + len;
+  };
+  const element = (tag: number, start: number, end: number, at: number): DerElement => ({
+    tag,
+    offset: base + at,
+    headerLength: start - at,
+    value: buf.subarray(start, end),
+    raw: buf.subarray(at, end),
+  });
+  let p = 0;
+  while (p < buf.length) {
+    if (revoked.length >= CRL_LIMITS.maxEntries) throw new DerError("too many CRL entries", base + p);
+    const entryAt = p;
+    header(p, buf.length, TAG.SEQUENCE, "revokedCertificate");
+    const entryEnd = hEnd;
+    header(hStart, entryEnd, TAG.INTEGER, "userCertificate");
+    if (hEnd === hStart) throw new DerError("empty INTEGER", base + hStart - 2);
+    // Minimal two's complement, as serialKey().
+    let s0 = hStart;
+    while (s0 < hEnd - 1 && ((buf[s0] === 0 && !(buf[s0 + 1] & 0x80)) || (buf[s0] === 0xff && buf[s0 + 1] & 0x80))) s0++;
+    const serial = B.toString("hex", s0, hEnd).toUpperCase();
+    const timeAt = hEnd;
+    header(timeAt, entryEnd, -1, "revocationDate");
+    const revocationDate = decodeTime(element(hTag, hStart, hEnd, timeAt));
+    const entry: RevokedEntry = { serial, revocationDate, unknownCritical: [], offset: base + entryAt };
+    let q = hEnd;
+    if (q < entryEnd) {
+      header(q, entryEnd, TAG.SEQUENCE, "crlEntryExtensions");
+      const extsEnd = hEnd;
+      if (hEnd !== entryEnd) throw new DerError("unexpected data after revokedCertificate", base + hEnd);
+      q = hStart;
+      let seen = 0;
+      while (q < extsEnd) {
+        header(q, extsEnd, TAG.SEQUENCE, "Extension");
+        const extEnd = hEnd;
+        const oidAt = hStart;
+        header(oidAt, extEnd, TAG.OID, "extnID");
+        const oidStart = hStart;
+        const oidEnd = hEnd;
+        let r = hEnd;
+        let critical = false;
+        if (r < extEnd && buf[r] === TAG.BOOLEAN) {
+          header(r, extEnd, TAG.BOOLEAN, "critical");
+          if (hEnd - hStart !== 1) throw new DerError("expected BOOLEAN", base + r);
+          critical = buf[hStart] !== 0;
+          r = hEnd;
+        }
+        const valAt = r;
+        header(valAt, extEnd, TAG.OCTET_STRING, "extnValue");
+        if (hEnd !== extEnd) throw new DerError("unexpected data after Extension", base + hEnd);
+        const vStart = hStart;
+        const vEnd = hEnd;
+        // id-ce 55 1D xx: reasonCode 21, invalidityDate 24, certificateIssuer 29.
+        const idCe = oidEnd - oidStart === 3 && buf[oidStart] === 0x55 && buf[oidStart + 1] === 0x1d ? buf[oidStart + 2] : -1;
+        if (idCe === 21 || idCe === 24 || idCe === 29) {
+          const bit = 1 << (idCe - 21);
+          if (seen & bit) throw new DerError(`extension 2.5.29.${idCe} appears twice`, base + valAt);
+          seen |= bit;
+          header(vStart, vEnd, -1, "extension value");
+          if (hEnd !== vEnd) throw new DerError("unexpected data after extension value", base + hEnd);
+          const inner = element(hTag, hStart, hEnd, vStart);
+          if (idCe === 21) {
+            if (hTag !== TAG.ENUMERATED) throw new DerError("reasonCode is not ENUMERATED", base + vStart);
+            entry.reason = decodeSmallInt(inner);
+          } else if (idCe === 24) entry.invalidityDate = decodeTime(inner);
+          else {
+            try {
+              currentIssuer = parseGeneralNames(inner);
+            } catch (err) {
+              if (err instanceof DerError) throw err;
+              throw new DerError("bad certificateIssuer entry extension", base + vStart);
+            }
+          }
+        } else if (critical) {
+          entry.unknownCritical.push(decodeOidEl(element(TAG.OID, oidStart, oidEnd, oidAt)));
+          unknownCrit = true;
+        }
+        q = extEnd;
+      }
+    } else if (q !== entryEnd) throw new DerError("unexpected data after revokedCertificate", base + q);
+    if (currentIssuer) entry.certificateIssuer = currentIssuer;
+    revoked.push(entry);
+    const same = bySerial.get(serial);
+    if (same) same.push(entry);
+    else bySerial.set(serial, [entry]);
+    p = entryEnd;
+  }
+  return unknownCrit;
+}
+
 function crlNumberOf(ext: Extension): bigint {
   const el = inner(ext);
   if (el.tag !== TAG.INTEGER) throw new DerError("CRL number is not an INTEGER", el.offset);
@@ -247,53 +369,7 @@ function parse(der: Uint8Array, source?: string): Crl {
   const bySerial = new Map<string, RevokedEntry[]>();
   let hasUnknownCriticalEntryExtension = false;
   const list = t.optional(TAG.SEQUENCE);
-  if (list) {
-    const r = DerReader.of(list);
-    let currentIssuer: GeneralName[] | undefined;
-    while (!r.done) {
-      if (revoked.length >= CRL_LIMITS.maxEntries) throw new DerError("too many CRL entries", r.position);
-      const entryEl = r.expect(TAG.SEQUENCE, "revokedCertificate");
-      const e = DerReader.of(entryEl);
-      const serialEl = e.expect(TAG.INTEGER, "userCertificate");
-      const revocationDate = decodeTime(e.read());
-      const entry: RevokedEntry = { serial: serialKey(serialEl.value), revocationDate, unknownCritical: [], offset: entryEl.offset };
-      if (!e.done) {
-        const extsEl = e.expect(TAG.SEQUENCE, "crlEntryExtensions");
-        for (const x of readExtensions(extsEl)) {
-          try {
-            switch (x.oid) {
-              case OID.crlReason: {
-                const el = inner(x);
-                if (el.tag !== TAG.ENUMERATED) throw new DerError("reasonCode is not ENUMERATED", el.offset);
-                entry.reason = decodeSmallInt(el);
-                break;
-              }
-              case OID.invalidityDate:
-                entry.invalidityDate = decodeTime(inner(x));
-                break;
-              case OID.certificateIssuer:
-                currentIssuer = parseGeneralNames(inner(x));
-                break;
-              default:
-                if (x.critical) {
-                  entry.unknownCritical.push(x.oid);
-                  hasUnknownCriticalEntryExtension = true;
-                }
-            }
-          } catch (err) {
-            if (err instanceof DerError) throw err;
-            throw new DerError(`bad ${x.oid} entry extension`, x.offset);
-          }
-        }
-        e.end("revokedCertificate");
-      }
-      if (currentIssuer) entry.certificateIssuer = currentIssuer;
-      revoked.push(entry);
-      const same = bySerial.get(entry.serial);
-      if (same) same.push(entry);
-      else bySerial.set(entry.serial, [entry]);
-    }
-  }
+  if (list) hasUnknownCriticalEntryExtension = scanRevoked(list, revoked, bySerial);
 
   let extensions: Extension[] = [];
   const extsEl = t.optional(0xa0);
