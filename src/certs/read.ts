@@ -72,24 +72,56 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     readDer(bytes, name, opts, out);
     return;
   }
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  // Text saved as UTF-16 (PowerShell 5's Out-File and '>' write UTF-16LE with a BOM): read it as text.
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+    const be = bytes[0] === 0xfe;
+    const body = Buffer.from(bytes.subarray(2));
+    if (be) body.swap16();
+    const decoded = Buffer.from(body.subarray(0, body.length & ~1).toString("utf16le"), "utf8");
+    if (decoded.length === 0) throw new EmptyInputError("empty input, no certificates");
+    try {
+      readInto(decoded, name, opts, out, depth + 1);
+    } catch (e) {
+      // Certificate text is ASCII: character i of the decoded text is bytes 2 + 2i of the file.
+      if (e instanceof SmimetrustError && e.offset !== undefined) throw relocate(e, 2 + 2 * e.offset);
+      throw e;
+    }
+    return;
+  }
+  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  // A UTF-8 byte order mark (Notepad) is not part of the content.
+  const bom = text.startsWith("\xef\xbb\xbf") ? 3 : 0;
+  if (bom) text = " ".repeat(bom) + text.slice(bom);
+  if (looksLikeMessage(text.slice(bom))) {
+    try {
+      const m = certificatesFromMessage(bom ? bytes.subarray(bom) : bytes, name);
+      out.format = "message";
+      m.certificates.forEach((der, i) => {
+        addCert(out, der, `${name}#${i + 1}`);
+      });
+      out.crls.push(...m.crls);
+      return;
+    } catch (e) {
+      // A message without S/MIME parts may still carry PEM certificates in its text.
+      if (!(e instanceof EmptyInputError) || !text.includes("-----BEGIN ")) throw e;
+    }
+  }
   if (text.includes("-----BEGIN ")) {
     out.format = "pem";
     readPem(text, name, opts, out, depth);
-    return;
-  }
-  if (looksLikeMessage(text)) {
-    out.format = "message";
-    const m = certificatesFromMessage(bytes, name);
-    m.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
-    out.crls.push(...m.crls);
     return;
   }
   const b64 = text.replace(/[\r\n\t ]/g, "");
   if (b64.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
     const der = Buffer.from(b64, "base64");
     if (der.length > 0 && der[0] === TAG.SEQUENCE) {
-      readDer(der, name, opts, out);
+      try {
+        readDer(der, name, opts, out);
+      } catch (e) {
+        // Offsets in the decoded bytes mean nothing to the user: point at the base64 text instead.
+        if (e instanceof SmimetrustError && e.offset !== undefined) throw relocate(e, base64TextOffset(text, e.offset));
+        throw e;
+      }
       out.format = "base64";
       return;
     }
@@ -98,6 +130,28 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     "not a certificate container (expected PEM, DER, base64, PKCS#7, PKCS#12, .sst or an S/MIME message)",
     { offset: 0 },
   );
+}
+
+/** The position in `text` of the base64 character that encodes decoded byte `offset`. */
+function base64TextOffset(text: string, offset: number): number {
+  const want = Math.floor(offset / 3) * 4 + (offset % 3);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    if (n === want) return i;
+    n++;
+  }
+  return text.length;
+}
+
+/** A copy of a typed error with another offset. */
+function relocate<E extends SmimetrustError>(e: E, offset: number): E {
+  const copy = Object.create(Object.getPrototypeOf(e)) as E;
+  Object.assign(copy, e, { offset });
+  Object.defineProperty(copy, "message", { value: e.message });
+  Object.defineProperty(copy, "stack", { value: e.stack });
+  return copy;
 }
 
 type DerKind = "certificate" | "crl" | "pkcs7" | "pkcs12";

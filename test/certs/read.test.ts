@@ -221,3 +221,53 @@ describe("bad input is refused with a typed error, the file and (binary) the byt
     expect(e.offset).toBeTypeOf("number");
   });
 });
+
+describe("text encodings Windows tools write", () => {
+  it("PEM and unarmoured base64 saved as UTF-16LE (PowerShell 5 Out-File) or UTF-16BE, with a BOM", () => {
+    const le = (s: string) => Buffer.concat([Uint8Array.of(0xff, 0xfe), Buffer.from(s, "utf16le")]);
+    const be = (s: string) => Buffer.concat([Uint8Array.of(0xfe, 0xff), Buffer.from(s, "utf16le").swap16()]);
+    const pem = `${r.pem}\r\n${i.pem}`.replace(/\n/g, "\r\n");
+    expect(read(le(pem)).certificates.map((c) => c.sha1)).toEqual([r.cert.sha1, i.cert.sha1]);
+    expect(read(be(pem)).certificates.map((c) => c.sha1)).toEqual([r.cert.sha1, i.cert.sha1]);
+    const b64 = Buffer.from(u.der).toString("base64");
+    expect(read(le(b64)).certificates.map((c) => c.sha1)).toEqual([u.cert.sha1]);
+    // A fault in UTF-16 text is reported at its byte in the file.
+    const broken = `${r.pem.slice(0, 100)}!${r.pem.slice(101)}`;
+    const e = refusal(() => read(le(broken), "u16.pem"), MalformedInputError);
+    expect(e.offset).toBe(2 + 2 * 100);
+    expect(refusal(() => read(Uint8Array.of(0xff, 0xfe), "bom-only.txt"), EmptyInputError).describe()).toBe(
+      "bom-only.txt: empty input, no certificates",
+    );
+  });
+
+  it("unarmoured base64 with a UTF-8 BOM (Notepad)", () => {
+    const b64 = Buffer.from(i.der).toString("base64");
+    const res = read(Buffer.concat([Uint8Array.of(0xef, 0xbb, 0xbf), Buffer.from(b64)]));
+    expect(res.format).toBe("base64");
+    expect(res.certificates[0].sha1).toBe(i.cert.sha1);
+  });
+
+  it("a fault in unarmoured base64 is reported at the base64 character in the file, not in the decoded bytes", () => {
+    const der = Uint8Array.from(u.der);
+    der[1] = 0x83; // the outer SEQUENCE claims a 3-byte length: runs past the end
+    const text = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\r\n");
+    const e = refusal(() => read(text, "bad.cer"), MalformedInputError);
+    expect(e.describe()).toMatch(/^bad\.cer: /);
+    expect(e.offset).toBe(0);
+    // A fault deeper in: the serial number's INTEGER at decoded byte k is near text character 4k/3.
+    const der2 = Uint8Array.from(u.der);
+    const serialAt = der2.indexOf(0x02, 8);
+    der2[serialAt + 1] = 0x7f;
+    const text2 = Buffer.from(der2).toString("base64");
+    const e2 = refusal(() => read(text2, "bad2.cer"), MalformedInputError);
+    expect(e2.offset).toBeGreaterThan(0);
+    expect(Math.abs(e2.offset! - Math.floor((serialAt * 4) / 3))).toBeLessThan(8);
+  });
+
+  it("an e-mail with PEM certificates pasted in its text (no S/MIME): the PEM certificates", () => {
+    const mail = `From: pki@contoso.example\r\nSubject: our CA\r\nContent-Type: text/plain\r\n\r\nHere it is:\r\n${r.pem.replace(/\n/g, "\r\n")}`;
+    const res = read(mail, "mail.eml");
+    expect(res.format).toBe("pem");
+    expect(res.certificates.map((c) => c.sha1)).toEqual([r.cert.sha1]);
+  });
+});
