@@ -15,7 +15,9 @@ import {
   GOLDEN,
   NOW,
   psStructureProblems,
+  REPO,
   readPsLiteral,
+  spawnCli,
   tmp,
   write,
 } from "./helpers.js";
@@ -452,5 +454,34 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     expect(text).toContain("$ExpectedTrustListSha256 = ''");
     expect(text).toContain("$trustListBytes = $null");
     expect(rollbackSettings(readSmimeExport(Buffer.from(exportJson(null)), "b").settings)).toHaveLength(25);
+  });
+
+  it("works on the bundled examples (examples/smime.config.json, examples/certs)", async () => {
+    const dir = tmp();
+    const r = await cli([
+      "exchange",
+      "script",
+      "--config",
+      join(REPO, "examples/smime.config.json"),
+      "--embed",
+      "-o",
+      join(dir, "apply.ps1"),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/trust list: {2}4 certificates, \d+ bytes/);
+    const text = readFileSync(join(dir, "apply.ps1"), "utf8");
+    expect(text.match(/^# {3}[0-9A-F]{40} /gm)).toHaveLength(4);
+    expect(psStructureProblems(text)).toEqual([]);
+  });
+
+  it("exits 2 as a real process when the config is bad, and writes nothing", () => {
+    const dir = tmp();
+    write(dir, "smime.config.json", JSON.stringify({ settings: { OWAAlwaysSign: "yes" } }));
+    const r = spawnCli(["exchange", "script", "-o", "apply.ps1"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "smimetrust: smime.config.json: settings.OWAAlwaysSign: must be true or false, not 'yes'\n",
+    );
+    expect(readdirSync(dir)).toEqual(["smime.config.json"]);
   });
 });
