@@ -120,8 +120,13 @@ export class PathBuilder {
       seen.add(c.sha1);
       out.push({ cert: c, source: "trust" });
     }
-    for (const c of this.pool.withSubject(key)) if (!seen.has(c.cert.sha1)) (seen.add(c.cert.sha1), out.push(c));
-    for (const c of this.aiaPool.withSubject(key)) if (!seen.has(c.cert.sha1)) (seen.add(c.cert.sha1), out.push(c));
+    for (const pool of [this.pool, this.aiaPool]) {
+      for (const c of pool.withSubject(key)) {
+        if (seen.has(c.cert.sha1)) continue;
+        seen.add(c.cert.sha1);
+        out.push(c);
+      }
+    }
     if (out.length > 1) {
       const aki = safe(() => cert.authorityKeyIdentifier?.keyId);
       const t = this.opts.time;
@@ -244,7 +249,8 @@ export class PathBuilder {
         certs = [];
         try {
           const res = await fetcher.get(url);
-          if (res.status >= 200 && res.status < 300) certs = readCertificateBytes(res.body, url, { maxCertificates: 100 }).certificates;
+          if (res.status >= 200 && res.status < 300)
+            certs = readCertificateBytes(res.body, url, { maxCertificates: 100 }).certificates;
         } catch {
           certs = [];
         }

@@ -56,7 +56,11 @@ export class ChainCache {
  * The window around `time` bounded by the given instants: the latest boundary <= time and the earliest
  * boundary > time. Validity ends are inclusive, so a notAfter contributes notAfter + 1.
  */
-export function windowAround(time: number, starts: number[], ends: number[]): { from: number; until: number } {
+export function windowAround(
+  time: number,
+  starts: number[],
+  ends: number[],
+): { from: number; until: number } {
   let from = -Infinity;
   let until = Infinity;
   for (const s of starts) {

@@ -7,7 +7,7 @@
 import type { Certificate } from "../certs/certificate.js";
 import type { GeneralSubtree, NameConstraints } from "../certs/extensions.js";
 import type { GeneralName } from "../certs/general-name.js";
-import { Name } from "../certs/name.js";
+import type { Name } from "../certs/name.js";
 import { OID } from "../lib/oids.js";
 
 export const MAX_COMPARISONS = 250_000;
@@ -34,7 +34,8 @@ export function malformedConstraints(nc: NameConstraints): string | undefined {
         break;
       case "ip":
         if (b.value.length !== 8 && b.value.length !== 32) return "iPAddress constraint is not address+mask";
-        if (!contiguousMask(b.value.subarray(b.value.length / 2))) return "iPAddress constraint mask is not contiguous";
+        if (!contiguousMask(b.value.subarray(b.value.length / 2)))
+          return "iPAddress constraint mask is not contiguous";
         break;
       case "email":
         if (!validEmailConstraint(b.value)) return `bad rfc822Name constraint '${b.value}'`;
@@ -144,7 +145,10 @@ function kindOf(g: GeneralName): Kind | undefined {
  * `leaf` tells whether the certificate is the end of the path (self-issued CAs in the middle are exempt,
  * which the caller handles).
  */
-export function checkNameConstraints(cert: Certificate, sets: readonly NameConstraints[]): string | undefined {
+export function checkNameConstraints(
+  cert: Certificate,
+  sets: readonly NameConstraints[],
+): string | undefined {
   if (sets.length === 0) return undefined;
   const names = namesOf(cert);
   let work = 0;
@@ -202,7 +206,8 @@ function matches(n: SubjectName, st: GeneralSubtree, excluded: boolean): boolean
       return ipMatches(n.value as Uint8Array, (b as { value: Uint8Array }).value);
     case "uri": {
       const host = uriHost(n.value as string);
-      if (host === undefined) return excluded ? false : false;
+      // A URI without a host cannot be inside a subtree: refused where URIs are permitted, never excluded.
+      if (host === undefined) return false;
       return hostMatchesDomain(host, (b as { value: string }).value);
     }
     case "other": {
@@ -250,7 +255,7 @@ function hostMatchesDomain(host: string, c: string): boolean {
 
 function uriHost(uri: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(uri);
-  if (!m || !m[1]) return undefined;
+  if (!m?.[1]) return undefined;
   return m[1];
 }
 

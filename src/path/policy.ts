@@ -38,7 +38,8 @@ export class PolicyProcessor {
     this.explicitPolicy = inputs.initialExplicitPolicy ? 0 : n + 1;
     this.policyMapping = inputs.initialPolicyMappingInhibit ? 0 : n + 1;
     this.inhibitAny = inputs.initialInhibitAnyPolicy ? 0 : n + 1;
-    this.initial = inputs.initialPolicySet && inputs.initialPolicySet.length > 0 ? inputs.initialPolicySet : [ANY];
+    this.initial =
+      inputs.initialPolicySet && inputs.initialPolicySet.length > 0 ? inputs.initialPolicySet : [ANY];
   }
 
   private get treeNull(): boolean {
@@ -49,7 +50,9 @@ export class PolicyProcessor {
     if (++this.nodes > MAX_NODES) throw new PolicyFailure("policy tree too large");
     const node: PNode = { policy, expected, parent, children: [], depth: parent.depth + 1 };
     parent.children.push(node);
-    (this.levels[node.depth] ??= []).push(node);
+    const level = this.levels[node.depth];
+    if (level) level.push(node);
+    else this.levels[node.depth] = [node];
     return node;
   }
 
@@ -98,7 +101,8 @@ export class PolicyProcessor {
             matched = true;
           }
         }
-        if (!matched) for (const node of prev) if (node.policy === ANY) this.add(node, p.oid, new Set([p.oid]));
+        if (!matched)
+          for (const node of prev) if (node.policy === ANY) this.add(node, p.oid, new Set([p.oid]));
       }
       if (anyQualifier && (this.inhibitAny > 0 || (!isLast && cert.isSelfIssued))) {
         for (const node of prev) {
@@ -111,18 +115,24 @@ export class PolicyProcessor {
     } else if (!pols) {
       this.levels = [[]];
     }
-    if (this.explicitPolicy <= 0 && this.treeNull) throw new PolicyFailure("no acceptable certificate policy (explicit policy required)");
+    if (this.explicitPolicy <= 0 && this.treeNull)
+      throw new PolicyFailure("no acceptable certificate policy (explicit policy required)");
   }
 
   /** Preparation for the next certificate (6.1.4), for every certificate but the last. */
   prepareNext(cert: Certificate, i: number): void {
     const maps = cert.policyMappings;
     if (maps) {
-      for (const m of maps) if (m.issuerDomainPolicy === ANY || m.subjectDomainPolicy === ANY) throw new PolicyFailure("policy mapping to or from anyPolicy");
+      for (const m of maps)
+        if (m.issuerDomainPolicy === ANY || m.subjectDomainPolicy === ANY)
+          throw new PolicyFailure("policy mapping to or from anyPolicy");
       const byIssuer = new Map<string, Set<string>>();
       for (const m of maps) {
         let s = byIssuer.get(m.issuerDomainPolicy);
-        if (!s) byIssuer.set(m.issuerDomainPolicy, (s = new Set()));
+        if (!s) {
+          s = new Set();
+          byIssuer.set(m.issuerDomainPolicy, s);
+        }
         s.add(m.subjectDomainPolicy);
       }
       if (!this.treeNull) {
@@ -133,7 +143,7 @@ export class PolicyProcessor {
             if (hits.length > 0) for (const h of hits) h.expected = new Set(sdps);
             else {
               const any = lvl.find((nd) => nd.policy === ANY);
-              if (any && any.parent) this.add(any.parent, idp, new Set(sdps));
+              if (any?.parent) this.add(any.parent, idp, new Set(sdps));
             }
           } else {
             for (const h of lvl.filter((nd) => nd.policy === idp)) this.remove(h);
@@ -152,8 +162,10 @@ export class PolicyProcessor {
     }
     const pc = cert.policyConstraints;
     if (pc) {
-      if (pc.requireExplicitPolicy !== undefined && pc.requireExplicitPolicy < this.explicitPolicy) this.explicitPolicy = pc.requireExplicitPolicy;
-      if (pc.inhibitPolicyMapping !== undefined && pc.inhibitPolicyMapping < this.policyMapping) this.policyMapping = pc.inhibitPolicyMapping;
+      if (pc.requireExplicitPolicy !== undefined && pc.requireExplicitPolicy < this.explicitPolicy)
+        this.explicitPolicy = pc.requireExplicitPolicy;
+      if (pc.inhibitPolicyMapping !== undefined && pc.inhibitPolicyMapping < this.policyMapping)
+        this.policyMapping = pc.inhibitPolicyMapping;
     }
     const iap = cert.inhibitAnyPolicy;
     if (iap !== undefined && iap < this.inhibitAny) this.inhibitAny = iap;
@@ -168,10 +180,11 @@ export class PolicyProcessor {
     if (!this.treeNull && !this.initial.includes(ANY)) {
       // (g)(iii): nodes whose parent is anyPolicy form the valid_policy_node_set.
       const nodeSet: PNode[] = [];
-      for (const lvl of this.levels) for (const nd of lvl) if (nd.parent && nd.parent.policy === ANY) nodeSet.push(nd);
+      for (const lvl of this.levels)
+        for (const nd of lvl) if (nd.parent && nd.parent.policy === ANY) nodeSet.push(nd);
       for (const nd of nodeSet) if (nd.policy !== ANY && !this.initial.includes(nd.policy)) this.remove(nd);
       const leafAny = (this.levels[n] ?? []).find((nd) => nd.policy === ANY);
-      if (leafAny && leafAny.parent) {
+      if (leafAny?.parent) {
         const have = new Set(nodeSet.map((nd) => nd.policy));
         for (const p of this.initial) if (!have.has(p)) this.add(leafAny.parent, p, new Set([p]));
         this.remove(leafAny);
@@ -179,7 +192,8 @@ export class PolicyProcessor {
       this.prune(n);
       if ((this.levels[n] ?? []).length === 0) this.levels = [[]];
     }
-    if (this.explicitPolicy <= 0 && this.treeNull) throw new PolicyFailure("no acceptable certificate policy");
+    if (this.explicitPolicy <= 0 && this.treeNull)
+      throw new PolicyFailure("no acceptable certificate policy");
     if (this.treeNull) return [];
     return [...new Set((this.levels[n] ?? []).map((nd) => nd.policy))];
   }

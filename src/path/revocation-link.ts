@@ -23,7 +23,13 @@ export interface RevocationResult {
   problems: Problem[];
 }
 
-export type CheckRevocation = (cert: Certificate, issuer: Certificate, path: Certificate[], index: number, ctx: RevocationContext) => Promise<RevocationResult>;
+export type CheckRevocation = (
+  cert: Certificate,
+  issuer: Certificate,
+  path: Certificate[],
+  index: number,
+  ctx: RevocationContext,
+) => Promise<RevocationResult>;
 
 let loaded: Promise<CheckRevocation | undefined> | undefined;
 

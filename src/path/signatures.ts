@@ -5,11 +5,10 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../certs/certificate.js";
-import { TAG, tlv } from "../lib/der.js";
+import { UnsupportedError } from "../errors.js";
+import { encodeOid, TAG, tlv } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 import { importSpki, verifySignature } from "../lib/signature.js";
-import { UnsupportedError } from "../errors.js";
-import { encodeOid } from "../lib/der.js";
 
 const MEMO_MAX = 100_000;
 const memo = new Map<string, boolean>();
@@ -43,7 +42,10 @@ export function keyOf(issuer: Certificate, params?: Uint8Array): KeyObject {
   if (!params || !needsInheritedParams(issuer)) return issuer.publicKey;
   const hex = Buffer.from(params).toString("latin1");
   let m = inheritedKeys.get(issuer);
-  if (!m) inheritedKeys.set(issuer, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    inheritedKeys.set(issuer, m);
+  }
   const hit = m.get(hex);
   if (hit) return hit;
   const spki = tlv(
@@ -60,14 +62,24 @@ export function keyOf(issuer: Certificate, params?: Uint8Array): KeyObject {
  * Verifies `child`'s signature with `issuer`'s key. `issuerParams` are DSA parameters the issuer inherits
  * (when its own SPKI has none). Memoised per (child SHA-1, issuer SHA-1).
  */
-export function checkSignature(child: Certificate, issuer: Certificate, issuerParams?: Uint8Array): SigResult {
+export function checkSignature(
+  child: Certificate,
+  issuer: Certificate,
+  issuerParams?: Uint8Array,
+): SigResult {
   const inherit = issuerParams !== undefined && needsInheritedParams(issuer);
   const key = child.sha1 + issuer.sha1 + (inherit ? "+" : "");
   const hit = memo.get(key);
   if (hit !== undefined) return hit;
   let r: SigResult;
   try {
-    r = verifySignature(child.signatureAlgorithm, child.tbs, child.signature, keyOf(issuer, inherit ? issuerParams : undefined), issuer.publicKeyInfo.algorithm);
+    r = verifySignature(
+      child.signatureAlgorithm,
+      child.tbs,
+      child.signature,
+      keyOf(issuer, inherit ? issuerParams : undefined),
+      issuer.publicKeyInfo.algorithm,
+    );
   } catch (e) {
     if (e instanceof UnsupportedError) return "unsupported";
     r = false;

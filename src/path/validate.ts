@@ -11,27 +11,35 @@
  *   processed (RFC 5280 treats an anchor as a name and a key).
  * - Validity is compared at second granularity, both ends inclusive.
  */
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate, PublicKeyInfo } from "../certs/certificate.js";
 import type { NameConstraints } from "../certs/extensions.js";
-import { isoTime } from "./format.js";
+import { digest, hexUpper } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
-import { type Problem, type ProblemParams, type Severity, problem, registerProblem, isKnownProblem } from "../problems.js";
+import {
+  isKnownProblem,
+  type Problem,
+  type ProblemParams,
+  problem,
+  registerProblem,
+  type Severity,
+} from "../problems.js";
+import { type Crl, parseCrl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
-import { digest, hexUpper } from "../lib/bytes.js";
-import { parseCrl, type Crl } from "../revocation/crl.js";
-import { CandidatePool, type BuildNode, type Candidate, type DeadEnd, PathBuilder } from "./build.js";
-import { ChainCache, windowAround } from "./cache.js";
+import { type BuildNode, type Candidate, CandidatePool, type DeadEnd, PathBuilder } from "./build.js";
+import { windowAround } from "./cache.js";
+import { isoTime } from "./format.js";
 import { checkNameConstraints, malformedConstraints, validDnsName, validEmail } from "./name-constraints.js";
 import { PolicyFailure, PolicyProcessor } from "./policy.js";
+import { getRevocationChecker, type RevocationContext } from "./revocation-link.js";
 import { checkSignature, dsaParamsFor } from "./signatures.js";
 import type { ChainResult, PathElement, ValidationOptions } from "./types.js";
-import { getRevocationChecker, type RevocationContext } from "./revocation-link.js";
 
 if (!isKnownProblem("NONCONFORMING_CERT")) {
   registerProblem("NONCONFORMING_CERT", {
     severity: "error",
-    message: (p) => `${p.name ? `'${p.name}'` : "The certificate"}${p.sha1 ? ` (thumbprint ${p.sha1})` : ""} does not conform to the RFC 5280 certificate profile${p.detail ? `: ${p.detail}` : ""}.`,
+    message: (p) =>
+      `${p.name ? `'${p.name}'` : "The certificate"}${p.sha1 ? ` (thumbprint ${p.sha1})` : ""} does not conform to the RFC 5280 certificate profile${p.detail ? `: ${p.detail}` : ""}.`,
     hint: () => "Strict clients reject such certificates; have the CA reissue it correctly.",
   });
 }
@@ -61,6 +69,21 @@ const MUST_BE_NONCRITICAL: [string, string][] = [
   [OID.authorityKeyIdentifier, "authorityKeyIdentifier is critical"],
   [OID.subjectKeyIdentifier, "subjectKeyIdentifier is critical"],
   [OID.authorityInfoAccess, "authorityInfoAccess is critical"],
+];
+
+/** The typed extensions the checks read; parsing them first turns a malformed one into one problem. */
+const PARSED_EXTENSIONS: ((c: Certificate) => unknown)[] = [
+  (c) => c.basicConstraints,
+  (c) => c.keyUsage,
+  (c) => c.extKeyUsage,
+  (c) => c.subjectAltName,
+  (c) => c.nameConstraints,
+  (c) => c.certificatePolicies,
+  (c) => c.policyMappings,
+  (c) => c.policyConstraints,
+  (c) => c.inhibitAnyPolicy,
+  (c) => c.subjectKeyIdentifier,
+  (c) => c.authorityKeyIdentifier,
 ];
 
 function params(c: Certificate, extra: ProblemParams = {}): ProblemParams {
@@ -94,7 +117,12 @@ function errorCount(problems: readonly Problem[]): number {
 }
 
 /** Validates one complete (or, when `complete` is false, dead-ended) path; leaf first. Synchronous checks only. */
-export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: Engine, deadEnd?: DeadEnd): Evaluated {
+export function checkPath(
+  nodes: readonly BuildNode[],
+  complete: boolean,
+  eng: Engine,
+  deadEnd?: DeadEnd,
+): Evaluated {
   const opts = eng.opts;
   const t = Math.floor(opts.time / 1000) * 1000;
   const N = nodes.length;
@@ -133,24 +161,30 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
           for (let j = k - 1; j >= 0; j--) chainUp.push(at(j).cert);
           const inherited = dsaParamsFor(issuer, chainUp.slice(1));
           const ok = checkSignature(c, issuer, inherited);
-          if (ok === "unsupported") add("UNSUPPORTED_ALGORITHM", { alg: c.signatureAlgorithmName, detail: `signature on '${c.name}'` });
+          if (ok === "unsupported")
+            add("UNSUPPORTED_ALGORITHM", {
+              alg: c.signatureAlgorithmName,
+              detail: `signature on '${c.name}'`,
+            });
           else if (!ok) add("CHAIN_SIGNATURE_INVALID", { issuer: issuer.name });
         }
       }
       weakSignature(c, add);
     }
-    if (!sameAlgorithm(c)) add("CHAIN_SIGNATURE_INVALID", { detail: "the signature algorithm inside the certificate differs from the outer one" });
+    if (!sameAlgorithm(c))
+      add("CHAIN_SIGNATURE_INVALID", {
+        detail: "the signature algorithm inside the certificate differs from the outer one",
+      });
     weakKey(c, add);
 
     // Unknown critical extensions and criticality rules.
-    for (const e of c.extensions) if (e.critical && !KNOWN_EXTENSIONS.has(e.oid)) add("UNKNOWN_CRITICAL_EXTENSION", { detail: e.oid });
+    for (const e of c.extensions)
+      if (e.critical && !KNOWN_EXTENSIONS.has(e.oid)) add("UNKNOWN_CRITICAL_EXTENSION", { detail: e.oid });
 
     // Parse the typed extensions; a malformed one is a nonconforming certificate.
     let parsed = true;
     try {
-      void c.basicConstraints, c.keyUsage, c.extKeyUsage, c.subjectAltName, c.nameConstraints;
-      void c.certificatePolicies, c.policyMappings, c.policyConstraints, c.inhibitAnyPolicy;
-      void c.subjectKeyIdentifier, c.authorityKeyIdentifier;
+      for (const read of PARSED_EXTENSIONS) read(c);
     } catch (e) {
       parsed = false;
       add("NONCONFORMING_CERT", { detail: (e as Error).message });
@@ -162,13 +196,24 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
     // Issuer role: CA, keyCertSign, path length.
     if (isIssuer) {
       const bc = c.basicConstraints;
-      if (!bc || !bc.ca) add("ISSUER_NOT_CA", { detail: bc ? "basicConstraints cA is false" : "no basicConstraints extension" });
-      else if (isAnchor && eng.strict && !c.extension(OID.basicConstraints)?.critical) add("NONCONFORMING_CERT", { detail: "basicConstraints of a CA is not critical" });
-      if (c.keyUsage !== undefined && !c.keyUsage.includes(5)) add("KEY_USAGE", { detail: "a CA certificate without keyCertSign" });
+      if (!bc?.ca)
+        add("ISSUER_NOT_CA", {
+          detail: bc ? "basicConstraints cA is false" : "no basicConstraints extension",
+        });
+      else if (isAnchor && eng.strict && !c.extension(OID.basicConstraints)?.critical)
+        add("NONCONFORMING_CERT", { detail: "basicConstraints of a CA is not critical" });
+      if (c.keyUsage !== undefined && !c.keyUsage.includes(5))
+        add("KEY_USAGE", { detail: "a CA certificate without keyCertSign" });
       if (!isAnchor && !c.isSelfIssued) {
         if (maxPath <= 0 && constrainer) {
           // Named after the CA whose pathLenConstraint is exceeded; listed on the CA one too many.
-          probs.push(problem("PATH_LENGTH_EXCEEDED", { name: constrainer.name, sha1: constrainer.sha1, detail: `'${c.name}' is one CA more than its pathLenConstraint allows` }));
+          probs.push(
+            problem("PATH_LENGTH_EXCEEDED", {
+              name: constrainer.name,
+              sha1: constrainer.sha1,
+              detail: `'${c.name}' is one CA more than its pathLenConstraint allows`,
+            }),
+          );
         }
         maxPath--;
       }
@@ -176,7 +221,10 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
         maxPath = bc.pathLen;
         constrainer = c;
       }
-      if (eng.smime && !c.allowsEmailProtection) add("EKU_NOT_EMAIL", { detail: `a CA whose extended key usage (${c.extKeyUsageNames.join(", ")}) excludes e-mail protection` });
+      if (eng.smime && !c.allowsEmailProtection)
+        add("EKU_NOT_EMAIL", {
+          detail: `a CA whose extended key usage (${c.extKeyUsageNames.join(", ")}) excludes e-mail protection`,
+        });
     }
 
     // Names against the constraints of the CAs above (self-issued intermediates are exempt).
@@ -188,8 +236,10 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
     if (nc) {
       const bad = malformedConstraints(nc);
       if (bad) add("NAME_CONSTRAINTS", { detail: `malformed name constraints: ${bad}` });
-      else if (eng.strict && !c.extension(OID.nameConstraints)?.critical) add("NAME_CONSTRAINTS", { detail: "the nameConstraints extension is not critical" });
-      else if (!isIssuer && eng.strict && !c.isCA) add("NAME_CONSTRAINTS", { detail: "name constraints in a certificate that is not a CA" });
+      else if (eng.strict && !c.extension(OID.nameConstraints)?.critical)
+        add("NAME_CONSTRAINTS", { detail: "the nameConstraints extension is not critical" });
+      else if (!isIssuer && eng.strict && !c.isCA)
+        add("NAME_CONSTRAINTS", { detail: "name constraints in a certificate that is not a CA" });
       else if (isIssuer) ncSets.push(nc);
     }
 
@@ -203,21 +253,34 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
       } catch (e) {
         if (!(e instanceof PolicyFailure)) throw e;
         policyFailed = true;
-        pathProblems.push(problem("POLICY", { detail: `${e.message} (at '${c.name}')`, sha1: c.sha1, name: c.name }));
+        pathProblems.push(
+          problem("POLICY", { detail: `${e.message} (at '${c.name}')`, sha1: c.sha1, name: c.name }),
+        );
       }
     }
 
     // Leaf purpose.
     if (isLeaf && eng.smime) {
       const ku = c.keyUsage;
-      if (ku !== undefined && !ku.includes(0) && !ku.includes(1)) add("KEY_USAGE", { detail: "the signing certificate has neither digitalSignature nor nonRepudiation" });
+      if (ku !== undefined && !ku.includes(0) && !ku.includes(1))
+        add("KEY_USAGE", {
+          detail: "the signing certificate has neither digitalSignature nor nonRepudiation",
+        });
       const eku = c.extKeyUsage;
       if (eng.exchange) {
-        if (eku === undefined) add("EKU_NOT_EMAIL", { detail: "no extended key usage extension (Exchange Online requires Secure Email)" });
-        else if (!eku.includes(OID.emailProtection)) add("EKU_NOT_EMAIL", { detail: `extended key usage is ${c.extKeyUsageNames.join(", ") || "empty"}` });
-      } else if (!c.allowsEmailProtection) add("EKU_NOT_EMAIL", { detail: `extended key usage is ${c.extKeyUsageNames.join(", ") || "empty"}` });
+        if (eku === undefined)
+          add("EKU_NOT_EMAIL", {
+            detail: "no extended key usage extension (Exchange Online requires Secure Email)",
+          });
+        else if (!eku.includes(OID.emailProtection))
+          add("EKU_NOT_EMAIL", {
+            detail: `extended key usage is ${c.extKeyUsageNames.join(", ") || "empty"}`,
+          });
+      } else if (!c.allowsEmailProtection)
+        add("EKU_NOT_EMAIL", { detail: `extended key usage is ${c.extKeyUsageNames.join(", ") || "empty"}` });
     }
-    if (c.extKeyUsage !== undefined && c.extKeyUsage.length === 0 && !(isLeaf && eng.smime)) add("NONCONFORMING_CERT", { detail: "empty extended key usage" });
+    if (c.extKeyUsage !== undefined && c.extKeyUsage.length === 0 && !(isLeaf && eng.smime))
+      add("NONCONFORMING_CERT", { detail: "empty extended key usage" });
   }
 
   if (!complete && deadEnd) {
@@ -229,13 +292,33 @@ export function checkPath(nodes: readonly BuildNode[], complete: boolean, eng: E
         lastProblems.push(problem("UNTRUSTED_ROOT", params(last)));
         break;
       case "signature":
-        lastProblems.push(problem("CHAIN_SIGNATURE_INVALID", params(last, { issuer: last.issuer.display, detail: `none of ${deadEnd.failed.length} certificate(s) named '${last.issuer.display}' verifies it` })));
+        lastProblems.push(
+          problem(
+            "CHAIN_SIGNATURE_INVALID",
+            params(last, {
+              issuer: last.issuer.display,
+              detail: `none of ${deadEnd.failed.length} certificate(s) named '${last.issuer.display}' verifies it`,
+            }),
+          ),
+        );
         break;
       case "unsupported":
-        lastProblems.push(problem("UNSUPPORTED_ALGORITHM", params(last, { alg: last.signatureAlgorithmName, detail: `signature on '${last.name}'` })));
+        lastProblems.push(
+          problem(
+            "UNSUPPORTED_ALGORITHM",
+            params(last, { alg: last.signatureAlgorithmName, detail: `signature on '${last.name}'` }),
+          ),
+        );
         break;
       case "depth":
-        lastProblems.push(problem("PATH_LENGTH_EXCEEDED", params(last, { detail: `no trust anchor within ${eng.opts.maxDepth ?? DEFAULTS.maxDepth} certificates` })));
+        lastProblems.push(
+          problem(
+            "PATH_LENGTH_EXCEEDED",
+            params(last, {
+              detail: `no trust anchor within ${eng.opts.maxDepth ?? DEFAULTS.maxDepth} certificates`,
+            }),
+          ),
+        );
         break;
       default:
         lastProblems.push(problem("CHAIN_INCOMPLETE", params(last, { issuer: last.issuer.toString() })));
@@ -272,17 +355,22 @@ function weakSignature(c: Certificate, add: (code: string, extra?: ProblemParams
 }
 
 function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => void): void {
-  let k;
+  let k: PublicKeyInfo;
   try {
     k = c.publicKeyInfo;
   } catch {
     add("NONCONFORMING_CERT", { detail: "unreadable public key" });
     return;
   }
-  if ((k.type === "RSA" || k.type === "RSA-PSS" || k.type === "DSA") && k.bits !== undefined && k.bits < 2048) add("WEAK_KEY", { alg: c.keyDescription });
+  if ((k.type === "RSA" || k.type === "RSA-PSS" || k.type === "DSA") && k.bits !== undefined && k.bits < 2048)
+    add("WEAK_KEY", { alg: c.keyDescription });
 }
 
-function strictChecks(c: Certificate, role: { isAnchor: boolean; isLeaf: boolean; isIssuer: boolean }, add: (code: string, extra?: ProblemParams) => void): void {
+function strictChecks(
+  c: Certificate,
+  role: { isAnchor: boolean; isLeaf: boolean; isIssuer: boolean },
+  add: (code: string, extra?: ProblemParams) => void,
+): void {
   const fail = (detail: string) => add("NONCONFORMING_CERT", { detail });
   for (const [oid, why] of MUST_BE_NONCRITICAL) if (c.extension(oid)?.critical) fail(why);
   if (!role.isAnchor) {
@@ -295,10 +383,12 @@ function strictChecks(c: Certificate, role: { isAnchor: boolean; isLeaf: boolean
   if (c.subject.isEmpty) {
     if (role.isIssuer || c.isCA) fail("a CA with an empty subject name");
     else if (!c.extension(OID.subjectAltName)) fail("empty subject name and no subjectAltName");
-    else if (!c.extension(OID.subjectAltName)?.critical) fail("empty subject name with a non-critical subjectAltName");
+    else if (!c.extension(OID.subjectAltName)?.critical)
+      fail("empty subject name with a non-critical subjectAltName");
   }
   // A trust anchor is a name and a key (RFC 5280 6.1.1 (d)); its own AKI is not needed to build to it.
-  if (!role.isAnchor && !c.isSelfSigned && c.authorityKeyIdentifier?.keyId === undefined) fail("no authorityKeyIdentifier keyIdentifier");
+  if (!role.isAnchor && !c.isSelfSigned && c.authorityKeyIdentifier?.keyId === undefined)
+    fail("no authorityKeyIdentifier keyIdentifier");
   if (c.isCA && c.subjectKeyIdentifier === undefined) fail("a CA without subjectKeyIdentifier");
   const pc = c.extension(OID.policyConstraints);
   if (pc && !pc.critical) fail("policyConstraints is not critical");
@@ -307,11 +397,14 @@ function strictChecks(c: Certificate, role: { isAnchor: boolean; isLeaf: boolean
     if (san.length === 0) fail("empty subjectAltName");
     for (const g of san) {
       if (g.type === "dns" && !validDnsName(g.value)) fail(`invalid DNS name '${g.value}' in subjectAltName`);
-      else if (g.type === "email" && !validEmail(g.value)) fail(`invalid e-mail address '${g.value}' in subjectAltName`);
-      else if (g.type === "ip" && g.value.length !== 4 && g.value.length !== 16) fail("invalid IP address in subjectAltName");
+      else if (g.type === "email" && !validEmail(g.value))
+        fail(`invalid e-mail address '${g.value}' in subjectAltName`);
+      else if (g.type === "ip" && g.value.length !== 4 && g.value.length !== 16)
+        fail("invalid IP address in subjectAltName");
     }
   }
-  if (role.isLeaf && !c.isCA && c.keyUsage?.includes(5)) add("KEY_USAGE", { detail: "keyCertSign in a certificate that is not a CA" });
+  if (role.isLeaf && !c.isCA && c.keyUsage?.includes(5))
+    add("KEY_USAGE", { detail: "keyCertSign in a certificate that is not a CA" });
 }
 
 /** Severity ranking of a finished evaluation (lower is better): complete paths first, then fewer errors, then longer. */
@@ -338,7 +431,10 @@ const CRL_PARSE_CACHE_MAX = 2_000;
 
 function crlId(der: Uint8Array): string {
   let id = crlIdByView.get(der);
-  if (id === undefined) crlIdByView.set(der, (id = hexUpper(digest("sha256", der))));
+  if (id === undefined) {
+    id = hexUpper(digest("sha256", der));
+    crlIdByView.set(der, id);
+  }
   return id;
 }
 
@@ -365,13 +461,21 @@ const objectIds = new WeakMap<object, string>();
 let objectSeq = 0;
 function idOf(o: object): string {
   let id = objectIds.get(o);
-  if (!id) objectIds.set(o, (id = (++objectSeq).toString(36)));
+  if (!id) {
+    id = (++objectSeq).toString(36);
+    objectIds.set(o, id);
+  }
   return id;
 }
 
 function cacheKey(leaf: Certificate, trust: TrustList, opts: ValidationOptions): string {
   let k = `${leaf.sha256}|${trust.id}|${opts.profile ?? "standard"}|${opts.anchorAny ? 1 : 0}|${opts.leafPurpose ?? "smime"}|${opts.requireRevocation ? 1 : 0}|${opts.checkRevocation === false ? 0 : 1}|${opts.maxDepth ?? ""}|${opts.budget ?? ""}|${opts.strict ? 1 : 0}|${opts.leafSource ?? ""}`;
-  if (opts.initialPolicySet || opts.initialExplicitPolicy || opts.initialInhibitAnyPolicy || opts.initialPolicyMappingInhibit)
+  if (
+    opts.initialPolicySet ||
+    opts.initialExplicitPolicy ||
+    opts.initialInhibitAnyPolicy ||
+    opts.initialPolicyMappingInhibit
+  )
     k += `|${(opts.initialPolicySet ?? []).join(",")}|${opts.initialExplicitPolicy ? 1 : 0}${opts.initialInhibitAnyPolicy ? 1 : 0}${opts.initialPolicyMappingInhibit ? 1 : 0}`;
   const u = opts.untrusted;
   if (u && u.length > 0) {
@@ -387,7 +491,11 @@ function cacheKey(leaf: Certificate, trust: TrustList, opts: ValidationOptions):
  * Validates `leaf` against `trust` (exclusive trust: the list's self-signed certificates are the anchors,
  * or every certificate with `anchorAny`). Never throws for certificate content; throws only for misuse.
  */
-export async function validateChain(leaf: Certificate, trust: TrustList, opts: ValidationOptions): Promise<ChainResult> {
+export async function validateChain(
+  leaf: Certificate,
+  trust: TrustList,
+  opts: ValidationOptions,
+): Promise<ChainResult> {
   const cache = opts.online ? undefined : opts.cache;
   let key: string | undefined;
   if (cache) {
@@ -438,7 +546,9 @@ async function run(leaf: Certificate, eng: Engine): Promise<ChainResult> {
     online: opts.online === true,
     fetcher: opts.fetcher,
   });
-  const leafSource = eng.trust.has(leaf) ? "trust" : (opts.leafSource ?? opts.untrusted?.find((u) => u.cert.sha1 === leaf.sha1)?.source ?? "message");
+  const leafSource = eng.trust.has(leaf)
+    ? "trust"
+    : (opts.leafSource ?? opts.untrusted?.find((u) => u.cert.sha1 === leaf.sha1)?.source ?? "message");
   let best: Evaluated | undefined;
   let found: Evaluated | undefined;
   const outcome = await builder.build(
@@ -461,12 +571,19 @@ async function run(leaf: Certificate, eng: Engine): Promise<ChainResult> {
   );
   if (found) return finish(found);
   if (!best) {
-    const ev = checkPath([{ cert: leaf, source: leafSource }], false, eng, { path: [], reason: "no-issuer", failed: [] });
+    const ev = checkPath([{ cert: leaf, source: leafSource }], false, eng, {
+      path: [],
+      reason: "no-issuer",
+      failed: [],
+    });
     best = ev;
   }
   const res = finish(best);
   if (outcome.exhausted) {
-    const p = problem("CHAIN_INCOMPLETE", { ...params(leaf), detail: `path building gave up after ${opts.budget ?? DEFAULTS.budget} candidate checks` });
+    const p = problem("CHAIN_INCOMPLETE", {
+      ...params(leaf),
+      detail: `path building gave up after ${opts.budget ?? DEFAULTS.budget} candidate checks`,
+    });
     res.problems.unshift(p);
   }
   return res;
@@ -496,7 +613,22 @@ async function revocation(path: readonly BuildNode[], ev: Evaluated, eng: Engine
       const known = signerResults.get(cert.sha1 + time);
       if (known !== undefined) return known;
       if (eng.signerDepth >= 3) return false;
-      const sub: Engine = { ...eng, opts: { ...eng.opts, time, leafPurpose: "none", cache: undefined, initialPolicySet: undefined, initialExplicitPolicy: false, initialInhibitAnyPolicy: false, initialPolicyMappingInhibit: false }, smime: false, exchange: false, signerDepth: eng.signerDepth + 1 };
+      const sub: Engine = {
+        ...eng,
+        opts: {
+          ...eng.opts,
+          time,
+          leafPurpose: "none",
+          cache: undefined,
+          initialPolicySet: undefined,
+          initialExplicitPolicy: false,
+          initialInhibitAnyPolicy: false,
+          initialPolicyMappingInhibit: false,
+        },
+        smime: false,
+        exchange: false,
+        signerDepth: eng.signerDepth + 1,
+      };
       const r = await run(cert, sub);
       const ok = r.verdict === "valid";
       signerResults.set(cert.sha1 + time, ok);
@@ -508,7 +640,8 @@ async function revocation(path: readonly BuildNode[], ev: Evaluated, eng: Engine
     const el = ev.elements[i];
     for (const p of res.problems) {
       let q = p;
-      if (p.code === "REVOCATION_UNKNOWN") q = { ...p, severity: (eng.requireRevocation ? "error" : "warning") as Severity };
+      if (p.code === "REVOCATION_UNKNOWN")
+        q = { ...p, severity: (eng.requireRevocation ? "error" : "warning") as Severity };
       el.problems.push(q);
       if (q.severity === "error") ev.errors++;
     }
@@ -517,7 +650,10 @@ async function revocation(path: readonly BuildNode[], ev: Evaluated, eng: Engine
       ev.errors++;
     }
     if (res.status === "unknown" && !res.problems.some((p) => p.code === "REVOCATION_UNKNOWN")) {
-      const q = problem("REVOCATION_UNKNOWN", params(certs[i], { severity: eng.requireRevocation ? "error" : "warning" }));
+      const q = problem(
+        "REVOCATION_UNKNOWN",
+        params(certs[i], { severity: eng.requireRevocation ? "error" : "warning" }),
+      );
       el.problems.push(q);
       if (q.severity === "error") ev.errors++;
     }

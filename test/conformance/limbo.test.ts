@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Certificate } from "../../src/certs/certificate.js";
+import type { Certificate } from "../../src/certs/certificate.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
-import { TrustList } from "../../src/trust/trust-list.js";
 import { validateChain } from "../../src/path/validate.js";
+import { TrustList } from "../../src/trust/trust-list.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = path.resolve(repoRoot, "../shared/conformance/limbo");
@@ -27,7 +27,9 @@ interface Case {
 }
 
 const limbo = JSON.parse(readFileSync(path.join(dir, "limbo.json"), "utf8")) as { testcases: Case[] };
-const relevance = JSON.parse(readFileSync(path.join(dir, "smime-relevance.json"), "utf8")) as { testcases: Record<string, { category: string }> };
+const relevance = JSON.parse(readFileSync(path.join(dir, "smime-relevance.json"), "utf8")) as {
+  testcases: Record<string, { category: string }>;
+};
 /**
  * Known disagreements, each explained in docs/readme/chain.md:
  * - cross-signed-root-missing-aki: in this compiled limbo.json, cve-2024-0567's trusted "Root A" is not
@@ -36,7 +38,9 @@ const relevance = JSON.parse(readFileSync(path.join(dir, "smime-relevance.json")
  */
 const KNOWN_DISAGREEMENTS = new Set(["rfc5280::aki::cross-signed-root-missing-aki"]);
 
-const applicable = limbo.testcases.filter((c) => ["generic-path-validation", "generic-rfc822-nc"].includes(relevance.testcases[c.id]?.category ?? ""));
+const applicable = limbo.testcases.filter((c) =>
+  ["generic-path-validation", "generic-rfc822-nc"].includes(relevance.testcases[c.id]?.category ?? ""),
+);
 
 function pemCerts(pems: string[]): Certificate[] {
   const out: Certificate[] = [];
@@ -50,7 +54,7 @@ function pemCerts(pems: string[]): Certificate[] {
   return out;
 }
 
-export async function runLimbo(c: Case): Promise<{ verdict: "SUCCESS" | "FAILURE"; detail: string; ms: number }> {
+async function runLimbo(c: Case): Promise<{ verdict: "SUCCESS" | "FAILURE"; detail: string; ms: number }> {
   const started = performance.now();
   let leaf: Certificate;
   try {
@@ -91,7 +95,8 @@ describe("x509-limbo (S/MIME-relevant cases)", () => {
     for (const c of applicable) {
       const r = await runLimbo(c);
       if (r.verdict === c.expected_result) pass++;
-      else if (!KNOWN_DISAGREEMENTS.has(c.id)) wrong.push(`${c.id}: expected ${c.expected_result}, got ${r.verdict} ${r.detail}`);
+      else if (!KNOWN_DISAGREEMENTS.has(c.id))
+        wrong.push(`${c.id}: expected ${c.expected_result}, got ${r.verdict} ${r.detail}`);
     }
     console.log(`limbo: ${pass}/${applicable.length} pass`);
     expect(wrong).toEqual([]);

@@ -9,16 +9,21 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Certificate } from "../../src/certs/certificate.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
-import { TrustList } from "../../src/trust/trust-list.js";
-import { validateChain } from "../../src/path/validate.js";
 import type { ValidationOptions } from "../../src/path/types.js";
+import { validateChain } from "../../src/path/validate.js";
+import { TrustList } from "../../src/trust/trust-list.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = path.resolve(repoRoot, "../shared/conformance/pkits");
 
 interface Variant {
   expected: "valid" | "invalid";
-  inputs: { initial_policy_set?: string[]; initial_explicit_policy?: boolean; initial_policy_mapping_inhibit?: boolean; initial_inhibit_any_policy?: boolean };
+  inputs: {
+    initial_policy_set?: string[];
+    initial_explicit_policy?: boolean;
+    initial_policy_mapping_inhibit?: boolean;
+    initial_inhibit_any_policy?: boolean;
+  };
   subpart: number | null;
 }
 interface Test {
@@ -31,22 +36,33 @@ interface Test {
   variants: Variant[];
 }
 
-const expected = JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")) as { tests: Test[]; policy_oids: Record<string, string> };
+const expected = JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")) as {
+  tests: Test[];
+  policy_oids: Record<string, string>;
+};
 const TIME = Date.UTC(2011, 3, 14, 12, 0, 0);
 const certCache = new Map<string, Certificate>();
 const cert = (f: string) => {
   let c = certCache.get(f);
-  if (!c) certCache.set(f, (c = new Certificate(readFileSync(path.join(dir, f)))));
+  if (!c) {
+    c = new Certificate(readFileSync(path.join(dir, f)));
+    certCache.set(f, c);
+  }
   return c;
 };
-const anchor = readCertificateBytes(readFileSync(path.join(dir, "trust/TrustAnchorRootCertificate.pem")), "anchor").certificates[0];
+const anchor = readCertificateBytes(
+  readFileSync(path.join(dir, "trust/TrustAnchorRootCertificate.pem")),
+  "anchor",
+).certificates[0];
 const trust = new TrustList([anchor]);
 
 async function runCase(t: Test, inputs: Variant["inputs"] = {}) {
   // The leaf is the path's last certificate (4.1.5 names no signer; 4.14.18's message is signed by the Test19 EE).
   const leafFile = t.path[t.path.length - 1];
   const leaf = cert(leafFile);
-  const untrusted = t.path.filter((p) => p !== leafFile && !p.includes("TrustAnchorRootCertificate")).map((p) => ({ cert: cert(p), source: "message" as const }));
+  const untrusted = t.path
+    .filter((p) => p !== leafFile && !p.includes("TrustAnchorRootCertificate"))
+    .map((p) => ({ cert: cert(p), source: "message" as const }));
   const opts: ValidationOptions = {
     time: TIME,
     leafPurpose: "none",
@@ -70,7 +86,10 @@ describe("NIST PKITS", () => {
     const wrong: string[] = [];
     for (const t of expected.tests) {
       const r = await runCase(t);
-      if (r.verdict !== t.expected) wrong.push(`${t.id} ${t.name}: expected ${t.expected}, got ${r.verdict} ${r.problems.map((p) => `${p.code}(${p.message})`).join("; ")}`);
+      if (r.verdict !== t.expected)
+        wrong.push(
+          `${t.id} ${t.name}: expected ${t.expected}, got ${r.verdict} ${r.problems.map((p) => `${p.code}(${p.message})`).join("; ")}`,
+        );
     }
     console.log(`PKITS default inputs: ${224 - wrong.length}/224 pass`);
     expect(wrong).toEqual([]);
@@ -83,7 +102,10 @@ describe("NIST PKITS", () => {
       for (const v of t.variants) {
         n++;
         const r = await runCase(t, v.inputs);
-        if (r.verdict !== v.expected) wrong.push(`${t.id}/${v.subpart} ${t.name} ${JSON.stringify(v.inputs)}: expected ${v.expected}, got ${r.verdict} ${r.problems.map((p) => p.code).join(",")}`);
+        if (r.verdict !== v.expected)
+          wrong.push(
+            `${t.id}/${v.subpart} ${t.name} ${JSON.stringify(v.inputs)}: expected ${v.expected}, got ${r.verdict} ${r.problems.map((p) => p.code).join(",")}`,
+          );
       }
     }
     expect(n).toBe(249);

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { TrustList } from "../../src/trust/trust-list.js";
-import { validateChain } from "../../src/path/validate.js";
 import type { Certificate } from "../../src/certs/certificate.js";
+import { validateChain } from "../../src/path/validate.js";
+import { TrustList } from "../../src/trust/trust-list.js";
 import { intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
@@ -15,7 +15,12 @@ describe("path building does not depend on the order or the noise of the pool", 
   const key = makeKey({ type: "ec" });
   const good = intermediate("CN=Order CA", trusted, { key, now: NOW - 10 * DAY });
   const viaOther = intermediate("CN=Order CA", other, { key, now: NOW });
-  const expired = intermediate("CN=Order CA", trusted, { key, now: NOW, notBefore: NOW - 900 * DAY, notAfter: NOW - DAY });
+  const expired = intermediate("CN=Order CA", trusted, {
+    key,
+    now: NOW,
+    notBefore: NOW - 900 * DAY,
+    notAfter: NOW - DAY,
+  });
   const wrongKey = intermediate("CN=Order CA", trusted, at);
   const notCa = issue({ subject: "CN=Order CA", issuer: trusted, ca: false, key, ...at });
   const l = leaf("z@contoso.com", good, at);

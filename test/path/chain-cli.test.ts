@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,7 +29,17 @@ const crlIca = file("ica.crl", crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpd
 
 describe("smimetrust chain", () => {
   it("prints the JSON contract for a valid path and exits 0", async () => {
-    const res = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json"]);
+    const res = await cli([
+      "chain",
+      alicePem,
+      "--trust",
+      rootPem,
+      "--untrusted",
+      icaPem,
+      "--at",
+      AT,
+      "--json",
+    ]);
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout);
     expect(Object.keys(doc)).toEqual(["verdict", "problems", "path"]);
@@ -47,13 +57,30 @@ describe("smimetrust chain", () => {
     ]);
     expect(doc.path[1].subject).toBe("CN=Contoso Issuing CA, O=Contoso");
     // Without CRLs the revocation status is unknown: a warning under the standard profile.
-    expect(doc.path[0].problems.map((p: { code: string; severity: string }) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "warning"]]);
+    expect(doc.path[0].problems.map((p: { code: string; severity: string }) => [p.code, p.severity])).toEqual(
+      [["REVOCATION_UNKNOWN", "warning"]],
+    );
   });
 
   it("takes intermediates from the certificate file itself", async () => {
-    const res = await cli(["chain", bundle, "--trust", rootPem, "--crl", crlRoot, crlIca, "--at", AT, "--json"]);
+    const res = await cli([
+      "chain",
+      bundle,
+      "--trust",
+      rootPem,
+      "--crl",
+      crlRoot,
+      crlIca,
+      "--at",
+      AT,
+      "--json",
+    ]);
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout).path.map((p: { sha1: string }) => p.sha1)).toEqual([alice.cert.sha1, ica.cert.sha1, r.cert.sha1]);
+    expect(JSON.parse(res.stdout).path.map((p: { sha1: string }) => p.sha1)).toEqual([
+      alice.cert.sha1,
+      ica.cert.sha1,
+      r.cert.sha1,
+    ]);
   });
 
   it("draws the tree with marks, names, thumbprints and hints; exit 1 when the intermediate is missing", async () => {
@@ -64,13 +91,29 @@ describe("smimetrust chain", () => {
     expect(res.stdout).toContain("CHAIN_INCOMPLETE");
     expect(res.stdout).toContain("hint: Add 'CN=Contoso Issuing CA, O=Contoso' to the trust list");
     expect(res.stdout).toContain("verdict: ✗ invalid");
-    const json = JSON.parse((await cli(["chain", alicePem, "--trust", rootPem, "--at", AT, "--json"])).stdout);
+    const json = JSON.parse(
+      (await cli(["chain", alicePem, "--trust", rootPem, "--at", AT, "--json"])).stdout,
+    );
     expect(json.verdict).toBe("invalid");
-    expect(json.problems.map((p: { code: string; cert: string }) => [p.code, p.cert])).toEqual([["CHAIN_INCOMPLETE", alice.cert.sha1]]);
+    expect(json.problems.map((p: { code: string; cert: string }) => [p.code, p.cert])).toEqual([
+      ["CHAIN_INCOMPLETE", alice.cert.sha1],
+    ]);
   });
 
   it("draws a valid tree anchor first", async () => {
-    const res = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--crl", crlRoot, crlIca, "--at", AT]);
+    const res = await cli([
+      "chain",
+      alicePem,
+      "--trust",
+      rootPem,
+      "--untrusted",
+      icaPem,
+      "--crl",
+      crlRoot,
+      crlIca,
+      "--at",
+      AT,
+    ]);
     expect(res.code).toBe(0);
     const lines = res.stdout.split("\n");
     const rootLine = lines.findIndex((l) => l.includes("Contoso Root CA"));
@@ -86,11 +129,39 @@ describe("smimetrust chain", () => {
 
   it("--profile exchange and --require-revocation turn an unknown revocation status into an error", async () => {
     for (const extra of [["--profile", "exchange"], ["--require-revocation"]]) {
-      const res = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json", ...extra]);
+      const res = await cli([
+        "chain",
+        alicePem,
+        "--trust",
+        rootPem,
+        "--untrusted",
+        icaPem,
+        "--at",
+        AT,
+        "--json",
+        ...extra,
+      ]);
       expect(res.code, extra.join(" ")).toBe(1);
-      expect(JSON.parse(res.stdout).problems.map((p: { code: string }) => p.code)).toEqual(["REVOCATION_UNKNOWN", "REVOCATION_UNKNOWN"]);
+      expect(JSON.parse(res.stdout).problems.map((p: { code: string }) => p.code)).toEqual([
+        "REVOCATION_UNKNOWN",
+        "REVOCATION_UNKNOWN",
+      ]);
     }
-    const ok = await cli(["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--crl", crlRoot, crlIca, "--at", AT, "--profile", "exchange"]);
+    const ok = await cli([
+      "chain",
+      alicePem,
+      "--trust",
+      rootPem,
+      "--untrusted",
+      icaPem,
+      "--crl",
+      crlRoot,
+      crlIca,
+      "--at",
+      AT,
+      "--profile",
+      "exchange",
+    ]);
     expect(ok.code).toBe(0);
   });
 
@@ -153,7 +224,10 @@ describe("smimetrust chain --online", () => {
     });
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    bob = leaf("bob@contoso.com", ica2, { now: NOW, extensions: [ext.aia({ caIssuers: `${base}/ica.cer` }), ext.crlDistributionPoint(`${base}/ica.crl`)] });
+    bob = leaf("bob@contoso.com", ica2, {
+      now: NOW,
+      extensions: [ext.aia({ caIssuers: `${base}/ica.cer` }), ext.crlDistributionPoint(`${base}/ica.crl`)],
+    });
     bobPem = file("bob.pem", bob.pem);
     root2Pem = file("root2.pem", r2.pem);
   });

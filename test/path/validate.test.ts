@@ -1,22 +1,28 @@
 import { describe, expect, it } from "vitest";
+import type { Certificate } from "../../src/certs/certificate.js";
 import { TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
-import { TrustList } from "../../src/trust/trust-list.js";
-import { validateChain } from "../../src/path/validate.js";
 import { ChainCache } from "../../src/path/cache.js";
 import type { ChainResult, ValidationOptions } from "../../src/path/types.js";
-import type { Certificate } from "../../src/certs/certificate.js";
-import { type ExtensionSpec, crl, intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
+import { validateChain } from "../../src/path/validate.js";
+import { TrustList } from "../../src/trust/trust-list.js";
+import { crl, type ExtensionSpec, intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const at = { now: NOW };
 
 const codes = (r: ChainResult) => r.problems.map((p) => p.code).sort();
-const allCodes = (r: ChainResult) => [...new Set([...r.problems, ...r.path.flatMap((e) => e.problems)].map((p) => p.code))].sort();
+const allCodes = (r: ChainResult) =>
+  [...new Set([...r.problems, ...r.path.flatMap((e) => e.problems)].map((p) => p.code))].sort();
 
 function opts(extra: Partial<ValidationOptions> = {}, untrusted: Certificate[] = []): ValidationOptions {
-  return { time: NOW, checkRevocation: false, untrusted: untrusted.map((cert) => ({ cert, source: "message" as const })), ...extra };
+  return {
+    time: NOW,
+    checkRevocation: false,
+    untrusted: untrusted.map((cert) => ({ cert, source: "message" as const })),
+    ...extra,
+  };
 }
 
 function nameConstraints(permittedEmails: string[], excludedEmails: string[] = []): ExtensionSpec {
@@ -148,7 +154,10 @@ describe("validateChain: CA constraints", () => {
   });
 
   it("UNKNOWN_CRITICAL_EXTENSION for a critical extension the engine does not know", async () => {
-    const l = leaf("f@contoso.com", r, { ...at, extensions: [{ oid: "1.3.6.1.4.1.55738.666.1", critical: true, value: tlv(TAG.NULL) }] });
+    const l = leaf("f@contoso.com", r, {
+      ...at,
+      extensions: [{ oid: "1.3.6.1.4.1.55738.666.1", critical: true, value: tlv(TAG.NULL) }],
+    });
     expect(codes(await validateChain(l.cert, trust, opts()))).toEqual(["UNKNOWN_CRITICAL_EXTENSION"]);
   });
 });
@@ -181,14 +190,18 @@ describe("validateChain: S/MIME purpose and profiles", () => {
   it("profile exchange needs the EKU extension present; standard accepts its absence", async () => {
     const l = issue({ subject: "CN=j,E=j@contoso.com", issuer: r, emails: ["j@contoso.com"], ...at });
     expect((await validateChain(l.cert, trust, opts({ profile: "standard" }))).verdict).toBe("valid");
-    expect(codes(await validateChain(l.cert, trust, opts({ profile: "exchange", checkRevocation: false })))).toEqual(["EKU_NOT_EMAIL"]);
+    expect(
+      codes(await validateChain(l.cert, trust, opts({ profile: "exchange", checkRevocation: false }))),
+    ).toEqual(["EKU_NOT_EMAIL"]);
   });
 
   it("profile exchange makes an undeterminable revocation status an error; standard warns", async () => {
     const l = leaf("k@contoso.com", r, at);
     const std = await validateChain(l.cert, trust, { time: NOW });
     expect(std.verdict).toBe("valid");
-    expect(std.path[0].problems.map((p) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "warning"]]);
+    expect(std.path[0].problems.map((p) => [p.code, p.severity])).toEqual([
+      ["REVOCATION_UNKNOWN", "warning"],
+    ]);
     const ex = await validateChain(l.cert, trust, { time: NOW, profile: "exchange" });
     expect(ex.verdict).toBe("invalid");
     expect(ex.problems.map((p) => [p.code, p.severity])).toEqual([["REVOCATION_UNKNOWN", "error"]]);
@@ -202,7 +215,12 @@ describe("validateChain: S/MIME purpose and profiles", () => {
     const ok = await validateChain(l.cert, trust, { time: NOW, profile: "exchange", crls: [good] });
     expect(ok.verdict).toBe("valid");
     expect(allCodes(ok)).toEqual([]);
-    const revoked = crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY, revoked: [{ serial: l.cert.serialNumber, date: NOW - 2 * DAY }] });
+    const revoked = crl({
+      issuer: r,
+      thisUpdate: NOW - DAY,
+      nextUpdate: NOW + 7 * DAY,
+      revoked: [{ serial: l.cert.serialNumber, date: NOW - 2 * DAY }],
+    });
     const bad = await validateChain(l.cert, trust, { time: NOW, crls: [revoked] });
     expect(codes(bad)).toEqual(["CERT_REVOKED"]);
     expect(bad.problems[0].cert).toBe(l.cert.sha1);
@@ -212,7 +230,10 @@ describe("validateChain: S/MIME purpose and profiles", () => {
 describe("validateChain: name constraints", () => {
   const r = root("CN=NC Root", at);
   const trust = new TrustList([r.cert]);
-  const ica = intermediate("CN=Contoso Only CA", r, { ...at, extensions: [nameConstraints(["contoso.com", ".contoso.com"], ["ceo@contoso.com"])] });
+  const ica = intermediate("CN=Contoso Only CA", r, {
+    ...at,
+    extensions: [nameConstraints(["contoso.com", ".contoso.com"], ["ceo@contoso.com"])],
+  });
 
   it("permits addresses in the permitted subtrees", async () => {
     for (const e of ["m@contoso.com", "n@eu.contoso.com"]) {
@@ -224,8 +245,15 @@ describe("validateChain: name constraints", () => {
   it("NAME_CONSTRAINTS for an address outside them, in the SAN or the subject's emailAddress", async () => {
     const l = leaf("o@fabrikam.com", ica, at);
     expect(codes(await validateChain(l.cert, trust, opts({}, [ica.cert])))).toEqual(["NAME_CONSTRAINTS"]);
-    const subjOnly = issue({ subject: "CN=p,E=p@fabrikam.com", issuer: ica, eku: [OID.emailProtection], ...at });
-    expect(codes(await validateChain(subjOnly.cert, trust, opts({}, [ica.cert])))).toEqual(["NAME_CONSTRAINTS"]);
+    const subjOnly = issue({
+      subject: "CN=p,E=p@fabrikam.com",
+      issuer: ica,
+      eku: [OID.emailProtection],
+      ...at,
+    });
+    expect(codes(await validateChain(subjOnly.cert, trust, opts({}, [ica.cert])))).toEqual([
+      "NAME_CONSTRAINTS",
+    ]);
   });
 
   it("NAME_CONSTRAINTS for an excluded mailbox", async () => {
@@ -245,7 +273,11 @@ describe("validateChain: path building", () => {
     const viaTrusted = intermediate("CN=Fabrikam CA", trusted, { key, now: NOW - 30 * DAY });
     const viaLegacy = intermediate("CN=Fabrikam CA", legacy, { key, now: NOW });
     const l = leaf("q@fabrikam.com", viaTrusted, at);
-    const res = await validateChain(l.cert, new TrustList([trusted.cert]), opts({}, [viaLegacy.cert, viaTrusted.cert, legacy.cert]));
+    const res = await validateChain(
+      l.cert,
+      new TrustList([trusted.cert]),
+      opts({}, [viaLegacy.cert, viaTrusted.cert, legacy.cert]),
+    );
     expect(res.verdict).toBe("valid");
     expect(res.path.map((e) => e.cert.sha1)).toEqual([l.cert.sha1, viaTrusted.cert.sha1, trusted.cert.sha1]);
   });
@@ -284,7 +316,10 @@ describe("validateChain: path building", () => {
 describe("validateChain: malformed content never throws", () => {
   it("a leaf with an undecodable subjectAltName is NONCONFORMING_CERT; a malformed untrusted CA is skipped", async () => {
     const r = root("CN=M Root", at);
-    const badSan: ExtensionSpec = { oid: OID.subjectAltName, value: Uint8Array.from(Buffer.from("not DER at all")) };
+    const badSan: ExtensionSpec = {
+      oid: OID.subjectAltName,
+      value: Uint8Array.from(Buffer.from("not DER at all")),
+    };
     const l = issue({ subject: "CN=w", issuer: r, eku: [OID.emailProtection], extensions: [badSan], ...at });
     const res = await validateChain(l.cert, new TrustList([r.cert]), opts());
     expect(res.verdict).toBe("invalid");
@@ -338,11 +373,29 @@ describe("ChainCache", () => {
     const crlDer = crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 2 * DAY });
     const rootCrl = crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 20 * DAY });
     const copy = () => [Uint8Array.from(crlDer), Uint8Array.from(rootCrl)];
-    const a = await validateChain(l.cert, trust, { time: NOW, cache, requireRevocation: true, crls: copy(), untrusted: [{ cert: ica.cert, source: "message" }] });
+    const a = await validateChain(l.cert, trust, {
+      time: NOW,
+      cache,
+      requireRevocation: true,
+      crls: copy(),
+      untrusted: [{ cert: ica.cert, source: "message" }],
+    });
     expect(a.verdict).toBe("valid");
-    const b = await validateChain(l.cert, trust, { time: NOW + DAY, cache, requireRevocation: true, crls: copy(), untrusted: [{ cert: ica.cert, source: "message" }] });
+    const b = await validateChain(l.cert, trust, {
+      time: NOW + DAY,
+      cache,
+      requireRevocation: true,
+      crls: copy(),
+      untrusted: [{ cert: ica.cert, source: "message" }],
+    });
     expect(b).toBe(a);
-    const c = await validateChain(l.cert, trust, { time: NOW + 3 * DAY, cache, requireRevocation: true, crls: copy(), untrusted: [{ cert: ica.cert, source: "message" }] });
+    const c = await validateChain(l.cert, trust, {
+      time: NOW + 3 * DAY,
+      cache,
+      requireRevocation: true,
+      crls: copy(),
+      untrusted: [{ cert: ica.cert, source: "message" }],
+    });
     expect(c).not.toBe(a);
     expect(codes(c)).toEqual(["REVOCATION_UNKNOWN"]);
   });
@@ -360,4 +413,3 @@ describe("ChainCache", () => {
     expect(cache.hits).toBe(0);
   });
 });
-

@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
+import { createHttpFetcher } from "../../net/http-fetcher.js";
+import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
+import { validateChain } from "../../path/validate.js";
 import type { Problem } from "../../problems.js";
 import { TrustList } from "../../trust/trust-list.js";
-import { validateChain } from "../../path/validate.js";
-import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
-import { createHttpFetcher } from "../../net/http-fetcher.js";
 import { loadCertificates } from "../io.js";
-import { type Out, isoTime, mark, paint } from "../output.js";
+import { isoTime, mark, type Out, paint } from "../output.js";
 import { parseTime } from "../program.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -28,36 +28,63 @@ interface ChainOpts {
 export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("chain")
-    .description("build and validate the path of a certificate to the trust list, as Exchange Online would, and say what is missing")
-    .argument("<certificate>", "the certificate to check (any format; the first non-CA certificate is taken, the others help build the path)")
+    .description(
+      "build and validate the path of a certificate to the trust list, as Exchange Online would, and say what is missing",
+    )
+    .argument(
+      "<certificate>",
+      "the certificate to check (any format; the first non-CA certificate is taken, the others help build the path)",
+    )
     .requiredOption("--trust <lists...>", "the trust list(s): .sst, P7B, PEM, folders")
     .option("--untrusted <files...>", "extra intermediate certificates (as a message would carry them)")
     .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
     .option("--at <time>", "validation time (ISO 8601 or Unix seconds; default now)")
     .option("--online", "fetch AIA issuers, CRL distribution points and OCSP over HTTP")
     .option("--require-revocation", "an undeterminable revocation status is an error")
-    .option("--anchor <kind>", "which list certificates end a path: self-signed (Exchange) or any", "self-signed")
-    .option("--profile <profile>", "standard (RFC 5280 + S/MIME) or exchange (what Exchange Online does)", "standard")
-    .option("--strict", "also enforce the RFC 5280 profile's rules for CAs (key identifiers, serial numbers, criticality) as strict clients do")
+    .option(
+      "--anchor <kind>",
+      "which list certificates end a path: self-signed (Exchange) or any",
+      "self-signed",
+    )
+    .option(
+      "--profile <profile>",
+      "standard (RFC 5280 + S/MIME) or exchange (what Exchange Online does)",
+      "standard",
+    )
+    .option(
+      "--strict",
+      "also enforce the RFC 5280 profile's rules for CAs (key identifiers, serial numbers, criticality) as strict clients do",
+    )
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
-      if (opts.anchor !== "any" && opts.anchor !== "self-signed") throw new UsageError(`--anchor: '${opts.anchor}' is not any or self-signed`);
-      if (opts.profile !== "standard" && opts.profile !== "exchange") throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
+      if (opts.anchor !== "any" && opts.anchor !== "self-signed")
+        throw new UsageError(`--anchor: '${opts.anchor}' is not any or self-signed`);
+      if (opts.profile !== "standard" && opts.profile !== "exchange")
+        throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
       const subject = await loadCertificates([certificate], { password });
       const trustIn = await loadCertificates(opts.trust, { password });
       const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
       const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
-      for (const w of [...subject.warnings, ...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])]) ctx.out.stderr(`warning: ${w}\n`);
+      for (const w of [
+        ...subject.warnings,
+        ...trustIn.warnings,
+        ...(extra?.warnings ?? []),
+        ...(crlIn?.warnings ?? []),
+      ])
+        ctx.out.stderr(`warning: ${w}\n`);
       if (subject.certificates.length === 0) throw new UsageError(`${certificate}: no certificate found`);
-      if (trustIn.certificates.length === 0) throw new UsageError("--trust: no certificates found in the trust list");
+      if (trustIn.certificates.length === 0)
+        throw new UsageError("--trust: no certificates found in the trust list");
       const leaf = subject.certificates.find((c) => !c.isCA) ?? subject.certificates[0];
       const untrusted: { cert: Certificate; source: "message" | "extra" }[] = [];
       for (const c of subject.certificates) if (c !== leaf) untrusted.push({ cert: c, source: "extra" });
       for (const c of extra?.certificates ?? []) untrusted.push({ cert: c, source: "extra" });
-      const crls = [...subject.crls, ...trustIn.crls, ...(extra?.crls ?? []), ...(crlIn?.crls ?? [])].map((c) => c.der);
+      const crls = [...subject.crls, ...trustIn.crls, ...(extra?.crls ?? []), ...(crlIn?.crls ?? [])].map(
+        (c) => c.der,
+      );
       const vo: ValidationOptions = {
         time,
         profile: opts.profile as Profile,
@@ -83,11 +110,20 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
 };
 
 /** The DESIGN.md contract: {"verdict","problems","path":[{"subject","sha1","source","problems"}]}. */
-export function toJson(r: ChainResult): { verdict: string; problems: Problem[]; path: { subject: string; sha1: string; source: string; problems: Problem[] }[] } {
+export function toJson(r: ChainResult): {
+  verdict: string;
+  problems: Problem[];
+  path: { subject: string; sha1: string; source: string; problems: Problem[] }[];
+} {
   return {
     verdict: r.verdict,
     problems: r.problems,
-    path: r.path.map((e) => ({ subject: e.cert.subject.toString(), sha1: e.cert.sha1, source: e.source, problems: e.problems })),
+    path: r.path.map((e) => ({
+      subject: e.cert.subject.toString(),
+      sha1: e.cert.sha1,
+      source: e.source,
+      problems: e.problems,
+    })),
   };
 }
 
@@ -100,7 +136,12 @@ function status(problems: readonly Problem[]): "ok" | "warn" | "fail" {
 function problemLines(out: Out, problems: readonly Problem[], indent: string): string {
   let s = "";
   for (const p of problems) {
-    const m = p.severity === "error" ? mark(out, "fail") : p.severity === "warning" ? mark(out, "warn") : mark(out, "info");
+    const m =
+      p.severity === "error"
+        ? mark(out, "fail")
+        : p.severity === "warning"
+          ? mark(out, "warn")
+          : mark(out, "info");
     s += `${indent}${m} ${p.code}: ${p.message}\n`;
     if (p.hint) s += `${indent}  ${paint(out, "dim", `hint: ${p.hint}`)}\n`;
   }
@@ -111,11 +152,23 @@ function problemLines(out: Out, problems: readonly Problem[], indent: string): s
 export function renderChain(r: ChainResult, out: Out, info: { time: number; profile: string }): string {
   const els: PathElement[] = [...r.path].reverse();
   const top = els[0];
-  const anchored = top !== undefined && top.source === "trust" && !top.problems.some((p) => ["CHAIN_INCOMPLETE", "UNTRUSTED_ROOT", "CHAIN_SIGNATURE_INVALID"].includes(p.code));
+  const anchored =
+    top !== undefined &&
+    top.source === "trust" &&
+    !top.problems.some((p) =>
+      ["CHAIN_INCOMPLETE", "UNTRUSTED_ROOT", "CHAIN_SIGNATURE_INVALID"].includes(p.code),
+    );
   let s = `Certification path at ${isoTime(info.time)} (profile ${info.profile})\n\n`;
   els.forEach((e, i) => {
     const lead = i === 0 ? "" : `${"   ".repeat(i - 1)}└─ `;
-    const role = i === els.length - 1 ? "leaf" : i === 0 && anchored ? "trust anchor" : i === 0 ? "last found" : "intermediate";
+    const role =
+      i === els.length - 1
+        ? "leaf"
+        : i === 0 && anchored
+          ? "trust anchor"
+          : i === 0
+            ? "last found"
+            : "intermediate";
     s += `${lead}${mark(out, status(e.problems))}  ${paint(out, "bold", e.cert.name)}  (${role}, from ${e.source})\n`;
     const pad = `${"   ".repeat(i)}     `;
     s += `${pad}sha1 ${e.cert.sha1} · valid ${isoTime(e.cert.notBefore).slice(0, 10)} to ${isoTime(e.cert.notAfter).slice(0, 10)} · ${e.cert.keyDescription}\n`;
