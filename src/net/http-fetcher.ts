@@ -100,6 +100,11 @@ export interface HttpFetcherOptions {
   cache?: FetchCache | false;
   /** Allow https: URLs (default true; Exchange itself fetches CRLs over http). */
   allowHttps?: boolean;
+  /**
+   * An HTTP proxy ("http://proxy.example:8080") for http: URLs, as corporate networks require; the CLI
+   * can pass HTTP_PROXY. https: URLs go direct (no CONNECT tunnelling).
+   */
+  proxy?: string;
   /** Clock for cache freshness (default Date.now). */
   now?: () => number;
   /**
@@ -158,7 +163,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
           reject(err);
         } else resolve(value!);
       };
-      const req = mod.request(u, { method, headers, agent: false }, (res) => {
+      const onResponse = (res: http.IncomingMessage): void => {
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if ([301, 302, 303, 307, 308].includes(status) && location) {
@@ -197,7 +202,14 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
           finish(undefined, result);
         });
         res.on("error", (e) => finish(new FetchError(e.message, "ERR_FETCH_NETWORK", url)));
-      });
+      };
+      let req: http.ClientRequest;
+      if (opts.proxy && !isHttps) {
+        // Through a proxy: connect to it and ask for the absolute URL.
+        const px = new URL(opts.proxy);
+        headers.host = u.host;
+        req = http.request({ hostname: px.hostname, port: px.port || 80, path: u.toString(), method, headers, agent: false }, onResponse);
+      } else req = mod.request(u, { method, headers, agent: false }, onResponse);
       const startRetrieval = () => {
         clearTimeout(connectTimer);
         retrievalTimer = setTimeout(

@@ -89,6 +89,18 @@ describe("createHttpFetcher", () => {
     expect(await code(createHttpFetcher({ maxBytes: 20_000 }).get(`${srv.url}/big`))).toBe("resolved");
   });
 
+  it("goes through an HTTP proxy when given one", async () => {
+    let seen: { url?: string; host?: string } = {};
+    srv.routes.set("/via-proxy.crl", (req) => {
+      seen = { url: req.url, host: req.headers.host };
+      return { body: "proxied" };
+    });
+    const f = createHttpFetcher({ proxy: srv.url });
+    const r = await f.get("http://crl.contoso.invalid/via-proxy.crl");
+    expect(Buffer.from(r.body).toString()).toBe("proxied");
+    expect(seen).toEqual({ url: "http://crl.contoso.invalid/via-proxy.crl", host: "crl.contoso.invalid" });
+  });
+
   it("reports a refused connection as a network error", async () => {
     const f = createHttpFetcher({ timeoutMs: 1000 });
     expect(await code(f.get("http://127.0.0.1:1/x"))).toBe("ERR_FETCH_NETWORK");
