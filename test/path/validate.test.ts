@@ -310,6 +310,7 @@ describe("validateChain: path building", () => {
     const res = await validateChain(l.cert, new TrustList([r.cert]), opts({ budget: 100 }, cas));
     expect(performance.now() - started).toBeLessThan(3000);
     expect(res.verdict).toBe("invalid");
+    expect(res.problems[0].code).toBe("CHAIN_INCOMPLETE");
   });
 });
 
@@ -330,6 +331,19 @@ describe("validateChain: malformed content never throws", () => {
     const l2 = leaf("x@contoso.com", good, at);
     const res2 = await validateChain(l2.cert, new TrustList([r.cert]), opts({}, [weird.cert, good.cert]));
     expect(res2.verdict).toBe("valid");
+  });
+});
+
+describe("validateChain: key types", () => {
+  it("verifies Ed25519, P-384 and RSA-2048 issuers", async () => {
+    for (const key of [makeKey({ type: "ed25519" }), makeKey({ type: "ec", curve: "P-384" }), makeKey({ type: "rsa" }, "rsa2048")]) {
+      const r = root(`CN=Root ${key.spec.type}`, { ...at, key });
+      const ica = intermediate(`CN=CA ${key.spec.type}`, r, { ...at, key: makeKey({ type: "ec", curve: "P-521" }) });
+      const l = leaf("y@contoso.com", ica, at);
+      const res = await validateChain(l.cert, new TrustList([r.cert]), opts({}, [ica.cert]));
+      expect(res.verdict, key.spec.type).toBe("valid");
+      expect(allCodes(res)).toEqual([]);
+    }
   });
 });
 
