@@ -196,9 +196,9 @@ function Import-ExchangeOnlineModule {
         Write-Host 'Installing the ExchangeOnlineManagement module (3.0.0 or later) for the current user ...'
         # Windows PowerShell 5.1 may still default to TLS 1.0, which the PowerShell Gallery refuses.
         [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
-        Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser -Force -AllowClobber -WhatIf:$false -Confirm:$false
+        Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser -Force -AllowClobber -WhatIf:$false -Confirm:$false -ErrorAction Stop
     }
-    Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0
+    Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -ErrorAction Stop
 }
 
 function Connect-SmimeTenant {
@@ -208,10 +208,10 @@ function Connect-SmimeTenant {
         if (-not ($AppId -and $CertificateThumbprint -and $Organization)) {
             throw 'App-only sign-in needs all three of -AppId, -CertificateThumbprint and -Organization.'
         }
-        Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization -ShowBanner:$false
+        Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization -ShowBanner:$false -ErrorAction Stop
     }
     elseif ($UserPrincipalName) {
-        Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName -ShowBanner:$false
+        Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName -ShowBanner:$false -ErrorAction Stop
     }
     else {
         throw 'Give -UserPrincipalName (interactive sign-in), or -AppId, -CertificateThumbprint and -Organization (app-only sign-in).'
@@ -292,7 +292,13 @@ export function generateApplyScript(spec: ApplyScriptSpec): string {
     ")",
     "",
   );
-  L.push("$ErrorActionPreference = 'Stop'", "$PSBoundParametersForConnect = $PSBoundParameters", "");
+  L.push(
+    "# Stop at the first error. The Exchange cmdlets live in a module that does not see this preference,",
+    "# so they are also called with -ErrorAction Stop.",
+    "$ErrorActionPreference = 'Stop'",
+    "$PSBoundParametersForConnect = $PSBoundParameters",
+    "",
+  );
 
   L.push(
     `# ---- What this script makes true (generated${meta.source ? " from the file named below" : ""}; review before running) ----`,
@@ -372,7 +378,7 @@ export function generateApplyScript(spec: ApplyScriptSpec): string {
   L.push("try {");
   L.push("    # ---- 2. Connect ----", "    Connect-SmimeTenant", "");
   L.push("    # ---- 3. Back up the current configuration ----");
-  L.push("    $before = Get-SmimeConfig");
+  L.push("    $before = Get-SmimeConfig -ErrorAction Stop");
   L.push(
     "    $backupPath = Join-Path -Path $BackupFolder -ChildPath ('smime-backup-{0}.json' -f [datetime]::UtcNow.ToString('yyyyMMdd-HHmmss'))",
   );
@@ -416,12 +422,12 @@ export function generateApplyScript(spec: ApplyScriptSpec): string {
   L.push(
     "    if (-not $PSCmdlet.ShouldProcess('Exchange Online S/MIME configuration', ('Set-SmimeConfig ({0})' -f $changed))) { return }",
   );
-  L.push("    Set-SmimeConfig @changes -Confirm:$false", "");
+  L.push("    Set-SmimeConfig @changes -Confirm:$false -ErrorAction Stop", "");
 
   L.push("    # ---- 6. Read back and verify ----");
   L.push("    $failures = @()");
   L.push("    for ($attempt = 1; $attempt -le $VerifyAttempts; $attempt++) {");
-  L.push("        $after = Get-SmimeConfig");
+  L.push("        $after = Get-SmimeConfig -ErrorAction Stop");
   L.push("        $failures = @()");
   L.push("        if ($ManageTrustList) {");
   L.push(
@@ -517,7 +523,7 @@ export function generateExportScript(spec: ExportScriptSpec): string {
     "Import-ExchangeOnlineModule",
     "try {",
     "    Connect-SmimeTenant",
-    "    $config = Get-SmimeConfig",
+    "    $config = Get-SmimeConfig -ErrorAction Stop",
     "    Save-SmimeJson (ConvertTo-SmimeExport $config) $OutFile",
     "    $bytes = ConvertTo-SmimeBytes (Get-SmimeValue $config 'SMIMECertificateIssuingCA')",
     "    Write-Host ('Wrote {0}' -f $OutFile)",

@@ -236,6 +236,20 @@ describe("what every generated script does", () => {
     }
   });
 
+  it("calls every Exchange cmdlet with -ErrorAction Stop (module functions do not see the script's preference)", () => {
+    for (const t of [file, embed, exp]) {
+      const calls = t
+        .split("\n")
+        .filter((l) =>
+          /(^|=\s*)(Connect-ExchangeOnline|Get-SmimeConfig|Set-SmimeConfig|Install-Module|Import-Module) -/.test(
+            l.trim(),
+          ),
+        );
+      expect(calls.length).toBeGreaterThanOrEqual(5);
+      for (const c of calls) expect(c, c).toContain("-ErrorAction Stop");
+    }
+  });
+
   it("supports -WhatIf: Set-SmimeConfig only after ShouldProcess, and only what differs", () => {
     expect(file).toContain("[CmdletBinding(SupportsShouldProcess)]");
     const should = file.indexOf("if (-not $PSCmdlet.ShouldProcess(");

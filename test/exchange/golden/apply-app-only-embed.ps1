@@ -54,6 +54,8 @@ param(
     [int] $VerifyAttempts = 6
 )
 
+# Stop at the first error. The Exchange cmdlets live in a module that does not see this preference,
+# so they are also called with -ErrorAction Stop.
 $ErrorActionPreference = 'Stop'
 $PSBoundParametersForConnect = $PSBoundParameters
 
@@ -151,9 +153,9 @@ function Import-ExchangeOnlineModule {
         Write-Host 'Installing the ExchangeOnlineManagement module (3.0.0 or later) for the current user ...'
         # Windows PowerShell 5.1 may still default to TLS 1.0, which the PowerShell Gallery refuses.
         [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
-        Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser -Force -AllowClobber -WhatIf:$false -Confirm:$false
+        Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser -Force -AllowClobber -WhatIf:$false -Confirm:$false -ErrorAction Stop
     }
-    Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0
+    Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -ErrorAction Stop
 }
 
 function Connect-SmimeTenant {
@@ -163,10 +165,10 @@ function Connect-SmimeTenant {
         if (-not ($AppId -and $CertificateThumbprint -and $Organization)) {
             throw 'App-only sign-in needs all three of -AppId, -CertificateThumbprint and -Organization.'
         }
-        Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization -ShowBanner:$false
+        Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization -ShowBanner:$false -ErrorAction Stop
     }
     elseif ($UserPrincipalName) {
-        Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName -ShowBanner:$false
+        Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName -ShowBanner:$false -ErrorAction Stop
     }
     else {
         throw 'Give -UserPrincipalName (interactive sign-in), or -AppId, -CertificateThumbprint and -Organization (app-only sign-in).'
@@ -220,7 +222,7 @@ try {
     Connect-SmimeTenant
 
     # ---- 3. Back up the current configuration ----
-    $before = Get-SmimeConfig
+    $before = Get-SmimeConfig -ErrorAction Stop
     $backupPath = Join-Path -Path $BackupFolder -ChildPath ('smime-backup-{0}.json' -f [datetime]::UtcNow.ToString('yyyyMMdd-HHmmss'))
     Save-SmimeJson (ConvertTo-SmimeExport $before) $backupPath
     Write-Host ('Saved the current configuration to {0}' -f $backupPath)
@@ -251,12 +253,12 @@ try {
     # ---- 5. Apply (skipped with -WhatIf) ----
     $changed = (@($changes.Keys) | Sort-Object) -join ', '
     if (-not $PSCmdlet.ShouldProcess('Exchange Online S/MIME configuration', ('Set-SmimeConfig ({0})' -f $changed))) { return }
-    Set-SmimeConfig @changes -Confirm:$false
+    Set-SmimeConfig @changes -Confirm:$false -ErrorAction Stop
 
     # ---- 6. Read back and verify ----
     $failures = @()
     for ($attempt = 1; $attempt -le $VerifyAttempts; $attempt++) {
-        $after = Get-SmimeConfig
+        $after = Get-SmimeConfig -ErrorAction Stop
         $failures = @()
         if ($ManageTrustList) {
             $storedSha256 = Get-Sha256Hex (ConvertTo-SmimeBytes (Get-SmimeValue $after 'SMIMECertificateIssuingCA'))

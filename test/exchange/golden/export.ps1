@@ -117,9 +117,9 @@ function Import-ExchangeOnlineModule {
         Write-Host 'Installing the ExchangeOnlineManagement module (3.0.0 or later) for the current user ...'
         # Windows PowerShell 5.1 may still default to TLS 1.0, which the PowerShell Gallery refuses.
         [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
-        Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser -Force -AllowClobber -WhatIf:$false -Confirm:$false
+        Install-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -Scope CurrentUser -Force -AllowClobber -WhatIf:$false -Confirm:$false -ErrorAction Stop
     }
-    Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0
+    Import-Module -Name ExchangeOnlineManagement -MinimumVersion 3.0.0 -ErrorAction Stop
 }
 
 function Connect-SmimeTenant {
@@ -129,10 +129,10 @@ function Connect-SmimeTenant {
         if (-not ($AppId -and $CertificateThumbprint -and $Organization)) {
             throw 'App-only sign-in needs all three of -AppId, -CertificateThumbprint and -Organization.'
         }
-        Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization -ShowBanner:$false
+        Connect-ExchangeOnline -AppId $AppId -CertificateThumbprint $CertificateThumbprint -Organization $Organization -ShowBanner:$false -ErrorAction Stop
     }
     elseif ($UserPrincipalName) {
-        Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName -ShowBanner:$false
+        Connect-ExchangeOnline -UserPrincipalName $UserPrincipalName -ShowBanner:$false -ErrorAction Stop
     }
     else {
         throw 'Give -UserPrincipalName (interactive sign-in), or -AppId, -CertificateThumbprint and -Organization (app-only sign-in).'
@@ -143,7 +143,7 @@ $OutFile = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($OutFile)
 Import-ExchangeOnlineModule
 try {
     Connect-SmimeTenant
-    $config = Get-SmimeConfig
+    $config = Get-SmimeConfig -ErrorAction Stop
     Save-SmimeJson (ConvertTo-SmimeExport $config) $OutFile
     $bytes = ConvertTo-SmimeBytes (Get-SmimeValue $config 'SMIMECertificateIssuingCA')
     Write-Host ('Wrote {0}' -f $OutFile)
