@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
+import type { LookupFunction } from "node:net";
 import path from "node:path";
 import type { FetchResult, Fetcher } from "./fetcher.js";
 import { readCrls } from "../revocation/crl.js";
@@ -105,6 +106,8 @@ export interface HttpFetcherOptions {
    * can pass HTTP_PROXY. https: URLs go direct (no CONNECT tunnelling).
    */
   proxy?: string;
+  /** DNS lookup (node's net.LookupFunction); default the system resolver. Name resolution counts toward the connect timeout. */
+  lookup?: LookupFunction;
   /** Clock for cache freshness (default Date.now). */
   now?: () => number;
   /**
@@ -208,8 +211,8 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         // Through a proxy: connect to it and ask for the absolute URL.
         const px = new URL(opts.proxy);
         headers.host = u.host;
-        req = http.request({ hostname: px.hostname, port: px.port || 80, path: u.toString(), method, headers, agent: false }, onResponse);
-      } else req = mod.request(u, { method, headers, agent: false }, onResponse);
+        req = http.request({ hostname: px.hostname, port: px.port || 80, path: u.toString(), method, headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}) }, onResponse);
+      } else req = mod.request(u, { method, headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}) }, onResponse);
       const startRetrieval = () => {
         clearTimeout(connectTimer);
         retrievalTimer = setTimeout(

@@ -82,6 +82,15 @@ describe("createHttpFetcher", () => {
     expect(took).toBeLessThan(2000);
   });
 
+  it("gives up connecting after the connect timeout (a name that never resolves)", async () => {
+    const f = createHttpFetcher({ connectTimeoutMs: 300, timeoutMs: 60_000, lookup: () => {} });
+    const t = Date.now();
+    expect(await code(f.get("http://crl.never-resolves.test/a.crl"))).toBe("ERR_FETCH_CONNECT_TIMEOUT");
+    const took = Date.now() - t;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(2000);
+  });
+
   it("enforces the size limit, declared or streamed", async () => {
     const f = createHttpFetcher({ maxBytes: 1000 });
     expect(await code(f.get(`${srv.url}/big`))).toBe("ERR_FETCH_TOO_LARGE");
