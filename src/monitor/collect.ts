@@ -21,7 +21,7 @@ export interface Collected {
   /** Fresh certificate snapshots by scope (only for sources read successfully). */
   certificates: Map<string, CertSnapshot[]>;
   /** Sources that could not be checked, with why. */
-  failures: { scope: string; error: string }[];
+  failures: { scope: string; error: string; /** The whole source could not be read (not just one file in a folder). */ whole: boolean }[];
   /** Notes for the log (skipped files...). */
   warnings: string[];
 }
@@ -65,7 +65,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
 
   const failed = (scope: string, e: unknown) => {
     const detail = describeError(e);
-    out.failures.push({ scope, error: detail });
+    out.failures.push({ scope, error: detail, whole: true });
     out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|-` });
   };
 
@@ -74,7 +74,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
     for (const w of warnings) {
       if (w.startsWith("skipped ")) {
         const detail = w.slice("skipped ".length);
-        out.failures.push({ scope, error: detail });
+        out.failures.push({ scope, error: detail, whole: false });
         out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|${detail}` });
       } else out.warnings.push(`${scope}: ${w}`);
     }

@@ -37,7 +37,7 @@ export interface RunOutcome {
   findings: MonitorFinding[];
   alerts: Alert[];
   messages: OutgoingMessage[];
-  failures: { scope: string; error: string }[];
+  failures: { scope: string; error: string; whole: boolean }[];
   delivery: DeliveryReport;
   /** check's exit codes: 2 when a source could not be checked, 1 when a finding reaches failOn, else 0. */
   exitCode: 0 | 1 | 2;
@@ -90,7 +90,14 @@ export class Monitor {
       const collected = await collect(this.config, { now, validate: this.deps.validate, mtime: this.deps.mtime });
       for (const w of collected.warnings) this.deps.log(`warning: ${w}`);
       const previous = store.loadState();
-      const { alerts, state } = evaluate(previous, collected.findings, now);
+      // A source that could not be read at all says nothing about its findings: keep them open (no
+      // "resolved" now, and no "new" flood when it is readable again).
+      const blind = new Set(collected.failures.filter((f) => f.whole).map((f) => f.scope));
+      const carried: MonitorFinding[] = previous
+        .filter((p) => blind.has(p.scope) && p.code !== "CHECK_FAILED" && p.code !== "EXPORT_STALE")
+        .map(({ since: _since, ...p }) => ({ ...p }));
+      const findings = [...collected.findings, ...carried];
+      const { alerts, state } = evaluate(previous, findings, now);
       const messages = planMessages(alerts, this.config.sinks, {
         mode: this.config.alerts.mode,
         minSeverity: this.config.alerts.minSeverity,
@@ -101,19 +108,19 @@ export class Monitor {
       store.commitRun({
         runId,
         finishedAt: this.deps.now(),
-        status: failedRun ? "failed" : collected.findings.length ? "findings" : "ok",
+        status: failedRun ? "failed" : findings.length ? "findings" : "ok",
         ...(failedRun ? { error: collected.failures.map((f) => `${f.scope}: ${f.error}`).join("; ") } : {}),
-        findings: collected.findings,
+        findings,
         state,
         alerts,
         messages,
         certificates: collected.certificates,
       });
       const delivery = await this.deliverPending();
-      const exitCode: 0 | 1 | 2 = failedRun ? 2 : reaches(collected.findings, this.config.failOn) ? 1 : 0;
+      const exitCode: 0 | 1 | 2 = failedRun ? 2 : reaches(findings, this.config.failOn) ? 1 : 0;
       const outcome: RunOutcome = {
         runId,
-        findings: collected.findings,
+        findings,
         alerts,
         messages: messages.map((m) => m.message),
         failures: collected.failures,

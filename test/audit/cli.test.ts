@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -151,6 +151,14 @@ describe("smimetrust check", () => {
     const r = node(["check", join(dir, "expired.pem"), "--json"]);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).findings[0].code).toBe("TRUST_EXPIRED");
+    // an Exchange export on stdin
+    const piped = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "check", "-", "--json", "--at", new Date(NOW).toISOString()], {
+      cwd: REPO,
+      encoding: "utf8",
+      input: readFileSync(exportJson),
+    });
+    expect(piped.status).toBe(1);
+    expect(JSON.parse(piped.stdout).findings.map((f: { code: string }) => f.code)).toEqual(["TRUST_EXPIRING"]);
   });
 });
 

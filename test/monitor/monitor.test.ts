@@ -273,6 +273,30 @@ describe("monitor: alerts on change, once per sink", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a list that cannot be read keeps its open findings: no 'resolved' while blind, no flood when it is back", async () => {
+    const { dir, config } = setup({ trustLists: [{ name: "single", path: "list.pem" }] }, [{ type: "webhook", url: http.url("/blind") }], (d) =>
+      writeFileSync(join(d, "list.pem"), ""),
+    );
+    const dup = root("CN=Blind Root", { now: T0 });
+    const listFile = join(dir, "list.pem");
+    writeFileSync(listFile, dup.pem + dup.pem);
+    const h = start(config, { now: T0 });
+    expect((await h.monitor.runOnce()).alerts.map((a) => `${a.kind}:${a.code}`)).toEqual(["new:DUPLICATE"]);
+    rmSync(listFile);
+    h.clock.now = T0 + DAY;
+    const blind = await h.monitor.runOnce();
+    expect(blind.exitCode).toBe(2);
+    expect(blind.alerts.map((a) => `${a.kind}:${a.code}`)).toEqual(["new:CHECK_FAILED"]);
+    expect(blind.alerts[0].message).toContain("no such file");
+    writeFileSync(listFile, dup.pem + dup.pem);
+    h.clock.now = T0 + 2 * DAY;
+    const back = await h.monitor.runOnce();
+    expect(back.alerts.map((a) => `${a.kind}:${a.code}`)).toEqual(["resolved:CHECK_FAILED"]);
+    expect(http.on("/blind")).toHaveLength(3);
+    h.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("user certificates: expiry tiers and a chain to the named trust list", async () => {
     const { validateChain } = await import("../../src/path/validate.js");
     const { dir, config } = setup(

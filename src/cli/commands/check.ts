@@ -9,7 +9,7 @@ import { isExchangeExport, readExchangeExport } from "../../audit/export-source.
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
 import { loadValidateChain } from "../../audit/engine.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
-import { expandInput, loadCertificates, readInputFile } from "../io.js";
+import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
 import { type Out, paint, table, truncate } from "../output.js";
 import { parseIntOption, parseTime } from "../program.js";
 import type { RegisterCommand } from "./index.js";
@@ -31,25 +31,23 @@ export async function loadTrustSources(inputs: readonly string[], opts: { passwo
   const out: TrustSources = { certificates: [], warnings: [], exports: [] };
   const sizes: number[] = [];
   for (const input of inputs) {
-    if (input !== "-") {
-      const files = expandInput(input);
-      if (files.length === 1 && !files[0].fromFolder) {
-        const bytes = readInputFile(input);
-        if (isExchangeExport(bytes)) {
-          const x = readExchangeExport(bytes, input);
-          if (!x.trustListBytes) out.warnings.push(`${input}: the Exchange export has no trust list (SMIMECertificateIssuingCA is null)`);
-          else sizes.push(x.trustListBytes.length);
-          out.certificates.push(...x.certificates);
-          out.exports.push({ file: input, properties: x.properties });
-          continue;
-        }
-        const r = readCertificateBytes(bytes, input, opts);
-        if (isSst(bytes)) sizes.push(bytes.length);
-        else sizes.push(Number.NaN);
-        out.certificates.push(...r.certificates);
-        out.warnings.push(...r.warnings);
+    const files = input === "-" ? [{ name: "-", fromFolder: false }] : expandInput(input);
+    if (files.length === 1 && !files[0].fromFolder) {
+      const name = input === "-" ? "<stdin>" : input;
+      const bytes = input === "-" ? await readStdin() : readInputFile(input);
+      if (isExchangeExport(bytes)) {
+        const x = readExchangeExport(bytes, name);
+        if (!x.trustListBytes) out.warnings.push(`${name}: the Exchange export has no trust list (SMIMECertificateIssuingCA is null)`);
+        else sizes.push(x.trustListBytes.length);
+        out.certificates.push(...x.certificates);
+        out.exports.push({ file: name, properties: x.properties });
         continue;
       }
+      const r = readCertificateBytes(bytes, name, opts);
+      sizes.push(isSst(bytes) ? bytes.length : Number.NaN);
+      out.certificates.push(...r.certificates);
+      out.warnings.push(...r.warnings);
+      continue;
     }
     sizes.push(Number.NaN);
     const loaded = await loadCertificates([input], opts);
