@@ -5,7 +5,14 @@
  */
 import { DerError, DerReader, TAG, decodeOidEl, decodeSmallInt } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
-import { EmptyInputError, LimitExceededError, MalformedInputError, SmimetrustError, UnknownFormatError } from "../errors.js";
+import {
+  EmptyInputError,
+  LimitExceededError,
+  MalformedInputError,
+  SmimetrustError,
+  UnknownFormatError,
+  UnsupportedError,
+} from "../errors.js";
 import { isSst, readSst } from "../sst/codec.js";
 import { parseSignedData } from "../cms/signed-data.js";
 import { Certificate } from "./certificate.js";
@@ -44,7 +51,8 @@ export function readCertificateBytes(bytes: Uint8Array, name: string, opts: Read
   const maxBytes = opts.maxBytes ?? READ_LIMITS.maxBytes;
   try {
     if (bytes.length === 0) throw new EmptyInputError("empty input, no certificates");
-    if (bytes.length > maxBytes) throw new LimitExceededError(`input is ${bytes.length} bytes, more than the limit of ${maxBytes}`);
+    if (bytes.length > maxBytes)
+      throw new LimitExceededError(`input is ${bytes.length} bytes, more than the limit of ${maxBytes}`);
     const out: ReadResult = { certificates: [], crls: [], warnings: [], format: "der" };
     readInto(bytes, name, opts, out, 0);
     const max = opts.maxCertificates ?? READ_LIMITS.maxCertificates;
@@ -73,7 +81,10 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     return;
   }
   // Text saved as UTF-16 (PowerShell 5's Out-File and '>' write UTF-16LE with a BOM): read it as text.
-  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+  if (
+    bytes.length >= 2 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+  ) {
     const be = bytes[0] === 0xfe;
     const body = Buffer.from(bytes.subarray(2));
     if (be) body.swap16();
@@ -119,7 +130,8 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
         readDer(der, name, opts, out);
       } catch (e) {
         // Offsets in the decoded bytes mean nothing to the user: point at the base64 text instead.
-        if (e instanceof SmimetrustError && e.offset !== undefined) throw relocate(e, base64TextOffset(text, e.offset));
+        if (e instanceof SmimetrustError && e.offset !== undefined)
+          throw relocate(e, base64TextOffset(text, e.offset));
         throw e;
       }
       out.format = "base64";
@@ -152,6 +164,17 @@ function relocate<E extends SmimetrustError>(e: E, offset: number): E {
   Object.defineProperty(copy, "message", { value: e.message });
   Object.defineProperty(copy, "stack", { value: e.stack });
   return copy;
+}
+
+/** The content type of a CMS ContentInfo, or undefined. */
+function cmsType(bytes: Uint8Array): string | undefined {
+  try {
+    const ci = new DerReader(bytes, 0, true).sequence("ContentInfo");
+    const el = ci.read();
+    return el.tag === TAG.OID ? decodeOidEl(el) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type DerKind = "certificate" | "crl" | "pkcs7" | "pkcs12";
@@ -209,7 +232,9 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
       p.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
       out.crls.push(...p.crls);
       if (p.privateKeys > 0) {
-        out.warnings.push(`${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`);
+        out.warnings.push(
+          `${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`,
+        );
       }
       return;
     }
@@ -218,9 +243,23 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
       try {
         new DerReader(bytes).read();
       } catch (e) {
-        if (e instanceof DerError) throw new MalformedInputError(`malformed DER: ${e.message.replace(/ at byte \d+$/, "")}`, { offset: e.offset });
+        if (e instanceof DerError)
+          throw new MalformedInputError(`malformed DER: ${e.message.replace(/ at byte \d+$/, "")}`, {
+            offset: e.offset,
+          });
       }
-      throw new UnknownFormatError("DER data that is not a certificate, CRL, PKCS#7 or PKCS#12", { offset: 0 });
+      const cms = cmsType(bytes);
+      if (cms === OID.envelopedData || cms === OID.authEnvelopedData) {
+        throw new UnsupportedError(
+          "encrypted CMS (EnvelopedData, an encrypted .p7m): the certificates inside cannot be read without the recipient's key",
+          {
+            offset: 0,
+          },
+        );
+      }
+      throw new UnknownFormatError("DER data that is not a certificate, CRL, PKCS#7 or PKCS#12", {
+        offset: 0,
+      });
     }
   }
 }
@@ -248,7 +287,13 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
       case "CERTIFICATE":
       case "X509 CERTIFICATE":
       case "TRUSTED CERTIFICATE":
-        addCert(out, trustedCertPrefix(der, label), `${name}#${out.certificates.length + 1}`, undefined, offset);
+        addCert(
+          out,
+          trustedCertPrefix(der, label),
+          `${name}#${out.certificates.length + 1}`,
+          undefined,
+          offset,
+        );
         break;
       case "X509 CRL":
         out.crls.push(der);
@@ -256,15 +301,20 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
       case "PKCS7":
       case "CMS": {
         const sd = parseSignedData(der, name);
-        for (const c of sd.certificates) addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
+        for (const c of sd.certificates)
+          addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
         out.crls.push(...sd.crls);
         break;
       }
       case "PKCS12": {
         const p = readPfxCertificates(der, opts.password, name);
-        for (const c of p.certificates) addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
+        for (const c of p.certificates)
+          addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
         out.crls.push(...p.crls);
-        if (p.privateKeys > 0) out.warnings.push(`${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`);
+        if (p.privateKeys > 0)
+          out.warnings.push(
+            `${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`,
+          );
         break;
       }
       case "PRIVATE KEY":
@@ -308,7 +358,13 @@ function findBadBase64(text: string, start: number, body: string): number {
   return start;
 }
 
-function addCert(out: ReadResult, der: Uint8Array, source: string, base?: number, _textOffset?: number): void {
+function addCert(
+  out: ReadResult,
+  der: Uint8Array,
+  source: string,
+  base?: number,
+  _textOffset?: number,
+): void {
   let cert: Certificate;
   try {
     cert = new Certificate(der, base ?? 0);

@@ -89,6 +89,23 @@ describe("certificates from S/MIME messages", () => {
     }
   });
 
+  it("an encrypted .p7m (EnvelopedData, DER): UnsupportedError saying why, not 'unknown format'", () => {
+    openssl(
+      ["cms", "-encrypt", "-aes256", "-in", "body.txt", "-outform", "DER", "-out", "enc.p7m", "user.pem"],
+      { cwd: t.dir },
+    );
+    let err: unknown;
+    try {
+      readCertificateBytes(readFileSync(t.path("enc.p7m")), "enc.p7m");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect((err as UnsupportedError).describe()).toMatch(
+      /^enc\.p7m: encrypted CMS \(EnvelopedData.*recipient's key \(at byte 0\)$/,
+    );
+  });
+
   it("a message with LF line ends instead of CRLF", () => {
     const lf = readFileSync(t.path("detached.eml"), "latin1").replace(/\r\n/g, "\n");
     expect(sha1s(certificatesFromMessage(Buffer.from(lf, "latin1")).certificates).sort()).toEqual(
