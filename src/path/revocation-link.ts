@@ -1,27 +1,12 @@
 /**
- * The link to the revocation module (src/revocation/check.ts), per the agreed interface. Loaded lazily so
- * the path engine works (without revocation) before that module exists.
+ * The link to the revocation module (src/revocation/check.ts) per the agreed interface: the path engine
+ * calls `checkRevocation(cert, issuer, path, index, ctx)` for every certificate but the anchor and supplies
+ * the context (CRLs, fetcher, candidate CRL signers and signer-path validation).
  */
+import { type RevocationContext, type RevocationResult, checkRevocation } from "../revocation/check.js";
 import type { Certificate } from "../certs/certificate.js";
-import type { Fetcher } from "../net/fetcher.js";
-import type { Problem } from "../problems.js";
-import type { Crl } from "../revocation/crl.js";
 
-export interface RevocationContext {
-  time: number;
-  crls: Crl[];
-  online: boolean;
-  fetcher?: Fetcher;
-  /** Certificates that may have signed a CRL (trust list + untrusted pool) with this subject name key. */
-  candidateSigners(nameKey: string): Certificate[];
-  /** Validates a CRL/OCSP signer certificate's own path to the same anchors (recursion guarded). */
-  validateSigner(cert: Certificate, time: number): Promise<boolean>;
-}
-
-export interface RevocationResult {
-  status: "good" | "revoked" | "unknown";
-  problems: Problem[];
-}
+export type { RevocationContext, RevocationResult };
 
 export type CheckRevocation = (
   cert: Certificate,
@@ -31,15 +16,7 @@ export type CheckRevocation = (
   ctx: RevocationContext,
 ) => Promise<RevocationResult>;
 
-let loaded: Promise<CheckRevocation | undefined> | undefined;
-
-export function getRevocationChecker(): Promise<CheckRevocation | undefined> {
-  if (!loaded) {
-    const spec = "../revocation/check.js";
-    loaded = import(/* @vite-ignore */ spec).then(
-      (m: { checkRevocation?: CheckRevocation }) => m.checkRevocation,
-      () => undefined,
-    );
-  }
-  return loaded;
+/** The revocation checker (a function so tests and tools could substitute another). */
+export function getRevocationChecker(): CheckRevocation {
+  return checkRevocation;
 }
