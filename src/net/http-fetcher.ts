@@ -10,9 +10,9 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { LookupFunction } from "node:net";
 import path from "node:path";
-import type { FetchResult, Fetcher } from "./fetcher.js";
 import { readCrls } from "../revocation/crl.js";
 import { parseOcspResponse } from "../revocation/ocsp.js";
+import type { Fetcher, FetchResult } from "./fetcher.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -25,7 +25,13 @@ export const DEFAULT_TTL_MS = 60 * 60_000;
 export class FetchError extends Error {
   constructor(
     message: string,
-    readonly code: "ERR_FETCH_TIMEOUT" | "ERR_FETCH_CONNECT_TIMEOUT" | "ERR_FETCH_TOO_LARGE" | "ERR_FETCH_REDIRECTS" | "ERR_FETCH_SCHEME" | "ERR_FETCH_NETWORK",
+    readonly code:
+      | "ERR_FETCH_TIMEOUT"
+      | "ERR_FETCH_CONNECT_TIMEOUT"
+      | "ERR_FETCH_TOO_LARGE"
+      | "ERR_FETCH_REDIRECTS"
+      | "ERR_FETCH_SCHEME"
+      | "ERR_FETCH_NETWORK",
     readonly url: string,
   ) {
     super(message);
@@ -57,9 +63,15 @@ export function createFetchCache(opts: { dir?: string; maxEntries?: number } = {
       let e = mem.get(key);
       if (!e && opts.dir) {
         try {
-          const meta = JSON.parse(readFileSync(`${fileOf(key)}.json`, "utf8")) as Omit<CacheEntry, "body"> & { key: string };
+          const meta = JSON.parse(readFileSync(`${fileOf(key)}.json`, "utf8")) as Omit<CacheEntry, "body"> & {
+            key: string;
+          };
           if (meta.key === key) {
-            e = { status: meta.status, expires: meta.expires, body: new Uint8Array(readFileSync(`${fileOf(key)}.bin`)) };
+            e = {
+              status: meta.status,
+              expires: meta.expires,
+              body: new Uint8Array(readFileSync(`${fileOf(key)}.bin`)),
+            };
             if (meta.contentType !== undefined) e.contentType = meta.contentType;
             mem.set(key, e);
           }
@@ -132,7 +144,13 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
   const cache = opts.cache === false ? undefined : (opts.cache ?? createFetchCache());
   const inflight = new Map<string, Promise<FetchResult>>();
 
-  function once(method: "GET" | "POST", url: string, body: Uint8Array | undefined, contentType: string | undefined, redirects: number): Promise<FetchResult & { headers: http.IncomingHttpHeaders }> {
+  function once(
+    method: "GET" | "POST",
+    url: string,
+    body: Uint8Array | undefined,
+    contentType: string | undefined,
+    redirects: number,
+  ): Promise<FetchResult & { headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
       let u: URL;
       try {
@@ -148,7 +166,11 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       }
       stats.network++;
       const mod = isHttps ? https : http;
-      const headers: Record<string, string | number> = { "user-agent": opts.userAgent ?? "smimetrust", accept: "*/*", connection: "close" };
+      const headers: Record<string, string | number> = {
+        "user-agent": opts.userAgent ?? "smimetrust",
+        accept: "*/*",
+        connection: "close",
+      };
       if (body) {
         headers["content-type"] = contentType ?? "application/octet-stream";
         headers["content-length"] = body.length;
@@ -156,7 +178,10 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       let done = false;
       let connectTimer: NodeJS.Timeout | undefined;
       let retrievalTimer: NodeJS.Timeout | undefined;
-      const finish = (err: Error | undefined, value?: FetchResult & { headers: http.IncomingHttpHeaders }) => {
+      const finish = (
+        err: Error | undefined,
+        value?: FetchResult & { headers: http.IncomingHttpHeaders },
+      ) => {
         if (done) return;
         done = true;
         clearTimeout(connectTimer);
@@ -185,7 +210,13 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         }
         const declared = Number(res.headers["content-length"] ?? -1);
         if (declared > maxBytes) {
-          finish(new FetchError(`answer of ${declared} bytes exceeds the ${maxBytes}-byte limit`, "ERR_FETCH_TOO_LARGE", url));
+          finish(
+            new FetchError(
+              `answer of ${declared} bytes exceeds the ${maxBytes}-byte limit`,
+              "ERR_FETCH_TOO_LARGE",
+              url,
+            ),
+          );
           return;
         }
         const chunks: Buffer[] = [];
@@ -199,7 +230,11 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
           chunks.push(c);
         });
         res.on("end", () => {
-          const result: FetchResult & { headers: http.IncomingHttpHeaders } = { status, body: new Uint8Array(Buffer.concat(chunks)), headers: res.headers };
+          const result: FetchResult & { headers: http.IncomingHttpHeaders } = {
+            status,
+            body: new Uint8Array(Buffer.concat(chunks)),
+            headers: res.headers,
+          };
           const ct = res.headers["content-type"];
           if (ct) result.contentType = ct;
           finish(undefined, result);
@@ -211,8 +246,24 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         // Through a proxy: connect to it and ask for the absolute URL.
         const px = new URL(opts.proxy);
         headers.host = u.host;
-        req = http.request({ hostname: px.hostname, port: px.port || 80, path: u.toString(), method, headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}) }, onResponse);
-      } else req = mod.request(u, { method, headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}) }, onResponse);
+        req = http.request(
+          {
+            hostname: px.hostname,
+            port: px.port || 80,
+            path: u.toString(),
+            method,
+            headers,
+            agent: false,
+            ...(opts.lookup ? { lookup: opts.lookup } : {}),
+          },
+          onResponse,
+        );
+      } else
+        req = mod.request(
+          u,
+          { method, headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}) },
+          onResponse,
+        );
       const startRetrieval = () => {
         clearTimeout(connectTimer);
         retrievalTimer = setTimeout(
@@ -220,12 +271,21 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
           timeout,
         );
       };
-      connectTimer = setTimeout(() => finish(new FetchError(`could not connect within ${connectTimeout} ms`, "ERR_FETCH_CONNECT_TIMEOUT", url)), connectTimeout);
+      connectTimer = setTimeout(
+        () =>
+          finish(
+            new FetchError(`could not connect within ${connectTimeout} ms`, "ERR_FETCH_CONNECT_TIMEOUT", url),
+          ),
+        connectTimeout,
+      );
       req.on("socket", (s) => {
-        if ((s as { connecting?: boolean }).connecting) s.once(isHttps ? "secureConnect" : "connect", startRetrieval);
+        if ((s as { connecting?: boolean }).connecting)
+          s.once(isHttps ? "secureConnect" : "connect", startRetrieval);
         else startRetrieval();
       });
-      req.on("error", (e) => finish(e instanceof FetchError ? e : new FetchError(e.message, "ERR_FETCH_NETWORK", url)));
+      req.on("error", (e) =>
+        finish(e instanceof FetchError ? e : new FetchError(e.message, "ERR_FETCH_NETWORK", url)),
+      );
       if (body) req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       else req.end();
     });
@@ -251,7 +311,13 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     return exp ?? t + DEFAULT_TTL_MS;
   }
 
-  async function cached(key: string, method: "GET" | "POST", url: string, body?: Uint8Array, contentType?: string): Promise<FetchResult> {
+  async function cached(
+    key: string,
+    method: "GET" | "POST",
+    url: string,
+    body?: Uint8Array,
+    contentType?: string,
+  ): Promise<FetchResult> {
     const t = now();
     const hit = cache?.get(key, t);
     if (hit) {
@@ -298,14 +364,18 @@ export function revocationFreshUntil(body: Uint8Array, contentType: string | und
   if (contentType?.includes("ocsp") || (body.length > 4 && body[0] === 0x30 && !looksLikeCertList(body))) {
     try {
       const r = parseOcspResponse(body);
-      const times = (r.basic?.responses ?? []).map((s) => s.nextUpdate).filter((x): x is number => x !== undefined);
+      const times = (r.basic?.responses ?? [])
+        .map((s) => s.nextUpdate)
+        .filter((x): x is number => x !== undefined);
       return times.length ? Math.min(...times) : undefined;
     } catch {
       /* not OCSP */
     }
   }
   try {
-    const times = readCrls(body).map((c) => c.nextUpdate).filter((x): x is number => x !== undefined);
+    const times = readCrls(body)
+      .map((c) => c.nextUpdate)
+      .filter((x): x is number => x !== undefined);
     return times.length ? Math.min(...times) : undefined;
   } catch {
     return undefined;

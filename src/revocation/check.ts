@@ -6,14 +6,15 @@
  * The path engine calls `checkRevocation` for every certificate but the anchor. Nothing here reads the
  * clock or the network directly: the time and a Fetcher come in through the context.
  */
+
+import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../certs/certificate.js";
 import type { DistributionPoint } from "../certs/extensions.js";
 import type { GeneralName } from "../certs/general-name.js";
 import { Name } from "../certs/name.js";
-import type { KeyObject } from "node:crypto";
-import { TAG, encodeOid, parseOne, tlv } from "../lib/der.js";
-import { OID } from "../lib/oids.js";
 import { bytesEqual } from "../lib/bytes.js";
+import { encodeOid, parseOne, TAG, tlv } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
 import { importSpki, verifySignature } from "../lib/signature.js";
 import type { Fetcher } from "../net/fetcher.js";
 import { type Problem, problem } from "../problems.js";
@@ -70,7 +71,9 @@ export async function checkRevocation(
       if (ev.status !== "unknown") return toResult(cert, ev, ctx.time);
       notes.push(...ev.notes.filter((n) => !notes.includes(n)));
     }
-    const ocspUrls = safe(() => cert.ocspUrls, []).filter((u) => /^https?:/i.test(u)).slice(0, MAX_FETCH_URLS);
+    const ocspUrls = safe(() => cert.ocspUrls, [])
+      .filter((u) => /^https?:/i.test(u))
+      .slice(0, MAX_FETCH_URLS);
     for (const url of ocspUrls) {
       const r = await checkOcsp(cert, issuer, url, ctx);
       if (r.status === "revoked") {
@@ -89,12 +92,18 @@ export async function checkRevocation(
     notes.push("online checking was asked for, but no fetcher was given");
   } else {
     const where = [...crlUrls(cert), ...safe(() => cert.ocspUrls, [])][0];
-    notes.push(where ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}` : "no CRL given, and the certificate names no CRL distribution point or OCSP responder");
+    notes.push(
+      where
+        ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}`
+        : "no CRL given, and the certificate names no CRL distribution point or OCSP responder",
+    );
   }
   if (notes.length === 0) notes.push("the certificate names no CRL distribution point or OCSP responder");
   return {
     status: "unknown",
-    problems: [problem("REVOCATION_UNKNOWN", { name: cert.name, sha1: cert.sha1, detail: dedupe(notes).join("; ") })],
+    problems: [
+      problem("REVOCATION_UNKNOWN", { name: cert.name, sha1: cert.sha1, detail: dedupe(notes).join("; ") }),
+    ],
   };
 }
 
@@ -129,10 +138,14 @@ function safe<T>(f: () => T, fallback: T): T {
 
 /** http(s) URLs of the certificate's CRL distribution points (and freshest CRL, for deltas). */
 export function crlUrls(cert: Certificate): string[] {
-  const dps = [...safe(() => cert.crlDistributionPoints ?? [], [] as DistributionPoint[]), ...safe(() => cert.freshestCrl ?? [], [] as DistributionPoint[])];
+  const dps = [
+    ...safe(() => cert.crlDistributionPoints ?? [], [] as DistributionPoint[]),
+    ...safe(() => cert.freshestCrl ?? [], [] as DistributionPoint[]),
+  ];
   const out: string[] = [];
   for (const dp of dps)
-    for (const g of dp.fullName ?? []) if (g.type === "uri" && /^https?:\/\//i.test(g.value) && !out.includes(g.value)) out.push(g.value);
+    for (const g of dp.fullName ?? [])
+      if (g.type === "uri" && /^https?:\/\//i.test(g.value) && !out.includes(g.value)) out.push(g.value);
   return out;
 }
 
@@ -181,9 +194,12 @@ async function evaluateCrls(
   const issuerKeys = new Set<string>([cert.issuer.key]);
   for (const dp of dps) for (const g of dp?.crlIssuer ?? []) if (g.type === "dn") issuerKeys.add(g.value.key);
   const relevant = crls.filter((c) => issuerKeys.has(c.issuer.key));
-  const complete = relevant.filter((c) => c.deltaBase === undefined).sort((a, b) => b.thisUpdate - a.thisUpdate);
+  const complete = relevant
+    .filter((c) => c.deltaBase === undefined)
+    .sort((a, b) => b.thisUpdate - a.thisUpdate);
   const deltas = relevant.filter((c) => c.deltaBase !== undefined);
-  if (complete.length === 0 && deltas.length > 0) notes.push("only a delta CRL is available, no complete CRL");
+  if (complete.length === 0 && deltas.length > 0)
+    notes.push("only a delta CRL is available, no complete CRL");
   const serial = serialKey(cert.serialNumber);
   let mask = 0;
   let anyInScope = false;
@@ -205,7 +221,9 @@ async function evaluateCrls(
         continue;
       }
       if (crl.unknownCriticalExtensions.length > 0) {
-        notes.push(`${label} has an unknown critical extension (${crl.unknownCriticalExtensions.join(", ")})`);
+        notes.push(
+          `${label} has an unknown critical extension (${crl.unknownCriticalExtensions.join(", ")})`,
+        );
         continue;
       }
       if (crl.defects.length > 0) {
@@ -249,7 +267,8 @@ async function evaluateCrls(
     }
   }
   if (mask === ALL_REASONS) return { status: "good", notes };
-  if (!anyInScope && (complete.length > 0 || deltas.length === 0)) notes.push(`no CRL covers this certificate (issuer '${cert.issuer.display}')`);
+  if (!anyInScope && (complete.length > 0 || deltas.length === 0))
+    notes.push(`no CRL covers this certificate (issuer '${cert.issuer.display}')`);
   else if (mask !== 0) notes.push("the usable CRLs do not cover all revocation reasons");
   return { status: "unknown", notes };
 }
@@ -264,7 +283,9 @@ function findEntry(crl: Crl, serial: string, cert: Certificate): RevokedEntry | 
   const entries = crl.bySerial.get(serial);
   if (!entries) return undefined;
   for (const e of entries) {
-    const issuers = e.certificateIssuer ? e.certificateIssuer.flatMap((g) => (g.type === "dn" ? [g.value] : [])) : [crl.issuer];
+    const issuers = e.certificateIssuer
+      ? e.certificateIssuer.flatMap((g) => (g.type === "dn" ? [g.value] : []))
+      : [crl.issuer];
     if (issuers.some((n) => n.equals(cert.issuer))) return e;
   }
   return undefined;
@@ -302,7 +323,10 @@ function idpMatches(crl: Crl, cert: Certificate, dp: DistributionPoint | undefin
 }
 
 /** A distribution point name as GeneralNames; nameRelativeToCRLIssuer becomes the issuer's DN plus the RDN. */
-function dpNames(dp: { fullName?: GeneralName[]; relativeName?: Uint8Array }, crlIssuer: Name): GeneralName[] | undefined {
+function dpNames(
+  dp: { fullName?: GeneralName[]; relativeName?: Uint8Array },
+  crlIssuer: Name,
+): GeneralName[] | undefined {
   if (dp.fullName) return dp.fullName;
   if (!dp.relativeName) return undefined;
   try {
@@ -343,7 +367,10 @@ const sigMemo = new WeakMap<Crl, Map<string, boolean>>();
 
 function signatureOk(crl: Crl, signer: Certificate, path: Certificate[]): boolean {
   let m = sigMemo.get(crl);
-  if (!m) sigMemo.set(crl, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    sigMemo.set(crl, m);
+  }
   // A DSA key without parameters depends on the path it inherits them from: not memoised.
   const memo = !(signer.publicKeyInfo.algorithm === OID.dsa && isAbsentParams(signer.publicKeyInfo.params));
   const hit = memo ? m.get(signer.sha1) : undefined;
@@ -352,7 +379,13 @@ function signatureOk(crl: Crl, signer: Certificate, path: Certificate[]): boolea
   try {
     ok =
       crl.signatureAlgorithm.oid === crl.tbsSignatureAlgorithm.oid &&
-      verifySignature(crl.signatureAlgorithm, crl.tbs, crl.signature, signerKey(signer, path), signer.publicKeyInfo.algorithm);
+      verifySignature(
+        crl.signatureAlgorithm,
+        crl.tbs,
+        crl.signature,
+        signerKey(signer, path),
+        signer.publicKeyInfo.algorithm,
+      );
   } catch {
     ok = false;
   }
@@ -371,7 +404,11 @@ function signerKey(signer: Certificate, path: Certificate[]): KeyObject {
     const pk = path[j].publicKeyInfo;
     if (pk.algorithm !== OID.dsa) break;
     if (!isAbsentParams(pk.params)) {
-      const spki = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), pk.params!), tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key));
+      const spki = tlv(
+        TAG.SEQUENCE,
+        tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), pk.params!),
+        tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key),
+      );
       return importSpki(spki);
     }
   }
@@ -439,7 +476,8 @@ async function findSigner(
   }
   if (lackedCrlSign) notes.push(`${label}: its signer may not sign CRLs (no cRLSign key usage)`);
   if (invalidPath) notes.push(`${label}: its signer's certificate is not valid`);
-  if (!sawSignature) notes.push(`${label}: signature does not verify with any certificate of '${crl.issuer.display}'`);
+  if (!sawSignature)
+    notes.push(`${label}: signature does not verify with any certificate of '${crl.issuer.display}'`);
   return undefined;
 }
 
@@ -448,7 +486,13 @@ function skiOf(c: Certificate): string | undefined {
 }
 
 /** 6.3.3 (c)/(g): a current delta CRL for this complete CRL (same issuer, scope and signer; base <= number). */
-function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: number, path: Certificate[]): Crl | undefined {
+function findDelta(
+  complete: Crl,
+  deltas: Crl[],
+  signer: Certificate,
+  time: number,
+  path: Certificate[],
+): Crl | undefined {
   if (complete.crlNumber === undefined) return undefined;
   let best: Crl | undefined;
   for (const d of deltas) {
@@ -459,7 +503,8 @@ function findDelta(complete: Crl, deltas: Crl[], signer: Certificate, time: numb
     if (d.deltaBase! > complete.crlNumber) continue;
     if (d.crlNumber !== undefined && d.crlNumber <= complete.crlNumber) continue;
     if (d.nextUpdate !== undefined && d.nextUpdate < time) continue;
-    if (d.unknownCriticalExtensions.length > 0 || d.hasUnknownCriticalEntryExtension || d.defects.length > 0) continue;
+    if (d.unknownCriticalExtensions.length > 0 || d.hasUnknownCriticalEntryExtension || d.defects.length > 0)
+      continue;
     const ka = complete.authorityKeyIdentifier?.keyId;
     const kb = d.authorityKeyIdentifier?.keyId;
     if (ka && kb && ka !== kb) continue;

@@ -3,26 +3,7 @@
  * TBSCertList and signature for verification, decodes the CRL and entry extensions RFC 5280 defines,
  * flags unknown critical ones, and indexes the revoked serials in a Map for constant-time lookup.
  */
-import {
-  DerError,
-  DerReader,
-  TAG,
-  bitStringBits,
-  decodeBigInt,
-  decodeBitString,
-  decodeBoolean,
-  decodeOidEl,
-  decodeSmallInt,
-  decodeTime,
-  parseOne,
-  type DerElement,
-} from "../lib/der.js";
-import { hexUpper } from "../lib/bytes.js";
-import { OID } from "../lib/oids.js";
-import { type AlgorithmIdentifier, readAlgorithmIdentifier, signatureAlgorithmName } from "../lib/signature.js";
-import { MalformedInputError } from "../errors.js";
-import { Name } from "../certs/name.js";
-import { type GeneralName, parseGeneralNames } from "../certs/general-name.js";
+
 import {
   type AuthorityKeyIdentifier,
   type DistributionPoint,
@@ -31,6 +12,30 @@ import {
   parseCrlDistributionPoints,
   parseDistributionPointName,
 } from "../certs/extensions.js";
+import { type GeneralName, parseGeneralNames } from "../certs/general-name.js";
+import { Name } from "../certs/name.js";
+import { MalformedInputError } from "../errors.js";
+import { hexUpper } from "../lib/bytes.js";
+import {
+  bitStringBits,
+  type DerElement,
+  DerError,
+  DerReader,
+  decodeBigInt,
+  decodeBitString,
+  decodeBoolean,
+  decodeOidEl,
+  decodeSmallInt,
+  decodeTime,
+  parseOne,
+  TAG,
+} from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import {
+  type AlgorithmIdentifier,
+  readAlgorithmIdentifier,
+  signatureAlgorithmName,
+} from "../lib/signature.js";
 
 /** CRLReason codes (RFC 5280 5.3.1). */
 export const CRL_REASON = {
@@ -46,7 +51,9 @@ export const CRL_REASON = {
   aACompromise: 10,
 } as const;
 
-export const CRL_REASON_NAMES: Record<number, string> = Object.fromEntries(Object.entries(CRL_REASON).map(([k, v]) => [v, k]));
+export const CRL_REASON_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(CRL_REASON).map(([k, v]) => [v, k]),
+);
 
 export interface IssuingDistributionPoint {
   /** distributionPoint fullName. */
@@ -144,7 +151,11 @@ export function parseCrl(der: Uint8Array, source?: string): Crl {
     return parse(der, source);
   } catch (e) {
     if (e instanceof DerError) {
-      throw new MalformedInputError(`not a valid CRL: ${e.message.replace(/ at byte \d+$/, "")}`, { offset: e.offset, file: source, cause: e });
+      throw new MalformedInputError(`not a valid CRL: ${e.message.replace(/ at byte \d+$/, "")}`, {
+        offset: e.offset,
+        file: source,
+        cause: e,
+      });
     }
     if (e instanceof MalformedInputError && source) throw e.withFile(source);
     throw e;
@@ -217,7 +228,11 @@ function parseIdp(ext: Extension): IssuingDistributionPoint {
  * garbage. Same rules as the reader (strict lengths, offsets in errors). Returns whether some entry has
  * an unknown critical extension.
  */
-function scanRevoked(list: DerElement, revoked: RevokedEntry[], bySerial: Map<string, RevokedEntry[]>): boolean {
+function scanRevoked(
+  list: DerElement,
+  revoked: RevokedEntry[],
+  bySerial: Map<string, RevokedEntry[]>,
+): boolean {
   const buf = list.value;
   const base = list.offset + list.headerLength;
   const B = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -230,7 +245,11 @@ function scanRevoked(list: DerElement, revoked: RevokedEntry[], bySerial: Map<st
   const header = (at: number, limit: number, want: number, what: string): void => {
     if (at >= limit) throw new DerError(`expected ${what}, found end of data`, base + at);
     hTag = buf[at];
-    if (want >= 0 && hTag !== want) throw new DerError(`expected ${what} (tag 0x${want.toString(16)}), found tag 0x${hTag.toString(16)}`, base + at);
+    if (want >= 0 && hTag !== want)
+      throw new DerError(
+        `expected ${what} (tag 0x${want.toString(16)}), found tag 0x${hTag.toString(16)}`,
+        base + at,
+      );
     let q = at + 1;
     if (q >= limit) throw new DerError("truncated length", base + q);
     let len = buf[q++];
@@ -241,7 +260,8 @@ function scanRevoked(list: DerElement, revoked: RevokedEntry[], bySerial: Map<st
       len = 0;
       for (let i = 0; i < n; i++) len = len * 256 + buf[q++];
     }
-    if (q + len > limit) throw new DerError(`element needs ${len} bytes but only ${limit - q} remain`, base + at);
+    if (q + len > limit)
+      throw new DerError(`element needs ${len} bytes but only ${limit - q} remain`, base + at);
     hStart = q;
     hEnd = q + len;
   };
@@ -262,7 +282,11 @@ function scanRevoked(list: DerElement, revoked: RevokedEntry[], bySerial: Map<st
     if (hEnd === hStart) throw new DerError("empty INTEGER", base + hStart - 2);
     // Minimal two's complement, as serialKey().
     let s0 = hStart;
-    while (s0 < hEnd - 1 && ((buf[s0] === 0 && !(buf[s0 + 1] & 0x80)) || (buf[s0] === 0xff && buf[s0 + 1] & 0x80))) s0++;
+    while (
+      s0 < hEnd - 1 &&
+      ((buf[s0] === 0 && !(buf[s0 + 1] & 0x80)) || (buf[s0] === 0xff && buf[s0 + 1] & 0x80))
+    )
+      s0++;
     const serial = B.toString("hex", s0, hEnd).toUpperCase();
     const timeAt = hEnd;
     header(timeAt, entryEnd, -1, "revocationDate");
@@ -296,7 +320,10 @@ function scanRevoked(list: DerElement, revoked: RevokedEntry[], bySerial: Map<st
         const vStart = hStart;
         const vEnd = hEnd;
         // id-ce 55 1D xx: reasonCode 21, invalidityDate 24, certificateIssuer 29.
-        const idCe = oidEnd - oidStart === 3 && buf[oidStart] === 0x55 && buf[oidStart + 1] === 0x1d ? buf[oidStart + 2] : -1;
+        const idCe =
+          oidEnd - oidStart === 3 && buf[oidStart] === 0x55 && buf[oidStart + 1] === 0x1d
+            ? buf[oidStart + 2]
+            : -1;
         if (idCe === 21 || idCe === 24 || idCe === 29) {
           const bit = 1 << (idCe - 21);
           if (seen & bit) throw new DerError(`extension 2.5.29.${idCe} appears twice`, base + valAt);
@@ -341,7 +368,8 @@ function crlNumberOf(ext: Extension): bigint {
 }
 
 function parse(der: Uint8Array, source?: string): Crl {
-  if (der.length > CRL_LIMITS.maxBytes) throw new MalformedInputError(`CRL larger than ${CRL_LIMITS.maxBytes} bytes`, { file: source });
+  if (der.length > CRL_LIMITS.maxBytes)
+    throw new MalformedInputError(`CRL larger than ${CRL_LIMITS.maxBytes} bytes`, { file: source });
   const outer = new DerReader(der);
   const crlEl = outer.expect(TAG.SEQUENCE, "CertificateList");
   outer.end("CertificateList");
@@ -438,7 +466,9 @@ export function lookupSerial(crl: Crl, serial: Uint8Array | string): RevokedEntr
 
 /** Accepts DER or PEM ("X509 CRL"); returns the CRLs found. */
 export function readCrls(bytes: Uint8Array, source?: string): Crl[] {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).toString("latin1");
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).toString(
+    "latin1",
+  );
   if (head.includes("-----BEGIN")) {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
     const re = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g;

@@ -5,21 +5,26 @@
  */
 import { Certificate } from "../certs/certificate.js";
 import { Name } from "../certs/name.js";
+import { MalformedInputError } from "../errors.js";
+import { bytesEqual, digest } from "../lib/bytes.js";
 import {
   DerError,
   DerReader,
-  TAG,
   decodeBitString,
   decodeOidEl,
   decodeSmallInt,
   decodeTime,
   encodeOid,
+  TAG,
   tlv,
 } from "../lib/der.js";
-import { bytesEqual, digest } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
-import { type AlgorithmIdentifier, HASH_BY_OID, readAlgorithmIdentifier, verifySignature } from "../lib/signature.js";
-import { MalformedInputError } from "../errors.js";
+import {
+  type AlgorithmIdentifier,
+  HASH_BY_OID,
+  readAlgorithmIdentifier,
+  verifySignature,
+} from "../lib/signature.js";
 import type { RevocationContext } from "./check.js";
 import { serialKey } from "./crl.js";
 
@@ -133,11 +138,20 @@ export function parseOcspResponse(der: Uint8Array, source?: string): OcspRespons
     }
     const t = DerReader.of(tbsEl);
     const v = t.optional(0xa0);
-    if (v && decodeSmallInt(DerReader.of(v).read()) !== 0) throw new DerError("unsupported OCSP response version", v.offset);
-    const basic: NonNullable<OcspResponse["basic"]> = { tbs: tbsEl.raw, signatureAlgorithm, signature, producedAt: 0, responses: [], certs };
+    if (v && decodeSmallInt(DerReader.of(v).read()) !== 0)
+      throw new DerError("unsupported OCSP response version", v.offset);
+    const basic: NonNullable<OcspResponse["basic"]> = {
+      tbs: tbsEl.raw,
+      signatureAlgorithm,
+      signature,
+      producedAt: 0,
+      responses: [],
+      certs,
+    };
     const rid = t.read();
     if (rid.tag === 0xa1) basic.responderName = new Name(DerReader.of(rid).expect(TAG.SEQUENCE, "Name"));
-    else if (rid.tag === 0xa2) basic.responderKeyHash = DerReader.of(rid).expect(TAG.OCTET_STRING, "KeyHash").value;
+    else if (rid.tag === 0xa2)
+      basic.responderKeyHash = DerReader.of(rid).expect(TAG.OCTET_STRING, "KeyHash").value;
     else throw new DerError("bad ResponderID", rid.offset);
     basic.producedAt = decodeTime(t.expect(TAG.GeneralizedTime, "producedAt"));
     const list = t.sequence("responses");
@@ -163,7 +177,12 @@ export function parseOcspResponse(der: Uint8Array, source?: string): OcspRespons
     out.basic = basic;
     return out;
   } catch (e) {
-    if (e instanceof DerError) throw new MalformedInputError(`not a valid OCSP response: ${e.message.replace(/ at byte \d+$/, "")}`, { offset: e.offset, file: source, cause: e });
+    if (e instanceof DerError)
+      throw new MalformedInputError(`not a valid OCSP response: ${e.message.replace(/ at byte \d+$/, "")}`, {
+        offset: e.offset,
+        file: source,
+        cause: e,
+      });
     throw e;
   }
 }
@@ -188,7 +207,13 @@ function matchesCertId(id: CertId, cert: Certificate, issuer: Certificate): bool
 
 function verifiedBy(basic: NonNullable<OcspResponse["basic"]>, c: Certificate): boolean {
   try {
-    return verifySignature(basic.signatureAlgorithm, basic.tbs, basic.signature, c.publicKey, c.publicKeyInfo.algorithm);
+    return verifySignature(
+      basic.signatureAlgorithm,
+      basic.tbs,
+      basic.signature,
+      c.publicKey,
+      c.publicKeyInfo.algorithm,
+    );
   } catch {
     return false;
   }
@@ -204,17 +229,26 @@ function responderIdMatches(basic: NonNullable<OcspResponse["basic"]>, c: Certif
  * The responder is the issuer itself, or a certificate in the response that the issuer signed, with
  * id-kp-OCSPSigning, valid at `time`.
  */
-export function authenticateResponder(basic: NonNullable<OcspResponse["basic"]>, issuer: Certificate, time: number): { ok: boolean; note: string } {
+export function authenticateResponder(
+  basic: NonNullable<OcspResponse["basic"]>,
+  issuer: Certificate,
+  time: number,
+): { ok: boolean; note: string } {
   if (responderIdMatches(basic, issuer) || basic.certs.length === 0) {
     if (verifiedBy(basic, issuer)) return { ok: true, note: "" };
-    if (responderIdMatches(basic, issuer)) return { ok: false, note: "the response's signature does not verify with the issuer's key" };
+    if (responderIdMatches(basic, issuer))
+      return { ok: false, note: "the response's signature does not verify with the issuer's key" };
   }
   for (const c of basic.certs) {
     if (!responderIdMatches(basic, c) && !verifiedBy(basic, c)) continue;
-    if (!verifiedBy(basic, c)) return { ok: false, note: "the response's signature does not verify with the responder certificate" };
-    if (!c.issuer.equals(issuer.subject) || !safeSigned(c, issuer)) return { ok: false, note: "the responder certificate is not issued by the certificate's issuer" };
-    if (!(c.extKeyUsage ?? []).includes(OID.ocspSigning)) return { ok: false, note: "the responder certificate lacks the OCSPSigning extended key usage" };
-    if (!c.isValidAt(time)) return { ok: false, note: "the responder certificate is not valid at the validation time" };
+    if (!verifiedBy(basic, c))
+      return { ok: false, note: "the response's signature does not verify with the responder certificate" };
+    if (!c.issuer.equals(issuer.subject) || !safeSigned(c, issuer))
+      return { ok: false, note: "the responder certificate is not issued by the certificate's issuer" };
+    if (!(c.extKeyUsage ?? []).includes(OID.ocspSigning))
+      return { ok: false, note: "the responder certificate lacks the OCSPSigning extended key usage" };
+    if (!c.isValidAt(time))
+      return { ok: false, note: "the responder certificate is not valid at the validation time" };
     return { ok: true, note: "" };
   }
   return { ok: false, note: "the response is not signed by the issuer or an authorised responder" };
@@ -229,8 +263,17 @@ function safeSigned(c: Certificate, issuer: Certificate): boolean {
 }
 
 /** Evaluates a parsed response for `cert` at `time`. */
-export function evaluateOcspResponse(res: OcspResponse, cert: Certificate, issuer: Certificate, time: number): OcspOutcome {
-  if (res.responseStatus !== 0) return { status: "unknown", note: `responder answered ${OCSP_STATUS_NAMES[res.responseStatus] ?? res.responseStatus}` };
+export function evaluateOcspResponse(
+  res: OcspResponse,
+  cert: Certificate,
+  issuer: Certificate,
+  time: number,
+): OcspOutcome {
+  if (res.responseStatus !== 0)
+    return {
+      status: "unknown",
+      note: `responder answered ${OCSP_STATUS_NAMES[res.responseStatus] ?? res.responseStatus}`,
+    };
   const basic = res.basic;
   if (!basic) return { status: "unknown", note: "response without a basic OCSP response" };
   const auth = authenticateResponder(basic, issuer, time);
@@ -238,7 +281,8 @@ export function evaluateOcspResponse(res: OcspResponse, cert: Certificate, issue
   const single = basic.responses.find((s) => matchesCertId(s.certId, cert, issuer));
   if (!single) return { status: "unknown", note: "the response does not answer for this certificate" };
   // An answer produced after the validation time is fine (historical validation); a stale one is not.
-  if (single.nextUpdate !== undefined && single.nextUpdate + OCSP_CLOCK_SKEW_MS < time) return { status: "unknown", note: "the response is stale (nextUpdate passed)" };
+  if (single.nextUpdate !== undefined && single.nextUpdate + OCSP_CLOCK_SKEW_MS < time)
+    return { status: "unknown", note: "the response is stale (nextUpdate passed)" };
   if (single.status === "revoked") {
     const out: OcspOutcome = { status: "revoked", note: "" };
     if (single.revocationTime !== undefined) out.revocationTime = single.revocationTime;
@@ -250,7 +294,12 @@ export function evaluateOcspResponse(res: OcspResponse, cert: Certificate, issue
 }
 
 /** POSTs a request to `url` with ctx.fetcher and evaluates the answer. Never throws. */
-export async function checkOcsp(cert: Certificate, issuer: Certificate, url: string, ctx: RevocationContext): Promise<OcspOutcome> {
+export async function checkOcsp(
+  cert: Certificate,
+  issuer: Certificate,
+  url: string,
+  ctx: RevocationContext,
+): Promise<OcspOutcome> {
   if (!ctx.fetcher) return { status: "unknown", note: "no fetcher" };
   try {
     const req = buildOcspRequest(cert, issuer);

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFetchCache, createHttpFetcher, FetchError, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "../../src/net/http-fetcher.js";
+import {
+  createFetchCache,
+  createHttpFetcher,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  FetchError,
+} from "../../src/net/http-fetcher.js";
 import { crl, root } from "../helpers/pki.js";
 import { startServer, type TestServer } from "./server.js";
 
@@ -19,7 +25,10 @@ beforeAll(async () => {
     "/maxage": { body: "x", headers: { "cache-control": "max-age=60" } },
     "/nostore": { body: "x", headers: { "cache-control": "no-store" } },
     "/big": { body: new Uint8Array(10_000) },
-    "/bigchunked": (_req, _b) => ({ body: new Uint8Array(10_000), headers: { "transfer-encoding": "chunked" } }),
+    "/bigchunked": (_req, _b) => ({
+      body: new Uint8Array(10_000),
+      headers: { "transfer-encoding": "chunked" },
+    }),
     "/r1": { status: 302, headers: { location: "/r2" } },
     "/r2": { status: 301, headers: { location: "/hello" } },
     "/loop": { status: 302, headers: { location: "/loop" } },

@@ -8,7 +8,10 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export type Route = Reply | ((req: http.IncomingMessage, body: Buffer) => Reply | "hang" | Promise<Reply | "hang">) | "hang";
+export type Route =
+  | Reply
+  | ((req: http.IncomingMessage, body: Buffer) => Reply | "hang" | Promise<Reply | "hang">)
+  | "hang";
 
 export interface TestServer {
   url: string;
@@ -33,7 +36,7 @@ export async function startServer(routes: Record<string, Route> = {}): Promise<T
       counts.set(p, (counts.get(p) ?? 0) + 1);
       const body = Buffer.concat(chunks);
       last.set(p, { body, contentType: req.headers["content-type"], method: req.method });
-      let route = map.get(p);
+      const route = map.get(p);
       let reply: Reply | "hang" = { status: 404, body: "not found" };
       if (route !== undefined) reply = typeof route === "function" ? await route(req, body) : route;
       if (reply === "hang") {
@@ -41,7 +44,13 @@ export async function startServer(routes: Record<string, Route> = {}): Promise<T
         return;
       }
       res.writeHead(reply.status ?? 200, reply.headers ?? {});
-      res.end(reply.body === undefined ? undefined : typeof reply.body === "string" ? reply.body : Buffer.from(reply.body));
+      res.end(
+        reply.body === undefined
+          ? undefined
+          : typeof reply.body === "string"
+            ? reply.body
+            : Buffer.from(reply.body),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

@@ -1,11 +1,11 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { toPem } from "../../src/certs/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
-import { toPem } from "../../src/certs/certificate.js";
 import { CRL_REASON, lookupSerial, parseCrl, readCrls, serialKey } from "../../src/revocation/crl.js";
 import { crl, idp, root } from "../helpers/pki.js";
 
@@ -27,7 +27,11 @@ describe("parseCrl", () => {
       idp: idp({ uri: "http://x.test/a.crl", onlyUser: true, onlySomeReasons: [1, 2], indirect: true }),
       revoked: [
         { serial: Uint8Array.of(1), reason: CRL_REASON.keyCompromise, date: T - 1000 },
-        { serial: Uint8Array.of(2), certificateIssuer: other.cert.subject.der, extensions: [{ oid: OID.invalidityDate, value: inval }] },
+        {
+          serial: Uint8Array.of(2),
+          certificateIssuer: other.cert.subject.der,
+          extensions: [{ oid: OID.invalidityDate, value: inval }],
+        },
         { serial: Uint8Array.of(3) },
       ],
     });
@@ -41,7 +45,12 @@ describe("parseCrl", () => {
     expect(c.authorityKeyIdentifier?.keyId).toBe(Buffer.from(ca.ski).toString("hex").toUpperCase());
     const i = c.issuingDistributionPoint!;
     expect(i.fullName).toEqual([{ type: "uri", value: "http://x.test/a.crl" }]);
-    expect([i.onlyContainsUserCerts, i.onlyContainsCACerts, i.indirectCRL, i.onlyContainsAttributeCerts]).toEqual([true, false, true, false]);
+    expect([
+      i.onlyContainsUserCerts,
+      i.onlyContainsCACerts,
+      i.indirectCRL,
+      i.onlyContainsAttributeCerts,
+    ]).toEqual([true, false, true, false]);
     expect(i.onlySomeReasons).toEqual([1, 2]);
     expect(c.revoked.map((e) => e.serial)).toEqual(["01", "02", "03"]);
     expect(c.revoked[0]).toMatchObject({ reason: 1, revocationDate: T - 1000 });
@@ -63,7 +72,9 @@ describe("parseCrl", () => {
 
   it("flags unknown critical CRL and entry extensions", () => {
     const x = { oid: "1.2.3.4", critical: true, value: tlv(TAG.NULL) };
-    const c = parseCrl(crl({ issuer: ca, extensions: [x], revoked: [{ serial: Uint8Array.of(1), extensions: [x] }] }));
+    const c = parseCrl(
+      crl({ issuer: ca, extensions: [x], revoked: [{ serial: Uint8Array.of(1), extensions: [x] }] }),
+    );
     expect(c.unknownCriticalExtensions).toEqual(["1.2.3.4"]);
     expect(c.hasUnknownCriticalEntryExtension).toBe(true);
     expect(c.revoked[0].unknownCritical).toEqual(["1.2.3.4"]);
@@ -113,18 +124,25 @@ describe("parseCrl", () => {
     const pem = Buffer.from(toPem("X509 CRL", a) + toPem("X509 CRL", b));
     expect(readCrls(new Uint8Array(pem)).map((c) => c.crlNumber)).toEqual([1n, 2n]);
     expect(readCrls(a).length).toBe(1);
-    expect(() => readCrls(new Uint8Array(Buffer.from("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")))).toThrow(MalformedInputError);
+    expect(() =>
+      readCrls(new Uint8Array(Buffer.from("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"))),
+    ).toThrow(MalformedInputError);
   });
 
   it("parses all 173 PKITS CRLs", () => {
     const files = readdirSync(PKITS_CRLS).filter((f) => f.endsWith(".crl"));
     expect(files.length).toBe(173);
     let entries = 0;
-    for (const f of files) entries += parseCrl(new Uint8Array(readFileSync(path.join(PKITS_CRLS, f))), f).revoked.length;
+    for (const f of files)
+      entries += parseCrl(new Uint8Array(readFileSync(path.join(PKITS_CRLS, f))), f).revoked.length;
     expect(entries).toBeGreaterThan(30);
-    const neg = parseCrl(new Uint8Array(readFileSync(path.join(PKITS_CRLS, "NegativeSerialNumberCACRL.crl"))));
+    const neg = parseCrl(
+      new Uint8Array(readFileSync(path.join(PKITS_CRLS, "NegativeSerialNumberCACRL.crl"))),
+    );
     expect(neg.revoked.map((e) => e.serial)).toEqual(["FF"]);
-    const unknown = parseCrl(new Uint8Array(readFileSync(path.join(PKITS_CRLS, "UnknownCRLExtensionCACRL.crl"))));
+    const unknown = parseCrl(
+      new Uint8Array(readFileSync(path.join(PKITS_CRLS, "UnknownCRLExtensionCACRL.crl"))),
+    );
     expect(unknown.unknownCriticalExtensions.length).toBe(1);
   });
 });

@@ -1,10 +1,19 @@
 /** Mutated CRLs and OCSP responses: the parsers either succeed or throw MalformedInputError, nothing else. */
 import { describe, expect, it } from "vitest";
 import { MalformedInputError } from "../../src/errors.js";
+import { OID } from "../../src/lib/oids.js";
 import { parseCrl } from "../../src/revocation/crl.js";
 import { parseOcspResponse } from "../../src/revocation/ocsp.js";
-import { crl, crlDistributionPoints, idp, intermediate, issue, leaf, ocspResponse, root } from "../helpers/pki.js";
-import { OID } from "../../src/lib/oids.js";
+import {
+  crl,
+  crlDistributionPoints,
+  idp,
+  intermediate,
+  issue,
+  leaf,
+  ocspResponse,
+  root,
+} from "../helpers/pki.js";
 
 /** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -33,7 +42,12 @@ function mutate(src: Uint8Array, r: () => number): Uint8Array {
   return Uint8Array.from([...b.subarray(0, i), Math.floor(r() * 256), ...b.subarray(i)]);
 }
 
-function survives(parse: (b: Uint8Array) => unknown, seedBytes: Uint8Array, rounds: number, seed: number): string[] {
+function survives(
+  parse: (b: Uint8Array) => unknown,
+  seedBytes: Uint8Array,
+  rounds: number,
+  seed: number,
+): string[] {
   const r = rng(seed);
   const bad: string[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -41,8 +55,10 @@ function survives(parse: (b: Uint8Array) => unknown, seedBytes: Uint8Array, roun
     try {
       parse(m);
     } catch (e) {
-      if (!(e instanceof MalformedInputError)) bad.push(`${i}: ${(e as Error).name}: ${(e as Error).message}`);
-      else if (typeof e.offset !== "number" && !/larger than/.test(e.message)) bad.push(`${i}: no offset: ${e.message}`);
+      if (!(e instanceof MalformedInputError))
+        bad.push(`${i}: ${(e as Error).name}: ${(e as Error).message}`);
+      else if (typeof e.offset !== "number" && !/larger than/.test(e.message))
+        bad.push(`${i}: no offset: ${e.message}`);
     }
   }
   return bad;
@@ -52,7 +68,13 @@ describe("parser robustness", () => {
   const ca = root("CN=Fuzz CA,O=Test");
   const other = root("CN=Fuzz Other,O=Test");
   const sub = intermediate("CN=Fuzz Sub,O=Test", ca);
-  const user = leaf("fuzz@example.test", sub, { extensions: [crlDistributionPoints([{ uri: "http://x.test/a.crl", reasons: [1, 2], crlIssuer: other.cert.subject.der }])] });
+  const user = leaf("fuzz@example.test", sub, {
+    extensions: [
+      crlDistributionPoints([
+        { uri: "http://x.test/a.crl", reasons: [1, 2], crlIssuer: other.cert.subject.der },
+      ]),
+    ],
+  });
 
   it("parseCrl throws only MalformedInputError (with an offset)", () => {
     const der = crl({

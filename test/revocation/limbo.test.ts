@@ -4,8 +4,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Certificate } from "../../src/certs/certificate.js";
-import { readCrls } from "../../src/revocation/crl.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
+import { readCrls } from "../../src/revocation/crl.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const LIMBO = path.resolve(repoRoot, "../shared/conformance/limbo/limbo.json");
@@ -20,14 +20,21 @@ interface LimboCase {
   crls: string[];
 }
 
-const cases = (JSON.parse(readFileSync(LIMBO, "utf8")).testcases as LimboCase[]).filter((t) => t.crls.length > 0);
-const pem = (s: string) => new Certificate(new Uint8Array(Buffer.from(s.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64")));
+const cases = (JSON.parse(readFileSync(LIMBO, "utf8")).testcases as LimboCase[]).filter(
+  (t) => t.crls.length > 0,
+);
+const pem = (s: string) =>
+  new Certificate(
+    new Uint8Array(Buffer.from(s.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64")),
+  );
 
 function chainOf(leaf: Certificate, pool: Certificate[], anchors: Certificate[]): Certificate[] | undefined {
   const out = [leaf];
   for (let cur = leaf; out.length < 8; ) {
     if (anchors.some((a) => a.sha1 === cur.sha1)) return out;
-    const next = [...anchors, ...pool].find((c) => c.sha1 !== cur.sha1 && c.subject.equals(cur.issuer) && cur.isSignedBy(c));
+    const next = [...anchors, ...pool].find(
+      (c) => c.sha1 !== cur.sha1 && c.subject.equals(cur.issuer) && cur.isSignedBy(c),
+    );
     if (!next) return undefined;
     out.push(next);
     cur = next;
@@ -36,7 +43,8 @@ function chainOf(leaf: Certificate, pool: Certificate[], anchors: Certificate[])
 }
 
 describe("x509-limbo CRL cases through checkRevocation", () => {
-  it("has the 8 crl:: cases", () => expect(cases.map((c) => c.id).every((id) => id.startsWith("crl::"))).toBe(true));
+  it("has the 8 crl:: cases", () =>
+    expect(cases.map((c) => c.id).every((id) => id.startsWith("crl::"))).toBe(true));
   for (const t of cases) {
     it(`${t.id} -> ${t.expected_result}`, async () => {
       const anchors = t.trusted_certs.map(pem);
@@ -51,7 +59,8 @@ describe("x509-limbo CRL cases through checkRevocation", () => {
         validateSigner: async () => false,
       };
       const statuses: string[] = [];
-      for (let i = 0; i < chain.length - 1; i++) statuses.push((await checkRevocation(chain[i], chain[i + 1], chain, i, ctx)).status);
+      for (let i = 0; i < chain.length - 1; i++)
+        statuses.push((await checkRevocation(chain[i], chain[i + 1], chain, i, ctx)).status);
       const ok = statuses.every((s) => s === "good");
       expect(ok ? "SUCCESS" : "FAILURE", statuses.join(",")).toBe(t.expected_result);
     });

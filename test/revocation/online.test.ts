@@ -9,12 +9,23 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toPem } from "../../src/certs/certificate.js";
 import { OID } from "../../src/lib/oids.js";
-import { createFetchCache, createHttpFetcher } from "../../src/net/http-fetcher.js";
 import type { Fetcher } from "../../src/net/fetcher.js";
-import { parseCrl, serialKey } from "../../src/revocation/crl.js";
+import { createFetchCache, createHttpFetcher } from "../../src/net/http-fetcher.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
+import { parseCrl, serialKey } from "../../src/revocation/crl.js";
 import { buildOcspRequest, parseOcspResponse } from "../../src/revocation/ocsp.js";
-import { crl, ext, intermediate, issue, leaf, makeKey, ocspResponse, root, type Issued, type OcspSpec } from "../helpers/pki.js";
+import {
+  crl,
+  ext,
+  type Issued,
+  intermediate,
+  issue,
+  leaf,
+  makeKey,
+  type OcspSpec,
+  ocspResponse,
+  root,
+} from "../helpers/pki.js";
 import { startServer, type TestServer } from "../net/server.js";
 
 const DAY = 86_400_000;
@@ -36,7 +47,8 @@ function ctx(fetcher: Fetcher | undefined, extra: Partial<RevocationContext> = {
   };
 }
 
-const check = (name: string, c: RevocationContext) => checkRevocation(certs[name].cert, ca.cert, [certs[name].cert, ca.cert, rootCA.cert], 0, c);
+const check = (name: string, c: RevocationContext) =>
+  checkRevocation(certs[name].cert, ca.cert, [certs[name].cert, ca.cert, rootCA.cert], 0, c);
 
 beforeAll(async () => {
   srv = await startServer();
@@ -47,23 +59,59 @@ beforeAll(async () => {
   certs.missing = leaf("missing@example.test", ca, cdp("/missing.crl"));
   certs.hang = leaf("hang@example.test", ca, cdp("/hang.crl"));
   certs.redirect = leaf("redirect@example.test", ca, cdp("/moved.crl"));
-  certs.both = leaf("both@example.test", ca, { extensions: [ext.crlDistributionPoint(`${srv.url}/missing.crl`), ext.aia({ ocsp: `${srv.url}/ocsp/good` })] });
-  for (const s of ["good", "revoked", "unknown", "badsig", "delegated", "delegated-noeku", "delegated-other", "trylater", "wrongserial", "stale", "garbage"]) certs[`ocsp-${s}`] = leaf(`ocsp-${s}@example.test`, ca, aia(`/ocsp/${s}`));
+  certs.both = leaf("both@example.test", ca, {
+    extensions: [
+      ext.crlDistributionPoint(`${srv.url}/missing.crl`),
+      ext.aia({ ocsp: `${srv.url}/ocsp/good` }),
+    ],
+  });
+  for (const s of [
+    "good",
+    "revoked",
+    "unknown",
+    "badsig",
+    "delegated",
+    "delegated-noeku",
+    "delegated-other",
+    "trylater",
+    "wrongserial",
+    "stale",
+    "garbage",
+  ])
+    certs[`ocsp-${s}`] = leaf(`ocsp-${s}@example.test`, ca, aia(`/ocsp/${s}`));
 
-  srv.routes.set("/good.crl", { body: crl({ issuer: ca, revoked: [{ serial: Uint8Array.of(5) }] }), headers: { "content-type": "application/pkix-crl" } });
-  srv.routes.set("/revoked.pem", { body: toPem("X509 CRL", crl({ issuer: ca, revoked: [{ serial: certs.pem.cert.serialNumber, reason: 1 }] })) });
+  srv.routes.set("/good.crl", {
+    body: crl({ issuer: ca, revoked: [{ serial: Uint8Array.of(5) }] }),
+    headers: { "content-type": "application/pkix-crl" },
+  });
+  srv.routes.set("/revoked.pem", {
+    body: toPem(
+      "X509 CRL",
+      crl({ issuer: ca, revoked: [{ serial: certs.pem.cert.serialNumber, reason: 1 }] }),
+    ),
+  });
   srv.routes.set("/hang.crl", "hang");
   srv.routes.set("/moved.crl", { status: 301, headers: { location: "/good.crl" } });
 
-  const responder = issue({ subject: "CN=Online OCSP Responder,O=Test", issuer: ca, eku: [OID.ocspSigning], keyUsage: [0] });
+  const responder = issue({
+    subject: "CN=Online OCSP Responder,O=Test",
+    issuer: ca,
+    eku: [OID.ocspSigning],
+    keyUsage: [0],
+  });
   const noEku = issue({ subject: "CN=Online OCSP No EKU,O=Test", issuer: ca, keyUsage: [0] });
   const otherCa = root("CN=Other Root,O=Test");
   const foreign = issue({ subject: "CN=Foreign Responder,O=Test", issuer: otherCa, eku: [OID.ocspSigning] });
   const ocsp = (name: string, spec: Partial<OcspSpec>) =>
-    srv.routes.set(`/ocsp/${name}`, { body: ocspResponse({ cert: certs[`ocsp-${name}`], issuer: ca, status: "good", ...spec }), headers: { "content-type": "application/ocsp-response" } });
+    srv.routes.set(`/ocsp/${name}`, {
+      body: ocspResponse({ cert: certs[`ocsp-${name}`], issuer: ca, status: "good", ...spec }),
+      headers: { "content-type": "application/ocsp-response" },
+    });
   // "both" asks the same URL: answer for whichever certificate the request names.
   srv.routes.set("/ocsp/good", (_req, body) => {
-    const who = Buffer.from(body).includes(Buffer.from(certs.both.cert.serialNumber)) ? certs.both : certs["ocsp-good"];
+    const who = Buffer.from(body).includes(Buffer.from(certs.both.cert.serialNumber))
+      ? certs.both
+      : certs["ocsp-good"];
     return { body: ocspResponse({ cert: who, issuer: ca, status: "good" }) };
   });
   ocsp("revoked", { status: "revoked", revocationTime: Date.UTC(2026, 0, 2), reason: 1 });
@@ -165,7 +213,11 @@ describe("OCSP", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ocsp-"));
     try {
       writeFileSync(path.join(dir, "req.der"), req);
-      const text = execFileSync("openssl", ["ocsp", "-reqin", path.join(dir, "req.der"), "-req_text", "-noverify"], { encoding: "utf8" });
+      const text = execFileSync(
+        "openssl",
+        ["ocsp", "-reqin", path.join(dir, "req.der"), "-req_text", "-noverify"],
+        { encoding: "utf8" },
+      );
       expect(text).toContain("Hash Algorithm: sha1");
       expect(text.replace(/\s/g, "")).toContain(`SerialNumber:${certs["ocsp-good"].cert.serial}`);
     } finally {
@@ -197,9 +249,21 @@ describe("OCSP", () => {
   });
 
   it("parses a response's fields", () => {
-    const res = parseOcspResponse(ocspResponse({ cert: certs["ocsp-revoked"], issuer: ca, status: "revoked", revocationTime: Date.UTC(2026, 0, 2), reason: 1 }));
+    const res = parseOcspResponse(
+      ocspResponse({
+        cert: certs["ocsp-revoked"],
+        issuer: ca,
+        status: "revoked",
+        revocationTime: Date.UTC(2026, 0, 2),
+        reason: 1,
+      }),
+    );
     expect(res.responseStatus).toBe(0);
-    expect(res.basic!.responses[0]).toMatchObject({ status: "revoked", revocationTime: Date.UTC(2026, 0, 2), reason: 1 });
+    expect(res.basic!.responses[0]).toMatchObject({
+      status: "revoked",
+      revocationTime: Date.UTC(2026, 0, 2),
+      reason: 1,
+    });
     expect(res.basic!.responses[0].certId.serial).toBe(serialKey(certs["ocsp-revoked"].cert.serialNumber));
     expect(res.basic!.responderKeyHash?.length).toBe(20);
   });

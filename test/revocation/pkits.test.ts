@@ -8,8 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Certificate } from "../../src/certs/certificate.js";
-import { parseCrl, type Crl } from "../../src/revocation/crl.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
+import { type Crl, parseCrl } from "../../src/revocation/crl.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PKITS = path.resolve(repoRoot, "../shared/conformance/pkits");
@@ -26,12 +26,15 @@ interface PkitsTest {
   expected: "valid" | "invalid";
 }
 
-const all: PkitsTest[] = JSON.parse(readFileSync(path.join(PKITS, "expected.json"), "utf8")).tests as PkitsTest[];
+const all: PkitsTest[] = JSON.parse(readFileSync(path.join(PKITS, "expected.json"), "utf8"))
+  .tests as PkitsTest[];
 const tests = all.filter((t) => SECTIONS.includes(t.section.split(" ")[0]));
 
 /** Invalid cases whose certificate (or CA) is listed; the other invalid ones are undeterminable (PKITS "reject or warn"). */
 const REVOKED = new Set(
-  "4.4.2 4.4.3 4.4.15 4.4.18 4.4.20 4.5.2 4.5.5 4.5.7 4.14.2 4.14.6 4.14.15 4.14.16 4.14.20 4.14.21 4.14.23 4.14.31 4.14.32 4.14.34 4.15.3 4.15.4 4.15.6 4.15.9".split(" "),
+  "4.4.2 4.4.3 4.4.15 4.4.18 4.4.20 4.5.2 4.5.5 4.5.7 4.14.2 4.14.6 4.14.15 4.14.16 4.14.20 4.14.21 4.14.23 4.14.31 4.14.32 4.14.34 4.15.3 4.15.4 4.15.6 4.15.9".split(
+    " ",
+  ),
 );
 
 const load = (rel: string) => new Uint8Array(readFileSync(path.join(PKITS, rel)));
@@ -45,7 +48,12 @@ function signedBy(c: Certificate, i: Certificate): boolean {
 }
 
 /** Leaf-first chain from `cert` to the anchor through `pool`, with back-tracking. */
-function buildChain(cert: Certificate, pool: Certificate[], anchor: Certificate, seen = new Set<string>()): Certificate[] | undefined {
+function buildChain(
+  cert: Certificate,
+  pool: Certificate[],
+  anchor: Certificate,
+  seen = new Set<string>(),
+): Certificate[] | undefined {
   if (cert.sha1 === anchor.sha1) return [cert];
   if (seen.has(cert.sha1) || seen.size > 8) return undefined;
   const next = new Set(seen).add(cert.sha1);
@@ -88,7 +96,9 @@ async function run(t: PkitsTest): Promise<{ verdict: "valid" | "invalid"; codes:
     },
   };
   // DSA keys with inherited parameters (4.1.5) defeat the simple builder: fall back to the listed path.
-  const chain = buildChain(ee, pool, anchor) ?? (t.id === "4.1.5" ? t.path.map((p) => new Certificate(load(p))).reverse() : undefined);
+  const chain =
+    buildChain(ee, pool, anchor) ??
+    (t.id === "4.1.5" ? t.path.map((p) => new Certificate(load(p))).reverse() : undefined);
   if (!chain) return { verdict: "invalid", codes: ["CHAIN_INCOMPLETE"] };
   const codes: string[] = [];
   for (let i = 0; i < chain.length - 1; i++) {
@@ -107,9 +117,13 @@ describe("PKITS revocation sections through checkRevocation", () => {
     it(`${t.id} ${t.name} -> ${t.expected}`, async () => {
       const r = await run(t);
       expect(r.verdict, r.codes.join(",")).toBe(t.expected);
-      if (t.expected === "invalid" && t.id !== "4.5.8") expect(r.codes, "revoked or unknown").toEqual([REVOKED.has(t.id) ? "CERT_REVOKED" : "REVOCATION_UNKNOWN"]);
+      if (t.expected === "invalid" && t.id !== "4.5.8")
+        expect(r.codes, "revoked or unknown").toEqual([
+          REVOKED.has(t.id) ? "CERT_REVOKED" : "REVOCATION_UNKNOWN",
+        ]);
       // 4.5.8 fails on the path (the CRL-signing certificate may not sign certificates), not on revocation.
-      if (t.expected === "invalid" && t.id !== "4.5.8") expect(r.codes.some((c) => c === "CERT_REVOKED" || c === "REVOCATION_UNKNOWN")).toBe(true);
+      if (t.expected === "invalid" && t.id !== "4.5.8")
+        expect(r.codes.some((c) => c === "CERT_REVOKED" || c === "REVOCATION_UNKNOWN")).toBe(true);
       if (t.id === "4.5.8") expect(r.codes).toEqual(["CHAIN_INCOMPLETE"]);
     });
   }
