@@ -3,8 +3,9 @@
  * calls `checkRevocation(cert, issuer, path, index, ctx)` for every certificate but the anchor and supplies
  * the context (CRLs, fetcher, candidate CRL signers and signer-path validation).
  */
-import { type RevocationContext, type RevocationResult, checkRevocation } from "../revocation/check.js";
+
 import type { Certificate } from "../certs/certificate.js";
+import { checkRevocation, type RevocationContext, type RevocationResult } from "../revocation/check.js";
 
 export type { RevocationContext, RevocationResult };
 
