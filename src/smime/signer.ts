@@ -33,9 +33,20 @@ export class SignedContent {
     readonly canonicalRetry: boolean,
   ) {}
 
-  /** Forms worth trying, in order. */
-  get forms(): ContentForm[] {
-    return this.canonicalRetry && hasBareLf(this.bytes) ? ["raw", "crlf"] : ["raw"];
+  private bareLf?: boolean;
+
+  /** True when the CRLF form differs from the bytes as stored (and may be tried). Scans once, on demand. */
+  get canRetry(): boolean {
+    if (!this.canonicalRetry) return false;
+    this.bareLf ??= hasBareLf(this.bytes);
+    return this.bareLf;
+  }
+
+  /** The first form (as stored, then CRLF-canonical when that differs) for which `test` holds. */
+  match(test: (form: ContentForm) => boolean): ContentForm | undefined {
+    if (test("raw")) return "raw";
+    if (this.canRetry && test("crlf")) return "crlf";
+    return undefined;
   }
 
   digest(hash: HashName, form: ContentForm): Buffer {
@@ -242,9 +253,9 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
       push(problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" }));
       return out;
     }
-    const form = content.forms.find((f) => bytesEqual(content.digest(digestHash, f), mdv.value));
+    const form = content.match((f) => bytesEqual(content.digest(digestHash, f), mdv.value));
     if (!form) {
-      push(problem("DIGEST_MISMATCH", { detail: content.forms.length > 1 ? "neither as stored nor with CRLF line ends" : undefined }));
+      push(problem("DIGEST_MISMATCH", { detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined }));
       return out;
     }
     out.form = form;
@@ -257,7 +268,7 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
       push(problem("MALFORMED", { detail: "signed attributes are required for content other than id-data" }));
       return out;
     }
-    const form = content.forms.find((f) => safeVerify(alg!, content.whole(f), info.signature, key, keyAlg));
+    const form = content.match((f) => safeVerify(alg!, content.whole(f), info.signature, key, keyAlg));
     if (!form) {
       push(problem("SIGNATURE_INVALID", { detail: "no signed attributes; the content or the signature was altered" }));
       return out;

@@ -123,7 +123,7 @@ export const DEFAULT_PART = "Content-Type: text/plain; charset=utf-8\r\nContent-
 
 /** A signed S/MIME message (bytes). */
 export function smimeMessage(spec: MessageSpec): Buffer {
-  const part = typeof spec.part === "string" ? Buffer.from(spec.part, "utf8") : Buffer.from(spec.part ?? DEFAULT_PART, "utf8");
+  const part = spec.part instanceof Uint8Array ? Buffer.from(spec.part) : Buffer.from(spec.part ?? DEFAULT_PART, "utf8");
   const eol = "\r\n";
   const head = [
     ...(spec.from !== undefined ? [`From: ${spec.from}`] : []),
