@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPfxCertificates } from "../../src/certs/pfx.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
@@ -9,7 +10,8 @@ import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { DerReader, encodeOid, octetStringContents, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { passwordCandidates, pkcs12Kdf } from "../../src/lib/pbe.js";
-import { makeOpensslPki, openssl, opensslSha1, tempDir } from "./openssl.js";
+import { REPO_ROOT } from "./cli-harness.js";
+import { makeOpensslPki, openssl, opensslPemSha1s, opensslSha1, tempDir } from "./openssl.js";
 
 const t = tempDir("smimetrust-pfx-");
 let caSha1 = "";
@@ -188,6 +190,23 @@ describe("PKCS#12 made by openssl", () => {
     for (const c of r.certificates) expect(Buffer.from(c).includes(scalar)).toBe(false); // ...and in nothing returned
     expect(Object.keys(r).sort()).toEqual(["certificates", "crls", "privateKeys"]);
   });
+});
+
+describe("PKCS#12 files made by NSS (Thunderbird's test keys, ../shared/conformance)", () => {
+  const dir = resolve(REPO_ROOT, "../shared/conformance/smime-misc/thunderbird/keys");
+  for (const f of ["Alice.p12", "Alice-ec.p12", "Bob.p12", "Dave.p12", "Eve.p12"]) {
+    it(`${f} (password "nss"): the certificates openssl extracts, one key ignored`, () => {
+      const bytes = new Uint8Array(readFileSync(resolve(dir, f)));
+      const r = readPfxCertificates(bytes, "nss", f);
+      const pem = openssl(["pkcs12", "-in", resolve(dir, f), "-nokeys", "-passin", "pass:nss"]).toString();
+      expect(sha1s(r).sort()).toEqual(opensslPemSha1s(pem).sort());
+      expect(r.certificates.length).toBeGreaterThan(0);
+      expect(r.privateKeys).toBe(1);
+      expect(refused(() => readPfxCertificates(bytes, "NSS", f), PasswordError).message).toBe(
+        "wrong password for PKCS#12",
+      );
+    });
+  }
 });
 
 describe("PKCS#12 bad input", () => {
