@@ -95,10 +95,14 @@ export async function checkRevocation(
     notes.push(
       where
         ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}`
-        : "no CRL given, and the certificate names no CRL distribution point or OCSP responder",
+        : `no CRL given, and ${noSourceNote(cert)}`,
     );
   }
-  if (notes.length === 0) notes.push("the certificate names no CRL distribution point or OCSP responder");
+  if (
+    notes.length === 0 ||
+    (ctx.online && crlUrls(cert).length === 0 && safe(() => cert.ocspUrls, []).length === 0)
+  )
+    notes.push(noSourceNote(cert));
   return {
     status: "unknown",
     problems: [
@@ -134,6 +138,17 @@ function safe<T>(f: () => T, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+/** Why there is nothing to fetch: no distribution point at all, or only ones that are not HTTP (LDAP, file). */
+function noSourceNote(cert: Certificate): string {
+  const other: string[] = [];
+  for (const dp of safe(() => cert.crlDistributionPoints ?? [], [] as DistributionPoint[]))
+    for (const g of dp.fullName ?? [])
+      if (g.type === "uri" && !/^https?:\/\//i.test(g.value)) other.push(g.value);
+  if (other.length > 0)
+    return `its CRL distribution points are not HTTP (${other.slice(0, 2).join(", ")}); neither smimetrust nor Exchange Online can fetch them: publish the CRL over HTTP`;
+  return "the certificate names no CRL distribution point or OCSP responder";
 }
 
 /** http(s) URLs of the certificate's CRL distribution points (and freshest CRL, for deltas). */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { Certificate } from "../../src/certs/certificate.js";
 import { TAG, tlv } from "../../src/lib/der.js";
+import { createHttpFetcher } from "../../src/net/http-fetcher.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { parseCrl } from "../../src/revocation/crl.js";
 import {
@@ -315,6 +316,26 @@ describe("checkRevocation with CRLs", () => {
     const r = await check(user, ca, ctxWith([entryCrit]));
     expect(r.status).toBe("unknown");
     expect(r.problems[0].message).toContain("unknown critical");
+  });
+
+  it("explains LDAP-only distribution points (Active Directory CAs)", async () => {
+    const ldap = leaf("ldap@example.test", ca, {
+      now: T,
+      extensions: [
+        crlDistributionPoints([
+          { uri: "ldap:///CN=Rev%20CA,CN=CDP,DC=contoso,DC=com?certificateRevocationList" },
+        ]),
+      ],
+    });
+    for (const online of [false, true]) {
+      const r = await check(ldap, ca, {
+        ...ctxWith([]),
+        online,
+        fetcher: createHttpFetcher(),
+      });
+      expect(r.status).toBe("unknown");
+      expect(r.problems[0].message).toContain("not HTTP (ldap:///CN=Rev%20CA");
+    }
   });
 
   it("says how to get revocation information when offline", async () => {
