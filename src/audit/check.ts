@@ -13,7 +13,6 @@
  * - Expiry windows are counted in whole days, rounded down (a certificate expiring in 29.9 days has 29).
  */
 import type { Certificate } from "../certs/certificate.js";
-import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
 import { type Problem, problem, severityRank } from "../problems.js";
 import { createSst } from "../sst/codec.js";
@@ -71,7 +70,12 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
 
   const size = opts.sstBytes ?? sstSizeOf(certs);
   if (size > EXCHANGE_MAX_SST_BYTES) {
-    out.push(problem("SST_TOO_LARGE", { bytes: size, detail: `${size - EXCHANGE_MAX_SST_BYTES} bytes over, ${list.size} certificates` }));
+    out.push(
+      problem("SST_TOO_LARGE", {
+        bytes: size,
+        detail: `${size - EXCHANGE_MAX_SST_BYTES} bytes over, ${list.size} certificates`,
+      }),
+    );
   }
 
   for (const c of list) {
@@ -106,7 +110,9 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
         if (candidates.length > 0) {
           detail = `${candidates
             .map((i) => `'${i.name}' (thumbprint ${i.sha1})`)
-            .join(" and ")} in the list ${candidates.length === 1 ? "has" : "have"} that name, but a different key: ${candidates.length === 1 ? "it did not sign" : "none of them signed"} this certificate (the CA was re-keyed or it is a different CA with the same name)`;
+            .join(
+              " and ",
+            )} in the list ${candidates.length === 1 ? "has" : "have"} that name, but a different key: ${candidates.length === 1 ? "it did not sign" : "none of them signed"} this certificate (the CA was re-keyed or it is a different CA with the same name)`;
         }
         out.push(p("MISSING_ISSUER", c, { issuer: c.issuer.display, detail }));
       }
@@ -117,7 +123,8 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
     const bits = k.bits;
     if (bits !== undefined) {
       const weak =
-        ((k.type === "RSA" || k.type === "RSA-PSS" || k.type === "DSA") && bits < 2048) || (k.type === "EC" && bits < 256);
+        ((k.type === "RSA" || k.type === "RSA-PSS" || k.type === "DSA") && bits < 2048) ||
+        (k.type === "EC" && bits < 256);
       if (weak) out.push(p("WEAK_KEY", c, { alg: c.keyDescription }));
     }
     if (!c.isSelfSigned) {
@@ -128,22 +135,36 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
         hash = undefined;
       }
       if (hash === "sha1" || hash === "md5") {
-        out.push(p("WEAK_ALGORITHM", c, { alg: `${c.signatureAlgorithmName} signature by '${c.issuer.display}'` }));
+        out.push(
+          p("WEAK_ALGORITHM", c, { alg: `${c.signatureAlgorithmName} signature by '${c.issuer.display}'` }),
+        );
       }
     }
 
     // ---- purpose ----
     if (c.isCA && !c.allowsEmailProtection) {
       const ekus = c.extKeyUsageNames;
-      out.push(p("NO_EMAIL_PROTECTION", c, { detail: `it allows only ${ekus.length ? ekus.join(", ") : "nothing"}` }));
+      out.push(
+        p("NO_EMAIL_PROTECTION", c, {
+          detail: `it allows only ${ekus.length ? ekus.join(", ") : "nothing"}`,
+        }),
+      );
     }
 
     // ---- superseded: same subject and same key, a newer certificate present ----
     const newer = list
       .withSubject(c.subject.key)
-      .filter((o) => o.sha1 !== c.sha1 && sameBytes(o.spki, c.spki) && (o.notAfter > c.notAfter || (o.notAfter === c.notAfter && o.notBefore > c.notBefore)))
+      .filter(
+        (o) =>
+          o.sha1 !== c.sha1 &&
+          sameBytes(o.spki, c.spki) &&
+          (o.notAfter > c.notAfter || (o.notAfter === c.notAfter && o.notBefore > c.notBefore)),
+      )
       .sort((a, b) => b.notAfter - a.notAfter)[0];
-    if (newer) out.push(p("SUPERSEDED", c, { detail: `by thumbprint ${newer.sha1}, valid until ${isoUtc(newer.notAfter)}` }));
+    if (newer)
+      out.push(
+        p("SUPERSEDED", c, { detail: `by thumbprint ${newer.sha1}, valid until ${isoUtc(newer.notAfter)}` }),
+      );
   }
 
   return out

@@ -39,7 +39,10 @@ function unique(certs: readonly Certificate[]): Certificate[] {
  * ignored). A certificate that left and one that arrived with the same subject name are paired as a
  * replacement: when several share a subject, they are paired in order of notBefore (oldest with oldest).
  */
-export function diffTrustLists(oldList: readonly Certificate[], newList: readonly Certificate[]): TrustListDiff {
+export function diffTrustLists(
+  oldList: readonly Certificate[],
+  newList: readonly Certificate[],
+): TrustListDiff {
   const olds = unique(oldList);
   const news = unique(newList);
   const oldSet = new Set(olds.map((c) => c.sha1));
@@ -98,7 +101,6 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 // ---- what the new list breaks ----
 
-
 export interface LeafBreakage {
   leaf: Certificate;
   before: "valid" | "invalid";
@@ -128,7 +130,10 @@ export async function diffBreakage(
   const newSet = new Set(newList.map((c) => c.sha1));
   return before.map((b, i) => {
     const a = after[i];
-    const lostFromPath = b.result.path.slice(1).map((e) => e.cert).filter((c) => !newSet.has(c.sha1));
+    const lostFromPath = b.result.path
+      .slice(1)
+      .map((e) => e.cert)
+      .filter((c) => !newSet.has(c.sha1));
     return {
       leaf: b.leaf,
       before: b.result.verdict,

@@ -48,7 +48,10 @@ export function readExchangeExport(bytes: Uint8Array, file: string): ExchangeExp
   }
   if (Array.isArray(doc) && doc.length === 1) doc = doc[0];
   if (typeof doc !== "object" || doc === null || Array.isArray(doc) || !(EXPORT_KEY in doc)) {
-    throw new MalformedInputError(`not an Exchange export: expected an object with ${EXPORT_KEY} (Get-SmimeConfig | ConvertTo-Json)`, { file });
+    throw new MalformedInputError(
+      `not an Exchange export: expected an object with ${EXPORT_KEY} (Get-SmimeConfig | ConvertTo-Json)`,
+      { file },
+    );
   }
   const properties = doc as Record<string, unknown>;
   const raw = properties[EXPORT_KEY];
@@ -56,16 +59,20 @@ export function readExchangeExport(bytes: Uint8Array, file: string): ExchangeExp
   if (typeof raw === "string") {
     const clean = raw.replace(/\s+/g, "");
     if (clean.length > 0) {
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(clean)) throw new MalformedInputError(`${EXPORT_KEY} is not base64`, { file });
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(clean))
+        throw new MalformedInputError(`${EXPORT_KEY} is not base64`, { file });
       trustListBytes = new Uint8Array(Buffer.from(clean, "base64"));
     }
   } else if (Array.isArray(raw)) {
-    if (!raw.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) throw new MalformedInputError(`${EXPORT_KEY} is an array but not of bytes`, { file });
+    if (!raw.every((x) => Number.isInteger(x) && x >= 0 && x <= 255))
+      throw new MalformedInputError(`${EXPORT_KEY} is an array but not of bytes`, { file });
     if (raw.length > 0) trustListBytes = Uint8Array.from(raw as number[]);
   } else if (raw !== null && raw !== undefined) {
     throw new MalformedInputError(`${EXPORT_KEY} must be base64 text or null`, { file });
   }
-  const certificates = trustListBytes ? readCertificateBytes(trustListBytes, `${file}:${EXPORT_KEY}`).certificates : [];
+  const certificates = trustListBytes
+    ? readCertificateBytes(trustListBytes, `${file}:${EXPORT_KEY}`).certificates
+    : [];
   const out: ExchangeExport = { properties, trustListBytes, certificates };
   const ed = properties.SMIMECertificatesExpiryDate;
   if (typeof ed === "string") out.expiryDate = ed;

@@ -7,7 +7,11 @@ import type { ChainResult, ValidationOptions } from "../path/types.js";
 import type { Problem } from "../problems.js";
 import { TrustList } from "../trust/trust-list.js";
 
-export type ValidateChain = (leaf: Certificate, trust: TrustList, opts: ValidationOptions) => Promise<ChainResult>;
+export type ValidateChain = (
+  leaf: Certificate,
+  trust: TrustList,
+  opts: ValidationOptions,
+) => Promise<ChainResult>;
 
 export interface LeafAuditOptions {
   now: number;
@@ -26,7 +30,11 @@ export interface LeafResult {
 /** Rewrites a chain problem so it names the user certificate it was found for. */
 export function aboutLeaf(leaf: Certificate, pr: Problem): Problem {
   const prefix = `User certificate '${leaf.name}' (thumbprint ${leaf.sha1}): `;
-  return { ...pr, message: pr.message.startsWith(prefix) ? pr.message : prefix + pr.message, cert: leaf.sha1 };
+  return {
+    ...pr,
+    message: pr.message.startsWith(prefix) ? pr.message : prefix + pr.message,
+    cert: leaf.sha1,
+  };
 }
 
 function problemKey(pr: Problem): string {
@@ -34,7 +42,11 @@ function problemKey(pr: Problem): string {
 }
 
 /** The chain problems of every leaf against `trust` (as Exchange would see it: no extra intermediates). */
-export async function validateLeaves(leaves: readonly Certificate[], trust: TrustList | readonly Certificate[], opts: LeafAuditOptions): Promise<LeafResult[]> {
+export async function validateLeaves(
+  leaves: readonly Certificate[],
+  trust: TrustList | readonly Certificate[],
+  opts: LeafAuditOptions,
+): Promise<LeafResult[]> {
   const list = trust instanceof TrustList ? trust : new TrustList(trust);
   const out: LeafResult[] = [];
   const seen = new Set<string>();

@@ -4,13 +4,13 @@
  * (CHECK_FAILED, EXPORT_STALE) rather than exceptions.
  */
 import { statSync } from "node:fs";
-import type { Certificate } from "../certs/certificate.js";
-import { SmimetrustError } from "../errors.js";
-import { type Problem, problem } from "../problems.js";
 import { auditTrustList } from "../audit/check.js";
 import { type ValidateChain, validateLeaves } from "../audit/leaves.js";
+import type { Certificate } from "../certs/certificate.js";
 import { loadTrustSources } from "../cli/commands/check.js";
 import { loadCertificates } from "../cli/io.js";
+import { SmimetrustError } from "../errors.js";
+import { type Problem, problem } from "../problems.js";
 import type { MonitorConfig } from "./config.js";
 import { type MonitorFinding, tierFor } from "./evaluate.js";
 import type { CertSnapshot } from "./store.js";
@@ -21,7 +21,11 @@ export interface Collected {
   /** Fresh certificate snapshots by scope (only for sources read successfully). */
   certificates: Map<string, CertSnapshot[]>;
   /** Sources that could not be checked, with why. */
-  failures: { scope: string; error: string; /** The whole source could not be read (not just one file in a folder). */ whole: boolean }[];
+  failures: {
+    scope: string;
+    error: string /** The whole source could not be read (not just one file in a folder). */;
+    whole: boolean;
+  }[];
   /** Notes for the log (skipped files...). */
   warnings: string[];
 }
@@ -66,7 +70,11 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
   const failed = (scope: string, e: unknown) => {
     const detail = describeError(e);
     out.failures.push({ scope, error: detail, whole: true });
-    out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|-` });
+    out.findings.push({
+      ...problem("CHECK_FAILED", { name: scope, detail }),
+      scope,
+      key: `${scope}|CHECK_FAILED|-`,
+    });
   };
 
   /** Files of a watched folder that could not be read are check failures too (the rest is still checked). */
@@ -75,7 +83,11 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       if (w.startsWith("skipped ")) {
         const detail = w.slice("skipped ".length);
         out.failures.push({ scope, error: detail, whole: false });
-        out.findings.push({ ...problem("CHECK_FAILED", { name: scope, detail }), scope, key: `${scope}|CHECK_FAILED|${detail}` });
+        out.findings.push({
+          ...problem("CHECK_FAILED", { name: scope, detail }),
+          scope,
+          key: `${scope}|CHECK_FAILED|${detail}`,
+        });
       } else out.warnings.push(`${scope}: ${w}`);
     }
   };
@@ -83,9 +95,29 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
   const expiry = (scope: string, c: Certificate, kind: "trust" | "user"): MonitorFinding | undefined => {
     const t = tierFor(c.notAfter, now, config.thresholds);
     if (!t) return undefined;
-    const code = t.tier === "expired" ? (kind === "trust" ? "TRUST_EXPIRED" : "CERT_EXPIRED") : kind === "trust" ? "TRUST_EXPIRING" : "CERT_EXPIRING";
-    const p = problem(code, { name: c.name, sha1: c.sha1, date: iso(c.notAfter), days: t.tier === "expired" ? Math.floor((now - c.notAfter) / 86_400_000) : t.days, severity: t.severity });
-    return { ...p, scope, key: `${scope}|expiry|${c.sha1}`, tier: t.tier, subject: c.subject.toString(), notAfter: c.notAfter };
+    const code =
+      t.tier === "expired"
+        ? kind === "trust"
+          ? "TRUST_EXPIRED"
+          : "CERT_EXPIRED"
+        : kind === "trust"
+          ? "TRUST_EXPIRING"
+          : "CERT_EXPIRING";
+    const p = problem(code, {
+      name: c.name,
+      sha1: c.sha1,
+      date: iso(c.notAfter),
+      days: t.tier === "expired" ? Math.floor((now - c.notAfter) / 86_400_000) : t.days,
+      severity: t.severity,
+    });
+    return {
+      ...p,
+      scope,
+      key: `${scope}|expiry|${c.sha1}`,
+      tier: t.tier,
+      subject: c.subject.toString(),
+      notAfter: c.notAfter,
+    };
   };
 
   for (const t of config.trustLists) {
@@ -95,7 +127,11 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
         const ageH = (now - m) / 3_600_000;
         if (ageH > t.maxAgeHours) {
           out.findings.push({
-            ...problem("EXPORT_STALE", { name: t.name, date: iso(m), detail: `${Math.floor(ageH)} hours ago (allowed: ${t.maxAgeHours})` }),
+            ...problem("EXPORT_STALE", {
+              name: t.name,
+              date: iso(m),
+              detail: `${Math.floor(ageH)} hours ago (allowed: ${t.maxAgeHours})`,
+            }),
             scope: t.name,
             key: `${t.name}|EXPORT_STALE|-`,
           });
@@ -103,7 +139,8 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       }
       const src = await loadTrustSources(t.paths);
       notes(t.name, src.warnings);
-      if (src.certificates.length === 0) throw new SmimetrustError("no certificates in the trust list", { file: t.paths.join(", ") });
+      if (src.certificates.length === 0)
+        throw new SmimetrustError("no certificates in the trust list", { file: t.paths.join(", ") });
       lists.set(t.name, src.certificates);
       const byId = new Map(src.certificates.map((c) => [c.sha1, c]));
       const audit = auditTrustList(src.certificates, { now, warnDays: 0, sstBytes: src.sstBytes }).filter(
@@ -117,7 +154,12 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       for (const f of audit) out.findings.push(withCert(f, t.name, byId));
       out.certificates.set(
         t.name,
-        unique.map((c) => ({ scope: t.name, sha1: c.sha1, subject: c.subject.toString(), notAfter: c.notAfter })),
+        unique.map((c) => ({
+          scope: t.name,
+          sha1: c.sha1,
+          subject: c.subject.toString(),
+          notAfter: c.notAfter,
+        })),
       );
     } catch (e) {
       failed(t.name, e);
@@ -150,7 +192,12 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       }
       out.certificates.set(
         u.name,
-        users.map((c) => ({ scope: u.name, sha1: c.sha1, subject: c.subject.toString(), notAfter: c.notAfter })),
+        users.map((c) => ({
+          scope: u.name,
+          sha1: c.sha1,
+          subject: c.subject.toString(),
+          notAfter: c.notAfter,
+        })),
       );
     } catch (e) {
       failed(u.name, e);

@@ -101,7 +101,10 @@ function validator() {
 
 /** "/sinks/0/url" -> "sinks[0].url" */
 export function keyPath(pointer: string, extra?: string): string {
-  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (extra !== undefined) parts.push(extra);
   let out = "";
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
@@ -113,7 +116,9 @@ function describeAjv(e: ErrorObject): string | undefined {
     case "if":
     case "oneOf":
     case "anyOf":
-      return e.keyword === "anyOf" && e.instancePath === "" ? "(top level): give trustLists or userCertificates (or both)" : undefined;
+      return e.keyword === "anyOf" && e.instancePath === ""
+        ? "(top level): give trustLists or userCertificates (or both)"
+        : undefined;
     case "additionalProperties":
       return `${keyPath(e.instancePath, (e.params as { additionalProperty: string }).additionalProperty)}: unknown key`;
     case "required":
@@ -123,6 +128,29 @@ function describeAjv(e: ErrorObject): string | undefined {
     default:
       return `${keyPath(e.instancePath)}: ${e.message ?? "invalid"}`;
   }
+}
+
+/** The document as the schema guarantees it (before the semantic checks). */
+interface RawSink {
+  type: SinkConfig["type"];
+  name?: string;
+  url?: string;
+  from?: string;
+  to?: string[];
+  [key: string]: unknown;
+}
+interface RawConfig {
+  schedule: string;
+  timezone?: string;
+  runOnStart?: boolean;
+  database?: string;
+  failOn?: Severity;
+  thresholds?: Threshold[];
+  trustLists?: { name: string; path: string | string[]; maxAgeHours?: number }[];
+  userCertificates?: { name: string; path: string; trustList?: string }[];
+  alerts?: { mode?: "change" | "digest"; minSeverity?: Severity };
+  sinks: RawSink[];
+  metrics?: { port: number; host?: string };
 }
 
 export interface ValidateDeps {
@@ -141,7 +169,8 @@ function checkUrl(key: string, v: string, errors: string[]): void {
     errors.push(`${key}: '${v}' is not a URL`);
     return;
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") errors.push(`${key}: '${v}' must be an http:// or https:// URL`);
+  if (u.protocol !== "https:" && u.protocol !== "http:")
+    errors.push(`${key}: '${v}' must be an http:// or https:// URL`);
 }
 
 /** Validates a parsed config document; throws one UsageError listing every problem, each naming its key. */
@@ -155,31 +184,38 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     }
     throw new UsageError(`invalid configuration: ${errors.join("; ")}`, { file: deps.file });
   }
-  const raw = doc as Record<string, any>;
+  const raw = doc as RawConfig;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p));
 
   try {
     const c = new Cron(raw.schedule, { paused: true, timezone: raw.timezone });
     c.stop();
   } catch (e) {
-    errors.push(`schedule: '${raw.schedule}' is not a cron expression (${(e as Error).message.replace(/^CronPattern: /, "")})`);
+    errors.push(
+      `schedule: '${raw.schedule}' is not a cron expression (${(e as Error).message.replace(/^CronPattern: /, "")})`,
+    );
   }
 
   const trustLists: TrustListSource[] = [];
   const seen = new Set<string>();
-  (raw.trustLists ?? []).forEach((t: any, i: number) => {
+  (raw.trustLists ?? []).forEach((t, i) => {
     if (seen.has(t.name)) errors.push(`trustLists[${i}].name: '${t.name}' is used twice`);
     seen.add(t.name);
     const list: string[] = Array.isArray(t.path) ? t.path : [t.path];
     const paths = list.map((x, j) => {
       const p = abs(x);
-      if (!deps.exists(p)) errors.push(`trustLists[${i}].path${Array.isArray(t.path) ? `[${j}]` : ""}: ${p} does not exist`);
+      if (!deps.exists(p))
+        errors.push(`trustLists[${i}].path${Array.isArray(t.path) ? `[${j}]` : ""}: ${p} does not exist`);
       return p;
     });
-    trustLists.push({ name: t.name, paths, ...(t.maxAgeHours !== undefined ? { maxAgeHours: t.maxAgeHours } : {}) });
+    trustLists.push({
+      name: t.name,
+      paths,
+      ...(t.maxAgeHours !== undefined ? { maxAgeHours: t.maxAgeHours } : {}),
+    });
   });
   const userCertificates: UserCertSource[] = [];
-  (raw.userCertificates ?? []).forEach((u: any, i: number) => {
+  (raw.userCertificates ?? []).forEach((u, i) => {
     if (seen.has(u.name)) errors.push(`userCertificates[${i}].name: '${u.name}' is used twice`);
     seen.add(u.name);
     const p = abs(u.path);
@@ -191,22 +227,27 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
   });
 
   const sinkNames = new Set<string>();
-  const sinks: SinkConfig[] = (raw.sinks as any[]).map((s, i) => {
-    const name = s.name ?? (raw.sinks.filter((x: any) => x.type === s.type).length > 1 ? `${s.type}#${i}` : s.type);
+  const sinks: SinkConfig[] = raw.sinks.map((s, i) => {
+    const name =
+      s.name ?? (raw.sinks.filter((x) => x.type === s.type).length > 1 ? `${s.type}#${i}` : s.type);
     if (sinkNames.has(name)) errors.push(`sinks[${i}].name: '${name}' is used twice`);
     sinkNames.add(name);
-    if (s.type === "webhook" || s.type === "teams" || s.type === "slack") checkUrl(`sinks[${i}].url`, s.url, errors);
+    if (s.type === "webhook" || s.type === "teams" || s.type === "slack")
+      checkUrl(`sinks[${i}].url`, s.url ?? "", errors);
     if (s.type === "email") {
       const addr = /^[^\s@<>]+@[^\s@<>]+$|^.*<[^\s@<>]+@[^\s@<>]+>$/;
-      if (!addr.test(s.from)) errors.push(`sinks[${i}].from: '${s.from}' is not an e-mail address`);
-      (s.to as string[]).forEach((t, j) => {
+      if (!addr.test(s.from ?? "")) errors.push(`sinks[${i}].from: '${s.from}' is not an e-mail address`);
+      (s.to ?? []).forEach((t, j) => {
         if (!addr.test(t)) errors.push(`sinks[${i}].to[${j}]: '${t}' is not an e-mail address`);
       });
     }
     return { ...s, name } as SinkConfig;
   });
 
-  const thresholds: Threshold[] = (raw.thresholds ?? DEFAULT_THRESHOLDS).map((t: Threshold) => ({ days: t.days, severity: t.severity }));
+  const thresholds: Threshold[] = (raw.thresholds ?? DEFAULT_THRESHOLDS).map((t: Threshold) => ({
+    days: t.days,
+    severity: t.severity,
+  }));
   const days = thresholds.map((t) => t.days);
   if (new Set(days).size !== days.length) errors.push("thresholds: two thresholds have the same days");
   thresholds.sort((a, b) => b.days - a.days);
@@ -236,7 +277,10 @@ export function loadMonitorConfig(file: string, exists: (p: string) => boolean):
     text = readFileSync(abs, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read the configuration: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, { file });
+    throw new UsageError(
+      `cannot read the configuration: ${code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      { file },
+    );
   }
   let doc: unknown;
   try {

@@ -71,7 +71,8 @@ export function tierFor(notAfter: number, now: number, thresholds: readonly Thre
   const d = daysLeft(notAfter, now);
   if (notAfter < now) return { tier: "expired", severity: "error", days: d };
   let best: Threshold | undefined;
-  for (const t of thresholds) if (notAfter - now <= t.days * DAY_MS && (!best || t.days < best.days)) best = t;
+  for (const t of thresholds)
+    if (notAfter - now <= t.days * DAY_MS && (!best || t.days < best.days)) best = t;
   return best ? { tier: `${best.days}d`, severity: best.severity, days: d } : undefined;
 }
 
@@ -88,7 +89,11 @@ export interface Evaluation {
 }
 
 /** Compares this run's findings with the open findings of the previous run. */
-export function evaluate(previous: readonly StateEntry[], current: readonly MonitorFinding[], now: number): Evaluation {
+export function evaluate(
+  previous: readonly StateEntry[],
+  current: readonly MonitorFinding[],
+  now: number,
+): Evaluation {
   const prev = new Map(previous.map((s) => [s.key, s]));
   const alerts: Alert[] = [];
   const state: StateEntry[] = [];
@@ -115,7 +120,11 @@ export function evaluate(previous: readonly StateEntry[], current: readonly Moni
     if (!p) kind = "new";
     else if (severityRank(f.severity) > severityRank(p.severity)) kind = "escalated";
     else if (f.tier !== undefined && tierUrgency(f.tier) < tierUrgency(p.tier)) kind = "threshold";
-    if (kind) alerts.push({ ...alertOf(entry, kind, now), ...(p && kind !== "new" ? { previousSeverity: p.severity } : {}) });
+    if (kind)
+      alerts.push({
+        ...alertOf(entry, kind, now),
+        ...(p && kind !== "new" ? { previousSeverity: p.severity } : {}),
+      });
   }
   for (const p of previous) {
     if (seen.has(p.key)) continue;

@@ -16,7 +16,12 @@ export interface OutgoingMessage {
 }
 
 const ICON: Record<Severity, string> = { error: "✗", warning: "!", info: "i" };
-const KIND_WORD: Record<Alert["kind"], string> = { new: "New", escalated: "Escalated", threshold: "Threshold crossed", resolved: "Resolved" };
+const KIND_WORD: Record<Alert["kind"], string> = {
+  new: "New",
+  escalated: "Escalated",
+  threshold: "Threshold crossed",
+  resolved: "Resolved",
+};
 
 export function utc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
@@ -51,13 +56,22 @@ export function messageTitle(m: OutgoingMessage): string {
     if (a.kind === "resolved") n.resolved++;
     else n[a.severity]++;
   }
-  const parts = [n.error && `${n.error} error`, n.warning && `${n.warning} warning`, n.info && `${n.info} info`, n.resolved && `${n.resolved} resolved`].filter(Boolean);
+  const parts = [
+    n.error && `${n.error} error`,
+    n.warning && `${n.warning} warning`,
+    n.info && `${n.info} info`,
+    n.resolved && `${n.resolved} resolved`,
+  ].filter(Boolean);
   return `smimetrust: ${m.alerts.length} changes (${parts.join(", ")})`;
 }
 
 /** Label/value pairs of one alert, in the order people read them. */
 export function alertFacts(a: Alert, now: number): [string, string][] {
-  const out: [string, string][] = [["Status", `${statusLabel(a)} (${KIND_WORD[a.kind].toLowerCase()})`], ["Code", a.code], ["Watched", a.scope]];
+  const out: [string, string][] = [
+    ["Status", `${statusLabel(a)} (${KIND_WORD[a.kind].toLowerCase()})`],
+    ["Code", a.code],
+    ["Watched", a.scope],
+  ];
   const who = certName(a);
   if (who) out.push(["Certificate", who]);
   if (a.subject && a.subject !== who) out.push(["Subject", a.subject]);
@@ -107,18 +121,37 @@ export function webhookPayload(m: OutgoingMessage, now: number) {
   };
 }
 
-const CARD_COLOR: Record<string, string> = { error: "attention", warning: "warning", info: "accent", resolved: "good" };
+const CARD_COLOR: Record<string, string> = {
+  error: "attention",
+  warning: "warning",
+  info: "accent",
+  resolved: "good",
+};
 
 /** Microsoft Teams Workflows ("Post to a channel when a webhook request is received"): a message with an Adaptive Card. */
 export function teamsPayload(m: OutgoingMessage, now: number) {
-  const body: unknown[] = [{ type: "TextBlock", text: messageTitle(m), weight: "Bolder", size: "Medium", wrap: true }];
+  const body: unknown[] = [
+    { type: "TextBlock", text: messageTitle(m), weight: "Bolder", size: "Medium", wrap: true },
+  ];
   for (const a of m.alerts) {
     body.push({
       type: "Container",
       separator: true,
-      style: a.kind === "resolved" ? "good" : a.severity === "error" ? "attention" : a.severity === "warning" ? "warning" : "default",
+      style:
+        a.kind === "resolved"
+          ? "good"
+          : a.severity === "error"
+            ? "attention"
+            : a.severity === "warning"
+              ? "warning"
+              : "default",
       items: [
-        { type: "TextBlock", text: a.message, wrap: true, color: CARD_COLOR[a.kind === "resolved" ? "resolved" : a.severity] },
+        {
+          type: "TextBlock",
+          text: a.message,
+          wrap: true,
+          color: CARD_COLOR[a.kind === "resolved" ? "resolved" : a.severity],
+        },
         { type: "FactSet", facts: alertFacts(a, now).map(([title, value]) => ({ title, value })) },
       ],
     });
@@ -129,7 +162,13 @@ export function teamsPayload(m: OutgoingMessage, now: number) {
       {
         contentType: "application/vnd.microsoft.card.adaptive",
         contentUrl: null,
-        content: { $schema: "http://adaptivecards.io/schemas/adaptive-card.json", type: "AdaptiveCard", version: "1.4", msteams: { width: "Full" }, body },
+        content: {
+          $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+          type: "AdaptiveCard",
+          version: "1.4",
+          msteams: { width: "Full" },
+          body,
+        },
       },
     ],
   };
@@ -141,10 +180,15 @@ function slackEscape(s: string): string {
 
 /** Slack incoming webhook: `text` (notifications, fallback) and Block Kit blocks. */
 export function slackPayload(m: OutgoingMessage, now: number) {
-  const blocks: unknown[] = [{ type: "header", text: { type: "plain_text", text: messageTitle(m).slice(0, 150), emoji: false } }];
+  const blocks: unknown[] = [
+    { type: "header", text: { type: "plain_text", text: messageTitle(m).slice(0, 150), emoji: false } },
+  ];
   for (const a of m.alerts) {
     blocks.push({ type: "divider" });
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: `*${slackEscape(statusLabel(a))}* ${slackEscape(a.message)}` } });
+    blocks.push({
+      type: "section",
+      text: { type: "mrkdwn", text: `*${slackEscape(statusLabel(a))}* ${slackEscape(a.message)}` },
+    });
     blocks.push({
       type: "section",
       fields: alertFacts(a, now)

@@ -4,11 +4,11 @@
  * its messages for the next run and does not hold up the others).
  */
 import { randomUUID } from "node:crypto";
-import { type Severity, reaches, severityRank } from "../problems.js";
 import type { ValidateChain } from "../audit/leaves.js";
+import { reaches, type Severity, severityRank } from "../problems.js";
+import { type CollectDeps, collect } from "./collect.js";
 import type { MonitorConfig, SinkConfig } from "./config.js";
-import { collect, type CollectDeps } from "./collect.js";
-import { type Alert, type MonitorFinding, evaluate, passes } from "./evaluate.js";
+import { type Alert, evaluate, type MonitorFinding, passes } from "./evaluate.js";
 import type { OutgoingMessage } from "./messages.js";
 import type { MetricsSnapshot } from "./metrics.js";
 import { deliver, type SinkDeps } from "./sinks.js";
@@ -64,8 +64,17 @@ export function planMessages(
     if (!names) continue;
     const mine = alerts.filter((a) => passes(a, sev));
     if (mine.length === 0) continue;
-    if (opts.mode === "digest") out.push({ message: { id: opts.newId(), createdAt: opts.now, kind: "digest", alerts: mine }, sinks: names });
-    else for (const a of mine) out.push({ message: { id: opts.newId(), createdAt: opts.now, kind: "alert", alerts: [a] }, sinks: names });
+    if (opts.mode === "digest")
+      out.push({
+        message: { id: opts.newId(), createdAt: opts.now, kind: "digest", alerts: mine },
+        sinks: names,
+      });
+    else
+      for (const a of mine)
+        out.push({
+          message: { id: opts.newId(), createdAt: opts.now, kind: "alert", alerts: [a] },
+          sinks: names,
+        });
   }
   return out;
 }
@@ -87,7 +96,11 @@ export class Monitor {
       const { store } = this.deps;
       const now = this.deps.now();
       const runId = store.startRun(now);
-      const collected = await collect(this.config, { now, validate: this.deps.validate, mtime: this.deps.mtime });
+      const collected = await collect(this.config, {
+        now,
+        validate: this.deps.validate,
+        mtime: this.deps.mtime,
+      });
       for (const w of collected.warnings) this.deps.log(`warning: ${w}`);
       const previous = store.loadState();
       // A source that could not be read at all says nothing about its findings: keep them open (no
@@ -144,7 +157,11 @@ export class Monitor {
       if (!sinks.has(p.sink)) continue; // a sink removed from the config: its rows stay pending
       bySink.set(p.sink, [...(bySink.get(p.sink) ?? []), p]);
     }
-    const sinkDeps: SinkDeps = { log: this.deps.log, env: this.deps.env ?? {}, ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}) };
+    const sinkDeps: SinkDeps = {
+      log: this.deps.log,
+      env: this.deps.env ?? {},
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+    };
     await Promise.all(
       [...bySink].map(async ([name, pending]) => {
         const sink = sinks.get(name)!;
@@ -158,7 +175,9 @@ export class Monitor {
             store.markFailed(p.message.id, name, error);
             report.failed.push({ sink: name, message: p.message.id, error });
             const left = pending.length - pending.indexOf(p);
-            this.deps.log(`warning: could not deliver to sink '${name}' (${error}); ${left} message${left === 1 ? "" : "s"} kept for the next run`);
+            this.deps.log(
+              `warning: could not deliver to sink '${name}' (${error}); ${left} message${left === 1 ? "" : "s"} kept for the next run`,
+            );
             break;
           }
         }
@@ -174,7 +193,9 @@ export class Monitor {
       now: this.deps.now(),
       certificates: store.certificates(),
       findings: store.openFindingCounts(),
-      ...(last?.finishedAt !== undefined ? { lastRun: { finishedAt: last.finishedAt, success: last.status !== "failed" } } : {}),
+      ...(last?.finishedAt !== undefined
+        ? { lastRun: { finishedAt: last.finishedAt, success: last.status !== "failed" } }
+        : {}),
       runs: store.runCount(),
     };
   }
@@ -184,7 +205,8 @@ export class Monitor {
     if (!last) return { ok: true, detail: "no run yet" };
     const when = new Date(last.finishedAt ?? last.startedAt).toISOString();
     // The process is healthy while it runs and records; a source that cannot be checked is an alert, not a crash.
-    if (last.status === "failed") return { ok: true, detail: `last run ${when} could not check every source: ${last.error ?? ""}` };
+    if (last.status === "failed")
+      return { ok: true, detail: `last run ${when} could not check every source: ${last.error ?? ""}` };
     return { ok: true, detail: `last run ${when}, ${last.findings ?? 0} findings` };
   }
 }

@@ -20,15 +20,18 @@ reg("CERT_EXPIRING", {
 /** The monitor could not run a check (file unreadable, malformed, missing). */
 reg("CHECK_FAILED", {
   severity: "error",
-  message: (p) => `The check of ${p.name ? `'${p.name}'` : "a source"} failed${p.detail ? `: ${p.detail}` : ""}.`,
+  message: (p) =>
+    `The check of ${p.name ? `'${p.name}'` : "a source"} failed${p.detail ? `: ${p.detail}` : ""}.`,
   hint: () => "Fix the file or its permissions; until then nothing in it is being watched.",
 });
 
 /** An Exchange export (or other watched file) is older than its configured maximum age. */
 reg("EXPORT_STALE", {
   severity: "warning",
-  message: (p) => `${p.name ? `'${p.name}'` : "The export"} was last updated ${p.date ?? "?"}, ${p.detail ?? "longer ago than allowed"}.`,
-  hint: () => "The scheduled Get-SmimeConfig export has stopped: check the task that runs it (and its credentials); the monitor is judging an old copy.",
+  message: (p) =>
+    `${p.name ? `'${p.name}'` : "The export"} was last updated ${p.date ?? "?"}, ${p.detail ?? "longer ago than allowed"}.`,
+  hint: () =>
+    "The scheduled Get-SmimeConfig export has stopped: check the task that runs it (and its credentials); the monitor is judging an old copy.",
 });
 
 export const MONITOR_CODES = ["CERT_EXPIRING", "CHECK_FAILED", "EXPORT_STALE"] as const;

@@ -4,7 +4,14 @@
  */
 import nodemailer from "nodemailer";
 import type { SinkConfig } from "./config.js";
-import { emailPayload, logLines, type OutgoingMessage, slackPayload, teamsPayload, webhookPayload } from "./messages.js";
+import {
+  emailPayload,
+  logLines,
+  type OutgoingMessage,
+  slackPayload,
+  teamsPayload,
+  webhookPayload,
+} from "./messages.js";
 
 export interface SinkDeps {
   /** Where log-sink lines go (stderr in the CLI). */
@@ -13,7 +20,13 @@ export interface SinkDeps {
   fetch?: typeof fetch;
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number, f: typeof fetch): Promise<void> {
+async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  f: typeof fetch,
+): Promise<void> {
   let res: Response;
   try {
     res = await f(url, {
@@ -27,7 +40,8 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
     throw new Error(`POST ${redact(url)}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
   const text = await res.text().catch(() => "");
-  if (res.status < 200 || res.status >= 300) throw new Error(`POST ${redact(url)}: HTTP ${res.status}${text ? ` ${text.slice(0, 200)}` : ""}`);
+  if (res.status < 200 || res.status >= 300)
+    throw new Error(`POST ${redact(url)}: HTTP ${res.status}${text ? ` ${text.slice(0, 200)}` : ""}`);
 }
 
 /** Webhook URLs carry secrets in their path or query: show only the origin. */
@@ -40,18 +54,30 @@ export function redact(url: string): string {
   }
 }
 
-export async function deliver(m: OutgoingMessage, sink: SinkConfig, deps: SinkDeps, now: number): Promise<void> {
+export async function deliver(
+  m: OutgoingMessage,
+  sink: SinkConfig,
+  deps: SinkDeps,
+  now: number,
+): Promise<void> {
   const f = deps.fetch ?? fetch;
   switch (sink.type) {
     case "webhook":
-      return postJson(sink.url, webhookPayload(m, now), { "idempotency-key": m.id, ...(sink.headers ?? {}) }, sink.timeoutMs ?? 10_000, f);
+      return postJson(
+        sink.url,
+        webhookPayload(m, now),
+        { "idempotency-key": m.id, ...(sink.headers ?? {}) },
+        sink.timeoutMs ?? 10_000,
+        f,
+      );
     case "teams":
       return postJson(sink.url, teamsPayload(m, now), {}, sink.timeoutMs ?? 10_000, f);
     case "slack":
       return postJson(sink.url, slackPayload(m, now), {}, sink.timeoutMs ?? 10_000, f);
     case "email": {
       const password = sink.passwordEnv ? deps.env[sink.passwordEnv] : undefined;
-      if (sink.passwordEnv && password === undefined) throw new Error(`the environment variable ${sink.passwordEnv} (SMTP password) is not set`);
+      if (sink.passwordEnv && password === undefined)
+        throw new Error(`the environment variable ${sink.passwordEnv} (SMTP password) is not set`);
       const transport = nodemailer.createTransport({
         host: sink.host,
         port: sink.port ?? (sink.secure ? 465 : 587),
@@ -73,7 +99,9 @@ export async function deliver(m: OutgoingMessage, sink: SinkConfig, deps: SinkDe
           headers: { "X-Smimetrust-Idempotency-Key": m.id },
         });
       } catch (e) {
-        throw new Error(`SMTP ${sink.host}:${sink.port ?? (sink.secure ? 465 : 587)}: ${(e as { code?: string }).code ?? ""} ${(e as Error).message}`.trim());
+        throw new Error(
+          `SMTP ${sink.host}:${sink.port ?? (sink.secure ? 465 : 587)}: ${(e as { code?: string }).code ?? ""} ${(e as Error).message}`.trim(),
+        );
       } finally {
         transport.close();
       }

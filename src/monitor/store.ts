@@ -140,25 +140,56 @@ export class MonitorStore {
   commitRun(c: RunCommit): void {
     const tx = this.db.transaction(() => {
       this.db
-        .prepare("UPDATE runs SET finished_at = ?, status = ?, findings = ?, alerts = ?, error = ? WHERE id = ?")
+        .prepare(
+          "UPDATE runs SET finished_at = ?, status = ?, findings = ?, alerts = ?, error = ? WHERE id = ?",
+        )
         .run(iso(c.finishedAt), c.status, c.findings.length, c.alerts.length, c.error ?? null, c.runId);
-      const fi = this.db.prepare("INSERT INTO findings (run_id, key, scope, code, severity, cert, tier, message, hint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      for (const f of c.findings) fi.run(c.runId, f.key, f.scope, f.code, f.severity, f.cert ?? null, f.tier ?? null, f.message, f.hint ?? null);
+      const fi = this.db.prepare(
+        "INSERT INTO findings (run_id, key, scope, code, severity, cert, tier, message, hint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const f of c.findings)
+        fi.run(
+          c.runId,
+          f.key,
+          f.scope,
+          f.code,
+          f.severity,
+          f.cert ?? null,
+          f.tier ?? null,
+          f.message,
+          f.hint ?? null,
+        );
       this.db.prepare("DELETE FROM state").run();
       const si = this.db.prepare("INSERT INTO state (key, json) VALUES (?, ?)");
       for (const s of c.state) si.run(s.key, JSON.stringify(s));
       const msgOf = new Map<Alert, string>();
       for (const m of c.messages) for (const a of m.message.alerts) msgOf.set(a, m.message.id);
-      const ai = this.db.prepare("INSERT INTO alerts (run_id, message_id, kind, key, code, severity, cert, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-      for (const a of c.alerts) ai.run(c.runId, msgOf.get(a) ?? null, a.kind, a.key, a.code, a.severity, a.cert ?? null, JSON.stringify(a));
+      const ai = this.db.prepare(
+        "INSERT INTO alerts (run_id, message_id, kind, key, code, severity, cert, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const a of c.alerts)
+        ai.run(
+          c.runId,
+          msgOf.get(a) ?? null,
+          a.kind,
+          a.key,
+          a.code,
+          a.severity,
+          a.cert ?? null,
+          JSON.stringify(a),
+        );
       const mi = this.db.prepare("INSERT INTO messages (id, run_id, created_at, json) VALUES (?, ?, ?, ?)");
-      const di = this.db.prepare("INSERT INTO deliveries (message_id, sink, status, created_at) VALUES (?, ?, 'pending', ?)");
+      const di = this.db.prepare(
+        "INSERT INTO deliveries (message_id, sink, status, created_at) VALUES (?, ?, 'pending', ?)",
+      );
       for (const m of c.messages) {
         mi.run(m.message.id, c.runId, iso(m.message.createdAt), JSON.stringify(m.message));
         for (const s of m.sinks) di.run(m.message.id, s, iso(m.message.createdAt));
       }
       const del = this.db.prepare("DELETE FROM certificates WHERE scope = ?");
-      const ci = this.db.prepare("INSERT OR REPLACE INTO certificates (scope, sha1, subject, not_after) VALUES (?, ?, ?, ?)");
+      const ci = this.db.prepare(
+        "INSERT OR REPLACE INTO certificates (scope, sha1, subject, not_after) VALUES (?, ?, ?, ?)",
+      );
       for (const [scope, certs] of c.certificates) {
         del.run(scope);
         for (const x of certs) ci.run(scope, x.sha1, x.subject, iso(x.notAfter));
@@ -181,16 +212,34 @@ export class MonitorStore {
   }
 
   markSent(messageId: string, sink: string, now: number): void {
-    this.db.prepare("UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE message_id = ? AND sink = ?").run(iso(now), messageId, sink);
+    this.db
+      .prepare(
+        "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE message_id = ? AND sink = ?",
+      )
+      .run(iso(now), messageId, sink);
   }
 
   markFailed(messageId: string, sink: string, error: string): void {
-    this.db.prepare("UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?").run(error, messageId, sink);
+    this.db
+      .prepare(
+        "UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?",
+      )
+      .run(error, messageId, sink);
   }
 
   lastRun(): RunRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1").get() as
-      | { id: number; started_at: string; finished_at: string; status: RunRecord["status"]; findings: number; alerts: number; error: string | null }
+    const r = this.db
+      .prepare("SELECT * FROM runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1")
+      .get() as
+      | {
+          id: number;
+          started_at: string;
+          finished_at: string;
+          status: RunRecord["status"];
+          findings: number;
+          alerts: number;
+          error: string | null;
+        }
       | undefined;
     if (!r) return undefined;
     return {
@@ -205,7 +254,9 @@ export class MonitorStore {
   }
 
   runCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE finished_at IS NOT NULL").get() as { n: number }).n;
+    return (
+      this.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE finished_at IS NOT NULL").get() as { n: number }
+    ).n;
   }
 
   certificates(): CertSnapshot[] {
@@ -227,6 +278,8 @@ export class MonitorStore {
       e.count++;
       m.set(k, e);
     }
-    return [...m.values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : a.severity < b.severity ? -1 : 1));
+    return [...m.values()].sort((a, b) =>
+      a.code < b.code ? -1 : a.code > b.code ? 1 : a.severity < b.severity ? -1 : 1,
+    );
   }
 }

@@ -16,7 +16,10 @@ function codes(findings: Problem[]): string[] {
 describe("auditTrustList", () => {
   it("a clean root and its intermediate draw no finding at all", () => {
     const r = root("CN=Clean Root,O=Test,C=GB", { now: NOW, key: rsa2048() });
-    const i = intermediate("CN=Clean Issuing CA,O=Test,C=GB", r, { now: NOW, eku: [OID.emailProtection, OID.clientAuth] });
+    const i = intermediate("CN=Clean Issuing CA,O=Test,C=GB", r, {
+      now: NOW,
+      eku: [OID.emailProtection, OID.clientAuth],
+    });
     expect(auditTrustList([r.cert, i.cert], { now: NOW })).toEqual([]);
   });
 
@@ -73,11 +76,16 @@ describe("auditTrustList", () => {
     const i = intermediate("CN=Issued By Old Key", real, { now: NOW });
     const f = auditTrustList([impostor.cert, i.cert], { now: NOW });
     expect(codes(f)).toEqual([`MISSING_ISSUER:${i.cert.sha1}`]);
-    expect(f[0].message).toContain(`thumbprint ${impostor.cert.sha1}) in the list has that name, but a different key: it did not sign`);
+    expect(f[0].message).toContain(
+      `thumbprint ${impostor.cert.sha1}) in the list has that name, but a different key: it did not sign`,
+    );
   });
 
   it("a list larger than 70,000 bytes as .sst: SST_TOO_LARGE with the size", () => {
-    const big = root("CN=Big Root", { now: NOW, extensions: [{ oid: "1.3.6.1.4.1.99999.1", value: tlv(TAG.OCTET_STRING, new Uint8Array(70_100)) }] });
+    const big = root("CN=Big Root", {
+      now: NOW,
+      extensions: [{ oid: "1.3.6.1.4.1.99999.1", value: tlv(TAG.OCTET_STRING, new Uint8Array(70_100)) }],
+    });
     const size = sstSizeOf([big.cert]);
     expect(size).toBeGreaterThan(70_000);
     const f = auditTrustList([big.cert], { now: NOW });
@@ -98,7 +106,10 @@ describe("auditTrustList", () => {
   });
 
   it("an RSA-1024 CA: WEAK_KEY; EC P-256 and RSA 2048 are fine", () => {
-    const r = root("CN=Small Key Root", { now: NOW, key: makeKey({ type: "rsa", bits: 1024 }, "audit-1024") });
+    const r = root("CN=Small Key Root", {
+      now: NOW,
+      key: makeKey({ type: "rsa", bits: 1024 }, "audit-1024"),
+    });
     const f = auditTrustList([r.cert], { now: NOW });
     expect(codes(f)).toEqual([`WEAK_KEY:${r.cert.sha1}`]);
     expect(f[0].message).toContain("RSA 1024");
@@ -115,8 +126,18 @@ describe("auditTrustList", () => {
 
   it("an older certificate with the same subject and key as a newer one: SUPERSEDED on the older", () => {
     const key = makeKey({ type: "ec" });
-    const older = root("CN=Renewed Root", { now: NOW, key, notBefore: NOW - 800 * DAY, notAfter: NOW + 200 * DAY });
-    const newer = root("CN=Renewed Root", { now: NOW, key, notBefore: NOW - 10 * DAY, notAfter: NOW + 3000 * DAY });
+    const older = root("CN=Renewed Root", {
+      now: NOW,
+      key,
+      notBefore: NOW - 800 * DAY,
+      notAfter: NOW + 200 * DAY,
+    });
+    const newer = root("CN=Renewed Root", {
+      now: NOW,
+      key,
+      notBefore: NOW - 10 * DAY,
+      notAfter: NOW + 3000 * DAY,
+    });
     const f = auditTrustList([newer.cert, older.cert], { now: NOW });
     expect(codes(f)).toEqual([`SUPERSEDED:${older.cert.sha1}`]);
     expect(f[0].severity).toBe("info");

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run } from "../../src/cli/program.js";
 import type { Out } from "../../src/cli/output.js";
+import { run } from "../../src/cli/program.js";
 import { createSst } from "../../src/sst/codec.js";
 import { intermediate, leaf, root } from "../helpers/pki.js";
 
@@ -17,7 +17,16 @@ function capture(): { out: Out; stdout: () => string; stderr: () => string } {
   let o = "";
   let e = "";
   return {
-    out: { stdout: (s) => void (o += s), stderr: (s) => void (e += s), isTTY: false, color: false },
+    out: {
+      stdout: (s) => {
+        o += s;
+      },
+      stderr: (s) => {
+        e += s;
+      },
+      isTTY: false,
+      color: false,
+    },
     stdout: () => o,
     stderr: () => e,
   };
@@ -51,7 +60,9 @@ const exportJson = w(
   "export.json",
   JSON.stringify({
     Identity: "SmimeConfiguration",
-    SMIMECertificateIssuingCA: Buffer.from(createSst([goodRoot.cert, expiring.cert].map((c) => ({ der: c.der })))).toString("base64"),
+    SMIMECertificateIssuingCA: Buffer.from(
+      createSst([goodRoot.cert, expiring.cert].map((c) => ({ der: c.der }))),
+    ).toString("base64"),
     SMIMECertificatesExpiryDate: new Date(expiring.cert.notAfter).toISOString(),
     OWADisableCRLCheck: false,
   }),
@@ -71,11 +82,25 @@ describe("smimetrust check", () => {
     const doc = JSON.parse(r.stdout);
     expect(Object.keys(doc).sort()).toEqual(["certificates", "findings"]);
     expect(doc.certificates).toEqual([
-      { subject: "CN=Good Root, O=Contoso, C=GB", sha1: goodRoot.cert.sha1, notAfter: new Date(goodRoot.cert.notAfter).toISOString(), role: "root" },
-      { subject: "CN=Expiring Root", sha1: expiring.cert.sha1, notAfter: new Date(expiring.cert.notAfter).toISOString(), role: "root" },
+      {
+        subject: "CN=Good Root, O=Contoso, C=GB",
+        sha1: goodRoot.cert.sha1,
+        notAfter: new Date(goodRoot.cert.notAfter).toISOString(),
+        role: "root",
+      },
+      {
+        subject: "CN=Expiring Root",
+        sha1: expiring.cert.sha1,
+        notAfter: new Date(expiring.cert.notAfter).toISOString(),
+        role: "root",
+      },
     ]);
     expect(doc.findings).toHaveLength(1);
-    expect(doc.findings[0]).toMatchObject({ code: "TRUST_EXPIRING", severity: "warning", cert: expiring.cert.sha1 });
+    expect(doc.findings[0]).toMatchObject({
+      code: "TRUST_EXPIRING",
+      severity: "warning",
+      cert: expiring.cert.sha1,
+    });
     expect(Object.keys(doc.findings[0]).sort()).toEqual(["cert", "code", "hint", "message", "severity"]);
   });
 
@@ -85,7 +110,15 @@ describe("smimetrust check", () => {
   });
 
   it("--at judges the list at another time (expired then: exit 1 even with --fail-on error)", async () => {
-    const r = await cli(["check", warnPem, "--at", new Date(NOW + 20 * DAY).toISOString(), "--fail-on", "error", "--json"]);
+    const r = await cli([
+      "check",
+      warnPem,
+      "--at",
+      new Date(NOW + 20 * DAY).toISOString(),
+      "--fail-on",
+      "error",
+      "--json",
+    ]);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toEqual(["TRUST_EXPIRED"]);
   });
@@ -102,8 +135,13 @@ describe("smimetrust check", () => {
     const r = await cli(["check", exportJson, "--json"]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
-    expect(doc.certificates.map((c: { sha1: string }) => c.sha1)).toEqual([goodRoot.cert.sha1, expiring.cert.sha1]);
-    expect(doc.findings.map((f: { code: string; cert: string }) => `${f.code}:${f.cert}`)).toEqual([`TRUST_EXPIRING:${expiring.cert.sha1}`]);
+    expect(doc.certificates.map((c: { sha1: string }) => c.sha1)).toEqual([
+      goodRoot.cert.sha1,
+      expiring.cert.sha1,
+    ]);
+    expect(doc.findings.map((f: { code: string; cert: string }) => `${f.code}:${f.cert}`)).toEqual([
+      `TRUST_EXPIRING:${expiring.cert.sha1}`,
+    ]);
   });
 
   it("--markdown writes a report: generated time in UTC, every certificate with role, issuer, expiry, days left, thumbprint, findings", async () => {
@@ -112,7 +150,9 @@ describe("smimetrust check", () => {
     expect(r.stdout).toContain("# S/MIME trust list report");
     expect(r.stdout).toContain("- Generated: 2026-06-01T12:00:00Z (UTC)");
     expect(r.stdout).toContain(`| 2 | CN=Expiring Root | root | (itself) | `);
-    expect(r.stdout).toContain(`${new Date(expiring.cert.notAfter).toISOString().replace(/\.\d{3}Z$/, "Z")} | 12 |`);
+    expect(r.stdout).toContain(
+      `${new Date(expiring.cert.notAfter).toISOString().replace(/\.\d{3}Z$/, "Z")} | 12 |`,
+    );
     expect(r.stdout).toContain(`\`${goodRoot.cert.sha1}\``);
     expect(r.stdout).toContain(`| ! warning | TRUST_EXPIRING | \`${expiring.cert.sha1}\` |`);
   });
@@ -131,34 +171,50 @@ describe("smimetrust check", () => {
     expect((await cli(["check", cleanPem, "--warn-days", "-3"])).code).toBe(2);
   });
 
-  it.skipIf(!HAVE_ENGINE)("--leaf: a user certificate whose CA is missing is reported, naming the leaf", async () => {
-    const r = await cli(["check", cleanPem, "--leaf", leaves, "--json", "--fail-on", "error"]);
-    expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout);
-    const bobs = doc.findings.filter((f: { cert: string }) => f.cert === bob.cert.sha1);
-    expect(bobs.length).toBeGreaterThan(0);
-    expect(bobs.some((f: { severity: string }) => f.severity === "error")).toBe(true);
-    expect(doc.findings.filter((f: { cert: string }) => f.cert === alice.cert.sha1)).toEqual([]);
-  });
+  it.skipIf(!HAVE_ENGINE)(
+    "--leaf: a user certificate whose CA is missing is reported, naming the leaf",
+    async () => {
+      const r = await cli(["check", cleanPem, "--leaf", leaves, "--json", "--fail-on", "error"]);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      const bobs = doc.findings.filter((f: { cert: string }) => f.cert === bob.cert.sha1);
+      expect(bobs.length).toBeGreaterThan(0);
+      expect(bobs.some((f: { severity: string }) => f.severity === "error")).toBe(true);
+      expect(doc.findings.filter((f: { cert: string }) => f.cert === alice.cert.sha1)).toEqual([]);
+    },
+  );
 
   it("spawned for real: exit codes 0, 1 and 2", () => {
-    const node = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: REPO, encoding: "utf8" });
+    const node = (args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+        cwd: REPO,
+        encoding: "utf8",
+      });
     expect(node(["check", cleanPem]).status).toBe(0);
     const one = node(["check", join(dir, "expired.pem"), "--json"]);
     expect(one.status).toBe(2);
     expect(one.stderr).not.toMatch(/\n\s+at /);
-    writeFileSync(join(dir, "expired.pem"), root("CN=Dead Root", { notBefore: Date.now() - 30 * DAY, notAfter: Date.now() - DAY }).pem);
+    writeFileSync(
+      join(dir, "expired.pem"),
+      root("CN=Dead Root", { notBefore: Date.now() - 30 * DAY, notAfter: Date.now() - DAY }).pem,
+    );
     const r = node(["check", join(dir, "expired.pem"), "--json"]);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).findings[0].code).toBe("TRUST_EXPIRED");
     // an Exchange export on stdin
-    const piped = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "check", "-", "--json", "--at", new Date(NOW).toISOString()], {
-      cwd: REPO,
-      encoding: "utf8",
-      input: readFileSync(exportJson),
-    });
+    const piped = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "check", "-", "--json", "--at", new Date(NOW).toISOString()],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+        input: readFileSync(exportJson),
+      },
+    );
     expect(piped.status).toBe(1);
-    expect(JSON.parse(piped.stdout).findings.map((f: { code: string }) => f.code)).toEqual(["TRUST_EXPIRING"]);
+    expect(JSON.parse(piped.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
+      "TRUST_EXPIRING",
+    ]);
   });
 });
 
@@ -186,19 +242,21 @@ describe("smimetrust diff", () => {
     expect((await cli(["diff", oldPem, join(dir, "missing.sst")])).code).toBe(2);
   });
 
-  it.skipIf(!HAVE_ENGINE)("--leaf: a removed CA that still anchors a user certificate breaks it: exit 1", async () => {
-    const r = await cli(["diff", oldPem, cleanPem, "--leaf", leaves, "--json"]);
-    expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.breaks).toBe(true);
-    const b = doc.leaves.find((l: { sha1: string }) => l.sha1 === bob.cert.sha1);
-    expect(b).toMatchObject({ before: "valid", after: "invalid", broken: true });
-    expect(b.lostFromPath).toContain(oldIca.cert.sha1);
-    const a = doc.leaves.find((l: { sha1: string }) => l.sha1 === alice.cert.sha1);
-    expect(a).toMatchObject({ before: "valid", after: "valid", broken: false });
-    const ok = await cli(["diff", cleanPem, oldPem, "--leaf", leaves]);
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain("✓ fixed");
-  });
+  it.skipIf(!HAVE_ENGINE)(
+    "--leaf: a removed CA that still anchors a user certificate breaks it: exit 1",
+    async () => {
+      const r = await cli(["diff", oldPem, cleanPem, "--leaf", leaves, "--json"]);
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.breaks).toBe(true);
+      const b = doc.leaves.find((l: { sha1: string }) => l.sha1 === bob.cert.sha1);
+      expect(b).toMatchObject({ before: "valid", after: "invalid", broken: true });
+      expect(b.lostFromPath).toContain(oldIca.cert.sha1);
+      const a = doc.leaves.find((l: { sha1: string }) => l.sha1 === alice.cert.sha1);
+      expect(a).toMatchObject({ before: "valid", after: "valid", broken: false });
+      const ok = await cli(["diff", cleanPem, oldPem, "--leaf", leaves]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain("✓ fixed");
+    },
+  );
 });
-

@@ -12,7 +12,10 @@ describe("diffTrustLists", () => {
     const fresh = root("CN=Fresh Root", { now });
     const ica1 = intermediate("CN=Issuing CA", keep, { now });
     const ica2 = intermediate("CN=Issuing CA", keep, { now: now + 30 * DAY });
-    const d = diffTrustLists([keep.cert, gone.cert, ica1.cert, keep.cert], [keep.cert, fresh.cert, ica2.cert]);
+    const d = diffTrustLists(
+      [keep.cert, gone.cert, ica1.cert, keep.cert],
+      [keep.cert, fresh.cert, ica2.cert],
+    );
     expect(d.unchanged.map((c) => c.sha1)).toEqual([keep.cert.sha1]);
     expect(d.added.map((c) => c.sha1)).toEqual([fresh.cert.sha1]);
     expect(d.removed.map((c) => c.sha1)).toEqual([gone.cert.sha1]);

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/program.js";
 import type { Out } from "../../src/cli/output.js";
+import { run } from "../../src/cli/program.js";
 import { root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
@@ -14,7 +14,16 @@ const REPO = join(__dirname, "..", "..");
 function capture() {
   let o = "";
   let e = "";
-  const out: Out = { stdout: (s) => void (o += s), stderr: (s) => void (e += s), isTTY: false, color: false };
+  const out: Out = {
+    stdout: (s) => {
+      o += s;
+    },
+    stderr: (s) => {
+      e += s;
+    },
+    isTTY: false,
+    color: false,
+  };
   return { out, stdout: () => o, stderr: () => e };
 }
 
@@ -27,11 +36,23 @@ async function cli(argv: string[], now = NOW) {
 function project(opts: { notAfter: number; extra?: Record<string, unknown> }) {
   const dir = mkdtempSync(join(tmpdir(), "smimetrust-moncli-"));
   mkdirSync(join(dir, "trust"));
-  const r = root("CN=Monitor CLI Root,O=Contoso", { notBefore: opts.notAfter - 900 * DAY, notAfter: opts.notAfter });
+  const r = root("CN=Monitor CLI Root,O=Contoso", {
+    notBefore: opts.notAfter - 900 * DAY,
+    notAfter: opts.notAfter,
+  });
   writeFileSync(join(dir, "trust", "root.pem"), r.pem);
   writeFileSync(
     join(dir, "monitor.json"),
-    JSON.stringify({ schedule: "0 7 * * *", trustLists: [{ name: "prod", path: "trust" }], sinks: [{ type: "log" }], ...opts.extra }, null, 2),
+    JSON.stringify(
+      {
+        schedule: "0 7 * * *",
+        trustLists: [{ name: "prod", path: "trust" }],
+        sinks: [{ type: "log" }],
+        ...opts.extra,
+      },
+      null,
+      2,
+    ),
   );
   return { dir, config: join(dir, "monitor.json"), cert: r.cert };
 }
@@ -48,8 +69,22 @@ describe("smimetrust monitor --once", () => {
     expect(r1.code).toBe(1);
     const doc = JSON.parse(r1.stdout);
     expect(doc.run).toBe(1);
-    expect(doc.changes).toEqual([{ kind: "new", code: "TRUST_EXPIRING", severity: "warning", watched: "prod", cert: p.cert.sha1, message: expect.stringContaining("20 days left") }]);
-    expect(doc.findings[0]).toMatchObject({ code: "TRUST_EXPIRING", cert: p.cert.sha1, watched: "prod", threshold: "30d" });
+    expect(doc.changes).toEqual([
+      {
+        kind: "new",
+        code: "TRUST_EXPIRING",
+        severity: "warning",
+        watched: "prod",
+        cert: p.cert.sha1,
+        message: expect.stringContaining("20 days left"),
+      },
+    ]);
+    expect(doc.findings[0]).toMatchObject({
+      code: "TRUST_EXPIRING",
+      cert: p.cert.sha1,
+      watched: "prod",
+      threshold: "30d",
+    });
     expect(r1.stderr).toMatch(/smimetrust alert ! WARNING new TRUST_EXPIRING \[prod\]/);
     expect(r1.stderr).toContain("run 1: 1 finding (0 error, 1 warning, 0 info), 1 change, 1 delivery sent");
     const r2 = await cli(["monitor", "--config", p.config, "--once", "--json"], NOW + DAY);
@@ -64,7 +99,10 @@ describe("smimetrust monitor --once", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(`smimetrust: ${p.config}: invalid configuration: scedule: unknown key\n`);
-    const q = project({ notAfter: NOW + 400 * DAY, extra: { sinks: [{ type: "teams", url: "teams" }], schedule: "61 * * * *" } });
+    const q = project({
+      notAfter: NOW + 400 * DAY,
+      extra: { sinks: [{ type: "teams", url: "teams" }], schedule: "61 * * * *" },
+    });
     const r2 = await cli(["monitor", "--config", q.config, "--once"]);
     expect(r2.code).toBe(2);
     expect(r2.stderr.trim().split("\n")).toHaveLength(1);
@@ -74,11 +112,19 @@ describe("smimetrust monitor --once", () => {
 
   it("spawned for real: 0 when clean, 2 when a watched file cannot be read", () => {
     const p = project({ notAfter: Date.now() + 400 * DAY });
-    const once = (cfg: string) => spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "monitor", "--config", cfg, "--once"], { cwd: REPO, encoding: "utf8" });
+    const once = (cfg: string) =>
+      spawnSync(
+        process.execPath,
+        ["--import", "tsx", "src/cli/main.ts", "monitor", "--config", cfg, "--once"],
+        { cwd: REPO, encoding: "utf8" },
+      );
     const ok = once(p.config);
     expect(ok.stderr).toContain("run 1: 0 findings");
     expect(ok.status).toBe(0);
-    writeFileSync(join(p.dir, "trust", "zz-broken.pem"), "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+    writeFileSync(
+      join(p.dir, "trust", "zz-broken.pem"),
+      "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+    );
     const bad = once(p.config);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/smimetrust alert ✗ ERROR new CHECK_FAILED \[prod\].*zz-broken\.pem/);
@@ -120,7 +166,11 @@ describe("smimetrust monitor (long-running)", () => {
   it("runs on its cron schedule, serves /metrics (parsed) and /healthz, stops cleanly on SIGTERM", async () => {
     const notAfter = Date.now() + 45 * DAY + 3600_000;
     const p = project({ notAfter, extra: { schedule: "*/1 * * * * *", metrics: { port: 0 } } });
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "monitor", "--config", p.config], { cwd: REPO });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "monitor", "--config", p.config],
+      { cwd: REPO },
+    );
     children.push(child);
     let err = "";
     child.stderr.setEncoding("utf8");
@@ -142,10 +192,18 @@ describe("smimetrust monitor (long-running)", () => {
     const { types, samples } = parseExposition(await res.text());
     expect(types.get("smimetrust_certificate_expiry_days")).toBe("gauge");
     const exp = samples.find((s) => s.name === "smimetrust_certificate_expiry_days");
-    expect(exp?.labels).toEqual({ sha1: p.cert.sha1, subject: "CN=Monitor CLI Root, O=Contoso", list: "prod" });
+    expect(exp?.labels).toEqual({
+      sha1: p.cert.sha1,
+      subject: "CN=Monitor CLI Root, O=Contoso",
+      list: "prod",
+    });
     expect(exp!.value).toBeGreaterThan(44.9);
     expect(exp!.value).toBeLessThan(45.1);
-    expect(samples.find((s) => s.name === "smimetrust_findings")).toEqual({ name: "smimetrust_findings", labels: { code: "TRUST_EXPIRING", severity: "info" }, value: 1 });
+    expect(samples.find((s) => s.name === "smimetrust_findings")).toEqual({
+      name: "smimetrust_findings",
+      labels: { code: "TRUST_EXPIRING", severity: "info" },
+      value: 1,
+    });
     expect(samples.find((s) => s.name === "smimetrust_last_run_success")?.value).toBe(1);
     const ts = samples.find((s) => s.name === "smimetrust_last_run_timestamp_seconds")!.value;
     expect(Math.abs(ts - Date.now() / 1000)).toBeLessThan(60);
@@ -166,7 +224,10 @@ describe("the bundled examples", () => {
     const { cpSync } = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "smimetrust-example-"));
     cpSync(join(REPO, "examples"), dir, { recursive: true });
-    const r = await cli(["monitor", "--config", join(dir, "monitor.json"), "--once", "--json"], Date.UTC(2026, 10, 28));
+    const r = await cli(
+      ["monitor", "--config", join(dir, "monitor.json"), "--once", "--json"],
+      Date.UTC(2026, 10, 28),
+    );
     expect(r.stderr).toContain("run 1: 0 findings");
     expect(r.code).toBe(0);
     const { existsSync } = await import("node:fs");

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors.js";
 import { DEFAULT_THRESHOLDS, loadMonitorConfig, validateMonitorConfig } from "../../src/monitor/config.js";
-import { type MonitorFinding, type StateEntry, evaluate, tierFor } from "../../src/monitor/evaluate.js";
+import { evaluate, type MonitorFinding, type StateEntry, tierFor } from "../../src/monitor/evaluate.js";
 import { renderMetrics } from "../../src/monitor/metrics.js";
 import { planMessages } from "../../src/monitor/monitor.js";
-import { UsageError } from "../../src/errors.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);
@@ -30,19 +30,41 @@ describe("expiry tiers", () => {
 });
 
 function finding(key: string, severity: MonitorFinding["severity"], tier?: string): MonitorFinding {
-  return { key, scope: "prod", code: "TRUST_EXPIRING", severity, message: `m ${key}`, ...(tier ? { tier } : {}) };
+  return {
+    key,
+    scope: "prod",
+    code: "TRUST_EXPIRING",
+    severity,
+    message: `m ${key}`,
+    ...(tier ? { tier } : {}),
+  };
 }
 
 describe("evaluate: alerts on change only", () => {
   it("new, unchanged, threshold crossed with the same severity, escalated, resolved", () => {
     const first = evaluate([], [finding("a", "warning", "30d"), finding("b", "info", "90d")], NOW);
     expect(first.alerts.map((a) => `${a.kind}:${a.key}`)).toEqual(["new:a", "new:b"]);
-    const same = evaluate(first.state, [{ ...finding("a", "warning", "30d"), message: "changed days" }, finding("b", "info", "90d")], NOW + DAY);
+    const same = evaluate(
+      first.state,
+      [{ ...finding("a", "warning", "30d"), message: "changed days" }, finding("b", "info", "90d")],
+      NOW + DAY,
+    );
     expect(same.alerts).toEqual([]);
     expect(same.state.find((s) => s.key === "a")?.since).toBe(NOW);
-    const crossed = evaluate(same.state, [finding("a", "warning", "14d"), finding("b", "warning", "30d")], NOW + 2 * DAY);
-    expect(crossed.alerts.map((a) => `${a.kind}:${a.key}:${a.previousSeverity}`)).toEqual(["threshold:a:warning", "escalated:b:info"]);
-    const lower = evaluate(crossed.state, [finding("a", "info", "14d"), finding("b", "warning", "30d")], NOW + 3 * DAY);
+    const crossed = evaluate(
+      same.state,
+      [finding("a", "warning", "14d"), finding("b", "warning", "30d")],
+      NOW + 2 * DAY,
+    );
+    expect(crossed.alerts.map((a) => `${a.kind}:${a.key}:${a.previousSeverity}`)).toEqual([
+      "threshold:a:warning",
+      "escalated:b:info",
+    ]);
+    const lower = evaluate(
+      crossed.state,
+      [finding("a", "info", "14d"), finding("b", "warning", "30d")],
+      NOW + 3 * DAY,
+    );
     expect(lower.alerts).toEqual([]);
     const gone = evaluate(lower.state, [finding("b", "warning", "30d")], NOW + 4 * DAY);
     expect(gone.alerts.map((a) => `${a.kind}:${a.key}:${a.severity}`)).toEqual(["resolved:a:info"]);
@@ -63,20 +85,47 @@ describe("evaluate: alerts on change only", () => {
     let n = 0;
     const sinks = [
       { type: "log" as const, name: "log" },
-      { type: "slack" as const, name: "slack", url: "https://hooks.slack.com/x", minSeverity: "error" as const },
+      {
+        type: "slack" as const,
+        name: "slack",
+        url: "https://hooks.slack.com/x",
+        minSeverity: "error" as const,
+      },
     ];
-    const per = planMessages(alerts, sinks, { mode: "change", minSeverity: "info", now: NOW, newId: () => `id${++n}` });
-    expect(per.map((m) => `${m.message.alerts.map((a) => a.key).join()}>${m.sinks.join()}`)).toEqual(["a>log", "b>log", "a>slack"]);
-    const dig = planMessages(alerts, sinks, { mode: "digest", minSeverity: "info", now: NOW, newId: () => `id${++n}` });
-    expect(dig.map((m) => `${m.message.kind}:${m.message.alerts.length}>${m.sinks.join()}`)).toEqual(["digest:2>log", "digest:1>slack"]);
+    const per = planMessages(alerts, sinks, {
+      mode: "change",
+      minSeverity: "info",
+      now: NOW,
+      newId: () => `id${++n}`,
+    });
+    expect(per.map((m) => `${m.message.alerts.map((a) => a.key).join()}>${m.sinks.join()}`)).toEqual([
+      "a>log",
+      "b>log",
+      "a>slack",
+    ]);
+    const dig = planMessages(alerts, sinks, {
+      mode: "digest",
+      minSeverity: "info",
+      now: NOW,
+      newId: () => `id${++n}`,
+    });
+    expect(dig.map((m) => `${m.message.kind}:${m.message.alerts.length}>${m.sinks.join()}`)).toEqual([
+      "digest:2>log",
+      "digest:1>slack",
+    ]);
   });
 });
 
 describe("config validation names the key", () => {
   const dir = mkdtempSync(join(tmpdir(), "smimetrust-config-"));
   mkdirSync(join(dir, "trust"));
-  const base = { schedule: "0 7 * * *", trustLists: [{ name: "prod", path: "trust" }], sinks: [{ type: "log" }] };
-  const check = (doc: unknown) => validateMonitorConfig(doc, { exists: existsSync, baseDir: dir, file: "monitor.json" });
+  const base = {
+    schedule: "0 7 * * *",
+    trustLists: [{ name: "prod", path: "trust" }],
+    sinks: [{ type: "log" }],
+  };
+  const check = (doc: unknown) =>
+    validateMonitorConfig(doc, { exists: existsSync, baseDir: dir, file: "monitor.json" });
   const fails = (doc: unknown): string => {
     try {
       check(doc);
@@ -98,24 +147,46 @@ describe("config validation names the key", () => {
   });
 
   it("unknown keys, at the top and inside a sink", () => {
-    expect(fails({ ...base, schedual: "x" })).toBe("monitor.json: invalid configuration: schedual: unknown key");
-    expect(fails({ ...base, sinks: [{ type: "webhook", url: "https://example.com/h", header: {} }] })).toContain("sinks[0].header: unknown key");
-    expect(fails({ ...base, sinks: [{ type: "pager" }] })).toContain('sinks[0].type: must be one of "webhook", "teams", "slack", "email", "log"');
+    expect(fails({ ...base, schedual: "x" })).toBe(
+      "monitor.json: invalid configuration: schedual: unknown key",
+    );
+    expect(
+      fails({ ...base, sinks: [{ type: "webhook", url: "https://example.com/h", header: {} }] }),
+    ).toContain("sinks[0].header: unknown key");
+    expect(fails({ ...base, sinks: [{ type: "pager" }] })).toContain(
+      'sinks[0].type: must be one of "webhook", "teams", "slack", "email", "log"',
+    );
   });
 
   it("bad cron, bad URL, a path that does not exist, a dangling trustList name", () => {
-    expect(fails({ ...base, schedule: "every day" })).toMatch(/schedule: 'every day' is not a cron expression/);
-    expect(fails({ ...base, schedule: "0 25 * * *" })).toMatch(/schedule: '0 25 \* \* \*' is not a cron expression/);
-    expect(fails({ ...base, sinks: [{ type: "teams", url: "not a url" }] })).toContain("sinks[0].url: 'not a url' is not a URL");
-    expect(fails({ ...base, sinks: [{ type: "slack", url: "ftp://x/y" }] })).toContain("must be an http:// or https:// URL");
-    expect(fails({ ...base, trustLists: [{ name: "prod", path: "nowhere" }] })).toContain(`trustLists[0].path: ${join(dir, "nowhere")} does not exist`);
-    expect(fails({ ...base, userCertificates: [{ name: "u", path: "trust", trustList: "nope" }] })).toContain("userCertificates[0].trustList: no trustLists entry is named 'nope'");
-    expect(fails({ ...base, sinks: [{ type: "email", host: "smtp", from: "monitor", to: ["a@b"] }] })).toContain("sinks[0].from: 'monitor' is not an e-mail address");
+    expect(fails({ ...base, schedule: "every day" })).toMatch(
+      /schedule: 'every day' is not a cron expression/,
+    );
+    expect(fails({ ...base, schedule: "0 25 * * *" })).toMatch(
+      /schedule: '0 25 \* \* \*' is not a cron expression/,
+    );
+    expect(fails({ ...base, sinks: [{ type: "teams", url: "not a url" }] })).toContain(
+      "sinks[0].url: 'not a url' is not a URL",
+    );
+    expect(fails({ ...base, sinks: [{ type: "slack", url: "ftp://x/y" }] })).toContain(
+      "must be an http:// or https:// URL",
+    );
+    expect(fails({ ...base, trustLists: [{ name: "prod", path: "nowhere" }] })).toContain(
+      `trustLists[0].path: ${join(dir, "nowhere")} does not exist`,
+    );
+    expect(fails({ ...base, userCertificates: [{ name: "u", path: "trust", trustList: "nope" }] })).toContain(
+      "userCertificates[0].trustList: no trustLists entry is named 'nope'",
+    );
+    expect(
+      fails({ ...base, sinks: [{ type: "email", host: "smtp", from: "monitor", to: ["a@b"] }] }),
+    ).toContain("sinks[0].from: 'monitor' is not an e-mail address");
     expect(fails({ schedule: "0 7 * * *", sinks: [] })).toContain("give trustLists or userCertificates");
   });
 
   it("loadMonitorConfig: a missing file and bad JSON are one-line usage errors", () => {
-    expect(() => loadMonitorConfig(join(dir, "none.json"), existsSync)).toThrow(/cannot read the configuration: no such file/);
+    expect(() => loadMonitorConfig(join(dir, "none.json"), existsSync)).toThrow(
+      /cannot read the configuration: no such file/,
+    );
     writeFileSync(join(dir, "bad.json"), "{ nope");
     expect(() => loadMonitorConfig(join(dir, "bad.json"), existsSync)).toThrow(/not valid JSON/);
   });
@@ -130,7 +201,9 @@ describe("metrics exposition", () => {
       lastRun: { finishedAt: NOW, success: true },
       runs: 3,
     });
-    expect(text).toContain('smimetrust_certificate_expiry_days{sha1="AB",subject="CN=Quote \\"Root\\"\\\\X",list="prod"} 1.5\n');
+    expect(text).toContain(
+      'smimetrust_certificate_expiry_days{sha1="AB",subject="CN=Quote \\"Root\\"\\\\X",list="prod"} 1.5\n',
+    );
     expect(text).toContain('smimetrust_findings{code="DUPLICATE",severity="warning"} 2\n');
     expect(text).toContain(`smimetrust_last_run_timestamp_seconds ${NOW / 1000}\n`);
     expect(text).toContain("smimetrust_last_run_success 1\n");

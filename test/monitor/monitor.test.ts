@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMonitorConfig, type MonitorConfig } from "../../src/monitor/config.js";
 import { Monitor } from "../../src/monitor/monitor.js";
 import { MonitorStore } from "../../src/monitor/store.js";
-import { existsSync } from "node:fs";
 import { intermediate, leaf, root } from "../helpers/pki.js";
 import { closedPort, type HttpReceiver, httpReceiver, type SmtpReceiver, smtpReceiver } from "./servers.js";
 
@@ -35,7 +34,13 @@ function setup(configExtra: Record<string, unknown> = {}, sinks?: unknown[], bef
       { type: "webhook", url: http.url(`/hook/${dir.slice(-6)}`) },
       { type: "teams", url: http.url(`/teams/${dir.slice(-6)}`) },
       { type: "slack", url: http.url(`/slack/${dir.slice(-6)}`) },
-      { type: "email", host: "127.0.0.1", port: smtp.port, from: "monitor@contoso.com", to: [`pki-${dir.slice(-6)}@contoso.com`] },
+      {
+        type: "email",
+        host: "127.0.0.1",
+        port: smtp.port,
+        from: "monitor@contoso.com",
+        to: [`pki-${dir.slice(-6)}@contoso.com`],
+      },
       { type: "log" },
     ],
     ...configExtra,
@@ -57,7 +62,13 @@ function start(config: MonitorConfig, clock: { now: number }): Harness {
   const store = new MonitorStore(config.database);
   const log: string[] = [];
   let n = 0;
-  const monitor = new Monitor(config, { store, now: () => clock.now, log: (l) => log.push(l), env: {}, newId: () => `msg-${clock.now}-${++n}` });
+  const monitor = new Monitor(config, {
+    store,
+    now: () => clock.now,
+    log: (l) => log.push(l),
+    env: {},
+    newId: () => `msg-${clock.now}-${++n}`,
+  });
   return { monitor, store, log, clock };
 }
 
@@ -66,14 +77,20 @@ const mailsFor = (tag: string) => smtp.mails.filter((m) => m.to.includes(`pki-${
 describe("monitor: alerts on change, once per sink", () => {
   it("sends a new finding once to every sink, nothing on an unchanged run, a threshold crossing, then 'resolved' when the CA is replaced", async () => {
     const { dir, config, tag } = setup();
-    const ca = root("CN=Contoso Root CA,O=Contoso,C=GB", { now: T0, notBefore: T0 - 300 * DAY, notAfter: T0 + 20 * DAY });
+    const ca = root("CN=Contoso Root CA,O=Contoso,C=GB", {
+      now: T0,
+      notBefore: T0 - 300 * DAY,
+      notAfter: T0 + 20 * DAY,
+    });
     writeFileSync(join(dir, "trust", "root.pem"), ca.pem);
     const clock = { now: T0 };
     const h = start(config, clock);
 
     const r1 = await h.monitor.runOnce();
     expect(r1.exitCode).toBe(1);
-    expect(r1.alerts.map((a) => `${a.kind}:${a.code}:${a.severity}:${a.cert}`)).toEqual([`new:TRUST_EXPIRING:warning:${ca.cert.sha1}`]);
+    expect(r1.alerts.map((a) => `${a.kind}:${a.code}:${a.severity}:${a.cert}`)).toEqual([
+      `new:TRUST_EXPIRING:warning:${ca.cert.sha1}`,
+    ]);
     expect(r1.delivery.failed).toEqual([]);
     expect(r1.delivery.sent.map((s) => s.sink).sort()).toEqual(["email", "log", "slack", "teams", "webhook"]);
 
@@ -88,7 +105,12 @@ describe("monitor: alerts on change, once per sink", () => {
       severity: "warning",
       watched: "production",
       threshold: "30d",
-      certificate: { name: "Contoso Root CA", sha1: ca.cert.sha1, notAfter: new Date(ca.cert.notAfter).toISOString(), daysLeft: 20 },
+      certificate: {
+        name: "Contoso Root CA",
+        sha1: ca.cert.sha1,
+        notAfter: new Date(ca.cert.notAfter).toISOString(),
+        daysLeft: 20,
+      },
     });
     expect(hooks[0].body.alerts[0].hint).toMatch(/renewed CA certificate/);
 
@@ -103,7 +125,10 @@ describe("monitor: alerts on change, once per sink", () => {
     expect(card.content.version).toBe("1.4");
     const facts = card.content.body[1].items[1].facts as { title: string; value: string }[];
     expect(facts).toContainEqual({ title: "Thumbprint", value: ca.cert.sha1 });
-    expect(facts).toContainEqual({ title: "Expires", value: `${new Date(ca.cert.notAfter).toISOString().slice(0, 16).replace("T", " ")} UTC (20 days left)` });
+    expect(facts).toContainEqual({
+      title: "Expires",
+      value: `${new Date(ca.cert.notAfter).toISOString().slice(0, 16).replace("T", " ")} UTC (20 days left)`,
+    });
     expect(facts.find((f) => f.title === "Fix")?.value).toMatch(/upload it before/);
 
     // Slack incoming webhook: text + blocks
@@ -139,7 +164,10 @@ describe("monitor: alerts on change, once per sink", () => {
     const r3 = await h.monitor.runOnce();
     expect(r3.alerts.map((a) => `${a.kind}:${a.severity}:${a.tier}`)).toEqual(["escalated:error:7d"]);
     expect(http.on(`/hook/${tag}`)).toHaveLength(2);
-    expect(http.on(`/hook/${tag}`)[1].body.alerts[0]).toMatchObject({ previousSeverity: "warning", certificate: { daysLeft: 6 } });
+    expect(http.on(`/hook/${tag}`)[1].body.alerts[0]).toMatchObject({
+      previousSeverity: "warning",
+      certificate: { daysLeft: 6 },
+    });
 
     // the CA is renewed (new certificate replaces the old file): the old finding resolves, the new one is clean
     const renewed = root("CN=Contoso Root CA,O=Contoso,C=GB", { now: clock.now, key: ca.key, days: 3650 });
@@ -160,8 +188,13 @@ describe("monitor: alerts on change, once per sink", () => {
     expect(h.store.runCount()).toBe(5);
     h.store.close();
     const db = new Database(config.database, { readonly: true });
-    expect((db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'sent'").get() as { n: number }).n).toBe(15);
-    expect((db.prepare("SELECT COUNT(*) AS n FROM findings WHERE code = 'TRUST_EXPIRING'").get() as { n: number }).n).toBe(3);
+    expect(
+      (db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'sent'").get() as { n: number }).n,
+    ).toBe(15);
+    expect(
+      (db.prepare("SELECT COUNT(*) AS n FROM findings WHERE code = 'TRUST_EXPIRING'").get() as { n: number })
+        .n,
+    ).toBe(3);
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -171,10 +204,20 @@ describe("monitor: alerts on change, once per sink", () => {
     const { dir, config, tag } = setup({}, [
       { type: "webhook", name: "down-then-up", url: `http://127.0.0.1:${downPort}/late`, timeoutMs: 2000 },
       { type: "slack", url: http.url(`/slack/${"x"}`) },
-      { type: "email", host: "127.0.0.1", port: smtp.port, from: "monitor@contoso.com", to: ["pki-down@contoso.com"] },
+      {
+        type: "email",
+        host: "127.0.0.1",
+        port: smtp.port,
+        from: "monitor@contoso.com",
+        to: ["pki-down@contoso.com"],
+      },
     ]);
     void tag;
-    const expired = root("CN=Fabrikam Old Root", { now: T0, notBefore: T0 - 900 * DAY, notAfter: T0 - 2 * DAY });
+    const expired = root("CN=Fabrikam Old Root", {
+      now: T0,
+      notBefore: T0 - 900 * DAY,
+      notAfter: T0 - 2 * DAY,
+    });
     const dup = root("CN=Fabrikam Mail Root", { now: T0 });
     writeFileSync(join(dir, "trust", "a.pem"), expired.pem + dup.pem);
     writeFileSync(join(dir, "trust", "b.pem"), dup.pem);
@@ -183,12 +226,18 @@ describe("monitor: alerts on change, once per sink", () => {
     const slackBefore = http.on("/slack/x").length;
 
     const r1 = await h.monitor.runOnce();
-    expect(r1.alerts.map((a) => `${a.code}:${a.cert}`).sort()).toEqual([`DUPLICATE:${dup.cert.sha1}`, `TRUST_EXPIRED:${expired.cert.sha1}`].sort());
+    expect(r1.alerts.map((a) => `${a.code}:${a.cert}`).sort()).toEqual(
+      [`DUPLICATE:${dup.cert.sha1}`, `TRUST_EXPIRED:${expired.cert.sha1}`].sort(),
+    );
     expect(r1.delivery.failed.map((f) => f.sink)).toEqual(["down-then-up"]);
     expect(r1.delivery.failed[0].error).toMatch(/ECONNREFUSED/);
     expect(http.on("/slack/x").length - slackBefore).toBe(2);
     expect(smtp.mails.filter((m) => m.to.includes("pki-down@contoso.com"))).toHaveLength(2);
-    expect(h.log.some((l) => l.includes("could not deliver to sink 'down-then-up'") && l.includes("2 messages kept"))).toBe(true);
+    expect(
+      h.log.some(
+        (l) => l.includes("could not deliver to sink 'down-then-up'") && l.includes("2 messages kept"),
+      ),
+    ).toBe(true);
 
     // The receiver comes up on that port; the monitor is restarted (new process, same database).
     h.store.close();
@@ -220,7 +269,9 @@ describe("monitor: alerts on change, once per sink", () => {
   });
 
   it("digest mode sends one message per run with every change", async () => {
-    const { dir, config } = setup({ alerts: { mode: "digest" } }, [{ type: "webhook", url: http.url("/digest") }]);
+    const { dir, config } = setup({ alerts: { mode: "digest" } }, [
+      { type: "webhook", url: http.url("/digest") },
+    ]);
     const a = root("CN=Digest A", { now: T0, notAfter: T0 + 5 * DAY });
     const b = root("CN=Digest B", { now: T0, notAfter: T0 + 60 * DAY });
     writeFileSync(join(dir, "trust", "x.pem"), a.pem + b.pem);
@@ -230,7 +281,11 @@ describe("monitor: alerts on change, once per sink", () => {
     const got = http.on("/digest");
     expect(got).toHaveLength(1);
     expect(got[0].body.type).toBe("digest");
-    expect(got[0].body.alerts.map((x: { severity: string; threshold: string }) => `${x.severity}:${x.threshold}`).sort()).toEqual(["error:7d", "info:90d"]);
+    expect(
+      got[0].body.alerts
+        .map((x: { severity: string; threshold: string }) => `${x.severity}:${x.threshold}`)
+        .sort(),
+    ).toEqual(["error:7d", "info:90d"]);
     expect(got[0].body.title).toBe("smimetrust: 2 changes (1 error, 1 info)");
     h.store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -250,32 +305,56 @@ describe("monitor: alerts on change, once per sink", () => {
     const r0 = root("CN=Export Root", { now: T0 });
     const { createSst } = await import("../../src/sst/codec.js");
     const { utimesSync } = await import("node:fs");
-    writeFileSync(join(dir, "export.json"), JSON.stringify({ SMIMECertificateIssuingCA: Buffer.from(createSst([{ der: r0.cert.der }])).toString("base64") }));
+    writeFileSync(
+      join(dir, "export.json"),
+      JSON.stringify({
+        SMIMECertificateIssuingCA: Buffer.from(createSst([{ der: r0.cert.der }])).toString("base64"),
+      }),
+    );
     utimesSync(join(dir, "export.json"), (T0 - 30 * 3600_000) / 1000, (T0 - 30 * 3600_000) / 1000);
     writeFileSync(join(dir, "trust", "good.pem"), r0.pem);
-    writeFileSync(join(dir, "trust", "broken.cer"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    writeFileSync(
+      join(dir, "trust", "broken.cer"),
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
     const h = start(config, { now: T0 });
     const r1 = await h.monitor.runOnce();
     expect(r1.exitCode).toBe(2);
-    expect(r1.alerts.map((a) => `${a.kind}:${a.code}:${a.scope}`).sort()).toEqual(["new:CHECK_FAILED:files", "new:EXPORT_STALE:exchange"]);
-    const failed = http.on("/failures").map((r) => r.body.alerts[0]).find((a) => a.code === "CHECK_FAILED");
+    expect(r1.alerts.map((a) => `${a.kind}:${a.code}:${a.scope}`).sort()).toEqual([
+      "new:CHECK_FAILED:files",
+      "new:EXPORT_STALE:exchange",
+    ]);
+    const failed = http
+      .on("/failures")
+      .map((r) => r.body.alerts[0])
+      .find((a) => a.code === "CHECK_FAILED");
     expect(failed.message).toMatch(/broken\.cer/);
     expect(h.store.lastRun()?.status).toBe("failed");
 
     rmSync(join(dir, "trust", "broken.cer"));
-    writeFileSync(join(dir, "export.json"), JSON.stringify({ SMIMECertificateIssuingCA: Buffer.from(createSst([{ der: r0.cert.der }])).toString("base64") }));
+    writeFileSync(
+      join(dir, "export.json"),
+      JSON.stringify({
+        SMIMECertificateIssuingCA: Buffer.from(createSst([{ der: r0.cert.der }])).toString("base64"),
+      }),
+    );
     utimesSync(join(dir, "export.json"), T0 / 1000, T0 / 1000);
     h.clock.now = T0 + 3600_000;
     const r2 = await h.monitor.runOnce();
     expect(r2.exitCode).toBe(0);
-    expect(r2.alerts.map((a) => `${a.kind}:${a.code}`).sort()).toEqual(["resolved:CHECK_FAILED", "resolved:EXPORT_STALE"]);
+    expect(r2.alerts.map((a) => `${a.kind}:${a.code}`).sort()).toEqual([
+      "resolved:CHECK_FAILED",
+      "resolved:EXPORT_STALE",
+    ]);
     h.store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("a list that cannot be read keeps its open findings: no 'resolved' while blind, no flood when it is back", async () => {
-    const { dir, config } = setup({ trustLists: [{ name: "single", path: "list.pem" }] }, [{ type: "webhook", url: http.url("/blind") }], (d) =>
-      writeFileSync(join(d, "list.pem"), ""),
+    const { dir, config } = setup(
+      { trustLists: [{ name: "single", path: "list.pem" }] },
+      [{ type: "webhook", url: http.url("/blind") }],
+      (d) => writeFileSync(join(d, "list.pem"), ""),
     );
     const dup = root("CN=Blind Root", { now: T0 });
     const listFile = join(dir, "list.pem");
@@ -315,10 +394,15 @@ describe("monitor: alerts on change, once per sink", () => {
     const store = new MonitorStore(config.database);
     const m = new Monitor(config, { store, now: () => T0, log: () => {}, env: {}, validate: validateChain });
     const out = await m.runOnce();
-    const byCert = (sha1: string) => out.findings.filter((f) => f.cert === sha1).map((f) => `${f.code}:${f.severity}`);
+    const byCert = (sha1: string) =>
+      out.findings.filter((f) => f.cert === sha1).map((f) => `${f.code}:${f.severity}`);
     expect(byCert(soon.cert.sha1)).toEqual(["CERT_EXPIRING:warning"]);
     expect(byCert(stranger.cert.sha1).some((c) => c.endsWith(":error"))).toBe(true);
-    expect(http.on("/users").flatMap((x) => x.body.alerts.map((a: { certificate: { sha1: string } }) => a.certificate?.sha1))).toContain(soon.cert.sha1);
+    expect(
+      http
+        .on("/users")
+        .flatMap((x) => x.body.alerts.map((a: { certificate: { sha1: string } }) => a.certificate?.sha1)),
+    ).toContain(soon.cert.sha1);
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });

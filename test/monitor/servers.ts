@@ -1,11 +1,12 @@
 /** Real receivers on 127.0.0.1 for the monitor tests: an HTTP server that records webhook posts and an SMTP server. */
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 
 export interface Received {
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: the posted JSON, of any shape, read by the assertions
   body: any;
 }
 
@@ -73,7 +74,12 @@ export interface SmtpReceiver {
 }
 
 function decodeQp(s: string): string {
-  const bytes = Buffer.from(s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(Number.parseInt(h, 16))), "latin1");
+  const bytes = Buffer.from(
+    s
+      .replace(/=\r?\n/g, "")
+      .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(Number.parseInt(h, 16))),
+    "latin1",
+  );
   return bytes.toString("utf8");
 }
 

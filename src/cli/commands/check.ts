@@ -1,14 +1,14 @@
 import type { Command } from "commander";
-import type { Certificate } from "../../certs/certificate.js";
-import { readCertificateBytes } from "../../certs/read.js";
-import { isSst } from "../../sst/codec.js";
-import { UsageError, SmimetrustError } from "../../errors.js";
-import { type Problem, type Severity, reaches } from "../../problems.js";
 import { auditTrustList, sstSizeOf } from "../../audit/check.js";
+import { loadValidateChain } from "../../audit/engine.js";
 import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
-import { loadValidateChain } from "../../audit/engine.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
+import type { Certificate } from "../../certs/certificate.js";
+import { readCertificateBytes } from "../../certs/read.js";
+import { UsageError } from "../../errors.js";
+import { type Problem, reaches, type Severity } from "../../problems.js";
+import { isSst } from "../../sst/codec.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
 import { type Out, paint, table, truncate } from "../output.js";
 import { parseIntOption, parseTime } from "../program.js";
@@ -27,7 +27,10 @@ export interface TrustSources {
  * Reads trust-list inputs: files, folders, '-' and Exchange export JSON files (detected by the
  * SMIMECertificateIssuingCA key). Used by check, diff and the monitor.
  */
-export async function loadTrustSources(inputs: readonly string[], opts: { password?: string } = {}): Promise<TrustSources> {
+export async function loadTrustSources(
+  inputs: readonly string[],
+  opts: { password?: string } = {},
+): Promise<TrustSources> {
   const out: TrustSources = { certificates: [], warnings: [], exports: [] };
   const sizes: number[] = [];
   for (const input of inputs) {
@@ -37,7 +40,10 @@ export async function loadTrustSources(inputs: readonly string[], opts: { passwo
       const bytes = input === "-" ? await readStdin() : readInputFile(input);
       if (isExchangeExport(bytes)) {
         const x = readExchangeExport(bytes, name);
-        if (!x.trustListBytes) out.warnings.push(`${name}: the Exchange export has no trust list (SMIMECertificateIssuingCA is null)`);
+        if (!x.trustListBytes)
+          out.warnings.push(
+            `${name}: the Exchange export has no trust list (SMIMECertificateIssuingCA is null)`,
+          );
         else sizes.push(x.trustListBytes.length);
         out.certificates.push(...x.certificates);
         out.exports.push({ file: name, properties: x.properties });
@@ -59,12 +65,17 @@ export async function loadTrustSources(inputs: readonly string[], opts: { passwo
 }
 
 /** Non-CA certificates from --leaf inputs (CA certificates there are ignored with a warning). */
-export async function loadLeaves(inputs: readonly string[] | undefined, warnings: string[], password?: string): Promise<Certificate[]> {
+export async function loadLeaves(
+  inputs: readonly string[] | undefined,
+  warnings: string[],
+  password?: string,
+): Promise<Certificate[]> {
   if (!inputs || inputs.length === 0) return [];
   const loaded = await loadCertificates(inputs, { password });
   warnings.push(...loaded.warnings);
   const leaves = loaded.certificates.filter((c) => !c.isCA);
-  for (const c of loaded.certificates) if (c.isCA) warnings.push(`--leaf: ignored CA certificate '${c.name}' (${c.sha1})`);
+  for (const c of loaded.certificates)
+    if (c.isCA) warnings.push(`--leaf: ignored CA certificate '${c.name}' (${c.sha1})`);
   if (leaves.length === 0) throw new UsageError("--leaf: no user certificates found in the inputs");
   return leaves;
 }
@@ -75,7 +86,11 @@ export function parseSeverity(v: string, option: string): Severity {
 }
 
 export function severityMark(out: Out, s: Severity): string {
-  return s === "error" ? paint(out, "red", "✗ error") : s === "warning" ? paint(out, "yellow", "! warning") : paint(out, "cyan", "i info");
+  return s === "error"
+    ? paint(out, "red", "✗ error")
+    : s === "warning"
+      ? paint(out, "yellow", "! warning")
+      : paint(out, "cyan", "i info");
 }
 
 export function findingsTable(out: Out, findings: readonly Problem[], names: Map<string, string>): string {
@@ -104,7 +119,9 @@ interface CheckOpts {
 export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("check")
-    .description("audit a trust list (files, folders, .sst, or an Exchange export JSON): expiry, duplicates, missing issuers, size, weak keys...")
+    .description(
+      "audit a trust list (files, folders, .sst, or an Exchange export JSON): expiry, duplicates, missing issuers, size, weak keys...",
+    )
     .argument("<trust-lists...>", "files, folders, - for stdin, or Get-SmimeConfig exports (JSON)")
     .option("--leaf <certs...>", "user certificates that must chain to the list")
     .option("--warn-days <days>", "warn this many days before a CA expires", "30")
@@ -127,13 +144,12 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const findings = auditTrustList(src.certificates, { now, warnDays, sstBytes });
       let leafResults: LeafResult[] = [];
       if (leaves.length > 0) {
-        let validate;
-        try {
-          validate = await loadValidateChain();
-        } catch (e) {
-          throw new SmimetrustError(`--leaf needs the path engine, which could not be loaded: ${(e as Error).message}`);
-        }
-        leafResults = await validateLeaves(leaves, src.certificates.filter((c) => c.isCA || c.isSelfSigned), { now, validate });
+        const validate = await loadValidateChain();
+        leafResults = await validateLeaves(
+          leaves,
+          src.certificates.filter((c) => c.isCA || c.isSelfSigned),
+          { now, validate },
+        );
         findings.push(...leafResults.flatMap((l) => l.problems));
       }
       const names = new Map<string, string>();
@@ -141,14 +157,31 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       if (opts.json) {
         ctx.out.stdout(`${JSON.stringify(checkJson(src.certificates, findings), null, 2)}\n`);
       } else if (opts.markdown) {
-        ctx.out.stdout(markdownReport({ certificates: src.certificates, findings, now, sources: inputs, sstBytes, warnDays, leaves: leafResults }));
+        ctx.out.stdout(
+          markdownReport({
+            certificates: src.certificates,
+            findings,
+            now,
+            sources: inputs,
+            sstBytes,
+            warnDays,
+            leaves: leafResults,
+          }),
+        );
       } else {
         const n = new Set(src.certificates.map((c) => c.sha1)).size;
-        if (findings.length === 0) ctx.out.stdout(`${paint(ctx.out, "green", "✓ ok")}: no findings in ${n} certificate${n === 1 ? "" : "s"}\n`);
+        if (findings.length === 0)
+          ctx.out.stdout(
+            `${paint(ctx.out, "green", "✓ ok")}: no findings in ${n} certificate${n === 1 ? "" : "s"}\n`,
+          );
         else ctx.out.stdout(findingsTable(ctx.out, findings, names));
         const k = countBySeverity(findings);
-        const leafNote = leafResults.length ? `, ${leafResults.filter((l) => l.result.verdict === "valid").length}/${leafResults.length} user certificates chain to the list` : "";
-        ctx.out.stderr(`${n} certificate${n === 1 ? "" : "s"}, ${sstBytes} bytes as .sst: ${k.error} error, ${k.warning} warning, ${k.info} info${leafNote}\n`);
+        const leafNote = leafResults.length
+          ? `, ${leafResults.filter((l) => l.result.verdict === "valid").length}/${leafResults.length} user certificates chain to the list`
+          : "";
+        ctx.out.stderr(
+          `${n} certificate${n === 1 ? "" : "s"}, ${sstBytes} bytes as .sst: ${k.error} error, ${k.warning} warning, ${k.info} info${leafNote}\n`,
+        );
       }
       done(reaches(findings, failOn) ? 1 : 0);
     });

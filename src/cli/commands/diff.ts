@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import type { Certificate } from "../../certs/certificate.js";
-import { SmimetrustError, UsageError } from "../../errors.js";
-import { type LeafBreakage, diffBreakage, diffTrustLists, replacementKind } from "../../audit/diff.js";
-import { loadValidateChain } from "../../audit/engine.js";
 import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
+import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from "../../audit/diff.js";
+import { loadValidateChain } from "../../audit/engine.js";
+import type { Certificate } from "../../certs/certificate.js";
+import { UsageError } from "../../errors.js";
 import { paint, table, truncate } from "../output.js";
 import { parseTime } from "../program.js";
 import { loadLeaves, loadTrustSources } from "./check.js";
@@ -16,12 +16,19 @@ interface DiffOpts {
   password?: string;
 }
 
-const summary = (c: Certificate) => ({ subject: c.subject.toString(), sha1: c.sha1, notAfter: new Date(c.notAfter).toISOString(), role: c.role });
+const summary = (c: Certificate) => ({
+  subject: c.subject.toString(),
+  sha1: c.sha1,
+  notAfter: new Date(c.notAfter).toISOString(),
+  role: c.role,
+});
 
 export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("diff")
-    .description("compare two versions of a trust list before an upload: added, removed, replaced, and what the new one breaks")
+    .description(
+      "compare two versions of a trust list before an upload: added, removed, replaced, and what the new one breaks",
+    )
     .argument("<old>", "the list in use (file, folder, .sst or Exchange export JSON)")
     .argument("<new>", "the list to upload")
     .option("--leaf <certs...>", "user certificates that must still chain to the new list")
@@ -36,16 +43,12 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
       const warnings = [...oldSrc.warnings, ...newSrc.warnings];
       const leaves = await loadLeaves(opts.leaf, warnings, password);
       for (const w of warnings) ctx.out.stderr(`warning: ${w}\n`);
-      if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0) throw new UsageError("both lists are empty");
+      if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0)
+        throw new UsageError("both lists are empty");
       const d = diffTrustLists(oldSrc.certificates, newSrc.certificates);
       let breakage: LeafBreakage[] = [];
       if (leaves.length > 0) {
-        let validate;
-        try {
-          validate = await loadValidateChain();
-        } catch (e) {
-          throw new SmimetrustError(`--leaf needs the path engine, which could not be loaded: ${(e as Error).message}`);
-        }
+        const validate = await loadValidateChain();
         breakage = await diffBreakage(leaves, oldSrc.certificates, newSrc.certificates, { now, validate });
       }
       const broken = breakage.filter((b) => b.broken);
@@ -55,7 +58,11 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
             {
               added: d.added.map(summary),
               removed: d.removed.map(summary),
-              replaced: d.replaced.map((p) => ({ old: summary(p.old), new: summary(p.new), changes: replacementKind(p) })),
+              replaced: d.replaced.map((p) => ({
+                old: summary(p.old),
+                new: summary(p.new),
+                changes: replacementKind(p),
+              })),
               unchanged: d.unchanged.map(summary),
               leaves: breakage.map((b) => ({
                 subject: b.leaf.subject.toString(),
@@ -73,31 +80,54 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
           )}\n`,
         );
       } else {
-        const exp = (c: Certificate) => `${isoUtc(c.notAfter)} (${c.notAfter < now ? `expired ${daysAgo(c.notAfter, now)} days ago` : `${daysLeft(c.notAfter, now)} days`})`;
+        const exp = (c: Certificate) =>
+          `${isoUtc(c.notAfter)} (${c.notAfter < now ? `expired ${daysAgo(c.notAfter, now)} days ago` : `${daysLeft(c.notAfter, now)} days`})`;
         const rows: string[][] = [];
-        for (const c of d.added) rows.push([paint(ctx.out, "green", "+ added"), truncate(c.name, 40), c.role, exp(c), c.sha1]);
-        for (const c of d.removed) rows.push([paint(ctx.out, "red", "- removed"), truncate(c.name, 40), c.role, exp(c), c.sha1]);
+        for (const c of d.added)
+          rows.push([paint(ctx.out, "green", "+ added"), truncate(c.name, 40), c.role, exp(c), c.sha1]);
+        for (const c of d.removed)
+          rows.push([paint(ctx.out, "red", "- removed"), truncate(c.name, 40), c.role, exp(c), c.sha1]);
         for (const p of d.replaced) {
-          rows.push([paint(ctx.out, "yellow", "~ replaced"), truncate(p.old.name, 40), p.old.role, exp(p.old), p.old.sha1]);
+          rows.push([
+            paint(ctx.out, "yellow", "~ replaced"),
+            truncate(p.old.name, 40),
+            p.old.role,
+            exp(p.old),
+            p.old.sha1,
+          ]);
           rows.push([`  by (${replacementKind(p).join(", ")})`, "", p.new.role, exp(p.new), p.new.sha1]);
         }
         if (rows.length === 0) ctx.out.stdout("no changes: both lists hold the same certificates\n");
-        else ctx.out.stdout(table(["change", "certificate", "role", "expires (UTC)", "sha1 thumbprint"], rows));
-        ctx.out.stdout(`${d.added.length} added, ${d.removed.length} removed, ${d.replaced.length} replaced, ${d.unchanged.length} unchanged\n`);
+        else
+          ctx.out.stdout(table(["change", "certificate", "role", "expires (UTC)", "sha1 thumbprint"], rows));
+        ctx.out.stdout(
+          `${d.added.length} added, ${d.removed.length} removed, ${d.replaced.length} replaced, ${d.unchanged.length} unchanged\n`,
+        );
         if (breakage.length > 0) {
           ctx.out.stdout("\n");
           for (const b of breakage) {
             if (b.broken) {
-              const lost = b.lostFromPath.length ? `; its path used ${b.lostFromPath.map((c) => `'${c.name}' (${c.sha1})`).join(", ")}, not in the new list` : "";
-              ctx.out.stdout(`${paint(ctx.out, "red", "✗ breaks")}  '${b.leaf.name}' (${b.leaf.sha1}) chains to the old list but not the new one${lost}\n`);
-              for (const p of b.problems.filter((x) => x.severity === "error")) ctx.out.stdout(`          ${p.code}: ${p.message}\n`);
+              const lost = b.lostFromPath.length
+                ? `; its path used ${b.lostFromPath.map((c) => `'${c.name}' (${c.sha1})`).join(", ")}, not in the new list`
+                : "";
+              ctx.out.stdout(
+                `${paint(ctx.out, "red", "✗ breaks")}  '${b.leaf.name}' (${b.leaf.sha1}) chains to the old list but not the new one${lost}\n`,
+              );
+              for (const p of b.problems.filter((x) => x.severity === "error"))
+                ctx.out.stdout(`          ${p.code}: ${p.message}\n`);
             } else if (b.fixed) {
-              ctx.out.stdout(`${paint(ctx.out, "green", "✓ fixed")}   '${b.leaf.name}' (${b.leaf.sha1}) chains to the new list (it did not before)\n`);
+              ctx.out.stdout(
+                `${paint(ctx.out, "green", "✓ fixed")}   '${b.leaf.name}' (${b.leaf.sha1}) chains to the new list (it did not before)\n`,
+              );
             } else {
-              ctx.out.stdout(`${b.after === "valid" ? paint(ctx.out, "green", "✓ ok") : paint(ctx.out, "yellow", "! invalid")}      '${b.leaf.name}' (${b.leaf.sha1}) ${b.after === "valid" ? "chains to both lists" : "chains to neither list"}\n`);
+              ctx.out.stdout(
+                `${b.after === "valid" ? paint(ctx.out, "green", "✓ ok") : paint(ctx.out, "yellow", "! invalid")}      '${b.leaf.name}' (${b.leaf.sha1}) ${b.after === "valid" ? "chains to both lists" : "chains to neither list"}\n`,
+              );
             }
           }
-          ctx.out.stderr(`${broken.length} of ${breakage.length} user certificate${breakage.length === 1 ? "" : "s"} broken by the new list\n`);
+          ctx.out.stderr(
+            `${broken.length} of ${breakage.length} user certificate${breakage.length === 1 ? "" : "s"} broken by the new list\n`,
+          );
         }
       }
       done(broken.length > 0 ? 1 : 0);

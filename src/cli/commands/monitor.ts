@@ -2,14 +2,14 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { Cron } from "croner";
-import { FileAccessError } from "../../errors.js";
 import { loadValidateChain } from "../../audit/engine.js";
 import type { ValidateChain } from "../../audit/leaves.js";
-import { loadMonitorConfig } from "../../monitor/config.js";
-import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
-import { startMetricsServer } from "../../monitor/metrics.js";
-import { MonitorStore } from "../../monitor/store.js";
 import { countBySeverity } from "../../audit/report.js";
+import { FileAccessError } from "../../errors.js";
+import { loadMonitorConfig } from "../../monitor/config.js";
+import { startMetricsServer } from "../../monitor/metrics.js";
+import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
+import { MonitorStore } from "../../monitor/store.js";
 import type { CliContext } from "../context.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -38,8 +38,19 @@ function outcomeJson(o: RunOutcome) {
   return {
     run: o.runId,
     exitCode: o.exitCode,
-    findings: o.findings.map(({ key: _k, scope, tier, subject, notAfter, ...p }) => ({ ...p, watched: scope, ...(tier ? { threshold: tier } : {}) })),
-    changes: o.alerts.map((a) => ({ kind: a.kind, code: a.code, severity: a.severity, watched: a.scope, cert: a.cert ?? null, message: a.message })),
+    findings: o.findings.map(({ key: _k, scope, tier, subject, notAfter, ...p }) => ({
+      ...p,
+      watched: scope,
+      ...(tier ? { threshold: tier } : {}),
+    })),
+    changes: o.alerts.map((a) => ({
+      kind: a.kind,
+      code: a.code,
+      severity: a.severity,
+      watched: a.scope,
+      cert: a.cert ?? null,
+      message: a.message,
+    })),
     failures: o.failures,
     delivery: o.delivery,
   };
@@ -50,7 +61,9 @@ async function validator(needs: boolean, ctx: CliContext): Promise<ValidateChain
   try {
     return await loadValidateChain();
   } catch (e) {
-    ctx.out.stderr(`warning: the path engine could not be loaded (${(e as Error).message}); user certificates are checked for expiry only\n`);
+    ctx.out.stderr(
+      `warning: the path engine could not be loaded (${(e as Error).message}); user certificates are checked for expiry only\n`,
+    );
     return undefined;
   }
 }
@@ -58,9 +71,14 @@ async function validator(needs: boolean, ctx: CliContext): Promise<ValidateChain
 export const registerMonitor: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("monitor")
-    .description("watch trust lists and user certificates on a schedule; alert on changes (webhook, Teams, Slack, e-mail, log); serve Prometheus metrics")
+    .description(
+      "watch trust lists and user certificates on a schedule; alert on changes (webhook, Teams, Slack, e-mail, log); serve Prometheus metrics",
+    )
     .requiredOption("--config <file>", "monitor.json (see schema/monitor.schema.json)")
-    .option("--once", "run one pass and exit with check's codes (0 ok, 1 findings, 2 a source could not be checked), for cron")
+    .option(
+      "--once",
+      "run one pass and exit with check's codes (0 ok, 1 findings, 2 a source could not be checked), for cron",
+    )
     .option("--json", "with --once: print the run as JSON")
     .action(async (opts: MonitorOpts) => {
       const config = loadMonitorConfig(opts.config, existsSync);
@@ -71,7 +89,10 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
         now: ctx.now,
         log,
         env: ctx.env,
-        validate: await validator(config.userCertificates.some((u) => u.trustList), ctx),
+        validate: await validator(
+          config.userCertificates.some((u) => u.trustList),
+          ctx,
+        ),
       });
       if (opts.once) {
         try {
@@ -87,14 +108,21 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
       }
       // ---- long-running ----
       const metrics = config.metrics
-        ? await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, snapshot: () => monitor.metricsSnapshot(), healthy: () => monitor.health() }).catch(
-            (e: Error) => {
-              store.close();
-              throw new FileAccessError(`cannot listen on ${config.metrics!.host}:${config.metrics!.port}: ${e.message}`, { file: opts.config });
-            },
-          )
+        ? await startMetricsServer({
+            port: config.metrics.port,
+            host: config.metrics.host,
+            snapshot: () => monitor.metricsSnapshot(),
+            healthy: () => monitor.health(),
+          }).catch((e: Error) => {
+            store.close();
+            throw new FileAccessError(
+              `cannot listen on ${config.metrics!.host}:${config.metrics!.port}: ${e.message}`,
+              { file: opts.config },
+            );
+          })
         : undefined;
-      if (metrics) log(`metrics on http://${config.metrics!.host}:${metrics.port}/metrics (health: /healthz)`);
+      if (metrics)
+        log(`metrics on http://${config.metrics!.host}:${metrics.port}/metrics (health: /healthz)`);
       const tick = async () => {
         try {
           const o = await monitor.runOnce();
@@ -104,8 +132,14 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
           log(`run failed: ${(e as Error).message}`);
         }
       };
-      const job = new Cron(config.schedule, { protect: true, ...(config.timezone ? { timezone: config.timezone } : { timezone: "Etc/UTC" }) }, tick);
-      log(`monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`);
+      const job = new Cron(
+        config.schedule,
+        { protect: true, ...(config.timezone ? { timezone: config.timezone } : { timezone: "Etc/UTC" }) },
+        tick,
+      );
+      log(
+        `monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`,
+      );
       if (config.runOnStart) await tick();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
