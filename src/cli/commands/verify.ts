@@ -167,7 +167,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .action(async (inputs: string[], opts: VerifyOpts) => {
       if (!opts.trust?.length) throw new UsageError("--trust is required: the trust list to verify against (e.g. the .sst uploaded to Exchange)");
       if (opts.profile !== "standard" && opts.profile !== "exchange") throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
-      const jobs = opts.jobs !== undefined ? parseIntOption(opts.jobs, "--jobs", 1) : defaultJobs();
+      const jobsOpt = opts.jobs !== undefined ? parseIntOption(opts.jobs, "--jobs", 1) : undefined;
       const now = ctx.now();
       const at: number | "signing" = opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
@@ -179,6 +179,8 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const content = opts.content ? readInputFile(opts.content) : undefined;
       const items = await expandMessages(inputs);
       if (items.length === 0) throw new UsageError("no messages to verify");
+      // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
+      const jobs = jobsOpt ?? (items.length < 64 ? 1 : defaultJobs());
 
       const setup: VerifySetup = {
         trust: trustIn.certificates.map((c) => c.der),
