@@ -113,6 +113,19 @@ describe("bulk", () => {
     expect(json.map((x) => x.verdict)).toEqual(names.map((_, i) => (i % 7 === 3 ? "invalid" : i % 11 === 5 ? "error" : "valid")));
   });
 
+  it("reads a message from stdin, and a detached .p7s with --content", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const main = path.join(repoRoot, "src/cli/main.ts");
+    const r = spawnSync(process.execPath, ["--import", "tsx", main, "verify", "-", "--trust", trustFile, "--json"], { cwd: repoRoot, input: good(9), encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ file: "<stdin>", verdict: "valid" });
+    const r4 = path.resolve(repoRoot, "../shared/conformance/smime-misc/rfc4134");
+    const d = await cli(["verify", path.join(r4, "4.3.bin"), "--content", path.join(r4, "ExContent.bin"), "--trust", path.join(r4, "trust-carl.pem"), "--json"]);
+    expect(d.code).toBe(0);
+    const without = await cli(["verify", path.join(r4, "4.3.bin"), "--trust", path.join(r4, "trust-carl.pem"), "--json"]);
+    expect(without.code).toBe(1);
+  });
+
   it("an unreadable item is an error result; the rest go on", async () => {
     const got: [number, VerifyResult][] = [];
     await verifyBatch(
