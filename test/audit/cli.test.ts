@@ -181,6 +181,14 @@ describe("smimetrust check", () => {
       expect(bobs.length).toBeGreaterThan(0);
       expect(bobs.some((f: { severity: string }) => f.severity === "error")).toBe(true);
       expect(doc.findings.filter((f: { cert: string }) => f.cert === alice.cert.sha1)).toEqual([]);
+      const md = await cli(["check", cleanPem, "--leaf", leaves, "--markdown"]);
+      expect(md.stdout).toContain("## User certificates checked against the list");
+      expect(md.stdout).toContain(
+        `| alice | alice@contoso.com | ✓ chains to the list | \`${alice.cert.sha1}\` |`,
+      );
+      expect(md.stdout).toMatch(
+        new RegExp(`\\| bob \\| bob@fabrikam.com \\| ✗ [A-Z_, ]+ \\| \`${bob.cert.sha1}\` \\|`),
+      );
     },
   );
 

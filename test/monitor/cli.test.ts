@@ -108,6 +108,9 @@ describe("smimetrust monitor --once", () => {
     expect(r2.stderr.trim().split("\n")).toHaveLength(1);
     expect(r2.stderr).toContain("schedule: '61 * * * *' is not a cron expression");
     expect(r2.stderr).toContain("sinks[0].url: 'teams' is not a URL");
+    const r3 = await cli(["monitor", "--config", p.config, "--json"]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain("--json needs --once");
   });
 
   it("spawned for real: 0 when clean, 2 when a watched file cannot be read", () => {

@@ -5,7 +5,7 @@ import { Cron } from "croner";
 import { loadValidateChain } from "../../audit/engine.js";
 import type { ValidateChain } from "../../audit/leaves.js";
 import { countBySeverity } from "../../audit/report.js";
-import { FileAccessError } from "../../errors.js";
+import { FileAccessError, UsageError } from "../../errors.js";
 import { loadMonitorConfig } from "../../monitor/config.js";
 import { startMetricsServer } from "../../monitor/metrics.js";
 import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
@@ -81,6 +81,10 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
     )
     .option("--json", "with --once: print the run as JSON")
     .action(async (opts: MonitorOpts) => {
+      if (opts.json && !opts.once)
+        throw new UsageError(
+          "--json needs --once (the long-running monitor reports through its sinks and /metrics)",
+        );
       const config = loadMonitorConfig(opts.config, existsSync);
       const store = openStore(config.database);
       const log = (line: string) => ctx.out.stderr(`${line}\n`);
