@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { closeSync, openSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
 import { UsageError } from "../../errors.js";
 import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
@@ -138,8 +138,14 @@ async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
       if (looksLikeMbox(f.name)) addBytes(f.name, readInputFile(f.name));
       else if (f.fromFolder) items.push({ name: f.name, load: () => readInputFile(f.name) });
       else {
-        // A file named directly must be readable: fail the run (exit 2) now rather than later.
-        addBytes(f.name, readInputFile(f.name));
+        // A file named directly must be readable: fail the run (exit 2) now rather than later; its bytes are
+        // read when it is verified, so a long list of files is never all in memory.
+        try {
+          accessSync(f.name, constants.R_OK);
+        } catch {
+          readInputFile(f.name); // throws the one-line FileAccessError
+        }
+        items.push({ name: f.name, load: () => readInputFile(f.name) });
       }
     }
   }
