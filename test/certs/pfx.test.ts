@@ -10,7 +10,7 @@ import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { DerReader, encodeOid, octetStringContents, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { passwordCandidates, pkcs12Kdf } from "../../src/lib/pbe.js";
-import { REPO_ROOT } from "./cli-harness.js";
+import { cli, REPO_ROOT } from "./cli-harness.js";
 import { makeOpensslPki, openssl, opensslPemSha1s, opensslSha1, tempDir } from "./openssl.js";
 
 const t = tempDir("smimetrust-pfx-");
@@ -189,6 +189,47 @@ describe("PKCS#12 made by openssl", () => {
     expect(Buffer.from(pfx).includes(scalar)).toBe(true); // unencrypted in this file...
     for (const c of r.certificates) expect(Buffer.from(c).includes(scalar)).toBe(false); // ...and in nothing returned
     expect(Object.keys(r).sort()).toEqual(["certificates", "crls", "privateKeys"]);
+  });
+});
+
+describe("PKCS#12 files made by Windows and .NET (test/fixtures/pfx, from dotnet/runtime's test data)", () => {
+  const dir = resolve(REPO_ROOT, "test/fixtures/pfx");
+  const MYNAME = "71CB4E2B02738AD44F8B382C93BD17BA665F9914";
+  const MSCERT = "108E2BA23632620C427C570B6D9DB51AC31387FE";
+
+  for (const f of ["windows-rc2.pfx", "windows-3des.pfx"]) {
+    it(`${f}: the certificate, the key counted, password 12345 (BMPString KDF)`, () => {
+      const bytes = new Uint8Array(readFileSync(resolve(dir, f)));
+      const r = readPfxCertificates(bytes, "12345", f);
+      expect(sha1s(r)).toEqual([MYNAME]);
+      expect(r.privateKeys).toBe(1);
+      expect(refused(() => readPfxCertificates(bytes, "1234", f), PasswordError).message).toBe(
+        "wrong password for PKCS#12",
+      );
+      expect(refused(() => readPfxCertificates(bytes, undefined, f), PasswordError).message).toMatch(
+        /needs a password/,
+      );
+    });
+  }
+
+  it("dotnet-null-password.pfx: opens without a password (null password: no BMPString bytes at all)", () => {
+    const bytes = new Uint8Array(readFileSync(resolve(dir, "dotnet-null-password.pfx")));
+    for (const pw of [undefined, ""]) {
+      const r = readPfxCertificates(bytes, pw, "dotnet-null-password.pfx");
+      expect(sha1s(r)).toEqual([MSCERT]);
+      expect(r.privateKeys).toBe(0);
+    }
+  });
+
+  it("through the CLI: inspect lists the certificate and says the key was ignored", async () => {
+    const res = await cli(["inspect", "--json", resolve(dir, "windows-rc2.pfx")], {
+      env: { SMIMETRUST_PFX_PASSWORD: "12345" },
+    });
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).map((c: { sha1: string }) => c.sha1)).toEqual([MYNAME]);
+    expect(res.stderr).toMatch(
+      /^warning: .*windows-rc2\.pfx: ignored 1 private key \(never extracted or stored\)\n$/,
+    );
   });
 });
 
