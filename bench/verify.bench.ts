@@ -11,11 +11,11 @@
  * --keep (leave the generated files in the temp folder).
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
 import { OID } from "../src/lib/oids.js";
 import { Verifier } from "../src/smime/bulk.js";
 import { intermediate, leaf, makeKey, root } from "../test/helpers/pki.js";
@@ -72,11 +72,19 @@ const here = fileURLToPath(import.meta.url);
 const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-bench-"));
 const mb = (n: number) => `${(n / 1048576).toFixed(0)} MB`;
 
-console.log(`verify benchmark — ${cpus()[0]?.model ?? "cpu"} (${cpus().length} cores), Node ${process.version}`);
+console.log(
+  `verify benchmark — ${cpus()[0]?.model ?? "cpu"} (${cpus().length} cores), Node ${process.version}`,
+);
 
 const now = Date.now();
-const rootCa = root("CN=Bench Root CA,O=Bench", { key: makeKey({ type: "rsa", bits: 2048 }, "bench-root"), now });
-const ca = intermediate("CN=Bench Issuing CA,O=Bench", rootCa, { key: makeKey({ type: "rsa", bits: 2048 }, "bench-ca"), now });
+const rootCa = root("CN=Bench Root CA,O=Bench", {
+  key: makeKey({ type: "rsa", bits: 2048 }, "bench-root"),
+  now,
+});
+const ca = intermediate("CN=Bench Issuing CA,O=Bench", rootCa, {
+  key: makeKey({ type: "rsa", bits: 2048 }, "bench-ca"),
+  now,
+});
 const trustFile = path.join(dir, "root.pem");
 writeFileSync(trustFile, rootCa.pem);
 writeFileSync(path.join(dir, "root.der"), rootCa.der);
@@ -85,13 +93,23 @@ type Kind = "RSA-2048" | "P-256";
 const SENDERS = 20;
 function makeCorpus(kind: Kind): string[] {
   const signers = Array.from({ length: SENDERS }, (_, i) =>
-    leaf(`user${i}@bench.example`, ca, { key: makeKey(kind === "RSA-2048" ? { type: "rsa", bits: 2048 } : { type: "ec" }, `bench-${kind}-${i}`), now, eku: [OID.emailProtection] }),
+    leaf(`user${i}@bench.example`, ca, {
+      key: makeKey(kind === "RSA-2048" ? { type: "rsa", bits: 2048 } : { type: "ec" }, `bench-${kind}-${i}`),
+      now,
+      eku: [OID.emailProtection],
+    }),
   );
   const files: string[] = [];
   for (let i = 0; i < PER_TYPE; i++) {
     const s = signers[i % SENDERS];
     const part = `Content-Type: text/plain; charset=utf-8\r\n\r\nMessage ${i} from ${s.cert.emails[0]}: ${randomBytes(24).toString("hex")}\r\n`;
-    const msg = smimeMessage({ from: s.cert.emails[0], subject: `bench ${i}`, part, signers: [{ signer: s }], certs: [s.der, ca.der] });
+    const msg = smimeMessage({
+      from: s.cert.emails[0],
+      subject: `bench ${i}`,
+      part,
+      signers: [{ signer: s }],
+      certs: [s.der, ca.der],
+    });
     const f = path.join(dir, `${kind}-${String(i).padStart(5, "0")}.eml`);
     writeFileSync(f, msg);
     files.push(f);
@@ -124,11 +142,24 @@ async function small(kind: Kind) {
   let ok = 0;
   const t0 = performance.now();
   for (const f of sample) {
-    const r = spawnSync("openssl", ["cms", "-verify", "-in", f, "-CAfile", trustFile, "-purpose", "smimesign", "-out", "/dev/null"], { stdio: "ignore" });
+    const r = spawnSync(
+      "openssl",
+      ["cms", "-verify", "-in", f, "-CAfile", trustFile, "-purpose", "smimesign", "-out", "/dev/null"],
+      { stdio: "ignore" },
+    );
     if (r.status === 0) ok++;
   }
   const os = sample.length / ((performance.now() - t0) / 1000);
-  return { files: files.length, valid, perSec: best, perCpuSec: bestCpu, sample: sample.length, ok, opensslPerSec: os, bytes: bytes.reduce((a, b) => a + b.length, 0) / bytes.length };
+  return {
+    files: files.length,
+    valid,
+    perSec: best,
+    perCpuSec: bestCpu,
+    sample: sample.length,
+    ok,
+    opensslPerSec: os,
+    bytes: bytes.reduce((a, b) => a + b.length, 0) / bytes.length,
+  };
 }
 
 const rows: string[][] = [];
@@ -142,16 +173,35 @@ for (const kind of ["RSA-2048", "P-256"] as Kind[]) {
     `${(r.perSec / r.opensslPerSec).toFixed(0)}x (wall)`,
   ]);
 }
-const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length), ["signer", "corpus", "smimetrust verify, 1 core, warm cache", "openssl cms -verify per message", "ratio"][i].length));
+const w = rows[0].map((_, i) =>
+  Math.max(
+    ...rows.map((r) => r[i].length),
+    ["signer", "corpus", "smimetrust verify, 1 core, warm cache", "openssl cms -verify per message", "ratio"][
+      i
+    ].length,
+  ),
+);
 const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join("  ");
 console.log("\nSmall messages (one core; openssl: one process per message, sample extrapolated per second)");
-console.log(line(["signer", "corpus", "smimetrust verify, 1 core, warm cache", "openssl cms -verify per message", "ratio"]));
+console.log(
+  line([
+    "signer",
+    "corpus",
+    "smimetrust verify, 1 core, warm cache",
+    "openssl cms -verify per message",
+    "ratio",
+  ]),
+);
 for (const r of rows) console.log(line(r));
 
 // ---- one big message ----
 const big = path.join(dir, "big.eml");
 {
-  const signer = leaf(`big@bench.example`, ca, { key: makeKey({ type: "rsa", bits: 2048 }, "bench-big"), now, eku: [OID.emailProtection] });
+  const signer = leaf(`big@bench.example`, ca, {
+    key: makeKey({ type: "rsa", bits: 2048 }, "bench-big"),
+    now,
+    eku: [OID.emailProtection],
+  });
   const target = BIG_MB * 1048576;
   const rawLen = Math.floor(((target - 4096) / 78) * 57);
   const b64 = randomBytes(rawLen).toString("base64");
@@ -162,10 +212,20 @@ const big = path.join(dir, "big.eml");
   const part = Buffer.from(
     `Content-Type: multipart/mixed; boundary="mixed-b"\r\n\r\n--mixed-b\r\nContent-Type: text/plain\r\n\r\nThe archive is attached.\r\n--mixed-b\r\nContent-Type: application/octet-stream; name="archive.bin"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="archive.bin"\r\n\r\n${attachment}\r\n--mixed-b--\r\n`,
   );
-  const msg = smimeMessage({ from: "big@bench.example", subject: "big", part, signers: [{ signer }], certs: [signer.der, ca.der] });
+  const msg = smimeMessage({
+    from: "big@bench.example",
+    subject: "big",
+    part,
+    signers: [{ signer }],
+    certs: [signer.der, ca.der],
+  });
   writeFileSync(big, msg);
 }
-const child = spawnSync(process.execPath, [...process.execArgv, here, "--child", big, path.join(dir, "root.der")], { encoding: "utf8", maxBuffer: 1 << 20 });
+const child = spawnSync(
+  process.execPath,
+  [...process.execArgv, here, "--child", big, path.join(dir, "root.der")],
+  { encoding: "utf8", maxBuffer: 1 << 20 },
+);
 if (child.status !== 0) {
   console.error(child.stderr);
   process.exit(1);
@@ -181,14 +241,24 @@ const res = JSON.parse(child.stdout.trim().split("\n").pop()!) as {
   maxRss: number;
 };
 const t0 = performance.now();
-const os = spawnSync("openssl", ["cms", "-verify", "-in", big, "-CAfile", trustFile, "-purpose", "smimesign", "-out", "/dev/null"], { stdio: "ignore" });
+const os = spawnSync(
+  "openssl",
+  ["cms", "-verify", "-in", big, "-CAfile", trustFile, "-purpose", "smimesign", "-out", "/dev/null"],
+  { stdio: "ignore" },
+);
 const osMs = performance.now() - t0;
-console.log(`\nOne large message: ${mb(res.bytes)} (${res.bytes.toLocaleString("en")} bytes), multipart/signed around a base64 attachment`);
-console.log(`  smimetrust verify: ${res.verdict}${res.problems.length ? ` ${res.problems.join(",")}` : ""}; verify ${res.verifyMs.toFixed(0)} ms wall = ${(res.bytes / 1048576 / (res.verifyMs / 1000)).toFixed(0)} MB/s; ${res.verifyCpuMs.toFixed(0)} ms CPU = ${(res.bytes / 1048576 / (res.verifyCpuMs / 1000)).toFixed(0)} MB per CPU-second (read from disk ${res.readMs.toFixed(0)} ms, with it ${(res.bytes / 1048576 / ((res.verifyMs + res.readMs) / 1000)).toFixed(0)} MB/s)`);
+console.log(
+  `\nOne large message: ${mb(res.bytes)} (${res.bytes.toLocaleString("en")} bytes), multipart/signed around a base64 attachment`,
+);
+console.log(
+  `  smimetrust verify: ${res.verdict}${res.problems.length ? ` ${res.problems.join(",")}` : ""}; verify ${res.verifyMs.toFixed(0)} ms wall = ${(res.bytes / 1048576 / (res.verifyMs / 1000)).toFixed(0)} MB/s; ${res.verifyCpuMs.toFixed(0)} ms CPU = ${(res.bytes / 1048576 / (res.verifyCpuMs / 1000)).toFixed(0)} MB per CPU-second (read from disk ${res.readMs.toFixed(0)} ms, with it ${(res.bytes / 1048576 / ((res.verifyMs + res.readMs) / 1000)).toFixed(0)} MB/s)`,
+);
 console.log(
   `  peak memory (VmHWM of the verifying process): ${mb(res.maxRss)} = ${(res.maxRss / res.bytes).toFixed(2)}x the message; before reading it the process used ${mb(res.baseRss)}, so the message cost ${mb(res.maxRss - res.baseRss)} = ${((res.maxRss - res.baseRss) / res.bytes).toFixed(2)}x`,
 );
-console.log(`  openssl cms -verify: ${os.status === 0 ? "valid" : `exit ${os.status}`} in ${osMs.toFixed(0)} ms = ${(res.bytes / 1048576 / (osMs / 1000)).toFixed(0)} MB/s`);
+console.log(
+  `  openssl cms -verify: ${os.status === 0 ? "valid" : `exit ${os.status}`} in ${osMs.toFixed(0)} ms = ${(res.bytes / 1048576 / (osMs / 1000)).toFixed(0)} MB/s`,
+);
 
 if (!args.includes("--keep")) rmSync(dir, { recursive: true, force: true });
 else console.log(`\nfiles kept in ${dir}`);

@@ -73,10 +73,12 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
     value = value.replace(/[\r\n]+/g, "").trim();
     fields.push({ name: cur.name, key: cur.name.toLowerCase(), value });
     cur = undefined;
-    if (fields.length > limits.maxHeaders) throw new MimeError(`more than ${limits.maxHeaders} header fields`);
+    if (fields.length > limits.maxHeaders)
+      throw new MimeError(`more than ${limits.maxHeaders} header fields`);
   };
   while (p < n) {
-    if (p > limits.maxHeaderBytes) throw new MimeError(`header section larger than ${limits.maxHeaderBytes} bytes`);
+    if (p > limits.maxHeaderBytes)
+      throw new MimeError(`header section larger than ${limits.maxHeaderBytes} bytes`);
     // find end of line
     const eol = indexOfByte(buf, 0x0a, p);
     const lineEnd = eol < 0 ? n : eol; // exclusive, before LF
@@ -315,7 +317,10 @@ export function parseAddress(value: string | undefined): string | undefined {
     else if (c === "<" && !quoted) {
       const end = s.indexOf(">", i);
       if (end > i) {
-        const a = s.slice(i + 1, end).trim().replace(/^@[^:]*:/, ""); // obsolete route
+        const a = s
+          .slice(i + 1, end)
+          .trim()
+          .replace(/^@[^:]*:/, ""); // obsolete route
         if (a.includes("@")) return a;
       }
     }

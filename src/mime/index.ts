@@ -6,6 +6,8 @@
  *   splitMbox(bytes)    -> messages of an mbox archive
  *   parseAddress(headers.get("from")) -> "alice@example.com"
  */
+
+export { feedCanonical, hasBareLf, toCanonical } from "./canonical.js";
 export { MimeError } from "./errors.js";
 export {
   type ContentType,
@@ -16,7 +18,14 @@ export {
   parseHeaderSection,
   parseParameterised,
 } from "./headers.js";
-export { DEFAULT_MIME_LIMITS, type MimeEntity, type MimeLimits, decodedBody, parseMessage, splitMultipart, walk } from "./parse.js";
+export { isMbox, type MboxMessage, splitMbox, unescapeFrom } from "./mbox.js";
+export {
+  DEFAULT_MIME_LIMITS,
+  decodedBody,
+  type MimeEntity,
+  type MimeLimits,
+  parseMessage,
+  splitMultipart,
+  walk,
+} from "./parse.js";
 export { decodeBase64, decodeQuotedPrintable, decodeTransfer } from "./transfer.js";
-export { type MboxMessage, isMbox, splitMbox, unescapeFrom } from "./mbox.js";
-export { feedCanonical, hasBareLf, toCanonical } from "./canonical.js";

@@ -8,7 +8,13 @@
  * sizes) so hostile input cannot make it run away.
  */
 import { MimeError } from "./errors.js";
-import { type ContentType, DEFAULT_CONTENT_TYPE, Headers, parseContentType, parseHeaderSection } from "./headers.js";
+import {
+  type ContentType,
+  DEFAULT_CONTENT_TYPE,
+  type Headers,
+  parseContentType,
+  parseHeaderSection,
+} from "./headers.js";
 import { decodeTransfer } from "./transfer.js";
 
 export interface MimeLimits {
@@ -81,7 +87,13 @@ function offsetIn(st: State, view: Uint8Array): number {
   return view.byteOffset - st.root.byteOffset;
 }
 
-function parseEntity(raw: Uint8Array, path: string, depth: number, st: State, top: boolean): MimeEntity | undefined {
+function parseEntity(
+  raw: Uint8Array,
+  path: string,
+  depth: number,
+  st: State,
+  top: boolean,
+): MimeEntity | undefined {
   if (depth > st.limits.maxDepth) throw new MimeError(`MIME nesting deeper than ${st.limits.maxDepth}`);
   if (++st.count > st.limits.maxParts) throw new MimeError(`more than ${st.limits.maxParts} MIME parts`);
   const hs = parseHeaderSection(raw, st.limits);
@@ -119,10 +131,14 @@ function parseEntity(raw: Uint8Array, path: string, depth: number, st: State, to
       });
     }
   } else if (ct.mediaType === "message/rfc822" || ct.mediaType === "message/global") {
-    const inner = e.transferEncoding === "base64" || e.transferEncoding === "quoted-printable" ? decodedBody(e) : e.body;
+    const inner =
+      e.transferEncoding === "base64" || e.transferEncoding === "quoted-printable" ? decodedBody(e) : e.body;
     if (inner.length > 0) {
       // The attached message keeps this entity's path; its parts continue the numbering ("2.1", "2.2").
-      const msg = inner === e.body ? parseEntity(inner, path, depth + 1, st, true) : parseDetached(inner, path, depth + 1, st);
+      const msg =
+        inner === e.body
+          ? parseEntity(inner, path, depth + 1, st, true)
+          : parseDetached(inner, path, depth + 1, st);
       if (msg) e.message = msg;
       else defects.push("attached message has no header section");
     }
@@ -190,7 +206,11 @@ export function splitMultipart(body: Uint8Array, boundary: string): MultipartSpl
   return { preamble, parts, epilogue, defects };
 }
 
-function findDelimiter(buf: Buffer, delim: Buffer, from: number): { at: number; close: boolean; next: number } | undefined {
+function findDelimiter(
+  buf: Buffer,
+  delim: Buffer,
+  from: number,
+): { at: number; close: boolean; next: number } | undefined {
   let i = from;
   const n = buf.length;
   for (;;) {

@@ -4,7 +4,8 @@
  */
 
 const B64 = new Int16Array(256).fill(-1);
-for (let i = 0; i < 64; i++) B64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
+for (let i = 0; i < 64; i++)
+  B64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
 // URL-safe alphabet is not MIME, but costs nothing to accept.
 B64[0x2d] = 62;
 B64[0x5f] = 63;

@@ -6,16 +6,17 @@
  * Inputs arrive as values (bytes, or a loader the caller supplies); the caller (the CLI) does the file
  * system work. A message that cannot be read becomes verdict "error" with MALFORMED, and the batch goes on.
  */
-import { Worker } from "node:worker_threads";
+
 import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import { Certificate } from "../certs/certificate.js";
-import { TrustList } from "../trust/trust-list.js";
-import { ChainCache } from "../path/cache.js";
-import { validateChain } from "../path/validate.js";
-import type { Fetcher } from "../net/fetcher.js";
-import type { Profile } from "../path/types.js";
-import { problem } from "../problems.js";
 import { SmimetrustError } from "../errors.js";
+import type { Fetcher } from "../net/fetcher.js";
+import { ChainCache } from "../path/cache.js";
+import type { Profile } from "../path/types.js";
+import { validateChain } from "../path/validate.js";
+import { problem } from "../problems.js";
+import { TrustList } from "../trust/trust-list.js";
 import { CertificateCache, type VerifyContext, type VerifyResult, verifyMessage } from "./verify.js";
 
 /** Everything a Verifier needs, as plain data (it crosses to worker threads). */
@@ -73,7 +74,8 @@ export class Verifier {
     try {
       return await verifyMessage(bytes, this.ctx);
     } catch (e) {
-      const detail = e instanceof SmimetrustError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+      const detail =
+        e instanceof SmimetrustError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
       return { verdict: "error", problems: [problem("MALFORMED", { detail })], signers: [] };
     }
   }
@@ -106,12 +108,20 @@ function loadItem(item: BatchItem): Uint8Array | VerifyResult {
     return item.bytes ?? item.load!();
   } catch (e) {
     const detail = e instanceof SmimetrustError ? e.message : (e as Error).message;
-    return { verdict: "error", problems: [problem("MALFORMED", { detail: `cannot read: ${detail}` })], signers: [] };
+    return {
+      verdict: "error",
+      problems: [problem("MALFORMED", { detail: `cannot read: ${detail}` })],
+      signers: [],
+    };
   }
 }
 
 /** Verifies every item, in parallel when jobs > 1; results are delivered in input order. */
-export async function verifyBatch(items: readonly BatchItem[], setup: VerifySetup, opts: BatchOptions): Promise<void> {
+export async function verifyBatch(
+  items: readonly BatchItem[],
+  setup: VerifySetup,
+  opts: BatchOptions,
+): Promise<void> {
   const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), items.length));
   if (jobs <= 1) {
     const v = new Verifier(setup, setup.online ? opts.fetcherFactory?.() : undefined);
@@ -127,14 +137,20 @@ export async function verifyBatch(items: readonly BatchItem[], setup: VerifySetu
 
 /** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
 function startWorker(setup: VerifySetup): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { workerData: setup });
+  if (!import.meta.url.endsWith(".ts"))
+    return new Worker(new URL("./worker.js", import.meta.url), { workerData: setup });
   const entry = new URL("./worker.ts", import.meta.url).href;
   const tsx = import.meta.resolve("tsx/esm/api");
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(code, { eval: true, workerData: setup });
 }
 
-async function runWorkers(items: readonly BatchItem[], setup: VerifySetup, opts: BatchOptions, jobs: number): Promise<void> {
+async function runWorkers(
+  items: readonly BatchItem[],
+  setup: VerifySetup,
+  opts: BatchOptions,
+  jobs: number,
+): Promise<void> {
   const window = opts.window ?? 16;
   const done = new Map<number, VerifyResult>();
   let nextToEmit = 0;
@@ -170,7 +186,10 @@ async function runWorkers(items: readonly BatchItem[], setup: VerifySetup, opts:
           continue;
         }
         mine.add(i);
-        const exclusive = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer);
+        const exclusive =
+          b.byteOffset === 0 &&
+          b.byteLength === b.buffer.byteLength &&
+          !(b.buffer instanceof SharedArrayBuffer);
         const payload = exclusive ? b : Uint8Array.from(b);
         w.postMessage({ id: i, bytes: payload }, [payload.buffer as ArrayBuffer]);
       }

@@ -4,11 +4,12 @@
  * certificate-only bags. Signed parts are found wherever they sit: at the top, inside multipart/mixed,
  * inside an attached message/rfc822, or inside the content of another signed layer.
  */
-import { parseAddress } from "../mime/headers.js";
-import { type MimeEntity, decodedBody, parseMessage } from "../mime/parse.js";
-import { MimeError } from "../mime/errors.js";
-import { OID } from "../lib/oids.js";
+
 import { DerReader, decodeOidEl } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import { MimeError } from "../mime/errors.js";
+import { parseAddress } from "../mime/headers.js";
+import { decodedBody, type MimeEntity, parseMessage } from "../mime/parse.js";
 
 export type Layer =
   | {
@@ -57,7 +58,13 @@ export function cmsContentType(der: Uint8Array): string | undefined {
   }
 }
 
-function visit(e: MimeEntity, from: string | undefined, out: Layer[], limits: LocateLimits, nesting: number): void {
+function visit(
+  e: MimeEntity,
+  from: string | undefined,
+  out: Layer[],
+  limits: LocateLimits,
+  nesting: number,
+): void {
   if (out.length >= limits.maxLayers) return;
   const ct = e.contentType;
   if (ct.mediaType === "multipart/signed") {
@@ -76,11 +83,19 @@ function visit(e: MimeEntity, from: string | undefined, out: Layer[], limits: Lo
     if (nesting < limits.maxNesting) visit(e.parts[0], from, out, limits, nesting + 1);
     return;
   }
-  if (MIME_TYPES.has(ct.mediaType) || (ct.mediaType === "application/octet-stream" && /\.p7m$/i.test(ct.params.name ?? ""))) {
+  if (
+    MIME_TYPES.has(ct.mediaType) ||
+    (ct.mediaType === "application/octet-stream" && /\.p7m$/i.test(ct.params.name ?? ""))
+  ) {
     const smimeType = (ct.params["smime-type"] ?? "").toLowerCase();
     const der = decodedBody(e);
     const type = cmsContentType(der);
-    if (smimeType === "enveloped-data" || smimeType === "authenveloped-data" || type === OID.envelopedData || type === OID.authEnvelopedData) {
+    if (
+      smimeType === "enveloped-data" ||
+      smimeType === "authenveloped-data" ||
+      type === OID.envelopedData ||
+      type === OID.authEnvelopedData
+    ) {
       out.push({ kind: "encrypted", path: e.path });
       return;
     }
@@ -126,7 +141,13 @@ function relabel(e: MimeEntity, base: string): void {
 }
 
 /** Layers inside opaque-signed content (called by the verifier once the content is known). */
-export function locateInner(content: Uint8Array, path: string, from: string | undefined, nesting: number, limits: LocateLimits = DEFAULT_LIMITS): Layer[] {
+export function locateInner(
+  content: Uint8Array,
+  path: string,
+  from: string | undefined,
+  nesting: number,
+  limits: LocateLimits = DEFAULT_LIMITS,
+): Layer[] {
   if (nesting >= limits.maxNesting) return [];
   const inner = parseInner(content, path);
   if (!inner) return [];

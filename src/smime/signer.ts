@@ -4,17 +4,24 @@
  * over the CRLF-canonical form for clear-signed parts stored with LF line ends), the signed attributes
  * (contentType, messageDigest, signingTime) and the signature itself through node:crypto.
  */
-import { type KeyObject, createHash } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import type { Certificate } from "../certs/certificate.js";
 import { Name } from "../certs/name.js";
-import { type Attribute, type SignedData, type SignerInfo, attribute } from "../cms/signed-data.js";
-import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
-import { TAG, decodeOidEl, decodeTime, encodeOid, tlv } from "../lib/der.js";
-import { OID } from "../lib/oids.js";
-import { type AlgorithmIdentifier, HASH_BY_OID, type HashName, importSpki, signatureHash, verifySignature } from "../lib/signature.js";
-import { bytesEqual, hexUpper } from "../lib/bytes.js";
-import { type Problem, problem } from "../problems.js";
+import { type Attribute, attribute, type SignedData, type SignerInfo } from "../cms/signed-data.js";
 import { UnsupportedError } from "../errors.js";
+import { bytesEqual, hexUpper } from "../lib/bytes.js";
+import { decodeOidEl, decodeTime, encodeOid, TAG, tlv } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
+import {
+  type AlgorithmIdentifier,
+  HASH_BY_OID,
+  type HashName,
+  importSpki,
+  signatureHash,
+  verifySignature,
+} from "../lib/signature.js";
+import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
+import { type Problem, problem } from "../problems.js";
 import "./problems.js";
 
 export type ContentForm = "raw" | "crlf";
@@ -87,7 +94,7 @@ export interface SignerCheck {
 /** The signingTime signed attribute (ms), if present; throws DerError when unreadable. */
 export function readSigningTime(info: SignerInfo): number | undefined {
   const st = attribute(info.signedAttrs, OID.signingTime);
-  if (!st || st.values.length !== 1) return undefined;
+  if (st?.values.length !== 1) return undefined;
   try {
     return decodeTime(st.values[0]);
   } catch {
@@ -159,14 +166,33 @@ const DSA_BY_HASH: Partial<Record<HashName, string>> = {
  * CMS lets signatureAlgorithm name only the key type (rsaEncryption, id-dsa, id-ecPublicKey), the hash
  * coming from digestAlgorithm; map those to the combined algorithm node:crypto needs.
  */
-export function effectiveSignatureAlgorithm(sig: AlgorithmIdentifier, digest: HashName): AlgorithmIdentifier | undefined {
-  const table = sig.oid === OID.rsaEncryption ? RSA_BY_HASH : sig.oid === OID.dsa ? DSA_BY_HASH : sig.oid === OID.ecPublicKey ? ECDSA_BY_HASH : undefined;
+export function effectiveSignatureAlgorithm(
+  sig: AlgorithmIdentifier,
+  digest: HashName,
+): AlgorithmIdentifier | undefined {
+  const table =
+    sig.oid === OID.rsaEncryption
+      ? RSA_BY_HASH
+      : sig.oid === OID.dsa
+        ? DSA_BY_HASH
+        : sig.oid === OID.ecPublicKey
+          ? ECDSA_BY_HASH
+          : undefined;
   if (!table) return sig;
   const oid = table[digest];
-  return oid ? { oid, params: sig.oid === OID.rsaEncryption ? Uint8Array.of(TAG.NULL, 0) : undefined } : undefined;
+  return oid
+    ? { oid, params: sig.oid === OID.rsaEncryption ? Uint8Array.of(TAG.NULL, 0) : undefined }
+    : undefined;
 }
 
-const HASH_LABEL: Record<HashName, string> = { md5: "MD5", sha1: "SHA-1", sha224: "SHA-224", sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
+const HASH_LABEL: Record<HashName, string> = {
+  md5: "MD5",
+  sha1: "SHA-1",
+  sha224: "SHA-224",
+  sha256: "SHA-256",
+  sha384: "SHA-384",
+  sha512: "SHA-512",
+};
 
 export interface SignerContext {
   /** Certificates a signer may be found among (message first, then --untrusted, then the trust list). */
@@ -176,7 +202,12 @@ export interface SignerContext {
 }
 
 /** Checks one signer: certificate, digest, signed attributes and signature. Never throws on bad input. */
-export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedContent | undefined, ctx: SignerContext): SignerCheck {
+export function checkSigner(
+  sd: SignedData,
+  info: SignerInfo,
+  content: SignedContent | undefined,
+  ctx: SignerContext,
+): SignerCheck {
   const out: SignerCheck = { info, label: signerLabel(info), signatureOk: false, problems: [] };
   const push = (p: Problem) => out.problems.push(p);
   out.cert = findSignerCert(info, ctx.pool);
@@ -191,7 +222,12 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
 
   const digestHash = HASH_BY_OID[info.digestAlgorithm.oid];
   if (!digestHash) {
-    push(problem("UNSUPPORTED_ALGORITHM", { alg: info.digestAlgorithm.oid, detail: "digest algorithm of the signature" }));
+    push(
+      problem("UNSUPPORTED_ALGORITHM", {
+        alg: info.digestAlgorithm.oid,
+        detail: "digest algorithm of the signature",
+      }),
+    );
     return out;
   }
   if (digestHash === "md5") {
@@ -204,14 +240,20 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
     if (!alg) throw new UnsupportedError("no signature algorithm");
     sigHash = signatureHash(alg);
   } catch {
-    push(problem("UNSUPPORTED_ALGORITHM", { alg: info.signatureAlgorithm.oid, detail: `signature algorithm with ${HASH_LABEL[digestHash]}` }));
+    push(
+      problem("UNSUPPORTED_ALGORITHM", {
+        alg: info.signatureAlgorithm.oid,
+        detail: `signature algorithm with ${HASH_LABEL[digestHash]}`,
+      }),
+    );
     return out;
   }
   if (sigHash === "md5") {
     push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 signature (refused)", severity: "error" }));
     return out;
   }
-  if (digestHash === "sha1" || sigHash === "sha1") push(problem("WEAK_ALGORITHM", { name, sha1, alg: "SHA-1 in the message signature" }));
+  if (digestHash === "sha1" || sigHash === "sha1")
+    push(problem("WEAK_ALGORITHM", { name, sha1, alg: "SHA-1 in the message signature" }));
 
   if (!out.cert) {
     push(problem("SIGNER_CERT_MISSING", { detail: out.label.replace(/^unknown signer /, "") }));
@@ -255,7 +297,11 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
     }
     const form = content.match((f) => bytesEqual(content.digest(digestHash, f), mdv.value));
     if (!form) {
-      push(problem("DIGEST_MISMATCH", { detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined }));
+      push(
+        problem("DIGEST_MISMATCH", {
+          detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined,
+        }),
+      );
       return out;
     }
     out.form = form;
@@ -270,7 +316,11 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
     }
     const form = content.match((f) => safeVerify(alg!, content.whole(f), info.signature, key, keyAlg));
     if (!form) {
-      push(problem("SIGNATURE_INVALID", { detail: "no signed attributes; the content or the signature was altered" }));
+      push(
+        problem("SIGNATURE_INVALID", {
+          detail: "no signed attributes; the content or the signature was altered",
+        }),
+      );
       return out;
     }
     out.form = form;
@@ -280,7 +330,13 @@ export function checkSigner(sd: SignedData, info: SignerInfo, content: SignedCon
   return out;
 }
 
-function safeVerify(alg: AlgorithmIdentifier, data: Uint8Array, sig: Uint8Array, key: KeyObject, keyAlg: string): boolean {
+function safeVerify(
+  alg: AlgorithmIdentifier,
+  data: Uint8Array,
+  sig: Uint8Array,
+  key: KeyObject,
+  keyAlg: string,
+): boolean {
   try {
     return verifySignature(alg, data, sig, key, keyAlg);
   } catch {
@@ -301,7 +357,8 @@ const inherited = new WeakMap<Certificate, KeyObject>();
 /** The signer's public key; a DSA key without parameters takes them from the nearest issuer that has them. */
 function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   const k = cert.publicKeyInfo;
-  const noParams = k.algorithm === OID.dsa && (!k.params || (k.params.length === 2 && k.params[0] === TAG.NULL));
+  const noParams =
+    k.algorithm === OID.dsa && (!k.params || (k.params.length === 2 && k.params[0] === TAG.NULL));
   if (!noParams) return cert.publicKey;
   const hit = inherited.get(cert);
   if (hit) return hit;
@@ -310,7 +367,9 @@ function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   let cur: Certificate | undefined = cert;
   for (let i = 0; i < 8 && cur; i++) {
     const issuerKey: string = cur.issuer.key;
-    const next: Certificate | undefined = ctx.pool.find((c) => c !== cur && c.subject.key === issuerKey && c.publicKeyInfo.algorithm === OID.dsa);
+    const next: Certificate | undefined = ctx.pool.find(
+      (c) => c !== cur && c.subject.key === issuerKey && c.publicKeyInfo.algorithm === OID.dsa,
+    );
     if (next) candidates.push(next);
     cur = next;
   }
@@ -318,7 +377,11 @@ function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
     const p = c.publicKeyInfo;
     if (p.algorithm !== OID.dsa) break;
     if (p.params && !(p.params.length === 2 && p.params[0] === TAG.NULL)) {
-      const spki = tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), p.params), tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key));
+      const spki = tlv(
+        TAG.SEQUENCE,
+        tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), p.params),
+        tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key),
+      );
       const key = importSpki(spki);
       inherited.set(cert, key);
       return key;
@@ -326,4 +389,3 @@ function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   }
   throw new UnsupportedError("DSA key without parameters and no issuer to inherit them from");
 }
-

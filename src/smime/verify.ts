@@ -10,16 +10,16 @@
  * the validation time and everything else come in through `ctx`.
  */
 import { Certificate } from "../certs/certificate.js";
-import { type SignedData, parseSignedData } from "../cms/signed-data.js";
+import { parseSignedData, type SignedData } from "../cms/signed-data.js";
 import { SmimetrustError } from "../errors.js";
+import { OID } from "../lib/oids.js";
 import { MimeError } from "../mime/errors.js";
 import { type MimeEntity, parseMessage } from "../mime/parse.js";
-import { OID } from "../lib/oids.js";
-import { type Problem, problem } from "../problems.js";
 import type { CertSource, ChainResult, ValidationOptions } from "../path/types.js";
+import { type Problem, problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
-import { type Layer, cmsContentType, locateInner, locateLayers } from "./locate.js";
-import { type ContentForm, SignedContent, checkSigner, findSignerCert, readSigningTime } from "./signer.js";
+import { cmsContentType, type Layer, locateInner, locateLayers } from "./locate.js";
+import { type ContentForm, checkSigner, findSignerCert, readSigningTime, SignedContent } from "./signer.js";
 import "./problems.js";
 
 export type Verdict = "valid" | "invalid" | "error";
@@ -54,7 +54,11 @@ export interface VerifyResult {
   from?: string;
 }
 
-export type ChainValidator = (leaf: Certificate, trust: TrustList, opts: ValidationOptions) => Promise<ChainResult>;
+export type ChainValidator = (
+  leaf: Certificate,
+  trust: TrustList,
+  opts: ValidationOptions,
+) => Promise<ChainResult>;
 
 export interface VerifyContext {
   trust: TrustList;
@@ -118,7 +122,13 @@ export async function verifyMessage(bytes: Uint8Array, ctx: VerifyContext): Prom
     if (e instanceof MimeError) return errorResult(e.message);
     throw e;
   }
-  const res: VerifyResult = { verdict: "invalid", problems: [], signers: [], subject: msg.headers.get("subject"), from: msg.headers.get("from") };
+  const res: VerifyResult = {
+    verdict: "invalid",
+    problems: [],
+    signers: [],
+    subject: msg.headers.get("subject"),
+    from: msg.headers.get("from"),
+  };
   let layers: Layer[];
   try {
     layers = locateLayers(msg);
@@ -130,7 +140,12 @@ export async function verifyMessage(bytes: Uint8Array, ctx: VerifyContext): Prom
   return finish(res);
 }
 
-async function processLayers(layers: Layer[], ctx: VerifyContext, res: VerifyResult, nesting: number): Promise<void> {
+async function processLayers(
+  layers: Layer[],
+  ctx: VerifyContext,
+  res: VerifyResult,
+  nesting: number,
+): Promise<void> {
   for (const layer of layers) {
     if (res.signers.length >= MAX_SIGNERS_TOTAL) break;
     switch (layer.kind) {
@@ -161,7 +176,8 @@ async function processLayers(layers: Layer[], ctx: VerifyContext, res: VerifyRes
           content = new SignedContent(sd.encapContent, false);
         }
         if (sd.signerInfos.length === 0) {
-          if (layers.length === 1) res.problems.push(problem("NOT_SIGNED", { detail: "the signature holds certificates only" }));
+          if (layers.length === 1)
+            res.problems.push(problem("NOT_SIGNED", { detail: "the signature holds certificates only" }));
           break;
         }
         if (layer.path) res.problems.push(problem("SIGNED_PART", { detail: layer.path }));
@@ -219,16 +235,26 @@ async function checkSignedData(
     if (signerCert) {
       const time = ctx.at === "signing" ? (signingTime ?? ctx.now) : ctx.at;
       try {
-        chain = await ctx.validate(signerCert, ctx.trust, { ...ctx.validation, time, untrusted, crls: crls.length ? crls : undefined });
+        chain = await ctx.validate(signerCert, ctx.trust, {
+          ...ctx.validation,
+          time,
+          untrusted,
+          crls: crls.length ? crls : undefined,
+        });
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
-        chainProblems.push(problem("MALFORMED", { detail: `certificate path: ${e.message}`, sha1: signerCert.sha1 }));
+        chainProblems.push(
+          problem("MALFORMED", { detail: `certificate path: ${e.message}`, sha1: signerCert.sha1 }),
+        );
       }
     }
     const issuers = chain ? chain.path.slice(1).map((e) => e.cert) : [];
     const check = checkSigner(sd, info, content, { pool, issuersOf: () => issuers });
     const problems = [...check.problems, ...chainProblems];
-    if (chain) for (const p of chain.problems) if (!problems.some((q) => q.code === p.code && q.cert === p.cert && q.message === p.message)) problems.push(p);
+    if (chain)
+      for (const p of chain.problems)
+        if (!problems.some((q) => q.code === p.code && q.cert === p.cert && q.message === p.message))
+          problems.push(p);
     const cert = check.cert;
     let emails: string[] = [];
     if (cert) {
@@ -236,7 +262,12 @@ async function checkSignedData(
         emails = cert.emails;
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
-        problems.push(problem("MALFORMED", { detail: `the signer certificate's addresses cannot be read: ${e.message}`, sha1: cert.sha1 }));
+        problems.push(
+          problem("MALFORMED", {
+            detail: `the signer certificate's addresses cannot be read: ${e.message}`,
+            sha1: cert.sha1,
+          }),
+        );
       }
     }
     if (cert && !ctx.ignoreSender && from !== undefined) {
@@ -246,18 +277,25 @@ async function checkSignedData(
           problem("SENDER_MISMATCH", {
             email: from,
             sha1: cert.sha1,
-            detail: emails.length ? `the certificate is for ${emails.join(", ")}` : "the certificate names no e-mail address",
+            detail: emails.length
+              ? `the certificate is for ${emails.join(", ")}`
+              : "the certificate names no e-mail address",
           }),
         );
       }
     }
-    const ok = check.signatureOk && chain?.verdict === "valid" && !problems.some((p) => p.severity === "error");
+    const ok =
+      check.signatureOk && chain?.verdict === "valid" && !problems.some((p) => p.severity === "error");
     res.signers.push({
       subject: cert ? cert.subject.display : check.label,
       emails,
       sha1: cert ? cert.sha1 : "",
       signingTime: signingTime !== undefined ? isoTime(signingTime) : null,
-      chain: (chain?.path ?? []).map((e) => ({ subject: e.cert.subject.display, sha1: e.cert.sha1, source: e.source })),
+      chain: (chain?.path ?? []).map((e) => ({
+        subject: e.cert.subject.display,
+        sha1: e.cert.sha1,
+        source: e.source,
+      })),
       problems,
       part,
       form: check.form,
@@ -306,11 +344,19 @@ function errorResult(detail: string): VerifyResult {
 
 function finish(res: VerifyResult): VerifyResult {
   const hasSigned = res.signers.length > 0;
-  if (!hasSigned && !res.problems.some((p) => p.code === "ENCRYPTED" || p.code === "MALFORMED" || p.code === "NOT_SIGNED")) {
+  if (
+    !hasSigned &&
+    !res.problems.some((p) => p.code === "ENCRYPTED" || p.code === "MALFORMED" || p.code === "NOT_SIGNED")
+  ) {
     res.problems.unshift(problem("NOT_SIGNED"));
   }
-  const anyError = res.problems.some((p) => p.severity === "error") || res.signers.some((s) => s.problems.some((p) => p.severity === "error"));
-  res.verdict = hasSigned && res.signers.some((s) => s.ok) && res.signers.every((s) => s.ok) && !anyError ? "valid" : "invalid";
+  const anyError =
+    res.problems.some((p) => p.severity === "error") ||
+    res.signers.some((s) => s.problems.some((p) => p.severity === "error"));
+  res.verdict =
+    hasSigned && res.signers.some((s) => s.ok) && res.signers.every((s) => s.ok) && !anyError
+      ? "valid"
+      : "invalid";
   return res;
 }
 

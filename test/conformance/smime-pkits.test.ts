@@ -22,20 +22,39 @@ interface Test {
 }
 
 const expected = JSON.parse(readFileSync(path.join(dir, "expected.json"), "utf8")) as { tests: Test[] };
-const anchor = readCertificateBytes(readFileSync(path.join(dir, "trust/TrustAnchorRootCertificate.pem")), "anchor").certificates[0];
+const anchor = readCertificateBytes(
+  readFileSync(path.join(dir, "trust/TrustAnchorRootCertificate.pem")),
+  "anchor",
+).certificates[0];
 
 describe("NIST PKITS S/MIME messages through verify", () => {
   it("gives the expected verdict for all 224 messages", async () => {
-    const v = new Verifier({ trust: [anchor.der], at: "signing", now: Date.UTC(2026, 0, 1), ignoreSender: true, leafPurpose: "none", requireRevocation: true });
+    const v = new Verifier({
+      trust: [anchor.der],
+      at: "signing",
+      now: Date.UTC(2026, 0, 1),
+      ignoreSender: true,
+      leafPurpose: "none",
+      requireRevocation: true,
+    });
     const wrong: string[] = [];
     let signatureFaults = 0;
     for (const t of expected.tests) {
       const r = await v.verify(readFileSync(path.join(dir, t.smime)));
-      const sigCodes = r.signers.flatMap((s) => s.problems).filter((p) => ["DIGEST_MISMATCH", "SIGNATURE_INVALID", "SIGNER_CERT_MISSING", "MALFORMED"].includes(p.code));
+      const sigCodes = r.signers
+        .flatMap((s) => s.problems)
+        .filter((p) =>
+          ["DIGEST_MISMATCH", "SIGNATURE_INVALID", "SIGNER_CERT_MISSING", "MALFORMED"].includes(p.code),
+        );
       if (sigCodes.length) signatureFaults++;
-      if (r.verdict !== t.expected) wrong.push(`${t.id} ${t.name}: expected ${t.expected}, got ${r.verdict} ${[...r.problems, ...r.signers.flatMap((s) => s.problems)].map((p) => p.code).join(",")}`);
+      if (r.verdict !== t.expected)
+        wrong.push(
+          `${t.id} ${t.name}: expected ${t.expected}, got ${r.verdict} ${[...r.problems, ...r.signers.flatMap((s) => s.problems)].map((p) => p.code).join(",")}`,
+        );
     }
-    console.log(`PKITS S/MIME through verify: ${expected.tests.length - wrong.length}/${expected.tests.length}`);
+    console.log(
+      `PKITS S/MIME through verify: ${expected.tests.length - wrong.length}/${expected.tests.length}`,
+    );
     expect(signatureFaults).toBe(0);
     expect(wrong).toEqual([]);
   });

@@ -4,19 +4,30 @@
  * SKI or issuer+serial, certificates and CRLs carried, detached or encapsulated content, CRLF or LF.
  */
 import { createHash } from "node:crypto";
-import { TAG, encodeOid, tlv } from "../../src/lib/der.js";
+import { encodeOid, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { type Hash, type Issued, signWith } from "./pki.js";
 
 const oid = (o: string) => tlv(TAG.OID, encodeOid(o));
 const NULL = tlv(TAG.NULL);
 
-const HASH_OID: Record<Hash, string> = { md5: OID.md5, sha1: OID.sha1, sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
+const HASH_OID: Record<Hash, string> = {
+  md5: OID.md5,
+  sha1: OID.sha1,
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
+};
 
 function utcTime(ms: number): Uint8Array {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, "0");
-  return tlv(TAG.UTCTime, Buffer.from(`${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`));
+  return tlv(
+    TAG.UTCTime,
+    Buffer.from(
+      `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`,
+    ),
+  );
 }
 
 function sortDer(items: Uint8Array[]): Uint8Array[] {
@@ -55,14 +66,28 @@ function signerInfo(s: SignerSpec, content: Uint8Array): Uint8Array {
   const digestAlg = tlv(TAG.SEQUENCE, oid(HASH_OID[hash]), NULL);
   let sigAlg: Uint8Array;
   if (key.spec.type === "rsa") {
-    const combined = { md5: OID.md5WithRSA, sha1: OID.sha1WithRSA, sha256: OID.sha256WithRSA, sha384: OID.sha384WithRSA, sha512: OID.sha512WithRSA }[hash];
+    const combined = {
+      md5: OID.md5WithRSA,
+      sha1: OID.sha1WithRSA,
+      sha256: OID.sha256WithRSA,
+      sha384: OID.sha384WithRSA,
+      sha512: OID.sha512WithRSA,
+    }[hash];
     sigAlg = tlv(TAG.SEQUENCE, oid(s.keyTypeOnly === false ? combined : OID.rsaEncryption), NULL);
   } else if (key.spec.type === "ec") {
-    const combined = { md5: "", sha1: OID.ecdsaWithSHA1, sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 }[hash];
+    const combined = {
+      md5: "",
+      sha1: OID.ecdsaWithSHA1,
+      sha256: OID.ecdsaWithSHA256,
+      sha384: OID.ecdsaWithSHA384,
+      sha512: OID.ecdsaWithSHA512,
+    }[hash];
     sigAlg = tlv(TAG.SEQUENCE, oid(combined));
   } else sigAlg = tlv(TAG.SEQUENCE, oid(OID.ed25519));
   const cert = s.signer.cert;
-  const sid = s.ski ? tlv(0x80, s.signer.ski) : tlv(TAG.SEQUENCE, cert.issuer.der, tlv(TAG.INTEGER, cert.serialNumber));
+  const sid = s.ski
+    ? tlv(0x80, s.signer.ski)
+    : tlv(TAG.SEQUENCE, cert.issuer.der, tlv(TAG.INTEGER, cert.serialNumber));
   let toSign: Uint8Array;
   let attrsField: Uint8Array[] = [];
   if (s.signedAttrs !== false) {
@@ -77,14 +102,24 @@ function signerInfo(s: SignerSpec, content: Uint8Array): Uint8Array {
   } else toSign = content;
   const sig = Uint8Array.from(signWith(key, hash, toSign));
   if (s.badSignature) sig[sig.length >> 1] ^= 0x01;
-  return tlv(TAG.SEQUENCE, tlv(TAG.INTEGER, Uint8Array.of(s.ski ? 3 : 1)), sid, digestAlg, ...attrsField, sigAlg, tlv(TAG.OCTET_STRING, sig));
+  return tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.INTEGER, Uint8Array.of(s.ski ? 3 : 1)),
+    sid,
+    digestAlg,
+    ...attrsField,
+    sigAlg,
+    tlv(TAG.OCTET_STRING, sig),
+  );
 }
 
 /** A ContentInfo holding SignedData (DER). */
 export function signedData(spec: SignedDataSpec): Uint8Array {
   const hashes = [...new Set(spec.signers.map((s) => s.hash ?? "sha256"))];
   const certs = spec.certs ?? spec.signers.map((s) => s.signer.der);
-  const eci = spec.detached ? tlv(TAG.SEQUENCE, oid(OID.data)) : tlv(TAG.SEQUENCE, oid(OID.data), tlv(0xa0, tlv(TAG.OCTET_STRING, spec.content)));
+  const eci = spec.detached
+    ? tlv(TAG.SEQUENCE, oid(OID.data))
+    : tlv(TAG.SEQUENCE, oid(OID.data), tlv(0xa0, tlv(TAG.OCTET_STRING, spec.content)));
   const sd = tlv(
     TAG.SEQUENCE,
     tlv(TAG.INTEGER, Uint8Array.of(spec.signers.some((s) => s.ski) ? 3 : 1)),
@@ -98,7 +133,11 @@ export function signedData(spec: SignedDataSpec): Uint8Array {
 }
 
 function b64lines(der: Uint8Array, eol: string): string {
-  return (Buffer.from(der).toString("base64").match(/.{1,76}/g) ?? []).join(eol);
+  return (
+    Buffer.from(der)
+      .toString("base64")
+      .match(/.{1,76}/g) ?? []
+  ).join(eol);
 }
 
 export interface MessageSpec {
@@ -119,11 +158,13 @@ export interface MessageSpec {
   headers?: string[];
 }
 
-export const DEFAULT_PART = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nHello Bob,\r\n\r\nthe quarterly report is attached.\r\n\r\nAlice\r\n";
+export const DEFAULT_PART =
+  "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nHello Bob,\r\n\r\nthe quarterly report is attached.\r\n\r\nAlice\r\n";
 
 /** A signed S/MIME message (bytes). */
 export function smimeMessage(spec: MessageSpec): Buffer {
-  const part = spec.part instanceof Uint8Array ? Buffer.from(spec.part) : Buffer.from(spec.part ?? DEFAULT_PART, "utf8");
+  const part =
+    spec.part instanceof Uint8Array ? Buffer.from(spec.part) : Buffer.from(spec.part ?? DEFAULT_PART, "utf8");
   const eol = "\r\n";
   const head = [
     ...(spec.from !== undefined ? [`From: ${spec.from}`] : []),
@@ -134,12 +175,26 @@ export function smimeMessage(spec: MessageSpec): Buffer {
   ];
   let msg: Buffer;
   if ((spec.mode ?? "detached") === "detached") {
-    const cms = signedData({ content: part, signers: spec.signers, detached: true, certs: spec.certs, crls: spec.crls });
+    const cms = signedData({
+      content: part,
+      signers: spec.signers,
+      detached: true,
+      certs: spec.certs,
+      crls: spec.crls,
+    });
     const b = spec.boundary ?? "----=_smimetrust_test_7f3a";
     const hash = spec.signers[0]?.hash ?? "sha256";
     msg = Buffer.concat([
       Buffer.from(
-        [...head, `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${hash.replace("sha", "sha-")}; boundary="${b}"`, "", "This is an S/MIME signed message", "", `--${b}`, ""].join(eol),
+        [
+          ...head,
+          `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${hash.replace("sha", "sha-")}; boundary="${b}"`,
+          "",
+          "This is an S/MIME signed message",
+          "",
+          `--${b}`,
+          "",
+        ].join(eol),
       ),
       part,
       Buffer.from(

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { MimeError } from "../../src/mime/errors.js";
 import {
   decodeBase64,
-  decodeQuotedPrintable,
   decodedBody,
+  decodeQuotedPrintable,
   feedCanonical,
   hasBareLf,
   isMbox,
@@ -14,14 +15,15 @@ import {
   toCanonical,
   walk,
 } from "../../src/mime/index.js";
-import { MimeError } from "../../src/mime/errors.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
 const s = (u: Uint8Array) => Buffer.from(u).toString("latin1");
 
 describe("headers", () => {
   it("unfolds, ignores case and keeps the first value", () => {
-    const m = parseMessage(b("Subject: a\r\n b\r\nFROM: x@y\r\nContent-Type: text/plain;\r\n\tcharset=utf-8\r\n\r\nbody"));
+    const m = parseMessage(
+      b("Subject: a\r\n b\r\nFROM: x@y\r\nContent-Type: text/plain;\r\n\tcharset=utf-8\r\n\r\nbody"),
+    );
     expect(m.headers.get("subject")).toBe("a b");
     expect(m.headers.get("From")).toBe("x@y");
     expect(m.contentType.params.charset).toBe("utf-8");
@@ -33,11 +35,15 @@ describe("headers", () => {
     expect(m.body.length).toBe(0);
   });
   it("parses quoted and RFC 2231 parameters", () => {
-    const ct = parseContentType('Multipart/Signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="a\\"b;c" (comment)')!;
+    const ct = parseContentType(
+      'Multipart/Signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="a\\"b;c" (comment)',
+    )!;
     expect(ct.mediaType).toBe("multipart/signed");
     expect(ct.params.protocol).toBe("application/pkcs7-signature");
     expect(ct.params.boundary).toBe('a"b;c');
-    const ct2 = parseContentType("application/x-stuff; title*0*=us-ascii'en'This%20is%20; title*1*=%2A%2A%2Afun%2A%2A%2A; title*2=\" isn't it\"")!;
+    const ct2 = parseContentType(
+      "application/x-stuff; title*0*=us-ascii'en'This%20is%20; title*1*=%2A%2A%2Afun%2A%2A%2A; title*2=\" isn't it\"",
+    )!;
     expect(ct2.params.title).toBe("This is ***fun*** isn't it");
     const ct3 = parseContentType("text/plain; name*=utf-8''%E2%82%AC.txt")!;
     expect(ct3.params.name).toBe("€.txt");
@@ -61,7 +67,7 @@ describe("headers", () => {
 
 describe("multipart", () => {
   const crlf = [
-    "Content-Type: multipart/signed; boundary=XX; protocol=\"application/pkcs7-signature\"",
+    'Content-Type: multipart/signed; boundary=XX; protocol="application/pkcs7-signature"',
     "",
     "preamble",
     "--XX",
@@ -90,7 +96,8 @@ describe("multipart", () => {
   it("does the same with LF only and mixed line ends", () => {
     const m = parseMessage(b(crlf.replace(/\r\n/g, "\n")));
     expect(s(m.parts[0].raw)).toBe("Content-Type: text/plain\n\nhello\n");
-    const mixed = "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\r\n\r\nx\r\n\n--b--\n";
+    const mixed =
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\r\n\r\nx\r\n\n--b--\n";
     expect(s(parseMessage(b(mixed)).parts[0].raw)).toBe("Content-Type: text/plain\r\n\r\nx\r\n");
   });
   it("ignores look-alike boundaries and tolerates padding", () => {
@@ -105,7 +112,8 @@ describe("multipart", () => {
     expect(sp.defects).toContain("missing close delimiter");
   });
   it("numbers nested multiparts and attached messages", () => {
-    const inner = "From: inner@x\nContent-Type: multipart/mixed; boundary=in\n\n--in\n\nA\n--in\n\nB\n--in--\n";
+    const inner =
+      "From: inner@x\nContent-Type: multipart/mixed; boundary=in\n\n--in\n\nA\n--in\n\nB\n--in--\n";
     const msg = `Content-Type: multipart/mixed; boundary=out\n\n--out\nContent-Type: text/plain\n\nt\n--out\nContent-Type: message/rfc822\n\n${inner}\n--out--\n`;
     const m = parseMessage(b(msg));
     const att = m.parts[1];
@@ -115,7 +123,8 @@ describe("multipart", () => {
   });
   it("bounds nesting depth", () => {
     let msg = "Content-Type: text/plain\n\nx";
-    for (let i = 0; i < 40; i++) msg = `Content-Type: multipart/mixed; boundary=b${i}\n\n--b${i}\n${msg}\n--b${i}--\n`;
+    for (let i = 0; i < 40; i++)
+      msg = `Content-Type: multipart/mixed; boundary=b${i}\n\n--b${i}\n${msg}\n--b${i}--\n`;
     expect(() => parseMessage(b(msg))).toThrow(MimeError);
     expect(() => parseMessage(b(msg), { maxDepth: 64 })).not.toThrow();
   });
@@ -148,7 +157,8 @@ describe("canonical form", () => {
 
 describe("mbox", () => {
   it("splits on From_ lines and unescapes >From", () => {
-    const box = "From a@b Sat Jan  1 00:00:00 2000\nSubject: 1\n\nhi\n>From me\n>>From you\n\nFrom c@d Sat Jan  1 00:00:00 2000\nSubject: 2\n\nthere\n";
+    const box =
+      "From a@b Sat Jan  1 00:00:00 2000\nSubject: 1\n\nhi\n>From me\n>>From you\n\nFrom c@d Sat Jan  1 00:00:00 2000\nSubject: 2\n\nthere\n";
     expect(isMbox(b(box))).toBe(true);
     const msgs = splitMbox(b(box));
     expect(msgs).toHaveLength(2);

@@ -5,8 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/program.js";
 import type { CliContext } from "../../src/cli/context.js";
+import { run } from "../../src/cli/program.js";
 import { verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
 import { smimeMessage } from "../helpers/smime.js";
@@ -23,15 +23,31 @@ const write = (name: string, data: string | Uint8Array) => {
   writeFileSync(p, data);
   return p;
 };
-const good = (n: number) => smimeMessage({ from: "alice@contoso.com", subject: `good ${n}`, signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
-const bad = () => smimeMessage({ from: "mallory@contoso.com", signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
+const good = (n: number) =>
+  smimeMessage({
+    from: "alice@contoso.com",
+    subject: `good ${n}`,
+    signers: [{ signer: f.rsa }],
+    certs: [f.rsa.der, f.ca.der],
+  });
+const bad = () =>
+  smimeMessage({ from: "mallory@contoso.com", signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
 const trustFile = write("trust.pem", f.root.pem);
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const ctx: CliContext = {
-    out: { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false, color: false },
+    out: {
+      stdout: (s) => {
+        stdout += s;
+      },
+      stderr: (s) => {
+        stderr += s;
+      },
+      isTTY: false,
+      color: false,
+    },
     now: () => f.now,
     env: {},
   };
@@ -48,7 +64,14 @@ describe("verify command", () => {
     expect(json).toHaveLength(1);
     expect(Object.keys(json[0])).toEqual(["file", "verdict", "problems", "signers"]);
     expect(json[0].verdict).toBe("valid");
-    expect(Object.keys(json[0].signers[0])).toEqual(["subject", "emails", "sha1", "signingTime", "chain", "problems"]);
+    expect(Object.keys(json[0].signers[0])).toEqual([
+      "subject",
+      "emails",
+      "sha1",
+      "signingTime",
+      "chain",
+      "problems",
+    ]);
     expect(Object.keys(json[0].signers[0].chain[0])).toEqual(["subject", "sha1", "source"]);
     expect(json[0].signers[0].emails).toEqual(["alice@contoso.com"]);
   });
@@ -60,7 +83,12 @@ describe("verify command", () => {
     write("batch/4.eml", good(4));
     const r = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, "--json", "--jobs", "1"]);
     expect(r.code).toBe(1);
-    const json = JSON.parse(r.stdout) as { file: string; verdict: string; problems: { code: string }[]; signers: { problems: { code: string }[] }[] }[];
+    const json = JSON.parse(r.stdout) as {
+      file: string;
+      verdict: string;
+      problems: { code: string }[];
+      signers: { problems: { code: string }[] }[];
+    }[];
     expect(json.map((x) => path.basename(x.file))).toEqual(["1.eml", "2.eml", "3.eml", "4.eml"]);
     expect(json.map((x) => x.verdict)).toEqual(["valid", "error", "invalid", "valid"]);
     expect(json[1].problems.map((p) => p.code)).toEqual(["MALFORMED"]);
@@ -70,12 +98,24 @@ describe("verify command", () => {
     expect(t.stdout).toMatch(/✗ error/);
     expect(t.stdout).toMatch(/SENDER_MISMATCH/);
     expect(t.stderr).toMatch(/4 messages: 2 valid, 1 invalid, 1 unreadable/);
-    const ignoring = await cli(["verify", path.join(dir, "batch/3.eml"), "--trust", trustFile, "--ignore-sender"]);
+    const ignoring = await cli([
+      "verify",
+      path.join(dir, "batch/3.eml"),
+      "--trust",
+      trustFile,
+      "--ignore-sender",
+    ]);
     expect(ignoring.code).toBe(0);
   });
 
   it("reads mbox archives message by message", async () => {
-    const box = ["From alice@contoso.com Sat Jan  1 00:00:00 2026\n", good(1).toString("latin1").replace(/\r\n/g, "\n"), "\nFrom x Sat Jan  1 00:00:00 2026\n", bad().toString("latin1").replace(/\r\n/g, "\n"), "\n"].join("");
+    const box = [
+      "From alice@contoso.com Sat Jan  1 00:00:00 2026\n",
+      good(1).toString("latin1").replace(/\r\n/g, "\n"),
+      "\nFrom x Sat Jan  1 00:00:00 2026\n",
+      bad().toString("latin1").replace(/\r\n/g, "\n"),
+      "\n",
+    ].join("");
     const p = write("box.mbox", Buffer.from(box, "latin1"));
     const r = await cli(["verify", p, "--trust", trustFile, "--json", "--jobs", "1"]);
     const json = JSON.parse(r.stdout) as { file: string; verdict: string }[];
@@ -101,28 +141,69 @@ describe("verify command", () => {
 describe("bulk", () => {
   it("delivers results in input order across worker threads (CLI from source, --jobs 2)", async () => {
     const names: string[] = [];
-    for (let i = 0; i < 40; i++) names.push(write(`workers/${String(i).padStart(2, "0")}.eml`, i % 7 === 3 ? bad() : i % 11 === 5 ? "garbage" : good(i)));
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/main.ts"), "verify", path.join(dir, "workers"), "--trust", trustFile, "--json", "--jobs", "2"], {
-      cwd: repoRoot,
-    }).catch((e: { stdout: string; code: number }) => {
+    for (let i = 0; i < 40; i++)
+      names.push(
+        write(
+          `workers/${String(i).padStart(2, "0")}.eml`,
+          i % 7 === 3 ? bad() : i % 11 === 5 ? "garbage" : good(i),
+        ),
+      );
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(repoRoot, "src/cli/main.ts"),
+        "verify",
+        path.join(dir, "workers"),
+        "--trust",
+        trustFile,
+        "--json",
+        "--jobs",
+        "2",
+      ],
+      {
+        cwd: repoRoot,
+      },
+    ).catch((e: { stdout: string; code: number }) => {
       expect(e.code).toBe(1);
       return e;
     });
     const json = JSON.parse(stdout) as { file: string; verdict: string }[];
     expect(json.map((x) => x.file)).toEqual(names);
-    expect(json.map((x) => x.verdict)).toEqual(names.map((_, i) => (i % 7 === 3 ? "invalid" : i % 11 === 5 ? "error" : "valid")));
+    expect(json.map((x) => x.verdict)).toEqual(
+      names.map((_, i) => (i % 7 === 3 ? "invalid" : i % 11 === 5 ? "error" : "valid")),
+    );
   });
 
   it("reads a message from stdin, and a detached .p7s with --content", async () => {
     const { spawnSync } = await import("node:child_process");
     const main = path.join(repoRoot, "src/cli/main.ts");
-    const r = spawnSync(process.execPath, ["--import", "tsx", main, "verify", "-", "--trust", trustFile, "--json"], { cwd: repoRoot, input: good(9), encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", main, "verify", "-", "--trust", trustFile, "--json"],
+      { cwd: repoRoot, input: good(9), encoding: "utf8" },
+    );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)[0]).toMatchObject({ file: "<stdin>", verdict: "valid" });
     const r4 = path.resolve(repoRoot, "../shared/conformance/smime-misc/rfc4134");
-    const d = await cli(["verify", path.join(r4, "4.3.bin"), "--content", path.join(r4, "ExContent.bin"), "--trust", path.join(r4, "trust-carl.pem"), "--json"]);
+    const d = await cli([
+      "verify",
+      path.join(r4, "4.3.bin"),
+      "--content",
+      path.join(r4, "ExContent.bin"),
+      "--trust",
+      path.join(r4, "trust-carl.pem"),
+      "--json",
+    ]);
     expect(d.code).toBe(0);
-    const without = await cli(["verify", path.join(r4, "4.3.bin"), "--trust", path.join(r4, "trust-carl.pem"), "--json"]);
+    const without = await cli([
+      "verify",
+      path.join(r4, "4.3.bin"),
+      "--trust",
+      path.join(r4, "trust-carl.pem"),
+      "--json",
+    ]);
     expect(without.code).toBe(1);
   });
 

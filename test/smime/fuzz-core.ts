@@ -22,8 +22,13 @@ import { toCanonical } from "../../src/mime/canonical.js";
 import { decodedBody, parseMessage } from "../../src/mime/parse.js";
 import { ChainCache } from "../../src/path/cache.js";
 import { validateChain } from "../../src/path/validate.js";
+import {
+  CertificateCache,
+  type VerifyContext,
+  type VerifyResult,
+  verifyMessage,
+} from "../../src/smime/verify.js";
 import { TrustList } from "../../src/trust/trust-list.js";
-import { CertificateCache, type VerifyContext, type VerifyResult, verifyMessage } from "../../src/smime/verify.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
 
@@ -55,7 +60,15 @@ export interface Sample {
 }
 
 function ctxFor(trust: TrustList, at: number, over: Partial<VerifyContext> = {}): VerifyContext {
-  return { trust, validate: validateChain, validation: { strict: false, cache: new ChainCache() }, at, now: at, certCache: new CertificateCache(), ...over };
+  return {
+    trust,
+    validate: validateChain,
+    validation: { strict: false, cache: new ChainCache() },
+    at,
+    now: at,
+    certCache: new CertificateCache(),
+    ...over,
+  };
 }
 
 function analyse(name: string, bytes: Buffer, ctx: VerifyContext): Sample {
@@ -81,43 +94,111 @@ function analyse(name: string, bytes: Buffer, ctx: VerifyContext): Sample {
       if (at >= 0) derCovered.push([at, at + probe.length]);
     }
   }
-  if (sd.encapContent && sd.encapContent.buffer === der.buffer) derCovered.push([dOff(sd.encapContent), dOff(sd.encapContent) + sd.encapContent.length]);
-  return { name, bytes, ctx, covered, cmsBody: [off(cmsEntity.body), off(cmsEntity.body) + cmsEntity.body.length], der, derCovered };
+  if (sd.encapContent && sd.encapContent.buffer === der.buffer)
+    derCovered.push([dOff(sd.encapContent), dOff(sd.encapContent) + sd.encapContent.length]);
+  return {
+    name,
+    bytes,
+    ctx,
+    covered,
+    cmsBody: [off(cmsEntity.body), off(cmsEntity.body) + cmsEntity.body.length],
+    der,
+    derCovered,
+  };
 }
 
 /** Valid signed messages: generated (RSA, P-256, Ed25519; clear and opaque; CRLF and LF-stored) and from the corpora. */
 export async function corpus(): Promise<Sample[]> {
   const f = fixture();
   const out: Sample[] = [];
-  const gen = (name: string, bytes: Buffer, over: Partial<VerifyContext> = {}) => out.push(analyse(name, bytes, ctxFor(f.trust, f.now, over)));
+  const gen = (name: string, bytes: Buffer, over: Partial<VerifyContext> = {}) =>
+    out.push(analyse(name, bytes, ctxFor(f.trust, f.now, over)));
   const chain = (s: typeof f.rsa) => [s.der, f.ca.der];
-  gen("gen-rsa", smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: chain(f.rsa) }));
-  gen("gen-ec-lf", smimeMessage({ from: "bob@contoso.com", signers: [{ signer: f.ec }], certs: chain(f.ec), lf: true }));
+  gen(
+    "gen-rsa",
+    smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: chain(f.rsa) }),
+  );
+  gen(
+    "gen-ec-lf",
+    smimeMessage({ from: "bob@contoso.com", signers: [{ signer: f.ec }], certs: chain(f.ec), lf: true }),
+  );
   gen("gen-ed", smimeMessage({ from: "erin@contoso.com", signers: [{ signer: f.ed }], certs: chain(f.ed) }));
-  gen("gen-opaque", smimeMessage({ from: "alice@contoso.com", mode: "opaque", signers: [{ signer: f.rsa }], certs: chain(f.rsa) }));
-  gen("gen-noattrs", smimeMessage({ from: "bob@contoso.com", signers: [{ signer: f.ec, signedAttrs: false }], certs: chain(f.ec) }));
-  gen("gen-two", smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }, { signer: f.ec }], certs: [f.rsa.der, f.ec.der, f.ca.der] }), { ignoreSender: true });
+  gen(
+    "gen-opaque",
+    smimeMessage({
+      from: "alice@contoso.com",
+      mode: "opaque",
+      signers: [{ signer: f.rsa }],
+      certs: chain(f.rsa),
+    }),
+  );
+  gen(
+    "gen-noattrs",
+    smimeMessage({
+      from: "bob@contoso.com",
+      signers: [{ signer: f.ec, signedAttrs: false }],
+      certs: chain(f.ec),
+    }),
+  );
+  gen(
+    "gen-two",
+    smimeMessage({
+      from: "alice@contoso.com",
+      signers: [{ signer: f.rsa }, { signer: f.ec }],
+      certs: [f.rsa.der, f.ec.der, f.ca.der],
+    }),
+    { ignoreSender: true },
+  );
 
-  const tbTrust = new TrustList(readCertificateBytes(readFileSync(path.join(conf, "smime-misc/thunderbird/TestCA.pem")), "tb").certificates);
+  const tbTrust = new TrustList(
+    readCertificateBytes(readFileSync(path.join(conf, "smime-misc/thunderbird/TestCA.pem")), "tb")
+      .certificates,
+  );
   const tbAt = Date.UTC(2026, 10, 28);
-  for (const m of ["alice.dsig.SHA256.multipart.eml", "alice.dsig.SHA1.multipart.eml", "alice.sig.SHA384.opaque.eml"]) {
-    out.push(analyse(`tb-${m}`, readFileSync(path.join(conf, "smime-misc/thunderbird/messages", m)), ctxFor(tbTrust, tbAt)));
+  for (const m of [
+    "alice.dsig.SHA256.multipart.eml",
+    "alice.dsig.SHA1.multipart.eml",
+    "alice.sig.SHA384.opaque.eml",
+  ]) {
+    out.push(
+      analyse(
+        `tb-${m}`,
+        readFileSync(path.join(conf, "smime-misc/thunderbird/messages", m)),
+        ctxFor(tbTrust, tbAt),
+      ),
+    );
   }
-  const pkTrust = new TrustList(readCertificateBytes(readFileSync(path.join(conf, "pkits/trust/TrustAnchorRootCertificate.pem")), "pk").certificates);
+  const pkTrust = new TrustList(
+    readCertificateBytes(readFileSync(path.join(conf, "pkits/trust/TrustAnchorRootCertificate.pem")), "pk")
+      .certificates,
+  );
   for (const m of ["SignedValidSignaturesTest1.eml", "SignedValidDSASignaturesTest4.eml"]) {
     out.push(
       analyse(
         `pkits-${m}`,
         readFileSync(path.join(conf, "pkits/smime", m)),
-        ctxFor(pkTrust, Date.UTC(2011, 3, 14, 12), { ignoreSender: true, validation: { strict: false, leafPurpose: "none", cache: new ChainCache() } }),
+        ctxFor(pkTrust, Date.UTC(2011, 3, 14, 12), {
+          ignoreSender: true,
+          validation: { strict: false, leafPurpose: "none", cache: new ChainCache() },
+        }),
       ),
     );
   }
-  const r4Trust = new TrustList(readCertificateBytes(readFileSync(path.join(conf, "smime-misc/rfc4134/trust-carl.pem")), "r4").certificates);
-  out.push(analyse("rfc4134-4.8", readFileSync(path.join(conf, "smime-misc/rfc4134/4.8.eml")), ctxFor(r4Trust, Date.UTC(2026, 0, 1), { ignoreSender: true })));
+  const r4Trust = new TrustList(
+    readCertificateBytes(readFileSync(path.join(conf, "smime-misc/rfc4134/trust-carl.pem")), "r4")
+      .certificates,
+  );
+  out.push(
+    analyse(
+      "rfc4134-4.8",
+      readFileSync(path.join(conf, "smime-misc/rfc4134/4.8.eml")),
+      ctxFor(r4Trust, Date.UTC(2026, 0, 1), { ignoreSender: true }),
+    ),
+  );
   for (const s of out) {
     const r = await verifyMessage(s.bytes, s.ctx);
-    if (r.verdict !== "valid") throw new Error(`corpus sample ${s.name} is not valid to begin with: ${JSON.stringify(r.problems)}`);
+    if (r.verdict !== "valid")
+      throw new Error(`corpus sample ${s.name} is not valid to begin with: ${JSON.stringify(r.problems)}`);
   }
   return out;
 }
@@ -138,7 +219,8 @@ export function mutate(src: Uint8Array, rand: () => number): Mutation {
   const n = src.length;
   const op = OPS[Math.floor(rand() * OPS.length)];
   const at = Math.floor(rand() * n);
-  const byte = () => (rand() < 0.5 ? INTERESTING[Math.floor(rand() * INTERESTING.length)] : Math.floor(rand() * 256));
+  const byte = () =>
+    rand() < 0.5 ? INTERESTING[Math.floor(rand() * INTERESTING.length)] : Math.floor(rand() * 256);
   switch (op) {
     case "flip":
       return { op, at, removed: 1, inserted: Uint8Array.of(src[at] ^ (1 << Math.floor(rand() * 8))) };
@@ -161,11 +243,15 @@ export function mutate(src: Uint8Array, rand: () => number): Mutation {
     case "crlf": {
       // turn the next LF into CRLF (or add a CR)
       const lf = src.indexOf(0x0a, at);
-      return lf < 0 ? { op, at, removed: 0, inserted: Uint8Array.of(0x0d) } : { op, at: lf, removed: 0, inserted: Uint8Array.of(0x0d) };
+      return lf < 0
+        ? { op, at, removed: 0, inserted: Uint8Array.of(0x0d) }
+        : { op, at: lf, removed: 0, inserted: Uint8Array.of(0x0d) };
     }
     case "lf": {
       const cr = src.indexOf(0x0d, at);
-      return cr < 0 ? { op, at, removed: 1, inserted: new Uint8Array(0) } : { op, at: cr, removed: 1, inserted: new Uint8Array(0) };
+      return cr < 0
+        ? { op, at, removed: 1, inserted: new Uint8Array(0) }
+        : { op, at: cr, removed: 1, inserted: new Uint8Array(0) };
     }
   }
 }
@@ -191,9 +277,22 @@ function internalError(r: VerifyResult): boolean {
 }
 
 /** Runs `cases` seeded mutations over the samples; returns stats (failures listed, at most 20). */
-export async function fuzz(samples: Sample[], cases: number, seed: number, onProgress?: (done: number) => void): Promise<FuzzStats> {
+export async function fuzz(
+  samples: Sample[],
+  cases: number,
+  seed: number,
+  onProgress?: (done: number) => void,
+): Promise<FuzzStats> {
   const rand = rng(seed);
-  const st: FuzzStats = { cases: 0, judged: 0, exempt: 0, validElsewhere: 0, verdicts: { valid: 0, invalid: 0, error: 0 }, failures: [], slowest: 0 };
+  const st: FuzzStats = {
+    cases: 0,
+    judged: 0,
+    exempt: 0,
+    validElsewhere: 0,
+    verdicts: { valid: 0, invalid: 0, error: 0 },
+    failures: [],
+    slowest: 0,
+  };
   const fail = (s: string) => {
     if (st.failures.length < 20) st.failures.push(s);
   };
@@ -210,9 +309,18 @@ export async function fuzz(samples: Sample[], cases: number, seed: number, onPro
       const der = Uint8Array.from(s.der);
       const at = a + Math.floor(rand() * Math.max(1, b - a));
       const old = der[at];
-      der[at] = rand() < 0.5 ? old ^ (1 << Math.floor(rand() * 8)) : (old + 1 + Math.floor(rand() * 255)) & 0xff;
-      const b64 = (Buffer.from(der).toString("base64").match(/.{1,64}/g) ?? []).join("\r\n");
-      bytes = Buffer.concat([s.bytes.subarray(0, s.cmsBody[0]), Buffer.from(`${b64}\r\n`), s.bytes.subarray(s.cmsBody[1])]);
+      der[at] =
+        rand() < 0.5 ? old ^ (1 << Math.floor(rand() * 8)) : (old + 1 + Math.floor(rand() * 255)) & 0xff;
+      const b64 = (
+        Buffer.from(der)
+          .toString("base64")
+          .match(/.{1,64}/g) ?? []
+      ).join("\r\n");
+      bytes = Buffer.concat([
+        s.bytes.subarray(0, s.cmsBody[0]),
+        Buffer.from(`${b64}\r\n`),
+        s.bytes.subarray(s.cmsBody[1]),
+      ]);
       mustNotBeValid = true;
       desc = `${s.name} der[${at}] ${old}->${der[at]}`;
     } else {
@@ -228,7 +336,12 @@ export async function fuzz(samples: Sample[], cases: number, seed: number, onPro
           // the one legitimate survivor: same CRLF-canonical form of the covered part
           const orig = s.bytes.subarray(a, b);
           const mutated = apply(orig, { ...m, at: m.at - a, removed: Math.min(m.removed, b - m.at) });
-          if (m.at >= a && m.at + m.removed <= b && Buffer.from(toCanonical(orig)).equals(Buffer.from(toCanonical(mutated)))) exemptIfValid = true;
+          if (
+            m.at >= a &&
+            m.at + m.removed <= b &&
+            Buffer.from(toCanonical(orig)).equals(Buffer.from(toCanonical(mutated)))
+          )
+            exemptIfValid = true;
         }
       }
     }

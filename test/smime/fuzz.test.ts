@@ -5,10 +5,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { verifyMessage } from "../../src/smime/verify.js";
-import { parseMessage } from "../../src/mime/parse.js";
-import { splitMbox } from "../../src/mime/mbox.js";
 import { MimeError } from "../../src/mime/errors.js";
+import { splitMbox } from "../../src/mime/mbox.js";
+import { parseMessage } from "../../src/mime/parse.js";
+import { verifyMessage } from "../../src/smime/verify.js";
 import { corpus, fuzz } from "./fuzz-core.js";
 import { context } from "./pki-fixture.js";
 
@@ -30,8 +30,8 @@ const mimeish = fc
   .array(
     fc.oneof(
       fc.constantFrom(
-        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b\r\n",
-        "Content-Type: multipart/mixed; boundary=\"b\"\n",
+        'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary=b\r\n',
+        'Content-Type: multipart/mixed; boundary="b"\n',
         "Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n",
         "Content-Type: message/rfc822\r\n",
         "Content-Transfer-Encoding: base64\r\n",

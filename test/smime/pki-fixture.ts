@@ -1,9 +1,9 @@
 /** A small PKI for the verify tests: root -> issuing CA -> mailbox certificates (RSA-2048, P-256, Ed25519). */
 import { OID } from "../../src/lib/oids.js";
-import { TrustList } from "../../src/trust/trust-list.js";
 import { ChainCache } from "../../src/path/cache.js";
 import { validateChain } from "../../src/path/validate.js";
 import { CertificateCache, type VerifyContext } from "../../src/smime/verify.js";
+import { TrustList } from "../../src/trust/trust-list.js";
 import { type Issued, intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 
 export interface Fixture {
@@ -25,12 +25,22 @@ export function fixture(): Fixture {
   if (cached) return cached;
   const now = Date.now();
   const r = root("CN=Contoso Root CA,O=Contoso,C=GB", { key: makeKey({ type: "ec" }, "root"), now });
-  const ca = intermediate("CN=Contoso Issuing CA 2,O=Contoso,C=GB", r, { key: makeKey({ type: "ec" }, "ca"), now });
+  const ca = intermediate("CN=Contoso Issuing CA 2,O=Contoso,C=GB", r, {
+    key: makeKey({ type: "ec" }, "ca"),
+    now,
+  });
   const rsa = leaf("alice@contoso.com", ca, { key: makeKey({ type: "rsa", bits: 2048 }, "alice"), now });
   const ec = leaf("bob@contoso.com", ca, { key: makeKey({ type: "ec" }, "bob"), now });
   const ed = leaf("erin@contoso.com", ca, { key: makeKey({ type: "ed25519" }, "erin"), now });
-  const rogueRoot = root("CN=Contoso Root CA,O=Contoso,C=GB", { key: makeKey({ type: "ec" }, "rogue-root"), now });
-  const rogue = leaf("alice@contoso.com", rogueRoot, { key: makeKey({ type: "ec" }, "rogue"), now, eku: [OID.emailProtection] });
+  const rogueRoot = root("CN=Contoso Root CA,O=Contoso,C=GB", {
+    key: makeKey({ type: "ec" }, "rogue-root"),
+    now,
+  });
+  const rogue = leaf("alice@contoso.com", rogueRoot, {
+    key: makeKey({ type: "ec" }, "rogue"),
+    now,
+    eku: [OID.emailProtection],
+  });
   cached = { root: r, ca, rsa, ec, ed, rogueRoot, rogue, trust: new TrustList([r.cert]), now };
   return cached;
 }
@@ -49,7 +59,10 @@ export function context(over: Partial<VerifyContext> = {}): VerifyContext {
   };
 }
 
-export const codes = (r: { problems: { code: string }[]; signers: { problems: { code: string }[] }[] }): string[] => [
+export const codes = (r: {
+  problems: { code: string }[];
+  signers: { problems: { code: string }[] }[];
+}): string[] => [
   ...r.problems.map((p) => p.code),
   ...r.signers.flatMap((s) => s.problems.map((p) => p.code)),
 ];

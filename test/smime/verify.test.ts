@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { verifyMessage } from "../../src/smime/verify.js";
 import { OID } from "../../src/lib/oids.js";
+import { verifyMessage } from "../../src/smime/verify.js";
 import { crl, leaf, makeKey } from "../helpers/pki.js";
 import { forwardAsAttachment, signedData, smimeMessage } from "../helpers/smime.js";
 import { codes, context, fixture } from "./pki-fixture.js";
@@ -16,7 +16,11 @@ describe("verify: good signatures", () => {
   ] as const) {
     it(`accepts a clear-signed message (${label})`, async () => {
       const email = s.cert.emails[0];
-      const msg = smimeMessage({ from: `Someone <${email.toUpperCase()}>`, signers: [{ signer: s }], certs: chainOf(s) });
+      const msg = smimeMessage({
+        from: `Someone <${email.toUpperCase()}>`,
+        signers: [{ signer: s }],
+        certs: chainOf(s),
+      });
       const r = await verifyMessage(msg, context());
       expect(codes(r)).toEqual([]);
       expect(r.verdict).toBe("valid");
@@ -34,42 +38,84 @@ describe("verify: good signatures", () => {
       { signers: [{ signer: f.ec, signedAttrs: false }] },
       { mode: "opaque" as const, signers: [{ signer: f.rsa, signedAttrs: false, hash: "sha512" as const }] },
     ]) {
-      const r = await verifyMessage(smimeMessage({ from: "alice@contoso.com", ...spec, certs: chainOf(f.rsa).concat(f.ec.der) }), context({ ignoreSender: true }));
+      const r = await verifyMessage(
+        smimeMessage({ from: "alice@contoso.com", ...spec, certs: chainOf(f.rsa).concat(f.ec.der) }),
+        context({ ignoreSender: true }),
+      );
       expect(codes(r)).toEqual([]);
       expect(r.verdict).toBe("valid");
     }
   });
 
   it("retries a message stored with LF line ends in CRLF form and says so", async () => {
-    const r = await verifyMessage(smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: chainOf(f.rsa), lf: true }), context());
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa }],
+        certs: chainOf(f.rsa),
+        lf: true,
+      }),
+      context(),
+    );
     expect(r.verdict).toBe("valid");
     expect(codes(r)).toEqual(["CONTENT_CANONICALISED"]);
     expect(r.signers[0].form).toBe("crlf");
   });
 
   it("warns about SHA-1 but refuses MD5", async () => {
-    const sha1 = await verifyMessage(smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa, hash: "sha1" }], certs: chainOf(f.rsa) }), context());
+    const sha1 = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa, hash: "sha1" }],
+        certs: chainOf(f.rsa),
+      }),
+      context(),
+    );
     expect(sha1.verdict).toBe("valid");
     expect(codes(sha1)).toEqual(["WEAK_ALGORITHM"]);
     expect(sha1.signers[0].problems[0].severity).toBe("warning");
-    const md5 = await verifyMessage(smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa, hash: "md5" }], certs: chainOf(f.rsa) }), context());
+    const md5 = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa, hash: "md5" }],
+        certs: chainOf(f.rsa),
+      }),
+      context(),
+    );
     expect(md5.verdict).toBe("invalid");
     expect(md5.signers[0].problems.find((p) => p.code === "WEAK_ALGORITHM")?.severity).toBe("error");
   });
 
   it("validates at the signing time with at=signing", async () => {
     const past = f.now - 2 * 365 * 86_400_000;
-    const old = leaf("old@contoso.com", f.ca, { key: makeKey({ type: "ec" }, "old"), notBefore: past - 86_400_000, notAfter: past + 86_400_000 });
-    const msg = smimeMessage({ from: "old@contoso.com", signers: [{ signer: old, signingTime: past }], certs: chainOf(old) });
+    const old = leaf("old@contoso.com", f.ca, {
+      key: makeKey({ type: "ec" }, "old"),
+      notBefore: past - 86_400_000,
+      notAfter: past + 86_400_000,
+    });
+    const msg = smimeMessage({
+      from: "old@contoso.com",
+      signers: [{ signer: old, signingTime: past }],
+      certs: chainOf(old),
+    });
     expect((await verifyMessage(msg, context())).verdict).toBe("invalid");
     expect(codes(await verifyMessage(msg, context()))).toContain("CERT_EXPIRED");
     // the CA itself was issued "now - 1 day", so at the signing time it is not yet valid: honest either way
     const atSigning = await verifyMessage(msg, context({ at: "signing" }));
-    expect(atSigning.signers[0].signingTime).toBe(new Date(Math.floor(past / 1000) * 1000).toISOString().replace(".000Z", "Z"));
+    expect(atSigning.signers[0].signingTime).toBe(
+      new Date(Math.floor(past / 1000) * 1000).toISOString().replace(".000Z", "Z"),
+    );
   });
 
   it("accepts several signers when all are good", async () => {
-    const r = await verifyMessage(smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }, { signer: f.ec }], certs: [f.rsa.der, f.ec.der, f.ca.der] }), context({ ignoreSender: true }));
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa }, { signer: f.ec }],
+        certs: [f.rsa.der, f.ec.der, f.ca.der],
+      }),
+      context({ ignoreSender: true }),
+    );
     expect(r.verdict).toBe("valid");
     expect(r.signers).toHaveLength(2);
   });
@@ -77,7 +123,11 @@ describe("verify: good signatures", () => {
 
 describe("verify: bad signatures", () => {
   it("DIGEST_MISMATCH when the body was changed", async () => {
-    const msg = smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: chainOf(f.rsa) });
+    const msg = smimeMessage({
+      from: "alice@contoso.com",
+      signers: [{ signer: f.rsa }],
+      certs: chainOf(f.rsa),
+    });
     const tampered = Buffer.from(msg.toString("latin1").replace("quarterly", "QUARTERLY"), "latin1");
     const r = await verifyMessage(tampered, context());
     expect(r.verdict).toBe("invalid");
@@ -85,16 +135,32 @@ describe("verify: bad signatures", () => {
   });
 
   it("SIGNATURE_INVALID when the signature value was changed", async () => {
-    const r = await verifyMessage(smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.ec, badSignature: true }], certs: chainOf(f.ec) }), context({ ignoreSender: true }));
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.ec, badSignature: true }],
+        certs: chainOf(f.ec),
+      }),
+      context({ ignoreSender: true }),
+    );
     expect(r.verdict).toBe("invalid");
     expect(codes(r)).toContain("SIGNATURE_INVALID");
-    const noAttrs = await verifyMessage(smimeMessage({ signers: [{ signer: f.rsa, signedAttrs: false, badSignature: true }], certs: chainOf(f.rsa) }), context());
+    const noAttrs = await verifyMessage(
+      smimeMessage({
+        signers: [{ signer: f.rsa, signedAttrs: false, badSignature: true }],
+        certs: chainOf(f.rsa),
+      }),
+      context(),
+    );
     expect(codes(noAttrs)).toContain("SIGNATURE_INVALID");
   });
 
   it("one bad signer of two makes the message invalid", async () => {
     const r = await verifyMessage(
-      smimeMessage({ signers: [{ signer: f.rsa }, { signer: f.ec, badSignature: true }], certs: [f.rsa.der, f.ec.der, f.ca.der] }),
+      smimeMessage({
+        signers: [{ signer: f.rsa }, { signer: f.ec, badSignature: true }],
+        certs: [f.rsa.der, f.ec.der, f.ca.der],
+      }),
       context({ ignoreSender: true }),
     );
     expect(r.verdict).toBe("invalid");
@@ -112,20 +178,43 @@ describe("verify: bad signatures", () => {
   });
 
   it("never anchors at a root the message carries", async () => {
-    const r = await verifyMessage(smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rogue }], certs: [f.rogue.der, f.rogueRoot.der] }), context());
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rogue }],
+        certs: [f.rogue.der, f.rogueRoot.der],
+      }),
+      context(),
+    );
     expect(r.verdict).toBe("invalid");
-    expect(codes(r).some((c) => c === "UNTRUSTED_ROOT" || c === "CHAIN_INCOMPLETE" || c === "CHAIN_SIGNATURE_INVALID")).toBe(true);
+    expect(
+      codes(r).some(
+        (c) => c === "UNTRUSTED_ROOT" || c === "CHAIN_INCOMPLETE" || c === "CHAIN_SIGNATURE_INVALID",
+      ),
+    ).toBe(true);
   });
 
   it("CERT_REVOKED from a CRL the message carries", async () => {
     const list = crl({ issuer: f.ca, revoked: [{ serial: f.ec.cert.serialNumber }] });
-    const r = await verifyMessage(smimeMessage({ from: "bob@contoso.com", signers: [{ signer: f.ec }], certs: chainOf(f.ec), crls: [list] }), context());
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "bob@contoso.com",
+        signers: [{ signer: f.ec }],
+        certs: chainOf(f.ec),
+        crls: [list],
+      }),
+      context(),
+    );
     expect(r.verdict).toBe("invalid");
     expect(codes(r)).toContain("CERT_REVOKED");
   });
 
   it("SENDER_MISMATCH unless ignored", async () => {
-    const msg = smimeMessage({ from: "Mallory <mallory@contoso.com>", signers: [{ signer: f.rsa }], certs: chainOf(f.rsa) });
+    const msg = smimeMessage({
+      from: "Mallory <mallory@contoso.com>",
+      signers: [{ signer: f.rsa }],
+      certs: chainOf(f.rsa),
+    });
     const r = await verifyMessage(msg, context());
     expect(r.verdict).toBe("invalid");
     expect(codes(r)).toEqual(["SENDER_MISMATCH"]);
@@ -135,7 +224,11 @@ describe("verify: bad signatures", () => {
 
 describe("verify: where signatures sit", () => {
   it("finds a signed message forwarded as an attachment and checks its own From", async () => {
-    const inner = smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: chainOf(f.rsa) });
+    const inner = smimeMessage({
+      from: "alice@contoso.com",
+      signers: [{ signer: f.rsa }],
+      certs: chainOf(f.rsa),
+    });
     const r = await verifyMessage(forwardAsAttachment(inner), context());
     expect(r.verdict).toBe("valid");
     expect(r.signers[0].part).toBe("2");
@@ -143,7 +236,9 @@ describe("verify: where signatures sit", () => {
   });
 
   it("ENCRYPTED, NOT_SIGNED, and certificates-only", async () => {
-    const env = Buffer.from('From: a@b\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQA=\r\n');
+    const env = Buffer.from(
+      "From: a@b\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQA=\r\n",
+    );
     const e = await verifyMessage(env, context());
     expect(e.verdict).toBe("invalid");
     expect(codes(e)).toEqual(["ENCRYPTED"]);
@@ -162,11 +257,18 @@ describe("verify: where signatures sit", () => {
     expect((await verifyMessage(p7s, context({ detachedContent: content }))).verdict).toBe("valid");
     expect(codes(await verifyMessage(p7s, context()))).toContain("MALFORMED");
     const pem = `-----BEGIN PKCS7-----\n${Buffer.from(p7s).toString("base64")}\n-----END PKCS7-----\n`;
-    expect((await verifyMessage(Buffer.from(pem), context({ detachedContent: content }))).verdict).toBe("valid");
+    expect((await verifyMessage(Buffer.from(pem), context({ detachedContent: content }))).verdict).toBe(
+      "valid",
+    );
   });
 
   it("verdict error with MALFORMED for input that is not a message", async () => {
-    for (const junk of [Buffer.alloc(0), Buffer.from([0, 1, 2, 3]), Buffer.from("\u0000garbage\n\n"), Buffer.from([0x30, 0x82, 0xff, 0xff, 0x06])]) {
+    for (const junk of [
+      Buffer.alloc(0),
+      Buffer.from([0, 1, 2, 3]),
+      Buffer.from("\u0000garbage\n\n"),
+      Buffer.from([0x30, 0x82, 0xff, 0xff, 0x06]),
+    ]) {
       const r = await verifyMessage(junk, context());
       expect(r.verdict).toBe("error");
       expect(codes(r)).toEqual(["MALFORMED"]);
@@ -174,16 +276,22 @@ describe("verify: where signatures sit", () => {
   });
 
   it("a broken signature part is invalid with MALFORMED", async () => {
-    const msg = smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: chainOf(f.rsa) }).toString("latin1");
-    const i = msg.indexOf("smime.p7s\"\r\n\r\n") + 15;
-    const broken = Buffer.from(msg.slice(0, i) + "AAAA" + msg.slice(i + 4), "latin1");
+    const msg = smimeMessage({
+      from: "alice@contoso.com",
+      signers: [{ signer: f.rsa }],
+      certs: chainOf(f.rsa),
+    }).toString("latin1");
+    const i = msg.indexOf('smime.p7s"\r\n\r\n') + 15;
+    const broken = Buffer.from(`${msg.slice(0, i)}AAAA${msg.slice(i + 4)}`, "latin1");
     const r = await verifyMessage(broken, context());
     expect(r.verdict).toBe("invalid");
     expect(codes(r)).toContain("MALFORMED");
   });
 
   it("ignores PGP/MIME multipart/signed", async () => {
-    const pgp = Buffer.from('From: a@b\r\nContent-Type: multipart/signed; protocol="application/pgp-signature"; boundary=x\r\n\r\n--x\r\n\r\nhi\r\n--x\r\nContent-Type: application/pgp-signature\r\n\r\nsig\r\n--x--\r\n');
+    const pgp = Buffer.from(
+      'From: a@b\r\nContent-Type: multipart/signed; protocol="application/pgp-signature"; boundary=x\r\n\r\n--x\r\n\r\nhi\r\n--x\r\nContent-Type: application/pgp-signature\r\n\r\nsig\r\n--x--\r\n',
+    );
     expect(codes(await verifyMessage(pgp, context()))).toEqual(["NOT_SIGNED"]);
   });
 });
@@ -191,7 +299,10 @@ describe("verify: where signatures sit", () => {
 describe("verify: the email-protection purpose", () => {
   it("reports EKU_NOT_EMAIL for a certificate without emailProtection", async () => {
     const tls = leaf("tls@contoso.com", f.ca, { key: makeKey({ type: "ec" }, "tls"), eku: [OID.serverAuth] });
-    const r = await verifyMessage(smimeMessage({ from: "tls@contoso.com", signers: [{ signer: tls }], certs: chainOf(tls) }), context());
+    const r = await verifyMessage(
+      smimeMessage({ from: "tls@contoso.com", signers: [{ signer: tls }], certs: chainOf(tls) }),
+      context(),
+    );
     expect(r.verdict).toBe("invalid");
     expect(codes(r)).toContain("EKU_NOT_EMAIL");
   });

@@ -1,12 +1,12 @@
-import type { Command } from "commander";
 import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
+import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { isMbox, splitMbox } from "../../mime/mbox.js";
+import { createHttpFetcher } from "../../net/http-fetcher.js";
 import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
-import { isMbox, splitMbox } from "../../mime/mbox.js";
-import { type BatchItem, type VerifySetup, defaultJobs, verifyBatch } from "../../smime/bulk.js";
+import { type BatchItem, defaultJobs, type VerifySetup, verifyBatch } from "../../smime/bulk.js";
 import type { VerifyResult } from "../../smime/verify.js";
-import { createHttpFetcher } from "../../net/http-fetcher.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
 import { type Out, paint, truncate } from "../output.js";
 import { parseIntOption, parseTime } from "../program.js";
@@ -65,7 +65,17 @@ function headerText(s: string | undefined): string {
   // Decode RFC 2047 encoded-words for display only.
   return s.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
     try {
-      const bytes = enc.toUpperCase() === "B" ? Buffer.from(text, "base64") : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(Number.parseInt(h, 16))), "latin1");
+      const bytes =
+        enc.toUpperCase() === "B"
+          ? Buffer.from(text, "base64")
+          : Buffer.from(
+              text
+                .replace(/_/g, " ")
+                .replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) =>
+                  String.fromCharCode(Number.parseInt(h, 16)),
+                ),
+              "latin1",
+            );
       return new TextDecoder(cs.toLowerCase()).decode(bytes);
     } catch {
       return text;
@@ -85,7 +95,9 @@ export function renderLine(out: Out, file: string, r: VerifyResult): string {
         ? paint(out, "red", "✗ error  ")
         : paint(out, "red", "✗ invalid");
   const signer = r.signers[0];
-  const who = signer ? `${signer.subject}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}` : "";
+  const who = signer
+    ? `${signer.subject}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}`
+    : "";
   const subject = headerText(r.subject);
   let s = `${m} ${file}`;
   if (subject) s += `  "${truncate(subject, 50)}"`;
@@ -155,15 +167,27 @@ async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
 export const registerVerify: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("verify")
-    .description("verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender")
+    .description(
+      "verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender",
+    )
     .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
     .option("--trust <lists...>", "the trust list: .sst, P7B, PEM, folders...")
     .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
-    .option("--untrusted <files...>", "extra intermediate certificates (untrusted, like those a message carries)")
-    .option("--at <time>", "validation time: ISO 8601, Unix seconds, or 'signing' (each signature's signingTime); default now")
+    .option(
+      "--untrusted <files...>",
+      "extra intermediate certificates (untrusted, like those a message carries)",
+    )
+    .option(
+      "--at <time>",
+      "validation time: ISO 8601, Unix seconds, or 'signing' (each signature's signingTime); default now",
+    )
     .option("--online", "fetch AIA issuers, CRL distribution points and OCSP over HTTP")
     .option("--require-revocation", "an undeterminable revocation status is an error")
-    .option("--profile <profile>", "standard (RFC 5280 + S/MIME) or exchange (what Exchange Online does)", "standard")
+    .option(
+      "--profile <profile>",
+      "standard (RFC 5280 + S/MIME) or exchange (what Exchange Online does)",
+      "standard",
+    )
     .option("--ignore-sender", "do not compare the From address with the signer certificate's addresses")
     .option("--content <file>", "the signed content, for a detached signature (.p7s) given on its own")
     .option("--jobs <n>", "worker threads (default: one per core; 1 = no workers)")
@@ -171,17 +195,23 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .option("--password <password>", "PKCS#12 password for --trust/--untrusted (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print JSON (an array, one object per message)")
     .action(async (inputs: string[], opts: VerifyOpts) => {
-      if (!opts.trust?.length) throw new UsageError("--trust is required: the trust list to verify against (e.g. the .sst uploaded to Exchange)");
-      if (opts.profile !== "standard" && opts.profile !== "exchange") throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
+      if (!opts.trust?.length)
+        throw new UsageError(
+          "--trust is required: the trust list to verify against (e.g. the .sst uploaded to Exchange)",
+        );
+      if (opts.profile !== "standard" && opts.profile !== "exchange")
+        throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const jobsOpt = opts.jobs !== undefined ? parseIntOption(opts.jobs, "--jobs", 1) : undefined;
       const now = ctx.now();
-      const at: number | "signing" = opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
+      const at: number | "signing" =
+        opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
       const trustIn = await loadCertificates(opts.trust, { password });
       if (trustIn.certificates.length === 0) throw new UsageError("--trust: no certificates found");
       const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
       const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
-      for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])]) ctx.out.stderr(`warning: ${w}\n`);
+      for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
+        ctx.out.stderr(`warning: ${w}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
       const items = await expandMessages(inputs);
       if (items.length === 0) throw new UsageError("no messages to verify");
@@ -212,7 +242,9 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         lastDraw = t;
         const width = 30;
         const filled = Math.round((n / items.length) * width);
-        process.stderr.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${items.length} ${n === items.length ? "\n" : ""}`);
+        process.stderr.write(
+          `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${items.length} ${n === items.length ? "\n" : ""}`,
+        );
       };
       if (opts.json) ctx.out.stdout("[");
       let first = true;
