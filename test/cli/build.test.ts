@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
@@ -13,7 +14,7 @@ import {
 import { cli } from "../certs/cli-harness.js";
 import { openssl, opensslPemSha1s, opensslSha1, tempDir } from "../certs/openssl.js";
 import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
-import { fixture } from "../sst/fixtures.js";
+import { FIXTURES, fixture } from "../sst/fixtures.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -247,7 +248,7 @@ describe("smimetrust build", () => {
     const dn = await cli(
       [
         "build",
-        "../shared/fixtures/sst/dotnet_runtime_StoreSavedAsSerializedStoreData.sst",
+        resolve(FIXTURES, "dotnet_runtime_StoreSavedAsSerializedStoreData.sst"),
         "-o",
         t.path("dn.sst"),
       ],
@@ -260,13 +261,7 @@ describe("smimetrust build", () => {
   it("reads the 507-root Windows store and refuses it as too large for Exchange", async () => {
     const out = t.path("win.sst");
     const r = await cli(
-      [
-        "build",
-        "../shared/fixtures/sst/GeekDuanLian_windows-cert-sync_root.sst",
-        "-o",
-        out,
-        "--drop-expired",
-      ],
+      ["build", resolve(FIXTURES, "GeekDuanLian_windows-cert-sync_root.sst"), "-o", out, "--drop-expired"],
       { now: NOW },
     );
     expect(r.code).toBe(2);

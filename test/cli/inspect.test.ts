@@ -1,11 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OID } from "../../src/lib/oids.js";
 import { createSst } from "../../src/sst/codec.js";
 import { cli, spawnCli } from "../certs/cli-harness.js";
 import { openssl, tempDir } from "../certs/openssl.js";
 import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
-import { fixture, manifest } from "../sst/fixtures.js";
+import { FIXTURES, fixture, manifest } from "../sst/fixtures.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -136,7 +137,7 @@ describe("smimetrust inspect", () => {
 
   it("reads every Windows-made .sst fixture: the thumbprints of the manifest, in order", async () => {
     for (const m of manifest) {
-      const res = await cli(["inspect", "--json", `../shared/fixtures/sst/${m.file}`], { now: NOW });
+      const res = await cli(["inspect", "--json", resolve(FIXTURES, m.file)], { now: NOW });
       expect(res.code, m.file).toBe(0);
       expect(JSON.parse(res.stdout).map((c: { sha1: string }) => c.sha1)).toEqual(m.sha1);
     }
