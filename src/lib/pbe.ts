@@ -179,6 +179,37 @@ const PBES1: Record<
   [OID.pbeWithSHAAnd40BitRC4]: { cipher: "rc4", keyLen: 5, bits: 40, name: "pbeWithSHAAnd40BitRC4" },
 };
 
+/** PKCS#5 v1.5 PBES1 (RFC 8018 6.1): PBKDF1 with MD5 or SHA-1, then DES-CBC or RC2-CBC (64 effective bits). */
+const PKCS5_PBES1: Record<string, { hash: "md5" | "sha1"; cipher: "des" | "rc2"; name: string }> = {
+  "1.2.840.113549.1.5.3": { hash: "md5", cipher: "des", name: "pbeWithMD5AndDES-CBC" },
+  "1.2.840.113549.1.5.6": { hash: "md5", cipher: "rc2", name: "pbeWithMD5AndRC2-CBC" },
+  "1.2.840.113549.1.5.10": { hash: "sha1", cipher: "des", name: "pbeWithSHA1AndDES-CBC" },
+  "1.2.840.113549.1.5.11": { hash: "sha1", cipher: "rc2", name: "pbeWithSHA1AndRC2-CBC" },
+};
+
+/** DES-CBC (OIW), still found in PBES2 files from old tools. */
+const DES_CBC = "1.3.14.3.2.7";
+
+/**
+ * Single DES through node's 3DES: EDE with K1 = K2 = K3 is single DES (node's OpenSSL 3 has no
+ * single DES without the legacy provider).
+ */
+function desCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  return nodeDecrypt("des-ede3-cbc", Buffer.concat([key, key, key]), iv, data);
+}
+
+/** PBKDF1 (RFC 8018 5.1): the hash iterated over password || salt. */
+function pbkdf1(
+  hash: "md5" | "sha1",
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+): Uint8Array {
+  let t: Uint8Array = createHash(hash).update(password).update(salt).digest();
+  for (let i = 1; i < iterations; i++) t = createHash(hash).update(t).digest();
+  return t;
+}
+
 const AES: Record<string, { cipher: string; keyLen: number }> = {
   [OID.aes128CBC]: { cipher: "aes-128-cbc", keyLen: 16 },
   [OID.aes192CBC]: { cipher: "aes-192-cbc", keyLen: 24 },
@@ -188,7 +219,7 @@ const AES: Record<string, { cipher: string; keyLen: number }> = {
 
 /** The name of an encryption algorithm for messages. */
 export function pbeName(alg: AlgId): string {
-  return PBES1[alg.oid]?.name ?? (alg.oid === OID.pbes2 ? "PBES2" : alg.oid);
+  return PBES1[alg.oid]?.name ?? PKCS5_PBES1[alg.oid]?.name ?? (alg.oid === OID.pbes2 ? "PBES2" : alg.oid);
 }
 
 function nodeDecrypt(
@@ -238,6 +269,19 @@ export function pbeDecrypt(
     const iv = pkcs12Kdf("sha1", password.bmp, salt, 2, iterations, 8);
     if (p1.cipher === "rc2") return rc2CbcDecrypt(key, p1.bits, iv, data);
     return nodeDecrypt(p1.cipher, key, iv, data);
+  }
+  const v15 = PKCS5_PBES1[alg.oid];
+  if (v15) {
+    // PBEParameter ::= SEQUENCE { salt OCTET STRING (SIZE(8)), iterationCount INTEGER }
+    const r = paramsReader(alg, v15.name);
+    const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
+    const itEl = r.expect(TAG.INTEGER, "iterationCount");
+    const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset, PBE_LIMITS.maxPkcs12KdfIterations);
+    blockCheck(data, 8, dataOffset);
+    const dk = pbkdf1(v15.hash, password.utf8, salt, iterations);
+    const key = dk.subarray(0, 8);
+    const iv = dk.subarray(8, 16);
+    return v15.cipher === "des" ? desCbcDecrypt(key, iv, data) : rc2CbcDecrypt(key, 64, iv, data);
   }
   if (alg.oid === OID.pbes2) return pbes2Decrypt(alg, password, data, dataOffset);
   throw new UnsupportedError(`encryption algorithm ${alg.oid} is not supported`, { offset: alg.offset });
@@ -300,6 +344,18 @@ function pbes2Decrypt(
     const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, aes.keyLen, kdf.hash);
     return nodeDecrypt(aes.cipher, key, iv, data);
   }
+  if (enc.oid === DES_CBC) {
+    if (!enc.params || enc.params.tag !== TAG.OCTET_STRING || enc.params.value.length !== 8)
+      throw new DerError("DES-CBC needs an 8-byte IV", enc.offset);
+    if (kdf.keyLength !== undefined && kdf.keyLength !== 8)
+      throw new DerError("PBKDF2 keyLength does not match the cipher", enc.offset);
+    blockCheck(data, 8, dataOffset);
+    return desCbcDecrypt(
+      pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, 8, kdf.hash),
+      enc.params.value,
+      data,
+    );
+  }
   if (enc.oid === OID.rc2CBC) {
     // RC2-CBC-Parameter ::= SEQUENCE { rc2ParameterVersion INTEGER OPTIONAL, iv OCTET STRING }
     const p = paramsReader(enc, "RC2-CBC");
@@ -316,7 +372,7 @@ function pbes2Decrypt(
     return rc2CbcDecrypt(key, Math.min(bits, 1024), ivEl.value, data);
   }
   throw new UnsupportedError(
-    `PBES2 cipher ${enc.oid} is not supported (AES-CBC, DES-EDE3-CBC and RC2-CBC are)`,
+    `PBES2 cipher ${enc.oid} is not supported (AES-CBC, DES-EDE3-CBC, DES-CBC and RC2-CBC are)`,
     { offset: enc.offset },
   );
 }

@@ -99,6 +99,14 @@ describe("PKCS#12 made by openssl", () => {
     ],
     ["sha224mac.p12", ["-macalg", "sha224"], /AES-256-CBC/],
     ["iter1.p12", ["-iter", "1", "-maciter"], /Iteration 1/],
+    ["pbes2-rc2-128.p12", ["-legacy", "-certpbe", "RC2-CBC"], /PBES2, PBKDF2, RC2-CBC/],
+    ["pbes2-rc2-40.p12", ["-legacy", "-certpbe", "RC2-40-CBC"], /PBES2, PBKDF2, RC2-CBC/],
+    ["pbes2-rc2-64.p12", ["-legacy", "-certpbe", "RC2-64-CBC"], /PBES2, PBKDF2, RC2-CBC/],
+    ["pbes2-des.p12", ["-legacy", "-certpbe", "DES-CBC"], /PBES2, PBKDF2, DES-CBC/],
+    ["v15-md5-des.p12", ["-legacy", "-certpbe", "PBE-MD5-DES"], /pbeWithMD5AndDES-CBC/],
+    ["v15-sha1-des.p12", ["-legacy", "-certpbe", "PBE-SHA1-DES"], /pbeWithSHA1AndDES-CBC/],
+    ["v15-sha1-rc2.p12", ["-legacy", "-certpbe", "PBE-SHA1-RC2-64"], /pbeWithSHA1AndRC2-CBC/],
+    ["v15-md5-rc2.p12", ["-legacy", "-certpbe", "PBE-MD5-RC2-64"], /pbeWithMD5AndRC2-CBC/],
   ];
   for (const [name, args, algo] of variants) {
     it(`${args.join(" ")}`, () => {
