@@ -69,7 +69,7 @@ export interface MonitorConfig {
   thresholds: Threshold[];
   trustLists: TrustListSource[];
   userCertificates: UserCertSource[];
-  alerts: { mode: "change" | "digest"; minSeverity: Severity };
+  alerts: { mode: "change" | "digest"; minSeverity: Severity; retryMinutes: number };
   sinks: SinkConfig[];
   metrics?: { port: number; host: string };
 }
@@ -148,7 +148,7 @@ interface RawConfig {
   thresholds?: Threshold[];
   trustLists?: { name: string; path: string | string[]; maxAgeHours?: number }[];
   userCertificates?: { name: string; path: string; trustList?: string }[];
-  alerts?: { mode?: "change" | "digest"; minSeverity?: Severity };
+  alerts?: { mode?: "change" | "digest"; minSeverity?: Severity; retryMinutes?: number };
   sinks: RawSink[];
   metrics?: { port: number; host?: string };
 }
@@ -263,7 +263,11 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     thresholds,
     trustLists,
     userCertificates,
-    alerts: { mode: raw.alerts?.mode ?? "change", minSeverity: raw.alerts?.minSeverity ?? "info" },
+    alerts: {
+      mode: raw.alerts?.mode ?? "change",
+      minSeverity: raw.alerts?.minSeverity ?? "info",
+      retryMinutes: raw.alerts?.retryMinutes ?? 15,
+    },
     sinks,
     ...(raw.metrics ? { metrics: { port: raw.metrics.port, host: raw.metrics.host ?? "127.0.0.1" } } : {}),
   };

@@ -147,13 +147,35 @@ export class Monitor {
     }
   }
 
-  /** Sends every pending message; stops trying a sink for this pass at its first failure. */
+  private delivering: Promise<DeliveryReport> | undefined;
+
+  /**
+   * Sends every pending message; stops trying a sink for this pass at its first failure. Passes never
+   * overlap (a second caller waits for the running one, then runs its own), so a row is never sent twice.
+   */
   async deliverPending(): Promise<DeliveryReport> {
+    while (this.delivering) await this.delivering.catch(() => undefined);
+    const p = this.deliverOnce();
+    this.delivering = p;
+    try {
+      return await p;
+    } finally {
+      if (this.delivering === p) this.delivering = undefined;
+    }
+  }
+
+  /** Whether messages are waiting for a sink of the current configuration. */
+  hasPending(): boolean {
+    const names = new Set(this.config.sinks.map((s) => s.name));
+    return this.deps.store.pendingDeliveries(this.deps.now()).some((d) => names.has(d.sink));
+  }
+
+  private async deliverOnce(): Promise<DeliveryReport> {
     const { store } = this.deps;
     const report: DeliveryReport = { sent: [], failed: [] };
     const sinks = new Map(this.config.sinks.map((s) => [s.name, s]));
     const bySink = new Map<string, ReturnType<MonitorStore["pendingDeliveries"]>>();
-    for (const p of store.pendingDeliveries()) {
+    for (const p of store.pendingDeliveries(this.deps.now())) {
       if (!sinks.has(p.sink)) continue; // a sink removed from the config: its rows stay pending
       bySink.set(p.sink, [...(bySink.get(p.sink) ?? []), p]);
     }
@@ -166,6 +188,7 @@ export class Monitor {
       [...bySink].map(async ([name, pending]) => {
         const sink = sinks.get(name)!;
         for (const p of pending) {
+          if (!store.claim(p.message.id, name, this.deps.now())) continue; // another process has it
           try {
             await deliver(p.message, sink, sinkDeps, this.deps.now());
             store.markSent(p.message.id, name, this.deps.now());

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE TABLE IF NOT EXISTS deliveries (
   message_id TEXT NOT NULL REFERENCES messages(id),
   sink TEXT NOT NULL,
-  status TEXT NOT NULL,   -- pending | sent
+  status TEXT NOT NULL,   -- pending | sending (claimed until claimed_until) | sent
+  claimed_until TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   created_at TEXT NOT NULL,
@@ -199,22 +200,40 @@ export class MonitorStore {
   }
 
   /** Deliveries still to make, oldest message first. */
-  pendingDeliveries(): PendingDelivery[] {
+  /**
+   * Deliveries still to make, oldest message first: pending ones, and claims that expired (a process that
+   * died while sending).
+   */
+  pendingDeliveries(now: number): PendingDelivery[] {
     return this.db
       .prepare(
-        "SELECT d.sink AS sink, d.attempts AS attempts, m.json AS json FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.status = 'pending' ORDER BY m.created_at, m.rowid, d.sink",
+        "SELECT d.sink AS sink, d.attempts AS attempts, m.json AS json FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.status = 'pending' OR (d.status = 'sending' AND d.claimed_until < ?) ORDER BY m.created_at, m.rowid, d.sink",
       )
-      .all()
+      .all(iso(now))
       .map((r) => {
         const row = r as { sink: string; attempts: number; json: string };
         return { sink: row.sink, attempts: row.attempts, message: JSON.parse(row.json) as OutgoingMessage };
       });
   }
 
+  /**
+   * Claims a delivery for `leaseMs` before sending it, so two processes on the same database (a cron
+   * `--once` next to the long-running monitor) never send the same row. False when someone else holds it
+   * or it was sent meanwhile.
+   */
+  claim(messageId: string, sink: string, now: number, leaseMs = 10 * 60_000): boolean {
+    const r = this.db
+      .prepare(
+        "UPDATE deliveries SET status = 'sending', claimed_until = ? WHERE message_id = ? AND sink = ? AND (status = 'pending' OR (status = 'sending' AND claimed_until < ?))",
+      )
+      .run(iso(now + leaseMs), messageId, sink, iso(now));
+    return r.changes === 1;
+  }
+
   markSent(messageId: string, sink: string, now: number): void {
     this.db
       .prepare(
-        "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE message_id = ? AND sink = ?",
+        "UPDATE deliveries SET status = 'sent', claimed_until = NULL, attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE message_id = ? AND sink = ?",
       )
       .run(iso(now), messageId, sink);
   }
@@ -222,7 +241,7 @@ export class MonitorStore {
   markFailed(messageId: string, sink: string, error: string): void {
     this.db
       .prepare(
-        "UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?",
+        "UPDATE deliveries SET status = 'pending', claimed_until = NULL, attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?",
       )
       .run(error, messageId, sink);
   }

@@ -141,7 +141,7 @@ describe("config validation names the key", () => {
     expect(c.trustLists[0].paths).toEqual([join(dir, "trust")]);
     expect(c.database).toBe(join(dir, "monitor.sqlite"));
     expect(c.thresholds.map((t) => `${t.days}:${t.severity}`)).toEqual(["90:info", "30:warning", "7:error"]);
-    expect(c.alerts).toEqual({ mode: "change", minSeverity: "info" });
+    expect(c.alerts).toEqual({ mode: "change", minSeverity: "info", retryMinutes: 15 });
     expect(c.sinks[0].name).toBe("log");
     expect(c.failOn).toBe("warning");
   });

@@ -144,6 +144,16 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
       log(
         `monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`,
       );
+      const retry = setInterval(() => {
+        if (!monitor.hasPending()) return;
+        monitor
+          .deliverPending()
+          .then((d) => {
+            if (d.sent.length) log(`retry: ${d.sent.length} delivered`);
+          })
+          .catch((e: Error) => log(`retry failed: ${e.message}`));
+      }, config.alerts.retryMinutes * 60_000);
+      retry.unref();
       if (config.runOnStart) await tick();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -151,6 +161,7 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
         process.once("SIGTERM", stop);
       });
       job.stop();
+      clearInterval(retry);
       await metrics?.close();
       store.close();
       log("monitor stopped");
