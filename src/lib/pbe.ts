@@ -198,6 +198,29 @@ function desCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8
   return nodeDecrypt("des-ede3-cbc", Buffer.concat([key, key, key]), iv, data);
 }
 
+/** RC4 (node's OpenSSL 3 has none without the legacy provider), for pbeWithSHAAnd128BitRC4 / 40BitRC4. */
+export function rc4(key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (key.length === 0 || key.length > 256) throw new RangeError("RC4 key must be 1 to 256 bytes");
+  const S = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) S[i] = i;
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + S[i] + key[i % key.length]) & 0xff;
+    const t = S[i];
+    S[i] = S[j];
+    S[j] = t;
+  }
+  const out = new Uint8Array(data.length);
+  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
+    i = (i + 1) & 0xff;
+    j = (j + S[i]) & 0xff;
+    const t = S[i];
+    S[i] = S[j];
+    S[j] = t;
+    out[n] = data[n] ^ S[(S[i] + S[j]) & 0xff];
+  }
+  return out;
+}
+
 /** PBKDF1 (RFC 8018 5.1): the hash iterated over password || salt. */
 function pbkdf1(
   hash: "md5" | "sha1",
@@ -260,10 +283,10 @@ export function pbeDecrypt(
     const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
     const itEl = r.expect(TAG.INTEGER, "iterations");
     const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset, PBE_LIMITS.maxPkcs12KdfIterations);
-    if (p1.cipher === "rc4")
-      throw new UnsupportedError(`${p1.name} is not supported (RC4 is not available in this Node.js)`, {
-        offset: alg.offset,
-      });
+    if (p1.cipher === "rc4") {
+      // A stream cipher: no padding to check. Without a MAC, the caller's SafeContents parse is the test.
+      return rc4(pkcs12Kdf("sha1", password.bmp, salt, 1, iterations, p1.keyLen), data);
+    }
     blockCheck(data, 8, dataOffset);
     const key = pkcs12Kdf("sha1", password.bmp, salt, 1, iterations, p1.keyLen);
     const iv = pkcs12Kdf("sha1", password.bmp, salt, 2, iterations, 8);

@@ -107,6 +107,8 @@ describe("PKCS#12 made by openssl", () => {
     ["v15-sha1-des.p12", ["-legacy", "-certpbe", "PBE-SHA1-DES"], /pbeWithSHA1AndDES-CBC/],
     ["v15-sha1-rc2.p12", ["-legacy", "-certpbe", "PBE-SHA1-RC2-64"], /pbeWithSHA1AndRC2-CBC/],
     ["v15-md5-rc2.p12", ["-legacy", "-certpbe", "PBE-MD5-RC2-64"], /pbeWithMD5AndRC2-CBC/],
+    ["rc4-128.p12", ["-legacy", "-certpbe", "PBE-SHA1-RC4-128"], /pbeWithSHA1And128BitRC4/],
+    ["rc4-40.p12", ["-legacy", "-certpbe", "PBE-SHA1-RC4-40"], /pbeWithSHA1And40BitRC4/],
   ];
   for (const [name, args, algo] of variants) {
     it(`${args.join(" ")}`, () => {
@@ -153,6 +155,7 @@ describe("PKCS#12 made by openssl", () => {
       ["nomac-3des.p12", "PBE-SHA1-3DES"],
       ["nomac-aes.p12", "AES-128-CBC"],
       ["nomac-rc2.p12", "PBE-SHA1-RC2-40"],
+      ["nomac-rc4.p12", "PBE-SHA1-RC4-128"],
     ]) {
       const pfx = exportPfx(name, ["-nomac", "-legacy", "-certpbe", pbe]);
       expect(sha1s(readPfxCertificates(pfx, "secret"))).toEqual([userSha1]);
