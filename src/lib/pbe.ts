@@ -1,8 +1,8 @@
 /**
  * Password-based decryption and MACs for PKCS#12 (RFC 7292, RFC 8018, RFC 9579): the PKCS#12 key
- * derivation function (appendix B.2), PBES1 with the PKCS#12 PBE algorithms (RC2, 3DES), PBES2 with
- * PBKDF2 (AES, 3DES, RC2), and the MACs (PKCS#12 KDF + HMAC, PBMAC1). Decryption only: the project
- * never encrypts a PKCS#12 file.
+ * derivation function (appendix B.2), the PKCS#12 PBE algorithms (RC2-40/128, 2- and 3-key 3DES, RC4),
+ * PKCS#5 v1.5 PBES1 (MD5/SHA-1 with DES or RC2), PBES2 with PBKDF2 (AES-128/192/256, 3DES, DES, RC2), and
+ * the MACs (PKCS#12 KDF + HMAC, PBMAC1). Decryption only: the project never encrypts a PKCS#12 file.
  *
  * Functions that decrypt return `undefined` when the result is not right for the key (bad padding):
  * that is how a wrong password shows up. Structural problems throw `DerError` with the byte offset.
