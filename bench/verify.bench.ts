@@ -181,7 +181,11 @@ const w = rows[0].map((_, i) =>
     ].length,
   ),
 );
-const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join("  ");
+const line = (c: string[]) =>
+  c
+    .map((x, i) => x.padEnd(w[i]))
+    .join("  ")
+    .trimEnd();
 console.log("\nSmall messages (one core; openssl: one process per message, sample extrapolated per second)");
 console.log(
   line([

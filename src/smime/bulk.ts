@@ -36,6 +36,8 @@ export interface VerifySetup {
   leafPurpose?: "smime" | "none";
   checkRevocation?: boolean;
   detachedContent?: Uint8Array;
+  /** HTTP settings for --online (each worker builds its own fetcher). */
+  fetchOptions?: { connectTimeoutMs?: number; timeoutMs?: number; proxy?: string };
 }
 
 export class Verifier {

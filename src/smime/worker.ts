@@ -4,7 +4,7 @@ import { createHttpFetcher } from "../net/http-fetcher.js";
 import { Verifier, type VerifySetup } from "./bulk.js";
 
 const setup = workerData as VerifySetup;
-const verifier = new Verifier(setup, setup.online ? createHttpFetcher() : undefined);
+const verifier = new Verifier(setup, setup.online ? createHttpFetcher(setup.fetchOptions ?? {}) : undefined);
 
 parentPort!.on("message", async (m: { id: number; bytes: Uint8Array }) => {
   const result = await verifier.verify(m.bytes);

@@ -230,6 +230,11 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         requireRevocation: opts.requireRevocation === true,
         strict: opts.strict === true,
         detachedContent: content,
+        fetchOptions: {
+          connectTimeoutMs: Number(ctx.env.SMIMETRUST_CONNECT_TIMEOUT_MS) || undefined,
+          timeoutMs: Number(ctx.env.SMIMETRUST_TIMEOUT_MS) || undefined,
+          proxy: ctx.env.HTTP_PROXY || ctx.env.http_proxy || undefined,
+        },
       };
 
       const counts = { valid: 0, invalid: 0, error: 0 };
@@ -250,11 +255,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       let first = true;
       await verifyBatch(items, setup, {
         jobs,
-        fetcherFactory: () =>
-          createHttpFetcher({
-            connectTimeoutMs: Number(ctx.env.SMIMETRUST_CONNECT_TIMEOUT_MS) || undefined,
-            timeoutMs: Number(ctx.env.SMIMETRUST_TIMEOUT_MS) || undefined,
-          }),
+        fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
         onResult: (i, item, r) => {
           counts[r.verdict]++;
           if (opts.json) {
