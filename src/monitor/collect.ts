@@ -28,6 +28,8 @@ export interface Collected {
   }[];
   /** Notes for the log (skipped files...). */
   warnings: string[];
+  /** User-certificate sets whose chains could not be checked this time (their trust list failed). */
+  chainsUnchecked: string[];
 }
 
 export interface CollectDeps {
@@ -63,7 +65,13 @@ function uniq(certs: readonly Certificate[]): Certificate[] {
 
 export async function collect(config: MonitorConfig, deps: CollectDeps): Promise<Collected> {
   const now = deps.now;
-  const out: Collected = { findings: [], certificates: new Map(), failures: [], warnings: [] };
+  const out: Collected = {
+    findings: [],
+    certificates: new Map(),
+    failures: [],
+    warnings: [],
+    chainsUnchecked: [],
+  };
   const mtime = deps.mtime ?? ((p: string) => statSync(p).mtimeMs);
   const lists = new Map<string, Certificate[]>();
 
@@ -176,6 +184,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
         if (f) out.findings.push(f);
       }
       const trust = u.trustList ? lists.get(u.trustList) : undefined;
+      if (u.trustList && !trust) out.chainsUnchecked.push(u.name);
       if (u.trustList && trust && deps.validate) {
         const byId = new Map(users.map((c) => [c.sha1, c]));
         const results = await validateLeaves(

@@ -96,55 +96,74 @@ export class Monitor {
       const { store } = this.deps;
       const now = this.deps.now();
       const runId = store.startRun(now);
-      const collected = await collect(this.config, {
-        now,
-        validate: this.deps.validate,
-        mtime: this.deps.mtime,
-      });
-      for (const w of collected.warnings) this.deps.log(`warning: ${w}`);
-      const previous = store.loadState();
-      // A source that could not be read at all says nothing about its findings: keep them open (no
-      // "resolved" now, and no "new" flood when it is readable again).
-      const blind = new Set(collected.failures.filter((f) => f.whole).map((f) => f.scope));
-      const carried: MonitorFinding[] = previous
-        .filter((p) => blind.has(p.scope) && p.code !== "CHECK_FAILED" && p.code !== "EXPORT_STALE")
-        .map(({ since: _since, ...p }) => ({ ...p }));
-      const findings = [...collected.findings, ...carried];
-      const { alerts, state } = evaluate(previous, findings, now);
-      const messages = planMessages(alerts, this.config.sinks, {
-        mode: this.config.alerts.mode,
-        minSeverity: this.config.alerts.minSeverity,
-        now,
-        newId: this.deps.newId ?? randomUUID,
-      });
-      const failedRun = collected.failures.length > 0;
-      store.commitRun({
-        runId,
-        finishedAt: this.deps.now(),
-        status: failedRun ? "failed" : findings.length ? "findings" : "ok",
-        ...(failedRun ? { error: collected.failures.map((f) => `${f.scope}: ${f.error}`).join("; ") } : {}),
-        findings,
-        state,
-        alerts,
-        messages,
-        certificates: collected.certificates,
-      });
-      const delivery = await this.deliverPending();
-      const exitCode: 0 | 1 | 2 = failedRun ? 2 : reaches(findings, this.config.failOn) ? 1 : 0;
-      const outcome: RunOutcome = {
-        runId,
-        findings,
-        alerts,
-        messages: messages.map((m) => m.message),
-        failures: collected.failures,
-        delivery,
-        exitCode,
-      };
-      this.lastOutcome = outcome;
-      return outcome;
+      try {
+        return await this.run(runId, now);
+      } catch (e) {
+        store.failRun(runId, this.deps.now(), (e as Error).message);
+        throw e;
+      }
     } finally {
       this.running = false;
     }
+  }
+
+  private async run(runId: number, now: number): Promise<RunOutcome> {
+    const { store } = this.deps;
+    const collected = await collect(this.config, {
+      now,
+      validate: this.deps.validate,
+      mtime: this.deps.mtime,
+    });
+    for (const w of collected.warnings) this.deps.log(`warning: ${w}`);
+    const previous = store.loadState();
+    // A source that could not be read at all says nothing about its findings: keep them open (no
+    // "resolved" now, and no "new" flood when it is readable again).
+    // Likewise the chain findings of user certificates whose trust list could not be read.
+    const blind = new Set(collected.failures.filter((f) => f.whole).map((f) => f.scope));
+    const chainBlind = new Set(collected.chainsUnchecked);
+    const fresh = new Set(collected.findings.map((f) => f.key));
+    const carried: MonitorFinding[] = previous
+      .filter(
+        (p) =>
+          !fresh.has(p.key) &&
+          p.code !== "CHECK_FAILED" &&
+          p.code !== "EXPORT_STALE" &&
+          (blind.has(p.scope) || (chainBlind.has(p.scope) && !p.key.includes("|expiry|"))),
+      )
+      .map(({ since: _since, ...p }) => ({ ...p }));
+    const findings = [...collected.findings, ...carried];
+    const { alerts, state } = evaluate(previous, findings, now);
+    const messages = planMessages(alerts, this.config.sinks, {
+      mode: this.config.alerts.mode,
+      minSeverity: this.config.alerts.minSeverity,
+      now,
+      newId: this.deps.newId ?? randomUUID,
+    });
+    const failedRun = collected.failures.length > 0;
+    store.commitRun({
+      runId,
+      finishedAt: this.deps.now(),
+      status: failedRun ? "failed" : findings.length ? "findings" : "ok",
+      ...(failedRun ? { error: collected.failures.map((f) => `${f.scope}: ${f.error}`).join("; ") } : {}),
+      findings,
+      state,
+      alerts,
+      messages,
+      certificates: collected.certificates,
+    });
+    const delivery = await this.deliverPending();
+    const exitCode: 0 | 1 | 2 = failedRun ? 2 : reaches(findings, this.config.failOn) ? 1 : 0;
+    const outcome: RunOutcome = {
+      runId,
+      findings,
+      alerts,
+      messages: messages.map((m) => m.message),
+      failures: collected.failures,
+      delivery,
+      exitCode,
+    };
+    this.lastOutcome = outcome;
+    return outcome;
   }
 
   private delivering: Promise<DeliveryReport> | undefined;

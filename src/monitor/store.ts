@@ -129,6 +129,13 @@ export class MonitorStore {
     return Number(this.db.prepare("INSERT INTO runs (started_at) VALUES (?)").run(iso(now)).lastInsertRowid);
   }
 
+  /** Closes a run that broke before its results could be recorded (the state is left as it was). */
+  failRun(runId: number, now: number, error: string): void {
+    this.db
+      .prepare("UPDATE runs SET finished_at = ?, status = 'failed', error = ? WHERE id = ?")
+      .run(iso(now), error, runId);
+  }
+
   /** The open findings of the last run. */
   loadState(): StateEntry[] {
     return this.db

@@ -409,6 +409,15 @@ describe("monitor: alerts on change, once per sink", () => {
         .on("/users")
         .flatMap((x) => x.body.alerts.map((a: { certificate: { sha1: string } }) => a.certificate?.sha1)),
     ).toContain(soon.cert.sha1);
+    // The trust list becomes unreadable: the chain findings stay open (nothing "resolved"), only the failure is new.
+    writeFileSync(join(dir, "trust", "ca.pem"), "not a certificate");
+    const blind = await m.runOnce();
+    // (two failures: the file that is not a certificate, and the list left without any)
+    expect(blind.alerts.map((a) => `${a.kind}:${a.code}:${a.scope}`)).toEqual([
+      "new:CHECK_FAILED:production",
+      "new:CHECK_FAILED:production",
+    ]);
+    expect(blind.findings.some((f) => f.cert === stranger.cert.sha1 && f.severity === "error")).toBe(true);
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
