@@ -3,8 +3,8 @@
  * from the extension: PEM (many blocks, text around them), DER, base64 without armour, PKCS#7
  * certificates-only, .sst, PKCS#12 (public certificates only), S/MIME messages and .p7s/.p7m.
  */
-import { DerError, DerReader, TAG, decodeOidEl, decodeSmallInt } from "../lib/der.js";
-import { OID } from "../lib/oids.js";
+
+import { parseSignedData } from "../cms/signed-data.js";
 import {
   EmptyInputError,
   LimitExceededError,
@@ -13,11 +13,12 @@ import {
   UnknownFormatError,
   UnsupportedError,
 } from "../errors.js";
+import { DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "../lib/der.js";
+import { OID } from "../lib/oids.js";
 import { isSst, readSst } from "../sst/codec.js";
-import { parseSignedData } from "../cms/signed-data.js";
 import { Certificate } from "./certificate.js";
-import { readPfxCertificates } from "./pfx.js";
 import { certificatesFromMessage, looksLikeMessage } from "./message.js";
+import { readPfxCertificates } from "./pfx.js";
 
 export type InputFormat = "pem" | "der" | "base64" | "sst" | "pkcs7" | "pkcs12" | "message" | "crl";
 
@@ -222,14 +223,18 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
     case "pkcs7": {
       out.format = "pkcs7";
       const sd = parseSignedData(bytes, name);
-      sd.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
+      sd.certificates.forEach((der, i) => {
+        addCert(out, der, `${name}#${i + 1}`);
+      });
       out.crls.push(...sd.crls);
       return;
     }
     case "pkcs12": {
       out.format = "pkcs12";
       const p = readPfxCertificates(bytes, opts.password, name);
-      p.certificates.forEach((der, i) => addCert(out, der, `${name}#${i + 1}`));
+      p.certificates.forEach((der, i) => {
+        addCert(out, der, `${name}#${i + 1}`);
+      });
       out.crls.push(...p.crls);
       if (p.privateKeys > 0) {
         out.warnings.push(
@@ -277,7 +282,7 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
     const b64Lines = lines.filter((l) => l.length > 0 && !/^[A-Za-z-]+:/.test(l));
     const b64 = b64Lines.join("");
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
-      const bad = findBadBase64(text, offset + m[0].indexOf(body), body);
+      const bad = findBadBase64(offset + m[0].indexOf(body), body);
       throw new MalformedInputError(`broken base64 in PEM block '${label}'`, { offset: bad });
     }
     const der = Buffer.from(b64, "base64");
@@ -344,7 +349,7 @@ function trustedCertPrefix(der: Uint8Array, label: string): Uint8Array {
   }
 }
 
-function findBadBase64(text: string, start: number, body: string): number {
+function findBadBase64(start: number, body: string): number {
   const lines = body.split("\n");
   let off = start;
   for (const l of lines) {
@@ -358,20 +363,21 @@ function findBadBase64(text: string, start: number, body: string): number {
   return start;
 }
 
-function addCert(
-  out: ReadResult,
-  der: Uint8Array,
-  source: string,
-  base?: number,
-  _textOffset?: number,
-): void {
+function addCert(out: ReadResult, der: Uint8Array, source: string, base?: number, textOffset?: number): void {
   let cert: Certificate;
   try {
     cert = new Certificate(der, base ?? 0);
   } catch (e) {
     if (e instanceof MalformedInputError) {
-      // Byte offsets are meaningful only when the DER sits in the file as-is.
-      throw base === undefined ? new MalformedInputError(`${source}: ${e.message}`) : e;
+      // Byte offsets are meaningful only when the DER sits in the file as-is; for a PEM block, point at
+      // its BEGIN line; for certificates inside other containers (PKCS#7, PKCS#12, messages), say which one.
+      if (base !== undefined) throw e;
+      const hash = source.lastIndexOf("#");
+      const which = hash >= 0 ? `certificate ${source.slice(hash)}` : "certificate";
+      throw new MalformedInputError(
+        `${which}: ${e.message}`,
+        textOffset === undefined ? {} : { offset: textOffset },
+      );
     }
     throw e;
   }

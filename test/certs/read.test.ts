@@ -179,11 +179,11 @@ describe("bad input is refused with a typed error, the file and (binary) the byt
 
   it("a PEM block whose base64 decodes to a broken certificate", () => {
     const b64 = Buffer.from(u.der.subarray(0, 150)).toString("base64");
-    const e = refusal(
-      () => read(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, "short.pem"),
-      MalformedInputError,
-    );
-    expect(e.describe()).toMatch(/^short\.pem: /);
+    const text = `${r.pem}Some text\n-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+    const e = refusal(() => read(text, "short.pem"), MalformedInputError);
+    // Points at the BEGIN line of the broken block and says which certificate it is.
+    expect(e.offset).toBe(r.pem.length + "Some text\n".length);
+    expect(e.describe()).toMatch(/^short\.pem: certificate #2: .* \(at byte \d+\)$/);
   });
 
   it("a PEM BEGIN line without an END line", () => {
