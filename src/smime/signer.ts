@@ -102,6 +102,10 @@ export function readSigningTime(info: SignerInfo): number | undefined {
   }
 }
 
+function poolOf(ctx: SignerContext): readonly Certificate[] {
+  return typeof ctx.pool === "function" ? ctx.pool() : ctx.pool;
+}
+
 /** Finds the certificate a SignerIdentifier names, among `pool`. */
 export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): Certificate | undefined {
   const sid = info.sid;
@@ -195,8 +199,10 @@ const HASH_LABEL: Record<HashName, string> = {
 };
 
 export interface SignerContext {
+  /** The signer's certificate when the caller has found it already. */
+  cert?: Certificate;
   /** Certificates a signer may be found among (message first, then --untrusted, then the trust list). */
-  pool: readonly Certificate[];
+  pool: readonly Certificate[] | (() => readonly Certificate[]);
   /** Issuers of the signer (nearest first) when known from its path: for inherited DSA parameters. */
   issuersOf?: (cert: Certificate) => readonly Certificate[];
 }
@@ -210,7 +216,7 @@ export function checkSigner(
 ): SignerCheck {
   const out: SignerCheck = { info, label: signerLabel(info), signatureOk: false, problems: [] };
   const push = (p: Problem) => out.problems.push(p);
-  out.cert = findSignerCert(info, ctx.pool);
+  out.cert = ctx.cert ?? findSignerCert(info, poolOf(ctx));
   const name = out.cert?.name;
   const sha1 = out.cert?.sha1;
 
@@ -367,7 +373,7 @@ function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   let cur: Certificate | undefined = cert;
   for (let i = 0; i < 8 && cur; i++) {
     const issuerKey: string = cur.issuer.key;
-    const next: Certificate | undefined = ctx.pool.find(
+    const next: Certificate | undefined = poolOf(ctx).find(
       (c) => c !== cur && c.subject.key === issuerKey && c.publicKeyInfo.algorithm === OID.dsa,
     );
     if (next) candidates.push(next);

@@ -219,7 +219,11 @@ async function checkSignedData(
     }
   }
   const extra = ctx.extra ?? [];
-  const pool = [...messageCerts, ...extra, ...ctx.trust.certificates];
+  let pool: Certificate[] | undefined;
+  const allCerts = () => {
+    pool ??= [...messageCerts, ...extra, ...ctx.trust.certificates];
+    return pool;
+  };
   const untrusted: { cert: Certificate; source: "message" | "extra" }[] = [
     ...messageCerts.map((cert) => ({ cert, source: "message" as const })),
     ...extra.map((cert) => ({ cert, source: "extra" as const })),
@@ -228,7 +232,11 @@ async function checkSignedData(
   for (const info of sd.signerInfos) {
     if (res.signers.length >= MAX_SIGNERS_TOTAL) break;
     // The chain first: its path gives the issuers a DSA key may inherit parameters from.
-    const signerCert = findSignerCert(info, pool);
+    // Message certificates first, then --untrusted; the trust list only when neither has it.
+    const signerCert =
+      findSignerCert(info, messageCerts) ??
+      findSignerCert(info, extra) ??
+      findSignerCert(info, ctx.trust.certificates);
     const signingTime = readSigningTime(info);
     let chain: ChainResult | undefined;
     const chainProblems: Problem[] = [];
@@ -249,7 +257,11 @@ async function checkSignedData(
       }
     }
     const issuers = chain ? chain.path.slice(1).map((e) => e.cert) : [];
-    const check = checkSigner(sd, info, content, { pool, issuersOf: () => issuers });
+    const check = checkSigner(sd, info, content, {
+      cert: signerCert,
+      pool: allCerts,
+      issuersOf: () => issuers,
+    });
     const problems = [...check.problems, ...chainProblems];
     if (chain)
       for (const p of chain.problems)
