@@ -107,7 +107,8 @@ export const CATALOGUE = {
   // ---- paths ----
   CHAIN_INCOMPLETE: {
     severity: "error",
-    message: (p) => `No issuer found for ${n(p)}${tp(p)}${p.issuer ? `: its issuer '${p.issuer}' is not in the trust list or the message` : ""}.`,
+    message: (p) =>
+      `No issuer found for ${n(p)}${tp(p)}${p.issuer ? `: its issuer '${p.issuer}' is not in the trust list or the message` : ""}${p.detail ? ` (${p.detail})` : ""}.`,
     hint: (p) => `Add ${p.issuer ? `'${p.issuer}'` : "the issuing CA"} to the trust list and upload it again, or have the sender include it in signed messages.`,
   },
   UNTRUSTED_ROOT: {
@@ -174,6 +175,30 @@ export const CATALOGUE = {
     severity: "warning",
     message: (p) => `The revocation status of ${n(p)}${tp(p)} could not be determined${d(p)}.`,
     hint: () => "Make the CRL reachable (Exchange fetches CRL distribution points over HTTP), pass it with --crl, or set OWADisableCRLCheck if you accept the risk.",
+  },
+
+  NONCONFORMING_CERT: {
+    severity: "error",
+    message: (p) => `${n(p)}${tp(p)} does not conform to the RFC 5280 certificate profile${d(p)}.`,
+    hint: () => "Strict clients reject such certificates; have the CA reissue it correctly.",
+  },
+
+  // ---- monitoring ----
+  CERT_EXPIRING: {
+    severity: "warning",
+    message: (p) => `${n(p)}${tp(p)} expires on ${p.date ?? "?"} (${p.days ?? "?"} days left).`,
+    hint: (p) => `Renew ${n(p)} and have its owner install the new certificate before ${p.date ?? "then"}.`,
+  },
+  CHECK_FAILED: {
+    severity: "error",
+    message: (p) => `The check of ${p.name ? `'${p.name}'` : "a source"} failed${d(p)}.`,
+    hint: () => "Fix the file or its permissions; until then nothing in it is being watched.",
+  },
+  EXPORT_STALE: {
+    severity: "warning",
+    message: (p) => `${p.name ? `'${p.name}'` : "The export"} was last updated ${p.date ?? "?"}, ${p.detail ?? "longer ago than allowed"}.`,
+    hint: () =>
+      "The scheduled Get-SmimeConfig export has stopped: check the task that runs it (and its credentials); the monitor is judging an old copy.",
   },
 
   // ---- trust-list audit ----

@@ -14,7 +14,6 @@ import { type Problem, problem } from "../problems.js";
 import type { MonitorConfig } from "./config.js";
 import { type MonitorFinding, tierFor } from "./evaluate.js";
 import type { CertSnapshot } from "./store.js";
-import "./problems.js";
 
 export interface Collected {
   findings: MonitorFinding[];

@@ -6,7 +6,6 @@ import type { Certificate } from "../certs/certificate.js";
 import type { Fetcher } from "../net/fetcher.js";
 import type { Problem } from "../problems.js";
 import type { Crl } from "../revocation/crl.js";
-import type { TrustList } from "../trust/trust-list.js";
 import type { ChainCache } from "./cache.js";
 
 /** Where a certificate of a path came from (DESIGN.md contract). */

@@ -17,11 +17,9 @@ import { digest, hexUpper } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
 import {
-  isKnownProblem,
   type Problem,
   type ProblemParams,
   problem,
-  registerProblem,
   type Severity,
 } from "../problems.js";
 import { type Crl, parseCrl } from "../revocation/crl.js";
@@ -34,15 +32,6 @@ import { PolicyFailure, PolicyProcessor } from "./policy.js";
 import { getRevocationChecker, type RevocationContext } from "./revocation-link.js";
 import { checkSignature, dsaParamsFor } from "./signatures.js";
 import type { ChainResult, PathElement, ValidationOptions } from "./types.js";
-
-if (!isKnownProblem("NONCONFORMING_CERT")) {
-  registerProblem("NONCONFORMING_CERT", {
-    severity: "error",
-    message: (p) =>
-      `${p.name ? `'${p.name}'` : "The certificate"}${p.sha1 ? ` (thumbprint ${p.sha1})` : ""} does not conform to the RFC 5280 certificate profile${p.detail ? `: ${p.detail}` : ""}.`,
-    hint: () => "Strict clients reject such certificates; have the CA reissue it correctly.",
-  });
-}
 
 export const DEFAULTS = { maxDepth: 10, budget: 200 };
 
