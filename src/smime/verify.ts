@@ -38,7 +38,8 @@ export interface SignerResult {
   signingTime: string | null;
   chain: ChainLink[];
   problems: Problem[];
-  /** Not part of the JSON contract: where the signature sits ("" = whole message) and the content form that matched. */
+  /** Not part of the JSON contract: the display name (common name), where the signature sits ("" = whole message) and the content form that matched. */
+  name: string;
   part: string;
   form?: ContentForm;
   /** Signature and chain both good, and no error-level problem. */
@@ -299,12 +300,13 @@ async function checkSignedData(
     const ok =
       check.signatureOk && chain?.verdict === "valid" && !problems.some((p) => p.severity === "error");
     res.signers.push({
-      subject: cert ? cert.subject.display : check.label,
+      subject: cert ? cert.subject.toString() : check.label,
+      name: cert ? cert.subject.display : check.label,
       emails,
       sha1: cert ? cert.sha1 : "",
       signingTime: signingTime !== undefined ? isoTime(signingTime) : null,
       chain: (chain?.path ?? []).map((e) => ({
-        subject: e.cert.subject.display,
+        subject: e.cert.subject.toString(),
         sha1: e.cert.sha1,
         source: e.source,
       })),

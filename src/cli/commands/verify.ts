@@ -96,7 +96,7 @@ export function renderLine(out: Out, file: string, r: VerifyResult): string {
         : paint(out, "red", "✗ invalid");
   const signer = r.signers[0];
   const who = signer
-    ? `${signer.subject}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}`
+    ? `${signer.name}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}`
     : "";
   const subject = headerText(r.subject);
   let s = `${m} ${file}`;
