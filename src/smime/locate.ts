@@ -49,10 +49,17 @@ export function locateLayers(msg: MimeEntity, limits: LocateLimits = DEFAULT_LIM
 
 /** The CMS content type of a DER/BER ContentInfo, or undefined when it is not one. */
 export function cmsContentType(der: Uint8Array): string | undefined {
+  // Only the header and the first element are read, so a truncated object is still recognised.
+  if (der.length < 4 || der[0] !== 0x30) return undefined;
+  let p = 2;
+  const l = der[1];
+  if (l & 0x80) {
+    const n = l & 0x7f;
+    if (n > 4) return undefined;
+    p += n;
+  }
   try {
-    const r = new DerReader(der, 0, true);
-    const ci = r.sequence("ContentInfo");
-    return decodeOidEl(ci.read());
+    return decodeOidEl(new DerReader(der.subarray(p), p).read());
   } catch {
     return undefined;
   }
