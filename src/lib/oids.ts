@@ -80,6 +80,8 @@ export const OID = {
   md2WithRSA: "1.2.840.113549.1.1.2",
   md5WithRSA: "1.2.840.113549.1.1.4",
   sha1WithRSA: "1.2.840.113549.1.1.5",
+  /** OIW sha1WithRSASignature, still found in old Microsoft certificates. */
+  sha1WithRSAOiw: "1.3.14.3.2.29",
   sha224WithRSA: "1.2.840.113549.1.1.14",
   sha256WithRSA: "1.2.840.113549.1.1.11",
   sha384WithRSA: "1.2.840.113549.1.1.12",

@@ -22,6 +22,7 @@ export const HASH_BY_OID: Record<string, HashName> = {
 const SIG_ALGS: Record<string, { family: "rsa" | "ecdsa" | "dsa"; hash: HashName }> = {
   [OID.md5WithRSA]: { family: "rsa", hash: "md5" },
   [OID.sha1WithRSA]: { family: "rsa", hash: "sha1" },
+  [OID.sha1WithRSAOiw]: { family: "rsa", hash: "sha1" },
   [OID.sha224WithRSA]: { family: "rsa", hash: "sha224" },
   [OID.sha256WithRSA]: { family: "rsa", hash: "sha256" },
   [OID.sha384WithRSA]: { family: "rsa", hash: "sha384" },
