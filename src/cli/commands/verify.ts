@@ -103,9 +103,10 @@ export function renderLine(out: Out, file: string, r: VerifyResult): string {
   if (subject) s += `  "${truncate(subject, 50)}"`;
   if (who) s += `  signed by ${paint(out, "bold", truncate(who, 70))}`;
   if (signer?.part) s += ` (part ${signer.part})`;
+  // One line per message (grep-friendly): the main problem and how to fix it go on the same line.
   if (p && (r.verdict !== "valid" || p.severity !== "info")) {
-    s += `\n    ${p.code}: ${p.message}`;
-    if (p.hint && p.severity !== "info") s += `\n    ${paint(out, "dim", `fix: ${p.hint}`)}`;
+    s += `  ${p.code}: ${p.message}`;
+    if (p.hint && p.severity !== "info") s += ` ${paint(out, "dim", `Fix: ${p.hint}`)}`;
   }
   return `${s}\n`;
 }
