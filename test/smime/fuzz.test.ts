@@ -12,7 +12,7 @@ import { verifyMessage } from "../../src/smime/verify.js";
 import { corpus, fuzz } from "./fuzz-core.js";
 import { context } from "./pki-fixture.js";
 
-const CASES = Number(process.env.FUZZ_VERIFY_CASES) || 6000;
+const CASES = Number(process.env.FUZZ_VERIFY_CASES) || 10_000;
 
 describe("fuzz: seeded mutation of signed messages", () => {
   it(`${CASES} mutations: no crash, no hang, no mutated signed part valid`, async () => {
