@@ -104,6 +104,18 @@ export const CATALOGUE = {
     hint: () => "Replace it with a certificate whose key is RSA 2048 bits or larger, or ECDSA P-256 or larger.",
   },
 
+  CONTENT_CANONICALISED: {
+    severity: "info",
+    message: (p) => `The signed part matched its signature only after its line ends were converted to CRLF${d(p)}.`,
+    hint: () => "The message was stored with LF line ends (common in mail stores); the signature itself is intact.",
+  },
+  SIGNED_PART: {
+    severity: "info",
+    message: (p) => `A signature sits in part ${p.detail ?? "?"} of the message, not at its top.`,
+    hint: () =>
+      "Mail clients may show such inner signatures (e.g. in forwarded messages) differently from a signature on the whole message.",
+  },
+
   // ---- paths ----
   CHAIN_INCOMPLETE: {
     severity: "error",

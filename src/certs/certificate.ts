@@ -277,7 +277,16 @@ export class Certificate {
   // ---- keys and signatures ----
 
   get publicKeyInfo(): PublicKeyInfo {
-    return this.memo("pki", () => parseSpki(this.spki));
+    return this.memo("pki", () => {
+      try {
+        return parseSpki(this.spki);
+      } catch (e) {
+        if (e instanceof DerError) {
+          throw new MalformedInputError(`bad public key in certificate '${this.subject.display}': ${e.message}`, { offset: e.offset });
+        }
+        throw e;
+      }
+    });
   }
 
   /** node:crypto key; throws UnsupportedError for keys OpenSSL cannot load (e.g. DSA without parameters). */

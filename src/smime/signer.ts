@@ -22,7 +22,6 @@ import {
 } from "../lib/signature.js";
 import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
 import { type Problem, problem } from "../problems.js";
-import "./problems.js";
 
 export type ContentForm = "raw" | "crlf";
 

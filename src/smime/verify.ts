@@ -20,7 +20,6 @@ import { type Problem, problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { cmsContentType, type Layer, locateInner, locateLayers } from "./locate.js";
 import { type ContentForm, checkSigner, findSignerCert, readSigningTime, SignedContent } from "./signer.js";
-import "./problems.js";
 
 export type Verdict = "valid" | "invalid" | "error";
 
