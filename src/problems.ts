@@ -61,32 +61,39 @@ export const CATALOGUE = {
   MALFORMED: {
     severity: "error",
     message: (p) => `The message or its signature could not be parsed${d(p)}.`,
-    hint: () => "The message was damaged in transit or by a gateway that rewrote it; ask the sender to send it again.",
+    hint: () =>
+      "The message was damaged in transit or by a gateway that rewrote it; ask the sender to send it again.",
   },
   ENCRYPTED: {
     severity: "info",
-    message: () => "The message is encrypted (enveloped data); its signature, if any, is inside and cannot be checked without the recipient's private key.",
+    message: () =>
+      "The message is encrypted (enveloped data); its signature, if any, is inside and cannot be checked without the recipient's private key.",
     hint: () => "Open it in the recipient's mail client, or verify the decrypted message.",
   },
   DIGEST_MISMATCH: {
     severity: "error",
     message: (p) => `The signed content does not match its signature's digest${d(p)}.`,
-    hint: () => "The message was changed after it was signed (often a mail gateway adding a footer or re-encoding); exempt signed mail from such rewriting.",
+    hint: () =>
+      "The message was changed after it was signed (often a mail gateway adding a footer or re-encoding); exempt signed mail from such rewriting.",
   },
   SIGNATURE_INVALID: {
     severity: "error",
     message: (p) => `The signature does not verify with the signer's public key${d(p)}.`,
-    hint: () => "The signed attributes were altered or the wrong certificate was attached; ask the sender to sign again.",
+    hint: () =>
+      "The signed attributes were altered or the wrong certificate was attached; ask the sender to sign again.",
   },
   SIGNER_CERT_MISSING: {
     severity: "error",
     message: (p) => `The signer's certificate is not in the message${d(p)}.`,
-    hint: () => "Configure the sender's client to include its certificate when signing, or pass it with --untrusted.",
+    hint: () =>
+      "Configure the sender's client to include its certificate when signing, or pass it with --untrusted.",
   },
   SENDER_MISMATCH: {
     severity: "error",
-    message: (p) => `The sender ${p.email ?? ""} is not among the signer certificate's e-mail addresses${d(p)}.`,
-    hint: (p) => `Exchange reports this as a subject mismatch: the sender needs a certificate issued for ${p.email ?? "the From address"}.`,
+    message: (p) =>
+      `The sender ${p.email ?? ""} is not among the signer certificate's e-mail addresses${d(p)}.`,
+    hint: (p) =>
+      `Exchange reports this as a subject mismatch: the sender needs a certificate issued for ${p.email ?? "the From address"}.`,
   },
   WEAK_ALGORITHM: {
     severity: "warning",
@@ -101,13 +108,16 @@ export const CATALOGUE = {
   WEAK_KEY: {
     severity: "warning",
     message: (p) => `${n(p)}${tp(p)} has a weak key: ${p.alg ?? "unknown"}.`,
-    hint: () => "Replace it with a certificate whose key is RSA 2048 bits or larger, or ECDSA P-256 or larger.",
+    hint: () =>
+      "Replace it with a certificate whose key is RSA 2048 bits or larger, or ECDSA P-256 or larger.",
   },
 
   CONTENT_CANONICALISED: {
     severity: "info",
-    message: (p) => `The signed part matched its signature only after its line ends were converted to CRLF${d(p)}.`,
-    hint: () => "The message was stored with LF line ends (common in mail stores); the signature itself is intact.",
+    message: (p) =>
+      `The signed part matched its signature only after its line ends were converted to CRLF${d(p)}.`,
+    hint: () =>
+      "The message was stored with LF line ends (common in mail stores); the signature itself is intact.",
   },
   SIGNED_PART: {
     severity: "info",
@@ -121,17 +131,21 @@ export const CATALOGUE = {
     severity: "error",
     message: (p) =>
       `No issuer found for ${n(p)}${tp(p)}${p.issuer ? `: its issuer '${p.issuer}' is not in the trust list or the message` : ""}${p.detail ? ` (${p.detail})` : ""}.`,
-    hint: (p) => `Add ${p.issuer ? `'${p.issuer}'` : "the issuing CA"} to the trust list and upload it again, or have the sender include it in signed messages.`,
+    hint: (p) =>
+      `Add ${p.issuer ? `'${p.issuer}'` : "the issuing CA"} to the trust list and upload it again, or have the sender include it in signed messages.`,
   },
   UNTRUSTED_ROOT: {
     severity: "error",
     message: (p) => `The path ends at ${n(p)}${tp(p)}, which is not in the trust list.`,
-    hint: (p) => `Add the root CA ${n(p)}${tp(p)} to the trust list and upload it again, if your organisation trusts it.`,
+    hint: (p) =>
+      `Add the root CA ${n(p)}${tp(p)} to the trust list and upload it again, if your organisation trusts it.`,
   },
   CHAIN_SIGNATURE_INVALID: {
     severity: "error",
-    message: (p) => `The signature on ${n(p)}${tp(p)} does not verify with its issuer's key${p.issuer ? ` ('${p.issuer}')` : ""}.`,
-    hint: () => "The certificate is corrupt or the issuer in the list is a different CA with the same name (re-keyed); add the CA certificate that really issued it.",
+    message: (p) =>
+      `The signature on ${n(p)}${tp(p)} does not verify with its issuer's key${p.issuer ? ` ('${p.issuer}')` : ""}.`,
+    hint: () =>
+      "The certificate is corrupt or the issuer in the list is a different CA with the same name (re-keyed); add the CA certificate that really issued it.",
   },
   CERT_EXPIRED: {
     severity: "error",
@@ -146,7 +160,8 @@ export const CATALOGUE = {
   ISSUER_NOT_CA: {
     severity: "error",
     message: (p) => `${n(p)}${tp(p)} issued a certificate but is not a CA${d(p)}.`,
-    hint: () => "Only certificates with basicConstraints cA=TRUE (and keyCertSign) may issue; use the real issuing CA.",
+    hint: () =>
+      "Only certificates with basicConstraints cA=TRUE (and keyCertSign) may issue; use the real issuing CA.",
   },
   PATH_LENGTH_EXCEEDED: {
     severity: "error",
@@ -156,7 +171,8 @@ export const CATALOGUE = {
   KEY_USAGE: {
     severity: "error",
     message: (p) => `${n(p)}${tp(p)} has a key usage that does not allow this use${d(p)}.`,
-    hint: () => "Signing certificates need digitalSignature or nonRepudiation; CA certificates need keyCertSign (cRLSign to sign CRLs).",
+    hint: () =>
+      "Signing certificates need digitalSignature or nonRepudiation; CA certificates need keyCertSign (cRLSign to sign CRLs).",
   },
   EKU_NOT_EMAIL: {
     severity: "error",
@@ -166,12 +182,14 @@ export const CATALOGUE = {
   NAME_CONSTRAINTS: {
     severity: "error",
     message: (p) => `${n(p)}${tp(p)} violates the name constraints of a CA above it${d(p)}.`,
-    hint: () => "The CA is not allowed to issue for this name; request the certificate from a CA permitted for the domain.",
+    hint: () =>
+      "The CA is not allowed to issue for this name; request the certificate from a CA permitted for the domain.",
   },
   POLICY: {
     severity: "error",
     message: (p) => `No acceptable certificate policy on the path${d(p)}.`,
-    hint: () => "The CAs' certificate policies or policy constraints exclude this certificate; check the required policy OIDs.",
+    hint: () =>
+      "The CAs' certificate policies or policy constraints exclude this certificate; check the required policy OIDs.",
   },
   UNKNOWN_CRITICAL_EXTENSION: {
     severity: "error",
@@ -186,7 +204,8 @@ export const CATALOGUE = {
   REVOCATION_UNKNOWN: {
     severity: "warning",
     message: (p) => `The revocation status of ${n(p)}${tp(p)} could not be determined${d(p)}.`,
-    hint: () => "Make the CRL reachable (Exchange fetches CRL distribution points over HTTP), pass it with --crl, or set OWADisableCRLCheck if you accept the risk.",
+    hint: () =>
+      "Make the CRL reachable (Exchange fetches CRL distribution points over HTTP), pass it with --crl, or set OWADisableCRLCheck if you accept the risk.",
   },
 
   NONCONFORMING_CERT: {
@@ -208,7 +227,8 @@ export const CATALOGUE = {
   },
   EXPORT_STALE: {
     severity: "warning",
-    message: (p) => `${p.name ? `'${p.name}'` : "The export"} was last updated ${p.date ?? "?"}, ${p.detail ?? "longer ago than allowed"}.`,
+    message: (p) =>
+      `${p.name ? `'${p.name}'` : "The export"} was last updated ${p.date ?? "?"}, ${p.detail ?? "longer ago than allowed"}.`,
     hint: () =>
       "The scheduled Get-SmimeConfig export has stopped: check the task that runs it (and its credentials); the monitor is judging an old copy.",
   },
@@ -216,18 +236,22 @@ export const CATALOGUE = {
   // ---- trust-list audit ----
   TRUST_EXPIRED: {
     severity: "error",
-    message: (p) => `${n(p)}${tp(p)} in the trust list expired on ${p.date ?? "?"}; Exchange refuses an upload that contains it.`,
+    message: (p) =>
+      `${n(p)}${tp(p)} in the trust list expired on ${p.date ?? "?"}; Exchange refuses an upload that contains it.`,
     hint: (p) => `Remove ${n(p)} from the trust list (or add its renewed certificate) before uploading.`,
   },
   TRUST_EXPIRING: {
     severity: "warning",
-    message: (p) => `${n(p)}${tp(p)} in the trust list expires on ${p.date ?? "?"} (${p.days ?? "?"} days left).`,
-    hint: (p) => `Obtain the renewed CA certificate for ${n(p)}, add it to the trust list and upload it before ${p.date ?? "then"}.`,
+    message: (p) =>
+      `${n(p)}${tp(p)} in the trust list expires on ${p.date ?? "?"} (${p.days ?? "?"} days left).`,
+    hint: (p) =>
+      `Obtain the renewed CA certificate for ${n(p)}, add it to the trust list and upload it before ${p.date ?? "then"}.`,
   },
   TRUST_NOT_YET_VALID: {
     severity: "warning",
     message: (p) => `${n(p)}${tp(p)} in the trust list is not valid before ${p.date ?? "?"}.`,
-    hint: () => "Signatures under it fail until then; keep the certificate it replaces in the list meanwhile.",
+    hint: () =>
+      "Signatures under it fail until then; keep the certificate it replaces in the list meanwhile.",
   },
   DUPLICATE: {
     severity: "warning",
@@ -237,26 +261,33 @@ export const CATALOGUE = {
   NOT_A_CA: {
     severity: "warning",
     message: (p) => `${n(p)}${tp(p)} is not a CA certificate${d(p)}.`,
-    hint: () => "The trust list should hold root and intermediate CAs only; remove user certificates from it.",
+    hint: () =>
+      "The trust list should hold root and intermediate CAs only; remove user certificates from it.",
   },
   MISSING_ISSUER: {
     severity: "error",
-    message: (p) => `The issuer of ${n(p)}${tp(p)}${p.issuer ? `, '${p.issuer}',` : ""} is not in the trust list${d(p)}.`,
-    hint: (p) => `Add the CA certificate that issued ${n(p)}${p.issuer ? ` ('${p.issuer}')` : ""} to the trust list.`,
+    message: (p) =>
+      `The issuer of ${n(p)}${tp(p)}${p.issuer ? `, '${p.issuer}',` : ""} is not in the trust list${d(p)}.`,
+    hint: (p) =>
+      `Add the CA certificate that issued ${n(p)}${p.issuer ? ` ('${p.issuer}')` : ""} to the trust list.`,
   },
   SST_TOO_LARGE: {
     severity: "error",
-    message: (p) => `The trust list is ${p.bytes ?? "?"} bytes; Exchange refuses files over 70,000 bytes${d(p)}.`,
-    hint: () => "Remove CAs that are not needed for S/MIME (TLS-only roots, superseded and duplicate certificates).",
+    message: (p) =>
+      `The trust list is ${p.bytes ?? "?"} bytes; Exchange refuses files over 70,000 bytes${d(p)}.`,
+    hint: () =>
+      "Remove CAs that are not needed for S/MIME (TLS-only roots, superseded and duplicate certificates).",
   },
   NO_EMAIL_PROTECTION: {
     severity: "warning",
     message: (p) => `${n(p)}${tp(p)} has an extended key usage that excludes e-mail protection${d(p)}.`,
-    hint: () => "Certificates under this CA cannot be used for S/MIME; remove it from the list unless another path needs it.",
+    hint: () =>
+      "Certificates under this CA cannot be used for S/MIME; remove it from the list unless another path needs it.",
   },
   SUPERSEDED: {
     severity: "info",
-    message: (p) => `${n(p)}${tp(p)} is superseded by a newer certificate with the same subject and key${d(p)}.`,
+    message: (p) =>
+      `${n(p)}${tp(p)} is superseded by a newer certificate with the same subject and key${d(p)}.`,
     hint: () => "Remove the older certificate once nothing depends on its dates.",
   },
 
@@ -264,12 +295,14 @@ export const CATALOGUE = {
   SETTING_INVALID: {
     severity: "error",
     message: (p) => `Set-SmimeConfig would not take ${p.name ?? "a setting"}${d(p)}.`,
-    hint: (p) => `Correct ${p.name ?? "the setting"} in smime.config.json (the schema schema/smime.config.schema.json lists the allowed values).`,
+    hint: (p) =>
+      `Correct ${p.name ?? "the setting"} in smime.config.json (the schema schema/smime.config.schema.json lists the allowed values).`,
   },
   TRUST_LIST_EMPTY: {
     severity: "error",
     message: (p) => `The trust list would hold no CA certificate${d(p)}.`,
-    hint: () => "List the root and intermediate CA certificates under \"trust\"; Exchange trusts nothing without them.",
+    hint: () =>
+      'List the root and intermediate CA certificates under "trust"; Exchange trusts nothing without them.',
   },
 } satisfies Record<string, Entry>;
 

@@ -3,8 +3,18 @@
  * construction; extensions, hashes and the public key are decoded on first use and cached.
  */
 import type { KeyObject } from "node:crypto";
-import { DerError, DerReader, TAG, decodeBitString, decodeBoolean, decodeOidEl, decodeTime, parseOne } from "../lib/der.js";
+import { MalformedInputError } from "../errors.js";
 import { digest, hexUpper } from "../lib/bytes.js";
+import {
+  DerError,
+  DerReader,
+  decodeBitString,
+  decodeBoolean,
+  decodeOidEl,
+  decodeTime,
+  parseOne,
+  TAG,
+} from "../lib/der.js";
 import { EKU_LABEL, OID } from "../lib/oids.js";
 import {
   type AlgorithmIdentifier,
@@ -13,10 +23,9 @@ import {
   signatureAlgorithmName,
   verifySignature,
 } from "../lib/signature.js";
-import { MalformedInputError } from "../errors.js";
-import { Name } from "./name.js";
 import * as X from "./extensions.js";
 import type { GeneralName } from "./general-name.js";
+import { Name } from "./name.js";
 
 export type CertificateRole = "root" | "intermediate" | "leaf";
 
@@ -109,7 +118,11 @@ export class Certificate {
       }
       t.end("TBSCertificate");
     } catch (e) {
-      if (e instanceof DerError) throw new MalformedInputError(`not a valid X.509 certificate: ${e.message.replace(/ at byte \d+$/, "")}`, { offset: e.offset, cause: e });
+      if (e instanceof DerError)
+        throw new MalformedInputError(
+          `not a valid X.509 certificate: ${e.message.replace(/ at byte \d+$/, "")}`,
+          { offset: e.offset, cause: e },
+        );
       throw e;
     }
   }
@@ -134,9 +147,12 @@ export class Certificate {
       try {
         return parse(e);
       } catch (err) {
-        throw new MalformedInputError(`bad ${oid} extension in certificate '${this.subject.display}': ${(err as Error).message}`, {
-          offset: err instanceof DerError ? err.offset : e.offset,
-        });
+        throw new MalformedInputError(
+          `bad ${oid} extension in certificate '${this.subject.display}': ${(err as Error).message}`,
+          {
+            offset: err instanceof DerError ? err.offset : e.offset,
+          },
+        );
       }
     });
   }
@@ -282,7 +298,10 @@ export class Certificate {
         return parseSpki(this.spki);
       } catch (e) {
         if (e instanceof DerError) {
-          throw new MalformedInputError(`bad public key in certificate '${this.subject.display}': ${e.message}`, { offset: e.offset });
+          throw new MalformedInputError(
+            `bad public key in certificate '${this.subject.display}': ${e.message}`,
+            { offset: e.offset },
+          );
         }
         throw e;
       }
@@ -324,7 +343,13 @@ export class Certificate {
 
   /** Verifies this certificate's signature with `issuer`'s public key (or an explicit key). */
   isSignedBy(issuer: Certificate, key: KeyObject = issuer.publicKey): boolean {
-    return verifySignature(this.signatureAlgorithm, this.tbs, this.signature, key, issuer.publicKeyInfo.algorithm);
+    return verifySignature(
+      this.signatureAlgorithm,
+      this.tbs,
+      this.signature,
+      key,
+      issuer.publicKeyInfo.algorithm,
+    );
   }
 
   /** root = self-signed CA (or a legacy self-signed certificate without basicConstraints); intermediate = other CA; leaf = the rest. */

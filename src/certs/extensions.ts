@@ -1,17 +1,18 @@
 /** Typed parsers for the X.509 extensions the project understands (RFC 5280 4.2). */
+
+import { hexUpper } from "../lib/bytes.js";
 import {
-  DerReader,
-  TAG,
   bitStringBits,
+  type DerElement,
+  DerReader,
   decodeBoolean,
   decodeOidEl,
   decodeSmallInt,
   parseOne,
-  type DerElement,
+  TAG,
 } from "../lib/der.js";
-import { hexUpper } from "../lib/bytes.js";
 import { type GeneralName, parseGeneralName, parseGeneralNames } from "./general-name.js";
-import { Name } from "./name.js";
+import type { Name } from "./name.js";
 
 export interface Extension {
   oid: string;
@@ -145,7 +146,9 @@ export function parseCertificatePolicies(ext: Extension): PolicyInformation[] {
   return out;
 }
 
-export function parsePolicyMappings(ext: Extension): { issuerDomainPolicy: string; subjectDomainPolicy: string }[] {
+export function parsePolicyMappings(
+  ext: Extension,
+): { issuerDomainPolicy: string; subjectDomainPolicy: string }[] {
   const r = DerReader.of(inner(ext));
   const out: { issuerDomainPolicy: string; subjectDomainPolicy: string }[] = [];
   while (!r.done) {
@@ -197,7 +200,9 @@ export function parseNameConstraints(ext: Extension): NameConstraints {
 }
 
 /** DistributionPointName, shared by CRLDistributionPoints and IssuingDistributionPoint. */
-export function parseDistributionPointName(el: DerElement): Pick<DistributionPoint, "fullName" | "relativeName"> {
+export function parseDistributionPointName(
+  el: DerElement,
+): Pick<DistributionPoint, "fullName" | "relativeName"> {
   const r = DerReader.of(el);
   const x = r.read();
   if (x.tag === 0xa0) return { fullName: parseGeneralNames(x) };

@@ -1,4 +1,4 @@
-import { DerReader, type DerElement, decodeOidEl, decodeString } from "../lib/der.js";
+import { type DerElement, DerReader, decodeOidEl, decodeString } from "../lib/der.js";
 import { Name } from "./name.js";
 
 /** GeneralName (RFC 5280 4.2.1.6), the kinds path validation and S/MIME care about. */

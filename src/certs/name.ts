@@ -1,6 +1,6 @@
-import { DerReader, TAG, decodeOidEl, decodeString, type DerElement } from "../lib/der.js";
-import { ATTR_LABEL, OID } from "../lib/oids.js";
 import { hexLower } from "../lib/bytes.js";
+import { type DerElement, DerReader, decodeOidEl, decodeString, TAG } from "../lib/der.js";
+import { ATTR_LABEL, OID } from "../lib/oids.js";
 
 export interface NameAttribute {
   type: string;
@@ -43,7 +43,11 @@ export class Name {
         const atv = set.sequence("AttributeTypeAndValue");
         const type = decodeOidEl(atv.read());
         const v = atv.read();
-        rdn.push({ type, tag: v.tag, value: STRING_TAGS.has(v.tag) ? decodeString(v) : `#${hexLower(v.raw)}` });
+        rdn.push({
+          type,
+          tag: v.tag,
+          value: STRING_TAGS.has(v.tag) ? decodeString(v) : `#${hexLower(v.raw)}`,
+        });
       }
       this.rdns.push(rdn);
     }
@@ -86,7 +90,12 @@ export class Name {
 
   /** A short label for tables: CN, else OU, else O, else the whole name. */
   get display(): string {
-    return this.commonName ?? this.get(OID.organizationalUnitName).at(-1) ?? this.get(OID.organizationName).at(-1) ?? this.toString();
+    return (
+      this.commonName ??
+      this.get(OID.organizationalUnitName).at(-1) ??
+      this.get(OID.organizationName).at(-1) ??
+      this.toString()
+    );
   }
 
   /** RFC 4514-style string, most specific first ("CN=…, O=…, C=…"). */

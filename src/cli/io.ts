@@ -3,11 +3,21 @@
  * and writes outputs atomically. Core modules never touch the file system themselves.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { dirname, join, basename } from "node:path";
-import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
-import { type ReadOptions, type ReadResult, readCertificateBytes } from "../certs/read.js";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { Certificate } from "../certs/certificate.js";
+import { type ReadOptions, type ReadResult, readCertificateBytes } from "../certs/read.js";
+import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
 
 export interface InputFile {
   name: string;
@@ -28,7 +38,13 @@ export async function readStdin(stream: NodeJS.ReadableStream = process.stdin): 
 function fileError(path: string, e: unknown): FileAccessError {
   const code = (e as NodeJS.ErrnoException).code;
   const why =
-    code === "ENOENT" ? "no such file or folder" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a folder" : (e as Error).message;
+    code === "ENOENT"
+      ? "no such file or folder"
+      : code === "EACCES"
+        ? "permission denied"
+        : code === "EISDIR"
+          ? "is a folder"
+          : (e as Error).message;
   return new FileAccessError(`cannot read: ${why}`, { file: path });
 }
 
@@ -55,7 +71,8 @@ export function expandInput(path: string): { name: string; fromFolder: boolean }
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) {
-        if (out.length >= MAX_FOLDER_FILES) throw new FileAccessError(`more than ${MAX_FOLDER_FILES} files`, { file: path });
+        if (out.length >= MAX_FOLDER_FILES)
+          throw new FileAccessError(`more than ${MAX_FOLDER_FILES} files`, { file: path });
         out.push({ name: p, fromFolder: true });
       }
     }
@@ -82,7 +99,10 @@ export interface LoadedCertificates {
  * Reads certificates from every input (files, folders, '-' for stdin). A bad file named directly is an
  * error; a file inside a folder that is not a certificate container is skipped with a warning.
  */
-export async function loadCertificates(inputs: readonly string[], opts: ReadOptions = {}): Promise<LoadedCertificates> {
+export async function loadCertificates(
+  inputs: readonly string[],
+  opts: ReadOptions = {},
+): Promise<LoadedCertificates> {
   const out: LoadedCertificates = { certificates: [], crls: [], warnings: [] };
   const take = (r: ReadResult, name: string) => {
     out.certificates.push(...r.certificates);
@@ -114,14 +134,19 @@ export async function loadCertificates(inputs: readonly string[], opts: ReadOpti
  * Writes a file atomically: a temporary file beside it, fsync, then rename. An existing file is
  * replaced only with `force`; with `backup`, the old one is kept as `<name>.bak`.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string, opts: { force?: boolean; mode?: number } = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: { force?: boolean; mode?: number } = {},
+): void {
   let exists = false;
   try {
     exists = statSync(path).isFile();
   } catch {
     exists = false;
   }
-  if (exists && !opts.force) throw new RefusedError("exists already; use --force to replace it", { file: path });
+  if (exists && !opts.force)
+    throw new RefusedError("exists already; use --force to replace it", { file: path });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   let fd: number | undefined;
   try {

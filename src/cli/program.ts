@@ -4,8 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { SmimetrustError, UsageError } from "../errors.js";
-import type { CliContext, ExitCode } from "./context.js";
 import { COMMANDS } from "./commands/index.js";
+import type { CliContext, ExitCode } from "./context.js";
 
 export const VERSION = "0.1.0";
 
@@ -54,12 +54,16 @@ export function handleError(e: unknown, ctx: CliContext): ExitCode {
 export function parseTime(value: string, option = "--at"): number {
   if (/^\d{9,11}$/.test(value)) return Number(value) * 1000;
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new UsageError(`${option}: '${value}' is not a date (use ISO 8601, e.g. 2026-01-31T12:00:00Z, or Unix seconds)`);
+  if (Number.isNaN(t))
+    throw new UsageError(
+      `${option}: '${value}' is not a date (use ISO 8601, e.g. 2026-01-31T12:00:00Z, or Unix seconds)`,
+    );
   return t;
 }
 
 export function parseIntOption(value: string, option: string, min = 0): number {
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`${option}: '${value}' is not a whole number >= ${min}`);
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new UsageError(`${option}: '${value}' is not a whole number >= ${min}`);
   return Number(value);
 }
 

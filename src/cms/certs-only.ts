@@ -1,5 +1,5 @@
 /** Writes a PKCS#7 / CMS certificates-only SignedData (.p7b), as Windows and OpenSSL do. */
-import { TAG, encodeOid, tlv } from "../lib/der.js";
+import { encodeOid, TAG, tlv } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 
 export function createCertsOnlyPkcs7(certs: readonly Uint8Array[]): Uint8Array {

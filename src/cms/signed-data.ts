@@ -2,11 +2,20 @@
  * CMS ContentInfo / SignedData (RFC 5652), parsed with the zero-copy reader in BER mode (mail clients
  * use indefinite lengths). Only parsing lives here; verification is in smime/.
  */
-import { DerError, DerReader, TAG, type DerElement, decodeOidEl, decodeSmallInt, octetStringContents } from "../lib/der.js";
+
+import { MalformedInputError } from "../errors.js";
+import { hexUpper } from "../lib/bytes.js";
+import {
+  type DerElement,
+  DerError,
+  DerReader,
+  decodeOidEl,
+  decodeSmallInt,
+  octetStringContents,
+  TAG,
+} from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from "../lib/signature.js";
-import { hexUpper } from "../lib/bytes.js";
-import { MalformedInputError } from "../errors.js";
 
 export interface ContentInfo {
   contentType: string;
@@ -65,7 +74,10 @@ export function parseContentInfo(bytes: Uint8Array, file?: string): ContentInfo 
 export function parseSignedData(bytes: Uint8Array, file?: string): SignedData {
   const ci = parseContentInfo(bytes, file);
   if (ci.contentType !== OID.signedData) {
-    const what = ci.contentType === OID.envelopedData || ci.contentType === OID.authEnvelopedData ? "encrypted (EnvelopedData)" : ci.contentType;
+    const what =
+      ci.contentType === OID.envelopedData || ci.contentType === OID.authEnvelopedData
+        ? "encrypted (EnvelopedData)"
+        : ci.contentType;
     throw new MalformedInputError(`CMS content is ${what}, not SignedData`, { file });
   }
   if (!ci.content) throw new MalformedInputError("SignedData has no content", { file });
@@ -95,7 +107,8 @@ function parseSignedDataContent(explicit: DerElement): SignedData {
     while (!r.done) {
       const c = r.read();
       if (c.tag === TAG.SEQUENCE) {
-        if (certificates.length >= CMS_LIMITS.maxCertificates) throw new DerError("too many certificates", c.offset);
+        if (certificates.length >= CMS_LIMITS.maxCertificates)
+          throw new DerError("too many certificates", c.offset);
         certificates.push(c.raw);
       }
     }
@@ -173,7 +186,11 @@ function wrap<T>(file: string | undefined, f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof DerError) {
-      throw new MalformedInputError(`malformed CMS/PKCS#7: ${e.message.replace(/ at byte \d+$/, "")}`, { file, offset: e.offset, cause: e });
+      throw new MalformedInputError(`malformed CMS/PKCS#7: ${e.message.replace(/ at byte \d+$/, "")}`, {
+        file,
+        offset: e.offset,
+        cause: e,
+      });
     }
     throw e;
   }

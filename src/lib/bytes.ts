@@ -9,7 +9,10 @@ export function hexLower(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 }
 
-export function digest(alg: "sha1" | "sha256" | "sha384" | "sha512" | "md5" | "sha224", data: Uint8Array): Buffer {
+export function digest(
+  alg: "sha1" | "sha256" | "sha384" | "sha512" | "md5" | "sha224",
+  data: Uint8Array,
+): Buffer {
   return createHash(alg).update(data).digest();
 }
 

@@ -122,7 +122,13 @@ export class DerReader {
       throw new DerError(`element needs ${len} bytes but only ${buf.length - p} remain`, this.base + start);
     }
     this.pos = end;
-    return { tag, offset: this.base + start, headerLength: p - start, value: buf.subarray(p, end), raw: buf.subarray(start, end) };
+    return {
+      tag,
+      offset: this.base + start,
+      headerLength: p - start,
+      value: buf.subarray(p, end),
+      raw: buf.subarray(start, end),
+    };
   }
 
   /** Reads an element and insists on its tag. */
@@ -130,7 +136,9 @@ export class DerReader {
     const t = this.peekTag();
     if (t !== tag) {
       throw new DerError(
-        t < 0 ? `expected ${what}, found end of data` : `expected ${what} (tag 0x${tag.toString(16)}), found tag 0x${t.toString(16)}`,
+        t < 0
+          ? `expected ${what}, found end of data`
+          : `expected ${what} (tag 0x${tag.toString(16)}), found tag 0x${t.toString(16)}`,
         this.position,
       );
     }
@@ -288,7 +296,8 @@ export function decodeString(el: DerElement): string {
     case TAG.UniversalString: {
       let s = "";
       for (let i = 0; i + 3 < el.value.length; i += 4) {
-        const cp = ((el.value[i] << 24) | (el.value[i + 1] << 16) | (el.value[i + 2] << 8) | el.value[i + 3]) >>> 0;
+        const cp =
+          ((el.value[i] << 24) | (el.value[i + 1] << 16) | (el.value[i + 2] << 8) | el.value[i + 3]) >>> 0;
         s += String.fromCodePoint(cp > 0x10ffff ? 0xfffd : cp);
       }
       return s;
@@ -324,10 +333,19 @@ export function decodeTime(el: DerElement): number {
     if (v.length !== 13 || v[12] !== 0x5a) throw new DerError("UTCTime must be YYMMDDHHMMSSZ", el.offset);
     const yy = digits(v, 0, 2, el.offset);
     const year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    return utc(year, digits(v, 2, 2, el.offset), digits(v, 4, 2, el.offset), digits(v, 6, 2, el.offset), digits(v, 8, 2, el.offset), digits(v, 10, 2, el.offset), el.offset);
+    return utc(
+      year,
+      digits(v, 2, 2, el.offset),
+      digits(v, 4, 2, el.offset),
+      digits(v, 6, 2, el.offset),
+      digits(v, 8, 2, el.offset),
+      digits(v, 10, 2, el.offset),
+      el.offset,
+    );
   }
   if (el.tag === TAG.GeneralizedTime) {
-    if (v.length < 15 || v[v.length - 1] !== 0x5a) throw new DerError("GeneralizedTime must end in Z", el.offset);
+    if (v.length < 15 || v[v.length - 1] !== 0x5a)
+      throw new DerError("GeneralizedTime must end in Z", el.offset);
     let ms = 0;
     if (v.length > 15) {
       if (v[14] !== 0x2e) throw new DerError("bad GeneralizedTime fraction", el.offset);
@@ -336,14 +354,23 @@ export function decodeTime(el: DerElement): number {
       ms = Math.floor(Number(`0.${frac}`) * 1000);
     }
     return (
-      utc(digits(v, 0, 4, el.offset), digits(v, 4, 2, el.offset), digits(v, 6, 2, el.offset), digits(v, 8, 2, el.offset), digits(v, 10, 2, el.offset), digits(v, 12, 2, el.offset), el.offset) + ms
+      utc(
+        digits(v, 0, 4, el.offset),
+        digits(v, 4, 2, el.offset),
+        digits(v, 6, 2, el.offset),
+        digits(v, 8, 2, el.offset),
+        digits(v, 10, 2, el.offset),
+        digits(v, 12, 2, el.offset),
+        el.offset,
+      ) + ms
     );
   }
   throw new DerError("expected a time", el.offset);
 }
 
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, offset: number): number {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) throw new DerError("time out of range", offset);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+    throw new DerError("time out of range", offset);
   return Date.UTC(y, mo - 1, d, h, mi, s);
 }
 

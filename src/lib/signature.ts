@@ -2,10 +2,10 @@
  * Signature verification through node:crypto, keyed by the X.509 / CMS algorithm identifiers.
  * Parsing is ours; the arithmetic is OpenSSL's.
  */
-import { type KeyObject, constants, createPublicKey, verify } from "node:crypto";
-import { DerError, DerReader, TAG, decodeOidEl, decodeSmallInt, parseOne } from "./der.js";
-import { OID } from "./oids.js";
+import { constants, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { UnsupportedError } from "../errors.js";
+import { DerError, DerReader, decodeOidEl, decodeSmallInt, parseOne, TAG } from "./der.js";
+import { OID } from "./oids.js";
 
 export type HashName = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
 
@@ -69,13 +69,15 @@ export function parsePssParams(params: Uint8Array | undefined): PssParams {
   const m = r.optional(0xa1);
   if (m) {
     const mgf = readAlgorithmIdentifier(DerReader.of(m));
-    if (mgf.oid !== OID.mgf1 || !mgf.params) throw new UnsupportedError(`unsupported PSS mask generation ${mgf.oid}`);
+    if (mgf.oid !== OID.mgf1 || !mgf.params)
+      throw new UnsupportedError(`unsupported PSS mask generation ${mgf.oid}`);
     out.mgfHash = hashOf(readAlgorithmIdentifier(new DerReader(mgf.params)).oid);
   }
   const s = r.optional(0xa2);
   if (s) out.saltLength = decodeSmallInt(parseOne(s.value, "saltLength"));
   const t = r.optional(0xa3);
-  if (t && decodeSmallInt(parseOne(t.value, "trailerField")) !== 1) throw new UnsupportedError("unsupported PSS trailer field");
+  if (t && decodeSmallInt(parseOne(t.value, "trailerField")) !== 1)
+    throw new UnsupportedError("unsupported PSS trailer field");
   if (out.hash !== out.mgfHash) {
     // OpenSSL accepts differing MGF hashes only through the low-level API; Node cannot express it.
     throw new UnsupportedError(`RSA-PSS with MGF1-${out.mgfHash} differing from ${out.hash}`);
@@ -146,12 +148,18 @@ export function verifySignature(
     if (alg.oid === OID.rsaPss) {
       if (KEY_FAMILY[keyAlgorithm] !== "rsa") return false;
       const p = parsePssParams(alg.params);
-      return verify(p.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signature);
+      return verify(
+        p.hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength },
+        signature,
+      );
     }
     const s = SIG_ALGS[alg.oid];
     if (!s) throw new UnsupportedError(`unsupported signature algorithm ${alg.oid}`);
     if (KEY_FAMILY[keyAlgorithm] !== s.family) return false;
-    if (s.family === "rsa") return verify(s.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+    if (s.family === "rsa")
+      return verify(s.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
     return verify(s.hash, data, { key, dsaEncoding: "der" }, signature);
   } catch (e) {
     if (e instanceof UnsupportedError) throw e;
@@ -164,7 +172,11 @@ export function verifySignature(
 /** Imports an SPKI as a node KeyObject; throws UnsupportedError when OpenSSL cannot load it. */
 export function importSpki(spki: Uint8Array): KeyObject {
   try {
-    return createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: "der", type: "spki" });
+    return createPublicKey({
+      key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+      format: "der",
+      type: "spki",
+    });
   } catch (e) {
     throw new UnsupportedError(`cannot load public key: ${(e as Error).message}`);
   }

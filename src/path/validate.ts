@@ -16,12 +16,7 @@ import type { NameConstraints } from "../certs/extensions.js";
 import { digest, hexUpper } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
-import {
-  type Problem,
-  type ProblemParams,
-  problem,
-  type Severity,
-} from "../problems.js";
+import { type Problem, type ProblemParams, problem, type Severity } from "../problems.js";
 import { type Crl, parseCrl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { type BuildNode, type Candidate, CandidatePool, type DeadEnd, PathBuilder } from "./build.js";

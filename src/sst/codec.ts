@@ -89,7 +89,8 @@ export function readSst(bytes: Uint8Array, file?: string): SstStore {
       break;
     }
     const start = pos + 12;
-    if (length > bytes.length - start) fail(`record ${id} claims ${length} bytes but only ${bytes.length - start} remain`, pos);
+    if (length > bytes.length - start)
+      fail(`record ${id} claims ${length} bytes but only ${bytes.length - start} remain`, pos);
     const value = bytes.subarray(start, start + length);
     const kind = KIND[id];
     if (kind) {
@@ -102,7 +103,8 @@ export function readSst(bytes: Uint8Array, file?: string): SstStore {
     pos = start + length;
   }
   if (pos < bytes.length) fail(`${bytes.length - pos} bytes after the end record`, pos);
-  if (!hasEndRecord && pending.length > 0) fail("properties without a certificate at end of file", bytes.length);
+  if (!hasEndRecord && pending.length > 0)
+    fail("properties without a certificate at end of file", bytes.length);
   return { elements, trailingProperties: pending, hasEndRecord };
 }
 
@@ -152,8 +154,16 @@ export function createSst(entries: readonly NewSstEntry[]): Uint8Array {
   return writeSst({
     elements: entries.map((e) => {
       const properties: SstProperty[] = [{ id: PROP.sha1Hash, encoding: 1, value: digest("sha1", e.der) }];
-      if (e.friendlyName !== undefined) properties.push({ id: PROP.friendlyName, encoding: 1, value: encodeFriendlyName(e.friendlyName) });
-      return { kind: "certificate" as const, id: ELEMENT.certificate, encoding: 1, value: e.der, offset: 0, properties };
+      if (e.friendlyName !== undefined)
+        properties.push({ id: PROP.friendlyName, encoding: 1, value: encodeFriendlyName(e.friendlyName) });
+      return {
+        kind: "certificate" as const,
+        id: ELEMENT.certificate,
+        encoding: 1,
+        value: e.der,
+        offset: 0,
+        properties,
+      };
     }),
     trailingProperties: [],
     hasEndRecord: true,

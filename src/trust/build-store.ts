@@ -71,18 +71,26 @@ export function buildTrustStore(input: readonly Certificate[], opts: BuildOption
   const kept = new TrustList(cas.certificates.filter((c) => c.notAfter >= opts.now));
   const certificates = kept.ordered();
   if (certificates.length === 0) {
-    throw new ExchangeRefusalError("ERR_EMPTY_LIST", "no CA certificates to write (Set-SmimeConfig needs at least one root)");
+    throw new ExchangeRefusalError(
+      "ERR_EMPTY_LIST",
+      "no CA certificates to write (Set-SmimeConfig needs at least one root)",
+    );
   }
   let bytes: Uint8Array;
   switch (format) {
     case "sst":
-      bytes = createSst(certificates.map((c) => (opts.friendlyNames ? { der: c.der, friendlyName: c.name } : { der: c.der })));
+      bytes = createSst(
+        certificates.map((c) => (opts.friendlyNames ? { der: c.der, friendlyName: c.name } : { der: c.der })),
+      );
       break;
     case "p7b":
       bytes = createCertsOnlyPkcs7(certificates.map((c) => c.der));
       break;
     case "pem":
-      bytes = Buffer.from(certificates.map((c) => `# ${c.subject.toString()}\n# SHA-1 ${c.sha1}\n${c.toPem()}`).join("\n"), "utf8");
+      bytes = Buffer.from(
+        certificates.map((c) => `# ${c.subject.toString()}\n# SHA-1 ${c.sha1}\n${c.toPem()}`).join("\n"),
+        "utf8",
+      );
       break;
   }
   const max = opts.maxBytes ?? EXCHANGE_MAX_SST_BYTES;
@@ -96,7 +104,10 @@ export function buildTrustStore(input: readonly Certificate[], opts: BuildOption
       largest,
     );
   }
-  const earliest = certificates.reduce<Certificate | undefined>((a, c) => (!a || c.notAfter < a.notAfter ? c : a), undefined);
+  const earliest = certificates.reduce<Certificate | undefined>(
+    (a, c) => (!a || c.notAfter < a.notAfter ? c : a),
+    undefined,
+  );
   return {
     format,
     bytes,
@@ -108,4 +119,3 @@ export function buildTrustStore(input: readonly Certificate[], opts: BuildOption
     sha256: hexUpper(digest("sha256", bytes)),
   };
 }
-

@@ -3,7 +3,7 @@
  * subject key identifier), with the order Microsoft's guide asks for: each root followed by the
  * intermediates under it.
  */
-import { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../certs/certificate.js";
 import { digest, hexUpper } from "../lib/bytes.js";
 
 export class TrustList {
@@ -76,7 +76,9 @@ export class TrustList {
     if (named.length <= 1) return [...named];
     const aki = cert.authorityKeyIdentifier?.keyId;
     if (!aki) return [...named];
-    return [...named].sort((a, b) => Number(b.subjectKeyIdentifier === aki) - Number(a.subjectKeyIdentifier === aki));
+    return [...named].sort(
+      (a, b) => Number(b.subjectKeyIdentifier === aki) - Number(a.subjectKeyIdentifier === aki),
+    );
   }
 
   /** The self-signed certificates: Exchange's anchors. */

@@ -22,7 +22,20 @@ describe("test certificate factory", () => {
     writeFileSync(join(dir, "r.pem"), r.pem);
     writeFileSync(join(dir, "i.pem"), i.pem);
     writeFileSync(join(dir, "l.pem"), l.pem);
-    const out = execFileSync("openssl", ["verify", "-CAfile", join(dir, "r.pem"), "-untrusted", join(dir, "i.pem"), "-purpose", "smimesign", join(dir, "l.pem")], { encoding: "utf8" });
+    const out = execFileSync(
+      "openssl",
+      [
+        "verify",
+        "-CAfile",
+        join(dir, "r.pem"),
+        "-untrusted",
+        join(dir, "i.pem"),
+        "-purpose",
+        "smimesign",
+        join(dir, "l.pem"),
+      ],
+      { encoding: "utf8" },
+    );
     expect(out.trim()).toBe(`${join(dir, "l.pem")}: OK`);
   });
 });

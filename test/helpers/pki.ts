@@ -3,12 +3,15 @@
  * exact control over dates, keys and extensions. Tests use it to build trust lists and chains; openssl
  * cross-checks what it makes in the tests that need an independent opinion.
  */
-import { type KeyObject, createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
-import { TAG, encodeOid, tlv } from "../../src/lib/der.js";
-import { OID } from "../../src/lib/oids.js";
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { Certificate } from "../../src/certs/certificate.js";
+import { encodeOid, TAG, tlv } from "../../src/lib/der.js";
+import { OID } from "../../src/lib/oids.js";
 
-export type KeySpec = { type: "rsa"; bits?: number } | { type: "ec"; curve?: "P-256" | "P-384" | "P-521" } | { type: "ed25519" };
+export type KeySpec =
+  | { type: "rsa"; bits?: number }
+  | { type: "ec"; curve?: "P-256" | "P-384" | "P-521" }
+  | { type: "ed25519" };
 
 export interface KeyPair {
   privateKey: KeyObject;
@@ -61,7 +64,12 @@ export function encodeName(spec: NameSpec): Uint8Array {
       : spec;
   const rdns = pairs.map(([t, v]) => {
     const oid = LABELS[t] ?? t;
-    const str = oid === OID.countryName ? tlv(TAG.PrintableString, Buffer.from(v)) : oid === OID.emailAddress || oid === OID.domainComponent ? tlv(TAG.IA5String, Buffer.from(v)) : tlv(TAG.UTF8String, Buffer.from(v, "utf8"));
+    const str =
+      oid === OID.countryName
+        ? tlv(TAG.PrintableString, Buffer.from(v))
+        : oid === OID.emailAddress || oid === OID.domainComponent
+          ? tlv(TAG.IA5String, Buffer.from(v))
+          : tlv(TAG.UTF8String, Buffer.from(v, "utf8"));
     return tlv(TAG.SET, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)), str));
   });
   return tlv(TAG.SEQUENCE, ...rdns);
@@ -81,10 +89,22 @@ export type Hash = "sha1" | "sha256" | "sha384" | "sha512" | "md5";
 function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
   if (key.spec.type === "ed25519") return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.ed25519)));
   if (key.spec.type === "rsa") {
-    const oid = { md5: OID.md5WithRSA, sha1: OID.sha1WithRSA, sha256: OID.sha256WithRSA, sha384: OID.sha384WithRSA, sha512: OID.sha512WithRSA }[hash];
+    const oid = {
+      md5: OID.md5WithRSA,
+      sha1: OID.sha1WithRSA,
+      sha256: OID.sha256WithRSA,
+      sha384: OID.sha384WithRSA,
+      sha512: OID.sha512WithRSA,
+    }[hash];
     return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)), tlv(TAG.NULL));
   }
-  const oid = { md5: "", sha1: OID.ecdsaWithSHA1, sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 }[hash];
+  const oid = {
+    md5: "",
+    sha1: OID.ecdsaWithSHA1,
+    sha256: OID.ecdsaWithSHA256,
+    sha384: OID.ecdsaWithSHA384,
+    sha512: OID.ecdsaWithSHA512,
+  }[hash];
   return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)));
 }
 
@@ -116,7 +136,11 @@ export const ext = {
     return { oid: OID.keyUsage, critical, value: tlv(TAG.BIT_STRING, Uint8Array.of(unused), bytes) };
   },
   extKeyUsage(oids: string[], critical = false): ExtensionSpec {
-    return { oid: OID.extKeyUsage, critical, value: tlv(TAG.SEQUENCE, ...oids.map((o) => tlv(TAG.OID, encodeOid(o)))) };
+    return {
+      oid: OID.extKeyUsage,
+      critical,
+      value: tlv(TAG.SEQUENCE, ...oids.map((o) => tlv(TAG.OID, encodeOid(o)))),
+    };
   },
   subjectKeyIdentifier(id: Uint8Array): ExtensionSpec {
     return { oid: OID.subjectKeyIdentifier, value: tlv(TAG.OCTET_STRING, id) };
@@ -125,19 +149,32 @@ export const ext = {
     return { oid: OID.authorityKeyIdentifier, value: tlv(TAG.SEQUENCE, tlv(0x80, id)) };
   },
   emails(addresses: string[]): ExtensionSpec {
-    return { oid: OID.subjectAltName, value: tlv(TAG.SEQUENCE, ...addresses.map((a) => tlv(0x81, Buffer.from(a)))) };
+    return {
+      oid: OID.subjectAltName,
+      value: tlv(TAG.SEQUENCE, ...addresses.map((a) => tlv(0x81, Buffer.from(a)))),
+    };
   },
   crlDistributionPoint(url: string): ExtensionSpec {
-    return { oid: OID.crlDistributionPoints, value: tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(url)))))) };
+    return {
+      oid: OID.crlDistributionPoints,
+      value: tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(url)))))),
+    };
   },
   aia(opts: { caIssuers?: string; ocsp?: string }): ExtensionSpec {
     const ads: Uint8Array[] = [];
-    if (opts.ocsp) ads.push(tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.adOcsp)), tlv(0x86, Buffer.from(opts.ocsp))));
-    if (opts.caIssuers) ads.push(tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.adCaIssuers)), tlv(0x86, Buffer.from(opts.caIssuers))));
+    if (opts.ocsp)
+      ads.push(tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.adOcsp)), tlv(0x86, Buffer.from(opts.ocsp))));
+    if (opts.caIssuers)
+      ads.push(
+        tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.adCaIssuers)), tlv(0x86, Buffer.from(opts.caIssuers))),
+      );
     return { oid: OID.authorityInfoAccess, value: tlv(TAG.SEQUENCE, ...ads) };
   },
   certificatePolicies(oids: string[]): ExtensionSpec {
-    return { oid: OID.certificatePolicies, value: tlv(TAG.SEQUENCE, ...oids.map((o) => tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(o))))) };
+    return {
+      oid: OID.certificatePolicies,
+      value: tlv(TAG.SEQUENCE, ...oids.map((o) => tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(o))))),
+    };
   },
 };
 
@@ -219,7 +256,12 @@ export function issue(spec: CertSpec): Issued {
       tlv(
         TAG.SEQUENCE,
         ...exts.map((e) =>
-          tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(e.oid)), ...(e.critical ? [tlv(TAG.BOOLEAN, Uint8Array.of(0xff))] : []), tlv(TAG.OCTET_STRING, e.value)),
+          tlv(
+            TAG.SEQUENCE,
+            tlv(TAG.OID, encodeOid(e.oid)),
+            ...(e.critical ? [tlv(TAG.BOOLEAN, Uint8Array.of(0xff))] : []),
+            tlv(TAG.OCTET_STRING, e.value),
+          ),
         ),
       ),
     ),
@@ -242,7 +284,14 @@ export function intermediate(name: string, issuer: Issued, opts: Partial<CertSpe
 
 /** An S/MIME end-entity certificate under `issuer` for `email`. */
 export function leaf(email: string, issuer: Issued, opts: Partial<CertSpec> = {}): Issued {
-  return issue({ subject: `CN=${email.split("@")[0]},E=${email}`, issuer, emails: [email], eku: [OID.emailProtection], days: 365, ...opts });
+  return issue({
+    subject: `CN=${email.split("@")[0]},E=${email}`,
+    issuer,
+    emails: [email],
+    eku: [OID.emailProtection],
+    days: 365,
+    ...opts,
+  });
 }
 
 export interface CrlSpec {
@@ -307,7 +356,9 @@ function reasonBits(tag: number, bits: number[]): Uint8Array {
 }
 
 /** CRLDistributionPoints with full control: each point with URIs / a directory name, reasons and cRLIssuer (DER Name). */
-export function crlDistributionPoints(points: { uri?: string; dirName?: Uint8Array; reasons?: number[]; crlIssuer?: Uint8Array }[]): ExtensionSpec {
+export function crlDistributionPoints(
+  points: { uri?: string; dirName?: Uint8Array; reasons?: number[]; crlIssuer?: Uint8Array }[],
+): ExtensionSpec {
   const dps = points.map((p) => {
     const parts: Uint8Array[] = [];
     const names: Uint8Array[] = [];
@@ -327,21 +378,40 @@ export function crl(spec: CrlSpec): Uint8Array {
   const signKey = spec.signKey ?? spec.issuer.key;
   const alg = sigAlg(signKey, spec.hash ?? "sha256");
   const extn = (e: ExtensionSpec) =>
-    tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(e.oid)), ...(e.critical ? [tlv(TAG.BOOLEAN, Uint8Array.of(0xff))] : []), tlv(TAG.OCTET_STRING, e.value));
+    tlv(
+      TAG.SEQUENCE,
+      tlv(TAG.OID, encodeOid(e.oid)),
+      ...(e.critical ? [tlv(TAG.BOOLEAN, Uint8Array.of(0xff))] : []),
+      tlv(TAG.OCTET_STRING, e.value),
+    );
   const entries = (spec.revoked ?? []).map((r) => {
     const parts = [tlv(TAG.INTEGER, r.serial), time(r.date ?? now - DAY)];
     const exts: ExtensionSpec[] = [];
-    if (r.reason !== undefined) exts.push({ oid: OID.crlReason, value: tlv(TAG.ENUMERATED, Uint8Array.of(r.reason)) });
-    if (r.certificateIssuer) exts.push({ oid: OID.certificateIssuer, critical: true, value: tlv(TAG.SEQUENCE, tlv(0xa4, r.certificateIssuer)) });
+    if (r.reason !== undefined)
+      exts.push({ oid: OID.crlReason, value: tlv(TAG.ENUMERATED, Uint8Array.of(r.reason)) });
+    if (r.certificateIssuer)
+      exts.push({
+        oid: OID.certificateIssuer,
+        critical: true,
+        value: tlv(TAG.SEQUENCE, tlv(0xa4, r.certificateIssuer)),
+      });
     exts.push(...(r.extensions ?? []));
     if (exts.length) parts.push(tlv(TAG.SEQUENCE, ...exts.map(extn)));
     return tlv(TAG.SEQUENCE, ...parts);
   });
   const crlExtList: ExtensionSpec[] = [
-    { oid: OID.authorityKeyIdentifier, value: tlv(TAG.SEQUENCE, tlv(0x80, spec.akiKeyId ?? spec.issuer.ski)) },
+    {
+      oid: OID.authorityKeyIdentifier,
+      value: tlv(TAG.SEQUENCE, tlv(0x80, spec.akiKeyId ?? spec.issuer.ski)),
+    },
     { oid: OID.crlNumber, value: tlv(TAG.INTEGER, Uint8Array.of(spec.crlNumber ?? 1)) },
   ];
-  if (spec.deltaBase !== undefined) crlExtList.push({ oid: OID.deltaCrlIndicator, critical: true, value: tlv(TAG.INTEGER, Uint8Array.of(spec.deltaBase)) });
+  if (spec.deltaBase !== undefined)
+    crlExtList.push({
+      oid: OID.deltaCrlIndicator,
+      critical: true,
+      value: tlv(TAG.INTEGER, Uint8Array.of(spec.deltaBase)),
+    });
   if (spec.idp) crlExtList.push({ oid: OID.issuingDistributionPoint, critical: true, value: spec.idp });
   crlExtList.push(...(spec.extensions ?? []));
   const crlExts = tlv(0xa0, tlv(TAG.SEQUENCE, ...crlExtList.map(extn)));
@@ -364,7 +434,9 @@ function generalizedTime(ms: number): Uint8Array {
   const p = (n: number) => String(n).padStart(2, "0");
   return tlv(
     TAG.GeneralizedTime,
-    Buffer.from(`${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`),
+    Buffer.from(
+      `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`,
+    ),
   );
 }
 
@@ -419,13 +491,21 @@ export function ocspResponse(spec: OcspSpec): Uint8Array {
     generalizedTime(spec.thisUpdate ?? now - 3_600_000),
     ...(spec.nextUpdate === null ? [] : [tlv(0xa0, generalizedTime(spec.nextUpdate ?? now + 7 * DAY))]),
   );
-  const responseData = tlv(TAG.SEQUENCE, tlv(0xa2, tlv(TAG.OCTET_STRING, sha1(responder.cert.publicKeyInfo.key))), generalizedTime(now), tlv(TAG.SEQUENCE, single));
+  const responseData = tlv(
+    TAG.SEQUENCE,
+    tlv(0xa2, tlv(TAG.OCTET_STRING, sha1(responder.cert.publicKeyInfo.key))),
+    generalizedTime(now),
+    tlv(TAG.SEQUENCE, single),
+  );
   const sig = signWith(signKey, "sha256", responseData);
   const certs = spec.responder ? [tlv(0xa0, tlv(TAG.SEQUENCE, spec.responder.der))] : [];
   const basic = tlv(TAG.SEQUENCE, responseData, alg, tlv(TAG.BIT_STRING, Uint8Array.of(0), sig), ...certs);
   return tlv(
     TAG.SEQUENCE,
     tlv(TAG.ENUMERATED, Uint8Array.of(0)),
-    tlv(0xa0, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid("1.3.6.1.5.5.7.48.1.1")), tlv(TAG.OCTET_STRING, basic))),
+    tlv(
+      0xa0,
+      tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid("1.3.6.1.5.5.7.48.1.1")), tlv(TAG.OCTET_STRING, basic)),
+    ),
   );
 }

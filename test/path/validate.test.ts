@@ -336,9 +336,16 @@ describe("validateChain: malformed content never throws", () => {
 
 describe("validateChain: key types", () => {
   it("verifies Ed25519, P-384 and RSA-2048 issuers", async () => {
-    for (const key of [makeKey({ type: "ed25519" }), makeKey({ type: "ec", curve: "P-384" }), makeKey({ type: "rsa" }, "rsa2048")]) {
+    for (const key of [
+      makeKey({ type: "ed25519" }),
+      makeKey({ type: "ec", curve: "P-384" }),
+      makeKey({ type: "rsa" }, "rsa2048"),
+    ]) {
       const r = root(`CN=Root ${key.spec.type}`, { ...at, key });
-      const ica = intermediate(`CN=CA ${key.spec.type}`, r, { ...at, key: makeKey({ type: "ec", curve: "P-521" }) });
+      const ica = intermediate(`CN=CA ${key.spec.type}`, r, {
+        ...at,
+        key: makeKey({ type: "ec", curve: "P-521" }),
+      });
       const l = leaf("y@contoso.com", ica, at);
       const res = await validateChain(l.cert, new TrustList([r.cert]), opts({}, [ica.cert]));
       expect(res.verdict, key.spec.type).toBe("valid");

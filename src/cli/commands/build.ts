@@ -1,9 +1,9 @@
-import type { Command } from "commander";
 import { existsSync } from "node:fs";
+import type { Command } from "commander";
 import { RefusedError, UsageError } from "../../errors.js";
-import { type StoreFormat, buildTrustStore } from "../../trust/build-store.js";
+import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import { loadCertificates, writeFileAtomic } from "../io.js";
-import { isoTime, daysBetween } from "../output.js";
+import { daysBetween, isoTime } from "../output.js";
 import type { RegisterCommand } from "./index.js";
 
 interface BuildOpts {
@@ -19,7 +19,9 @@ interface BuildOpts {
 export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("build")
-    .description("build the trust list Exchange Online takes (.sst): CA certificates only, roots first, checked as Exchange would")
+    .description(
+      "build the trust list Exchange Online takes (.sst): CA certificates only, roots first, checked as Exchange would",
+    )
     .argument("<inputs...>", "files, folders, or - for stdin")
     .requiredOption("-o, --output <file>", "the file to write")
     .option("--format <format>", "sst, p7b or pem", "sst")
@@ -29,10 +31,14 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
-      if (!["sst", "p7b", "pem"].includes(opts.format)) throw new UsageError(`--format: '${opts.format}' is not sst, p7b or pem`);
+      if (!["sst", "p7b", "pem"].includes(opts.format))
+        throw new UsageError(`--format: '${opts.format}' is not sst, p7b or pem`);
       // Refuse early (before reading anything) when the output exists; writeFileAtomic checks again.
-      if (!opts.force && existsSync(opts.output)) throw new RefusedError("exists already; use --force to replace it", { file: opts.output });
-      const loaded = await loadCertificates(inputs, { password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD });
+      if (!opts.force && existsSync(opts.output))
+        throw new RefusedError("exists already; use --force to replace it", { file: opts.output });
+      const loaded = await loadCertificates(inputs, {
+        password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+      });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       const now = ctx.now();
       const result = buildTrustStore(loaded.certificates, {
@@ -41,8 +47,10 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         dropExpired: opts.dropExpired,
         friendlyNames: opts.friendlyNames,
       });
-      for (const c of result.leaves) ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
-      for (const c of result.droppedExpired) ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
+      for (const c of result.leaves)
+        ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
+      for (const c of result.droppedExpired)
+        ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
       writeFileAtomic(opts.output, result.bytes, { force: opts.force });
       const e = result.earliest!;
       if (opts.json) {
@@ -53,7 +61,12 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
               format: result.format,
               bytes: result.bytes.length,
               sha256: result.sha256,
-              certificates: result.certificates.map((c) => ({ subject: c.subject.toString(), sha1: c.sha1, notAfter: new Date(c.notAfter).toISOString(), role: c.role })),
+              certificates: result.certificates.map((c) => ({
+                subject: c.subject.toString(),
+                sha1: c.sha1,
+                notAfter: new Date(c.notAfter).toISOString(),
+                role: c.role,
+              })),
               leftOut: {
                 leaves: result.leaves.map((c) => c.sha1),
                 expired: result.droppedExpired.map((c) => c.sha1),

@@ -7,12 +7,16 @@ import type { RegisterCommand } from "./index.js";
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("inspect")
-    .description("list the certificates in any input (PEM, DER, base64, P7B, SST, PFX, S/MIME messages, folders, - for stdin)")
+    .description(
+      "list the certificates in any input (PEM, DER, base64, P7B, SST, PFX, S/MIME messages, folders, - for stdin)",
+    )
     .argument("<inputs...>", "files, folders, or - for stdin")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print JSON")
     .action(async (inputs: string[], opts: { password?: string; json?: boolean }) => {
-      const loaded = await loadCertificates(inputs, { password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD });
+      const loaded = await loadCertificates(inputs, {
+        password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+      });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       const now = ctx.now();
       if (opts.json) {
@@ -28,8 +32,15 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
           c.extKeyUsage === undefined ? "(any)" : c.extKeyUsageNames.join(",") || "(none)",
           c.sha1,
         ]);
-        ctx.out.stdout(table(["subject", "issuer", "role", "not after", "key", "signature", "eku", "sha1 thumbprint"], rows));
-        ctx.out.stderr(`${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}\n`);
+        ctx.out.stdout(
+          table(
+            ["subject", "issuer", "role", "not after", "key", "signature", "eku", "sha1 thumbprint"],
+            rows,
+          ),
+        );
+        ctx.out.stderr(
+          `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}\n`,
+        );
       }
       done(0);
     });
