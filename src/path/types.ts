@@ -57,6 +57,12 @@ export interface ValidationOptions extends PolicyInputs {
    * empty names, SAN syntax), as strict clients (webpki, x509-limbo) do; default false, as Exchange.
    */
   strict?: boolean;
+  /**
+   * With `strict`: also require an authorityKeyIdentifier on a trust anchor that is not self-issued (a CA
+   * certified by another and trusted directly), the pedantic reading of RFC 5280 4.2.1.1 that x509-limbo's
+   * "pedantic-rfc5280" cases ask for. Default false: RFC 5280 6.1 treats an anchor as a name and a key.
+   */
+  pedantic?: boolean;
   /** CRLs already parsed (bulk callers parse once); used together with `crls`. */
   parsedCrls?: Crl[];
   /** A result cache shared across calls (see path/cache.ts). */

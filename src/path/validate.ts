@@ -90,6 +90,8 @@ interface Engine {
   exchange: boolean;
   smime: boolean;
   strict: boolean;
+  /** With strict: a trust anchor that is not self-issued needs its AKI too. */
+  pedantic: boolean;
   /** Depth of signer validations (CRL/OCSP signers), guarding recursion. */
   signerDepth: number;
 }
@@ -175,7 +177,7 @@ export function checkPath(
     }
     if (!parsed) continue;
 
-    if (eng.strict) strictChecks(c, { isAnchor, isLeaf, isIssuer }, add);
+    if (eng.strict) strictChecks(c, { isAnchor, isLeaf, isIssuer, pedantic: eng.pedantic }, add);
 
     // Issuer role: CA, keyCertSign, path length.
     if (isIssuer) {
@@ -352,7 +354,7 @@ function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => v
 
 function strictChecks(
   c: Certificate,
-  role: { isAnchor: boolean; isLeaf: boolean; isIssuer: boolean },
+  role: { isAnchor: boolean; isLeaf: boolean; isIssuer: boolean; pedantic: boolean },
   add: (code: string, extra?: ProblemParams) => void,
 ): void {
   const fail = (detail: string) => add("NONCONFORMING_CERT", { detail });
@@ -373,6 +375,8 @@ function strictChecks(
   // A trust anchor is a name and a key (RFC 5280 6.1.1 (d)); its own AKI is not needed to build to it.
   if (!role.isAnchor && !c.isSelfSigned && c.authorityKeyIdentifier?.keyId === undefined)
     fail("no authorityKeyIdentifier keyIdentifier");
+  else if (role.isAnchor && role.pedantic && !c.isSelfIssued && c.authorityKeyIdentifier?.keyId === undefined)
+    fail("a trust anchor certified by another CA without authorityKeyIdentifier keyIdentifier");
   if (c.isCA && c.subjectKeyIdentifier === undefined) fail("a CA without subjectKeyIdentifier");
   const pc = c.extension(OID.policyConstraints);
   if (pc && !pc.critical) fail("policyConstraints is not critical");
@@ -453,7 +457,7 @@ function idOf(o: object): string {
 }
 
 function cacheKey(leaf: Certificate, trust: TrustList, opts: ValidationOptions): string {
-  let k = `${leaf.sha256}|${trust.id}|${opts.profile ?? "standard"}|${opts.anchorAny ? 1 : 0}|${opts.leafPurpose ?? "smime"}|${opts.requireRevocation ? 1 : 0}|${opts.checkRevocation === false ? 0 : 1}|${opts.maxDepth ?? ""}|${opts.budget ?? ""}|${opts.strict ? 1 : 0}|${opts.leafSource ?? ""}`;
+  let k = `${leaf.sha256}|${trust.id}|${opts.profile ?? "standard"}|${opts.anchorAny ? 1 : 0}|${opts.leafPurpose ?? "smime"}|${opts.requireRevocation ? 1 : 0}|${opts.checkRevocation === false ? 0 : 1}|${opts.maxDepth ?? ""}|${opts.budget ?? ""}|${opts.strict ? 1 : 0}${opts.pedantic ? 1 : 0}|${opts.leafSource ?? ""}`;
   if (
     opts.initialPolicySet ||
     opts.initialExplicitPolicy ||
@@ -498,6 +502,7 @@ export async function validateChain(
     requireRevocation: opts.requireRevocation === true || opts.profile === "exchange",
     smime: (opts.leafPurpose ?? "smime") === "smime",
     strict: opts.strict === true,
+    pedantic: opts.strict === true && opts.pedantic === true,
     signerDepth: 0,
   };
   const result = await run(leaf, eng);

@@ -24,6 +24,7 @@ interface Case {
   expected_result: "SUCCESS" | "FAILURE";
   max_chain_depth: number | null;
   crls: string[];
+  features: string[] | null;
 }
 
 const limbo = JSON.parse(readFileSync(path.join(dir, "limbo.json"), "utf8")) as { testcases: Case[] };
@@ -31,12 +32,11 @@ const relevance = JSON.parse(readFileSync(path.join(dir, "smime-relevance.json")
   testcases: Record<string, { category: string }>;
 };
 /**
- * Known disagreements, each explained in docs/readme/chain.md:
- * - cross-signed-root-missing-aki: in this compiled limbo.json, cve-2024-0567's trusted "Root A" is not
- *   self-signed either and also lacks an AKI, yet must succeed; the two anchors are indistinguishable, and
- *   RFC 5280 treats an anchor as a name and a key, so the engine does not require an anchor's AKI.
+ * Known disagreements: none. Cases limbo marks "pedantic-rfc5280" (cross-signed-root-missing-aki) run with
+ * the engine's `pedantic` option, which also asks a trust anchor certified by another CA for its AKI; the
+ * others run without it (cve-2024-0567's trusted, non-self-signed "Root A" lacks an AKI and must succeed).
  */
-const KNOWN_DISAGREEMENTS = new Set(["rfc5280::aki::cross-signed-root-missing-aki"]);
+const KNOWN_DISAGREEMENTS = new Set<string>();
 
 const applicable = limbo.testcases.filter((c) =>
   ["generic-path-validation", "generic-rfc822-nc"].includes(relevance.testcases[c.id]?.category ?? ""),
@@ -70,6 +70,7 @@ async function runLimbo(c: Case): Promise<{ verdict: "SUCCESS" | "FAILURE"; deta
     leafPurpose: "none",
     // limbo also tests the RFC 5280 profile's MUSTs on certificates (webpki-like strictness).
     strict: true,
+    pedantic: (c.features ?? []).includes("pedantic-rfc5280"),
     untrusted: pemCerts(c.untrusted_intermediates).map((cert) => ({ cert, source: "extra" as const })),
     crls,
     // When a case supplies CRLs, revocation must be determinable (as openssl -crl_check does).
@@ -100,7 +101,17 @@ describe("x509-limbo (S/MIME-relevant cases)", () => {
     }
     console.log(`limbo: ${pass}/${applicable.length} pass`);
     expect(wrong).toEqual([]);
-    expect(pass).toBeGreaterThanOrEqual(applicable.length - KNOWN_DISAGREEMENTS.size);
+    expect(pass).toBe(applicable.length);
+  });
+
+  it("the pedantic option decides only the pedantic-rfc5280 case", async () => {
+    const ped = applicable.filter((c) => (c.features ?? []).includes("pedantic-rfc5280"));
+    expect(ped.map((c) => c.id)).toEqual(["rfc5280::aki::cross-signed-root-missing-aki"]);
+    // Without it, that case's anchor (certified by another CA, no AKI) is accepted, like cve-2024-0567's.
+    const loose = await runLimbo({ ...ped[0], features: [] });
+    expect(loose.verdict).toBe("SUCCESS");
+    const cve = applicable.find((c) => c.id === "cve::cve-2024-0567")!;
+    expect((await runLimbo({ ...cve, features: ["pedantic-rfc5280"] })).verdict).toBe("FAILURE");
   });
 
   it("ends the pathological cases quickly, inside the budget", async () => {
