@@ -5,6 +5,8 @@ export interface Out {
   stderr: (s: string) => void;
   isTTY: boolean;
   color: boolean;
+  /** Whether stderr is a terminal (progress bars); default: process.stderr.isTTY. */
+  stderrIsTTY?: boolean;
 }
 
 export function defaultOut(): Out {

@@ -84,7 +84,7 @@ function time(ms: number): Uint8Array {
   return tlv(TAG.GeneralizedTime, Buffer.from(`${y}${body}`));
 }
 
-export type Hash = "sha1" | "sha256" | "sha384" | "sha512" | "md5";
+export type Hash = "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "md5";
 
 function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
   if (key.spec.type === "ed25519") return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.ed25519)));
@@ -92,6 +92,7 @@ function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
     const oid = {
       md5: OID.md5WithRSA,
       sha1: OID.sha1WithRSA,
+      sha224: OID.sha224WithRSA,
       sha256: OID.sha256WithRSA,
       sha384: OID.sha384WithRSA,
       sha512: OID.sha512WithRSA,
@@ -101,6 +102,7 @@ function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
   const oid = {
     md5: "",
     sha1: OID.ecdsaWithSHA1,
+    sha224: OID.ecdsaWithSHA224,
     sha256: OID.ecdsaWithSHA256,
     sha384: OID.ecdsaWithSHA384,
     sha512: OID.ecdsaWithSHA512,

@@ -14,6 +14,7 @@ const NULL = tlv(TAG.NULL);
 const HASH_OID: Record<Hash, string> = {
   md5: OID.md5,
   sha1: OID.sha1,
+  sha224: OID.sha224,
   sha256: OID.sha256,
   sha384: OID.sha384,
   sha512: OID.sha512,
@@ -46,6 +47,10 @@ export interface SignerSpec {
   ski?: boolean;
   /** Override the messageDigest value (to make a wrong one). */
   messageDigest?: Uint8Array;
+  /** Override the contentType attribute's value (an OID; default id-data). */
+  contentTypeAttr?: string;
+  /** Leave these signed attributes out (to make an incomplete set). */
+  omitAttrs?: ("contentType" | "messageDigest" | "signingTime")[];
   /** Corrupt the signature value. */
   badSignature?: boolean;
 }
@@ -69,6 +74,7 @@ function signerInfo(s: SignerSpec, content: Uint8Array): Uint8Array {
     const combined = {
       md5: OID.md5WithRSA,
       sha1: OID.sha1WithRSA,
+      sha224: OID.sha224WithRSA,
       sha256: OID.sha256WithRSA,
       sha384: OID.sha384WithRSA,
       sha512: OID.sha512WithRSA,
@@ -78,6 +84,7 @@ function signerInfo(s: SignerSpec, content: Uint8Array): Uint8Array {
     const combined = {
       md5: "",
       sha1: OID.ecdsaWithSHA1,
+      sha224: OID.ecdsaWithSHA224,
       sha256: OID.ecdsaWithSHA256,
       sha384: OID.ecdsaWithSHA384,
       sha512: OID.ecdsaWithSHA512,
@@ -92,10 +99,17 @@ function signerInfo(s: SignerSpec, content: Uint8Array): Uint8Array {
   let attrsField: Uint8Array[] = [];
   if (s.signedAttrs !== false) {
     const md = s.messageDigest ?? createHash(hash).update(content).digest();
+    const omit = new Set(s.omitAttrs ?? []);
     const attrs = sortDer([
-      tlv(TAG.SEQUENCE, oid(OID.contentType), tlv(TAG.SET, oid(OID.data))),
-      tlv(TAG.SEQUENCE, oid(OID.signingTime), tlv(TAG.SET, utcTime(s.signingTime ?? Date.now()))),
-      tlv(TAG.SEQUENCE, oid(OID.messageDigest), tlv(TAG.SET, tlv(TAG.OCTET_STRING, md))),
+      ...(omit.has("contentType")
+        ? []
+        : [tlv(TAG.SEQUENCE, oid(OID.contentType), tlv(TAG.SET, oid(s.contentTypeAttr ?? OID.data)))]),
+      ...(omit.has("signingTime")
+        ? []
+        : [tlv(TAG.SEQUENCE, oid(OID.signingTime), tlv(TAG.SET, utcTime(s.signingTime ?? Date.now())))]),
+      ...(omit.has("messageDigest")
+        ? []
+        : [tlv(TAG.SEQUENCE, oid(OID.messageDigest), tlv(TAG.SET, tlv(TAG.OCTET_STRING, md)))]),
     ]);
     toSign = tlv(TAG.SET, ...attrs);
     attrsField = [tlv(0xa0, ...attrs)];

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CliContext } from "../../src/cli/context.js";
 import { run } from "../../src/cli/program.js";
-import { verifyBatch } from "../../src/smime/bulk.js";
+import { Verifier, verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
@@ -34,7 +34,10 @@ const bad = () =>
   smimeMessage({ from: "mallory@contoso.com", signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
 const trustFile = write("trust.pem", f.root.pem);
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  tty: { stderrIsTTY?: boolean } = { stderrIsTTY: false },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const ctx: CliContext = {
@@ -47,6 +50,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
       },
       isTTY: false,
       color: false,
+      ...tty,
     },
     now: () => f.now,
     env: {},
@@ -224,5 +228,56 @@ describe("bulk", () => {
       { jobs: 1, onResult: (i, _item, r) => void got.push([i, r]) },
     );
     expect(got.map(([i, r]) => `${i}:${r.verdict}`)).toEqual(["0:valid", "1:error", "2:valid"]);
+  });
+});
+
+describe("terminal output", () => {
+  it("one line per message: mark, file, subject, signer, main problem and its fix; then a summary", async () => {
+    const g = write("lines/good.eml", good(1));
+    const b = write("lines/bad.eml", bad());
+    const r = await cli(["verify", g, b, "--trust", trustFile, "--jobs", "1"]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^✓ valid\s+\S+good\.eml {2}"good 1" {2}signed by alice <alice@contoso\.com>$/);
+    expect(lines[1]).toMatch(
+      /^✗ invalid \S+bad\.eml .*signed by alice <alice@contoso\.com> {2}SENDER_MISMATCH: .+ Fix: .+/,
+    );
+    expect(r.stderr).toBe("2 messages: 1 valid, 1 invalid, 0 unreadable\n");
+  });
+
+  it("a progress bar on a terminal for a large batch (stderr only), never with --json or for a few messages", async () => {
+    for (let i = 0; i < 55; i++) write(`many/${String(i).padStart(2, "0")}.eml`, good(i));
+    const many = path.join(dir, "many");
+    const r = await cli(["verify", many, "--trust", trustFile, "--jobs", "1"], { stderrIsTTY: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`[${"#".repeat(30)}] 55/55 \n`);
+    expect(r.stderr).toContain("55 messages: 55 valid, 0 invalid, 0 unreadable");
+    expect(r.stdout).not.toContain("[#");
+    expect(r.stdout.trimEnd().split("\n")).toHaveLength(55);
+    const piped = await cli(["verify", many, "--trust", trustFile, "--jobs", "1"], { stderrIsTTY: false });
+    expect(piped.stderr).not.toContain("[#");
+    const json = await cli(["verify", many, "--trust", trustFile, "--jobs", "1", "--json"], {
+      stderrIsTTY: true,
+    });
+    expect(json.stderr).toBe("");
+    expect(JSON.parse(json.stdout)).toHaveLength(55);
+    const few = await cli(["verify", path.join(dir, "lines/good.eml"), "--trust", trustFile], {
+      stderrIsTTY: true,
+    });
+    expect(few.stderr).not.toContain("[#");
+  });
+});
+
+describe("chain cache across messages", () => {
+  it("validates a signer's chain once for many messages, and the verdicts stay the same", async () => {
+    const v = new Verifier({ trust: [f.root.der], at: f.now, now: f.now });
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await v.verify(good(i)));
+    results.push(await v.verify(bad()));
+    expect(results.map((r) => r.verdict)).toEqual(["valid", "valid", "valid", "valid", "valid", "invalid"]);
+    expect(v.cache.misses).toBe(1);
+    expect(v.cache.hits).toBe(5);
+    expect(v.cache.size).toBe(1);
   });
 });

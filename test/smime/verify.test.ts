@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OID } from "../../src/lib/oids.js";
 import { verifyMessage } from "../../src/smime/verify.js";
+import { TrustList } from "../../src/trust/trust-list.js";
 import { crl, leaf, makeKey } from "../helpers/pki.js";
 import { forwardAsAttachment, signedData, smimeMessage } from "../helpers/smime.js";
 import { codes, context, fixture } from "./pki-fixture.js";
@@ -305,5 +306,191 @@ describe("verify: the email-protection purpose", () => {
     );
     expect(r.verdict).toBe("invalid");
     expect(codes(r)).toContain("EKU_NOT_EMAIL");
+  });
+});
+
+describe("verify: digests and signed attributes", () => {
+  for (const [label, s] of [
+    ["RSA-2048", f.rsa],
+    ["P-256", f.ec],
+  ] as const)
+    for (const hash of ["sha1", "sha224", "sha256", "sha384", "sha512"] as const)
+      it(`${hash.toUpperCase()} digest with ${label}, clear and opaque`, async () => {
+        for (const mode of ["detached", "opaque"] as const) {
+          const r = await verifyMessage(
+            smimeMessage({
+              from: s.cert.emails[0],
+              mode,
+              signers: [
+                { signer: s, hash, keyTypeOnly: label === "RSA-2048" ? hash !== "sha384" : undefined },
+              ],
+              certs: chainOf(s),
+            }),
+            context(),
+          );
+          expect(r.verdict).toBe("valid");
+          expect(codes(r)).toEqual(hash === "sha1" ? ["WEAK_ALGORITHM"] : []);
+        }
+      });
+
+  it("a messageDigest attribute that does not match the content: DIGEST_MISMATCH, in either form", async () => {
+    for (const lf of [false, true]) {
+      const r = await verifyMessage(
+        smimeMessage({
+          from: "alice@contoso.com",
+          signers: [{ signer: f.rsa, messageDigest: new Uint8Array(32).fill(7) }],
+          certs: chainOf(f.rsa),
+          lf,
+        }),
+        context(),
+      );
+      expect(r.verdict).toBe("invalid");
+      expect(codes(r)).toEqual(["DIGEST_MISMATCH"]);
+      expect(r.signers[0].ok).toBe(false);
+      expect(r.signers[0].problems[0].severity).toBe("error");
+    }
+  });
+
+  it("a contentType attribute that does not name the content is refused", async () => {
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa, contentTypeAttr: OID.signedData }],
+        certs: chainOf(f.rsa),
+      }),
+      context(),
+    );
+    expect(r.verdict).toBe("invalid");
+    expect(codes(r)).toEqual(["SIGNATURE_INVALID"]);
+  });
+
+  it("signed attributes without contentType or messageDigest are MALFORMED; without signingTime they are fine", async () => {
+    for (const omit of ["contentType", "messageDigest"] as const) {
+      const r = await verifyMessage(
+        smimeMessage({
+          from: "alice@contoso.com",
+          signers: [{ signer: f.rsa, omitAttrs: [omit] }],
+          certs: chainOf(f.rsa),
+        }),
+        context(),
+      );
+      expect(r.verdict).toBe("invalid");
+      expect(codes(r)).toEqual(["MALFORMED"]);
+    }
+    const noTime = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa, omitAttrs: ["signingTime"] }],
+        certs: chainOf(f.rsa),
+      }),
+      context(),
+    );
+    expect(noTime.verdict).toBe("valid");
+    expect(noTime.signers[0].signingTime).toBeNull();
+  });
+
+  it("without signed attributes the signature covers the content: a changed body is SIGNATURE_INVALID", async () => {
+    const msg = smimeMessage({
+      from: "alice@contoso.com",
+      signers: [{ signer: f.rsa, signedAttrs: false }],
+      certs: chainOf(f.rsa),
+    });
+    expect((await verifyMessage(msg, context())).signers[0].signingTime).toBeNull();
+    const tampered = Buffer.from(msg.toString("latin1").replace("quarterly", "QUARTERLY"), "latin1");
+    const r = await verifyMessage(tampered, context());
+    expect(r.verdict).toBe("invalid");
+    expect(codes(r)).toEqual(["SIGNATURE_INVALID"]);
+  });
+
+  it("reports which form matched: as stored (no note) or CRLF (CONTENT_CANONICALISED), for SKI signers too", async () => {
+    const raw = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa, ski: true }],
+        certs: chainOf(f.rsa),
+      }),
+      context(),
+    );
+    expect(raw.signers[0].form).toBe("raw");
+    expect(codes(raw)).toEqual([]);
+    const lf = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa, ski: true }],
+        certs: chainOf(f.rsa),
+        lf: true,
+      }),
+      context(),
+    );
+    expect(lf.verdict).toBe("valid");
+    expect(lf.signers[0].form).toBe("crlf");
+    expect(codes(lf)).toEqual(["CONTENT_CANONICALISED"]);
+  });
+});
+
+describe("verify: the sender check", () => {
+  const subjectOnly = leaf("carol@contoso.com", f.ca, {
+    key: makeKey({ type: "ec" }, "carol"),
+    subject: "CN=Carol,E=Carol.Jones@Contoso.COM",
+    emails: undefined,
+  });
+
+  it("accepts an address found only as emailAddress in the subject, case-insensitively", async () => {
+    expect(subjectOnly.cert.emails.map((e) => e.toLowerCase())).toEqual(["carol.jones@contoso.com"]);
+    const r = await verifyMessage(
+      smimeMessage({
+        from: '"Jones, Carol" <carol.jones@CONTOSO.com>',
+        signers: [{ signer: subjectOnly }],
+        certs: chainOf(subjectOnly),
+      }),
+      context(),
+    );
+    expect(codes(r)).toEqual([]);
+    expect(r.verdict).toBe("valid");
+  });
+
+  it("SENDER_MISMATCH is an error naming the signer; --ignore-sender turns the check off", async () => {
+    const msg = smimeMessage({
+      from: "carol@contoso.com",
+      signers: [{ signer: subjectOnly }],
+      certs: chainOf(subjectOnly),
+    });
+    const r = await verifyMessage(msg, context());
+    expect(r.verdict).toBe("invalid");
+    expect(codes(r)).toEqual(["SENDER_MISMATCH"]);
+    expect(r.signers[0].problems[0]).toMatchObject({ severity: "error", cert: subjectOnly.cert.sha1 });
+    expect((await verifyMessage(msg, context({ ignoreSender: true }))).verdict).toBe("valid");
+  });
+
+  it("a certificate without any address is a mismatch too (Exchange: subject mismatch)", async () => {
+    const none = leaf("dan@contoso.com", f.ca, {
+      key: makeKey({ type: "ec" }, "dan"),
+      subject: "CN=Dan",
+      emails: undefined,
+    });
+    const r = await verifyMessage(
+      smimeMessage({ from: "dan@contoso.com", signers: [{ signer: none }], certs: chainOf(none) }),
+      context(),
+    );
+    expect(r.verdict).toBe("invalid");
+    expect(codes(r)).toEqual(["SENDER_MISMATCH"]);
+  });
+});
+
+describe("verify: message certificates are never anchors", () => {
+  it("a copy of the signer's real root carried by the message does not replace the trust list", async () => {
+    const other = new TrustList([f.rogueRoot.cert]);
+    // The message carries the real root; the trust list holds another one: untrusted.
+    const r = await verifyMessage(
+      smimeMessage({
+        from: "alice@contoso.com",
+        signers: [{ signer: f.rsa }],
+        certs: [f.rsa.der, f.ca.der, f.root.der],
+      }),
+      context({ trust: other }),
+    );
+    expect(r.verdict).toBe("invalid");
+    expect(r.signers[0].chain.every((c) => c.source !== "trust")).toBe(true);
+    expect(codes(r).some((c) => c === "UNTRUSTED_ROOT" || c === "CHAIN_INCOMPLETE")).toBe(true);
   });
 });

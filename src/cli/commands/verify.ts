@@ -111,6 +111,12 @@ export function renderLine(out: Out, file: string, r: VerifyResult): string {
   return `${s}\n`;
 }
 
+/** "[###############---------------] 50/100" */
+export function progressBar(n: number, total: number, width = 30): string {
+  const filled = Math.round((n / total) * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${total} `;
+}
+
 function looksLikeMbox(file: string): boolean {
   let fd: number | undefined;
   try {
@@ -239,18 +245,15 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       };
 
       const counts = { valid: 0, invalid: 0, error: 0 };
-      const showProgress = !opts.json && items.length >= 50 && Boolean(process.stderr.isTTY);
+      const showProgress =
+        !opts.json && items.length >= 50 && (ctx.out.stderrIsTTY ?? Boolean(process.stderr.isTTY));
       let lastDraw = 0;
       const progress = (n: number) => {
         if (!showProgress) return;
         const t = Date.now();
         if (n < items.length && t - lastDraw < 100) return;
         lastDraw = t;
-        const width = 30;
-        const filled = Math.round((n / items.length) * width);
-        process.stderr.write(
-          `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${items.length} ${n === items.length ? "\n" : ""}`,
-        );
+        ctx.out.stderr(`\r${progressBar(n, items.length)}${n === items.length ? "\n" : ""}`);
       };
       if (opts.json) ctx.out.stdout("[");
       let first = true;
@@ -263,7 +266,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
             ctx.out.stdout(`${first ? "\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
             first = false;
           } else {
-            if (showProgress) process.stderr.write("\r\u001b[K");
+            if (showProgress) ctx.out.stderr("\r\u001b[K");
             ctx.out.stdout(renderLine(ctx.out, item.name, r));
           }
           progress(i + 1);
