@@ -405,6 +405,34 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     expect(readdirSync(dir)).toEqual(["smime.config.json"]);
   });
 
+  it("an output that is a folder or in a missing folder: exit 2, one line, nothing written (no .sst left behind)", async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, "apply.ps1"));
+    for (const args of [
+      ["exchange", "script", "--config", CONFIG, "-o", join(dir, "apply.ps1")],
+      ["exchange", "script", "--config", CONFIG, "-o", join(dir, "missing", "apply.ps1")],
+      [
+        "exchange",
+        "script",
+        "--config",
+        CONFIG,
+        "--sst-out",
+        join(dir, "apply.ps1"),
+        "-o",
+        join(dir, "x.ps1"),
+      ],
+      ["exchange", "export-script", "-o", join(dir, "apply.ps1")],
+      ["exchange", "rollback-script", BACKUP, "-o", join(dir, "apply.ps1")],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^smimetrust: .+: cannot write: /);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(readdirSync(dir)).toEqual(["apply.ps1"]);
+    }
+  });
+
   it("does not overwrite without --force (neither the script nor the .sst)", async () => {
     const dir = tmp();
     write(dir, "apply.sst", "keep me");

@@ -7,12 +7,12 @@
  * refuse it (expired certificate, more than 70,000 bytes, a setting it would not take), 2 bad input.
  */
 
-import { statSync } from "node:fs";
+import { statSync, unlinkSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { replacementKind } from "../../audit/diff.js";
 import type { Certificate } from "../../certs/certificate.js";
-import { RefusedError } from "../../errors.js";
+import { FileAccessError, RefusedError } from "../../errors.js";
 import { assertNoIssues, type DesiredState, parseConfig } from "../../exchange/config.js";
 import { readSmimeExport } from "../../exchange/export.js";
 import { type ExchangePlan, makePlan } from "../../exchange/plan.js";
@@ -70,10 +70,26 @@ function exists(path: string): boolean {
 }
 
 /** Refuses before anything is written when any output exists (so two outputs are never half-written). */
+/** Every output can be written (a file in an existing folder, not a folder itself) before anything is. */
 function checkOutputs(paths: string[], force?: boolean): void {
-  if (force) return;
-  for (const p of paths)
-    if (exists(p)) throw new RefusedError("exists already; use --force to replace it", { file: p });
+  for (const p of paths) {
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(p);
+    } catch {
+      st = undefined;
+    }
+    if (st?.isDirectory()) throw new FileAccessError("cannot write: is a folder", { file: p });
+    if (st && !force) throw new RefusedError("exists already; use --force to replace it", { file: p });
+    let dir: ReturnType<typeof statSync> | undefined;
+    try {
+      dir = statSync(dirname(p));
+    } catch {
+      dir = undefined;
+    }
+    if (!dir?.isDirectory())
+      throw new FileAccessError(`cannot write: no folder '${dirname(p)}'`, { file: p });
+  }
 }
 
 function readText(file: string): string {
@@ -282,6 +298,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       meta: { version: VERSION, generatedAt: ctx.now() },
       outFile: opts.exportFile,
     });
+    checkOutputs([opts.output], opts.force);
     writeFileAtomic(opts.output, text, { force: opts.force });
     ctx.out.stdout(
       `wrote ${opts.output}\n  run it in PowerShell, then: smimetrust exchange plan --current ${opts.exportFile}\n`,
@@ -377,8 +394,20 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         connect: connectDefaults(opts),
         meta: { version: VERSION, generatedAt: now, source: opts.config },
       });
+      const sstExisted = writeSst && exists(sstOut);
       if (writeSst) writeFileAtomic(sstOut, build!.bytes, { force: opts.force });
-      writeFileAtomic(opts.output, text, { force: opts.force });
+      try {
+        writeFileAtomic(opts.output, text, { force: opts.force });
+      } catch (e) {
+        // Nothing half-written: a new .sst without its script goes too.
+        if (writeSst && !sstExisted)
+          try {
+            unlinkSync(sstOut);
+          } catch {
+            /* already gone */
+          }
+        throw e;
+      }
       const lines = [`wrote ${opts.output}${writeSst ? ` and ${sstOut}` : ""}`];
       if (build) {
         lines.push(
