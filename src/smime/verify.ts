@@ -229,6 +229,13 @@ async function checkSignedData(
     ...extra.map((cert) => ({ cert, source: "extra" as const })),
   ];
   const crls = [...sd.crls, ...(ctx.crls ?? [])];
+  // One options object for every signer of this SignedData (only the time differs between them).
+  const validation: ValidationOptions = {
+    ...ctx.validation,
+    time: 0,
+    untrusted,
+    crls: crls.length ? crls : undefined,
+  };
   for (const info of sd.signerInfos) {
     if (res.signers.length >= MAX_SIGNERS_TOTAL) break;
     // The chain first: its path gives the issuers a DSA key may inherit parameters from.
@@ -243,12 +250,8 @@ async function checkSignedData(
     if (signerCert) {
       const time = ctx.at === "signing" ? (signingTime ?? ctx.now) : ctx.at;
       try {
-        chain = await ctx.validate(signerCert, ctx.trust, {
-          ...ctx.validation,
-          time,
-          untrusted,
-          crls: crls.length ? crls : undefined,
-        });
+        validation.time = time;
+        chain = await ctx.validate(signerCert, ctx.trust, validation);
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
         chainProblems.push(
