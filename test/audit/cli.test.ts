@@ -180,6 +180,9 @@ describe("smimetrust check", () => {
       const bobs = doc.findings.filter((f: { cert: string }) => f.cert === bob.cert.sha1);
       expect(bobs.length).toBeGreaterThan(0);
       expect(bobs.some((f: { severity: string }) => f.severity === "error")).toBe(true);
+      // what is missing: the chain stops at bob's issuing CA, which the list does not hold
+      expect(bobs.map((f: { code: string }) => f.code)).toContain("CHAIN_INCOMPLETE");
+      expect(JSON.stringify(bobs)).toContain("Fabrikam Mail CA");
       expect(doc.findings.filter((f: { cert: string }) => f.cert === alice.cert.sha1)).toEqual([]);
       const md = await cli(["check", cleanPem, "--leaf", leaves, "--markdown"]);
       expect(md.stdout).toContain("## User certificates checked against the list");
