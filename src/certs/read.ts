@@ -236,11 +236,11 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
         addCert(out, der, `${name}#${i + 1}`);
       });
       out.crls.push(...p.crls);
-      if (p.privateKeys > 0) {
-        out.warnings.push(
-          `${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`,
+      if (p.certificates.length === 0 && p.crls.length === 0)
+        throw new EmptyInputError(
+          `PKCS#12 without certificates${p.privateKeys > 0 ? ` (${keysIgnored(p.privateKeys)})` : ""}`,
         );
-      }
+      if (p.privateKeys > 0) out.warnings.push(`${name}: ${keysIgnored(p.privateKeys)}`);
       return;
     }
     default: {
@@ -271,8 +271,14 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
 
 const PEM_RE = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
 
+function keysIgnored(n: number): string {
+  return `ignored ${n} private key${n > 1 ? "s" : ""} (never extracted or stored)`;
+}
+
 function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
   let found = 0;
+  const before = out.certificates.length + out.crls.length;
+  const ignored: string[] = [];
   for (const m of text.matchAll(PEM_RE)) {
     const label = m[1];
     const offset = m.index ?? 0;
@@ -316,10 +322,7 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
         for (const c of p.certificates)
           addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
         out.crls.push(...p.crls);
-        if (p.privateKeys > 0)
-          out.warnings.push(
-            `${name}: ignored ${p.privateKeys} private key${p.privateKeys > 1 ? "s" : ""} (never extracted or stored)`,
-          );
+        if (p.privateKeys > 0) out.warnings.push(`${name}: ${keysIgnored(p.privateKeys)}`);
         break;
       }
       case "PRIVATE KEY":
@@ -327,14 +330,26 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
       case "EC PRIVATE KEY":
       case "ENCRYPTED PRIVATE KEY":
         out.warnings.push(`${name}: ignored a '${label}' block (private keys are never read or stored)`);
+        ignored.push(label);
         break;
       default:
         out.warnings.push(`${name}: ignored a '${label}' PEM block`);
+        ignored.push(label);
     }
   }
   if (found === 0) {
     const at = text.indexOf("-----BEGIN ");
     throw new MalformedInputError("PEM block without a matching END line", { offset: at });
+  }
+  if (out.certificates.length + out.crls.length === before) {
+    // Only blocks that are not certificates (a private key, a request): nothing to use, and say why.
+    const keys = ignored.some((l) => l.includes("PRIVATE KEY"));
+    const labels = [...new Set(ignored)].map((l) => `'${l}'`).join(", ");
+    throw new EmptyInputError(
+      ignored.length === 0
+        ? "no certificates in its PEM blocks"
+        : `no certificates, only ${labels} PEM block${ignored.length > 1 ? "s" : ""}${keys ? " (private keys are never read or stored)" : ""}`,
+    );
   }
   void depth;
 }

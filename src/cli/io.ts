@@ -130,23 +130,69 @@ export async function loadCertificates(
   return out;
 }
 
+function writeError(path: string, e: unknown): FileAccessError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const dir = dirname(path);
+  const why =
+    code === "ENOENT"
+      ? `cannot create a file in '${dir}'`
+      : code === "ENOTDIR"
+        ? `'${dir}' is not a folder`
+        : code === "EACCES" || code === "EPERM"
+          ? `permission denied in '${dir}'`
+          : code === "EROFS"
+            ? "read-only file system"
+            : code === "ENOSPC"
+              ? "no space left on the device"
+              : code === "EISDIR"
+                ? "is a folder"
+                : (e as Error).message;
+  return new FileAccessError(`cannot write: ${why}`, { file: path });
+}
+
 /**
- * Writes a file atomically: a temporary file beside it, fsync, then rename. An existing file is
- * replaced only with `force`; with `backup`, the old one is kept as `<name>.bak`.
+ * Checks that `path` may be written: refuses a folder or anything but a regular file (a device, a pipe),
+ * and an existing file unless `force`. Commands call it before reading their inputs; writeFileAtomic
+ * calls it again.
+ */
+export function checkOutputPath(path: string, force = false): void {
+  let st: import("node:fs").Stats | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (!st) {
+    const dir = dirname(path);
+    let parent: import("node:fs").Stats | undefined;
+    try {
+      parent = statSync(dir);
+    } catch {
+      parent = undefined;
+    }
+    if (!parent) throw new FileAccessError(`cannot write: no such folder '${dir}'`, { file: path });
+    if (!parent.isDirectory())
+      throw new FileAccessError(`cannot write: '${dir}' is not a folder`, { file: path });
+    return;
+  }
+  if (st.isDirectory())
+    throw new FileAccessError("is a folder; give the name of the file to write", { file: path });
+  if (!st.isFile())
+    throw new FileAccessError("is not a regular file; give the name of the file to write", { file: path });
+  if (!force) throw new RefusedError("exists already; use --force to replace it", { file: path });
+}
+
+/**
+ * Writes a file atomically: a temporary file beside it, fsync, then rename, so a reader sees the old file
+ * or the new one, never half of one, and a failure leaves nothing behind. An existing file is replaced
+ * only with `force`; folders and special files are never replaced.
  */
 export function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
   opts: { force?: boolean; mode?: number } = {},
 ): void {
-  let exists = false;
-  try {
-    exists = statSync(path).isFile();
-  } catch {
-    exists = false;
-  }
-  if (exists && !opts.force)
-    throw new RefusedError("exists already; use --force to replace it", { file: path });
+  checkOutputPath(path, opts.force);
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   let fd: number | undefined;
   try {
@@ -166,6 +212,6 @@ export function writeFileAtomic(
       /* nothing to clean */
     }
     if (e instanceof SmimetrustError) throw e;
-    throw new FileAccessError(`cannot write: ${(e as Error).message}`, { file: path });
+    throw writeError(path, e);
   }
 }

@@ -222,6 +222,62 @@ describe("bad input is refused with a typed error, the file and (binary) the byt
   });
 });
 
+describe("inputs that hold no certificate are refused, not read as empty", () => {
+  const keyPem =
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIB4hIjMzRERVVWZmd3eIiJmZqqq7u8zM3d3u7v8AAREi\n-----END PRIVATE KEY-----\n";
+
+  it("a PEM with only a private key: EmptyInputError naming the file, saying keys are never read", () => {
+    const e = refusal(() => read(keyPem, "key.pem"), EmptyInputError);
+    expect(e.code).toBe("ERR_EMPTY_INPUT");
+    expect(e.file).toBe("key.pem");
+    expect(e.describe()).toMatch(/^key\.pem: .*'PRIVATE KEY'.*never read or stored/);
+  });
+
+  it("a PEM with only a certificate request or other non-certificate blocks", () => {
+    const csr = "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n";
+    const e = refusal(() => read(`${csr}${keyPem}`, "req.pem"), EmptyInputError);
+    expect(e.code).toBe("ERR_EMPTY_INPUT");
+    expect(e.describe()).toMatch(/'CERTIFICATE REQUEST'/);
+  });
+
+  it("a key beside a certificate or a CRL is fine: the key is ignored with a warning", () => {
+    const res = read(`${keyPem}${r.pem}`, "both.pem");
+    expect(res.certificates.map((c) => c.sha1)).toEqual([r.cert.sha1]);
+    expect(res.warnings).toHaveLength(1);
+    const c = crl({ issuer: r });
+    const crlOnly = read(
+      `-----BEGIN X509 CRL-----\n${Buffer.from(c).toString("base64")}\n-----END X509 CRL-----\n${keyPem}`,
+      "crl.pem",
+    );
+    expect(crlOnly.certificates).toEqual([]);
+    expect(crlOnly.crls).toHaveLength(1);
+  });
+
+  it("a PKCS#12 with a key and no certificate (openssl pkcs12 -export -nocerts)", () => {
+    openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", t.path("k.pem")]);
+    openssl(
+      [
+        "pkcs12",
+        "-export",
+        "-nocerts",
+        "-inkey",
+        t.path("k.pem"),
+        "-passout",
+        "pass:pw",
+        "-out",
+        t.path("k.p12"),
+      ],
+      {},
+    );
+    const e = refusal(
+      () => readCertificateBytes(t.read("k.p12"), "k.p12", { password: "pw" }),
+      EmptyInputError,
+    );
+    expect(e.code).toBe("ERR_EMPTY_INPUT");
+    expect(e.describe()).toMatch(/^k\.p12: .*1 private key.*never extracted or stored/);
+  });
+});
+
 describe("text encodings Windows tools write", () => {
   it("PEM and unarmoured base64 saved as UTF-16LE (PowerShell 5 Out-File) or UTF-16BE, with a BOM", () => {
     const le = (s: string) => Buffer.concat([Uint8Array.of(0xff, 0xfe), Buffer.from(s, "utf16le")]);

@@ -2,7 +2,8 @@
  * Bad input through the real CLI process: one line on stderr naming the file and the fault (with the
  * byte offset for binary formats), exit status 2, no stack trace, and no output file.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSst } from "../../src/sst/codec.js";
 import { spawnCli } from "../certs/cli-harness.js";
@@ -29,6 +30,15 @@ beforeAll(() => {
   lines[2] = `${lines[2].slice(0, 5)}*#${lines[2].slice(7)}`;
   writeFileSync(t.path("broken.pem"), lines.join("\n"));
   writeFileSync(t.path("ok.pem"), r.pem);
+  openssl([
+    "genpkey",
+    "-algorithm",
+    "EC",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-out",
+    t.path("key-only.pem"),
+  ]);
   makeOpensslPki(t.dir, { caName: "Bad Input PFX CA" });
   openssl(
     [
@@ -89,6 +99,7 @@ const CASES: [string, RegExp][] = [
   ["random.bin", /^smimetrust: .*random\.bin: not a certificate container .* \(at byte 0\)$/],
   ["empty.cer", /^smimetrust: .*empty\.cer: empty input, no certificates$/],
   ["broken.pem", /^smimetrust: .*broken\.pem: broken base64 in PEM block 'CERTIFICATE' \(at byte \d+\)$/],
+  ["key-only.pem", /^smimetrust: .*key-only\.pem: no certificates, .*'PRIVATE KEY'.*never read or stored\)$/],
 ];
 
 describe("bad input through the CLI (spawned)", () => {
@@ -157,5 +168,81 @@ describe("bad input through the CLI (spawned)", () => {
     const res = spawnCli(["inspect", "--json", t.dir]);
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/warning: skipped .*random\.bin: not a certificate container/);
+  });
+
+  it("chain: a certificate file or trust list without a certificate: one line, exit 2", () => {
+    for (const args of [
+      ["chain", t.path("key-only.pem"), "--trust", t.path("ok.pem")],
+      ["chain", t.path("ok.pem"), "--trust", t.path("key-only.pem")],
+      ["chain", t.path("random.bin"), "--trust", t.path("ok.pem")],
+      ["chain", t.path("ok.pem"), "--trust", t.path("empty.cer")],
+      ["chain", t.path("ok.pem"), "--trust", t.path("ok.pem"), "--crl", t.path("truncated.sst")],
+    ])
+      expectOneLine(spawnCli(args), /^smimetrust: .*(key-only\.pem|random\.bin|empty\.cer|truncated\.sst): /);
+    for (const json of [[], ["--json"]]) {
+      const res = spawnCli([
+        "chain",
+        t.path("ok.pem"),
+        "--trust",
+        t.path("ok.pem"),
+        "--at",
+        "yesterday",
+        ...json,
+      ]);
+      expectOneLine(res, /^smimetrust: --at: 'yesterday' /);
+    }
+  });
+});
+
+describe("build's output path (spawned): one line, exit 2, nothing replaced or left behind", () => {
+  const listing = () => readdirSync(t.dir).sort();
+
+  it("a folder as -o, with or without --force: refused, the folder untouched", () => {
+    mkdirSync(t.path("out-folder"), { recursive: true });
+    writeFileSync(t.path("out-folder/keep.txt"), "keep");
+    const before = listing();
+    for (const force of [[], ["--force"]]) {
+      expectOneLine(
+        spawnCli(["build", t.path("ok.pem"), "-o", t.path("out-folder"), ...force]),
+        /out-folder: is a folder/,
+      );
+      expect(statSync(t.path("out-folder")).isDirectory()).toBe(true);
+      expect(readdirSync(t.path("out-folder"))).toEqual(["keep.txt"]);
+    }
+    expect(listing()).toEqual(before);
+  });
+
+  it("a folder that does not exist, or a file used as a folder: refused before anything is read or written", () => {
+    const before = listing();
+    expectOneLine(
+      spawnCli(["build", t.path("ok.pem"), "-o", t.path("no-such-dir/x.sst")]),
+      /no-such-dir\/x\.sst: cannot write: /,
+    );
+    expectOneLine(
+      spawnCli(["build", t.path("ok.pem"), "-o", t.path("ok.pem/x.sst")]),
+      /ok\.pem\/x\.sst: cannot write: /,
+    );
+    expect(listing()).toEqual(before);
+  });
+
+  it("a special file (a named pipe) is never replaced, even with --force", () => {
+    const fifo = t.path("pipe");
+    execFileSync("mkfifo", [fifo]);
+    expectOneLine(
+      spawnCli(["build", t.path("ok.pem"), "-o", fifo, "--force"]),
+      /pipe: is not a regular file/,
+    );
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it("a successful write leaves no temporary file beside the output", () => {
+    const out = t.path("atomic/trust.sst");
+    mkdirSync(t.path("atomic"), { recursive: true });
+    const res = spawnCli(["build", t.path("ok.pem"), "-o", out]);
+    expect(res.code).toBe(0);
+    expect(readdirSync(t.path("atomic"))).toEqual(["trust.sst"]);
+    const again = spawnCli(["build", t.path("ok.pem"), "-o", out, "--force"]);
+    expect(again.code).toBe(0);
+    expect(readdirSync(t.path("atomic"))).toEqual(["trust.sst"]);
   });
 });

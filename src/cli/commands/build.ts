@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { RefusedError, UsageError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
-import { loadCertificates, writeFileAtomic } from "../io.js";
+import { checkOutputPath, loadCertificates, writeFileAtomic } from "../io.js";
 import { daysBetween, isoTime } from "../output.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -33,9 +32,9 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .action(async (inputs: string[], opts: BuildOpts) => {
       if (!["sst", "p7b", "pem"].includes(opts.format))
         throw new UsageError(`--format: '${opts.format}' is not sst, p7b or pem`);
-      // Refuse early (before reading anything) when the output exists; writeFileAtomic checks again.
-      if (!opts.force && existsSync(opts.output))
-        throw new RefusedError("exists already; use --force to replace it", { file: opts.output });
+      // Refuse early (before reading anything) a folder, a device, or an existing file without --force;
+      // writeFileAtomic checks again.
+      checkOutputPath(opts.output, opts.force);
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
       });
