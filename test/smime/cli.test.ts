@@ -9,6 +9,7 @@ import type { CliContext } from "../../src/cli/context.js";
 import { run } from "../../src/cli/program.js";
 import { Verifier, verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
+import { crl } from "../helpers/pki.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
 
@@ -139,6 +140,68 @@ describe("verify command", () => {
     expect((await cli(["verify", a, "--trust", trustFile, "--profile", "nonsense"])).code).toBe(2);
     expect((await cli(["verify", a, "--trust", trustFile, "--at", "yesterday-ish"])).code).toBe(2);
     expect((await cli(["verify", a, "--trust", trustFile, "--jobs", "0"])).code).toBe(2);
+  });
+});
+
+describe("verify options", () => {
+  const ALLOWED = ["code", "severity", "message", "hint", "cert"];
+  type J = {
+    verdict: string;
+    problems: Record<string, unknown>[];
+    signers: { problems: Record<string, unknown>[]; chain: { source: string }[] }[];
+  };
+  const allProblems = (j: J) => [...j.problems, ...j.signers.flatMap((s) => s.problems)];
+
+  it("--crl revokes; --untrusted supplies a missing intermediate (source extra); --require-revocation", async () => {
+    const noIca = write(
+      "opts/no-ica.eml",
+      smimeMessage({ from: "alice@contoso.com", signers: [{ signer: f.rsa }], certs: [f.rsa.der] }),
+    );
+    const missing = await cli(["verify", noIca, "--trust", trustFile, "--json"]);
+    expect(missing.code).toBe(1);
+    const m = JSON.parse(missing.stdout)[0] as J;
+    expect(allProblems(m).map((p) => p.code)).toContain("CHAIN_INCOMPLETE");
+    const icaFile = write("opts/ica.pem", f.ca.pem);
+    const extra = await cli(["verify", noIca, "--trust", trustFile, "--untrusted", icaFile, "--json"]);
+    expect(extra.code).toBe(0);
+    const e = JSON.parse(extra.stdout)[0] as J;
+    expect(e.signers[0].chain.map((c) => c.source)).toEqual(["message", "extra", "trust"]);
+
+    const msg = write("opts/good.eml", good(1));
+    const revoking = write(
+      "opts/revoked.crl",
+      crl({ issuer: f.ca, revoked: [{ serial: f.rsa.cert.serialNumber }] }),
+    );
+    const revoked = await cli(["verify", msg, "--trust", trustFile, "--crl", revoking, "--json"]);
+    expect(revoked.code).toBe(1);
+    const r = JSON.parse(revoked.stdout)[0] as J;
+    expect(r.verdict).toBe("invalid");
+    expect(allProblems(r).map((p) => p.code)).toContain("CERT_REVOKED");
+    for (const p of allProblems(r)) for (const k of Object.keys(p)) expect(ALLOWED).toContain(k);
+
+    // no CRL at all: unknown revocation is a warning by default, an error with --require-revocation
+    const plain = JSON.parse((await cli(["verify", msg, "--trust", trustFile, "--json"])).stdout)[0] as J;
+    expect(plain.verdict).toBe("valid");
+    const strict = await cli(["verify", msg, "--trust", trustFile, "--require-revocation", "--json"]);
+    const s = JSON.parse(strict.stdout)[0] as J;
+    expect(strict.code).toBe(1);
+    expect(s.verdict).toBe("invalid");
+    expect(allProblems(s).find((p) => p.code === "REVOCATION_UNKNOWN")?.severity).toBe("error");
+    // CRLs for the leaf and the issuing CA (every certificate but the root): status known, valid
+    const empty = write("opts/empty.crl", crl({ issuer: f.ca, revoked: [] }));
+    const rootCrl = write("opts/root.crl", crl({ issuer: f.root, revoked: [] }));
+    const known = await cli([
+      "verify",
+      msg,
+      "--trust",
+      trustFile,
+      "--crl",
+      empty,
+      rootCrl,
+      "--require-revocation",
+    ]);
+    expect(known.stdout).toMatch(/^✓ valid/);
+    expect(known.code).toBe(0);
   });
 });
 
