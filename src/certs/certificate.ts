@@ -148,7 +148,7 @@ export class Certificate {
         return parse(e);
       } catch (err) {
         throw new MalformedInputError(
-          `bad ${oid} extension in certificate '${this.subject.display}': ${(err as Error).message}`,
+          `bad ${oid} extension in certificate '${this.subject.display}': ${(err as Error).message.replace(/ at byte \d+$/, "")}`,
           {
             offset: err instanceof DerError ? err.offset : e.offset,
           },

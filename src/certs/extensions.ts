@@ -4,6 +4,7 @@ import { hexUpper } from "../lib/bytes.js";
 import {
   bitStringBits,
   type DerElement,
+  DerError,
   DerReader,
   decodeBoolean,
   decodeOidEl,
@@ -89,6 +90,15 @@ function inner(ext: Extension): DerElement {
   return parseOne(ext.value, "extension value", ext.offset);
 }
 
+/**
+ * An INTEGER (0..MAX) (pathLenConstraint, SkipCerts): a value too large for a number is as good as no
+ * limit; a negative one is malformed.
+ */
+function zeroToMax(el: DerElement, what: string): number {
+  if (el.value.length > 0 && el.value[0] & 0x80) throw new DerError(`negative ${what}`, el.offset);
+  return el.value.length > 6 ? Number.MAX_SAFE_INTEGER : decodeSmallInt(el);
+}
+
 export function parseBasicConstraints(ext: Extension): BasicConstraints {
   const r = DerReader.of(inner(ext));
   let ca = false;
@@ -96,7 +106,7 @@ export function parseBasicConstraints(ext: Extension): BasicConstraints {
   const b = r.optional(TAG.BOOLEAN);
   if (b) ca = decodeBoolean(b);
   const i = r.optional(TAG.INTEGER);
-  if (i) pathLen = decodeSmallInt(i);
+  if (i) pathLen = zeroToMax(i, "pathLenConstraint");
   r.end("basicConstraints");
   return pathLen === undefined ? { ca } : { ca, pathLen };
 }
@@ -162,14 +172,14 @@ export function parsePolicyConstraints(ext: Extension): PolicyConstraints {
   const r = DerReader.of(inner(ext));
   const out: PolicyConstraints = {};
   const a = r.optional(0x80);
-  if (a) out.requireExplicitPolicy = decodeSmallInt({ ...a, tag: TAG.INTEGER });
+  if (a) out.requireExplicitPolicy = zeroToMax({ ...a, tag: TAG.INTEGER }, "requireExplicitPolicy");
   const b = r.optional(0x81);
-  if (b) out.inhibitPolicyMapping = decodeSmallInt({ ...b, tag: TAG.INTEGER });
+  if (b) out.inhibitPolicyMapping = zeroToMax({ ...b, tag: TAG.INTEGER }, "inhibitPolicyMapping");
   return out;
 }
 
 export function parseInhibitAnyPolicy(ext: Extension): number {
-  return decodeSmallInt(inner(ext));
+  return zeroToMax(inner(ext), "inhibitAnyPolicy");
 }
 
 function parseSubtrees(el: DerElement): GeneralSubtree[] {

@@ -153,6 +153,41 @@ describe("validateChain: CA constraints", () => {
     expect(ok.path.length).toBe(4);
   });
 
+  it("a pathLenConstraint too large for a number is no limit; a negative one is NONCONFORMING_CERT", async () => {
+    const bc = (len: Uint8Array): ExtensionSpec => ({
+      oid: OID.basicConstraints,
+      critical: true,
+      value: tlv(TAG.SEQUENCE, tlv(TAG.BOOLEAN, Uint8Array.of(0xff)), tlv(TAG.INTEGER, len)),
+    });
+    // 2^96, as openssl prints "pathlen:79228162514264337593543950336".
+    const huge = root("CN=Huge PathLen Root", {
+      ...at,
+      noBasicConstraints: true,
+      extensions: [bc(Uint8Array.from([0x01, ...new Array(12).fill(0)]))],
+    });
+    expect(huge.cert.basicConstraints?.pathLen).toBe(Number.MAX_SAFE_INTEGER);
+    expect(huge.cert.role).toBe("root");
+    const ica = intermediate("CN=Under Huge", huge, at);
+    const ok = await validateChain(
+      leaf("g@contoso.com", ica, at).cert,
+      new TrustList([huge.cert]),
+      opts({}, [ica.cert]),
+    );
+    expect(ok.verdict).toBe("valid");
+    expect(allCodes(ok)).toEqual([]);
+
+    const neg = root("CN=Negative PathLen Root", {
+      ...at,
+      noBasicConstraints: true,
+      extensions: [bc(Uint8Array.of(0xff))],
+    });
+    const res = await validateChain(leaf("h@contoso.com", neg, at).cert, new TrustList([neg.cert]), opts());
+    expect(codes(res)).toEqual(["NONCONFORMING_CERT"]);
+    expect(res.problems[0].cert).toBe(neg.cert.sha1);
+    // The offset is said once, by the error, not repeated in its message.
+    expect(res.problems[0].message).not.toMatch(/at byte/);
+  });
+
   it("UNKNOWN_CRITICAL_EXTENSION for a critical extension the engine does not know", async () => {
     const l = leaf("f@contoso.com", r, {
       ...at,
