@@ -344,3 +344,33 @@ describe("chain cache across messages", () => {
     expect(v.cache.size).toBe(1);
   });
 });
+
+describe("a reader that stops early", () => {
+  it("ends the run without a stack trace (status 2) when stdout is closed", async () => {
+    const { spawn } = await import("node:child_process");
+    for (let i = 0; i < 80; i++) write(`pipe/${String(i).padStart(2, "0")}.eml`, good(i));
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(repoRoot, "src/cli/main.ts"),
+        "verify",
+        path.join(dir, "pipe"),
+        "--trust",
+        trustFile,
+        "--jobs",
+        "1",
+      ],
+      { cwd: repoRoot },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toMatch(/\n\s+at |EPIPE|Unhandled/);
+    expect(code).toBe(2);
+  });
+});
