@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -235,6 +235,20 @@ describe("the bundled examples", () => {
     expect(r.code).toBe(0);
     const { existsSync } = await import("node:fs");
     expect(existsSync(join(dir, "monitor.sqlite"))).toBe(true);
+  });
+
+  it("run in place, examples/monitor.json leaves nothing git would track (its database is ignored)", () => {
+    const git = spawnSync(
+      "git",
+      ["check-ignore", "-q", "examples/monitor.sqlite", "examples/monitor.sqlite-wal"],
+      {
+        cwd: REPO,
+      },
+    );
+    if (git.error || git.status === 128) return; // not a git checkout
+    expect(git.status).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(REPO, "examples/monitor.json"), "utf8"));
+    expect(cfg.database).toBe("monitor.sqlite");
   });
 
   it("examples/monitor/all-sinks.json validates (every sink type, an export with a maximum age)", async () => {
