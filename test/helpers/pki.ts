@@ -3,15 +3,21 @@
  * exact control over dates, keys and extensions. Tests use it to build trust lists and chains; openssl
  * cross-checks what it makes in the tests that need an independent opinion.
  */
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
+import { constants, createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { Certificate } from "../../src/certs/certificate.js";
-import { encodeOid, TAG, tlv } from "../../src/lib/der.js";
+import { DerReader, encodeOid, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 
 export type KeySpec =
-  | { type: "rsa"; bits?: number }
+  /** RSA; `pss` signs with RSASSA-PSS (SHA-256 family, MGF1 with the same hash, salt = hash length). */
+  | { type: "rsa"; bits?: number; pss?: boolean }
   | { type: "ec"; curve?: "P-256" | "P-384" | "P-521" }
-  | { type: "ed25519" };
+  | { type: "ed25519" }
+  | { type: "ed448" }
+  /** An id-RSASSA-PSS key (it signs with PSS only). */
+  | { type: "rsa-pss"; bits?: number }
+  /** DSA, 2048-bit p, 256-bit q. */
+  | { type: "dsa" };
 
 export interface KeyPair {
   privateKey: KeyObject;
@@ -29,6 +35,9 @@ export function makeKey(spec: KeySpec = { type: "ec" }, reuse?: string): KeyPair
   let kp: { privateKey: KeyObject; publicKey: KeyObject };
   if (spec.type === "rsa") kp = generateKeyPairSync("rsa", { modulusLength: spec.bits ?? 2048 });
   else if (spec.type === "ec") kp = generateKeyPairSync("ec", { namedCurve: spec.curve ?? "P-256" });
+  else if (spec.type === "ed448") kp = generateKeyPairSync("ed448");
+  else if (spec.type === "rsa-pss") kp = generateKeyPairSync("rsa-pss", { modulusLength: spec.bits ?? 2048 });
+  else if (spec.type === "dsa") kp = generateKeyPairSync("dsa", { modulusLength: 2048, divisorLength: 256 });
   else kp = generateKeyPairSync("ed25519");
   const out = { ...kp, spki: new Uint8Array(kp.publicKey.export({ type: "spki", format: "der" })), spec };
   if (cacheKey) keyCache.set(cacheKey, out);
@@ -86,8 +95,43 @@ function time(ms: number): Uint8Array {
 
 export type Hash = "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "md5";
 
+const HASH_OID: Record<string, string> = {
+  sha1: OID.sha1,
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
+};
+const HASH_LEN: Record<string, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+
+function usesPss(key: KeyPair): boolean {
+  return key.spec.type === "rsa-pss" || (key.spec.type === "rsa" && key.spec.pss === true);
+}
+
+/** RSASSA-PSS-params with every field explicit (hash, MGF1 with the same hash, salt length). */
+function pssAlg(hash: Hash): Uint8Array {
+  const h = tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(HASH_OID[hash])), tlv(TAG.NULL));
+  return tlv(
+    TAG.SEQUENCE,
+    tlv(TAG.OID, encodeOid(OID.rsaPss)),
+    tlv(
+      TAG.SEQUENCE,
+      tlv(0xa0, h),
+      tlv(0xa1, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.mgf1)), h)),
+      tlv(0xa2, tlv(TAG.INTEGER, Uint8Array.of(HASH_LEN[hash]))),
+    ),
+  );
+}
+
 function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
   if (key.spec.type === "ed25519") return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.ed25519)));
+  if (key.spec.type === "ed448") return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.ed448)));
+  if (usesPss(key)) return pssAlg(hash);
+  if (key.spec.type === "dsa") {
+    const oid = { sha1: OID.dsaWithSHA1, sha224: OID.dsaWithSHA224, sha256: OID.dsaWithSHA256 }[
+      hash as "sha1" | "sha224" | "sha256"
+    ];
+    return tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(oid)));
+  }
   if (key.spec.type === "rsa") {
     const oid = {
       md5: OID.md5WithRSA,
@@ -111,8 +155,22 @@ function sigAlg(key: KeyPair, hash: Hash): Uint8Array {
 }
 
 export function signWith(key: KeyPair, hash: Hash, data: Uint8Array): Uint8Array {
-  if (key.spec.type === "ed25519") return sign(null, data, key.privateKey);
+  if (key.spec.type === "ed25519" || key.spec.type === "ed448") return sign(null, data, key.privateKey);
+  if (usesPss(key))
+    return sign(hash, data, {
+      key: key.privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: HASH_LEN[hash],
+    });
   return sign(hash, data, key.privateKey);
+}
+
+/** A DSA key's SubjectPublicKeyInfo without its domain parameters (they are inherited from the issuer). */
+export function dsaSpkiWithoutParams(key: KeyPair): Uint8Array {
+  const r = new DerReader(key.spki).sequence("SubjectPublicKeyInfo");
+  r.read(); // AlgorithmIdentifier with the parameters
+  const bits = r.read();
+  return tlv(TAG.SEQUENCE, tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa))), bits.raw);
 }
 
 export interface ExtensionSpec {
@@ -208,6 +266,8 @@ export interface CertSpec {
   ski?: Uint8Array;
   /** Reference time for `days` (default Date.now()). */
   now?: number;
+  /** The SubjectPublicKeyInfo to write instead of the key's own (e.g. DSA without parameters). */
+  spki?: Uint8Array;
 }
 
 export interface Issued {
@@ -252,7 +312,7 @@ export function issue(spec: CertSpec): Issued {
     issuerName,
     tlv(TAG.SEQUENCE, time(notBefore), time(notAfter)),
     subject,
-    key.spki,
+    spec.spki ?? key.spki,
     tlv(
       0xa3,
       tlv(
