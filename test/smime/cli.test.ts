@@ -113,6 +113,27 @@ describe("verify command", () => {
     expect(ignoring.code).toBe(0);
   });
 
+  it("skips certificates and other non-mail files found in folders; a file named directly is verified", async () => {
+    write("mixed/a.eml", good(1));
+    write("mixed/ca/root.pem", f.root.pem);
+    write("mixed/ca/issuing.crl", crl({ issuer: f.ca, revoked: [] }));
+    write("mixed/notes.md", "# notes");
+    write("mixed/b", good(2)); // Maildir-style name without an extension
+    const r = await cli(["verify", path.join(dir, "mixed"), "--trust", trustFile, "--json"]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { file: string }[]).map((x) => path.basename(x.file))).toEqual([
+      "a.eml",
+      "b",
+    ]);
+    expect(r.stderr).toMatch(/^note: skipped 3 files/);
+    const direct = await cli(["verify", path.join(dir, "mixed/ca/root.pem"), "--trust", trustFile, "--json"]);
+    expect(direct.code).toBe(1);
+    expect(JSON.parse(direct.stdout)[0].verdict).toBe("error");
+    const only = await cli(["verify", path.join(dir, "mixed/ca"), "--trust", trustFile, "--json"]);
+    expect(only.code).toBe(2);
+    expect(only.stdout).toBe("");
+  });
+
   it("reads mbox archives message by message", async () => {
     const box = [
       "From alice@contoso.com Sat Jan  1 00:00:00 2026\n",

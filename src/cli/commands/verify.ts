@@ -131,8 +131,14 @@ function looksLikeMbox(file: string): boolean {
   }
 }
 
+/**
+ * Files found in folders that are certificates, CRLs, keys or other non-mail files (a CA certificate kept
+ * beside the mail): skipped, not reported as unreadable messages. A file named directly is always verified.
+ */
+const NOT_MAIL = /\.(pem|cer|crt|der|crl|sst|p7b|p7c|pfx|p12|key|csr|json|md|ts|js|mjs|cjs|ps1|sh|py)$/i;
+
 /** Expands the message arguments into batch items: files, folders (recursive), mbox archives, '-'. */
-async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
+async function expandMessages(inputs: readonly string[], onSkip: () => void): Promise<BatchItem[]> {
   const items: BatchItem[] = [];
   const addBytes = (name: string, bytes: Uint8Array) => {
     if (isMbox(bytes)) {
@@ -154,6 +160,10 @@ async function expandMessages(inputs: readonly string[]): Promise<BatchItem[]> {
       continue;
     }
     for (const f of expandInput(input)) {
+      if (f.fromFolder && NOT_MAIL.test(f.name)) {
+        onSkip();
+        continue;
+      }
       if (looksLikeMbox(f.name)) addBytes(f.name, readInputFile(f.name));
       else if (f.fromFolder) items.push({ name: f.name, load: () => readInputFile(f.name) });
       else {
@@ -220,7 +230,12 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
         ctx.out.stderr(`warning: ${w}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
-      const items = await expandMessages(inputs);
+      let skipped = 0;
+      const items = await expandMessages(inputs, () => skipped++);
+      if (skipped > 0)
+        ctx.out.stderr(
+          `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
+        );
       if (items.length === 0) throw new UsageError("no messages to verify");
       // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
       const jobs = jobsOpt ?? (items.length < 64 ? 1 : defaultJobs());
