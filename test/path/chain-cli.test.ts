@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -170,6 +170,111 @@ describe("smimetrust chain", () => {
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout).path.map((p: { source: string }) => p.source)).toEqual(["extra", "trust"]);
     expect((await cli(["chain", alicePem, "--trust", icaPem, "--at", AT])).code).toBe(1);
+  });
+
+  it("--crl takes a folder of DER and PEM CRLs: a revoked leaf is CERT_REVOKED, exit 1", async () => {
+    const crls = join(dir, "crls");
+    mkdirSync(crls, { recursive: true });
+    writeFileSync(
+      join(crls, "root.crl"),
+      crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }),
+    );
+    const revoking = crl({
+      issuer: ica,
+      thisUpdate: NOW - DAY,
+      nextUpdate: NOW + 7 * DAY,
+      revoked: [{ serial: alice.cert.serialNumber, date: NOW - 2 * DAY, reason: 1 }],
+    });
+    writeFileSync(
+      join(crls, "ica.pem"),
+      `-----BEGIN X509 CRL-----\n${Buffer.from(revoking).toString("base64")}\n-----END X509 CRL-----\n`,
+    );
+    const res = await cli([
+      "chain",
+      alicePem,
+      "--trust",
+      rootPem,
+      "--untrusted",
+      icaPem,
+      "--crl",
+      crls,
+      "--at",
+      AT,
+      "--json",
+    ]);
+    expect(res.code).toBe(1);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.verdict).toBe("invalid");
+    expect(doc.problems.map((p: { code: string; cert: string }) => [p.code, p.cert])).toEqual([
+      ["CERT_REVOKED", alice.cert.sha1],
+    ]);
+    // Before the revocation date the same CRL says good.
+    const before = await cli([
+      "chain",
+      alicePem,
+      "--trust",
+      rootPem,
+      "--untrusted",
+      icaPem,
+      "--crl",
+      crls,
+      "--at",
+      String(Math.floor((NOW - 3 * DAY) / 1000)),
+      "--json",
+    ]);
+    expect(JSON.parse(before.stdout).problems.map((p: { code: string }) => p.code)).not.toContain(
+      "CERT_REVOKED",
+    );
+  });
+
+  it("--at decides the time: after the leaf's notAfter it is CERT_EXPIRED (ISO 8601 or Unix seconds)", async () => {
+    const later = new Date(alice.cert.notAfter + DAY).toISOString();
+    for (const at of [later, String(Math.floor((alice.cert.notAfter + DAY) / 1000))]) {
+      const res = await cli([
+        "chain",
+        alicePem,
+        "--trust",
+        rootPem,
+        "--untrusted",
+        icaPem,
+        "--at",
+        at,
+        "--json",
+      ]);
+      expect(res.code, at).toBe(1);
+      expect(
+        JSON.parse(res.stdout).problems.map((p: { code: string; cert: string }) => [p.code, p.cert]),
+      ).toEqual([["CERT_EXPIRED", alice.cert.sha1]]);
+    }
+  });
+
+  it("--json: stdout is one JSON document on exit 0 and 1; warnings go to stderr", async () => {
+    const mixed = join(dir, "mixed-trust");
+    mkdirSync(mixed, { recursive: true });
+    writeFileSync(join(mixed, "root.pem"), r.pem);
+    writeFileSync(join(mixed, "notes.txt"), "not a certificate");
+    for (const [extra, code] of [
+      [["--untrusted", icaPem], 0],
+      [[], 1],
+    ] as [string[], number][]) {
+      const res = spawnCli([
+        "chain",
+        alicePem,
+        "--trust",
+        mixed,
+        "--at",
+        AT,
+        "--crl",
+        crlRoot,
+        crlIca,
+        "--json",
+        ...extra,
+      ]);
+      expect(res.code).toBe(code);
+      expect(() => JSON.parse(res.stdout)).not.toThrow();
+      expect(res.stdout.trim().startsWith("{")).toBe(true);
+      expect(res.stderr).toMatch(/^warning: skipped .*notes\.txt/m);
+    }
   });
 
   it("exits 2 with one line for bad arguments and unreadable input", async () => {

@@ -330,6 +330,63 @@ describe("validateChain: path building", () => {
     expect(any.path.map((e) => e.source)).toEqual(["message", "trust"]);
   });
 
+  it("when no path is valid, reports the best failing one: complete before dead ends, then fewest errors", async () => {
+    const r = root("CN=Best Root", at);
+    const elsewhere = root("CN=Elsewhere Root", at);
+    const key = makeKey({ type: "ec" });
+    // Three certificates of the same CA (name and key); the worse ones are newer, so they are tried first.
+    const better = intermediate("CN=Best CA", r, {
+      key,
+      notBefore: NOW - 300 * DAY,
+      notAfter: NOW - 2 * DAY,
+    });
+    const worse = intermediate("CN=Best CA", r, {
+      key,
+      notBefore: NOW - 200 * DAY,
+      notAfter: NOW - DAY,
+      keyUsage: [6],
+    });
+    const deadEnd = intermediate("CN=Best CA", elsewhere, {
+      key,
+      notBefore: NOW - 100 * DAY,
+      days: 300,
+      now: NOW,
+    });
+    const l = leaf("best@contoso.com", better, at);
+    const res = await validateChain(
+      l.cert,
+      new TrustList([r.cert]),
+      opts({}, [deadEnd.cert, worse.cert, better.cert]),
+    );
+    expect(res.verdict).toBe("invalid");
+    expect(res.path.map((e) => e.cert.sha1)).toEqual([l.cert.sha1, better.cert.sha1, r.cert.sha1]);
+    expect(codes(res)).toEqual(["CERT_EXPIRED"]);
+    expect(res.problems[0].cert).toBe(better.cert.sha1);
+    // Given only the dead end, that is what is reported (the path as far as it goes, and why it stops).
+    const only = await validateChain(l.cert, new TrustList([r.cert]), opts({}, [deadEnd.cert]));
+    expect(only.path.map((e) => e.cert.sha1)).toEqual([l.cert.sha1, deadEnd.cert.sha1]);
+    expect(codes(only)).toEqual(["CHAIN_INCOMPLETE"]);
+  });
+
+  it("does not loop through mutually cross-signed CAs", async () => {
+    const r = root("CN=Loop Root", at);
+    const ka = makeKey({ type: "ec" });
+    const kb = makeKey({ type: "ec" });
+    const a0 = issue({ subject: "CN=CA A", ca: true, key: ka, ...at });
+    const b0 = issue({ subject: "CN=CA B", ca: true, key: kb, ...at });
+    const aByB = issue({ subject: "CN=CA A", issuer: b0, ca: true, key: ka, ...at });
+    const bByA = issue({ subject: "CN=CA B", issuer: a0, ca: true, key: kb, ...at });
+    const l = leaf("loop@contoso.com", aByB, at);
+    const started = performance.now();
+    const res = await validateChain(l.cert, new TrustList([r.cert]), opts({}, [aByB.cert, bByA.cert]));
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(res.verdict).toBe("invalid");
+    expect(codes(res)).toEqual(["CHAIN_INCOMPLETE"]);
+    // No certificate (nor subject and key) twice in the reported path.
+    const ids = res.path.map((e) => `${e.cert.subject.key}|${Buffer.from(e.cert.spki).toString("hex")}`);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("a pathological set of same-name CAs ends inside the budget", async () => {
     const r = root("CN=Real Root", at);
     const key = makeKey({ type: "ec" });
