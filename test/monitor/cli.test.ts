@@ -226,7 +226,8 @@ describe("the bundled examples", () => {
   it("examples/monitor.json works as written: one clean pass, exit 0 (run on a copy, so the repository stays clean)", async () => {
     const { cpSync } = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "smimetrust-example-"));
-    cpSync(join(REPO, "examples"), dir, { recursive: true });
+    // a copy without any database a run in place may have left (ignored by git, but not by cpSync)
+    cpSync(join(REPO, "examples"), dir, { recursive: true, filter: (src) => !/monitor\.sqlite/.test(src) });
     const r = await cli(
       ["monitor", "--config", join(dir, "monitor.json"), "--once", "--json"],
       Date.UTC(2026, 10, 28),
