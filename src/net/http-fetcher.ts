@@ -133,6 +133,8 @@ export interface HttpFetcherOptions {
 export interface HttpFetcher extends Fetcher {
   /** Requests that went to the network / were answered from the cache. */
   readonly stats: { network: number; cacheHits: number };
+  /** The limits in effect (defaults filled in). */
+  readonly settings: { connectTimeoutMs: number; timeoutMs: number; maxBytes: number; proxy?: string };
 }
 
 export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
@@ -349,6 +351,12 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
 
   return {
     stats,
+    settings: {
+      connectTimeoutMs: connectTimeout,
+      timeoutMs: timeout,
+      maxBytes,
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
+    },
     get(url) {
       return cached(`GET ${url}`, "GET", url);
     },

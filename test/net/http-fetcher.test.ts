@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetcherFromEnv } from "../../src/cli/commands/chain.js";
 import {
   createFetchCache,
   createHttpFetcher,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_BYTES,
   DEFAULT_TIMEOUT_MS,
   FetchError,
 } from "../../src/net/http-fetcher.js";
@@ -54,6 +56,39 @@ describe("createHttpFetcher", () => {
   it("defaults to Exchange's CRL timeouts", () => {
     expect(DEFAULT_CONNECT_TIMEOUT_MS).toBe(60_000);
     expect(DEFAULT_TIMEOUT_MS).toBe(10_000);
+    // ... and a fetcher made without options uses them.
+    expect(createHttpFetcher().settings).toEqual({
+      connectTimeoutMs: 60_000,
+      timeoutMs: 10_000,
+      maxBytes: DEFAULT_MAX_BYTES,
+    });
+    expect(createHttpFetcher({ timeoutMs: 5 }).settings.timeoutMs).toBe(5);
+  });
+
+  it("chain --online: Exchange's timeouts unless the environment overrides them; HTTP_PROXY is used", () => {
+    expect(fetcherFromEnv({}).settings).toEqual({
+      connectTimeoutMs: 60_000,
+      timeoutMs: 10_000,
+      maxBytes: DEFAULT_MAX_BYTES,
+    });
+    expect(
+      fetcherFromEnv({
+        SMIMETRUST_CONNECT_TIMEOUT_MS: "1500",
+        SMIMETRUST_TIMEOUT_MS: "700",
+        HTTP_PROXY: "http://proxy.contoso.example:8080",
+      }).settings,
+    ).toEqual({
+      connectTimeoutMs: 1500,
+      timeoutMs: 700,
+      maxBytes: DEFAULT_MAX_BYTES,
+      proxy: "http://proxy.contoso.example:8080",
+    });
+    // Nonsense values fall back to the defaults rather than to no timeout at all.
+    const odd = fetcherFromEnv({
+      SMIMETRUST_CONNECT_TIMEOUT_MS: "-5",
+      SMIMETRUST_TIMEOUT_MS: "soon",
+    }).settings;
+    expect([odd.connectTimeoutMs, odd.timeoutMs]).toEqual([60_000, 10_000]);
   });
 
   it("GETs a body and returns non-200 statuses without throwing", async () => {

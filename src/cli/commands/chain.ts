@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
-import { createHttpFetcher } from "../../net/http-fetcher.js";
+import { createHttpFetcher, type HttpFetcher } from "../../net/http-fetcher.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
 import type { Problem } from "../../problems.js";
@@ -97,10 +97,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       };
       if (opts.online) {
         vo.online = true;
-        vo.fetcher = createHttpFetcher({
-          connectTimeoutMs: Number(ctx.env.SMIMETRUST_CONNECT_TIMEOUT_MS) || undefined,
-          timeoutMs: Number(ctx.env.SMIMETRUST_TIMEOUT_MS) || undefined,
-        });
+        vo.fetcher = fetcherFromEnv(ctx.env);
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
       if (opts.json) ctx.out.stdout(`${JSON.stringify(toJson(result), null, 2)}\n`);
@@ -108,6 +105,19 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       done(result.verdict === "valid" ? 0 : 1);
     });
 };
+
+/**
+ * The --online fetcher: Exchange's CRL timeouts (OWACRLConnectionTimeout 60 s, OWACRLRetrievalTimeout 10 s)
+ * unless SMIMETRUST_CONNECT_TIMEOUT_MS / SMIMETRUST_TIMEOUT_MS say otherwise, HTTP_PROXY for http: URLs.
+ */
+export function fetcherFromEnv(env: NodeJS.ProcessEnv): HttpFetcher {
+  const ms = (v: string | undefined) => (v && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
+  return createHttpFetcher({
+    connectTimeoutMs: ms(env.SMIMETRUST_CONNECT_TIMEOUT_MS),
+    timeoutMs: ms(env.SMIMETRUST_TIMEOUT_MS),
+    proxy: env.HTTP_PROXY || env.http_proxy || undefined,
+  });
+}
 
 /** The DESIGN.md contract: {"verdict","problems","path":[{"subject","sha1","source","problems"}]}. */
 export function toJson(r: ChainResult): {
