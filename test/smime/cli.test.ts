@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CliContext } from "../../src/cli/context.js";
 import { run } from "../../src/cli/program.js";
+import { FileAccessError } from "../../src/errors.js";
 import { Verifier, verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
 import { crl } from "../helpers/pki.js";
@@ -223,6 +224,40 @@ describe("verify options", () => {
     ]);
     expect(known.stdout).toMatch(/^✓ valid/);
     expect(known.code).toBe(0);
+  });
+});
+
+describe("--json when the run stops part-way", () => {
+  it("stdout still holds one JSON document (the results so far), the reason is one line on stderr, exit 2", async () => {
+    const files = [
+      write("partial/1.eml", good(1)),
+      write("partial/2.eml", good(2)),
+      write("partial/3.eml", good(3)),
+    ];
+    let stdout = "";
+    let stderr = "";
+    let writes = 0;
+    const code = await run(["verify", ...files, "--trust", trustFile, "--json", "--jobs", "1"], {
+      out: {
+        stdout: (s) => {
+          // the second result cannot be written (e.g. a disk that filled up)
+          if (++writes === 2)
+            throw new FileAccessError("cannot write: no space left on device", { file: "<stdout>" });
+          stdout += s;
+        },
+        stderr: (s) => {
+          stderr += s;
+        },
+        isTTY: false,
+        color: false,
+      },
+      now: () => f.now,
+      env: {},
+    });
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    const doc = JSON.parse(stdout) as { verdict: string }[];
+    expect(doc.map((d) => d.verdict)).toEqual(["valid"]);
   });
 });
 

@@ -270,24 +270,30 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         lastDraw = t;
         ctx.out.stderr(`\r${progressBar(n, items.length)}${n === items.length ? "\n" : ""}`);
       };
-      if (opts.json) ctx.out.stdout("[");
+      // JSON: the array opens with the first result, and closes even when the run stops part-way (exit 2, the
+      // reason on stderr), so stdout always holds one JSON document.
       let first = true;
-      await verifyBatch(items, setup, {
-        jobs,
-        fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
-        onResult: (i, item, r) => {
-          counts[r.verdict]++;
-          if (opts.json) {
-            ctx.out.stdout(`${first ? "\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
-            first = false;
-          } else {
-            if (showProgress) ctx.out.stderr("\r\u001b[K");
-            ctx.out.stdout(renderLine(ctx.out, item.name, r));
-          }
-          progress(i + 1);
-        },
-      });
-      if (opts.json) ctx.out.stdout(first ? "]\n" : "\n]\n");
+      try {
+        await verifyBatch(items, setup, {
+          jobs,
+          fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
+          onResult: (i, item, r) => {
+            counts[r.verdict]++;
+            if (opts.json) {
+              ctx.out.stdout(`${first ? "[\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
+              first = false;
+            } else {
+              if (showProgress) ctx.out.stderr("\r\u001b[K");
+              ctx.out.stdout(renderLine(ctx.out, item.name, r));
+            }
+            progress(i + 1);
+          },
+        });
+      } catch (e) {
+        if (opts.json && !first) ctx.out.stdout("\n]\n");
+        throw e;
+      }
+      if (opts.json) ctx.out.stdout(first ? "[]\n" : "\n]\n");
       else {
         const total = items.length;
         ctx.out.stderr(
