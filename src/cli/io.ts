@@ -9,6 +9,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -48,7 +49,11 @@ function fileError(path: string, e: unknown): FileAccessError {
   return new FileAccessError(`cannot read: ${why}`, { file: path });
 }
 
-/** Lists the files an input names: the file itself, or every file under a folder (sorted, recursive). */
+/**
+ * Lists the files an input names: the file itself, or every file under a folder (sorted, recursive,
+ * hidden entries skipped). Symbolic links are followed (as /etc/ssl/certs is made of them); a folder
+ * reached twice (a link loop) is walked once.
+ */
 export function expandInput(path: string): { name: string; fromFolder: boolean }[] {
   let st: import("node:fs").Stats;
   try {
@@ -58,7 +63,16 @@ export function expandInput(path: string): { name: string; fromFolder: boolean }
   }
   if (!st.isDirectory()) return [{ name: path, fromFolder: false }];
   const out: { name: string; fromFolder: boolean }[] = [];
+  const visited = new Set<string>();
   const walk = (dir: string) => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch (e) {
+      throw fileError(dir, e);
+    }
+    if (visited.has(real)) return;
+    visited.add(real);
     let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -69,8 +83,19 @@ export function expandInput(path: string): { name: string; fromFolder: boolean }
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const target = statSync(p);
+          isDir = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          continue; // a dangling link
+        }
+      }
+      if (isDir) walk(p);
+      else if (isFile) {
         if (out.length >= MAX_FOLDER_FILES)
           throw new FileAccessError(`more than ${MAX_FOLDER_FILES} files`, { file: path });
         out.push({ name: p, fromFolder: true });

@@ -134,6 +134,12 @@ describe("smimetrust build", () => {
     expect(text).toContain(`# SHA-1 ${rootA.cert.sha1}`);
   });
 
+  it("--format is case-insensitive (SST as Windows spells it)", async () => {
+    const out = t.path("upper.sst");
+    expect((await cli(["build", t.path("in"), "-o", out, "--format", "SST"], { now: NOW })).code).toBe(0);
+    expect(sstCertificates(readSst(readFileSync(out))).length).toBe(6);
+  });
+
   it("refuses an unknown --format (exit 2, nothing written)", async () => {
     const out = t.path("x.der");
     const r = await cli(["build", t.path("in"), "-o", out, "--format", "der"], { now: NOW });

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OID } from "../../src/lib/oids.js";
@@ -113,6 +113,18 @@ describe("smimetrust inspect", () => {
       "tree/a/issuing.cer",
       "tree/root.pem#1",
     ]);
+  });
+
+  it("follows symbolic links in folders (as /etc/ssl/certs is built), and walks a looping folder once", async () => {
+    mkdirSync(t.path("links/sub"), { recursive: true });
+    symlinkSync(t.path("tree/root.pem"), t.path("links/root-link.pem"));
+    symlinkSync(t.path("tree/a"), t.path("links/sub/a-link"));
+    symlinkSync(t.path("links"), t.path("links/sub/loop"));
+    symlinkSync(t.path("nowhere.pem"), t.path("links/dangling.pem"));
+    const res = await cli(["inspect", "--json", t.path("links")], { now: NOW });
+    expect(res.code, res.stderr).toBe(0);
+    const j = JSON.parse(res.stdout);
+    expect(j.map((c: { sha1: string }) => c.sha1)).toEqual([r.cert.sha1, u.cert.sha1, i.cert.sha1]);
   });
 
   it("reads stdin ('-') in any format: PEM, DER, .sst, PKCS#7", () => {

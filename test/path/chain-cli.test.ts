@@ -165,6 +165,26 @@ describe("smimetrust chain", () => {
     expect(ok.code).toBe(0);
   });
 
+  it("--profile and --anchor values are case-insensitive", async () => {
+    const res = await cli([
+      "chain",
+      alicePem,
+      "--trust",
+      icaPem,
+      "--at",
+      AT,
+      "--anchor",
+      "Any",
+      "--profile",
+      "Exchange",
+      "--json",
+    ]);
+    expect(res.code).toBe(1); // exchange: no CRL, revocation undeterminable
+    expect(JSON.parse(res.stdout).problems.map((p: { code: string }) => p.code)).toEqual([
+      "REVOCATION_UNKNOWN",
+    ]);
+  });
+
   it("--anchor any accepts an intermediate of the list as the end of the path", async () => {
     const res = await cli(["chain", alicePem, "--trust", icaPem, "--at", AT, "--anchor", "any", "--json"]);
     expect(res.code).toBe(0);

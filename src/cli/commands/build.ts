@@ -30,7 +30,8 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
-      if (!["sst", "p7b", "pem"].includes(opts.format))
+      const format = opts.format.toLowerCase();
+      if (!["sst", "p7b", "pem"].includes(format))
         throw new UsageError(`--format: '${opts.format}' is not sst, p7b or pem`);
       // Refuse early (before reading anything) a folder, a device, or an existing file without --force;
       // writeFileAtomic checks again.
@@ -42,7 +43,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       const now = ctx.now();
       const result = buildTrustStore(loaded.certificates, {
         now,
-        format: opts.format as StoreFormat,
+        format: format as StoreFormat,
         dropExpired: opts.dropExpired,
         friendlyNames: opts.friendlyNames,
       });

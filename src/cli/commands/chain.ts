@@ -58,9 +58,11 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
-      if (opts.anchor !== "any" && opts.anchor !== "self-signed")
+      const anchor = opts.anchor.toLowerCase();
+      const profile = opts.profile.toLowerCase();
+      if (anchor !== "any" && anchor !== "self-signed")
         throw new UsageError(`--anchor: '${opts.anchor}' is not any or self-signed`);
-      if (opts.profile !== "standard" && opts.profile !== "exchange")
+      if (profile !== "standard" && profile !== "exchange")
         throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
@@ -87,8 +89,8 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       );
       const vo: ValidationOptions = {
         time,
-        profile: opts.profile as Profile,
-        anchorAny: opts.anchor === "any",
+        profile: profile as Profile,
+        anchorAny: anchor === "any",
         untrusted,
         crls,
         requireRevocation: opts.requireRevocation === true,
@@ -101,7 +103,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
       if (opts.json) ctx.out.stdout(`${JSON.stringify(toJson(result), null, 2)}\n`);
-      else ctx.out.stdout(renderChain(result, ctx.out, { time, profile: opts.profile }));
+      else ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
       done(result.verdict === "valid" ? 0 : 1);
     });
 };
