@@ -43,8 +43,18 @@ const DEFAULT_LIMITS: LocateLimits = { maxLayers: 64, maxNesting: 8 };
 /** All S/MIME layers of `msg`, outermost first. */
 export function locateLayers(msg: MimeEntity, limits: LocateLimits = DEFAULT_LIMITS): Layer[] {
   const out: Layer[] = [];
-  visit(msg, parseAddress(msg.headers.get("from")), out, limits, 0);
+  visit(msg, senderOf(msg), out, limits, 0);
   return out;
+}
+
+/**
+ * The sender a signature must match: the From address; a From header with no address in it is kept as it
+ * stands (it matches no certificate: SENDER_MISMATCH, never a skipped check); undefined when there is none.
+ */
+function senderOf(e: MimeEntity): string | undefined {
+  const raw = e.headers.get("from");
+  if (raw === undefined) return undefined;
+  return parseAddress(raw) ?? (raw.trim() || "(an empty From header)");
 }
 
 /** The CMS content type of a DER/BER ContentInfo, or undefined when it is not one. */
@@ -120,7 +130,7 @@ function visit(
     return;
   }
   for (const p of e.parts) visit(p, from, out, limits, nesting);
-  if (e.message) visit(e.message, parseAddress(e.message.headers.get("from")) ?? from, out, limits, nesting);
+  if (e.message) visit(e.message, senderOf(e.message) ?? from, out, limits, nesting);
 }
 
 /**
@@ -159,6 +169,6 @@ export function locateInner(
   const inner = parseInner(content, path);
   if (!inner) return [];
   const out: Layer[] = [];
-  visit(inner, parseAddress(inner.headers.get("from")) ?? from, out, limits, nesting + 1);
+  visit(inner, senderOf(inner) ?? from, out, limits, nesting + 1);
   return out;
 }

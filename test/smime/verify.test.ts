@@ -462,6 +462,22 @@ describe("verify: the sender check", () => {
     expect((await verifyMessage(msg, context({ ignoreSender: true }))).verdict).toBe("valid");
   });
 
+  it("a From header without an address is a mismatch, not a skipped check; no From header at all is not checked", async () => {
+    for (const from of ["Undisclosed recipients:;", ""]) {
+      const r = await verifyMessage(
+        smimeMessage({ from, signers: [{ signer: f.rsa }], certs: chainOf(f.rsa) }),
+        context(),
+      );
+      expect(r.verdict).toBe("invalid");
+      expect(codes(r)).toEqual(["SENDER_MISMATCH"]);
+    }
+    const none = await verifyMessage(
+      smimeMessage({ signers: [{ signer: f.rsa }], certs: chainOf(f.rsa) }),
+      context(),
+    );
+    expect(none.verdict).toBe("valid");
+  });
+
   it("a certificate without any address is a mismatch too (Exchange: subject mismatch)", async () => {
     const none = leaf("dan@contoso.com", f.ca, {
       key: makeKey({ type: "ec" }, "dan"),
