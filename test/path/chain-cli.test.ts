@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, spawnCli } from "../certs/cli-harness.js";
-import { crl, ext, intermediate, leaf, root } from "../helpers/pki.js";
+import { crl, ext, intermediate, leaf, ocspResponse, root } from "../helpers/pki.js";
+import { startServer, type TestServer } from "../net/server.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -376,5 +377,129 @@ describe("smimetrust chain --online", () => {
     expect(requests).toContain("/ica.cer");
     expect(requests).toContain("/ica.crl");
     expect(doc.path[0].problems).toEqual([]);
+  });
+});
+
+describe("smimetrust chain --online: revocation over HTTP (CRL distribution points, OCSP, timeouts)", () => {
+  let srv: TestServer;
+  const r3 = root("CN=Revocation Root", { now: NOW });
+  const ica3 = intermediate("CN=Revocation Issuing CA", r3, { now: NOW });
+  let carol: ReturnType<typeof leaf>;
+  let slow: ReturnType<typeof leaf>;
+  let carolPem = "";
+  let slowPem = "";
+  let r3Pem = "";
+  let ica3Pem = "";
+  const rootCrl = crl({ issuer: r3, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY });
+
+  beforeAll(async () => {
+    srv = await startServer({ "/root.crl": { body: rootCrl }, "/hang.crl": "hang" });
+    carol = leaf("carol@contoso.com", ica3, {
+      now: NOW,
+      extensions: [ext.crlDistributionPoint(`${srv.url}/missing.crl`), ext.aia({ ocsp: `${srv.url}/ocsp` })],
+    });
+    slow = leaf("slow@contoso.com", ica3, {
+      now: NOW,
+      extensions: [ext.crlDistributionPoint(`${srv.url}/hang.crl`)],
+    });
+    srv.routes.set("/ocsp", {
+      headers: { "content-type": "application/ocsp-response" },
+      body: ocspResponse({
+        cert: carol,
+        issuer: ica3,
+        status: "revoked",
+        revocationTime: NOW - DAY,
+        reason: 1,
+        thisUpdate: NOW - 3_600_000,
+        nextUpdate: NOW + 7 * DAY,
+      }),
+    });
+    carolPem = file("carol.pem", carol.pem);
+    slowPem = file("slow.pem", slow.pem);
+    r3Pem = file("r3.pem", r3.pem);
+    ica3Pem = file("ica3.pem", ica3.pem);
+  });
+  afterAll(() => srv.close());
+
+  // The intermediate's own status comes from the root's CRL, given with --crl.
+  const rootCrlFile = () => file("r3.crl", rootCrl);
+
+  it("the CRL distribution point is missing (404): OCSP from the AIA says revoked -> CERT_REVOKED, exit 1", async () => {
+    const res = await cli(
+      [
+        "chain",
+        carolPem,
+        "--trust",
+        r3Pem,
+        "--untrusted",
+        ica3Pem,
+        "--crl",
+        rootCrlFile(),
+        "--at",
+        AT,
+        "--online",
+        "--json",
+      ],
+      { env: {} },
+    );
+    expect(res.code).toBe(1);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.problems.map((p: { code: string; cert: string }) => [p.code, p.cert])).toEqual([
+      ["CERT_REVOKED", carol.cert.sha1],
+    ]);
+    expect(srv.counts.get("/missing.crl")).toBeGreaterThanOrEqual(1);
+    expect(srv.last.get("/ocsp")?.contentType).toBe("application/ocsp-request");
+    // Offline, nothing is fetched and the status is only unknown.
+    const before = srv.counts.get("/ocsp");
+    const off = await cli([
+      "chain",
+      carolPem,
+      "--trust",
+      r3Pem,
+      "--untrusted",
+      ica3Pem,
+      "--crl",
+      rootCrlFile(),
+      "--at",
+      AT,
+      "--json",
+    ]);
+    expect(JSON.parse(off.stdout).path[0].problems.map((p: { code: string }) => p.code)).toEqual([
+      "REVOCATION_UNKNOWN",
+    ]);
+    expect(srv.counts.get("/ocsp")).toBe(before);
+  });
+
+  it("a CRL server that never answers: REVOCATION_UNKNOWN within the retrieval timeout; an error under --profile exchange", async () => {
+    const env = { SMIMETRUST_TIMEOUT_MS: "300", SMIMETRUST_CONNECT_TIMEOUT_MS: "300" };
+    const args = [
+      "chain",
+      slowPem,
+      "--trust",
+      r3Pem,
+      "--untrusted",
+      ica3Pem,
+      "--crl",
+      rootCrlFile(),
+      "--at",
+      AT,
+      "--online",
+      "--json",
+    ];
+    const started = Date.now();
+    const std = await cli(args, { env });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(std.code).toBe(0);
+    expect(
+      JSON.parse(std.stdout).path[0].problems.map((p: { code: string; severity: string }) => [
+        p.code,
+        p.severity,
+      ]),
+    ).toEqual([["REVOCATION_UNKNOWN", "warning"]]);
+    const exch = await cli([...args, "--profile", "exchange"], { env });
+    expect(exch.code).toBe(1);
+    expect(JSON.parse(exch.stdout).problems.map((p: { code: string }) => p.code)).toEqual([
+      "REVOCATION_UNKNOWN",
+    ]);
   });
 });
