@@ -2,10 +2,12 @@
  * Path-validation throughput on one core: a 3-certificate chain (leaf -> intermediate -> root), certificates
  * pre-parsed, CRLs for both levels. "cold": a new result cache for every validation (building, checks and
  * revocation run each time; signature results are memoised per process, as in bulk verification).
+ * "fully cold": no memo either (4 signatures verified and 2 CRLs parsed per validation).
  * "warm": one shared cache. Run: npm run bench:chain  (node --import tsx bench/chain.bench.ts)
  */
 
 import { ChainCache } from "../src/path/cache.js";
+import { clearSignatureMemo } from "../src/path/signatures.js";
 import type { ValidationOptions } from "../src/path/types.js";
 import { validateChain } from "../src/path/validate.js";
 import { parseCrl } from "../src/revocation/crl.js";
@@ -22,10 +24,11 @@ const r = root("CN=Bench Root", { now: NOW, key: makeKey(keyType) });
 const ica = intermediate("CN=Bench Issuing CA", r, { now: NOW, key: makeKey(keyType) });
 const l = leaf("bench@contoso.com", ica, { now: NOW, key: makeKey(keyType) });
 const trust = new TrustList([r.cert]);
-const crls = [
+const crlDers = [
   crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }),
   crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }),
-].map((d) => parseCrl(d));
+];
+const crls = crlDers.map((d) => parseCrl(d));
 const untrusted: ValidationOptions["untrusted"] = [{ cert: ica.cert, source: "message" }];
 const base: ValidationOptions = { time: NOW, untrusted, parsedCrls: crls };
 
@@ -56,10 +59,20 @@ console.log(
 const cold = await measure("cold (new cache per validation)", 3000, () =>
   validateChain(l.cert, trust, { time: NOW, untrusted, parsedCrls: crls, cache: new ChainCache() }),
 );
+// No memo at all: both certificate signatures and both CRL signatures verified, CRLs parsed, every time.
+const fullyCold = await measure("fully cold (no result cache, no memo)", 3000, () => {
+  clearSignatureMemo();
+  return validateChain(l.cert, trust, {
+    time: NOW,
+    untrusted,
+    parsedCrls: crlDers.map((d) => parseCrl(d)),
+    cache: new ChainCache(),
+  });
+});
 const shared = new ChainCache();
 const warm = await measure("warm (shared cache)", 3000, () =>
   validateChain(l.cert, trust, { time: NOW, untrusted, parsedCrls: crls, cache: shared }),
 );
 console.log(
-  `targets: cold >= 10,000/s ${cold >= 10_000 ? "met" : "NOT met"}; warm >= 200,000/s ${warm >= 200_000 ? "met" : "NOT met"}`,
+  `targets: cold >= 10,000/s ${cold >= 10_000 ? "met" : "NOT met"} (fully cold ${fullyCold >= 10_000 ? "met" : "NOT met"}); warm >= 200,000/s ${warm >= 200_000 ? "met" : "NOT met"}`,
 );
