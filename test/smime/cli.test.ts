@@ -10,6 +10,7 @@ import { run } from "../../src/cli/program.js";
 import { FileAccessError } from "../../src/errors.js";
 import { Verifier, verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
+import { createSst } from "../../src/sst/codec.js";
 import { crl } from "../helpers/pki.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
@@ -133,6 +134,26 @@ describe("verify command", () => {
     const only = await cli(["verify", path.join(dir, "mixed/ca"), "--trust", trustFile, "--json"]);
     expect(only.code).toBe(2);
     expect(only.stdout).toBe("");
+  });
+
+  it("--trust takes the Exchange export JSON (the list Exchange holds)", async () => {
+    const a = write("export/a.eml", good(1));
+    const sst = Buffer.from(createSst([{ der: f.root.der }])).toString("base64");
+    const exp = write(
+      "export/Get-SmimeConfig.json",
+      JSON.stringify({ SMIMECertificateIssuingCA: sst, OWADisableCRLCheck: false }),
+    );
+    const r = await cli(["verify", a, "--trust", exp, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)[0].signers[0].chain.at(-1).source).toBe("trust");
+    const empty = write("export/empty.json", JSON.stringify({ SMIMECertificateIssuingCA: null }));
+    const e = await cli(["verify", a, "--trust", empty, "--json"]);
+    expect(e.code).toBe(2);
+    expect(e.stdout).toBe("");
+    expect(e.stderr.trim().split("\n")).toHaveLength(1);
+    expect(e.stderr).toMatch(
+      /--trust: no certificates found \(.*empty\.json: the Exchange export has no trust list/,
+    );
   });
 
   it("reads mbox archives message by message", async () => {

@@ -1,5 +1,7 @@
-import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
+import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
+import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
 import { isMbox, splitMbox } from "../../mime/mbox.js";
 import { createHttpFetcher } from "../../net/http-fetcher.js";
@@ -181,6 +183,45 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
   return items;
 }
 
+/**
+ * The --trust inputs: certificate files and folders, and the Exchange export JSON of DESIGN.md (the trust list
+ * Exchange holds, as check and diff read it).
+ */
+async function loadTrust(inputs: readonly string[], password: string | undefined) {
+  const fromExports: Certificate[] = [];
+  const warnings: string[] = [];
+  const rest: string[] = [];
+  for (const input of inputs) {
+    let file = false;
+    try {
+      file = input !== "-" && statSync(input).isFile();
+    } catch {
+      file = false; // loadCertificates reports it
+    }
+    if (file) {
+      const bytes = readInputFile(input);
+      if (isExchangeExport(bytes)) {
+        const x = readExchangeExport(bytes, input);
+        if (!x.trustListBytes)
+          warnings.push(
+            `${input}: the Exchange export has no trust list (SMIMECertificateIssuingCA is null)`,
+          );
+        fromExports.push(...x.certificates);
+        continue;
+      }
+    }
+    rest.push(input);
+  }
+  const loaded = rest.length
+    ? await loadCertificates(rest, { password })
+    : { certificates: [], crls: [], warnings: [] };
+  return {
+    certificates: [...fromExports, ...loaded.certificates],
+    crls: loaded.crls,
+    warnings: [...warnings, ...loaded.warnings],
+  };
+}
+
 export const registerVerify: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("verify")
@@ -188,7 +229,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       "verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender",
     )
     .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
-    .option("--trust <lists...>", "the trust list: .sst, P7B, PEM, folders...")
+    .option("--trust <lists...>", "the trust list: .sst, P7B, PEM, folders, or an Exchange export JSON")
     .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
     .option(
       "--untrusted <files...>",
@@ -223,8 +264,11 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const at: number | "signing" =
         opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const trustIn = await loadCertificates(opts.trust, { password });
-      if (trustIn.certificates.length === 0) throw new UsageError("--trust: no certificates found");
+      const trustIn = await loadTrust(opts.trust, password);
+      if (trustIn.certificates.length === 0)
+        throw new UsageError(
+          `--trust: no certificates found${trustIn.warnings.length ? ` (${trustIn.warnings[0]})` : ""}`,
+        );
       const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
       const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
