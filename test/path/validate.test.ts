@@ -217,6 +217,72 @@ describe("validateChain: S/MIME purpose and profiles", () => {
     expect(res.problems[0].cert).toBe(ica.cert.sha1);
   });
 
+  it("purpose edge cases: anyExtendedKeyUsage, nonRepudiation alone, no key usage, mixed EKUs on CAs", async () => {
+    const cases: [string, () => { leaf: Certificate; chain: Certificate[] }, string, string][] = [
+      [
+        "leaf with anyExtendedKeyUsage",
+        () => ({
+          leaf: leaf("k1@contoso.com", r, { ...at, eku: [OID.anyExtendedKeyUsage] }).cert,
+          chain: [],
+        }),
+        "valid",
+        "EKU_NOT_EMAIL",
+      ],
+      [
+        "leaf with nonRepudiation only",
+        () => ({ leaf: leaf("k2@contoso.com", r, { ...at, keyUsage: [1] }).cert, chain: [] }),
+        "valid",
+        "valid",
+      ],
+      [
+        "leaf without a key usage extension",
+        () => ({ leaf: leaf("k3@contoso.com", r, { ...at, keyUsage: null }).cert, chain: [] }),
+        "valid",
+        "valid",
+      ],
+      [
+        "CA with anyExtendedKeyUsage",
+        () => {
+          const ca = intermediate("CN=Any EKU CA", r, { ...at, eku: [OID.anyExtendedKeyUsage] });
+          return { leaf: leaf("k4@contoso.com", ca, at).cert, chain: [ca.cert] };
+        },
+        "valid",
+        "valid",
+      ],
+      [
+        "CA with serverAuth and emailProtection",
+        () => {
+          const ca = intermediate("CN=Mixed EKU CA", r, {
+            ...at,
+            eku: [OID.serverAuth, OID.emailProtection],
+          });
+          return { leaf: leaf("k5@contoso.com", ca, at).cert, chain: [ca.cert] };
+        },
+        "valid",
+        "valid",
+      ],
+      [
+        "CA without a key usage extension",
+        () => {
+          const ca = intermediate("CN=No KU CA", r, { ...at, keyUsage: null });
+          return { leaf: leaf("k6@contoso.com", ca, at).cert, chain: [ca.cert] };
+        },
+        "valid",
+        "valid",
+      ],
+    ];
+    for (const [label, make, standard, exchange] of cases) {
+      const { leaf: l, chain } = make();
+      for (const [profile, want] of [
+        ["standard", standard],
+        ["exchange", exchange],
+      ] as const) {
+        const res = await validateChain(l, trust, opts({ profile, checkRevocation: false }, chain));
+        expect(res.verdict === "valid" ? "valid" : codes(res).join(","), `${label} (${profile})`).toBe(want);
+      }
+    }
+  });
+
   it("KEY_USAGE for a signing certificate with keyEncipherment only", async () => {
     const l = leaf("i@contoso.com", r, { ...at, keyUsage: [2] });
     expect(codes(await validateChain(l.cert, trust, opts()))).toEqual(["KEY_USAGE"]);
