@@ -6,7 +6,7 @@ import { ChainCache } from "../../src/path/cache.js";
 import type { ChainResult, ValidationOptions } from "../../src/path/types.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
-import { crl, type ExtensionSpec, intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
+import { crl, type ExtensionSpec, ext, intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -325,6 +325,32 @@ describe("validateChain: S/MIME purpose and profiles", () => {
     const bad = await validateChain(l.cert, trust, { time: NOW, crls: [revoked] });
     expect(codes(bad)).toEqual(["CERT_REVOKED"]);
     expect(bad.problems[0].cert).toBe(l.cert.sha1);
+  });
+});
+
+describe("validateChain: certificate policies and the initial-policy inputs", () => {
+  const P1 = "1.3.6.1.4.1.55738.1.1";
+  const P2 = "1.3.6.1.4.1.55738.1.2";
+  const r = root("CN=Policy Root", at);
+  const trust = new TrustList([r.cert]);
+  const ca = intermediate("CN=Policy CA", r, { ...at, extensions: [ext.certificatePolicies([P1, P2])] });
+  const withP1 = leaf("p1@contoso.com", ca, { ...at, extensions: [ext.certificatePolicies([P1])] });
+  const none = leaf("p0@contoso.com", ca, at);
+
+  it("without inputs, policies are not required", async () => {
+    expect((await validateChain(none.cert, trust, opts({}, [ca.cert]))).verdict).toBe("valid");
+  });
+
+  it("initial-explicit-policy: a leaf without an acceptable policy is POLICY", async () => {
+    const o = opts({ initialExplicitPolicy: true }, [ca.cert]);
+    expect((await validateChain(withP1.cert, trust, o)).verdict).toBe("valid");
+    expect(codes(await validateChain(none.cert, trust, o))).toEqual(["POLICY"]);
+  });
+
+  it("user-initial-policy-set: only the policies asked for count", async () => {
+    const want = (set: string[]) => opts({ initialExplicitPolicy: true, initialPolicySet: set }, [ca.cert]);
+    expect((await validateChain(withP1.cert, trust, want([P1]))).verdict).toBe("valid");
+    expect(codes(await validateChain(withP1.cert, trust, want([P2])))).toEqual(["POLICY"]);
   });
 });
 
