@@ -8,6 +8,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code !== "EPIPE") process.stderr.write(`smimetrust: cannot write the output: ${e.message}\n`);
   process.exit(2);
 });
+process.stderr.on("error", () => process.exit(2));
 
 const code = await run(process.argv.slice(2), { out: defaultOut(), now: () => Date.now(), env: process.env });
 process.exitCode = code;
