@@ -248,6 +248,32 @@ describe("smimetrust chain", () => {
     );
   });
 
+  it("a broken CRL is never silently ignored: named with --crl, exit 2; found in a folder, a warning", async () => {
+    const good = crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY });
+    const broken = Buffer.from(good);
+    const t = broken.indexOf(Buffer.from([0x17, 0x0d])); // thisUpdate, a UTCTime
+    broken[t + 2] = 0x58; // "X": not a digit
+    const badCrl = file("broken.crl", broken);
+    const args = ["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json"];
+    const named = spawnCli([...args, "--crl", badCrl, crlRoot]);
+    expect(named.code).toBe(2);
+    expect(named.stdout).toBe("");
+    expect(named.stderr.trim().split("\n")).toHaveLength(1);
+    expect(named.stderr).toMatch(/^smimetrust: .*broken\.crl: .*\(at byte \d+\)$/m);
+    const folder = join(dir, "crls-with-a-broken-one");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "a-broken.crl"), broken);
+    writeFileSync(join(folder, "ica.crl"), good);
+    writeFileSync(
+      join(folder, "root.crl"),
+      crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }),
+    );
+    const inFolder = spawnCli([...args, "--crl", folder]);
+    expect(inFolder.code).toBe(0);
+    expect(JSON.parse(inFolder.stdout).verdict).toBe("valid");
+    expect(inFolder.stderr).toMatch(/^warning: .*a-broken\.crl/m);
+  });
+
   it("--at decides the time: after the leaf's notAfter it is CERT_EXPIRED (ISO 8601 or Unix seconds)", async () => {
     const later = new Date(alice.cert.notAfter + DAY).toISOString();
     for (const at of [later, String(Math.floor((alice.cert.notAfter + DAY) / 1000))]) {

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { Certificate } from "../../certs/certificate.js";
-import { UsageError } from "../../errors.js";
+import { SmimetrustError, UsageError } from "../../errors.js";
 import { createHttpFetcher, type HttpFetcher } from "../../net/http-fetcher.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
 import type { Problem } from "../../problems.js";
+import { type Crl, parseCrl } from "../../revocation/crl.js";
 import { TrustList } from "../../trust/trust-list.js";
 import { loadCertificates } from "../io.js";
 import { isoTime, mark, type Out, paint } from "../output.js";
@@ -84,15 +85,24 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       const untrusted: { cert: Certificate; source: "message" | "extra" }[] = [];
       for (const c of subject.certificates) if (c !== leaf) untrusted.push({ cert: c, source: "extra" });
       for (const c of extra?.certificates ?? []) untrusted.push({ cert: c, source: "extra" });
-      const crls = [...subject.crls, ...trustIn.crls, ...(extra?.crls ?? []), ...(crlIn?.crls ?? [])].map(
-        (c) => c.der,
-      );
+      // CRLs are parsed here so that a broken one is not silently ignored: one named with --crl is bad
+      // input (exit 2); one found in a folder or beside certificates is left out with a warning.
+      const named = new Set((opts.crl ?? []).map((n) => (n === "-" ? "<stdin>" : n)));
+      const parsedCrls: Crl[] = [];
+      for (const c of [...subject.crls, ...trustIn.crls, ...(extra?.crls ?? []), ...(crlIn?.crls ?? [])]) {
+        try {
+          parsedCrls.push(parseCrl(c.der, c.source));
+        } catch (e) {
+          if (!(e instanceof SmimetrustError) || named.has(c.source)) throw e;
+          ctx.out.stderr(`warning: left out a CRL: ${e.describe()}\n`);
+        }
+      }
       const vo: ValidationOptions = {
         time,
         profile: profile as Profile,
         anchorAny: anchor === "any",
         untrusted,
-        crls,
+        parsedCrls,
         requireRevocation: opts.requireRevocation === true,
         leafSource: "extra",
         strict: opts.strict === true,
