@@ -197,7 +197,8 @@ export function slackPayload(m: OutgoingMessage, now: number) {
         .map(([k, v]) => ({ type: "mrkdwn", text: `*${k}*\n${slackEscape(v)}` })),
     });
   }
-  return { text: messageTitle(m), blocks };
+  // The notification text is mrkdwn too: a certificate name such as '<!channel>' must not ping anyone.
+  return { text: slackEscape(messageTitle(m)), blocks };
 }
 
 /** Plain-text rendering (e-mail body and the log's detail). */

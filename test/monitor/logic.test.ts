@@ -209,3 +209,45 @@ describe("metrics exposition", () => {
     expect(text).toContain("smimetrust_last_run_success 1\n");
   });
 });
+
+describe("sink payloads", () => {
+  it("Slack: names from certificates cannot mention, link or format (<, >, & escaped everywhere)", async () => {
+    const { slackPayload } = await import("../../src/monitor/messages.js");
+    const hostile = "<!channel> <https://evil.example|click> & co";
+    const payload = slackPayload(
+      {
+        id: "k1",
+        createdAt: NOW,
+        kind: "alert",
+        alerts: [
+          {
+            kind: "new",
+            key: "prod|x",
+            scope: "prod",
+            code: "TRUST_EXPIRING",
+            severity: "warning",
+            message: `'${hostile}' expires soon`,
+            subject: `CN=${hostile}`,
+            cert: "AB".repeat(20),
+            notAfter: NOW + 10 * DAY,
+            at: NOW,
+          },
+        ],
+      },
+      NOW,
+    );
+    // every text Slack reads as mrkdwn: the notification text and the mrkdwn blocks (plain_text is not parsed)
+    const mrkdwn: string[] = [payload.text];
+    JSON.stringify(payload.blocks, (k, v) => {
+      if (v && typeof v === "object" && (v as { type?: string }).type === "mrkdwn")
+        mrkdwn.push((v as { text: string }).text);
+      return v;
+    });
+    expect(mrkdwn.length).toBeGreaterThan(3);
+    for (const t of mrkdwn) {
+      expect(t).not.toContain("<!channel>");
+      expect(t).not.toContain("<https://");
+    }
+    expect(payload.text).toContain("&lt;!channel&gt;");
+  });
+});
