@@ -166,6 +166,31 @@ describe("smimetrust chain", () => {
     expect(ok.code).toBe(0);
   });
 
+  it("--strict adds the RFC 5280 profile's rules: a certificate without an AKI is NONCONFORMING_CERT", async () => {
+    const noAki = leaf("noaki@contoso.com", ica, { now: NOW, noKeyIds: true });
+    const p = file("noaki.pem", noAki.pem);
+    const args = [
+      "chain",
+      p,
+      "--trust",
+      rootPem,
+      "--untrusted",
+      icaPem,
+      "--crl",
+      crlRoot,
+      crlIca,
+      "--at",
+      AT,
+      "--json",
+    ];
+    expect((await cli(args)).code).toBe(0);
+    const strict = await cli([...args, "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(
+      JSON.parse(strict.stdout).problems.map((x: { code: string; cert: string }) => [x.code, x.cert]),
+    ).toEqual([["NONCONFORMING_CERT", noAki.cert.sha1]]);
+  });
+
   it("--profile and --anchor values are case-insensitive", async () => {
     const res = await cli([
       "chain",
