@@ -1,0 +1,51 @@
+/** Option values shared by the commands: times (--at) are parsed strictly, never guessed at. */
+import { describe, expect, it } from "vitest";
+import { parseTime } from "../../src/cli/program.js";
+import { UsageError } from "../../src/errors.js";
+
+describe("parseTime (--at)", () => {
+  it("reads ISO 8601 dates and times, UTC unless an offset is given, and Unix seconds", () => {
+    const cases: [string, string][] = [
+      ["2026-06-01", "2026-06-01T00:00:00.000Z"],
+      ["2026-06-01T12:00:00Z", "2026-06-01T12:00:00.000Z"],
+      ["2026-06-01T12:00:00.250Z", "2026-06-01T12:00:00.250Z"],
+      ["2026-06-01T12:00", "2026-06-01T12:00:00.000Z"],
+      ["2026-06-01 12:00:00", "2026-06-01T12:00:00.000Z"],
+      ["2026-06-01T12:00:00+02:00", "2026-06-01T10:00:00.000Z"],
+      ["2026-06-01T12:00:00-0530", "2026-06-01T17:30:00.000Z"],
+      ["2024-02-29T00:00:00z", "2024-02-29T00:00:00.000Z"],
+      ["1780315200", "2026-06-01T12:00:00.000Z"],
+      [" 2026-06-01 ", "2026-06-01T00:00:00.000Z"],
+    ];
+    for (const [input, iso] of cases) expect(new Date(parseTime(input)).toISOString(), input).toBe(iso);
+  });
+
+  it("refuses what is not a date instead of guessing (Date.parse reads '0' as 2000, '2026-02-30' as March 2)", () => {
+    for (const bad of [
+      "",
+      "yesterday",
+      "0",
+      "1",
+      "-5",
+      "2026",
+      "12345",
+      "2026-02-30",
+      "2025-02-29",
+      "2026-13-01",
+      "2026-06-01T24:00:00Z",
+      "2026-06-01T12:60Z",
+      "2026-06-01T12:00:00+25:00",
+      "Mon, 01 Jun 2026 12:00:00 GMT",
+      "1e10",
+    ]) {
+      let err: unknown;
+      try {
+        parseTime(bad, "--at");
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe("ERR_USAGE");
+    }
+  });
+});
