@@ -405,6 +405,56 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     expect(readdirSync(dir)).toEqual(["smime.config.json"]);
   });
 
+  it("--json prints only one JSON document: what was written, the trust list and the settings", async () => {
+    const dir = tmp();
+    const apply = await cli([
+      "exchange",
+      "script",
+      "--config",
+      CONFIG,
+      "-o",
+      join(dir, "apply.ps1"),
+      "--json",
+    ]);
+    expect(apply.code).toBe(0);
+    const a = JSON.parse(apply.stdout);
+    expect(a.written).toEqual([join(dir, "apply.ps1"), join(dir, "apply.sst")]);
+    const sst = readFileSync(join(dir, "apply.sst"));
+    expect(a.trustList).toMatchObject({
+      bytes: sst.length,
+      sha256: createHash("sha256").update(sst).digest("hex").toUpperCase(),
+      source: "apply.sst",
+    });
+    expect(a.trustList.SMIMEExpiredCertificateThumbprint).toMatch(/^[0-9A-F]{40}$/);
+    expect(typeof a.settings).toBe("object");
+    const emb = JSON.parse(
+      (await cli(["exchange", "script", "--config", CONFIG, "--embed", "-o", join(dir, "e.ps1"), "--json"]))
+        .stdout,
+    );
+    expect(emb.written).toEqual([join(dir, "e.ps1")]);
+    expect(emb.trustList.source).toBe("embedded");
+    const exp = await cli(["exchange", "export-script", "-o", join(dir, "export.ps1"), "--json"]);
+    expect(exp.code).toBe(0);
+    expect(JSON.parse(exp.stdout)).toEqual({
+      written: [join(dir, "export.ps1")],
+      exportFile: "smime-export.json",
+    });
+    write(dir, "backup.json", exportJson(null, { OWAAlwaysSign: true }));
+    const rb = await cli([
+      "exchange",
+      "rollback-script",
+      join(dir, "backup.json"),
+      "-o",
+      join(dir, "rb.ps1"),
+      "--json",
+    ]);
+    expect(rb.code).toBe(0);
+    const r = JSON.parse(rb.stdout);
+    expect(r.written).toEqual([join(dir, "rb.ps1")]);
+    expect(r.trustList).toBeNull();
+    expect(r.settings.OWAAlwaysSign).toBe(true);
+  });
+
   it("an output that is a folder or in a missing folder: exit 2, one line, nothing written (no .sst left behind)", async () => {
     const dir = tmp();
     mkdirSync(join(dir, "apply.ps1"));

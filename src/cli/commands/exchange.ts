@@ -24,6 +24,7 @@ import {
   rollbackSettings,
 } from "../../exchange/script.js";
 import type { SettingValue } from "../../exchange/settings.js";
+import { digest, hexUpper } from "../../lib/bytes.js";
 import { buildTrustStore } from "../../trust/build-store.js";
 import type { CliContext } from "../context.js";
 import { loadCertificates, readInputFile, writeFileAtomic } from "../io.js";
@@ -70,6 +71,10 @@ function exists(path: string): boolean {
 }
 
 /** Refuses before anything is written when any output exists (so two outputs are never half-written). */
+function printJson(ctx: CliContext, doc: unknown): void {
+  ctx.out.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
 /** Every output can be written (a file in an existing folder, not a folder itself) before anything is. */
 function checkOutputs(paths: string[], force?: boolean): void {
   for (const p of paths) {
@@ -291,8 +296,9 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       )
       .requiredOption("-o, --output <file>", "the .ps1 to write")
       .option("--export-file <file>", "default -OutFile of the script", "smime-export.json")
-      .option("--force", "replace the output file if it exists"),
-  ).action((opts: ConnectOpts & { output: string; exportFile: string; force?: boolean }) => {
+      .option("--force", "replace the output file if it exists")
+      .option("--json", "print what was written as JSON"),
+  ).action((opts: ConnectOpts & { output: string; exportFile: string; force?: boolean; json?: boolean }) => {
     const text = generateExportScript({
       connect: connectDefaults(opts),
       meta: { version: VERSION, generatedAt: ctx.now() },
@@ -300,9 +306,11 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
     });
     checkOutputs([opts.output], opts.force);
     writeFileAtomic(opts.output, text, { force: opts.force });
-    ctx.out.stdout(
-      `wrote ${opts.output}\n  run it in PowerShell, then: smimetrust exchange plan --current ${opts.exportFile}\n`,
-    );
+    if (opts.json) printJson(ctx, { written: [opts.output], exportFile: opts.exportFile });
+    else
+      ctx.out.stdout(
+        `wrote ${opts.output}\n  run it in PowerShell, then: smimetrust exchange plan --current ${opts.exportFile}\n`,
+      );
     done(0);
   });
 
@@ -356,7 +364,8 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         "where to write the .sst the script uploads (default: the output's name with .sst)",
       )
       .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
-      .option("--force", "replace output files if they exist"),
+      .option("--force", "replace output files if they exist")
+      .option("--json", "print what was written as JSON"),
   ).action(
     async (
       opts: ConnectOpts & {
@@ -366,6 +375,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         sstOut?: string;
         password?: string;
         force?: boolean;
+        json?: boolean;
       },
     ) => {
       const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
@@ -408,6 +418,26 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
           }
         throw e;
       }
+      if (opts.json) {
+        printJson(ctx, {
+          written: writeSst ? [opts.output, sstOut] : [opts.output],
+          trustList: build
+            ? {
+                certificates: build.certificates.length,
+                bytes: build.bytes.length,
+                sha256: build.sha256,
+                source: opts.embed ? "embedded" : relPath,
+                SMIMECertificatesExpiryDate: build.earliest
+                  ? new Date(build.earliest.notAfter).toISOString()
+                  : null,
+                SMIMEExpiredCertificateThumbprint: build.earliest?.sha1 ?? null,
+              }
+            : null,
+          settings: state.settings,
+        });
+        done(0);
+        return;
+      }
       const lines = [`wrote ${opts.output}${writeSst ? ` and ${sstOut}` : ""}`];
       if (build) {
         lines.push(
@@ -440,9 +470,13 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         "--drop-expired",
         "leave certificates that have expired since the backup out (Exchange refuses them)",
       )
-      .option("--force", "replace the output file if it exists"),
+      .option("--force", "replace the output file if it exists")
+      .option("--json", "print what was written as JSON"),
   ).action(
-    (backupFile: string, opts: ConnectOpts & { output: string; dropExpired?: boolean; force?: boolean }) => {
+    (
+      backupFile: string,
+      opts: ConnectOpts & { output: string; dropExpired?: boolean; force?: boolean; json?: boolean },
+    ) => {
       const backup = readSmimeExport(readInputFile(backupFile), backupFile);
       const now = ctx.now();
       let bytes = backup.trustListBytes;
@@ -474,6 +508,17 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         meta: { version: VERSION, generatedAt: now, source: backupFile },
       });
       writeFileAtomic(opts.output, text, { force: opts.force });
+      if (opts.json) {
+        printJson(ctx, {
+          written: [opts.output],
+          trustList: bytes
+            ? { certificates: certs.length, bytes: bytes.length, sha256: hexUpper(digest("sha256", bytes)) }
+            : null,
+          settings: Object.fromEntries(settings),
+        });
+        done(0);
+        return;
+      }
       ctx.out.stdout(
         [
           `wrote ${opts.output}`,
