@@ -12,7 +12,7 @@ import type { LookupFunction } from "node:net";
 import path from "node:path";
 import { readCrls } from "../revocation/crl.js";
 import { parseOcspResponse } from "../revocation/ocsp.js";
-import type { Fetcher, FetchResult } from "./fetcher.js";
+import type { Fetcher, FetchOptions, FetchResult } from "./fetcher.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -152,8 +152,14 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     body: Uint8Array | undefined,
     contentType: string | undefined,
     redirects: number,
+    deadline?: number,
   ): Promise<FetchResult & { headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
+      const left = deadline === undefined ? Infinity : deadline - Date.now();
+      if (left <= 0) {
+        reject(new FetchError("the time allowed for retrieval is used up", "ERR_FETCH_TIMEOUT", url));
+        return;
+      }
       let u: URL;
       try {
         u = new URL(url);
@@ -180,6 +186,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       let done = false;
       let connectTimer: NodeJS.Timeout | undefined;
       let retrievalTimer: NodeJS.Timeout | undefined;
+      let deadlineTimer: NodeJS.Timeout | undefined;
       const finish = (
         err: Error | undefined,
         value?: FetchResult & { headers: http.IncomingHttpHeaders },
@@ -188,6 +195,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         done = true;
         clearTimeout(connectTimer);
         clearTimeout(retrievalTimer);
+        clearTimeout(deadlineTimer);
         if (err) {
           req.destroy();
           reject(err);
@@ -207,7 +215,11 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
           done = true;
           clearTimeout(connectTimer);
           clearTimeout(retrievalTimer);
-          once(m, next, m === "GET" ? undefined : body, contentType, redirects + 1).then(resolve, reject);
+          clearTimeout(deadlineTimer);
+          once(m, next, m === "GET" ? undefined : body, contentType, redirects + 1, deadline).then(
+            resolve,
+            reject,
+          );
           return;
         }
         const declared = Number(res.headers["content-length"] ?? -1);
@@ -273,6 +285,11 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
           timeout,
         );
       };
+      if (left !== Infinity)
+        deadlineTimer = setTimeout(
+          () => finish(new FetchError("the time allowed for retrieval ran out", "ERR_FETCH_TIMEOUT", url)),
+          left,
+        );
       connectTimer = setTimeout(
         () =>
           finish(
@@ -319,6 +336,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     url: string,
     body?: Uint8Array,
     contentType?: string,
+    fo?: FetchOptions,
   ): Promise<FetchResult> {
     const t = now();
     const hit = cache?.get(key, t);
@@ -330,7 +348,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     }
     const running = inflight.get(key);
     if (running) return running;
-    const p = once(method, url, body, contentType, 0)
+    const p = once(method, url, body, contentType, 0, fo?.deadline)
       .then((r) => {
         if (cache && r.status === 200) {
           const expires = expiryOf(r, now());
@@ -357,12 +375,12 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       maxBytes,
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
     },
-    get(url) {
-      return cached(`GET ${url}`, "GET", url);
+    get(url, fo) {
+      return cached(`GET ${url}`, "GET", url, undefined, undefined, fo);
     },
-    post(url, body, contentType) {
+    post(url, body, contentType, fo) {
       const h = createHash("sha256").update(body).digest("hex");
-      return cached(`POST ${url} ${h}`, "POST", url, body, contentType);
+      return cached(`POST ${url} ${h}`, "POST", url, body, contentType, fo);
     },
   };
 }

@@ -36,6 +36,12 @@ export interface ValidationOptions extends PolicyInputs {
   online?: boolean;
   /** How to fetch when online (HTTP with timeouts and a cache); required when online. */
   fetcher?: Fetcher;
+  /**
+   * Total time for every network retrieval of one validation (AIA issuers, CRLs, OCSP), like Exchange's
+   * OWACRLRetrievalTimeout ("total time for all CRLs of a chain"); default 10000 ms. Each request also has
+   * the fetcher's own per-URL limits (OWACRLConnectionTimeout, 60000 ms, to connect).
+   */
+  retrievalTimeoutMs?: number;
   /** REVOCATION_UNKNOWN becomes an error (implied by profile exchange). */
   requireRevocation?: boolean;
   /** Check revocation at all (default true). */

@@ -16,6 +16,7 @@ import type { NameConstraints } from "../certs/extensions.js";
 import { digest, hexUpper } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
+import { withDeadline } from "../net/fetcher.js";
 import { type Problem, type ProblemParams, problem, type Severity } from "../problems.js";
 import { type Crl, parseCrl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
@@ -28,7 +29,7 @@ import { getRevocationChecker, type RevocationContext } from "./revocation-link.
 import { checkSignature, dsaParamsFor } from "./signatures.js";
 import type { ChainResult, PathElement, ValidationOptions } from "./types.js";
 
-export const DEFAULTS = { maxDepth: 10, budget: 200 };
+export const DEFAULTS = { maxDepth: 10, budget: 200, retrievalTimeoutMs: 10_000 };
 
 /** Extensions the engine processes; any other critical extension fails the certificate. */
 const KNOWN_EXTENSIONS = new Set<string>([
@@ -492,6 +493,11 @@ export async function validateChain(
     if (hit) return hit;
   }
   const crls = parseCrls(opts);
+  if (opts.online && opts.fetcher) {
+    // One accumulative budget for all retrievals of this validation (signer validations included).
+    const budgetMs = opts.retrievalTimeoutMs ?? DEFAULTS.retrievalTimeoutMs;
+    opts = { ...opts, fetcher: withDeadline(opts.fetcher, Date.now() + budgetMs, budgetMs) };
+  }
   const untrusted: Candidate[] = (opts.untrusted ?? []).map((u) => ({ cert: u.cert, source: u.source }));
   const eng: Engine = {
     opts,

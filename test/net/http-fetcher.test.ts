@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetcherFromEnv } from "../../src/cli/commands/chain.js";
+import { type Fetcher, withDeadline } from "../../src/net/fetcher.js";
 import {
   createFetchCache,
   createHttpFetcher,
@@ -124,6 +125,42 @@ describe("createHttpFetcher", () => {
     const took = Date.now() - t;
     expect(took).toBeGreaterThanOrEqual(250);
     expect(took).toBeLessThan(2000);
+  });
+
+  it("a deadline (the validation's accumulative budget) ends a request before the fetcher's own timeouts", async () => {
+    const f = createHttpFetcher({ timeoutMs: 60_000 });
+    const t = Date.now();
+    expect(await code(f.get(`${srv.url}/hang`, { deadline: Date.now() + 300 }))).toBe("ERR_FETCH_TIMEOUT");
+    const took = Date.now() - t;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(2000);
+    // A deadline already past: refused at once, nothing sent.
+    const before = f.stats.network;
+    expect(await code(f.get(`${srv.url}/hang`, { deadline: Date.now() - 1 }))).toBe("ERR_FETCH_TIMEOUT");
+    expect(f.stats.network).toBe(before);
+  });
+
+  it("withDeadline: every call shares one deadline; calls after it fail without reaching the fetcher", async () => {
+    const seen: (number | undefined)[] = [];
+    const inner: Fetcher = {
+      get: async (_url, o) => {
+        seen.push(o?.deadline);
+        return { status: 200, body: new Uint8Array(0) };
+      },
+      post: async (_url, _b, _ct, o) => {
+        seen.push(o?.deadline);
+        return { status: 200, body: new Uint8Array(0) };
+      },
+    };
+    const end = Date.now() + 60_000;
+    const f = withDeadline(inner, end, 60_000);
+    await f.get("http://a.example/x.crl");
+    await f.post("http://a.example/ocsp", Uint8Array.of(1), "application/ocsp-request");
+    await f.get("http://a.example/y.crl", { deadline: end - 5 });
+    expect(seen).toEqual([end, end, end - 5]);
+    const past = withDeadline(inner, Date.now() - 1, 10);
+    await expect(past.get("http://a.example/z.crl")).rejects.toThrow(/no time left/);
+    expect(seen).toHaveLength(3);
   });
 
   it("gives up connecting after the connect timeout (a name that never resolves)", async () => {

@@ -11,11 +11,14 @@ import { toPem } from "../../src/certs/certificate.js";
 import { OID } from "../../src/lib/oids.js";
 import type { Fetcher } from "../../src/net/fetcher.js";
 import { createFetchCache, createHttpFetcher } from "../../src/net/http-fetcher.js";
+import { DEFAULTS, validateChain } from "../../src/path/validate.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { parseCrl, serialKey } from "../../src/revocation/crl.js";
 import { buildOcspRequest, parseOcspResponse } from "../../src/revocation/ocsp.js";
+import { TrustList } from "../../src/trust/trust-list.js";
 import {
   crl,
+  crlDistributionPoints,
   ext,
   type Issued,
   intermediate,
@@ -159,6 +162,41 @@ describe("online CRLs", () => {
     expect(Date.now() - t).toBeLessThan(2000);
     expect(r.status).toBe("unknown");
     expect(r.problems[0].message).toContain("within 300 ms");
+  });
+
+  it("validateChain: all retrievals of one validation share one budget (OWACRLRetrievalTimeout), default 10 s", async () => {
+    // Four distribution points that never answer, then an OCSP responder that never answers: with the
+    // fetcher's own 60 s limits alone this would take minutes; the accumulative budget ends it.
+    srv.routes.set("/ocsp/hang", "hang");
+    const slow = leaf("slow@example.test", ca, {
+      extensions: [
+        crlDistributionPoints(
+          ["/hang.crl", "/hang2.crl", "/hang3.crl", "/hang4.crl"].map((p) => ({ uri: `${srv.url}${p}` })),
+        ),
+        ext.aia({ ocsp: `${srv.url}/ocsp/hang` }),
+      ],
+    });
+    for (const p of ["/hang2.crl", "/hang3.crl", "/hang4.crl"]) srv.routes.set(p, "hang");
+    const rootCrl = crl({ issuer: rootCA });
+    const base = {
+      time: now,
+      online: true,
+      crls: [rootCrl],
+      untrusted: [{ cert: ca.cert, source: "message" as const }],
+      fetcher: createHttpFetcher({ timeoutMs: 60_000 }),
+    };
+    const t = Date.now();
+    const res = await validateChain(slow.cert, new TrustList([rootCA.cert]), {
+      ...base,
+      retrievalTimeoutMs: 400,
+    });
+    const took = Date.now() - t;
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(took).toBeLessThan(3000);
+    expect(res.path[0].problems.map((p) => [p.code, p.severity])).toEqual([
+      ["REVOCATION_UNKNOWN", "warning"],
+    ]);
+    expect(DEFAULTS.retrievalTimeoutMs).toBe(10_000);
   });
 
   it("does not go online when not asked to, or when a given CRL decides", async () => {

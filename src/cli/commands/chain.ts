@@ -109,7 +109,10 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       };
       if (opts.online) {
         vo.online = true;
-        vo.fetcher = fetcherFromEnv(ctx.env);
+        const fetcher = fetcherFromEnv(ctx.env);
+        vo.fetcher = fetcher;
+        // SMIMETRUST_TIMEOUT_MS (default 10 s, OWACRLRetrievalTimeout) is also the total for the whole chain.
+        vo.retrievalTimeoutMs = fetcher.settings.timeoutMs;
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
       if (opts.json) ctx.out.stdout(`${JSON.stringify(toJson(result), null, 2)}\n`);
