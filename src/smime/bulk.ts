@@ -98,6 +98,8 @@ export interface BatchOptions {
   onResult: (index: number, item: BatchItem, result: VerifyResult) => void | Promise<void>;
   /** Items in flight per worker. */
   window?: number;
+  /** The worker module (default ./worker.js beside this file); tests pass one that misbehaves. */
+  workerEntry?: URL;
 }
 
 export function defaultJobs(): number {
@@ -138,15 +140,31 @@ export async function verifyBatch(
 }
 
 /** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
-function startWorker(setup: VerifySetup): Worker {
-  if (!import.meta.url.endsWith(".ts"))
-    return new Worker(new URL("./worker.js", import.meta.url), { workerData: setup });
-  const entry = new URL("./worker.ts", import.meta.url).href;
+function startWorker(setup: VerifySetup, entryUrl?: URL): Worker {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const url = entryUrl ?? new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
+  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData: setup });
   const tsx = import.meta.resolve("tsx/esm/api");
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
   return new Worker(code, { eval: true, workerData: setup });
 }
 
+/** The result for a message a worker stopped on (out of memory, a crash): the batch goes on without it. */
+function stoppedOn(detail: string): VerifyResult {
+  return {
+    verdict: "error",
+    problems: [problem("MALFORMED", { detail: `the verifier stopped on this message (${detail})` })],
+    signers: [],
+  };
+}
+
+/**
+ * The worker pool. Each worker says when it is ready, then serves up to `window` messages at a time. A worker
+ * that stops after it was ready (a message that exhausts its memory, a crash) is replaced: if it held one
+ * message, that message gets verdict "error"; if it held several, they are sent again one at a time, so only
+ * the message that stops a worker is lost. A worker that stops before it is ready fails the batch (it
+ * would fail for every message).
+ */
 async function runWorkers(
   items: readonly BatchItem[],
   setup: VerifySetup,
@@ -158,8 +176,13 @@ async function runWorkers(
   let nextToEmit = 0;
   let nextToSend = 0;
   let emitting: Promise<void> = Promise.resolve();
-  const workers: Worker[] = [];
+  const workers = new Set<Worker>();
   const inflight = new Map<Worker, Set<number>>();
+  const ready = new Set<Worker>();
+  /** Messages that were in flight on a worker that stopped: sent again one at a time. */
+  const suspects: number[] = [];
+  /** The worker serving a suspect, and which one. */
+  const solo = new Map<Worker, number>();
 
   const emitReady = async () => {
     while (done.has(nextToEmit)) {
@@ -172,29 +195,18 @@ async function runWorkers(
 
   await new Promise<void>((resolve, reject) => {
     let failed = false;
+    let finished = false;
     const fail = (e: unknown) => {
       if (failed) return;
       failed = true;
       for (const w of workers) void w.terminate();
       reject(e);
     };
-    const feed = (w: Worker) => {
-      const mine = inflight.get(w)!;
-      while (mine.size < window && nextToSend < items.length) {
-        const i = nextToSend++;
-        const b = loadItem(items[i]);
-        if (!(b instanceof Uint8Array)) {
-          complete(i, b);
-          continue;
-        }
-        mine.add(i);
-        const exclusive =
-          b.byteOffset === 0 &&
-          b.byteLength === b.buffer.byteLength &&
-          !(b.buffer instanceof SharedArrayBuffer);
-        const payload = exclusive ? b : Uint8Array.from(b);
-        w.postMessage({ id: i, bytes: payload }, [payload.buffer as ArrayBuffer]);
-      }
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      for (const w of workers) void w.terminate();
+      resolve();
     };
     const complete = (i: number, r: VerifyResult) => {
       done.set(i, r);
@@ -205,28 +217,86 @@ async function runWorkers(
         })
         .catch(fail);
     };
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      for (const w of workers) void w.terminate();
-      resolve();
+    const send = (w: Worker, i: number): boolean => {
+      const b = loadItem(items[i]);
+      if (!(b instanceof Uint8Array)) {
+        complete(i, b);
+        return false;
+      }
+      inflight.get(w)!.add(i);
+      const exclusive =
+        b.byteOffset === 0 &&
+        b.byteLength === b.buffer.byteLength &&
+        !(b.buffer instanceof SharedArrayBuffer);
+      const payload = exclusive ? b : Uint8Array.from(b);
+      w.postMessage({ id: i, bytes: payload }, [payload.buffer as ArrayBuffer]);
+      return true;
     };
-    for (let k = 0; k < jobs; k++) {
-      const w = startWorker(setup);
-      workers.push(w);
+    const feed = (w: Worker) => {
+      if (!ready.has(w) || finished || failed) return;
+      const mine = inflight.get(w)!;
+      if (solo.has(w)) return;
+      if (suspects.length > 0) {
+        // A suspect goes alone to a worker with nothing else in flight.
+        if (mine.size > 0) return;
+        const i = suspects.shift()!;
+        if (send(w, i)) solo.set(w, i);
+        else feed(w);
+        return;
+      }
+      while (mine.size < window && nextToSend < items.length) send(w, nextToSend++);
+    };
+    let restarts = 0;
+    const spawn = () => {
+      const w = startWorker(setup, opts.workerEntry);
+      workers.add(w);
       inflight.set(w, new Set());
-      w.on("message", (m: { id: number; result: VerifyResult }) => {
+      let lastError: string | undefined;
+      w.on("message", (m: { ready: true } | { id: number; result: VerifyResult }) => {
+        if ("ready" in m) {
+          ready.add(w);
+          feed(w);
+          return;
+        }
         inflight.get(w)!.delete(m.id);
+        if (solo.get(w) === m.id) solo.delete(w);
         complete(m.id, m.result);
         feed(w);
       });
-      w.on("error", fail);
-      w.on("exit", (code) => {
-        if (!finished && code !== 0) fail(new Error(`verification worker stopped (exit ${code})`));
+      w.on("error", (e) => {
+        lastError = e.message;
       });
-      feed(w);
-    }
+      w.on("exit", (code) => {
+        workers.delete(w);
+        if (finished || failed) return;
+        if (!ready.has(w)) {
+          fail(
+            new Error(
+              `verification worker stopped before it was ready (exit ${code}${lastError ? `: ${lastError}` : ""})`,
+            ),
+          );
+          return;
+        }
+        const held = [...inflight.get(w)!];
+        inflight.delete(w);
+        solo.delete(w);
+        if (++restarts > items.length + 2 * jobs) {
+          fail(
+            new Error(
+              `verification workers keep stopping (exit ${code}${lastError ? `: ${lastError}` : ""})`,
+            ),
+          );
+          return;
+        }
+        const why = lastError ?? `worker exit ${code}`;
+        if (held.length === 1) complete(held[0], stoppedOn(why));
+        else suspects.push(...held.sort((a, b) => a - b));
+        spawn();
+        // Idle workers pick up suspects too.
+        for (const o of workers) feed(o);
+      });
+    };
+    for (let k = 0; k < jobs; k++) spawn();
     if (items.length === 0) finish();
   });
   await emitting;

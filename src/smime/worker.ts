@@ -10,3 +10,4 @@ parentPort!.on("message", async (m: { id: number; bytes: Uint8Array }) => {
   const result = await verifier.verify(m.bytes);
   parentPort!.postMessage({ id: m.id, result });
 });
+parentPort!.postMessage({ ready: true });

@@ -351,6 +351,38 @@ describe("bulk", () => {
     expect(without.code).toBe(1);
   });
 
+  it("a message that stops a worker is verdict error; the batch goes on, in order, on a new worker", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const run = (mode: string) => {
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(repoRoot, "test/smime/crash-run.ts"), mode],
+        {
+          cwd: repoRoot,
+          encoding: "utf8",
+        },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split("\n").pop()!);
+    };
+    const out = run("crash");
+    expect(out.error).toBeUndefined();
+    const crash = new Set<number>(out.crash);
+    expect(out.results.map((x: { i: number; name: string }) => `${x.i}:${x.name}`)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `${i}:m${i}`),
+    );
+    for (const x of out.results as { i: number; verdict: string; codes: string[] }[]) {
+      if (crash.has(x.i)) {
+        expect(x.verdict).toBe("error");
+        expect(x.codes).toEqual(["MALFORMED"]);
+      } else expect(x.verdict).toBe("valid");
+    }
+    // a worker that cannot start fails the batch (exit 2 in the CLI); it does not turn every message into an error
+    const bad = run("fail-at-start");
+    expect(bad.results).toEqual([]);
+    expect(bad.error).toMatch(/before it was ready/);
+  });
+
   it("an unreadable item is an error result; the rest go on", async () => {
     const got: [number, VerifyResult][] = [];
     await verifyBatch(
