@@ -238,7 +238,7 @@ describe("sink payloads", () => {
     );
     // every text Slack reads as mrkdwn: the notification text and the mrkdwn blocks (plain_text is not parsed)
     const mrkdwn: string[] = [payload.text];
-    JSON.stringify(payload.blocks, (k, v) => {
+    JSON.stringify(payload.blocks, (_key, v) => {
       if (v && typeof v === "object" && (v as { type?: string }).type === "mrkdwn")
         mrkdwn.push((v as { text: string }).text);
       return v;
