@@ -5,6 +5,8 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
+  copyFileSync,
+  existsSync,
   fsyncSync,
   openSync,
   readdirSync,
@@ -210,14 +212,17 @@ export function checkOutputPath(path: string, force = false): void {
 /**
  * Writes a file atomically: a temporary file beside it, fsync, then rename, so a reader sees the old file
  * or the new one, never half of one, and a failure leaves nothing behind. An existing file is replaced
- * only with `force`; folders and special files are never replaced.
+ * only with `force` (and, with `backup`, first copied to `<name>.bak`); folders and special files are
+ * never replaced.
  */
 export function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
-  opts: { force?: boolean; mode?: number } = {},
-): void {
+  opts: { force?: boolean; mode?: number; backup?: boolean } = {},
+): { backup?: string } {
   checkOutputPath(path, opts.force);
+  let backup: string | undefined;
+  if (opts.backup && existsSync(path)) backup = `${path}.bak`;
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   let fd: number | undefined;
   try {
@@ -228,7 +233,10 @@ export function writeFileAtomic(
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    // The file being replaced is kept as <name>.bak (the previous .bak goes) before the new one takes its place.
+    if (backup) copyFileSync(path, backup);
     renameSync(tmp, path);
+    return backup ? { backup } : {};
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     try {

@@ -243,6 +243,7 @@ describe("build's output path (spawned): one line, exit 2, nothing replaced or l
     expect(readdirSync(t.path("atomic"))).toEqual(["trust.sst"]);
     const again = spawnCli(["build", t.path("ok.pem"), "-o", out, "--force"]);
     expect(again.code).toBe(0);
-    expect(readdirSync(t.path("atomic"))).toEqual(["trust.sst"]);
+    // Replacing keeps the previous file as .bak, and nothing else.
+    expect(readdirSync(t.path("atomic"))).toEqual(["trust.sst", "trust.sst.bak"]);
   });
 });

@@ -216,6 +216,16 @@ describe("smimetrust build", () => {
     const f = await cli(["build", t.path("in"), "-o", out, "--force"], { now: NOW });
     expect(f.code).toBe(0);
     expect(sstCertificates(readSst(readFileSync(out))).length).toBe(6);
+    // What was replaced is kept beside it, and the summary says so.
+    expect(readFileSync(`${out}.bak`, "utf8")).toBe("keep me");
+    expect(f.stdout).toContain(`${out}.bak`);
+    const again = await cli(["build", t.path("in"), "-o", out, "--force", "--json"], { now: NOW });
+    expect(JSON.parse(again.stdout).backup).toBe(`${out}.bak`);
+    expect(sstCertificates(readSst(readFileSync(`${out}.bak`))).length).toBe(6);
+    // A new file has no backup.
+    const fresh = await cli(["build", t.path("in"), "-o", t.path("fresh.sst"), "--json"], { now: NOW });
+    expect(JSON.parse(fresh.stdout).backup).toBeNull();
+    expect(existsSync(t.path("fresh.sst.bak"))).toBe(false);
   });
 
   it("only leaves: exit 2, nothing written", async () => {

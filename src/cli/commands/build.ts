@@ -51,7 +51,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
       for (const c of result.droppedExpired)
         ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
-      writeFileAtomic(opts.output, result.bytes, { force: opts.force });
+      const { backup } = writeFileAtomic(opts.output, result.bytes, { force: opts.force, backup: true });
       const e = result.earliest!;
       if (opts.json) {
         ctx.out.stdout(
@@ -74,6 +74,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
               },
               SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
               SMIMEExpiredCertificateThumbprint: e.sha1,
+              backup: backup ?? null,
             },
             null,
             2,
@@ -90,6 +91,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
             `                   thumbprint ${e.sha1}`,
             "                   (what Get-SmimeConfig will report as SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint)",
             `  sha256:          ${result.sha256}`,
+            ...(backup ? [`  replaced:        the previous file is kept as ${backup}`] : []),
             "",
           ].join("\n"),
         );
