@@ -95,7 +95,7 @@ export async function checkRevocation(
     notes.push(
       where
         ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}`
-        : `no CRL given, and ${noSourceNote(cert)}`,
+        : `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}, and ${noSourceNote(cert)}`,
     );
   }
   if (
