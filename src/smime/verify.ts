@@ -266,8 +266,10 @@ async function checkSignedData(
       issuersOf: () => issuers,
     });
     const problems = [...check.problems, ...chainProblems];
+    // Every problem of the path, warnings included (chain.problems holds the errors only): a signature
+    // whose revocation could not be checked, or that rests on a weak key, must say so.
     if (chain)
-      for (const p of chain.problems)
+      for (const p of [...chain.problems, ...chain.path.flatMap((e) => e.problems)])
         if (!problems.some((q) => q.code === p.code && q.cert === p.cert && q.message === p.message))
           problems.push(p);
     const cert = check.cert;

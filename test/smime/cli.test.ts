@@ -36,6 +36,10 @@ const good = (n: number) =>
 const bad = () =>
   smimeMessage({ from: "mallory@contoso.com", signers: [{ signer: f.rsa }], certs: [f.rsa.der, f.ca.der] });
 const trustFile = write("trust.pem", f.root.pem);
+// Current CRLs of both CA levels, so these runs can determine revocation (no REVOCATION_UNKNOWN warning).
+write("crls/root.crl", f.crls[0]);
+write("crls/issuing.crl", f.crls[1]);
+const crlArgs = ["--crl", path.join(dir, "crls")];
 
 async function cli(
   args: string[],
@@ -88,7 +92,16 @@ describe("verify command", () => {
     write("batch/2.eml", "\u0000\u0001 not mail at all");
     write("batch/3.eml", bad());
     write("batch/4.eml", good(4));
-    const r = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, "--json", "--jobs", "1"]);
+    const r = await cli([
+      "verify",
+      path.join(dir, "batch"),
+      "--trust",
+      trustFile,
+      ...crlArgs,
+      "--json",
+      "--jobs",
+      "1",
+    ]);
     expect(r.code).toBe(1);
     const json = JSON.parse(r.stdout) as {
       file: string;
@@ -100,7 +113,7 @@ describe("verify command", () => {
     expect(json.map((x) => x.verdict)).toEqual(["valid", "error", "invalid", "valid"]);
     expect(json[1].problems.map((p) => p.code)).toEqual(["MALFORMED"]);
     expect(json[2].signers[0].problems.map((p) => p.code)).toEqual(["SENDER_MISMATCH"]);
-    const t = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, "--jobs", "1"]);
+    const t = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, ...crlArgs, "--jobs", "1"]);
     expect(t.stdout).toMatch(/✓ valid/);
     expect(t.stdout).toMatch(/✗ error/);
     expect(t.stdout).toMatch(/SENDER_MISMATCH/);
@@ -407,7 +420,7 @@ describe("terminal output", () => {
   it("one line per message: mark, file, subject, signer, main problem and its fix; then a summary", async () => {
     const g = write("lines/good.eml", good(1));
     const b = write("lines/bad.eml", bad());
-    const r = await cli(["verify", g, b, "--trust", trustFile, "--jobs", "1"]);
+    const r = await cli(["verify", g, b, "--trust", trustFile, ...crlArgs, "--jobs", "1"]);
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(2);

@@ -4,7 +4,7 @@ import { ChainCache } from "../../src/path/cache.js";
 import { validateChain } from "../../src/path/validate.js";
 import { CertificateCache, type VerifyContext } from "../../src/smime/verify.js";
 import { TrustList } from "../../src/trust/trust-list.js";
-import { type Issued, intermediate, leaf, makeKey, root } from "../helpers/pki.js";
+import { crl, type Issued, intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 
 export interface Fixture {
   root: Issued;
@@ -16,6 +16,8 @@ export interface Fixture {
   rogueRoot: Issued;
   rogue: Issued;
   trust: TrustList;
+  /** Empty CRLs of the root and the issuing CA, so revocation is determinable as in a real deployment. */
+  crls: Uint8Array[];
   now: number;
 }
 
@@ -41,7 +43,8 @@ export function fixture(): Fixture {
     now,
     eku: [OID.emailProtection],
   });
-  cached = { root: r, ca, rsa, ec, ed, rogueRoot, rogue, trust: new TrustList([r.cert]), now };
+  const crls = [crl({ issuer: r }), crl({ issuer: ca })];
+  cached = { root: r, ca, rsa, ec, ed, rogueRoot, rogue, trust: new TrustList([r.cert]), crls, now };
   return cached;
 }
 
@@ -55,6 +58,7 @@ export function context(over: Partial<VerifyContext> = {}): VerifyContext {
     at: f.now,
     now: f.now,
     certCache: new CertificateCache(),
+    crls: f.crls,
     ...over,
   };
 }

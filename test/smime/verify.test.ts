@@ -510,3 +510,42 @@ describe("verify: message certificates are never anchors", () => {
     expect(codes(r).some((c) => c === "UNTRUSTED_ROOT" || c === "CHAIN_INCOMPLETE")).toBe(true);
   });
 });
+
+describe("verify: the path's warnings reach the signer", () => {
+  it("no CRL: valid, but REVOCATION_UNKNOWN is reported for the CA and the signer (an error under profile exchange)", async () => {
+    const msg = smimeMessage({
+      from: "alice@contoso.com",
+      signers: [{ signer: f.rsa }],
+      certs: chainOf(f.rsa),
+    });
+    const r = await verifyMessage(msg, context({ crls: [] }));
+    expect(r.verdict).toBe("valid");
+    const unknown = r.signers[0].problems.filter((p) => p.code === "REVOCATION_UNKNOWN");
+    expect(unknown.map((p) => p.cert).sort()).toEqual([f.ca.cert.sha1, f.rsa.cert.sha1].sort());
+    expect(unknown.every((p) => p.severity === "warning")).toBe(true);
+    const ex = await verifyMessage(msg, context({ crls: [], validation: { profile: "exchange" } }));
+    expect(ex.verdict).toBe("invalid");
+    expect(
+      ex.signers[0].problems
+        .filter((p) => p.code === "REVOCATION_UNKNOWN")
+        .every((p) => p.severity === "error"),
+    ).toBe(true);
+  });
+
+  it("a weak key on the signer certificate is a WEAK_KEY warning naming it", async () => {
+    const weak = leaf("weak@contoso.com", f.ca, {
+      key: makeKey({ type: "rsa", bits: 1024 }, "weak-1024"),
+      now: f.now,
+    });
+    const msg = smimeMessage({
+      from: "weak@contoso.com",
+      signers: [{ signer: weak }],
+      certs: [weak.der, f.ca.der],
+    });
+    const r = await verifyMessage(msg, context());
+    expect(r.verdict).toBe("valid");
+    const w = r.signers[0].problems.find((p) => p.code === "WEAK_KEY");
+    expect(w?.severity).toBe("warning");
+    expect(w?.cert).toBe(weak.cert.sha1);
+  });
+});
