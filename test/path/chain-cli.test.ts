@@ -299,6 +299,19 @@ describe("smimetrust chain", () => {
     expect(inFolder.stderr).toMatch(/^warning: .*a-broken\.crl/m);
   });
 
+  it("--crl with no CRL in it is refused (exit 2); certificates among CRLs are ignored with a warning", async () => {
+    const args = ["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json"];
+    const none = await cli([...args, "--crl", icaPem]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr.trim().split("\n")).toHaveLength(1);
+    expect(none.stderr).toMatch(/^smimetrust: --crl: /);
+    const mixed = await cli([...args, "--crl", crlRoot, crlIca, icaPem]);
+    expect(mixed.code).toBe(0);
+    expect(mixed.stderr).toMatch(/^warning: --crl: ignored 1 certificate/m);
+    expect(JSON.parse(mixed.stdout).verdict).toBe("valid");
+  });
+
   it("--at decides the time: after the leaf's notAfter it is CERT_EXPIRED (ISO 8601 or Unix seconds)", async () => {
     const later = new Date(alice.cert.notAfter + DAY).toISOString();
     for (const at of [later, String(Math.floor((alice.cert.notAfter + DAY) / 1000))]) {

@@ -79,6 +79,12 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       ])
         ctx.out.stderr(`warning: ${w}\n`);
       if (subject.certificates.length === 0) throw new UsageError(`${certificate}: no certificate found`);
+      if (crlIn && crlIn.crls.length === 0)
+        throw new UsageError(`--crl: no CRL found in ${opts.crl!.map((c) => `'${c}'`).join(", ")}`);
+      if (crlIn?.certificates.length)
+        ctx.out.stderr(
+          `warning: --crl: ignored ${crlIn.certificates.length} certificate(s) found among the CRLs (give them with --untrusted or --trust)\n`,
+        );
       if (trustIn.certificates.length === 0)
         throw new UsageError("--trust: no certificates found in the trust list");
       const leaf = subject.certificates.find((c) => !c.isCA) ?? subject.certificates[0];
