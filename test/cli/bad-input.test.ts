@@ -157,6 +157,25 @@ describe("bad input through the CLI (spawned)", () => {
     ]);
   });
 
+  it("chain reads its certificate from a PFX with --password or SMIMETRUST_PFX_PASSWORD; a wrong one is exit 2", () => {
+    const args = ["chain", t.path("user.pfx"), "--trust", t.path("ca.pem"), "--json"];
+    for (const [extra, env] of [
+      [["--password", "right"], {}],
+      [[], { SMIMETRUST_PFX_PASSWORD: "right" }],
+    ] as [string[], Record<string, string>][]) {
+      const res = spawnCli([...args, ...extra], { env });
+      expect(res.code, res.stderr).toBe(0);
+      const doc = JSON.parse(res.stdout);
+      expect(doc.verdict).toBe("valid");
+      expect(doc.path.map((p: { subject: string }) => p.subject)).toEqual([
+        "CN=Test PFX User",
+        "CN=Bad Input PFX CA",
+      ]);
+      expect(res.stderr).toMatch(/ignored 1 private key/);
+    }
+    expectOneLine(spawnCli([...args, "--password", "wrong"]), /user\.pfx: wrong password for PKCS#12$/);
+  });
+
   it("a missing file: one line, exit 2", () => {
     expectOneLine(
       spawnCli(["inspect", t.path("nope.pem")]),
