@@ -209,13 +209,43 @@ export function classifyDer(bytes: Uint8Array): DerKind | undefined {
   }
 }
 
+/**
+ * Two or more complete top-level SEQUENCEs that each look like a certificate, and nothing else: the
+ * parts with their offsets. Anything else (one certificate, trailing bytes that are not a certificate)
+ * gives undefined, and the input is read as one certificate (which reports the fault where it is).
+ */
+function concatenatedCertificates(bytes: Uint8Array): { der: Uint8Array; offset: number }[] | undefined {
+  const parts: { der: Uint8Array; offset: number }[] = [];
+  try {
+    const r = new DerReader(bytes);
+    while (!r.done) {
+      if (r.peekTag() !== TAG.SEQUENCE) return undefined;
+      const el = r.read();
+      if (classifyDer(el.raw) !== "certificate") return undefined;
+      parts.push({ der: el.raw, offset: el.offset });
+    }
+  } catch {
+    return undefined;
+  }
+  return parts.length > 1 ? parts : undefined;
+}
+
 function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadResult): void {
   const kind = classifyDer(bytes);
   switch (kind) {
-    case "certificate":
+    case "certificate": {
       out.format = "der";
+      // DER certificates simply appended to one another (`cat a.cer b.cer`, `copy /b a.cer+b.cer`).
+      const parts = concatenatedCertificates(bytes);
+      if (parts) {
+        parts.forEach((p, i) => {
+          addCert(out, p.der, `${name}#${i + 1}`, p.offset);
+        });
+        return;
+      }
       addCert(out, bytes, name, 0);
       return;
+    }
     case "crl":
       out.format = "crl";
       out.crls.push(bytes);

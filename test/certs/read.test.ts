@@ -69,6 +69,23 @@ describe("format detection from content", () => {
     expect(res.certificates.map((c) => c.sha1)).toEqual([u.cert.sha1]);
   });
 
+  it("DER certificates appended to one another (cat a.cer b.cer): each one, with its offset", () => {
+    const cat = Buffer.concat([r.der, i.der, u.der]);
+    const res = read(cat, "bundle.cer");
+    expect(res.format).toBe("der");
+    expect(res.certificates.map((c) => c.sha1)).toEqual(sha1s);
+    expect(res.certificates.map((c) => c.source)).toEqual(["bundle.cer#1", "bundle.cer#2", "bundle.cer#3"]);
+    // A certificate followed by bytes that are not one is still refused where the extra bytes start.
+    const e = refusal(
+      () => read(Buffer.concat([r.der, Buffer.from("trailing")]), "trail.cer"),
+      MalformedInputError,
+    );
+    expect(e.offset).toBe(r.der.length);
+    // A damaged second certificate: refused, not half read.
+    const cut = Buffer.concat([r.der, i.der.subarray(0, i.der.length - 10)]);
+    expect(() => read(cut, "cut.cer")).toThrow(MalformedInputError);
+  });
+
   it("base64 without armour (Windows 'Base-64 encoded X.509 (.cer)' without headers), wrapped or not", () => {
     const b64 = Buffer.from(i.der).toString("base64");
     expect(read(b64).format).toBe("base64");
