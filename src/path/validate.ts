@@ -476,6 +476,31 @@ function cacheKey(leaf: Certificate, trust: TrustList, opts: ValidationOptions):
   return k;
 }
 
+/** The instants (ms) at which a trust-list certificate becomes valid or stops being valid, sorted; per list. */
+const trustInstants = new WeakMap<TrustList, { id: string; at: number[] }>();
+
+function trustWindow(trust: TrustList, time: number): { from: number; until: number } {
+  let memo = trustInstants.get(trust);
+  if (!memo || memo.id !== trust.id) {
+    const at: number[] = [];
+    // Validity is compared at second granularity with both ends inclusive (see checkPath).
+    for (const c of trust) at.push(c.notBefore, c.notAfter + 1000);
+    at.sort((a, b) => a - b);
+    memo = { id: trust.id, at };
+    trustInstants.set(trust, memo);
+  }
+  const a = memo.at;
+  // First instant > time.
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return { from: lo > 0 ? a[lo - 1] : -Infinity, until: lo < a.length ? a[lo] - 1 : Infinity };
+}
+
 /**
  * Validates `leaf` against `trust` (exclusive trust: the list's self-signed certificates are the anchors,
  * or every certificate with `anchorAny`). Never throws for certificate content; throws only for misuse.
@@ -526,7 +551,10 @@ export async function validateChain(
       if (c.nextUpdate !== undefined) ends.push(c.nextUpdate);
     }
     const w = windowAround(opts.time, starts, ends);
-    cache.set(key, { result, from: w.from, until: w.until });
+    // Any certificate of the trust list may start or stop giving a path (an anchor or a CRL signer that
+    // becomes valid or expires), not only those of the path found: its validity bounds the window too.
+    const tw = trustWindow(trust, opts.time);
+    cache.set(key, { result, from: Math.max(w.from, tw.from), until: Math.min(w.until, tw.until) });
   }
   return result;
 }

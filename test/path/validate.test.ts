@@ -573,6 +573,34 @@ describe("ChainCache", () => {
     expect(cache.misses).toBe(2);
   });
 
+  it("a trust-list certificate outside the cached path still bounds the window (a root that becomes valid)", async () => {
+    // The CA is certified by two roots: an expired one (its certificate tried first, being newer) and one
+    // valid only from NOW + 10 days. At NOW the answer is invalid; from NOW + 10 days it is valid.
+    const old = root("CN=Old Root", { now: NOW, notBefore: NOW - 900 * DAY, notAfter: NOW - DAY });
+    const next = root("CN=Next Root", { now: NOW, notBefore: NOW + 10 * DAY, notAfter: NOW + 900 * DAY });
+    const key = makeKey({ type: "ec" });
+    const viaOld = intermediate("CN=Bridged CA", old, {
+      key,
+      notBefore: NOW - 5 * DAY,
+      notAfter: NOW + 500 * DAY,
+    });
+    const viaNext = intermediate("CN=Bridged CA", next, {
+      key,
+      notBefore: NOW - 50 * DAY,
+      notAfter: NOW + 500 * DAY,
+    });
+    const l2 = leaf("w@contoso.com", viaOld, { now: NOW, days: 100 });
+    const list = new TrustList([old.cert, next.cert]);
+    const o = (time: number, cache?: ChainCache) => opts({ time, cache }, [viaOld.cert, viaNext.cert]);
+    const cache = new ChainCache();
+    const now = await validateChain(l2.cert, list, o(NOW, cache));
+    expect(now.verdict).toBe("invalid");
+    const later = NOW + 20 * DAY;
+    const truth = await validateChain(l2.cert, list, o(later));
+    expect(truth.verdict).toBe("valid");
+    expect((await validateChain(l2.cert, list, o(later, cache))).verdict).toBe("valid");
+  });
+
   it("shares entries across messages carrying the same CRL bytes; a CRL's nextUpdate ends the window", async () => {
     const cache = new ChainCache();
     const crlDer = crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 2 * DAY });
