@@ -302,6 +302,8 @@ export function issue(spec: CertSpec): Issued {
   const subject = encodeName(spec.subject);
   const issuerName = spec.issuer ? spec.issuer.cert.subject.der : subject;
   let serial = spec.serial ?? randomBytes(12);
+  // A random first octet of 0 would make the INTEGER non-minimal DER (which openssl refuses): avoid it.
+  if (!spec.serial && serial[0] === 0) serial[0] = 1;
   if (serial[0] & 0x80) serial = Uint8Array.from([0, ...serial]);
   const alg = sigAlg(signer, hash);
   const tbs = tlv(
