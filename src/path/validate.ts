@@ -351,6 +351,9 @@ function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => v
   }
   if ((k.type === "RSA" || k.type === "RSA-PSS" || k.type === "DSA") && k.bits !== undefined && k.bits < 2048)
     add("WEAK_KEY", { alg: c.keyDescription });
+  // Elliptic curves under 224 bits (P-192 and its kin) are below the 112-bit security of RSA-2048.
+  else if (k.type === "EC" && k.bits !== undefined && k.bits < 224)
+    add("WEAK_KEY", { alg: c.keyDescription });
 }
 
 function strictChecks(

@@ -1,5 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Certificate } from "../../src/certs/certificate.js";
+import { readCertificateBytes } from "../../src/certs/read.js";
 import { TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { ChainCache } from "../../src/path/cache.js";
@@ -551,6 +556,62 @@ describe("validateChain: weak algorithms", () => {
     const bad = await validateChain(md5.cert, new TrustList([r.cert]), opts());
     expect(codes(bad)).toEqual(["WEAK_ALGORITHM"]);
     expect(bad.problems[0].severity).toBe("error");
+  });
+});
+
+describe("validateChain: weak elliptic curves", () => {
+  it("WEAK_KEY for a P-192 key (openssl-made), not for P-224 or brainpoolP256r1; curves are named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-curves-"));
+    try {
+      const make = (curve: string) => {
+        const out = join(dir, `${curve}.pem`);
+        execFileSync(
+          "openssl",
+          [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            `ec_paramgen_curve:${curve}`,
+            "-nodes",
+            "-keyout",
+            join(dir, `${curve}.key`),
+            "-subj",
+            `/CN=${curve} Root`,
+            "-days",
+            "30",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+            "-out",
+            out,
+          ],
+          { stdio: "pipe" },
+        );
+        return readCertificateBytes(readFileSync(out), out).certificates[0];
+      };
+      const cases: [string, string, string[]][] = [
+        ["prime192v1", "EC P-192", ["WEAK_KEY"]],
+        ["secp224r1", "EC P-224", []],
+        ["brainpoolP256r1", "EC brainpoolP256r1", []],
+      ];
+      for (const [curve, desc, want] of cases) {
+        const c = make(curve);
+        expect(c.keyDescription).toBe(desc);
+        const res = await validateChain(c, new TrustList([c]), {
+          time: Date.now(),
+          checkRevocation: false,
+          leafPurpose: "none",
+        });
+        expect(res.verdict, curve).toBe("valid");
+        expect(
+          res.path.flatMap((e) => e.problems.map((p) => p.code)),
+          curve,
+        ).toEqual(want);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
