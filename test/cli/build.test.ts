@@ -13,7 +13,7 @@ import {
 } from "../../src/sst/codec.js";
 import { cli } from "../certs/cli-harness.js";
 import { openssl, opensslPemSha1s, opensslSha1, tempDir } from "../certs/openssl.js";
-import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
+import { crl, intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 import { FIXTURES, fixture } from "../sst/fixtures.js";
 
 const DAY = 86_400_000;
@@ -226,6 +226,17 @@ describe("smimetrust build", () => {
     const fresh = await cli(["build", t.path("in"), "-o", t.path("fresh.sst"), "--json"], { now: NOW });
     expect(JSON.parse(fresh.stdout).backup).toBeNull();
     expect(existsSync(t.path("fresh.sst.bak"))).toBe(false);
+  });
+
+  it("CRLs among the inputs are left out with a warning (the trust list holds certificates only)", async () => {
+    writeFileSync(t.path("a.crl"), crl({ issuer: rootA }));
+    const out = t.path("with-crl.sst");
+    const r = await cli(["build", t.path("in"), t.path("a.crl"), "-o", out], { now: NOW });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: left out 1 CRL .*a\.crl/m);
+    expect(readSst(readFileSync(out)).elements.map((e) => e.kind)).toEqual(
+      EXPECTED_ORDER.map(() => "certificate"),
+    );
   });
 
   it("only leaves: exit 2, nothing written", async () => {

@@ -40,6 +40,10 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
+      if (loaded.crls.length)
+        ctx.out.stderr(
+          `warning: left out ${loaded.crls.length} CRL${loaded.crls.length === 1 ? "" : "s"} (from ${[...new Set(loaded.crls.map((c) => c.source))].join(", ")}): the trust list holds certificates only\n`,
+        );
       const now = ctx.now();
       const result = buildTrustStore(loaded.certificates, {
         now,
