@@ -183,8 +183,17 @@ export class Certificate {
   }
 
   /** Display name for tables and messages. */
+  /** The subject's display name; for an empty subject (names only in subjectAltName), its first e-mail address. */
   get name(): string {
-    return this.subject.display;
+    const d = this.subject.display;
+    if (d) return d;
+    let alt: string | undefined;
+    try {
+      alt = this.emails[0] ?? this.subjectAltName?.find((g) => g.type === "dns")?.value;
+    } catch {
+      alt = undefined;
+    }
+    return alt ?? "(empty subject)";
   }
 
   // ---- extensions ----

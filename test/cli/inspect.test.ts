@@ -5,7 +5,7 @@ import { OID } from "../../src/lib/oids.js";
 import { createSst } from "../../src/sst/codec.js";
 import { cli, spawnCli } from "../certs/cli-harness.js";
 import { openssl, tempDir } from "../certs/openssl.js";
-import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
+import { intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 import { FIXTURES, fixture, manifest } from "../sst/fixtures.js";
 
 const DAY = 86_400_000;
@@ -154,6 +154,20 @@ describe("smimetrust inspect", () => {
       expect(JSON.parse(res.stdout).map((c: { sha1: string }) => c.sha1)).toEqual(m.sha1);
     }
     expect(fixture(manifest[0].file).length).toBe(manifest[0].bytes);
+  });
+
+  it("a certificate with an empty subject (names only in subjectAltName) is shown by its e-mail address", async () => {
+    const anon = issue({
+      subject: [],
+      issuer: i,
+      emails: ["nobody@contoso.example"],
+      eku: [OID.emailProtection],
+      now: NOW,
+    });
+    expect(anon.cert.name).toBe("nobody@contoso.example");
+    writeFileSync(t.path("anon.pem"), anon.pem);
+    const res = await cli(["inspect", t.path("anon.pem")], { now: NOW });
+    expect(res.stdout.split("\n")[1]).toMatch(/^nobody@contoso\.example\s+Inspect Issuing CA\s+leaf/);
   });
 
   it("several inputs keep their order", async () => {

@@ -23,7 +23,7 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
         ctx.out.stdout(`${JSON.stringify(loaded.certificates.map(summarize), null, 2)}\n`);
       } else {
         const rows = loaded.certificates.map((c) => [
-          truncate(c.subject.display, 40),
+          truncate(c.name, 40),
           truncate(c.issuer.display, 32),
           c.role,
           expiryLabel(c.notAfter, now),
