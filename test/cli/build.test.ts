@@ -140,6 +140,14 @@ describe("smimetrust build", () => {
     expect(sstCertificates(readSst(readFileSync(out))).length).toBe(6);
   });
 
+  it("refuses '-o -' (exit 2) rather than writing a file called '-'", async () => {
+    const r = await cli(["build", t.path("in"), "-o", "-"], { now: NOW });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync("-")).toBe(false);
+  });
+
   it("refuses an unknown --format (exit 2, nothing written)", async () => {
     const out = t.path("x.der");
     const r = await cli(["build", t.path("in"), "-o", out, "--format", "der"], { now: NOW });

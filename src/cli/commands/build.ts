@@ -35,6 +35,10 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         throw new UsageError(`--format: '${opts.format}' is not sst, p7b or pem`);
       // Refuse early (before reading anything) a folder, a device, or an existing file without --force;
       // writeFileAtomic checks again.
+      if (opts.output === "-")
+        throw new UsageError(
+          "-o: give a file name ('-' would be a file called '-'; stdout carries the summary)",
+        );
       checkOutputPath(opts.output, opts.force);
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
