@@ -1,42 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Out } from "../../src/cli/output.js";
-import { run } from "../../src/cli/program.js";
 import { createSst } from "../../src/sst/codec.js";
+import { cli as runCli } from "../helpers/cli.js";
 import { intermediate, leaf, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const REPO = join(__dirname, "..", "..");
-const HAVE_ENGINE = existsSync(join(REPO, "src/path/validate.ts"));
 
-function capture(): { out: Out; stdout: () => string; stderr: () => string } {
-  let o = "";
-  let e = "";
-  return {
-    out: {
-      stdout: (s) => {
-        o += s;
-      },
-      stderr: (s) => {
-        e += s;
-      },
-      isTTY: false,
-      color: false,
-    },
-    stdout: () => o,
-    stderr: () => e,
-  };
-}
-
-async function cli(argv: string[]) {
-  const c = capture();
-  const code = await run(argv, { out: c.out, now: () => NOW, env: {} });
-  return { code, stdout: c.stdout(), stderr: c.stderr() };
-}
+const cli = (argv: string[]) => runCli(argv, { now: NOW });
 
 const dir = mkdtempSync(join(tmpdir(), "smimetrust-check-"));
 const goodRoot = root("CN=Good Root,O=Contoso,C=GB", { now: NOW });
@@ -171,29 +146,26 @@ describe("smimetrust check", () => {
     expect((await cli(["check", cleanPem, "--warn-days", "-3"])).code).toBe(2);
   });
 
-  it.skipIf(!HAVE_ENGINE)(
-    "--leaf: a user certificate whose CA is missing is reported, naming the leaf",
-    async () => {
-      const r = await cli(["check", cleanPem, "--leaf", leaves, "--json", "--fail-on", "error"]);
-      expect(r.code).toBe(1);
-      const doc = JSON.parse(r.stdout);
-      const bobs = doc.findings.filter((f: { cert: string }) => f.cert === bob.cert.sha1);
-      expect(bobs.length).toBeGreaterThan(0);
-      expect(bobs.some((f: { severity: string }) => f.severity === "error")).toBe(true);
-      // what is missing: the chain stops at bob's issuing CA, which the list does not hold
-      expect(bobs.map((f: { code: string }) => f.code)).toContain("CHAIN_INCOMPLETE");
-      expect(JSON.stringify(bobs)).toContain("Fabrikam Mail CA");
-      expect(doc.findings.filter((f: { cert: string }) => f.cert === alice.cert.sha1)).toEqual([]);
-      const md = await cli(["check", cleanPem, "--leaf", leaves, "--markdown"]);
-      expect(md.stdout).toContain("## User certificates checked against the list");
-      expect(md.stdout).toContain(
-        `| alice | alice@contoso.com | ✓ chains to the list | \`${alice.cert.sha1}\` |`,
-      );
-      expect(md.stdout).toMatch(
-        new RegExp(`\\| bob \\| bob@fabrikam.com \\| ✗ [A-Z_, ]+ \\| \`${bob.cert.sha1}\` \\|`),
-      );
-    },
-  );
+  it("--leaf: a user certificate whose CA is missing is reported, naming the leaf", async () => {
+    const r = await cli(["check", cleanPem, "--leaf", leaves, "--json", "--fail-on", "error"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    const bobs = doc.findings.filter((f: { cert: string }) => f.cert === bob.cert.sha1);
+    expect(bobs.length).toBeGreaterThan(0);
+    expect(bobs.some((f: { severity: string }) => f.severity === "error")).toBe(true);
+    // what is missing: the chain stops at bob's issuing CA, which the list does not hold
+    expect(bobs.map((f: { code: string }) => f.code)).toContain("CHAIN_INCOMPLETE");
+    expect(JSON.stringify(bobs)).toContain("Fabrikam Mail CA");
+    expect(doc.findings.filter((f: { cert: string }) => f.cert === alice.cert.sha1)).toEqual([]);
+    const md = await cli(["check", cleanPem, "--leaf", leaves, "--markdown"]);
+    expect(md.stdout).toContain("## User certificates checked against the list");
+    expect(md.stdout).toContain(
+      `| alice | alice@contoso.com | ✓ chains to the list | \`${alice.cert.sha1}\` |`,
+    );
+    expect(md.stdout).toMatch(
+      new RegExp(`\\| bob \\| bob@fabrikam.com \\| ✗ [A-Z_, ]+ \\| \`${bob.cert.sha1}\` \\|`),
+    );
+  });
 
   it("spawned for real: exit codes 0, 1 and 2", () => {
     const node = (args: string[]) =>
@@ -253,21 +225,18 @@ describe("smimetrust diff", () => {
     expect((await cli(["diff", oldPem, join(dir, "missing.sst")])).code).toBe(2);
   });
 
-  it.skipIf(!HAVE_ENGINE)(
-    "--leaf: a removed CA that still anchors a user certificate breaks it: exit 1",
-    async () => {
-      const r = await cli(["diff", oldPem, cleanPem, "--leaf", leaves, "--json"]);
-      expect(r.code).toBe(1);
-      const doc = JSON.parse(r.stdout);
-      expect(doc.breaks).toBe(true);
-      const b = doc.leaves.find((l: { sha1: string }) => l.sha1 === bob.cert.sha1);
-      expect(b).toMatchObject({ before: "valid", after: "invalid", broken: true });
-      expect(b.lostFromPath).toContain(oldIca.cert.sha1);
-      const a = doc.leaves.find((l: { sha1: string }) => l.sha1 === alice.cert.sha1);
-      expect(a).toMatchObject({ before: "valid", after: "valid", broken: false });
-      const ok = await cli(["diff", cleanPem, oldPem, "--leaf", leaves]);
-      expect(ok.code).toBe(0);
-      expect(ok.stdout).toContain("✓ fixed");
-    },
-  );
+  it("--leaf: a removed CA that still anchors a user certificate breaks it: exit 1", async () => {
+    const r = await cli(["diff", oldPem, cleanPem, "--leaf", leaves, "--json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.breaks).toBe(true);
+    const b = doc.leaves.find((l: { sha1: string }) => l.sha1 === bob.cert.sha1);
+    expect(b).toMatchObject({ before: "valid", after: "invalid", broken: true });
+    expect(b.lostFromPath).toContain(oldIca.cert.sha1);
+    const a = doc.leaves.find((l: { sha1: string }) => l.sha1 === alice.cert.sha1);
+    expect(a).toMatchObject({ before: "valid", after: "valid", broken: false });
+    const ok = await cli(["diff", cleanPem, oldPem, "--leaf", leaves]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("✓ fixed");
+  });
 });

@@ -5,7 +5,7 @@ import { certificatesFromMessage, looksLikeMessage } from "../../src/certs/messa
 import { readCertificateBytes } from "../../src/certs/read.js";
 import { EmptyInputError, MalformedInputError, UnsupportedError } from "../../src/errors.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
-import { cli, REPO_ROOT } from "./cli-harness.js";
+import { cli, REPO_ROOT } from "../helpers/cli.js";
 import { makeOpensslPki, openssl, opensslPemSha1s, tempDir } from "./openssl.js";
 
 const CONF = resolve(REPO_ROOT, "../shared/conformance");

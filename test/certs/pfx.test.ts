@@ -10,7 +10,7 @@ import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { DerReader, encodeOid, octetStringContents, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { passwordCandidates, pkcs12Kdf } from "../../src/lib/pbe.js";
-import { cli, REPO_ROOT } from "./cli-harness.js";
+import { cli, REPO_ROOT } from "../helpers/cli.js";
 import { makeOpensslPki, openssl, opensslPemSha1s, opensslSha1, tempDir } from "./openssl.js";
 
 const t = tempDir("smimetrust-pfx-");

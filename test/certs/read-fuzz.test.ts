@@ -12,8 +12,8 @@ import { readCertificateBytes } from "../../src/certs/read.js";
 import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
 import { SmimetrustError } from "../../src/errors.js";
 import { createSst } from "../../src/sst/codec.js";
+import { REPO_ROOT } from "../helpers/cli.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
-import { REPO_ROOT } from "./cli-harness.js";
 
 const r = root("CN=Fuzz Root");
 const i = intermediate("CN=Fuzz Issuing", r);

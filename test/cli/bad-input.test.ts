@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSst } from "../../src/sst/codec.js";
-import { spawnCli } from "../certs/cli-harness.js";
 import { makeOpensslPki, openssl, tempDir } from "../certs/openssl.js";
+import { spawnCli } from "../helpers/cli.js";
 import { intermediate, root } from "../helpers/pki.js";
 
 const r = root("CN=Bad Input Root");

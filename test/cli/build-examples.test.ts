@@ -4,8 +4,8 @@ import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { readSst, sstCertificates } from "../../src/sst/codec.js";
-import { cli, REPO_ROOT } from "../certs/cli-harness.js";
 import { opensslSha1, tempDir } from "../certs/openssl.js";
+import { cli, REPO_ROOT } from "../helpers/cli.js";
 
 const t = tempDir("smimetrust-examples-");
 afterAll(() => t.cleanup());

@@ -11,8 +11,8 @@ import {
   sstCertificates,
   writeSst,
 } from "../../src/sst/codec.js";
-import { cli } from "../certs/cli-harness.js";
 import { openssl, opensslPemSha1s, opensslSha1, tempDir } from "../certs/openssl.js";
+import { cli } from "../helpers/cli.js";
 import { crl, intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 import { FIXTURES, fixture } from "../sst/fixtures.js";
 

@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OID } from "../../src/lib/oids.js";
 import { createSst } from "../../src/sst/codec.js";
-import { cli, spawnCli } from "../certs/cli-harness.js";
 import { openssl, tempDir } from "../certs/openssl.js";
+import { cli, spawnCli } from "../helpers/cli.js";
 import { intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 import { FIXTURES, fixture, manifest } from "../sst/fixtures.js";
 

@@ -1,14 +1,12 @@
-/** Shared pieces of the Exchange tests: the fixed clock, the committed fixture certificates, exports, the CLI. */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Certificate } from "../../src/certs/certificate.js";
 import { readCertificateBytes } from "../../src/certs/read.js";
-import { run } from "../../src/cli/program.js";
 import { SETTINGS } from "../../src/exchange/settings.js";
 import { createSst } from "../../src/sst/codec.js";
+import { type CliResult, cli as runCli, spawnCli as spawnRealCli } from "../helpers/cli.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 export const FIXTURES = join(REPO, "test/exchange/fixtures");
@@ -68,50 +66,16 @@ export function write(dir: string, name: string, content: string | Uint8Array): 
   return p;
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult } from "../helpers/cli.js";
 
-export async function cli(args: string[], now = NOW): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    out: {
-      stdout: (s) => {
-        stdout += s;
-      },
-      stderr: (s) => {
-        stderr += s;
-      },
-      isTTY: false,
-      color: false,
-    },
-    now: () => now,
-    env: {},
-  });
-  return { code, stdout, stderr };
+/** The CLI in-process, on the tests' clock. */
+export function cli(args: string[], now = NOW): Promise<CliResult> {
+  return runCli(args, { now });
 }
 
 /** The real CLI process, for real exit statuses. */
 export function spawnCli(args: string[], cwd = REPO): CliResult {
-  const r = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      pathToFileURL(join(REPO, "node_modules/tsx/dist/loader.mjs")).href,
-      resolve(REPO, "src/cli/main.ts"),
-      ...args,
-    ],
-    {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      encoding: "utf8",
-      timeout: 60_000,
-    },
-  );
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return spawnRealCli(args, { cwd });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Runs the CLI in-process (fast, exact output) or as a real process (real exit status, stdin). */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { run } from "../../src/cli/program.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -12,10 +12,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(
-  args: string[],
-  opts: { now?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<CliResult> {
+export interface CliOptions {
+  /** The clock (ms); default the real one. */
+  now?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Pretend stderr is a terminal (progress bars). */
+  stderrIsTTY?: boolean;
+}
+
+export async function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await run(args, {
@@ -28,6 +33,7 @@ export async function cli(
       },
       isTTY: false,
       color: false,
+      stderrIsTTY: opts.stderrIsTTY ?? false,
     },
     now: () => opts.now ?? Date.now(),
     env: opts.env ?? {},
@@ -35,12 +41,15 @@ export async function cli(
   return { code, stdout, stderr };
 }
 
+/** tsx by absolute URL, so the CLI starts from any working directory. */
+const TSX_LOADER = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+
 /** The CLI as a child process: `node --import tsx src/cli/main.ts ...`. */
 export function spawnCli(
   args: string[],
   opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliResult {
-  const r = spawnSync(process.execPath, ["--import", "tsx", resolve(REPO_ROOT, "src/cli/main.ts"), ...args], {
+  const r = spawnSync(process.execPath, ["--import", TSX_LOADER, resolve(REPO_ROOT, "src/cli/main.ts"), ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     input: opts.input,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },

@@ -3,35 +3,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Out } from "../../src/cli/output.js";
-import { run } from "../../src/cli/program.js";
+import { cli as runCli } from "../helpers/cli.js";
 import { root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 7, 0, 0);
 const REPO = join(__dirname, "..", "..");
 
-function capture() {
-  let o = "";
-  let e = "";
-  const out: Out = {
-    stdout: (s) => {
-      o += s;
-    },
-    stderr: (s) => {
-      e += s;
-    },
-    isTTY: false,
-    color: false,
-  };
-  return { out, stdout: () => o, stderr: () => e };
-}
-
-async function cli(argv: string[], now = NOW) {
-  const c = capture();
-  const code = await run(argv, { out: c.out, now: () => now, env: {} });
-  return { code, stdout: c.stdout(), stderr: c.stderr() };
-}
+const cli = (argv: string[], now = NOW) => runCli(argv, { now });
 
 function project(opts: { notAfter: number; extra?: Record<string, unknown> }) {
   const dir = mkdtempSync(join(tmpdir(), "smimetrust-moncli-"));

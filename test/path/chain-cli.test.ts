@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, spawnCli } from "../certs/cli-harness.js";
+import { cli, spawnCli } from "../helpers/cli.js";
 import { crl, ext, intermediate, leaf, ocspResponse, root } from "../helpers/pki.js";
 import { startServer, type TestServer } from "../net/server.js";
 

@@ -5,12 +5,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliContext } from "../../src/cli/context.js";
 import { run } from "../../src/cli/program.js";
 import { FileAccessError } from "../../src/errors.js";
 import { Verifier, verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
 import { createSst } from "../../src/sst/codec.js";
+import { cli as runCli } from "../helpers/cli.js";
 import { crl } from "../helpers/pki.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
@@ -41,30 +41,7 @@ write("crls/root.crl", f.crls[0]);
 write("crls/issuing.crl", f.crls[1]);
 const crlArgs = ["--crl", path.join(dir, "crls")];
 
-async function cli(
-  args: string[],
-  tty: { stderrIsTTY?: boolean } = { stderrIsTTY: false },
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const ctx: CliContext = {
-    out: {
-      stdout: (s) => {
-        stdout += s;
-      },
-      stderr: (s) => {
-        stderr += s;
-      },
-      isTTY: false,
-      color: false,
-      ...tty,
-    },
-    now: () => f.now,
-    env: {},
-  };
-  const code = await run(args, ctx);
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], tty: { stderrIsTTY?: boolean } = {}) => runCli(args, { now: f.now, ...tty });
 
 describe("verify command", () => {
   it("exit 0 when every message is valid, JSON exactly per DESIGN.md", async () => {
