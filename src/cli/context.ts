@@ -1,3 +1,4 @@
+import type { Command } from "commander";
 import type { Out } from "./output.js";
 
 /** What a command needs from the outside world; tests pass their own. */
@@ -10,3 +11,6 @@ export interface CliContext {
 
 /** A command's action result: the exit status (0 good, 1 problems found, 2 could not run). */
 export type ExitCode = 0 | 1 | 2;
+
+/** Each command module adds itself to the program; `done` records the exit status. */
+export type RegisterCommand = (program: Command, ctx: CliContext, done: (code: ExitCode) => void) => void;

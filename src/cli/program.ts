@@ -3,11 +3,12 @@
  * place where errors become a single line and an exit status.
  */
 import { Command, CommanderError } from "commander";
-import { SmimetrustError, UsageError } from "../errors.js";
+import { SmimetrustError } from "../errors.js";
 import { COMMANDS } from "./commands/index.js";
 import type { CliContext, ExitCode } from "./context.js";
+import { VERSION } from "./options.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export async function run(argv: readonly string[], ctx: CliContext): Promise<ExitCode> {
   let code: ExitCode = 0;
@@ -48,56 +49,4 @@ export function handleError(e: unknown, ctx: CliContext): ExitCode {
   ctx.out.stderr(`smimetrust: internal error: ${msg}\n`);
   if (ctx.env.SMIMETRUST_DEBUG && e instanceof Error && e.stack) ctx.out.stderr(`${e.stack}\n`);
   return 2;
-}
-
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
-/**
- * Parses a time option: ISO 8601 (a date, or a date and time; UTC unless an offset is given) or Unix
- * seconds (9 to 11 digits). Anything else, and dates that do not exist (2026-02-30), are refused rather
- * than guessed at, as Date.parse would ("0" as the year 2000, "2026-02-30" as March 2).
- */
-export function parseTime(value: string, option = "--at"): number {
-  const v = value.trim();
-  if (/^\d{9,11}$/.test(v)) return Number(v) * 1000;
-  const m = ISO_TIME.exec(v);
-  if (m) {
-    const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
-    const frac = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
-    let t = Date.UTC(y, mo - 1, d, h, mi, s);
-    const back = new Date(t);
-    const real =
-      back.getUTCFullYear() === y &&
-      back.getUTCMonth() === mo - 1 &&
-      back.getUTCDate() === d &&
-      h < 24 &&
-      mi < 60 &&
-      s < 60;
-    if (real) {
-      const zone = m[8];
-      if (zone && zone.toUpperCase() !== "Z") {
-        const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-        const minutes = Number(z[2]) * 60 + Number(z[3] ?? 0);
-        if (Number(z[2]) < 24 && Number(z[3] ?? 0) < 60) {
-          t -= (z[1] === "-" ? -1 : 1) * minutes * 60_000;
-          return t + Math.floor(frac);
-        }
-      } else return t + Math.floor(frac);
-    }
-  }
-  throw new UsageError(
-    `${option}: '${value}' is not a date (use ISO 8601, e.g. 2026-01-31T12:00:00Z, UTC unless an offset is given; or Unix seconds)`,
-  );
-}
-
-export function parseIntOption(value: string, option: string, min = 0): number {
-  if (!/^\d+$/.test(value) || Number(value) < min)
-    throw new UsageError(`${option}: '${value}' is not a whole number >= ${min}`);
-  return Number(value);
-}
-
-/** Collects repeated options into an array (commander helper). */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }

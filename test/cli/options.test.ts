@@ -1,6 +1,6 @@
 /** Option values shared by the commands: times (--at) are parsed strictly, never guessed at. */
 import { describe, expect, it } from "vitest";
-import { parseTime } from "../../src/cli/program.js";
+import { parseTime } from "../../src/cli/options.js";
 import { UsageError } from "../../src/errors.js";
 
 describe("parseTime (--at)", () => {

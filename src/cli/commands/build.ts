@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
+import type { RegisterCommand } from "../context.js";
 import { checkOutputPath, loadCertificates, writeFileAtomic } from "../io.js";
 import { daysBetween, isoTime } from "../output.js";
-import type { RegisterCommand } from "./index.js";
 
 interface BuildOpts {
   output: string;

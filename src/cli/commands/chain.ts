@@ -7,10 +7,10 @@ import { validateChain } from "../../path/validate.js";
 import type { Problem } from "../../problems.js";
 import { type Crl, parseCrl } from "../../revocation/crl.js";
 import { TrustList } from "../../trust/trust-list.js";
+import type { RegisterCommand } from "../context.js";
 import { loadCertificates } from "../io.js";
+import { parseTime } from "../options.js";
 import { isoTime, mark, type Out, paint } from "../output.js";
-import { parseTime } from "../program.js";
-import type { RegisterCommand } from "./index.js";
 
 interface ChainOpts {
   trust: string[];

@@ -9,10 +9,10 @@ import { readCertificateBytes } from "../../certs/read.js";
 import { UsageError } from "../../errors.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import { isSst } from "../../sst/codec.js";
+import type { RegisterCommand } from "../context.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import { parseIntOption, parseTime } from "../options.js";
 import { type Out, paint, table, truncate } from "../output.js";
-import { parseIntOption, parseTime } from "../program.js";
-import type { RegisterCommand } from "./index.js";
 
 export interface TrustSources {
   certificates: Certificate[];

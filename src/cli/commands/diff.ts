@@ -4,10 +4,10 @@ import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from
 import { loadValidateChain } from "../../audit/engine.js";
 import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
+import type { RegisterCommand } from "../context.js";
+import { parseTime } from "../options.js";
 import { paint, table, truncate } from "../output.js";
-import { parseTime } from "../program.js";
 import { loadLeaves, loadTrustSources } from "./check.js";
-import type { RegisterCommand } from "./index.js";
 
 interface DiffOpts {
   leaf?: string[];

@@ -26,11 +26,10 @@ import {
 import type { SettingValue } from "../../exchange/settings.js";
 import { digest, hexUpper } from "../../lib/bytes.js";
 import { buildTrustStore } from "../../trust/build-store.js";
-import type { CliContext } from "../context.js";
+import type { CliContext, RegisterCommand } from "../context.js";
 import { loadCertificates, readInputFile, writeFileAtomic } from "../io.js";
+import { parseIntOption, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
-import { parseIntOption, VERSION } from "../program.js";
-import type { RegisterCommand } from "./index.js";
 
 interface ConnectOpts {
   upn?: string;

@@ -1,5 +1,4 @@
-import type { Command } from "commander";
-import type { CliContext, ExitCode } from "../context.js";
+import type { RegisterCommand } from "../context.js";
 import { registerBuild } from "./build.js";
 import { registerChain } from "./chain.js";
 import { registerCheck } from "./check.js";
@@ -9,16 +8,16 @@ import { registerInspect } from "./inspect.js";
 import { registerMonitor } from "./monitor.js";
 import { registerVerify } from "./verify.js";
 
-/** Each command module adds itself to the program; `done` records the exit status. */
-export type RegisterCommand = (program: Command, ctx: CliContext, done: (code: ExitCode) => void) => void;
+export type { RegisterCommand };
 
+/** In the order `smimetrust --help` lists them: read, build, validate, verify, audit, watch, apply. */
 export const COMMANDS: RegisterCommand[] = [
   registerInspect,
   registerBuild,
+  registerChain,
+  registerVerify,
   registerCheck,
   registerDiff,
   registerMonitor,
   registerExchange,
-  registerChain,
-  registerVerify,
 ];

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { summarize } from "../../certs/describe.js";
+import type { RegisterCommand } from "../context.js";
 import { loadCertificates } from "../io.js";
 import { expiryLabel, table, truncate } from "../output.js";
-import type { RegisterCommand } from "./index.js";
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
   program

@@ -10,8 +10,7 @@ import { loadMonitorConfig } from "../../monitor/config.js";
 import { startMetricsServer } from "../../monitor/metrics.js";
 import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
 import { MonitorStore } from "../../monitor/store.js";
-import type { CliContext } from "../context.js";
-import type { RegisterCommand } from "./index.js";
+import type { CliContext, RegisterCommand } from "../context.js";
 
 interface MonitorOpts {
   config: string;

@@ -9,10 +9,10 @@ import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
 import { type BatchItem, defaultJobs, type VerifySetup, verifyBatch } from "../../smime/bulk.js";
 import type { VerifyResult } from "../../smime/verify.js";
+import type { RegisterCommand } from "../context.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import { parseIntOption, parseTime } from "../options.js";
 import { type Out, paint, truncate } from "../output.js";
-import { parseIntOption, parseTime } from "../program.js";
-import type { RegisterCommand } from "./index.js";
 
 interface VerifyOpts {
   trust?: string[];
