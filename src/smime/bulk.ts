@@ -55,6 +55,8 @@ export class Verifier {
         profile: setup.profile,
         online: setup.online,
         fetcher,
+        // The per-URL retrieval limit is also the total for one chain (OWACRLRetrievalTimeout).
+        retrievalTimeoutMs: setup.fetchOptions?.timeoutMs,
         requireRevocation: setup.requireRevocation,
         strict: setup.strict ?? false,
         leafPurpose: setup.leafPurpose,

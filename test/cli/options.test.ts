@@ -1,5 +1,6 @@
 /** Option values shared by the commands: times (--at) are parsed strictly, never guessed at. */
 import { describe, expect, it } from "vitest";
+import { fetchOptionsFromEnv } from "../../src/cli/online.js";
 import { parseTime } from "../../src/cli/options.js";
 import { UsageError } from "../../src/errors.js";
 
@@ -46,6 +47,22 @@ describe("parseTime (--at)", () => {
       }
       expect(err, bad).toBeInstanceOf(UsageError);
       expect((err as UsageError).code).toBe("ERR_USAGE");
+    }
+  });
+});
+
+describe("--online settings from the environment (chain and verify alike)", () => {
+  it("takes positive whole milliseconds and the proxy, and ignores anything else", () => {
+    expect(
+      fetchOptionsFromEnv({
+        SMIMETRUST_CONNECT_TIMEOUT_MS: "5000",
+        SMIMETRUST_TIMEOUT_MS: "2500",
+        HTTP_PROXY: "http://127.0.0.1:3128",
+      }),
+    ).toEqual({ connectTimeoutMs: 5000, timeoutMs: 2500, proxy: "http://127.0.0.1:3128" });
+    for (const bad of ["-5", "1e3", "0", "soon", ""]) {
+      const o = fetchOptionsFromEnv({ SMIMETRUST_CONNECT_TIMEOUT_MS: bad, SMIMETRUST_TIMEOUT_MS: bad });
+      expect([o.connectTimeoutMs, o.timeoutMs]).toEqual([undefined, undefined]);
     }
   });
 });

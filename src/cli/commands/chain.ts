@@ -9,6 +9,7 @@ import { type Crl, parseCrl } from "../../revocation/crl.js";
 import { TrustList } from "../../trust/trust-list.js";
 import type { RegisterCommand } from "../context.js";
 import { loadCertificates } from "../io.js";
+import { fetchOptionsFromEnv } from "../online.js";
 import { parseTime } from "../options.js";
 import { isoTime, mark, type Out, paint } from "../output.js";
 
@@ -127,17 +128,9 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
     });
 };
 
-/**
- * The --online fetcher: Exchange's CRL timeouts (OWACRLConnectionTimeout 60 s, OWACRLRetrievalTimeout 10 s)
- * unless SMIMETRUST_CONNECT_TIMEOUT_MS / SMIMETRUST_TIMEOUT_MS say otherwise, HTTP_PROXY for http: URLs.
- */
+/** The --online fetcher, configured from the environment (see online.ts). */
 export function fetcherFromEnv(env: NodeJS.ProcessEnv): HttpFetcher {
-  const ms = (v: string | undefined) => (v && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
-  return createHttpFetcher({
-    connectTimeoutMs: ms(env.SMIMETRUST_CONNECT_TIMEOUT_MS),
-    timeoutMs: ms(env.SMIMETRUST_TIMEOUT_MS),
-    proxy: env.HTTP_PROXY || env.http_proxy || undefined,
-  });
+  return createHttpFetcher(fetchOptionsFromEnv(env));
 }
 
 /** The DESIGN.md contract: {"verdict","problems","path":[{"subject","sha1","source","problems"}]}. */

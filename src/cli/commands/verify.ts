@@ -11,6 +11,7 @@ import { type BatchItem, defaultJobs, type VerifySetup, verifyBatch } from "../.
 import type { VerifyResult } from "../../smime/verify.js";
 import type { RegisterCommand } from "../context.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import { fetchOptionsFromEnv } from "../online.js";
 import { parseIntOption, parseTime } from "../options.js";
 import { type Out, paint, truncate } from "../output.js";
 
@@ -296,11 +297,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         requireRevocation: opts.requireRevocation === true,
         strict: opts.strict === true,
         detachedContent: content,
-        fetchOptions: {
-          connectTimeoutMs: Number(ctx.env.SMIMETRUST_CONNECT_TIMEOUT_MS) || undefined,
-          timeoutMs: Number(ctx.env.SMIMETRUST_TIMEOUT_MS) || undefined,
-          proxy: ctx.env.HTTP_PROXY || ctx.env.http_proxy || undefined,
-        },
+        fetchOptions: fetchOptionsFromEnv(ctx.env),
       };
 
       const counts = { valid: 0, invalid: 0, error: 0 };
