@@ -49,12 +49,16 @@ export function spawnCli(
   args: string[],
   opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliResult {
-  const r = spawnSync(process.execPath, ["--import", TSX_LOADER, resolve(REPO_ROOT, "src/cli/main.ts"), ...args], {
-    cwd: opts.cwd ?? REPO_ROOT,
-    input: opts.input,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", TSX_LOADER, resolve(REPO_ROOT, "src/cli/main.ts"), ...args],
+    {
+      cwd: opts.cwd ?? REPO_ROOT,
+      input: opts.input,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
