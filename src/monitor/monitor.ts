@@ -242,11 +242,24 @@ export class Monitor {
     };
   }
 
-  health(): { ok: boolean; detail: string } {
+  /**
+   * Health for /healthz. Unhealthy (503) when the scheduler has gone quiet: no run finished within
+   * `maxQuietMs` (the caller passes about two schedule periods) of `now`, counting from `since` (when this
+   * process started) when it has not run yet. A source that cannot be checked is an alert, not ill health.
+   */
+  health(now: number, opts: { since: number; maxQuietMs?: number }): { ok: boolean; detail: string } {
     const last = this.deps.store.lastRun();
+    const lastAt = last ? (last.finishedAt ?? last.startedAt) : undefined;
+    const quietSince = Math.max(opts.since, lastAt ?? Number.NEGATIVE_INFINITY);
+    if (opts.maxQuietMs !== undefined && now - quietSince > opts.maxQuietMs) {
+      const minutes = Math.round((now - quietSince) / 60_000);
+      return {
+        ok: false,
+        detail: `no run for ${minutes} minutes (since ${new Date(quietSince).toISOString()}); the schedule has stopped`,
+      };
+    }
     if (!last) return { ok: true, detail: "no run yet" };
-    const when = new Date(last.finishedAt ?? last.startedAt).toISOString();
-    // The process is healthy while it runs and records; a source that cannot be checked is an alert, not a crash.
+    const when = new Date(lastAt!).toISOString();
     if (last.status === "failed")
       return { ok: true, detail: `last run ${when} could not check every source: ${last.error ?? ""}` };
     return { ok: true, detail: `last run ${when}, ${last.findings ?? 0} findings` };

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Cron } from "croner";
 import { afterAll, describe, expect, it } from "vitest";
+import { maxQuietMs } from "../../src/cli/commands/monitor.js";
 import { cli as runCli } from "../helpers/cli.js";
 import { root } from "../helpers/pki.js";
 
@@ -238,5 +240,16 @@ describe("the bundled examples", () => {
     expect(c.sinks.map((s) => s.type)).toEqual(["log", "webhook", "teams", "slack", "email"]);
     expect(c.trustLists[0].maxAgeHours).toBe(26);
     expect(c.alerts.mode).toBe("digest");
+  });
+});
+
+describe("monitor: how quiet is too quiet", () => {
+  it("allows two schedule periods and a minute between runs before /healthz answers 503", () => {
+    expect(maxQuietMs(new Cron("0 7 * * *", { paused: true, timezone: "Etc/UTC" }))).toBe(
+      2 * 86_400_000 + 60_000,
+    );
+    expect(maxQuietMs(new Cron("*/15 * * * *", { paused: true, timezone: "Etc/UTC" }))).toBe(
+      2 * 900_000 + 60_000,
+    );
   });
 });

@@ -456,3 +456,28 @@ describe("outbox claims across processes", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("health for /healthz", () => {
+  it("healthy while runs keep coming; 503-worthy once the schedule has gone quiet for longer than allowed", async () => {
+    const { dir, config } = setup({}, [{ type: "log" }]);
+    writeFileSync(join(dir, "trust", "root.pem"), root("CN=Health Root,O=Contoso", { now: T0 }).pem);
+    const h = start(config, { now: T0 });
+    const DAY_MS = 86_400_000;
+    const quiet = 2 * DAY_MS + 60_000;
+    expect(h.monitor.health(T0, { since: T0, maxQuietMs: quiet })).toEqual({
+      ok: true,
+      detail: "no run yet",
+    });
+    // Never ran since the process started, and far longer than two periods have passed.
+    const stalled = h.monitor.health(T0 + 3 * DAY_MS, { since: T0, maxQuietMs: quiet });
+    expect(stalled.ok).toBe(false);
+    expect(stalled.detail).toMatch(/^no run for 4320 minutes/);
+    await h.monitor.runOnce();
+    expect(h.monitor.health(T0 + DAY_MS, { since: T0, maxQuietMs: quiet }).ok).toBe(true);
+    expect(h.monitor.health(T0 + 2 * DAY_MS + 120_000, { since: T0, maxQuietMs: quiet }).ok).toBe(false);
+    // Without a limit (no schedule to judge by), only the last run is described.
+    expect(h.monitor.health(T0 + 30 * DAY_MS, { since: T0 }).ok).toBe(true);
+    h.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

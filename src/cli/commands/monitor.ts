@@ -18,6 +18,13 @@ interface MonitorOpts {
   json?: boolean;
 }
 
+/** Two schedule periods and a minute: longer than that without a finished run, /healthz answers 503. */
+export function maxQuietMs(job: Cron): number | undefined {
+  const [a, b] = job.nextRuns(2);
+  if (!a || !b) return undefined;
+  return 2 * (b.getTime() - a.getTime()) + 60_000;
+}
+
 function openStore(file: string): MonitorStore {
   try {
     mkdirSync(dirname(file), { recursive: true });
@@ -110,12 +117,22 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
         return;
       }
       // ---- long-running ----
+      const job = new Cron(
+        config.schedule,
+        {
+          protect: true,
+          paused: true,
+          ...(config.timezone ? { timezone: config.timezone } : { timezone: "Etc/UTC" }),
+        },
+        () => tick(),
+      );
+      const startedAt = ctx.now();
       const metrics = config.metrics
         ? await startMetricsServer({
             port: config.metrics.port,
             host: config.metrics.host,
             snapshot: () => monitor.metricsSnapshot(),
-            healthy: () => monitor.health(),
+            healthy: () => monitor.health(ctx.now(), { since: startedAt, maxQuietMs: maxQuietMs(job) }),
           }).catch((e: Error) => {
             store.close();
             throw new FileAccessError(
@@ -135,11 +152,7 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
           log(`run failed: ${(e as Error).message}`);
         }
       };
-      const job = new Cron(
-        config.schedule,
-        { protect: true, ...(config.timezone ? { timezone: config.timezone } : { timezone: "Etc/UTC" }) },
-        tick,
-      );
+      job.resume();
       log(
         `monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`,
       );
