@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import { auditTrustList, sstSizeOf } from "../../audit/check.js";
-import { loadValidateChain } from "../../audit/engine.js";
 import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
 import type { Certificate } from "../../certs/certificate.js";
 import { readCertificateBytes } from "../../certs/read.js";
 import { UsageError } from "../../errors.js";
+import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import { isSst } from "../../sst/codec.js";
 import type { RegisterCommand } from "../context.js";
@@ -144,7 +144,7 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const findings = auditTrustList(src.certificates, { now, warnDays, sstBytes });
       let leafResults: LeafResult[] = [];
       if (leaves.length > 0) {
-        const validate = await loadValidateChain();
+        const validate = validateChain;
         leafResults = await validateLeaves(
           leaves,
           src.certificates.filter((c) => c.isCA || c.isSelfSigned),

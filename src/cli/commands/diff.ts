@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
 import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from "../../audit/diff.js";
-import { loadValidateChain } from "../../audit/engine.js";
 import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
+import { validateChain } from "../../path/validate.js";
 import type { RegisterCommand } from "../context.js";
 import { parseTime } from "../options.js";
 import { paint, table, truncate } from "../output.js";
@@ -48,7 +48,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
       const d = diffTrustLists(oldSrc.certificates, newSrc.certificates);
       let breakage: LeafBreakage[] = [];
       if (leaves.length > 0) {
-        const validate = await loadValidateChain();
+        const validate = validateChain;
         breakage = await diffBreakage(leaves, oldSrc.certificates, newSrc.certificates, { now, validate });
       }
       const broken = breakage.filter((b) => b.broken);

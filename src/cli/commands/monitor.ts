@@ -2,15 +2,14 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { Cron } from "croner";
-import { loadValidateChain } from "../../audit/engine.js";
-import type { ValidateChain } from "../../audit/leaves.js";
 import { countBySeverity } from "../../audit/report.js";
 import { FileAccessError, UsageError } from "../../errors.js";
 import { loadMonitorConfig } from "../../monitor/config.js";
 import { startMetricsServer } from "../../monitor/metrics.js";
 import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
 import { MonitorStore } from "../../monitor/store.js";
-import type { CliContext, RegisterCommand } from "../context.js";
+import { validateChain } from "../../path/validate.js";
+import type { RegisterCommand } from "../context.js";
 
 interface MonitorOpts {
   config: string;
@@ -62,18 +61,6 @@ function outcomeJson(o: RunOutcome) {
   };
 }
 
-async function validator(needs: boolean, ctx: CliContext): Promise<ValidateChain | undefined> {
-  if (!needs) return undefined;
-  try {
-    return await loadValidateChain();
-  } catch (e) {
-    ctx.out.stderr(
-      `warning: the path engine could not be loaded (${(e as Error).message}); user certificates are checked for expiry only\n`,
-    );
-    return undefined;
-  }
-}
-
 export const registerMonitor: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("monitor")
@@ -99,10 +86,7 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
         now: ctx.now,
         log,
         env: ctx.env,
-        validate: await validator(
-          config.userCertificates.some((u) => u.trustList),
-          ctx,
-        ),
+        validate: config.userCertificates.some((u) => u.trustList) ? validateChain : undefined,
       });
       if (opts.once) {
         try {
