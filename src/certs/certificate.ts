@@ -5,16 +5,7 @@
 import type { KeyObject } from "node:crypto";
 import { MalformedInputError } from "../errors.js";
 import { digest, hexUpper } from "../lib/bytes.js";
-import {
-  DerError,
-  DerReader,
-  decodeBitString,
-  decodeBoolean,
-  decodeOidEl,
-  decodeTime,
-  parseOne,
-  TAG,
-} from "../lib/der.js";
+import { DerError, DerReader, decodeBitString, decodeOidEl, decodeTime, parseOne, TAG } from "../lib/der.js";
 import { EKU_LABEL, OID } from "../lib/oids.js";
 import {
   type AlgorithmIdentifier,
@@ -109,22 +100,8 @@ export class Certificate {
       this.spki = t.expect(TAG.SEQUENCE, "subjectPublicKeyInfo").raw;
       t.optional(0x81); // issuerUniqueID
       t.optional(0x82); // subjectUniqueID
-      this.extensions = [];
       const exts = t.optional(0xa3);
-      if (exts) {
-        const seq = DerReader.of(exts).sequence("Extensions");
-        const seen = new Set<string>();
-        while (!seq.done) {
-          const e = seq.sequence("Extension");
-          const oid = decodeOidEl(e.read());
-          const b = e.optional(TAG.BOOLEAN);
-          const critical = b ? decodeBoolean(b) : false;
-          const val = e.expect(TAG.OCTET_STRING, "extnValue");
-          if (seen.has(oid)) throw new DerError(`extension ${oid} appears twice`, val.offset);
-          seen.add(oid);
-          this.extensions.push({ oid, critical, value: val.value, offset: val.offset + val.headerLength });
-        }
-      }
+      this.extensions = exts ? X.readExtensions(DerReader.of(exts).expect(TAG.SEQUENCE, "Extensions")) : [];
       t.end("TBSCertificate");
     } catch (e) {
       if (e instanceof DerError)

@@ -24,6 +24,29 @@ export interface Extension {
   offset: number;
 }
 
+/**
+ * Extensions ::= SEQUENCE OF Extension (certificates, CRLs and CRL entries alike), given the SEQUENCE
+ * element. An extension that appears twice is malformed (RFC 5280 4.2).
+ */
+export function readExtensions(seqEl: DerElement): Extension[] {
+  if (seqEl.tag !== TAG.SEQUENCE) throw new DerError("Extensions is not a SEQUENCE", seqEl.offset);
+  const seq = DerReader.of(seqEl);
+  const out: Extension[] = [];
+  const seen = new Set<string>();
+  while (!seq.done) {
+    const e = seq.sequence("Extension");
+    const oid = decodeOidEl(e.read());
+    const b = e.optional(TAG.BOOLEAN);
+    const critical = b ? decodeBoolean(b) : false;
+    const val = e.expect(TAG.OCTET_STRING, "extnValue");
+    e.end("Extension");
+    if (seen.has(oid)) throw new DerError(`extension ${oid} appears twice`, val.offset);
+    seen.add(oid);
+    out.push({ oid, critical, value: val.value, offset: val.offset + val.headerLength });
+  }
+  return out;
+}
+
 export interface BasicConstraints {
   ca: boolean;
   pathLen?: number;

@@ -11,6 +11,7 @@ import {
   parseAuthorityKeyIdentifier,
   parseCrlDistributionPoints,
   parseDistributionPointName,
+  readExtensions,
 } from "../certs/extensions.js";
 import { type GeneralName, parseGeneralNames } from "../certs/general-name.js";
 import { Name } from "../certs/name.js";
@@ -23,7 +24,6 @@ import {
   DerReader,
   decodeBigInt,
   decodeBitString,
-  decodeBoolean,
   decodeOidEl,
   decodeSmallInt,
   decodeTime,
@@ -160,26 +160,6 @@ export function parseCrl(der: Uint8Array, source?: string): Crl {
     if (e instanceof MalformedInputError && source) throw e.withFile(source);
     throw e;
   }
-}
-
-/** Extensions ::= SEQUENCE OF Extension, given the SEQUENCE element. */
-function readExtensions(seqEl: DerElement): Extension[] {
-  if (seqEl.tag !== TAG.SEQUENCE) throw new DerError("Extensions is not a SEQUENCE", seqEl.offset);
-  const seq = DerReader.of(seqEl);
-  const out: Extension[] = [];
-  const seen = new Set<string>();
-  while (!seq.done) {
-    const e = seq.sequence("Extension");
-    const oid = decodeOidEl(e.read());
-    const b = e.optional(TAG.BOOLEAN);
-    const critical = b ? decodeBoolean(b) : false;
-    const val = e.expect(TAG.OCTET_STRING, "extnValue");
-    e.end("Extension");
-    if (seen.has(oid)) throw new DerError(`extension ${oid} appears twice`, val.offset);
-    seen.add(oid);
-    out.push({ oid, critical, value: val.value, offset: val.offset + val.headerLength });
-  }
-  return out;
 }
 
 function inner(ext: Extension): DerElement {
