@@ -37,6 +37,18 @@ const SIG_ALGS: Record<string, { family: "rsa" | "ecdsa" | "dsa"; hash: HashName
   [OID.dsaWithSHA256]: { family: "dsa", hash: "sha256" },
 };
 
+/** (key family, hash) -> the standard combined signature algorithm OID (the first of SIG_ALGS wins). */
+const SIG_ALG_BY_FAMILY_HASH = new Map<string, string>();
+for (const [oid, a] of Object.entries(SIG_ALGS)) {
+  const k = `${a.family}/${a.hash}`;
+  if (!SIG_ALG_BY_FAMILY_HASH.has(k)) SIG_ALG_BY_FAMILY_HASH.set(k, oid);
+}
+
+/** The combined signature algorithm for a key family and a hash (CMS may name only the key type). */
+export function signatureAlgorithmFor(family: "rsa" | "ecdsa" | "dsa", hash: HashName): string | undefined {
+  return SIG_ALG_BY_FAMILY_HASH.get(`${family}/${hash}`);
+}
+
 export interface AlgorithmIdentifier {
   oid: string;
   /** DER of the parameters, if present (NULL included). */

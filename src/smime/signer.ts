@@ -17,6 +17,7 @@ import {
   HASH_BY_OID,
   type HashName,
   importSpki,
+  signatureAlgorithmFor,
   signatureHash,
   verifySignature,
 } from "../lib/signature.js";
@@ -144,27 +145,6 @@ export function signerLabel(info: SignerInfo): string {
   return `unknown signer (issuer '${issuer}', serial ${hexUpper(stripSerial(sid.serial))})`;
 }
 
-const RSA_BY_HASH: Partial<Record<HashName, string>> = {
-  md5: OID.md5WithRSA,
-  sha1: OID.sha1WithRSA,
-  sha224: OID.sha224WithRSA,
-  sha256: OID.sha256WithRSA,
-  sha384: OID.sha384WithRSA,
-  sha512: OID.sha512WithRSA,
-};
-const ECDSA_BY_HASH: Partial<Record<HashName, string>> = {
-  sha1: OID.ecdsaWithSHA1,
-  sha224: OID.ecdsaWithSHA224,
-  sha256: OID.ecdsaWithSHA256,
-  sha384: OID.ecdsaWithSHA384,
-  sha512: OID.ecdsaWithSHA512,
-};
-const DSA_BY_HASH: Partial<Record<HashName, string>> = {
-  sha1: OID.dsaWithSHA1,
-  sha224: OID.dsaWithSHA224,
-  sha256: OID.dsaWithSHA256,
-};
-
 /**
  * CMS lets signatureAlgorithm name only the key type (rsaEncryption, id-dsa, id-ecPublicKey), the hash
  * coming from digestAlgorithm; map those to the combined algorithm node:crypto needs.
@@ -173,19 +153,17 @@ export function effectiveSignatureAlgorithm(
   sig: AlgorithmIdentifier,
   digest: HashName,
 ): AlgorithmIdentifier | undefined {
-  const table =
+  const family =
     sig.oid === OID.rsaEncryption
-      ? RSA_BY_HASH
+      ? "rsa"
       : sig.oid === OID.dsa
-        ? DSA_BY_HASH
+        ? "dsa"
         : sig.oid === OID.ecPublicKey
-          ? ECDSA_BY_HASH
+          ? "ecdsa"
           : undefined;
-  if (!table) return sig;
-  const oid = table[digest];
-  return oid
-    ? { oid, params: sig.oid === OID.rsaEncryption ? Uint8Array.of(TAG.NULL, 0) : undefined }
-    : undefined;
+  if (!family) return sig;
+  const oid = signatureAlgorithmFor(family, digest);
+  return oid ? { oid, params: family === "rsa" ? Uint8Array.of(TAG.NULL, 0) : undefined } : undefined;
 }
 
 const HASH_LABEL: Record<HashName, string> = {
