@@ -4,8 +4,9 @@
  * `diffBreakage`, which needs the path engine; `diffTrustLists` itself needs nothing but the certificates.
  */
 import type { Certificate } from "../certs/certificate.js";
+import type { ChainValidator } from "../path/types.js";
 import type { Problem } from "../problems.js";
-import { type ValidateChain, validateLeaves } from "./leaves.js";
+import { validateLeaves } from "./leaves.js";
 
 export interface ReplacedPair {
   old: Certificate;
@@ -123,7 +124,7 @@ export async function diffBreakage(
   leaves: readonly Certificate[],
   oldList: readonly Certificate[],
   newList: readonly Certificate[],
-  opts: { now: number; validate: ValidateChain },
+  opts: { now: number; validate: ChainValidator },
 ): Promise<LeafBreakage[]> {
   const before = await validateLeaves(leaves, oldList, opts);
   const after = await validateLeaves(leaves, newList, opts);

@@ -3,19 +3,13 @@
  * missing. The path engine is passed in (`validate`), so the rules stay pure and testable.
  */
 import type { Certificate } from "../certs/certificate.js";
-import type { ChainResult, ValidationOptions } from "../path/types.js";
+import type { ChainResult, ChainValidator } from "../path/types.js";
 import type { Problem } from "../problems.js";
 import { TrustList } from "../trust/trust-list.js";
 
-export type ValidateChain = (
-  leaf: Certificate,
-  trust: TrustList,
-  opts: ValidationOptions,
-) => Promise<ChainResult>;
-
 export interface LeafAuditOptions {
   now: number;
-  validate: ValidateChain;
+  validate: ChainValidator;
   /** Check revocation too (default false: the audit is about the list, not the CRLs). */
   checkRevocation?: boolean;
 }

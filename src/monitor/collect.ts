@@ -5,11 +5,12 @@
  */
 import { statSync } from "node:fs";
 import { auditTrustList } from "../audit/check.js";
-import { type ValidateChain, validateLeaves } from "../audit/leaves.js";
+import { validateLeaves } from "../audit/leaves.js";
 import type { Certificate } from "../certs/certificate.js";
 import { loadTrustSources } from "../cli/commands/check.js";
 import { loadCertificates } from "../cli/io.js";
 import { SmimetrustError } from "../errors.js";
+import type { ChainValidator } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { MonitorConfig } from "./config.js";
 import { type MonitorFinding, tierFor } from "./evaluate.js";
@@ -34,7 +35,7 @@ export interface Collected {
 export interface CollectDeps {
   now: number;
   /** The path engine, for user certificates with a trustList; absent: chains are not checked. */
-  validate?: ValidateChain;
+  validate?: ChainValidator;
   /** File modification time in ms (for maxAgeHours); default fs.statSync. */
   mtime?: (path: string) => number;
 }

@@ -4,7 +4,7 @@
  * its messages for the next run and does not hold up the others).
  */
 import { randomUUID } from "node:crypto";
-import type { ValidateChain } from "../audit/leaves.js";
+import type { ChainValidator } from "../path/types.js";
 import { reaches, type Severity, severityRank } from "../problems.js";
 import { type CollectDeps, collect } from "./collect.js";
 import type { MonitorConfig, SinkConfig } from "./config.js";
@@ -20,7 +20,7 @@ export interface MonitorDeps {
   /** Diagnostics and the log sink (stderr in the CLI). */
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-  validate?: ValidateChain;
+  validate?: ChainValidator;
   fetch?: typeof fetch;
   mtime?: CollectDeps["mtime"];
   /** Makes idempotency keys (tests pass a counter). */

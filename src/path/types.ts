@@ -6,6 +6,7 @@ import type { Certificate } from "../certs/certificate.js";
 import type { Fetcher } from "../net/fetcher.js";
 import type { Problem } from "../problems.js";
 import type { Crl } from "../revocation/crl.js";
+import type { TrustList } from "../trust/trust-list.js";
 import type { ChainCache } from "./cache.js";
 
 /** Where a certificate of a path came from (DESIGN.md contract). */
@@ -88,3 +89,10 @@ export interface ChainResult {
   /** Leaf first, anchor (or the last certificate found) last. */
   path: PathElement[];
 }
+
+/** The engine's entry point as a value (validateChain), for modules that take it as an argument. */
+export type ChainValidator = (
+  leaf: Certificate,
+  trust: TrustList,
+  opts: ValidationOptions,
+) => Promise<ChainResult>;

@@ -15,7 +15,7 @@ import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
 import { MimeError } from "../mime/errors.js";
 import { type MimeEntity, parseMessage } from "../mime/parse.js";
-import type { CertSource, ChainResult, ValidationOptions } from "../path/types.js";
+import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { cmsContentType, type Layer, locateInner, locateLayers } from "./locate.js";
@@ -53,12 +53,6 @@ export interface VerifyResult {
   subject?: string;
   from?: string;
 }
-
-export type ChainValidator = (
-  leaf: Certificate,
-  trust: TrustList,
-  opts: ValidationOptions,
-) => Promise<ChainResult>;
 
 export interface VerifyContext {
   trust: TrustList;
