@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cron } from "croner";
 import { afterAll, describe, expect, it } from "vitest";
-import { maxQuietMs } from "../../src/cli/commands/monitor.js";
+import { maxQuietMs } from "../../src/cli/commands/monitor-run.js";
 import { cli as runCli } from "../helpers/cli.js";
 import { root } from "../helpers/pki.js";
 

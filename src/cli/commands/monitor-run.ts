@@ -1,0 +1,159 @@
+/**
+ * The monitor command's work, loaded only when `monitor` runs: SQLite, SMTP, the schema validator and the
+ * scheduler stay out of every other command's start-up.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { Cron } from "croner";
+import { countBySeverity } from "../../audit/report.js";
+import { FileAccessError, UsageError } from "../../errors.js";
+import { loadMonitorConfig } from "../../monitor/config.js";
+import { startMetricsServer } from "../../monitor/metrics.js";
+import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
+import { MonitorStore } from "../../monitor/store.js";
+import { validateChain } from "../../path/validate.js";
+import type { CliContext, ExitCode } from "../context.js";
+
+export interface MonitorOpts {
+  config: string;
+  once?: boolean;
+  json?: boolean;
+}
+
+/** Two schedule periods and a minute: longer than that without a finished run, /healthz answers 503. */
+export function maxQuietMs(job: Cron): number | undefined {
+  const [a, b] = job.nextRuns(2);
+  if (!a || !b) return undefined;
+  return 2 * (b.getTime() - a.getTime()) + 60_000;
+}
+
+function openStore(file: string): MonitorStore {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return new MonitorStore(file);
+  } catch (e) {
+    throw new FileAccessError(`cannot open the monitor database: ${(e as Error).message}`, { file });
+  }
+}
+
+function summary(o: RunOutcome): string {
+  const k = countBySeverity(o.findings);
+  const pending = o.delivery.failed.length;
+  return `run ${o.runId}: ${o.findings.length} finding${o.findings.length === 1 ? "" : "s"} (${k.error} error, ${k.warning} warning, ${k.info} info), ${o.alerts.length} change${o.alerts.length === 1 ? "" : "s"}, ${o.delivery.sent.length} deliver${o.delivery.sent.length === 1 ? "y" : "ies"} sent${pending ? `, ${pending} sink${pending === 1 ? "" : "s"} failed (kept for the next run)` : ""}`;
+}
+
+function outcomeJson(o: RunOutcome) {
+  return {
+    run: o.runId,
+    exitCode: o.exitCode,
+    findings: o.findings.map(({ key: _k, scope, tier, subject, notAfter, ...p }) => ({
+      ...p,
+      watched: scope,
+      ...(tier ? { threshold: tier } : {}),
+    })),
+    changes: o.alerts.map((a) => ({
+      kind: a.kind,
+      code: a.code,
+      severity: a.severity,
+      watched: a.scope,
+      cert: a.cert ?? null,
+      message: a.message,
+    })),
+    failures: o.failures,
+    delivery: o.delivery,
+  };
+}
+
+export async function runMonitor(
+  opts: MonitorOpts,
+  ctx: CliContext,
+  done: (code: ExitCode) => void,
+): Promise<void> {
+  if (opts.json && !opts.once)
+    throw new UsageError(
+      "--json needs --once (the long-running monitor reports through its sinks and /metrics)",
+    );
+  const config = loadMonitorConfig(opts.config, existsSync);
+  const store = openStore(config.database);
+  const log = (line: string) => ctx.out.stderr(`${line}\n`);
+  const monitor = new Monitor(config, {
+    store,
+    now: ctx.now,
+    log,
+    env: ctx.env,
+    validate: config.userCertificates.some((u) => u.trustList) ? validateChain : undefined,
+  });
+  if (opts.once) {
+    try {
+      const o = await monitor.runOnce();
+      if (opts.json) ctx.out.stdout(`${JSON.stringify(outcomeJson(o), null, 2)}\n`);
+      for (const f of o.failures) ctx.out.stderr(`smimetrust: ${f.scope}: check failed: ${f.error}\n`);
+      ctx.out.stderr(`${summary(o)}\n`);
+      done(o.exitCode);
+    } finally {
+      store.close();
+    }
+    return;
+  }
+  // ---- long-running ----
+  const job = new Cron(
+    config.schedule,
+    {
+      protect: true,
+      paused: true,
+      ...(config.timezone ? { timezone: config.timezone } : { timezone: "Etc/UTC" }),
+    },
+    () => tick(),
+  );
+  const startedAt = ctx.now();
+  const metrics = config.metrics
+    ? await startMetricsServer({
+        port: config.metrics.port,
+        host: config.metrics.host,
+        snapshot: () => monitor.metricsSnapshot(),
+        healthy: () => monitor.health(ctx.now(), { since: startedAt, maxQuietMs: maxQuietMs(job) }),
+      }).catch((e: Error) => {
+        store.close();
+        throw new FileAccessError(
+          `cannot listen on ${config.metrics!.host}:${config.metrics!.port}: ${e.message}`,
+          { file: opts.config },
+        );
+      })
+    : undefined;
+  if (metrics) log(`metrics on http://${config.metrics!.host}:${metrics.port}/metrics (health: /healthz)`);
+  const tick = async () => {
+    try {
+      const o = await monitor.runOnce();
+      for (const f of o.failures) log(`check failed: ${f.scope}: ${f.error}`);
+      log(summary(o));
+    } catch (e) {
+      log(`run failed: ${(e as Error).message}`);
+    }
+  };
+  job.resume();
+  log(
+    `monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`,
+  );
+  const retry = setInterval(() => {
+    if (!monitor.hasPending()) return;
+    monitor
+      .deliverPending()
+      .then((d) => {
+        if (d.sent.length) log(`retry: ${d.sent.length} delivered`);
+      })
+      .catch((e: Error) => log(`retry failed: ${e.message}`));
+  }, config.alerts.retryMinutes * 60_000);
+  retry.unref();
+  if (config.runOnStart) await tick();
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  job.stop();
+  clearInterval(retry);
+  await metrics?.close();
+  store.close();
+  log("monitor stopped");
+  done(0);
+}
