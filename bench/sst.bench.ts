@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: reading and writing the 507-certificate Windows root store
- * (../shared/fixtures/sst/GeekDuanLian_windows-cert-sync_root.sst).
+ * (test/corpora/sst/GeekDuanLian_windows-cert-sync_root.sst).
  *
  *   read          readSst + a Certificate object for every certificate (what inspect/build do first)
  *   read+sha1     the same, plus each certificate's SHA-1 thumbprint (what de-duplication needs)
@@ -17,7 +17,7 @@ import { Certificate } from "../src/certs/certificate.js";
 import { createSst, readSst, sstCertificates, writeSst } from "../src/sst/codec.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const file = resolve(root, "../shared/fixtures/sst/GeekDuanLian_windows-cert-sync_root.sst");
+const file = resolve(root, "test/corpora/sst/GeekDuanLian_windows-cert-sync_root.sst");
 const bytes = new Uint8Array(readFileSync(file));
 
 const WARMUP = 30;

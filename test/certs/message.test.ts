@@ -8,7 +8,7 @@ import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { cli, REPO_ROOT } from "../helpers/cli.js";
 import { makeOpensslPki, openssl, opensslPemSha1s, tempDir } from "./openssl.js";
 
-const CONF = resolve(REPO_ROOT, "../shared/conformance");
+const CONF = resolve(REPO_ROOT, "test/corpora");
 const TB = resolve(CONF, "smime-misc/thunderbird/messages");
 const conf = (p: string) => new Uint8Array(readFileSync(resolve(CONF, p)));
 const sha1s = (ders: Uint8Array[]) => ders.map((d) => hexUpper(digest("sha1", d)));

@@ -244,8 +244,8 @@ describe("PKCS#12 files made by Windows and .NET (test/fixtures/pfx, from dotnet
   });
 });
 
-describe("PKCS#12 files made by NSS (Thunderbird's test keys, ../shared/conformance)", () => {
-  const dir = resolve(REPO_ROOT, "../shared/conformance/smime-misc/thunderbird/keys");
+describe("PKCS#12 files made by NSS (Thunderbird's test keys, test/corpora/smime-misc)", () => {
+  const dir = resolve(REPO_ROOT, "test/corpora/smime-misc/thunderbird/keys");
   for (const f of ["Alice.p12", "Alice-ec.p12", "Bob.p12", "Dave.p12", "Eve.p12"]) {
     it(`${f} (password "nss"): the certificates openssl extracts, one key ignored`, () => {
       const bytes = new Uint8Array(readFileSync(resolve(dir, f)));

@@ -32,7 +32,7 @@ const SEEDS: [string, Uint8Array][] = [
       readFileSync(
         resolve(
           REPO_ROOT,
-          "../shared/conformance/smime-misc/thunderbird/messages/alice.dsig.SHA256.multipart.eml",
+          "test/corpora/smime-misc/thunderbird/messages/alice.dsig.SHA256.multipart.eml",
         ),
       ),
     ),
@@ -43,7 +43,7 @@ const SEEDS: [string, Uint8Array][] = [
       readFileSync(
         resolve(
           REPO_ROOT,
-          "../shared/conformance/smime-misc/thunderbird/messages/alice.sig.SHA256.opaque.eml",
+          "test/corpora/smime-misc/thunderbird/messages/alice.sig.SHA256.opaque.eml",
         ),
       ),
     ),

@@ -13,7 +13,7 @@ import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const dir = path.resolve(repoRoot, "../shared/conformance/limbo");
+const dir = path.resolve(repoRoot, "test/corpora/limbo");
 
 interface Case {
   id: string;

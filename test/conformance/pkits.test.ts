@@ -14,7 +14,7 @@ import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const dir = path.resolve(repoRoot, "../shared/conformance/pkits");
+const dir = path.resolve(repoRoot, "test/corpora/pkits");
 
 interface Variant {
   expected: "valid" | "invalid";

@@ -1,6 +1,6 @@
 /**
  * Other S/MIME corpora through `verify`: Thunderbird's (NSS) test messages, RFC 4134's examples and a real
- * 2013 Thunderbird message from MimeKit's test data. See ../shared/conformance/smime-misc/README.md.
+ * 2013 Thunderbird message from MimeKit's test data. See test/corpora/smime-misc/README.md.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { readCertificateBytes } from "../../src/certs/read.js";
 import { Verifier, type VerifySetup } from "../../src/smime/bulk.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const dir = path.resolve(repoRoot, "../shared/conformance/smime-misc");
+const dir = path.resolve(repoRoot, "test/corpora/smime-misc");
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const ders = (file: string) => readCertificateBytes(readFileSync(file), file).certificates.map((c) => c.der);
 const codes = (r: { problems: { code: string }[]; signers: { problems: { code: string }[] }[] }) =>

@@ -12,7 +12,7 @@ import { readCertificateBytes } from "../../src/certs/read.js";
 import { Verifier } from "../../src/smime/bulk.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const dir = path.resolve(repoRoot, "../shared/conformance/pkits");
+const dir = path.resolve(repoRoot, "test/corpora/pkits");
 
 interface Test {
   id: string;

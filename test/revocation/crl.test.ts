@@ -10,7 +10,7 @@ import { CRL_REASON, lookupSerial, parseCrl, readCrls, serialKey } from "../../s
 import { crl, idp, root } from "../helpers/pki.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const PKITS_CRLS = path.resolve(repoRoot, "../shared/conformance/pkits/crls");
+const PKITS_CRLS = path.resolve(repoRoot, "test/corpora/pkits/crls");
 const T = Date.UTC(2026, 0, 10, 12);
 const ca = root("CN=CRL Parse CA,O=Test", { now: T });
 const other = root("CN=Other Issuer,O=Test", { now: T });

@@ -8,7 +8,7 @@ import { checkRevocation, type RevocationContext } from "../../src/revocation/ch
 import { readCrls } from "../../src/revocation/crl.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const LIMBO = path.resolve(repoRoot, "../shared/conformance/limbo/limbo.json");
+const LIMBO = path.resolve(repoRoot, "test/corpora/limbo/limbo.json");
 
 interface LimboCase {
   id: string;

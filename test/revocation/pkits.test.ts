@@ -12,7 +12,7 @@ import { checkRevocation, type RevocationContext } from "../../src/revocation/ch
 import { type Crl, parseCrl } from "../../src/revocation/crl.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const PKITS = path.resolve(repoRoot, "../shared/conformance/pkits");
+const PKITS = path.resolve(repoRoot, "test/corpora/pkits");
 const TIME = 1302786138000; // the messages' signing time, 2011-04-14
 const SECTIONS = ["4.4", "4.5", "4.14", "4.15"];
 

@@ -320,7 +320,7 @@ describe("bulk", () => {
     );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)[0]).toMatchObject({ file: "<stdin>", verdict: "valid" });
-    const r4 = path.resolve(repoRoot, "../shared/conformance/smime-misc/rfc4134");
+    const r4 = path.resolve(repoRoot, "test/corpora/smime-misc/rfc4134");
     const d = await cli([
       "verify",
       path.join(r4, "4.3.bin"),

@@ -33,7 +33,7 @@ import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const conf = path.resolve(repoRoot, "../shared/conformance");
+const conf = path.resolve(repoRoot, "test/corpora");
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

@@ -40,7 +40,7 @@ function malformed(bytes: Uint8Array): MalformedInputError {
   throw new Error("expected readSst to refuse the input");
 }
 
-describe("readSst on the Windows-made stores in ../shared/fixtures/sst", () => {
+describe("readSst on the Windows-made stores in test/corpora/sst", () => {
   it("has all five fixtures", () => {
     expect(manifest.map((m) => m.file).sort()).toEqual(
       [
@@ -330,8 +330,8 @@ describe("readSst refuses broken stores with the byte offset of the fault", () =
     expect(e.describe()).toMatch(/^x\.sst: malformed \.sst: .* \(at byte 0\)$/);
   });
 
-  it("uses the fixtures folder under ../shared", () => {
-    expect(FIXTURES).toBe(resolve(fileURLToPath(import.meta.url), "../../../../shared/fixtures/sst"));
+  it("uses the vendored fixtures folder test/corpora/sst", () => {
+    expect(FIXTURES).toBe(resolve(fileURLToPath(import.meta.url), "../../../test/corpora/sst"));
     expect(readFileSync(resolve(FIXTURES, "README.md"), "utf8")).toMatch(/serialized certificate stores/);
   });
 });

@@ -1,10 +1,10 @@
-/** The Windows-made .sst files in ../shared/fixtures/sst (read in place, never copied). */
+/** The Windows-made .sst files in test/corpora/sst (read in place, never copied). */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-export const FIXTURES = resolve(REPO_ROOT, "../shared/fixtures/sst");
+export const FIXTURES = resolve(REPO_ROOT, "test/corpora/sst");
 
 export interface ManifestEntry {
   file: string;
