@@ -3,16 +3,16 @@
 // audit
 export { type AuditOptions, auditTrustList } from "./audit/check.js";
 export { diffBreakage, diffTrustLists, type TrustListDiff } from "./audit/diff.js";
-export { Certificate, type CertificateRole, parseSpki } from "./certs/certificate.js";
-export { type CertificateSummary, summarize } from "./certs/describe.js";
-export { Name } from "./certs/name.js";
+export { Certificate, type CertificateRole, parseSpki } from "./x509/certificate.js";
+export { type CertificateSummary, summarize } from "./x509/describe.js";
+export { Name } from "./x509/name.js";
 export {
   classifyDer,
   type InputFormat,
   type ReadOptions,
   type ReadResult,
   readCertificateBytes,
-} from "./certs/read.js";
+} from "./formats/read.js";
 export { createCertsOnlyPkcs7 } from "./cms/certs-only.js";
 export { parseContentInfo, parseSignedData, type SignedData, type SignerInfo } from "./cms/signed-data.js";
 export * from "./errors.js";
@@ -25,7 +25,7 @@ export { generateApplyScript, generateExportScript } from "./exchange/script.js"
 export { SETTINGS, type SettingName } from "./exchange/settings.js";
 // signed mail
 export { type MimeEntity, parseMessage, splitMbox } from "./mime/index.js";
-export type { Fetcher, FetchResult } from "./net/fetcher.js";
+export type { Fetcher, FetchResult } from "./lib/fetcher.js";
 export { createFetchCache, createHttpFetcher, type HttpFetcherOptions } from "./net/http-fetcher.js";
 export { ChainCache } from "./path/cache.js";
 export type {
@@ -57,7 +57,7 @@ export {
   type SstProperty,
   type SstStore,
   writeSst,
-} from "./sst/codec.js";
+} from "./formats/sst.js";
 export {
   type BuildOptions,
   type BuildResult,

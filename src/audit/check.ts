@@ -12,10 +12,10 @@
  *   the list is NOT_A_CA; whether its issuer is present does not matter for the list.
  * - Expiry windows are counted in whole days, rounded down (a certificate expiring in 29.9 days has 29).
  */
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import { signatureHash } from "../lib/signature.js";
 import { type Problem, problem, severityRank } from "../problems.js";
-import { createSst } from "../sst/codec.js";
+import { createSst } from "../formats/sst.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
 import { TrustList } from "../trust/trust-list.js";
 import { sameBytes } from "./diff.js";

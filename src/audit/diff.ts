@@ -3,7 +3,7 @@
  * certificates, returns sets. The breakage analysis (which --leaf certificates stop validating) lives in
  * `diffBreakage`, which needs the path engine; `diffTrustLists` itself needs nothing but the certificates.
  */
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import type { ChainValidator } from "../path/types.js";
 import type { Problem } from "../problems.js";
 import { validateLeaves } from "./leaves.js";

@@ -2,7 +2,7 @@
  * Shapes of the audit for front ends: the `check --json` document (DESIGN.md contract) and the
  * Markdown report an administrator keeps as the documentation of the list. Pure: values in, text out.
  */
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import type { Problem, Severity } from "../problems.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
 import { TrustList } from "../trust/trust-list.js";

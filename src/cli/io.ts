@@ -18,8 +18,8 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Certificate } from "../certs/certificate.js";
-import { type ReadOptions, type ReadResult, readCertificateBytes } from "../certs/read.js";
+import type { Certificate } from "../x509/certificate.js";
+import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
 import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
 
 export interface InputFile {

@@ -1,12 +1,12 @@
 /**
  * The Exchange export (DESIGN.md): Get-SmimeConfig's properties by their own names, with
  * SMIMECertificateIssuingCA as base64 of the bytes (null when empty). The JSON and the trust-list bytes are
- * read by the audit's reader (src/audit/export-source.ts, one reader for the whole project); this module
+ * read by the audit's reader (src/formats/exchange-export.ts, one reader for the whole project); this module
  * adds the typed Set-SmimeConfig settings. A backup written by the apply script has the same shape.
  */
 
-import { readExchangeExport } from "../audit/export-source.js";
-import type { Certificate } from "../certs/certificate.js";
+import { readExchangeExport } from "../formats/exchange-export.js";
+import type { Certificate } from "../x509/certificate.js";
 import { MalformedInputError } from "../errors.js";
 import { digest, hexUpper } from "../lib/bytes.js";
 import { SETTING_NAMES, SETTINGS, type SettingName, type SettingValue, UINT32_MAX } from "./settings.js";

@@ -5,7 +5,7 @@
  */
 
 import { diffTrustLists, type ReplacedPair } from "../audit/diff.js";
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import { type Problem, problem } from "../problems.js";
 import {
   type BuildResult,

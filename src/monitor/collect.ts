@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { auditTrustList } from "../audit/check.js";
 import { validateLeaves } from "../audit/leaves.js";
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import { loadTrustSources } from "../cli/commands/check.js";
 import { loadCertificates } from "../cli/io.js";
 import { SmimetrustError } from "../errors.js";

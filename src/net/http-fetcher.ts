@@ -12,7 +12,7 @@ import type { LookupFunction } from "node:net";
 import path from "node:path";
 import { readCrls } from "../revocation/crl.js";
 import { parseOcspResponse } from "../revocation/ocsp.js";
-import type { Fetcher, FetchOptions, FetchResult } from "./fetcher.js";
+import type { Fetcher, FetchOptions, FetchResult } from "../lib/fetcher.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;

@@ -5,9 +5,9 @@
  * of candidate checks and a maximum depth. Every complete path is handed to `onPath`, which validates it and
  * says whether to stop; dead ends are reported to `onDeadEnd` so the caller can keep the best failing path.
  */
-import type { Certificate } from "../certs/certificate.js";
-import { readCertificateBytes } from "../certs/read.js";
-import type { Fetcher } from "../net/fetcher.js";
+import type { Certificate } from "../x509/certificate.js";
+import { readCertificateBytes } from "../formats/read.js";
+import type { Fetcher } from "../lib/fetcher.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { checkSignature, needsInheritedParams } from "./signatures.js";
 import type { CertSource } from "./types.js";

@@ -4,7 +4,7 @@
  * the context (CRLs, fetcher, candidate CRL signers and signer-path validation).
  */
 
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import { checkRevocation, type RevocationContext, type RevocationResult } from "../revocation/check.js";
 
 export type { RevocationContext, RevocationResult };

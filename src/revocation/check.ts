@@ -8,15 +8,15 @@
  */
 
 import type { KeyObject } from "node:crypto";
-import type { Certificate } from "../certs/certificate.js";
-import type { DistributionPoint } from "../certs/extensions.js";
-import type { GeneralName } from "../certs/general-name.js";
-import { Name } from "../certs/name.js";
+import type { Certificate } from "../x509/certificate.js";
+import type { DistributionPoint } from "../x509/extensions.js";
+import type { GeneralName } from "../x509/general-name.js";
+import { Name } from "../x509/name.js";
 import { bytesEqual } from "../lib/bytes.js";
 import { encodeOid, parseOne, TAG, tlv } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 import { importSpki, verifySignature } from "../lib/signature.js";
-import type { Fetcher } from "../net/fetcher.js";
+import type { Fetcher } from "../lib/fetcher.js";
 import { type Problem, problem } from "../problems.js";
 import { CRL_REASON, CRL_REASON_NAMES, type Crl, type RevokedEntry, readCrls, serialKey } from "./crl.js";
 import { checkOcsp } from "./ocsp.js";

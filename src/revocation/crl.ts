@@ -12,9 +12,9 @@ import {
   parseCrlDistributionPoints,
   parseDistributionPointName,
   readExtensions,
-} from "../certs/extensions.js";
-import { type GeneralName, parseGeneralNames } from "../certs/general-name.js";
-import { Name } from "../certs/name.js";
+} from "../x509/extensions.js";
+import { type GeneralName, parseGeneralNames } from "../x509/general-name.js";
+import { Name } from "../x509/name.js";
 import { MalformedInputError } from "../errors.js";
 import { hexUpper } from "../lib/bytes.js";
 import {

@@ -3,8 +3,8 @@
  * BasicOCSPResponse with the zero-copy reader, authenticate the responder (the issuer itself or a
  * delegated responder with id-kp-OCSPSigning issued by the issuer) and read the certificate's status.
  */
-import { Certificate } from "../certs/certificate.js";
-import { Name } from "../certs/name.js";
+import { Certificate } from "../x509/certificate.js";
+import { Name } from "../x509/name.js";
 import { MalformedInputError } from "../errors.js";
 import { bytesEqual, digest } from "../lib/bytes.js";
 import {

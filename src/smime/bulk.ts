@@ -9,9 +9,9 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { Certificate } from "../certs/certificate.js";
+import { Certificate } from "../x509/certificate.js";
 import { SmimetrustError } from "../errors.js";
-import type { Fetcher } from "../net/fetcher.js";
+import type { Fetcher } from "../lib/fetcher.js";
 import { ChainCache } from "../path/cache.js";
 import type { Profile } from "../path/types.js";
 import { validateChain } from "../path/validate.js";

@@ -5,8 +5,8 @@
  * (contentType, messageDigest, signingTime) and the signature itself through node:crypto.
  */
 import { createHash, type KeyObject } from "node:crypto";
-import type { Certificate } from "../certs/certificate.js";
-import { Name } from "../certs/name.js";
+import type { Certificate } from "../x509/certificate.js";
+import { Name } from "../x509/name.js";
 import { type Attribute, attribute, type SignedData, type SignerInfo } from "../cms/signed-data.js";
 import { UnsupportedError } from "../errors.js";
 import { bytesEqual, hexUpper } from "../lib/bytes.js";

@@ -9,7 +9,7 @@
  * material only); the From address is compared with the certificate's addresses. No I/O, no clock:
  * the validation time and everything else come in through `ctx`.
  */
-import { Certificate } from "../certs/certificate.js";
+import { Certificate } from "../x509/certificate.js";
 import { parseSignedData, type SignedData } from "../cms/signed-data.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";

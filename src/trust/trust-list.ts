@@ -3,7 +3,7 @@
  * subject key identifier), with the order Microsoft's guide asks for: each root followed by the
  * intermediates under it.
  */
-import type { Certificate } from "../certs/certificate.js";
+import type { Certificate } from "../x509/certificate.js";
 import { digest, hexUpper } from "../lib/bytes.js";
 
 export class TrustList {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createSst } from "../../src/sst/codec.js";
+import { createSst } from "../../src/formats/sst.js";
 import { cli as runCli } from "../helpers/cli.js";
 import { intermediate, leaf, root } from "../helpers/pki.js";
 

@@ -8,10 +8,10 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readCertificateBytes } from "../../src/certs/read.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
 import { SmimetrustError } from "../../src/errors.js";
-import { createSst } from "../../src/sst/codec.js";
+import { createSst } from "../../src/formats/sst.js";
 import { REPO_ROOT } from "../helpers/cli.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
 

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSst } from "../../src/sst/codec.js";
+import { createSst } from "../../src/formats/sst.js";
 import { makeOpensslPki, openssl, tempDir } from "../certs/openssl.js";
 import { spawnCli } from "../helpers/cli.js";
 import { intermediate, root } from "../helpers/pki.js";

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCertificateBytes } from "../../src/certs/read.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
 import {
   createSst,
@@ -10,7 +10,7 @@ import {
   readSst,
   sstCertificates,
   writeSst,
-} from "../../src/sst/codec.js";
+} from "../../src/formats/sst.js";
 import { openssl, opensslPemSha1s, opensslSha1, tempDir } from "../certs/openssl.js";
 import { cli } from "../helpers/cli.js";
 import { crl, intermediate, leaf, makeKey, root } from "../helpers/pki.js";

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/certs/certificate.js";
-import { readCertificateBytes } from "../../src/certs/read.js";
+import type { Certificate } from "../../src/x509/certificate.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
 

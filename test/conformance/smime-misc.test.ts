@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { readCertificateBytes } from "../../src/certs/read.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { Verifier, type VerifySetup } from "../../src/smime/bulk.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

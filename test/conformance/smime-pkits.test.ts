@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { readCertificateBytes } from "../../src/certs/read.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { Verifier } from "../../src/smime/bulk.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

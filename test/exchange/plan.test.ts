@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/certs/certificate.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { parseConfig } from "../../src/exchange/config.js";
 import { readSmimeExport } from "../../src/exchange/export.js";

@@ -4,7 +4,7 @@
  * cross-checks what it makes in the tests that need an independent opinion.
  */
 import { constants, createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
-import { Certificate } from "../../src/certs/certificate.js";
+import { Certificate } from "../../src/x509/certificate.js";
 import { DerReader, encodeOid, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 
@@ -186,7 +186,7 @@ export const ext = {
     if (pathLen !== undefined) parts.push(tlv(TAG.INTEGER, Uint8Array.of(pathLen)));
     return { oid: OID.basicConstraints, critical, value: tlv(TAG.SEQUENCE, ...parts) };
   },
-  /** Key usage bit numbers (see KU in src/certs/extensions.ts). */
+  /** Key usage bit numbers (see KU in src/x509/extensions.ts). */
   keyUsage(bits: number[], critical = true): ExtensionSpec {
     const max = Math.max(...bits, 0);
     const bytes = new Uint8Array(Math.floor(max / 8) + 1);

@@ -309,7 +309,7 @@ describe("monitor: alerts on change, once per sink", () => {
       (d) => writeFileSync(join(d, "export.json"), "{}"),
     );
     const r0 = root("CN=Export Root", { now: T0 });
-    const { createSst } = await import("../../src/sst/codec.js");
+    const { createSst } = await import("../../src/formats/sst.js");
     const { utimesSync } = await import("node:fs");
     writeFileSync(
       join(dir, "export.json"),

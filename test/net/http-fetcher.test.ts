@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetcherFromEnv } from "../../src/cli/commands/chain.js";
-import { type Fetcher, withDeadline } from "../../src/net/fetcher.js";
+import { type Fetcher, withDeadline } from "../../src/lib/fetcher.js";
 import {
   createFetchCache,
   createHttpFetcher,

@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/certs/certificate.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { clearSignatureMemo } from "../../src/path/signatures.js";
 import type { ChainResult, ValidationOptions } from "../../src/path/types.js";
 import { validateChain } from "../../src/path/validate.js";

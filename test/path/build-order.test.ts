@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/certs/certificate.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
 import { intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";

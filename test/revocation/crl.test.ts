@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { toPem } from "../../src/certs/certificate.js";
+import { toPem } from "../../src/x509/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";

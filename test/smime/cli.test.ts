@@ -9,7 +9,7 @@ import { run } from "../../src/cli/program.js";
 import { FileAccessError } from "../../src/errors.js";
 import { Verifier, verifyBatch } from "../../src/smime/bulk.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { createSst } from "../../src/sst/codec.js";
+import { createSst } from "../../src/formats/sst.js";
 import { cli as runCli } from "../helpers/cli.js";
 import { crl } from "../helpers/pki.js";
 import { smimeMessage } from "../helpers/smime.js";

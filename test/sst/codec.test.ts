@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Certificate } from "../../src/certs/certificate.js";
+import { Certificate } from "../../src/x509/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
 import {
@@ -13,7 +13,7 @@ import {
   readSst,
   sstCertificates,
   writeSst,
-} from "../../src/sst/codec.js";
+} from "../../src/formats/sst.js";
 import { intermediate, root } from "../helpers/pki.js";
 import { FIXTURES, fixture, manifest } from "./fixtures.js";
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MalformedInputError } from "../../src/errors.js";
-import { readSst, writeSst } from "../../src/sst/codec.js";
+import { readSst, writeSst } from "../../src/formats/sst.js";
 import { fixture, manifest } from "./fixtures.js";
 
 /** A small seeded PRNG (mulberry32), so a failure reproduces. */

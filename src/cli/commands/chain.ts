@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Certificate } from "../../certs/certificate.js";
+import type { Certificate } from "../../x509/certificate.js";
 import { SmimetrustError, UsageError } from "../../errors.js";
 import { createHttpFetcher, type HttpFetcher } from "../../net/http-fetcher.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";

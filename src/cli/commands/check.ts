@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { auditTrustList, sstSizeOf } from "../../audit/check.js";
-import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
+import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
-import type { Certificate } from "../../certs/certificate.js";
-import { readCertificateBytes } from "../../certs/read.js";
+import type { Certificate } from "../../x509/certificate.js";
+import { readCertificateBytes } from "../../formats/read.js";
 import { UsageError } from "../../errors.js";
 import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
-import { isSst } from "../../sst/codec.js";
+import { isSst } from "../../formats/sst.js";
 import type { RegisterCommand } from "../context.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
 import { parseIntOption, parseTime } from "../options.js";

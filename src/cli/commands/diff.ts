@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
 import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from "../../audit/diff.js";
-import type { Certificate } from "../../certs/certificate.js";
+import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
 import { validateChain } from "../../path/validate.js";
 import type { RegisterCommand } from "../context.js";

@@ -11,7 +11,7 @@ import { statSync, unlinkSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { replacementKind } from "../../audit/diff.js";
-import type { Certificate } from "../../certs/certificate.js";
+import type { Certificate } from "../../x509/certificate.js";
 import { FileAccessError, RefusedError } from "../../errors.js";
 import { assertNoIssues, type DesiredState, parseConfig } from "../../exchange/config.js";
 import { readSmimeExport } from "../../exchange/export.js";

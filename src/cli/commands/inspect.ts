@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { summarize } from "../../certs/describe.js";
+import { summarize } from "../../x509/describe.js";
 import type { RegisterCommand } from "../context.js";
 import { loadCertificates } from "../io.js";
 import { expiryLabel, table, truncate } from "../output.js";

@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
-import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
-import type { Certificate } from "../../certs/certificate.js";
+import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
+import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
 import { isMbox, splitMbox } from "../../mime/mbox.js";
 import { createHttpFetcher } from "../../net/http-fetcher.js";

@@ -15,8 +15,8 @@ import {
 } from "../errors.js";
 import { DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
-import { isSst, readSst } from "../sst/codec.js";
-import { Certificate } from "./certificate.js";
+import { isSst, readSst } from "./sst.js";
+import { Certificate } from "../x509/certificate.js";
 import { certificatesFromMessage, looksLikeMessage } from "./message.js";
 import { readPfxCertificates } from "./pfx.js";
 
