@@ -17,7 +17,7 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { OID } from "../src/lib/oids.js";
-import { Verifier } from "../src/smime/bulk.js";
+import { Verifier } from "../src/smime/verifier.js";
 import { intermediate, leaf, makeKey, root } from "../test/helpers/pki.js";
 import { smimeMessage } from "../test/helpers/smime.js";
 

@@ -26,7 +26,7 @@ export { SETTINGS, type SettingName } from "./exchange/settings.js";
 // signed mail
 export { type MimeEntity, parseMessage, splitMbox } from "./mime/index.js";
 export type { Fetcher, FetchResult } from "./lib/fetcher.js";
-export { createFetchCache, createHttpFetcher, type HttpFetcherOptions } from "./net/http-fetcher.js";
+export { createFetchCache, createHttpFetcher, type HttpFetcherOptions } from "./io/http-fetcher.js";
 export { ChainCache } from "./path/cache.js";
 export type {
   CertSource,
@@ -41,7 +41,8 @@ export { validateChain } from "./path/validate.js";
 export * from "./problems.js";
 export { checkRevocation, type RevocationContext, type RevocationResult } from "./revocation/check.js";
 export { type Crl, parseCrl, readCrls } from "./revocation/crl.js";
-export { Verifier, verifyBatch } from "./smime/bulk.js";
+export { verifyBatch } from "./io/verify-pool.js";
+export { Verifier } from "./smime/verifier.js";
 export {
   type SignerResult,
   type Verdict,

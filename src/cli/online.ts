@@ -4,7 +4,7 @@
  * (positive whole milliseconds; anything else is ignored), and HTTP_PROXY for http: URLs.
  * SMIMETRUST_TIMEOUT_MS is also the total allowed for all retrievals of one chain, as Exchange's is.
  */
-import type { HttpFetcherOptions } from "../net/http-fetcher.js";
+import type { HttpFetcherOptions } from "../io/http-fetcher.js";
 
 export function fetchOptionsFromEnv(env: NodeJS.ProcessEnv): HttpFetcherOptions {
   const ms = (v: string | undefined) => (v && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : undefined);

@@ -8,7 +8,7 @@ import { auditTrustList } from "../audit/check.js";
 import { validateLeaves } from "../audit/leaves.js";
 import type { Certificate } from "../x509/certificate.js";
 import { loadTrustSources } from "../cli/commands/check.js";
-import { loadCertificates } from "../cli/io.js";
+import { loadCertificates } from "../io/files.js";
 import { SmimetrustError } from "../errors.js";
 import type { ChainValidator } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";

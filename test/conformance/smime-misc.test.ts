@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readCertificateBytes } from "../../src/formats/read.js";
-import { Verifier, type VerifySetup } from "../../src/smime/bulk.js";
+import { Verifier, type VerifySetup } from "../../src/smime/verifier.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = path.resolve(repoRoot, "test/corpora/smime-misc");

@@ -11,7 +11,7 @@ import {
   DEFAULT_MAX_BYTES,
   DEFAULT_TIMEOUT_MS,
   FetchError,
-} from "../../src/net/http-fetcher.js";
+} from "../../src/io/http-fetcher.js";
 import { crl, root } from "../helpers/pki.js";
 import { startServer, type TestServer } from "./server.js";
 

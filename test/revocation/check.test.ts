@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { Certificate } from "../../src/x509/certificate.js";
 import { TAG, tlv } from "../../src/lib/der.js";
-import { createHttpFetcher } from "../../src/net/http-fetcher.js";
+import { createHttpFetcher } from "../../src/io/http-fetcher.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { parseCrl } from "../../src/revocation/crl.js";
 import {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toPem } from "../../src/x509/certificate.js";
 import { OID } from "../../src/lib/oids.js";
 import type { Fetcher } from "../../src/lib/fetcher.js";
-import { createFetchCache, createHttpFetcher } from "../../src/net/http-fetcher.js";
+import { createFetchCache, createHttpFetcher } from "../../src/io/http-fetcher.js";
 import { DEFAULTS, validateChain } from "../../src/path/validate.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { parseCrl, serialKey } from "../../src/revocation/crl.js";

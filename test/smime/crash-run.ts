@@ -3,7 +3,7 @@
  * worker pool needs real worker threads, so the test runs this in a process of its own).
  *   node --import tsx test/smime/crash-run.ts crash|fail-at-start
  */
-import { verifyBatch } from "../../src/smime/bulk.js";
+import { verifyBatch } from "../../src/io/verify-pool.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { fixture } from "./pki-fixture.js";
 

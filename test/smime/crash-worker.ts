@@ -11,4 +11,4 @@ if (
 parentPort!.on("message", (m: { bytes?: Uint8Array }) => {
   if (m.bytes && Buffer.from(m.bytes).includes("CRASH-THIS-WORKER")) process.exit(7);
 });
-await import("../../src/smime/worker.js");
+await import("../../src/io/verify-worker.js");

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { RegisterCommand } from "../context.js";
-import { checkOutputPath, loadCertificates, writeFileAtomic } from "../io.js";
+import { checkOutputPath, loadCertificates, writeFileAtomic } from "../../io/files.js";
 import { daysBetween, isoTime } from "../output.js";
 
 interface BuildOpts {

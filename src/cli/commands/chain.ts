@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import type { Certificate } from "../../x509/certificate.js";
 import { SmimetrustError, UsageError } from "../../errors.js";
-import { createHttpFetcher, type HttpFetcher } from "../../net/http-fetcher.js";
+import { createHttpFetcher, type HttpFetcher } from "../../io/http-fetcher.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
 import type { Problem } from "../../problems.js";
 import { type Crl, parseCrl } from "../../revocation/crl.js";
 import { TrustList } from "../../trust/trust-list.js";
 import type { RegisterCommand } from "../context.js";
-import { loadCertificates } from "../io.js";
+import { loadCertificates } from "../../io/files.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import { parseTime } from "../options.js";
 import { isoTime, mark, type Out, paint } from "../output.js";

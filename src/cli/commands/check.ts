@@ -10,7 +10,7 @@ import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import { isSst } from "../../formats/sst.js";
 import type { RegisterCommand } from "../context.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
 import { parseIntOption, parseTime } from "../options.js";
 import { type Out, paint, table, truncate } from "../output.js";
 

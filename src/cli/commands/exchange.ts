@@ -27,7 +27,7 @@ import type { SettingValue } from "../../exchange/settings.js";
 import { digest, hexUpper } from "../../lib/bytes.js";
 import { buildTrustStore } from "../../trust/build-store.js";
 import type { CliContext, RegisterCommand } from "../context.js";
-import { loadCertificates, readInputFile, writeFileAtomic } from "../io.js";
+import { loadCertificates, readInputFile, writeFileAtomic } from "../../io/files.js";
 import { parseIntOption, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
 

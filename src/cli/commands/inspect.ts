@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { summarize } from "../../x509/describe.js";
 import type { RegisterCommand } from "../context.js";
-import { loadCertificates } from "../io.js";
+import { loadCertificates } from "../../io/files.js";
 import { expiryLabel, table, truncate } from "../output.js";
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {

@@ -4,13 +4,14 @@ import { isExchangeExport, readExchangeExport } from "../../formats/exchange-exp
 import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
 import { isMbox, splitMbox } from "../../mime/mbox.js";
-import { createHttpFetcher } from "../../net/http-fetcher.js";
+import { createHttpFetcher } from "../../io/http-fetcher.js";
 import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
-import { type BatchItem, defaultJobs, type VerifySetup, verifyBatch } from "../../smime/bulk.js";
+import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
+import type { VerifySetup } from "../../smime/verifier.js";
 import type { VerifyResult } from "../../smime/verify.js";
 import type { RegisterCommand } from "../context.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import { parseIntOption, parseTime } from "../options.js";
 import { type Out, paint, truncate } from "../output.js";

@@ -1,5 +1,5 @@
 /**
- * The CLI's file-system edge: turns the user's inputs (files, folders, '-') into bytes for the core,
+ * The file-system edge: turns the user's inputs (files, folders, '-') into bytes for the core,
  * and writes outputs atomically. Core modules never touch the file system themselves.
  */
 import { randomBytes } from "node:crypto";

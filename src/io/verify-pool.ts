@@ -1,89 +1,18 @@
 /**
- * Bulk verification: a Verifier holds everything parsed once (trust list, extra certificates, CRLs,
- * the chain-result and certificate caches) and verifies message after message; `verifyBatch` spreads
- * the work over worker threads (one Verifier per worker) and hands results back in input order.
+ * Bulk verification at the edge: `verifyBatch` spreads messages over worker threads (one smime/ Verifier
+ * per worker, see verify-worker.ts) and hands results back in input order.
  *
- * Inputs arrive as values (bytes, or a loader the caller supplies); the caller (the CLI) does the file
- * system work. A message that cannot be read becomes verdict "error" with MALFORMED, and the batch goes on.
+ * Inputs arrive as values (bytes, or a loader the caller supplies). A message that cannot be read becomes
+ * verdict "error" with MALFORMED, and the batch goes on.
  */
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { Certificate } from "../x509/certificate.js";
 import { SmimetrustError } from "../errors.js";
 import type { Fetcher } from "../lib/fetcher.js";
-import { ChainCache } from "../path/cache.js";
-import type { Profile } from "../path/types.js";
-import { validateChain } from "../path/validate.js";
 import { problem } from "../problems.js";
-import { TrustList } from "../trust/trust-list.js";
-import { CertificateCache, type VerifyContext, type VerifyResult, verifyMessage } from "./verify.js";
-
-/** Everything a Verifier needs, as plain data (it crosses to worker threads). */
-export interface VerifySetup {
-  trust: Uint8Array[];
-  extra?: Uint8Array[];
-  crls?: Uint8Array[];
-  at: number | "signing";
-  now: number;
-  profile?: Profile;
-  ignoreSender?: boolean;
-  online?: boolean;
-  requireRevocation?: boolean;
-  /** Enforce RFC 5280 profile MUSTs beyond what path validation needs (default false: clients accept such certificates). */
-  strict?: boolean;
-  /** "none" for conformance suites that test path logic only. */
-  leafPurpose?: "smime" | "none";
-  checkRevocation?: boolean;
-  detachedContent?: Uint8Array;
-  /** HTTP settings for --online (each worker builds its own fetcher). */
-  fetchOptions?: { connectTimeoutMs?: number; timeoutMs?: number; proxy?: string };
-}
-
-export class Verifier {
-  readonly trust: TrustList;
-  readonly cache = new ChainCache();
-  private readonly ctx: VerifyContext;
-
-  constructor(setup: VerifySetup, fetcher?: Fetcher) {
-    this.trust = new TrustList(setup.trust.map((d) => new Certificate(Uint8Array.from(d))));
-    const certCache = new CertificateCache();
-    this.ctx = {
-      trust: this.trust,
-      validate: validateChain,
-      validation: {
-        profile: setup.profile,
-        online: setup.online,
-        fetcher,
-        // The per-URL retrieval limit is also the total for one chain (OWACRLRetrievalTimeout).
-        retrievalTimeoutMs: setup.fetchOptions?.timeoutMs,
-        requireRevocation: setup.requireRevocation,
-        strict: setup.strict ?? false,
-        leafPurpose: setup.leafPurpose,
-        checkRevocation: setup.checkRevocation,
-        cache: this.cache,
-      },
-      at: setup.at,
-      now: setup.now,
-      extra: (setup.extra ?? []).map((d) => certCache.get(d)),
-      crls: setup.crls,
-      ignoreSender: setup.ignoreSender,
-      detachedContent: setup.detachedContent,
-      certCache,
-    };
-  }
-
-  /** Verifies one message; never throws (an internal fault becomes verdict "error" too, with its reason). */
-  async verify(bytes: Uint8Array): Promise<VerifyResult> {
-    try {
-      return await verifyMessage(bytes, this.ctx);
-    } catch (e) {
-      const detail =
-        e instanceof SmimetrustError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
-      return { verdict: "error", problems: [problem("MALFORMED", { detail })], signers: [] };
-    }
-  }
-}
+import type { VerifyResult } from "../smime/verify.js";
+import { Verifier, type VerifySetup } from "../smime/verifier.js";
 
 export interface BatchItem {
   name: string;
@@ -100,7 +29,7 @@ export interface BatchOptions {
   onResult: (index: number, item: BatchItem, result: VerifyResult) => void | Promise<void>;
   /** Items in flight per worker. */
   window?: number;
-  /** The worker module (default ./worker.js beside this file); tests pass one that misbehaves. */
+  /** The worker module (default ./verify-worker.js beside this file); tests pass one that misbehaves. */
   workerEntry?: URL;
 }
 
@@ -144,7 +73,7 @@ export async function verifyBatch(
 /** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
 function startWorker(setup: VerifySetup, entryUrl?: URL): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
-  const url = entryUrl ?? new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
+  const url = entryUrl ?? new URL(fromSource ? "./verify-worker.ts" : "./verify-worker.js", import.meta.url);
   if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData: setup });
   const tsx = import.meta.resolve("tsx/esm/api");
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;

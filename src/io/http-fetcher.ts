@@ -10,8 +10,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { LookupFunction } from "node:net";
 import path from "node:path";
-import { readCrls } from "../revocation/crl.js";
-import { parseOcspResponse } from "../revocation/ocsp.js";
+import { revocationFreshUntil } from "../revocation/freshness.js";
 import type { Fetcher, FetchOptions, FetchResult } from "../lib/fetcher.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
@@ -124,7 +123,8 @@ export interface HttpFetcherOptions {
   now?: () => number;
   /**
    * Freshness of an answer from its content (a CRL's or OCSP answer's nextUpdate), ms since the epoch.
-   * Default: revocationFreshUntil (CRLs in DER or PEM, OCSP responses).
+   * Default: revocation/'s revocationFreshUntil (CRLs in DER or PEM, OCSP responses): the transport
+   * itself never parses what it carries.
    */
   freshUntil?: (body: Uint8Array, contentType: string | undefined) => number | undefined;
   userAgent?: string;
@@ -383,35 +383,4 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       return cached(`POST ${url} ${h}`, "POST", url, body, contentType, fo);
     },
   };
-}
-
-/** When a CRL (DER/PEM) or an OCSP response stops being fresh: its (earliest) nextUpdate; undefined when unknown. */
-export function revocationFreshUntil(body: Uint8Array, contentType: string | undefined): number | undefined {
-  if (contentType?.includes("ocsp") || (body.length > 4 && body[0] === 0x30 && !looksLikeCertList(body))) {
-    try {
-      const r = parseOcspResponse(body);
-      const times = (r.basic?.responses ?? [])
-        .map((s) => s.nextUpdate)
-        .filter((x): x is number => x !== undefined);
-      return times.length ? Math.min(...times) : undefined;
-    } catch {
-      /* not OCSP */
-    }
-  }
-  try {
-    const times = readCrls(body)
-      .map((c) => c.nextUpdate)
-      .filter((x): x is number => x !== undefined);
-    return times.length ? Math.min(...times) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A DER CertificateList starts SEQUENCE { SEQUENCE (TBSCertList) ...; an OCSPResponse starts SEQUENCE { ENUMERATED. */
-function looksLikeCertList(b: Uint8Array): boolean {
-  let i = 1;
-  const l = b[i++];
-  if (l & 0x80) i += l & 0x7f;
-  return b[i] === 0x30;
 }
