@@ -4,7 +4,7 @@
  * limit, at most 3 redirects, and a cache (memory, optionally a folder on disk) keyed by URL that
  * keeps an answer until the CRL's nextUpdate, the OCSP answer's nextUpdate or the HTTP max-age.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -87,7 +87,7 @@ export function createFetchCache(opts: { dir?: string; maxEntries?: number } = {
       if (opts.dir) {
         try {
           const f = fileOf(key);
-          const tmp = `${f}.${process.pid}.tmp`;
+          const tmp = `${f}.${randomBytes(6).toString("hex")}.tmp`;
           writeFileSync(tmp, entry.body);
           renameSync(tmp, `${f}.bin`);
           const meta = { key, status: entry.status, expires: entry.expires, contentType: entry.contentType };

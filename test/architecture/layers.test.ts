@@ -1,0 +1,83 @@
+/**
+ * The layer rules (.dependency-cruiser.cjs, DESIGN.md): imports point down only, no cycles, a pure core,
+ * and the process touched only by cli/. Checked with dependency-cruiser and biome's lint, on the real tree
+ * and on a scratch tree that breaks each rule once (so the rules cannot silently stop biting).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../helpers/cli.js";
+
+const CONFIG = resolve(REPO_ROOT, ".dependency-cruiser.cjs");
+const DEPCRUISE = resolve(REPO_ROOT, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs");
+const BIOME = resolve(REPO_ROOT, "node_modules/.bin/biome");
+
+interface Violation {
+  from: string;
+  to: string;
+  rule: { name: string };
+}
+
+function cruise(cwd: string): Violation[] {
+  const r = spawnSync(process.execPath, [DEPCRUISE, "src", "--config", CONFIG, "--output-type", "json"], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(r.stdout, r.stderr).toMatch(/^\{/);
+  return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+const show = (v: Violation[]) => v.map((x) => `${x.rule.name}: ${x.from} -> ${x.to}`).join("\n");
+
+describe("layer rules", () => {
+  it("hold on the source tree", () => {
+    const v = cruise(REPO_ROOT);
+    expect(v, show(v)).toEqual([]);
+  });
+
+  it("keep console and the process global out of everything below cli/ (biome)", () => {
+    const r = spawnSync(BIOME, ["lint", "--diagnostic-level=error", "src"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  describe("bite on a tree that breaks them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-layers-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const put = (file: string, text: string) => {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    };
+    put(
+      "tsconfig.json",
+      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext" } }),
+    );
+    put("package.json", JSON.stringify({ name: "scratch", type: "module" }));
+    put("src/cli/main.ts", "export const main = 1;\n");
+    put("src/x509/upward.ts", 'import { main } from "../cli/main.js";\nexport const u = main;\n');
+    put("src/trust/a.ts", 'import { b } from "../revocation/b.js";\nexport const a = b;\n');
+    put("src/revocation/b.ts", "export const b = 2;\n");
+    put(
+      "src/path/reads-files.ts",
+      'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
+    );
+    put("src/io/argv.ts", 'import process from "node:process";\nexport const argv = process.argv;\n');
+    put("src/smime/p.ts", 'import { q } from "./q.js";\nexport const p = () => q;\n');
+    put("src/smime/q.ts", 'import { p } from "./p.js";\nexport const q = () => p;\n');
+
+    it("and name each broken rule", () => {
+      const v = cruise(dir);
+      const got = new Set(v.map((x) => `${x.rule.name} ${x.from} -> ${x.to}`));
+      expect(got).toContain("layer-x509 src/x509/upward.ts -> src/cli/main.ts");
+      expect(got).toContain("layer-trust src/trust/a.ts -> src/revocation/b.ts");
+      expect(got).toContain("core-is-pure src/path/reads-files.ts -> fs");
+      expect(got).toContain("process-only-in-cli src/io/argv.ts -> process");
+      expect([...got].some((s) => s.startsWith("no-cycles src/smime/"))).toBe(true);
+    });
+  });
+});
