@@ -6,7 +6,7 @@
  * says whether to stop; dead ends are reported to `onDeadEnd` so the caller can keep the best failing path.
  */
 import type { Certificate } from "../x509/certificate.js";
-import { readCertificateBytes } from "../formats/read.js";
+import { readAiaCertificates } from "../formats/aia.js";
 import type { Fetcher } from "../lib/fetcher.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { checkSignature, needsInheritedParams } from "./signatures.js";
@@ -250,7 +250,7 @@ export class PathBuilder {
         try {
           const res = await fetcher.get(url);
           if (res.status >= 200 && res.status < 300)
-            certs = readCertificateBytes(res.body, url, { maxCertificates: 100 }).certificates;
+            certs = readAiaCertificates(res.body, url);
         } catch {
           certs = [];
         }

@@ -20,15 +20,22 @@ interface Violation {
   rule: { name: string };
 }
 
-function cruise(cwd: string): Violation[] {
-  const r = spawnSync(process.execPath, [DEPCRUISE, "src", "--config", CONFIG, "--output-type", "json"], {
+interface Cruised {
+  modules: { source: string }[];
+  summary: { violations: Violation[] };
+}
+
+function cruiseJson(cwd: string, root = "src"): Cruised {
+  const r = spawnSync(process.execPath, [DEPCRUISE, root, "--config", CONFIG, "--output-type", "json"], {
     cwd,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
   expect(r.stdout, r.stderr).toMatch(/^\{/);
-  return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+  return JSON.parse(r.stdout) as Cruised;
 }
+
+const cruise = (cwd: string) => cruiseJson(cwd).summary.violations;
 
 const show = (v: Violation[]) => v.map((x) => `${x.rule.name}: ${x.from} -> ${x.to}`).join("\n");
 
@@ -36,6 +43,16 @@ describe("layer rules", () => {
   it("hold on the source tree", () => {
     const v = cruise(REPO_ROOT);
     expect(v, show(v)).toEqual([]);
+  });
+
+  it("let path validation load only what it needs (AIA downloads through formats/aia.ts, no PFX, no MIME)", () => {
+    const loaded = cruiseJson(REPO_ROOT, "src/path/validate.ts")
+      .modules.map((m) => m.source)
+      .filter((s) => s.startsWith("src/"));
+    expect(loaded).toContain("src/formats/aia.ts");
+    expect(
+      loaded.filter((s) => /^src\/(formats\/(read|pfx|message|sst)|mime\/|lib\/(pbe|rc2))/.test(s)),
+    ).toEqual([]);
   });
 
   it("keep console and the process global out of everything below cli/ (biome)", () => {
