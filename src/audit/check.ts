@@ -31,13 +31,17 @@ export interface AuditOptions {
   sstBytes?: number;
 }
 
+/**
+ * Days left until `notAfter`, counted one way everywhere (text, JSON, alerts): whole days, rounded down,
+ * so negative once expired (-1 during the first day after expiry).
+ */
 export function daysLeft(notAfter: number, now: number): number {
   return Math.floor((notAfter - now) / DAY_MS);
 }
 
-/** Whole days since `t` (for expired certificates). */
+/** Days since an expired certificate's `notAfter`: always `-daysLeft`, so "expired N days ago" and daysLeft agree. */
 export function daysAgo(t: number, now: number): number {
-  return Math.floor((now - t) / DAY_MS);
+  return -daysLeft(t, now);
 }
 
 export function isoUtc(ms: number): string {

@@ -115,7 +115,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       name: c.name,
       sha1: c.sha1,
       date: iso(c.notAfter),
-      days: t.tier === "expired" ? Math.floor((now - c.notAfter) / 86_400_000) : t.days,
+      days: t.tier === "expired" ? -t.days : t.days,
       severity: t.severity,
     });
     return {
