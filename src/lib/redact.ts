@@ -70,6 +70,12 @@ export function secretsOfUrl(url: string): string[] {
   out.push(u.href);
   if (u.username) out.push(u.username, decodeSafe(u.username));
   if (u.password) out.push(u.password, decodeSafe(u.password));
+  // as sent: the Basic credential made of them (a server may echo the Authorization header back)
+  if (u.username || u.password)
+    out.push(
+      Buffer.from(`${decodeSafe(u.username)}:${decodeSafe(u.password)}`).toString("base64"),
+      `${decodeSafe(u.username)}:${decodeSafe(u.password)}`,
+    );
   // Webhook URLs (Slack's /services/T../B../secret, Teams Workflows' sig=) carry their secret in the path or query.
   if (u.pathname.length > 1) out.push(`${u.pathname}${u.search}`, u.pathname);
   if (u.search) out.push(u.search);
