@@ -143,57 +143,69 @@ export function mark(out: Out, status: "ok" | "warn" | "fail" | "info"): string 
 }
 
 /**
- * A plain column table: upper-case headers, two spaces between columns, no borders. Every cell is one line
- * (line breaks and other unsafe characters in a value are shown escaped; the program's colours stay). Given
- * the terminal's width (`fitTo(out)`), the widest columns are cut (ending in "…") until a row fits.
+ * A plain column table: upper-case headers, two spaces between columns, no borders. Line breaks and other
+ * unsafe characters in a value are shown escaped (the program's colours stay). Given the terminal's width
+ * (`fitTo(out)`), the widest columns are narrowed until a row fits, and their cells wrap at spaces onto
+ * further lines of the row, so nothing is lost (a hint stays whole).
  */
 export function table(headers: string[], rows: string[][], width?: number): string {
   const cells = rows.map((r) => r.map((c) => escapeControls(c, { sgr: true })));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => visibleLength(r[i] ?? ""))));
   if (width !== undefined) {
     const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
-    const floor = headers.map((h) => Math.max(h.length, 8));
+    const floor = widths.map((w, i) => Math.min(w, Math.max(headers[i].length, 12)));
     while (total() > width) {
       let widest = -1;
       for (let i = 0; i < widths.length; i++)
         if (widths[i] > floor[i] && (widest < 0 || widths[i] > widths[widest])) widest = i;
       if (widest < 0) break;
-      widths[widest] = Math.max(floor[widest], widths[widest] - (total() - width));
+      const second = Math.max(0, ...widths.filter((_, i) => i !== widest));
+      // narrow the widest column down to the next widest (or as far as needed), then look again
+      widths[widest] = Math.max(
+        floor[widest],
+        widths[widest] - (total() - width),
+        Math.min(second, widths[widest] - 1),
+      );
     }
-    for (const r of cells)
-      for (let i = 0; i < r.length; i++)
-        if (visibleLength(r[i]) > widths[i]) r[i] = cutVisible(r[i], widths[i]);
   }
   const line = (cs: string[]) =>
     cs
       .map((c, i) => (i === cs.length - 1 ? c : c + " ".repeat(Math.max(0, widths[i] - visibleLength(c)))))
       .join("  ")
       .trimEnd();
-  return `${[line(headers.map((h) => h.toUpperCase())), ...cells.map(line)].join("\n")}\n`;
+  const out = [line(headers.map((h) => h.toUpperCase()))];
+  for (const r of cells) {
+    const parts = r.map((c, i) => (visibleLength(c) > widths[i] ? wrapCell(c, widths[i]) : [c]));
+    const height = Math.max(...parts.map((p) => p.length));
+    for (let k = 0; k < height; k++) out.push(line(parts.map((p) => p[k] ?? "")));
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/** Breaks one cell into lines of at most `n` visible characters, at spaces where it can. */
+function wrapCell(s: string, n: number): string[] {
+  const lines: string[] = [];
+  let cur = "";
+  for (const word of s.split(/(?<= )/)) {
+    let w = word;
+    if (cur && visibleLength(cur) + visibleLength(w.trimEnd()) > n) {
+      lines.push(cur.trimEnd());
+      cur = "";
+    }
+    while (visibleLength(w.trimEnd()) > n) {
+      const chars = [...w];
+      lines.push(chars.slice(0, n).join(""));
+      w = chars.slice(n).join("");
+    }
+    cur += w;
+  }
+  if (cur.trim() || lines.length === 0) lines.push(cur.trimEnd());
+  return lines;
 }
 
 /** The width a table should fit: the terminal's, or none when stdout is not a terminal. */
 export function fitTo(out: Out): number | undefined {
   return out.isTTY ? out.columns : undefined;
-}
-
-/** Cuts to `n` visible characters ending in "…" (a colour sequence is kept whole and closed). */
-function cutVisible(s: string, n: number): string {
-  let out = "";
-  let len = 0;
-  let colored = false;
-  for (const m of s.matchAll(/\u001b\[[0-9;]*m|[\s\S]/gu)) {
-    const t = m[0];
-    if (t.length > 1 && t.startsWith("\u001b")) {
-      out += t;
-      colored = t !== "\u001b[0m";
-      continue;
-    }
-    if (len === n - 1) break;
-    out += t;
-    len++;
-  }
-  return `${out}…${colored ? "\u001b[0m" : ""}`;
 }
 
 /** "2031-05-01" */
