@@ -220,12 +220,12 @@ export function slackPayload(m: OutgoingMessage, now: number) {
   return { text: slackEscape(messageTitle(m)), blocks };
 }
 
-/** Plain-text rendering (e-mail body and the log's detail). */
+/** Plain-text rendering (e-mail body and the log's detail): each value on its line, control characters shown escaped. */
 export function textBody(m: OutgoingMessage, now: number): string {
-  const L: string[] = [messageTitle(m), ""];
+  const L: string[] = [oneLine(messageTitle(m)), ""];
   for (const a of m.alerts) {
-    L.push(a.message);
-    for (const [k, v] of alertFacts(a, now)) L.push(`  ${`${k}:`.padEnd(13)}${v}`);
+    L.push(oneLine(a.message));
+    for (const [k, v] of alertFacts(a, now)) L.push(`  ${`${k}:`.padEnd(13)}${oneLine(v)}`);
     L.push("");
   }
   L.push(`Sent by smimetrust monitor at ${utc(m.createdAt)}. Message ${m.id}.`);
@@ -233,7 +233,7 @@ export function textBody(m: OutgoingMessage, now: number): string {
 }
 
 export function emailPayload(m: OutgoingMessage, now: number): { subject: string; text: string } {
-  return { subject: messageTitle(m), text: textBody(m, now) };
+  return { subject: oneLine(messageTitle(m)), text: textBody(m, now) };
 }
 
 /**
