@@ -124,8 +124,18 @@ export function writeControl(out: Out, s: string): void {
 
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1, cyan: 36 } as const;
 
+/**
+ * The program's own coloured strings: a table keeps the colours of these cells only, so a colour sequence
+ * inside a certificate name is shown escaped even when colours are on. (Bounded: cleared when it grows.)
+ */
+const PAINTED = new Set<string>();
+
 export function paint(out: Out, color: keyof typeof CODES, s: string): string {
-  return out.color ? `\u001b[${CODES[color]}m${s}\u001b[0m` : s;
+  if (!out.color) return s;
+  const painted = `\u001b[${CODES[color]}m${s}\u001b[0m`;
+  if (PAINTED.size > 10_000) PAINTED.clear();
+  PAINTED.add(painted);
+  return painted;
 }
 
 /** Marks by word and symbol, so status never depends on colour alone. */
@@ -144,12 +154,12 @@ export function mark(out: Out, status: "ok" | "warn" | "fail" | "info"): string 
 
 /**
  * A plain column table: upper-case headers, two spaces between columns, no borders. Line breaks and other
- * unsafe characters in a value are shown escaped (the program's colours stay). Given the terminal's width
+ * unsafe characters in a value are shown escaped (the colours of cells made by `paint` stay). Given the terminal's width
  * (`fitTo(out)`), the widest columns are narrowed until a row fits, and their cells wrap at spaces onto
  * further lines of the row, so nothing is lost (a hint stays whole).
  */
 export function table(headers: string[], rows: string[][], width?: number): string {
-  const cells = rows.map((r) => r.map((c) => escapeControls(c, { sgr: true })));
+  const cells = rows.map((r) => r.map((c) => (PAINTED.has(c) ? c : escapeControls(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => visibleLength(r[i] ?? ""))));
   if (width !== undefined) {
     const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);

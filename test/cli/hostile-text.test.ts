@@ -163,6 +163,36 @@ describe("colours and width", () => {
     expect(evil.stdout).toContain("Evil\\x1b[2J\\x1b]0;pwned\\x07");
   }, 60_000);
 
+  it("with colours on, only the program's own colours are raw: a name's colour sequence is escaped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-sgr-"));
+    const ca = root("CN=x", {
+      subject: [["CN", "Hidden\u001b[8m text\u001b[0m \u001b[31mred"]],
+      now: NOW,
+      notBefore: NOW - 100 * DAY,
+      notAfter: NOW + 10 * DAY,
+    });
+    writeFileSync(join(dir, "ca.pem"), ca.pem);
+    const { run } = await import("../../src/cli/program.js");
+    let stdout = "";
+    const code = await run(["check", join(dir, "ca.pem")], {
+      out: {
+        stdout: (s) => {
+          stdout += s;
+        },
+        stderr: () => {},
+        isTTY: true,
+        color: true,
+      },
+      now: () => NOW,
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(stdout).toContain("\u001b[33m! warning\u001b[0m"); // ours
+    expect(stdout).toContain("Hidden\\x1b[8m text\\x1b[0m \\x1b[31mred"); // the name's
+    const raw = stdout.match(/\u001b\[[0-9;]*m/g) ?? [];
+    expect(new Set(raw)).toEqual(new Set(["\u001b[33m", "\u001b[0m"]));
+  });
+
   it("on a terminal, text lines fit its width; piped, they are left whole", async () => {
     const dir = mkdtempSync(join(tmpdir(), "smimetrust-width-"));
     const long = root(`CN=${"A Very Long Certificate Authority Name ".repeat(4).trim()},O=Contoso`, {
