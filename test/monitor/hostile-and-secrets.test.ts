@@ -134,6 +134,7 @@ const QUERY_TOKEN = "Qu3ryT0kenABC987";
 const HEADER_TOKEN = "HeaderBearerT0k3n";
 const SMTP_PASS = "SmtpP4ssw0rdQ";
 const SECRETS = [
+  `k-${HEADER_TOKEN}`,
   PASS,
   PATH_TOKEN,
   QUERY_TOKEN,
@@ -153,7 +154,9 @@ async function refusingServer(): Promise<{ port: number; close: () => Promise<vo
     req.on("end", () => {
       res
         .writeHead(req.url?.startsWith("/fail") ? 500 : 403, { "content-type": "text/plain" })
-        .end(`denied ${req.url} authorization=${req.headers.authorization ?? ""}`);
+        .end(
+          `denied ${req.url} authorization=${req.headers.authorization ?? ""} x-api-key=${req.headers["x-api-key"] ?? ""}`,
+        );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -226,6 +229,7 @@ describe("monitor: secrets never leave", () => {
             name: "refusing",
             type: "webhook",
             url: `http://${USER}:${PASS}@127.0.0.1:${refusing.port}/hook/${PATH_TOKEN}?token=${QUERY_TOKEN}`,
+            headers: { "x-api-key": `k-${HEADER_TOKEN}` },
           },
           {
             name: "failing",
