@@ -61,6 +61,8 @@ function outcomeJson(o: RunOutcome) {
       watched: a.scope,
       cert: a.cert ?? null,
       message: a.message,
+      // the change's one id: its messages' idempotency key and its log line's id=
+      id: a.id ?? null,
     })),
     failures: o.failures,
     delivery: o.delivery,
