@@ -13,8 +13,8 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Certificate } from "../src/x509/certificate.js";
 import { createSst, readSst, sstCertificates, writeSst } from "../src/formats/sst.js";
+import { Certificate } from "../src/x509/certificate.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const file = resolve(root, "test/corpora/sst/GeekDuanLian_windows-cert-sync_root.sst");

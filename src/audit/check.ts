@@ -12,12 +12,13 @@
  *   the list is NOT_A_CA; whether its issuer is present does not matter for the list.
  * - Expiry windows are counted in whole days, rounded down (a certificate expiring in 29.9 days has 29).
  */
-import type { Certificate } from "../x509/certificate.js";
+
+import { createSst } from "../formats/sst.js";
 import { signatureHash } from "../lib/signature.js";
 import { type Problem, problem, severityRank } from "../problems.js";
-import { createSst } from "../formats/sst.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
 import { TrustList } from "../trust/trust-list.js";
+import type { Certificate } from "../x509/certificate.js";
 import { sameBytes } from "./diff.js";
 
 export const DAY_MS = 86_400_000;
@@ -31,13 +32,17 @@ export interface AuditOptions {
   sstBytes?: number;
 }
 
+/**
+ * Days left until `notAfter`, counted one way everywhere (text, JSON, alerts): whole days, rounded down,
+ * so negative once expired (-1 during the first day after expiry).
+ */
 export function daysLeft(notAfter: number, now: number): number {
   return Math.floor((notAfter - now) / DAY_MS);
 }
 
-/** Whole days since `t` (for expired certificates). */
+/** Days since an expired certificate's `notAfter`: always `-daysLeft`, so "expired N days ago" and daysLeft agree. */
 export function daysAgo(t: number, now: number): number {
-  return Math.floor((now - t) / DAY_MS);
+  return -daysLeft(t, now);
 }
 
 export function isoUtc(ms: number): string {

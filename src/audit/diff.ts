@@ -3,9 +3,10 @@
  * certificates, returns sets. The breakage analysis (which --leaf certificates stop validating) lives in
  * `diffBreakage`, which needs the path engine; `diffTrustLists` itself needs nothing but the certificates.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import type { ChainValidator } from "../path/types.js";
 import type { Problem } from "../problems.js";
+import type { Certificate } from "../x509/certificate.js";
 import { validateLeaves } from "./leaves.js";
 
 export interface ReplacedPair {

@@ -2,10 +2,11 @@
  * The --leaf part of the audit: does each user certificate chain to the trust list, and if not, what is
  * missing. The path engine is passed in (`validate`), so the rules stay pure and testable.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import type { ChainResult, ChainValidator } from "../path/types.js";
 import type { Problem } from "../problems.js";
 import { TrustList } from "../trust/trust-list.js";
+import type { Certificate } from "../x509/certificate.js";
 
 export interface LeafAuditOptions {
   now: number;

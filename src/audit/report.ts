@@ -2,10 +2,12 @@
  * Shapes of the audit for front ends: the `check --json` document (DESIGN.md contract) and the
  * Markdown report an administrator keeps as the documentation of the list. Pure: values in, text out.
  */
-import type { Certificate } from "../x509/certificate.js";
+
+import { escapeMarkdown, markdownCode } from "../lib/text.js";
 import type { Problem, Severity } from "../problems.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
 import { TrustList } from "../trust/trust-list.js";
+import type { Certificate } from "../x509/certificate.js";
 import { daysAgo, daysLeft, isoUtc } from "./check.js";
 import type { LeafResult } from "./leaves.js";
 
@@ -38,9 +40,8 @@ export function countBySeverity(findings: readonly Problem[]): Record<Severity, 
   return out;
 }
 
-function md(s: string): string {
-  return s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
+/** Text for a Markdown paragraph or GFM table cell (see lib/text.ts). */
+const md = escapeMarkdown;
 
 export interface MarkdownReportInput {
   certificates: readonly Certificate[];
@@ -68,7 +69,7 @@ export function markdownReport(r: MarkdownReportInput): string {
   const L: string[] = [];
   L.push("# S/MIME trust list report", "");
   L.push(`- Generated: ${isoUtc(r.now)} (UTC)`);
-  L.push(`- Source${r.sources.length === 1 ? "" : "s"}: ${r.sources.map((s) => `\`${s}\``).join(", ")}`);
+  L.push(`- Source${r.sources.length === 1 ? "" : "s"}: ${r.sources.map(markdownCode).join(", ")}`);
   L.push(
     `- Certificates: ${ordered.length} (${roles.root} root, ${roles.intermediate} intermediate${roles.leaf ? `, ${roles.leaf} not a CA` : ""})`,
   );

@@ -10,5 +10,9 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 });
 process.stderr.on("error", () => process.exit(2));
 
-const code = await run(process.argv.slice(2), { out: defaultOut(), now: () => Date.now(), env: process.env });
+const code = await run(process.argv.slice(2), {
+  out: defaultOut(process.env),
+  now: () => Date.now(),
+  env: process.env,
+});
 process.exitCode = code;

@@ -4,17 +4,30 @@
  */
 import { Command, CommanderError } from "commander";
 import { SmimetrustError } from "../errors.js";
+import { redactSecrets } from "../lib/redact.js";
+import { oneLine } from "../lib/text.js";
 import { COMMANDS } from "./commands/index.js";
 import type { CliContext, ExitCode } from "./context.js";
 import { VERSION } from "./options.js";
+import { terminalOut } from "./output.js";
 
 export { VERSION };
 
-export async function run(argv: readonly string[], ctx: CliContext): Promise<ExitCode> {
+export async function run(argv: readonly string[], given: CliContext): Promise<ExitCode> {
   let code: ExitCode = 0;
+  // --no-color applies to every command, wherever it is given (before a lone "--").
+  const end = argv.indexOf("--");
+  const noColor = argv.some((a, i) => a === "--no-color" && (end < 0 || i < end));
+  if (noColor) argv = argv.filter((a, i) => a !== "--no-color" || (end >= 0 && i > end));
+  // The output edge: every text line the commands write has hostile characters shown escaped.
+  const ctx: CliContext = {
+    ...given,
+    out: terminalOut(noColor ? { ...given.out, color: false } : given.out),
+  };
   const program = new Command("smimetrust")
     .description("Build, check and apply the S/MIME trust list of Exchange Online")
     .version(VERSION)
+    .option("--no-color", "no colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -42,11 +55,11 @@ export function handleError(e: unknown, ctx: CliContext): ExitCode {
     return 2;
   }
   if (e instanceof SmimetrustError) {
-    ctx.out.stderr(`smimetrust: ${e.describe()}\n`);
+    ctx.out.stderr(`smimetrust: ${oneLine(redactSecrets(e.describe()))}\n`);
     return 2;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  ctx.out.stderr(`smimetrust: internal error: ${msg}\n`);
+  ctx.out.stderr(`smimetrust: internal error: ${oneLine(redactSecrets(msg))}\n`);
   if (ctx.env.SMIMETRUST_DEBUG && e instanceof Error && e.stack) ctx.out.stderr(`${e.stack}\n`);
   return 2;
 }

@@ -5,10 +5,10 @@
  * adds the typed Set-SmimeConfig settings. A backup written by the apply script has the same shape.
  */
 
-import { readExchangeExport } from "../formats/exchange-export.js";
-import type { Certificate } from "../x509/certificate.js";
 import { MalformedInputError } from "../errors.js";
+import { readExchangeExport } from "../formats/exchange-export.js";
 import { digest, hexUpper } from "../lib/bytes.js";
+import type { Certificate } from "../x509/certificate.js";
 import { SETTING_NAMES, SETTINGS, type SettingName, type SettingValue, UINT32_MAX } from "./settings.js";
 
 export interface SmimeExport {

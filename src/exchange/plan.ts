@@ -5,7 +5,6 @@
  */
 
 import { diffTrustLists, type ReplacedPair } from "../audit/diff.js";
-import type { Certificate } from "../x509/certificate.js";
 import { type Problem, problem } from "../problems.js";
 import {
   type BuildResult,
@@ -13,6 +12,7 @@ import {
   EXCHANGE_MAX_SST_BYTES,
   ExchangeRefusalError,
 } from "../trust/build-store.js";
+import type { Certificate } from "../x509/certificate.js";
 import type { SettingIssue } from "./config.js";
 import type { SmimeExport } from "./export.js";
 import { SETTING_NAMES, type SettingName, type SettingValue, sameSettingValue } from "./settings.js";

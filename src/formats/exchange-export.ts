@@ -5,9 +5,10 @@
  * writes: UTF-8 with or without BOM, UTF-16LE (Windows PowerShell's Out-File), a one-element array, and the
  * byte array form that ConvertTo-Json gives for a raw byte[].
  */
+
+import { MalformedInputError } from "../errors.js";
 import type { Certificate } from "../x509/certificate.js";
 import { readCertificateBytes } from "./read.js";
-import { MalformedInputError } from "../errors.js";
 
 export const EXPORT_KEY = "SMIMECertificateIssuingCA";
 

@@ -15,10 +15,10 @@ import {
 } from "../errors.js";
 import { DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
-import { isSst, readSst } from "./sst.js";
 import { Certificate } from "../x509/certificate.js";
 import { certificatesFromMessage, looksLikeMessage } from "./message.js";
 import { readPfxCertificates } from "./pfx.js";
+import { isSst, readSst } from "./sst.js";
 
 export type InputFormat = "pem" | "der" | "base64" | "sst" | "pkcs7" | "pkcs12" | "message" | "crl";
 

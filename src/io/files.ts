@@ -18,9 +18,10 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Certificate } from "../x509/certificate.js";
-import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
+import process from "node:process";
 import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
+import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
+import type { Certificate } from "../x509/certificate.js";
 
 export interface InputFile {
   name: string;

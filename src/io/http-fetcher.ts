@@ -10,8 +10,9 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { LookupFunction } from "node:net";
 import path from "node:path";
-import { revocationFreshUntil } from "../revocation/freshness.js";
 import type { Fetcher, FetchOptions, FetchResult } from "../lib/fetcher.js";
+import { redactSecrets } from "../lib/redact.js";
+import { revocationFreshUntil } from "../revocation/freshness.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -33,7 +34,8 @@ export class FetchError extends Error {
       | "ERR_FETCH_NETWORK",
     readonly url: string,
   ) {
-    super(message);
+    // Node's texts may quote a URL or a proxy with its credentials: none reach a message.
+    super(redactSecrets(message));
     this.name = "FetchError";
   }
 }
@@ -260,6 +262,10 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         // Through a proxy: connect to it and ask for the absolute URL.
         const px = new URL(opts.proxy);
         headers.host = u.host;
+        // A proxy given as http://user:password@proxy:8080 is sent its credentials (Basic), never shown.
+        if (px.username || px.password)
+          headers["proxy-authorization"] =
+            `Basic ${Buffer.from(`${decodeURIComponent(px.username)}:${decodeURIComponent(px.password)}`).toString("base64")}`;
         req = http.request(
           {
             hostname: px.hostname,

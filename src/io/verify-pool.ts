@@ -11,8 +11,8 @@ import { Worker } from "node:worker_threads";
 import { SmimetrustError } from "../errors.js";
 import type { Fetcher } from "../lib/fetcher.js";
 import { problem } from "../problems.js";
-import type { VerifyResult } from "../smime/verify.js";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
+import type { VerifyResult } from "../smime/verify.js";
 
 export interface BatchItem {
   name: string;

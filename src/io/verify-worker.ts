@@ -1,7 +1,7 @@
 /** A verification worker thread: one Verifier (trust list parsed once, caches kept) serving messages. */
 import { parentPort, workerData } from "node:worker_threads";
-import { createHttpFetcher } from "./http-fetcher.js";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
+import { createHttpFetcher } from "./http-fetcher.js";
 
 const setup = workerData as VerifySetup;
 const verifier = new Verifier(setup, setup.online ? createHttpFetcher(setup.fetchOptions ?? {}) : undefined);

@@ -6,12 +6,12 @@
 import { statSync } from "node:fs";
 import { auditTrustList } from "../audit/check.js";
 import { validateLeaves } from "../audit/leaves.js";
-import type { Certificate } from "../x509/certificate.js";
 import { loadTrustSources } from "../cli/commands/check.js";
-import { loadCertificates } from "../io/files.js";
 import { SmimetrustError } from "../errors.js";
+import { loadCertificates } from "../io/files.js";
 import type { ChainValidator } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
+import type { Certificate } from "../x509/certificate.js";
 import type { MonitorConfig } from "./config.js";
 import { type MonitorFinding, tierFor } from "./evaluate.js";
 import type { CertSnapshot } from "./store.js";
@@ -115,7 +115,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       name: c.name,
       sha1: c.sha1,
       date: iso(c.notAfter),
-      days: t.tier === "expired" ? Math.floor((now - c.notAfter) / 86_400_000) : t.days,
+      days: t.tier === "expired" ? -t.days : t.days,
       severity: t.severity,
     });
     return {

@@ -3,6 +3,8 @@
  * a new finding, a higher severity, a further expiry threshold crossed, and a finding that went away
  * (resolved). Nothing else: an unchanged finding (even one whose "days left" ticks down) is silent.
  */
+
+import { daysLeft } from "../audit/check.js";
 import { type Problem, type Severity, severityRank } from "../problems.js";
 import type { Threshold } from "./config.js";
 
@@ -51,6 +53,11 @@ export interface Alert {
   previousSeverity?: Severity;
   /** When the change was seen (ms). */
   at: number;
+  /**
+   * The change's one id, given when the run plans its messages: the idempotency key of its message (one
+   * message per change), the `id` of the alert in a digest, and the `id=` of its log line.
+   */
+  id?: string;
 }
 
 export interface Tier {
@@ -59,9 +66,7 @@ export interface Tier {
   days: number;
 }
 
-export function daysLeft(notAfter: number, now: number): number {
-  return Math.floor((notAfter - now) / DAY_MS);
-}
+export { daysAgo, daysLeft } from "../audit/check.js";
 
 /**
  * The expiry tier a certificate is in: "expired" (error) once past notAfter; otherwise the narrowest

@@ -4,8 +4,10 @@
  * the Office 365 connectors were retired at the end of 2025), a Slack incoming webhook, e-mail and the log.
  * Every alert carries the certificate's name, thumbprint, expiry date (UTC, zone shown), days left and the fix.
  */
+
+import { escapeControls, escapeMarkdown, oneLine } from "../lib/text.js";
 import type { Severity } from "../problems.js";
-import { type Alert, daysLeft } from "./evaluate.js";
+import { type Alert, daysAgo, daysLeft } from "./evaluate.js";
 
 export interface OutgoingMessage {
   /** Idempotency key: stable across retries; receivers drop repeats. */
@@ -39,8 +41,9 @@ function certName(a: Alert): string | undefined {
 
 export function expiryText(a: Alert, now: number): string | undefined {
   if (a.notAfter === undefined) return undefined;
+  // One computation: the text says what the JSON's daysLeft says.
   const d = daysLeft(a.notAfter, now);
-  const ago = Math.floor((now - a.notAfter) / 86_400_000);
+  const ago = daysAgo(a.notAfter, now);
   return `${utc(a.notAfter)} (${a.notAfter < now ? `expired ${ago} day${ago === 1 ? "" : "s"} ago` : `${d} day${d === 1 ? "" : "s"} left`})`;
 }
 
@@ -106,6 +109,7 @@ function alertJson(a: Alert, now: number) {
     previousSeverity: a.previousSeverity ?? null,
     seenAt: new Date(a.at).toISOString(),
     key: a.key,
+    id: a.id ?? null,
   };
 }
 
@@ -128,10 +132,15 @@ const CARD_COLOR: Record<string, string> = {
   resolved: "good",
 };
 
-/** Microsoft Teams Workflows ("Post to a channel when a webhook request is received"): a message with an Adaptive Card. */
+/**
+ * Microsoft Teams Workflows ("Post to a channel when a webhook request is received"): a message with an
+ * Adaptive Card. TextBlocks and facts are Markdown there: every text is escaped (lib/text.ts), so a
+ * certificate named `[Renew here](https://evil.example)` shows as text, not as a live link.
+ */
 export function teamsPayload(m: OutgoingMessage, now: number) {
+  const md = escapeMarkdown;
   const body: unknown[] = [
-    { type: "TextBlock", text: messageTitle(m), weight: "Bolder", size: "Medium", wrap: true },
+    { type: "TextBlock", text: md(messageTitle(m)), weight: "Bolder", size: "Medium", wrap: true },
   ];
   for (const a of m.alerts) {
     body.push({
@@ -148,11 +157,14 @@ export function teamsPayload(m: OutgoingMessage, now: number) {
       items: [
         {
           type: "TextBlock",
-          text: a.message,
+          text: md(a.message),
           wrap: true,
           color: CARD_COLOR[a.kind === "resolved" ? "resolved" : a.severity],
         },
-        { type: "FactSet", facts: alertFacts(a, now).map(([title, value]) => ({ title, value })) },
+        {
+          type: "FactSet",
+          facts: alertFacts(a, now).map(([title, value]) => ({ title: md(title), value: md(value) })),
+        },
       ],
     });
   }
@@ -174,14 +186,21 @@ export function teamsPayload(m: OutgoingMessage, now: number) {
   };
 }
 
+/**
+ * Slack mrkdwn: &, < and > escaped as Slack asks (so `<https://evil|Renew>` is no link and `<!channel>`
+ * pings nobody), and control characters shown escaped (a line break in a name starts no new line).
+ */
 function slackEscape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return escapeControls(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** Slack incoming webhook: `text` (notifications, fallback) and Block Kit blocks. */
 export function slackPayload(m: OutgoingMessage, now: number) {
   const blocks: unknown[] = [
-    { type: "header", text: { type: "plain_text", text: messageTitle(m).slice(0, 150), emoji: false } },
+    {
+      type: "header",
+      text: { type: "plain_text", text: escapeControls(messageTitle(m)).slice(0, 150), emoji: false },
+    },
   ];
   for (const a of m.alerts) {
     blocks.push({ type: "divider" });
@@ -201,12 +220,12 @@ export function slackPayload(m: OutgoingMessage, now: number) {
   return { text: slackEscape(messageTitle(m)), blocks };
 }
 
-/** Plain-text rendering (e-mail body and the log's detail). */
+/** Plain-text rendering (e-mail body and the log's detail): each value on its line, control characters shown escaped. */
 export function textBody(m: OutgoingMessage, now: number): string {
-  const L: string[] = [messageTitle(m), ""];
+  const L: string[] = [oneLine(messageTitle(m)), ""];
   for (const a of m.alerts) {
-    L.push(a.message);
-    for (const [k, v] of alertFacts(a, now)) L.push(`  ${`${k}:`.padEnd(13)}${v}`);
+    L.push(oneLine(a.message));
+    for (const [k, v] of alertFacts(a, now)) L.push(`  ${`${k}:`.padEnd(13)}${oneLine(v)}`);
     L.push("");
   }
   L.push(`Sent by smimetrust monitor at ${utc(m.createdAt)}. Message ${m.id}.`);
@@ -214,14 +233,18 @@ export function textBody(m: OutgoingMessage, now: number): string {
 }
 
 export function emailPayload(m: OutgoingMessage, now: number): { subject: string; text: string } {
-  return { subject: messageTitle(m), text: textBody(m, now) };
+  return { subject: oneLine(messageTitle(m)), text: textBody(m, now) };
 }
 
-/** One stderr line per alert. */
+/**
+ * One stderr line per alert, `id=` the alert's id (its message's idempotency key when one message carries
+ * one change; with `digest=` the digest's). Nothing in a certificate's name can end the line: control
+ * characters are shown escaped, so no name can forge a second log line.
+ */
 export function logLines(m: OutgoingMessage, now: number): string[] {
   return m.alerts.map((a) => {
     const exp = expiryText(a, now);
-    return [
+    const line = [
       `${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} smimetrust alert`,
       statusLabel(a),
       a.kind,
@@ -231,7 +254,9 @@ export function logLines(m: OutgoingMessage, now: number): string[] {
       ...(a.cert ? [`thumbprint=${a.cert}`] : []),
       ...(exp ? [`expires=${JSON.stringify(exp)}`] : []),
       ...(a.hint ? [`fix=${JSON.stringify(a.hint)}`] : []),
-      `id=${m.id}`,
+      `id=${a.id ?? m.id}`,
+      ...(m.kind === "digest" ? [`digest=${m.id}`] : []),
     ].join(" ");
+    return oneLine(line);
   });
 }

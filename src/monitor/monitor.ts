@@ -4,6 +4,7 @@
  * its messages for the next run and does not hold up the others).
  */
 import { randomUUID } from "node:crypto";
+import { redactSecrets } from "../lib/redact.js";
 import type { ChainValidator } from "../path/types.js";
 import { reaches, type Severity, severityRank } from "../problems.js";
 import { type CollectDeps, collect } from "./collect.js";
@@ -11,7 +12,7 @@ import type { MonitorConfig, SinkConfig } from "./config.js";
 import { type Alert, evaluate, type MonitorFinding, passes } from "./evaluate.js";
 import type { OutgoingMessage } from "./messages.js";
 import type { MetricsSnapshot } from "./metrics.js";
-import { deliver, type SinkDeps } from "./sinks.js";
+import { deliver, type SinkDeps, sinkSecrets } from "./sinks.js";
 import type { MonitorStore } from "./store.js";
 
 export interface MonitorDeps {
@@ -47,7 +48,12 @@ function maxSeverity(a: Severity, b: Severity | undefined): Severity {
   return b && severityRank(b) > severityRank(a) ? b : a;
 }
 
-/** Groups alerts into messages for sinks: per severity floor, one per change or one digest. */
+/**
+ * Groups alerts into messages for sinks: one per change, sent to every sink whose severity floor it passes,
+ * or one digest per floor. Each alert gets its one id here (kept in `alert.id`): a change's message has
+ * that id as its idempotency key in every sink, and log lines and digests name it, so one change has one
+ * id everywhere.
+ */
 export function planMessages(
   alerts: readonly Alert[],
   sinks: readonly SinkConfig[],
@@ -58,23 +64,29 @@ export function planMessages(
     const f = maxSeverity(opts.minSeverity, s.minSeverity);
     floors.set(f, [...(floors.get(f) ?? []), s.name]);
   }
+  for (const a of alerts) a.id ??= opts.newId();
   const out: { message: OutgoingMessage; sinks: string[] }[] = [];
-  for (const sev of ["info", "warning", "error"] as Severity[]) {
+  const order: Severity[] = ["info", "warning", "error"];
+  if (opts.mode === "change") {
+    for (const a of alerts) {
+      const names = order.filter((sev) => passes(a, sev)).flatMap((sev) => floors.get(sev) ?? []);
+      if (names.length === 0) continue;
+      out.push({
+        message: { id: a.id!, createdAt: opts.now, kind: "alert", alerts: [a] },
+        sinks: names,
+      });
+    }
+    return out;
+  }
+  for (const sev of order) {
     const names = floors.get(sev);
     if (!names) continue;
     const mine = alerts.filter((a) => passes(a, sev));
     if (mine.length === 0) continue;
-    if (opts.mode === "digest")
-      out.push({
-        message: { id: opts.newId(), createdAt: opts.now, kind: "digest", alerts: mine },
-        sinks: names,
-      });
-    else
-      for (const a of mine)
-        out.push({
-          message: { id: opts.newId(), createdAt: opts.now, kind: "alert", alerts: [a] },
-          sinks: names,
-        });
+    out.push({
+      message: { id: opts.newId(), createdAt: opts.now, kind: "digest", alerts: mine },
+      sinks: names,
+    });
   }
   return out;
 }
@@ -82,11 +94,23 @@ export function planMessages(
 export class Monitor {
   private running = false;
   lastOutcome?: RunOutcome;
+  private readonly deps: MonitorDeps;
+  /** The secrets of every sink: no error, log line, database row or alert carries them. */
+  private readonly secrets: string[];
 
   constructor(
     readonly config: MonitorConfig,
-    private readonly deps: MonitorDeps,
-  ) {}
+    deps: MonitorDeps,
+  ) {
+    this.secrets = config.sinks.flatMap((s) => sinkSecrets(s, deps.env ?? {}));
+    const log = deps.log;
+    this.deps = { ...deps, log: (line) => log(this.redact(line)) };
+  }
+
+  /** Text with the sinks' secrets (and anything that looks like a secret) replaced by ***. */
+  redact(text: string): string {
+    return redactSecrets(text, this.secrets);
+  }
 
   /** One pass: collect, evaluate, record, deliver. */
   async runOnce(): Promise<RunOutcome> {
@@ -99,7 +123,7 @@ export class Monitor {
       try {
         return await this.run(runId, now);
       } catch (e) {
-        store.failRun(runId, this.deps.now(), (e as Error).message);
+        store.failRun(runId, this.deps.now(), this.redact((e as Error).message));
         throw e;
       }
     } finally {
@@ -144,7 +168,9 @@ export class Monitor {
       runId,
       finishedAt: this.deps.now(),
       status: failedRun ? "failed" : findings.length ? "findings" : "ok",
-      ...(failedRun ? { error: collected.failures.map((f) => `${f.scope}: ${f.error}`).join("; ") } : {}),
+      ...(failedRun
+        ? { error: this.redact(collected.failures.map((f) => `${f.scope}: ${f.error}`).join("; ")) }
+        : {}),
       findings,
       state,
       alerts,
@@ -158,7 +184,7 @@ export class Monitor {
       findings,
       alerts,
       messages: messages.map((m) => m.message),
-      failures: collected.failures,
+      failures: collected.failures.map((f) => ({ ...f, error: this.redact(f.error) })),
       delivery,
       exitCode,
     };
@@ -213,7 +239,7 @@ export class Monitor {
             store.markSent(p.message.id, name, this.deps.now());
             report.sent.push({ sink: name, message: p.message.id });
           } catch (e) {
-            const error = (e as Error).message;
+            const error = this.redact((e as Error).message);
             store.markFailed(p.message.id, name, error);
             report.failed.push({ sink: name, message: p.message.id, error });
             const left = pending.length - pending.indexOf(p);

@@ -3,6 +3,7 @@
  * resolves or throws; the outbox decides what to retry.
  */
 import nodemailer from "nodemailer";
+import { redactSecrets, secretsOfUrl } from "../lib/redact.js";
 import type { SinkConfig } from "./config.js";
 import {
   emailPayload,
@@ -28,10 +29,25 @@ async function postJson(
   f: typeof fetch,
 ): Promise<void> {
   let res: Response;
+  // fetch refuses a URL with user information: it is sent as Basic authentication instead.
+  const target = new URL(url);
+  const basic: Record<string, string> =
+    target.username || target.password
+      ? {
+          authorization: `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")}`,
+        }
+      : {};
+  target.username = "";
+  target.password = "";
   try {
-    res = await f(url, {
+    res = await f(target.href, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "smimetrust-monitor", ...headers },
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "smimetrust-monitor",
+        ...basic,
+        ...headers,
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -44,6 +60,26 @@ async function postJson(
     throw new Error(`POST ${redact(url)}: HTTP ${res.status}${text ? ` ${text.slice(0, 200)}` : ""}`);
 }
 
+/**
+ * The secrets of a sink's configuration: its URL's parts (user information, path, query), its headers'
+ * values, its SMTP password. Every error a sink throws is cleaned of them (`redactSecrets`).
+ */
+export function sinkSecrets(sink: SinkConfig, env: NodeJS.ProcessEnv): string[] {
+  switch (sink.type) {
+    case "webhook":
+      return [...secretsOfUrl(sink.url), ...Object.values(sink.headers ?? {})];
+    case "teams":
+    case "slack":
+      return secretsOfUrl(sink.url);
+    case "email": {
+      const password = sink.passwordEnv ? env[sink.passwordEnv] : undefined;
+      return password ? [password] : [];
+    }
+    default:
+      return [];
+  }
+}
+
 /** Webhook URLs carry secrets in their path or query: show only the origin. */
 export function redact(url: string): string {
   try {
@@ -54,12 +90,25 @@ export function redact(url: string): string {
   }
 }
 
+/**
+ * Sends one message to one sink. Whatever fails (our check, fetch, undici or nodemailer, whose errors may
+ * quote the URL or the credentials), the error thrown carries no secret of the sink.
+ */
 export async function deliver(
   m: OutgoingMessage,
   sink: SinkConfig,
   deps: SinkDeps,
   now: number,
 ): Promise<void> {
+  try {
+    await deliverRaw(m, sink, deps, now);
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    throw new Error(redactSecrets(text, sinkSecrets(sink, deps.env)));
+  }
+}
+
+async function deliverRaw(m: OutgoingMessage, sink: SinkConfig, deps: SinkDeps, now: number): Promise<void> {
   const f = deps.fetch ?? fetch;
   switch (sink.type) {
     case "webhook":

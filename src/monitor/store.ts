@@ -5,6 +5,7 @@
  * alert nor sends one twice; pending deliveries are retried on the next run.
  */
 import Database from "better-sqlite3";
+import { redactSecrets } from "../lib/redact.js";
 import type { Severity } from "../problems.js";
 import type { Alert, MonitorFinding, StateEntry } from "./evaluate.js";
 import type { OutgoingMessage } from "./messages.js";
@@ -133,7 +134,7 @@ export class MonitorStore {
   failRun(runId: number, now: number, error: string): void {
     this.db
       .prepare("UPDATE runs SET finished_at = ?, status = 'failed', error = ? WHERE id = ?")
-      .run(iso(now), error, runId);
+      .run(iso(now), redactSecrets(error), runId);
   }
 
   /** The open findings of the last run. */
@@ -151,7 +152,14 @@ export class MonitorStore {
         .prepare(
           "UPDATE runs SET finished_at = ?, status = ?, findings = ?, alerts = ?, error = ? WHERE id = ?",
         )
-        .run(iso(c.finishedAt), c.status, c.findings.length, c.alerts.length, c.error ?? null, c.runId);
+        .run(
+          iso(c.finishedAt),
+          c.status,
+          c.findings.length,
+          c.alerts.length,
+          c.error === undefined ? null : redactSecrets(c.error),
+          c.runId,
+        );
       const fi = this.db.prepare(
         "INSERT INTO findings (run_id, key, scope, code, severity, cert, tier, message, hint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
@@ -250,7 +258,7 @@ export class MonitorStore {
       .prepare(
         "UPDATE deliveries SET status = 'pending', claimed_until = NULL, attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?",
       )
-      .run(error, messageId, sink);
+      .run(redactSecrets(error), messageId, sink);
   }
 
   lastRun(): RunRecord | undefined {

@@ -5,10 +5,11 @@
  * of candidate checks and a maximum depth. Every complete path is handed to `onPath`, which validates it and
  * says whether to stop; dead ends are reported to `onDeadEnd` so the caller can keep the best failing path.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import { readAiaCertificates } from "../formats/aia.js";
 import type { Fetcher } from "../lib/fetcher.js";
 import type { TrustList } from "../trust/trust-list.js";
+import type { Certificate } from "../x509/certificate.js";
 import { checkSignature, needsInheritedParams } from "./signatures.js";
 import type { CertSource } from "./types.js";
 
@@ -249,8 +250,7 @@ export class PathBuilder {
         certs = [];
         try {
           const res = await fetcher.get(url);
-          if (res.status >= 200 && res.status < 300)
-            certs = readAiaCertificates(res.body, url);
+          if (res.status >= 200 && res.status < 300) certs = readAiaCertificates(res.body, url);
         } catch {
           certs = [];
         }

@@ -4,11 +4,12 @@
  * all of them (equivalent to the RFC's intersection of permitted subtrees, as Go and webpki do it).
  * Work is bounded: a certificate whose names times constraints exceed MAX_COMPARISONS is refused.
  */
+
+import { OID } from "../lib/oids.js";
 import type { Certificate } from "../x509/certificate.js";
 import type { GeneralSubtree, NameConstraints } from "../x509/extensions.js";
 import type { GeneralName } from "../x509/general-name.js";
 import type { Name } from "../x509/name.js";
-import { OID } from "../lib/oids.js";
 
 export const MAX_COMPARISONS = 250_000;
 

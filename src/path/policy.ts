@@ -3,8 +3,9 @@
  * 6.1.5 (a)-(b), (g): the valid_policy_tree with policy mappings, inhibitAnyPolicy, requireExplicitPolicy
  * and the user-initial-policy-set. The tree is bounded (MAX_NODES) against exponential growth.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import { OID } from "../lib/oids.js";
+import type { Certificate } from "../x509/certificate.js";
 import type { PolicyInputs } from "./types.js";
 
 const ANY = OID.anyPolicy;

@@ -4,8 +4,8 @@
  * the context (CRLs, fetcher, candidate CRL signers and signer-path validation).
  */
 
-import type { Certificate } from "../x509/certificate.js";
 import { checkRevocation, type RevocationContext, type RevocationResult } from "../revocation/check.js";
+import type { Certificate } from "../x509/certificate.js";
 
 export type { RevocationContext, RevocationResult };
 

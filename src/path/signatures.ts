@@ -4,11 +4,11 @@
  * inherited from the issuer (RFC 5280 6.1.4 (k)-(l); PKITS 4.1.5).
  */
 import type { KeyObject } from "node:crypto";
-import type { Certificate } from "../x509/certificate.js";
 import { UnsupportedError } from "../errors.js";
 import { encodeOid, TAG, tlv } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 import { importSpki, verifySignature } from "../lib/signature.js";
+import type { Certificate } from "../x509/certificate.js";
 
 const MEMO_MAX = 100_000;
 const memo = new Map<string, boolean>();

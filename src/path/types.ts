@@ -2,11 +2,12 @@
  * The path-validation engine's public contract. verify (smime/), check/diff (audit/) and chain (cli/)
  * depend only on these types and on `validateChain` in path/validate.ts.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import type { Fetcher } from "../lib/fetcher.js";
 import type { Problem } from "../problems.js";
 import type { Crl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
+import type { Certificate } from "../x509/certificate.js";
 import type { ChainCache } from "./cache.js";
 
 /** Where a certificate of a path came from (DESIGN.md contract). */

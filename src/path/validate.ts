@@ -11,15 +11,16 @@
  *   processed (RFC 5280 treats an anchor as a name and a key).
  * - Validity is compared at second granularity, both ends inclusive.
  */
-import type { Certificate, PublicKeyInfo } from "../x509/certificate.js";
-import type { NameConstraints } from "../x509/extensions.js";
+
 import { digest, hexUpper } from "../lib/bytes.js";
+import { withDeadline } from "../lib/fetcher.js";
 import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
-import { withDeadline } from "../lib/fetcher.js";
 import { type Problem, type ProblemParams, problem, type Severity } from "../problems.js";
 import { type Crl, parseCrl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
+import type { Certificate, PublicKeyInfo } from "../x509/certificate.js";
+import type { NameConstraints } from "../x509/extensions.js";
 import { type BuildNode, type Candidate, CandidatePool, type DeadEnd, PathBuilder } from "./build.js";
 import { windowAround } from "./cache.js";
 import { isoTime } from "./format.js";

@@ -8,16 +8,16 @@
  */
 
 import type { KeyObject } from "node:crypto";
+import { bytesEqual } from "../lib/bytes.js";
+import { encodeOid, parseOne, TAG, tlv } from "../lib/der.js";
+import type { Fetcher } from "../lib/fetcher.js";
+import { OID } from "../lib/oids.js";
+import { importSpki, verifySignature } from "../lib/signature.js";
+import { type Problem, problem } from "../problems.js";
 import type { Certificate } from "../x509/certificate.js";
 import type { DistributionPoint } from "../x509/extensions.js";
 import type { GeneralName } from "../x509/general-name.js";
 import { Name } from "../x509/name.js";
-import { bytesEqual } from "../lib/bytes.js";
-import { encodeOid, parseOne, TAG, tlv } from "../lib/der.js";
-import { OID } from "../lib/oids.js";
-import { importSpki, verifySignature } from "../lib/signature.js";
-import type { Fetcher } from "../lib/fetcher.js";
-import { type Problem, problem } from "../problems.js";
 import { CRL_REASON, CRL_REASON_NAMES, type Crl, type RevokedEntry, readCrls, serialKey } from "./crl.js";
 import { checkOcsp } from "./ocsp.js";
 

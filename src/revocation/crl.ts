@@ -4,17 +4,6 @@
  * flags unknown critical ones, and indexes the revoked serials in a Map for constant-time lookup.
  */
 
-import {
-  type AuthorityKeyIdentifier,
-  type DistributionPoint,
-  type Extension,
-  parseAuthorityKeyIdentifier,
-  parseCrlDistributionPoints,
-  parseDistributionPointName,
-  readExtensions,
-} from "../x509/extensions.js";
-import { type GeneralName, parseGeneralNames } from "../x509/general-name.js";
-import { Name } from "../x509/name.js";
 import { MalformedInputError } from "../errors.js";
 import { hexUpper } from "../lib/bytes.js";
 import {
@@ -36,6 +25,17 @@ import {
   readAlgorithmIdentifier,
   signatureAlgorithmName,
 } from "../lib/signature.js";
+import {
+  type AuthorityKeyIdentifier,
+  type DistributionPoint,
+  type Extension,
+  parseAuthorityKeyIdentifier,
+  parseCrlDistributionPoints,
+  parseDistributionPointName,
+  readExtensions,
+} from "../x509/extensions.js";
+import { type GeneralName, parseGeneralNames } from "../x509/general-name.js";
+import { Name } from "../x509/name.js";
 
 /** CRLReason codes (RFC 5280 5.3.1). */
 export const CRL_REASON = {

@@ -3,8 +3,7 @@
  * BasicOCSPResponse with the zero-copy reader, authenticate the responder (the issuer itself or a
  * delegated responder with id-kp-OCSPSigning issued by the issuer) and read the certificate's status.
  */
-import { Certificate } from "../x509/certificate.js";
-import { Name } from "../x509/name.js";
+
 import { MalformedInputError } from "../errors.js";
 import { bytesEqual, digest } from "../lib/bytes.js";
 import {
@@ -25,6 +24,8 @@ import {
   readAlgorithmIdentifier,
   verifySignature,
 } from "../lib/signature.js";
+import { Certificate } from "../x509/certificate.js";
+import { Name } from "../x509/name.js";
 import type { RevocationContext } from "./check.js";
 import { serialKey } from "./crl.js";
 

@@ -5,8 +5,6 @@
  * (contentType, messageDigest, signingTime) and the signature itself through node:crypto.
  */
 import { createHash, type KeyObject } from "node:crypto";
-import type { Certificate } from "../x509/certificate.js";
-import { Name } from "../x509/name.js";
 import { type Attribute, attribute, type SignedData, type SignerInfo } from "../cms/signed-data.js";
 import { UnsupportedError } from "../errors.js";
 import { bytesEqual, hexUpper } from "../lib/bytes.js";
@@ -23,6 +21,8 @@ import {
 } from "../lib/signature.js";
 import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
 import { type Problem, problem } from "../problems.js";
+import type { Certificate } from "../x509/certificate.js";
+import { Name } from "../x509/name.js";
 
 export type ContentForm = "raw" | "crlf";
 

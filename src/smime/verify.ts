@@ -9,7 +9,7 @@
  * material only); the From address is compared with the certificate's addresses. No I/O, no clock:
  * the validation time and everything else come in through `ctx`.
  */
-import { Certificate } from "../x509/certificate.js";
+
 import { parseSignedData, type SignedData } from "../cms/signed-data.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
@@ -18,6 +18,7 @@ import { type MimeEntity, parseMessage } from "../mime/parse.js";
 import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
+import { Certificate } from "../x509/certificate.js";
 import { cmsContentType, type Layer, locateInner, locateLayers } from "./locate.js";
 import { type ContentForm, checkSigner, findSignerCert, readSigningTime, SignedContent } from "./signer.js";
 

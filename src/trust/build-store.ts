@@ -3,11 +3,12 @@
  * anything is written: CA certificates only (roots, each followed by its intermediates), no expired
  * certificate, no more than 70,000 bytes. Used by `build` and by the Exchange script generator.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import { createCertsOnlyPkcs7 } from "../cms/certs-only.js";
 import { RefusedError } from "../errors.js";
-import { digest, hexUpper } from "../lib/bytes.js";
 import { createSst } from "../formats/sst.js";
+import { digest, hexUpper } from "../lib/bytes.js";
+import type { Certificate } from "../x509/certificate.js";
 import { TrustList } from "./trust-list.js";
 
 /** Exchange Online's server code refuses larger uploads. */

@@ -3,8 +3,9 @@
  * subject key identifier), with the order Microsoft's guide asks for: each root followed by the
  * intermediates under it.
  */
-import type { Certificate } from "../x509/certificate.js";
+
 import { digest, hexUpper } from "../lib/bytes.js";
+import type { Certificate } from "../x509/certificate.js";
 
 export class TrustList {
   private readonly bySha1 = new Map<string, Certificate>();

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EmptyInputError, MalformedInputError, UnsupportedError } from "../../src/errors.js";
 import { certificatesFromMessage, looksLikeMessage } from "../../src/formats/message.js";
 import { readCertificateBytes } from "../../src/formats/read.js";
-import { EmptyInputError, MalformedInputError, UnsupportedError } from "../../src/errors.js";
 import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { cli, REPO_ROOT } from "../helpers/cli.js";
 import { makeOpensslPki, openssl, opensslPemSha1s, tempDir } from "./openssl.js";

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readCertificateBytes } from "../../src/formats/read.js";
 import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
 import { SmimetrustError } from "../../src/errors.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { createSst } from "../../src/formats/sst.js";
 import { REPO_ROOT } from "../helpers/cli.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
@@ -30,10 +30,7 @@ const SEEDS: [string, Uint8Array][] = [
     "message",
     new Uint8Array(
       readFileSync(
-        resolve(
-          REPO_ROOT,
-          "test/corpora/smime-misc/thunderbird/messages/alice.dsig.SHA256.multipart.eml",
-        ),
+        resolve(REPO_ROOT, "test/corpora/smime-misc/thunderbird/messages/alice.dsig.SHA256.multipart.eml"),
       ),
     ),
   ],
@@ -41,10 +38,7 @@ const SEEDS: [string, Uint8Array][] = [
     "opaque",
     new Uint8Array(
       readFileSync(
-        resolve(
-          REPO_ROOT,
-          "test/corpora/smime-misc/thunderbird/messages/alice.sig.SHA256.opaque.eml",
-        ),
+        resolve(REPO_ROOT, "test/corpora/smime-misc/thunderbird/messages/alice.sig.SHA256.opaque.eml"),
       ),
     ),
   ],

@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCertificateBytes } from "../../src/formats/read.js";
 import { createCertsOnlyPkcs7 } from "../../src/cms/certs-only.js";
 import { EmptyInputError, MalformedInputError, UnknownFormatError } from "../../src/errors.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { createSst } from "../../src/formats/sst.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
 import { openssl, opensslSha1, tempDir } from "./openssl.js";

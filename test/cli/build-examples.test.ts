@@ -2,8 +2,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { readSst, sstCertificates } from "../../src/formats/sst.js";
+import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { opensslSha1, tempDir } from "../certs/openssl.js";
 import { cli, REPO_ROOT } from "../helpers/cli.js";
 

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCertificateBytes } from "../../src/formats/read.js";
-import { digest, hexUpper } from "../../src/lib/bytes.js";
 import {
   createSst,
   decodeFriendlyName,
@@ -11,6 +10,7 @@ import {
   sstCertificates,
   writeSst,
 } from "../../src/formats/sst.js";
+import { digest, hexUpper } from "../../src/lib/bytes.js";
 import { openssl, opensslPemSha1s, opensslSha1, tempDir } from "../certs/openssl.js";
 import { cli } from "../helpers/cli.js";
 import { crl, intermediate, leaf, makeKey, root } from "../helpers/pki.js";

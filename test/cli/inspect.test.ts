@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OID } from "../../src/lib/oids.js";
 import { createSst } from "../../src/formats/sst.js";
+import { OID } from "../../src/lib/oids.js";
 import { openssl, tempDir } from "../certs/openssl.js";
 import { cli, spawnCli } from "../helpers/cli.js";
 import { intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";

@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/x509/certificate.js";
 import { readCertificateBytes } from "../../src/formats/read.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = path.resolve(repoRoot, "test/corpora/limbo");

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Certificate } from "../../src/x509/certificate.js";
-import { readCertificateBytes } from "../../src/formats/read.js";
 import { SETTINGS } from "../../src/exchange/settings.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { createSst } from "../../src/formats/sst.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { type CliResult, cli as runCli, spawnCli as spawnRealCli } from "../helpers/cli.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/x509/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { parseConfig } from "../../src/exchange/config.js";
 import { readSmimeExport } from "../../src/exchange/export.js";
 import { makePlan } from "../../src/exchange/plan.js";
 import { buildTrustStore } from "../../src/trust/build-store.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { issue, root } from "../helpers/pki.js";
 import { certs, cli, exportJson, fixturePath, NOW, spawnCli, tmp, write } from "./helpers.js";
 

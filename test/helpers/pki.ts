@@ -4,9 +4,9 @@
  * cross-checks what it makes in the tests that need an independent opinion.
  */
 import { constants, createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
-import { Certificate } from "../../src/x509/certificate.js";
 import { DerReader, encodeOid, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
+import { Certificate } from "../../src/x509/certificate.js";
 
 export type KeySpec =
   /** RSA; `pss` signs with RSASSA-PSS (SHA-256 family, MGF1 with the same hash, salt = hash length). */

@@ -58,8 +58,10 @@ describe("smimetrust monitor --once", () => {
         watched: "prod",
         cert: p.cert.sha1,
         message: expect.stringContaining("20 days left"),
+        id: expect.any(String),
       },
     ]);
+    expect(r1.stderr).toContain(` id=${doc.changes[0].id}\n`);
     expect(doc.findings[0]).toMatchObject({
       code: "TRUST_EXPIRING",
       cert: p.cert.sha1,

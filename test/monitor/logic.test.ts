@@ -98,11 +98,13 @@ describe("evaluate: alerts on change only", () => {
       now: NOW,
       newId: () => `id${++n}`,
     });
+    // one message per change, to every sink whose floor it passes: one id (the idempotency key) everywhere
     expect(per.map((m) => `${m.message.alerts.map((a) => a.key).join()}>${m.sinks.join()}`)).toEqual([
-      "a>log",
+      "a>log,slack",
       "b>log",
-      "a>slack",
     ]);
+    expect(per.map((m) => m.message.id)).toEqual(per.map((m) => m.message.alerts[0].id));
+    expect(new Set(per.map((m) => m.message.id)).size).toBe(2);
     const dig = planMessages(alerts, sinks, {
       mode: "digest",
       minSeverity: "info",

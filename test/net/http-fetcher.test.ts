@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetcherFromEnv } from "../../src/cli/commands/chain.js";
-import { type Fetcher, withDeadline } from "../../src/lib/fetcher.js";
 import {
   createFetchCache,
   createHttpFetcher,
@@ -12,6 +11,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   FetchError,
 } from "../../src/io/http-fetcher.js";
+import { type Fetcher, withDeadline } from "../../src/lib/fetcher.js";
 import { crl, root } from "../helpers/pki.js";
 import { startServer, type TestServer } from "./server.js";
 

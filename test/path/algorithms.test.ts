@@ -7,11 +7,11 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/x509/certificate.js";
 import { clearSignatureMemo } from "../../src/path/signatures.js";
 import type { ChainResult, ValidationOptions } from "../../src/path/types.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { openssl, tempDir } from "../certs/openssl.js";
 import {
   dsaSpkiWithoutParams,

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/x509/certificate.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;

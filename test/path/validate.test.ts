@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/x509/certificate.js";
 import { readCertificateBytes } from "../../src/formats/read.js";
 import { TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
@@ -11,6 +10,7 @@ import { ChainCache } from "../../src/path/cache.js";
 import type { ChainResult, ValidationOptions } from "../../src/path/types.js";
 import { validateChain } from "../../src/path/validate.js";
 import { TrustList } from "../../src/trust/trust-list.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { crl, type ExtensionSpec, ext, intermediate, issue, leaf, makeKey, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;

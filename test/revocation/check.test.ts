@@ -1,10 +1,10 @@
 /** checkRevocation over given CRLs (no network): RFC 5280 6.3 cases built with the test PKI. */
 import { describe, expect, it } from "vitest";
-import type { Certificate } from "../../src/x509/certificate.js";
-import { TAG, tlv } from "../../src/lib/der.js";
 import { createHttpFetcher } from "../../src/io/http-fetcher.js";
+import { TAG, tlv } from "../../src/lib/der.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { parseCrl } from "../../src/revocation/crl.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import {
   crl,
   crlDistributionPoints,

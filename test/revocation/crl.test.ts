@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { toPem } from "../../src/x509/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
 import { TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { CRL_REASON, lookupSerial, parseCrl, readCrls, serialKey } from "../../src/revocation/crl.js";
+import { toPem } from "../../src/x509/certificate.js";
 import { crl, idp, root } from "../helpers/pki.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -7,15 +7,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toPem } from "../../src/x509/certificate.js";
-import { OID } from "../../src/lib/oids.js";
-import type { Fetcher } from "../../src/lib/fetcher.js";
 import { createFetchCache, createHttpFetcher } from "../../src/io/http-fetcher.js";
+import type { Fetcher } from "../../src/lib/fetcher.js";
+import { OID } from "../../src/lib/oids.js";
 import { DEFAULTS, validateChain } from "../../src/path/validate.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { parseCrl, serialKey } from "../../src/revocation/crl.js";
 import { buildOcspRequest, parseOcspResponse } from "../../src/revocation/ocsp.js";
 import { TrustList } from "../../src/trust/trust-list.js";
+import { toPem } from "../../src/x509/certificate.js";
 import {
   crl,
   crlDistributionPoints,

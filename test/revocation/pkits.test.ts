@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Certificate } from "../../src/x509/certificate.js";
 import { checkRevocation, type RevocationContext } from "../../src/revocation/check.js";
 import { type Crl, parseCrl } from "../../src/revocation/crl.js";
+import { Certificate } from "../../src/x509/certificate.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PKITS = path.resolve(repoRoot, "test/corpora/pkits");

@@ -16,8 +16,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readCertificateBytes } from "../../src/formats/read.js";
 import { parseSignedData } from "../../src/cms/signed-data.js";
+import { readCertificateBytes } from "../../src/formats/read.js";
 import { toCanonical } from "../../src/mime/canonical.js";
 import { decodedBody, parseMessage } from "../../src/mime/parse.js";
 import { ChainCache } from "../../src/path/cache.js";

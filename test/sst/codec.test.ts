@@ -2,9 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Certificate } from "../../src/x509/certificate.js";
 import { MalformedInputError } from "../../src/errors.js";
-import { digest, hexUpper } from "../../src/lib/bytes.js";
 import {
   createSst,
   decodeFriendlyName,
@@ -14,6 +12,8 @@ import {
   sstCertificates,
   writeSst,
 } from "../../src/formats/sst.js";
+import { digest, hexUpper } from "../../src/lib/bytes.js";
+import { Certificate } from "../../src/x509/certificate.js";
 import { intermediate, root } from "../helpers/pki.js";
 import { FIXTURES, fixture, manifest } from "./fixtures.js";
 

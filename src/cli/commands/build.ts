@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { checkOutputPath, loadCertificates, writeFileAtomic } from "../../io/files.js";
+import { oneLine } from "../../lib/text.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { RegisterCommand } from "../context.js";
-import { checkOutputPath, loadCertificates, writeFileAtomic } from "../../io/files.js";
-import { daysBetween, isoTime } from "../output.js";
+import { daysBetween, isoTime, writeData } from "../output.js";
 
 interface BuildOpts {
   output: string;
@@ -43,7 +44,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
       });
-      for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
+      for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (loaded.crls.length)
         ctx.out.stderr(
           `warning: left out ${loaded.crls.length} CRL${loaded.crls.length === 1 ? "" : "s"} (from ${[...new Set(loaded.crls.map((c) => c.source))].join(", ")}): the trust list holds certificates only\n`,
@@ -56,13 +57,16 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         friendlyNames: opts.friendlyNames,
       });
       for (const c of result.leaves)
-        ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
+        ctx.out.stderr(`warning: left out '${oneLine(c.name)}' (${c.sha1}): not a CA certificate\n`);
       for (const c of result.droppedExpired)
-        ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
+        ctx.out.stderr(
+          `warning: left out '${oneLine(c.name)}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`,
+        );
       const { backup } = writeFileAtomic(opts.output, result.bytes, { force: opts.force, backup: true });
       const e = result.earliest!;
       if (opts.json) {
-        ctx.out.stdout(
+        writeData(
+          ctx.out,
           `${JSON.stringify(
             {
               file: opts.output,
@@ -95,7 +99,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
             `wrote ${opts.output} (${result.format}, ${result.bytes.length} bytes)`,
             `  certificates:    ${result.certificates.length} (${roots} root${roots === 1 ? "" : "s"}, ${result.certificates.length - roots} intermediate${result.certificates.length - roots === 1 ? "" : "s"})`,
             `  left out:        ${result.leaves.length} leaf, ${result.droppedExpired.length} expired, ${result.duplicates} duplicate`,
-            `  earliest expiry: ${isoTime(e.notAfter)} (${daysBetween(now, e.notAfter)} days) '${e.name}'`,
+            `  earliest expiry: ${isoTime(e.notAfter)} (${daysBetween(now, e.notAfter)} days) '${oneLine(e.name)}'`,
             `                   thumbprint ${e.sha1}`,
             "                   (what Get-SmimeConfig will report as SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint)",
             `  sha256:          ${result.sha256}`,

@@ -1,17 +1,18 @@
 import type { Command } from "commander";
-import type { Certificate } from "../../x509/certificate.js";
 import { SmimetrustError, UsageError } from "../../errors.js";
+import { loadCertificates } from "../../io/files.js";
 import { createHttpFetcher, type HttpFetcher } from "../../io/http-fetcher.js";
+import { oneLine } from "../../lib/text.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
 import type { Problem } from "../../problems.js";
 import { type Crl, parseCrl } from "../../revocation/crl.js";
 import { TrustList } from "../../trust/trust-list.js";
+import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { loadCertificates } from "../../io/files.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import { parseTime } from "../options.js";
-import { isoTime, mark, type Out, paint } from "../output.js";
+import { isoTime, mark, type Out, paint, writeData } from "../output.js";
 
 interface ChainOpts {
   trust: string[];
@@ -78,7 +79,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         ...(extra?.warnings ?? []),
         ...(crlIn?.warnings ?? []),
       ])
-        ctx.out.stderr(`warning: ${w}\n`);
+        ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (subject.certificates.length === 0) throw new UsageError(`${certificate}: no certificate found`);
       if (crlIn && crlIn.crls.length === 0)
         throw new UsageError(`--crl: no CRL found in ${opts.crl!.map((c) => `'${c}'`).join(", ")}`);
@@ -101,7 +102,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
           parsedCrls.push(parseCrl(c.der, c.source));
         } catch (e) {
           if (!(e instanceof SmimetrustError) || named.has(c.source)) throw e;
-          ctx.out.stderr(`warning: left out a CRL: ${e.describe()}\n`);
+          ctx.out.stderr(`warning: left out a CRL: ${oneLine(e.describe())}\n`);
         }
       }
       const vo: ValidationOptions = {
@@ -122,7 +123,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         vo.retrievalTimeoutMs = fetcher.settings.timeoutMs;
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
-      if (opts.json) ctx.out.stdout(`${JSON.stringify(toJson(result), null, 2)}\n`);
+      if (opts.json) writeData(ctx.out, `${JSON.stringify(toJson(result), null, 2)}\n`);
       else ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
       done(result.verdict === "valid" ? 0 : 1);
     });
@@ -166,8 +167,8 @@ function problemLines(out: Out, problems: readonly Problem[], indent: string): s
         : p.severity === "warning"
           ? mark(out, "warn")
           : mark(out, "info");
-    s += `${indent}${m} ${p.code}: ${p.message}\n`;
-    if (p.hint) s += `${indent}  ${paint(out, "dim", `hint: ${p.hint}`)}\n`;
+    s += `${indent}${m} ${p.code}: ${oneLine(p.message)}\n`;
+    if (p.hint) s += `${indent}  ${paint(out, "dim", `hint: ${oneLine(p.hint)}`)}\n`;
   }
   return s;
 }
@@ -193,7 +194,7 @@ export function renderChain(r: ChainResult, out: Out, info: { time: number; prof
           : i === 0
             ? "last found"
             : "intermediate";
-    s += `${lead}${mark(out, status(e.problems))}  ${paint(out, "bold", e.cert.name)}  (${role}, from ${e.source})\n`;
+    s += `${lead}${mark(out, status(e.problems))}  ${paint(out, "bold", oneLine(e.cert.name))}  (${role}, from ${e.source})\n`;
     const pad = `${"   ".repeat(i)}     `;
     s += `${pad}sha1 ${e.cert.sha1} · valid ${isoTime(e.cert.notBefore).slice(0, 10)} to ${isoTime(e.cert.notAfter).slice(0, 10)} · ${e.cert.keyDescription}\n`;
     s += problemLines(out, e.problems, pad);

@@ -1,18 +1,19 @@
 import type { Command } from "commander";
 import { auditTrustList, sstSizeOf } from "../../audit/check.js";
-import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
-import type { Certificate } from "../../x509/certificate.js";
-import { readCertificateBytes } from "../../formats/read.js";
 import { UsageError } from "../../errors.js";
+import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
+import { readCertificateBytes } from "../../formats/read.js";
+import { isSst } from "../../formats/sst.js";
+import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
+import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
-import { isSst } from "../../formats/sst.js";
+import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
 import { parseIntOption, parseTime } from "../options.js";
-import { type Out, paint, table, truncate } from "../output.js";
+import { fitTo, type Out, paint, table, truncate, writeData } from "../output.js";
 
 export interface TrustSources {
   certificates: Certificate[];
@@ -103,6 +104,7 @@ export function findingsTable(out: Out, findings: readonly Problem[], names: Map
       f.message,
       f.hint ?? "",
     ]),
+    fitTo(out),
   );
 }
 
@@ -138,7 +140,7 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
       const src = await loadTrustSources(inputs, { password });
       const leaves = await loadLeaves(opts.leaf, src.warnings, password);
-      for (const w of src.warnings) ctx.out.stderr(`warning: ${w}\n`);
+      for (const w of src.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (src.certificates.length === 0) throw new UsageError("no certificates in the trust list inputs");
       const sstBytes = src.sstBytes ?? sstSizeOf(src.certificates);
       const findings = auditTrustList(src.certificates, { now, warnDays, sstBytes });
@@ -155,9 +157,11 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const names = new Map<string, string>();
       for (const c of [...src.certificates, ...leaves]) names.set(c.sha1, c.name);
       if (opts.json) {
-        ctx.out.stdout(`${JSON.stringify(checkJson(src.certificates, findings), null, 2)}\n`);
+        writeData(ctx.out, `${JSON.stringify(checkJson(src.certificates, findings), null, 2)}\n`);
       } else if (opts.markdown) {
-        ctx.out.stdout(
+        // A document (every value in it escaped for Markdown): written exactly, never fitted to the terminal.
+        writeData(
+          ctx.out,
           markdownReport({
             certificates: src.certificates,
             findings,

@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
 import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from "../../audit/diff.js";
-import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
+import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
+import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { parseTime } from "../options.js";
-import { paint, table, truncate } from "../output.js";
+import { fitTo, paint, table, truncate, writeData } from "../output.js";
 import { loadLeaves, loadTrustSources } from "./check.js";
 
 interface DiffOpts {
@@ -42,7 +43,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
       const newSrc = await loadTrustSources([newInput], { password });
       const warnings = [...oldSrc.warnings, ...newSrc.warnings];
       const leaves = await loadLeaves(opts.leaf, warnings, password);
-      for (const w of warnings) ctx.out.stderr(`warning: ${w}\n`);
+      for (const w of warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0)
         throw new UsageError("both lists are empty");
       const d = diffTrustLists(oldSrc.certificates, newSrc.certificates);
@@ -53,7 +54,8 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
       }
       const broken = breakage.filter((b) => b.broken);
       if (opts.json) {
-        ctx.out.stdout(
+        writeData(
+          ctx.out,
           `${JSON.stringify(
             {
               added: d.added.map(summary),
@@ -99,7 +101,13 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
         }
         if (rows.length === 0) ctx.out.stdout("no changes: both lists hold the same certificates\n");
         else
-          ctx.out.stdout(table(["change", "certificate", "role", "expires (UTC)", "sha1 thumbprint"], rows));
+          ctx.out.stdout(
+            table(
+              ["change", "certificate", "role", "expires (UTC)", "sha1 thumbprint"],
+              rows,
+              fitTo(ctx.out),
+            ),
+          );
         ctx.out.stdout(
           `${d.added.length} added, ${d.removed.length} removed, ${d.replaced.length} replaced, ${d.unchanged.length} unchanged\n`,
         );
@@ -108,20 +116,20 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
           for (const b of breakage) {
             if (b.broken) {
               const lost = b.lostFromPath.length
-                ? `; its path used ${b.lostFromPath.map((c) => `'${c.name}' (${c.sha1})`).join(", ")}, not in the new list`
+                ? `; its path used ${b.lostFromPath.map((c) => `'${oneLine(c.name)}' (${c.sha1})`).join(", ")}, not in the new list`
                 : "";
               ctx.out.stdout(
-                `${paint(ctx.out, "red", "✗ breaks")}  '${b.leaf.name}' (${b.leaf.sha1}) chains to the old list but not the new one${lost}\n`,
+                `${paint(ctx.out, "red", "✗ breaks")}  '${oneLine(b.leaf.name)}' (${b.leaf.sha1}) chains to the old list but not the new one${lost}\n`,
               );
               for (const p of b.problems.filter((x) => x.severity === "error"))
-                ctx.out.stdout(`          ${p.code}: ${p.message}\n`);
+                ctx.out.stdout(`          ${p.code}: ${oneLine(p.message)}\n`);
             } else if (b.fixed) {
               ctx.out.stdout(
-                `${paint(ctx.out, "green", "✓ fixed")}   '${b.leaf.name}' (${b.leaf.sha1}) chains to the new list (it did not before)\n`,
+                `${paint(ctx.out, "green", "✓ fixed")}   '${oneLine(b.leaf.name)}' (${b.leaf.sha1}) chains to the new list (it did not before)\n`,
               );
             } else {
               ctx.out.stdout(
-                `${b.after === "valid" ? paint(ctx.out, "green", "✓ ok") : paint(ctx.out, "yellow", "! invalid")}      '${b.leaf.name}' (${b.leaf.sha1}) ${b.after === "valid" ? "chains to both lists" : "chains to neither list"}\n`,
+                `${b.after === "valid" ? paint(ctx.out, "green", "✓ ok") : paint(ctx.out, "yellow", "! invalid")}      '${oneLine(b.leaf.name)}' (${b.leaf.sha1}) ${b.after === "valid" ? "chains to both lists" : "chains to neither list"}\n`,
               );
             }
           }

@@ -11,7 +11,6 @@ import { statSync, unlinkSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { replacementKind } from "../../audit/diff.js";
-import type { Certificate } from "../../x509/certificate.js";
 import { FileAccessError, RefusedError } from "../../errors.js";
 import { assertNoIssues, type DesiredState, parseConfig } from "../../exchange/config.js";
 import { readSmimeExport } from "../../exchange/export.js";
@@ -24,12 +23,14 @@ import {
   rollbackSettings,
 } from "../../exchange/script.js";
 import type { SettingValue } from "../../exchange/settings.js";
-import { digest, hexUpper } from "../../lib/bytes.js";
-import { buildTrustStore } from "../../trust/build-store.js";
-import type { CliContext, RegisterCommand } from "../context.js";
 import { loadCertificates, readInputFile, writeFileAtomic } from "../../io/files.js";
+import { digest, hexUpper } from "../../lib/bytes.js";
+import { oneLine } from "../../lib/text.js";
+import { buildTrustStore } from "../../trust/build-store.js";
+import type { Certificate } from "../../x509/certificate.js";
+import type { CliContext, RegisterCommand } from "../context.js";
 import { parseIntOption, VERSION } from "../options.js";
-import { daysBetween, isoDate, isoTime, mark } from "../output.js";
+import { daysBetween, isoDate, isoTime, mark, writeData } from "../output.js";
 
 interface ConnectOpts {
   upn?: string;
@@ -71,7 +72,7 @@ function exists(path: string): boolean {
 
 /** Refuses before anything is written when any output exists (so two outputs are never half-written). */
 function printJson(ctx: CliContext, doc: unknown): void {
-  ctx.out.stdout(`${JSON.stringify(doc, null, 2)}\n`);
+  writeData(ctx.out, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /** Every output can be written (a file in an existing folder, not a folder itself) before anything is. */
@@ -111,7 +112,7 @@ async function loadDesired(
   const loaded = await loadCertificates(state.trustPaths, {
     password: password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
   });
-  for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
+  for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
   return { state, certificates: loaded.certificates };
 }
 
@@ -124,7 +125,7 @@ function listed(c: Certificate): ListedCertificate {
 function showValue(v: SettingValue | undefined): string {
   if (v === undefined) return "(not in export)";
   if (v === null) return "(not set)";
-  if (typeof v === "string") return `'${v}'`;
+  if (typeof v === "string") return `'${oneLine(v)}'`;
   return String(v);
 }
 
@@ -199,12 +200,13 @@ export function planText(
       `Trust list (SMIMECertificateIssuingCA): ${s(t.currentCount, "certificate")}, ${t.currentBytes} bytes -> ${s(t.desiredCount, "certificate")}, ${t.desiredBytes} bytes`,
     );
     const rows: string[][] = [];
-    for (const c of t.added) rows.push(["+ add", c.name, c.sha1, `expires ${isoDate(c.notAfter)}`]);
-    for (const c of t.removed) rows.push(["- remove", c.name, c.sha1, `expires ${isoDate(c.notAfter)}`]);
+    for (const c of t.added) rows.push(["+ add", oneLine(c.name), c.sha1, `expires ${isoDate(c.notAfter)}`]);
+    for (const c of t.removed)
+      rows.push(["- remove", oneLine(c.name), c.sha1, `expires ${isoDate(c.notAfter)}`]);
     for (const p of t.replaced)
       rows.push([
         "~ replace",
-        p.new.name,
+        oneLine(p.new.name),
         `${p.old.sha1} -> ${p.new.sha1}`,
         `expires ${isoDate(p.old.notAfter)} -> ${isoDate(p.new.notAfter)} (${replacementKind(p).join(", ")})`,
       ]);
@@ -218,7 +220,7 @@ export function planText(
           : `  ${pad(r[0], w[0])}  ${r[1]}`
         ).trimEnd(),
       );
-    for (const c of t.leftOut) L.push(`  (left out '${c.name}' (${c.sha1}): not a CA certificate)`);
+    for (const c of t.leftOut) L.push(`  (left out '${oneLine(c.name)}' (${c.sha1}): not a CA certificate)`);
     if (!t.changesCertificates && t.changesBytes && t.desiredSha256 && t.currentSha256)
       L.push(
         "  Same certificates, but the file differs byte for byte: the script will upload it again (trust does not change).",
@@ -230,7 +232,7 @@ export function planText(
       L.push(
         `    SMIMECertificatesExpiryDate        ${isoTime(t.earliest.notAfter)} (${daysBetween(now, t.earliest.notAfter)} days)`,
       );
-      L.push(`    SMIMEExpiredCertificateThumbprint  ${t.earliest.sha1} ('${t.earliest.name}')`);
+      L.push(`    SMIMEExpiredCertificateThumbprint  ${t.earliest.sha1} ('${oneLine(t.earliest.name)}')`);
     }
   }
   L.push("");
@@ -240,7 +242,7 @@ export function planText(
     L.push(`Settings: ${s(plan.settings.length, "change")}`);
     const w = Math.max(0, ...plan.settings.map((c) => c.name.length));
     for (const c of plan.settings)
-      L.push(`  ~ ${pad(c.name, w)}  ${showValue(c.from)} -> ${showValue(c.to)}`);
+      L.push(`  ~ ${pad(oneLine(c.name), w)}  ${showValue(c.from)} -> ${showValue(c.to)}`);
     if (plan.unchangedSettings.length)
       L.push(`  = ${plan.unchangedSettings.length} already as desired: ${plan.unchangedSettings.join(", ")}`);
   }
@@ -248,16 +250,16 @@ export function planText(
   if (plan.warnings.length) {
     L.push("Warnings (Exchange takes this, but it will not last):");
     for (const r of plan.warnings) {
-      L.push(`  ${mark(ctx.out, "warn")}  ${r.code}  ${r.message}`);
-      if (r.hint) L.push(`           hint: ${r.hint}`);
+      L.push(`  ${mark(ctx.out, "warn")}  ${r.code}  ${oneLine(r.message)}`);
+      if (r.hint) L.push(`           hint: ${oneLine(r.hint)}`);
     }
     L.push("");
   }
   if (plan.refusals.length) {
     L.push("Exchange would refuse this:");
     for (const r of plan.refusals) {
-      L.push(`  ${mark(ctx.out, "fail")}  ${r.code}  ${r.message}`);
-      if (r.hint) L.push(`           hint: ${r.hint}`);
+      L.push(`  ${mark(ctx.out, "fail")}  ${r.code}  ${oneLine(r.message)}`);
+      if (r.hint) L.push(`           hint: ${oneLine(r.hint)}`);
     }
     L.push("", "Result: refused. Fix the problems above; nothing has been changed.");
   } else if (plan.status === "no-changes") {
@@ -342,9 +344,8 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
           { warnDays },
         );
         const files = { current: opts.current, config: opts.config };
-        ctx.out.stdout(
-          opts.json ? `${JSON.stringify(planJson(plan, files), null, 2)}\n` : planText(plan, files, ctx, now),
-        );
+        if (opts.json) writeData(ctx.out, `${JSON.stringify(planJson(plan, files), null, 2)}\n`);
+        else ctx.out.stdout(planText(plan, files, ctx, now));
         done(plan.status === "refused" ? 1 : 0);
       },
     );
@@ -383,7 +384,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       const build = certificates ? buildTrustStore(certificates, { now }) : undefined;
       if (build)
         for (const c of build.leaves)
-          ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
+          ctx.out.stderr(`warning: left out '${oneLine(c.name)}' (${c.sha1}): not a CA certificate\n`);
       const writeSst = build !== undefined && (!opts.embed || opts.sstOut !== undefined);
       const sstOut =
         opts.sstOut ?? join(dirname(opts.output), `${basename(opts.output, extname(opts.output))}.sst`);
@@ -444,7 +445,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         );
         if (build.earliest)
           lines.push(
-            `  earliest expiry: ${isoTime(build.earliest.notAfter)} '${build.earliest.name}' (${build.earliest.sha1})`,
+            `  earliest expiry: ${isoTime(build.earliest.notAfter)} '${oneLine(build.earliest.name)}' (${build.earliest.sha1})`,
           );
       } else lines.push("  trust list:  not managed (left as it is)");
       lines.push(`  settings:    ${Object.keys(state.settings).join(", ") || "none"}`);
@@ -484,7 +485,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         const expired = certs.filter((c) => c.notAfter < now);
         if (expired.length && !opts.dropExpired) {
           throw new RefusedError(
-            `Exchange would refuse to restore this trust list: ${expired.map((c) => `'${c.name}' (${c.sha1}) expired ${isoDate(c.notAfter)}`).join(", ")}; use --drop-expired to restore it without them`,
+            `Exchange would refuse to restore this trust list: ${expired.map((c) => `'${oneLine(c.name)}' (${c.sha1}) expired ${isoDate(c.notAfter)}`).join(", ")}; use --drop-expired to restore it without them`,
             { file: backupFile },
           );
         }
@@ -493,7 +494,9 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
           bytes = rebuilt.bytes;
           certs = rebuilt.certificates;
           for (const c of expired)
-            ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
+            ctx.out.stderr(
+              `warning: left out '${oneLine(c.name)}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`,
+            );
         }
       }
       checkOutputs([opts.output], opts.force);

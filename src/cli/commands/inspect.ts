@@ -1,8 +1,9 @@
 import type { Command } from "commander";
+import { loadCertificates } from "../../io/files.js";
+import { oneLine } from "../../lib/text.js";
 import { summarize } from "../../x509/describe.js";
 import type { RegisterCommand } from "../context.js";
-import { loadCertificates } from "../../io/files.js";
-import { expiryLabel, table, truncate } from "../output.js";
+import { expiryLabel, fitTo, table, truncate, writeData } from "../output.js";
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
   program
@@ -17,10 +18,10 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
       });
-      for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
+      for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       const now = ctx.now();
       if (opts.json) {
-        ctx.out.stdout(`${JSON.stringify(loaded.certificates.map(summarize), null, 2)}\n`);
+        writeData(ctx.out, `${JSON.stringify(loaded.certificates.map(summarize), null, 2)}\n`);
       } else {
         const rows = loaded.certificates.map((c) => [
           truncate(c.name, 40),
@@ -36,6 +37,7 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
           table(
             ["subject", "issuer", "role", "not after", "key", "signature", "eku", "sha1 thumbprint"],
             rows,
+            fitTo(ctx.out),
           ),
         );
         ctx.out.stderr(

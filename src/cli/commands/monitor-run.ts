@@ -7,12 +7,15 @@ import { dirname } from "node:path";
 import { Cron } from "croner";
 import { countBySeverity } from "../../audit/report.js";
 import { FileAccessError, UsageError } from "../../errors.js";
+import { redactSecrets } from "../../lib/redact.js";
+import { oneLine } from "../../lib/text.js";
 import { loadMonitorConfig } from "../../monitor/config.js";
 import { startMetricsServer } from "../../monitor/metrics.js";
 import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
 import { MonitorStore } from "../../monitor/store.js";
 import { validateChain } from "../../path/validate.js";
 import type { CliContext, ExitCode } from "../context.js";
+import { writeData } from "../output.js";
 
 export interface MonitorOpts {
   config: string;
@@ -58,6 +61,8 @@ function outcomeJson(o: RunOutcome) {
       watched: a.scope,
       cert: a.cert ?? null,
       message: a.message,
+      // the change's one id: its messages' idempotency key and its log line's id=
+      id: a.id ?? null,
     })),
     failures: o.failures,
     delivery: o.delivery,
@@ -75,7 +80,8 @@ export async function runMonitor(
     );
   const config = loadMonitorConfig(opts.config, existsSync);
   const store = openStore(config.database);
-  const log = (line: string) => ctx.out.stderr(`${line}\n`);
+  // Every log line is one line (nothing in a certificate name can start another) and carries no secret.
+  const log = (line: string) => ctx.out.stderr(`${oneLine(redactSecrets(line))}\n`);
   const monitor = new Monitor(config, {
     store,
     now: ctx.now,
@@ -86,8 +92,8 @@ export async function runMonitor(
   if (opts.once) {
     try {
       const o = await monitor.runOnce();
-      if (opts.json) ctx.out.stdout(`${JSON.stringify(outcomeJson(o), null, 2)}\n`);
-      for (const f of o.failures) ctx.out.stderr(`smimetrust: ${f.scope}: check failed: ${f.error}\n`);
+      if (opts.json) writeData(ctx.out, `${JSON.stringify(outcomeJson(o), null, 2)}\n`);
+      for (const f of o.failures) log(`smimetrust: ${f.scope}: check failed: ${f.error}`);
       ctx.out.stderr(`${summary(o)}\n`);
       done(o.exitCode);
     } finally {

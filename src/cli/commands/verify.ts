@@ -1,20 +1,21 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
-import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
-import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
-import { isMbox, splitMbox } from "../../mime/mbox.js";
+import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
+import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
 import { createHttpFetcher } from "../../io/http-fetcher.js";
+import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
+import { oneLine } from "../../lib/text.js";
+import { isMbox, splitMbox } from "../../mime/mbox.js";
 import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
-import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import type { VerifySetup } from "../../smime/verifier.js";
 import type { VerifyResult } from "../../smime/verify.js";
+import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import { parseIntOption, parseTime } from "../options.js";
-import { type Out, paint, truncate } from "../output.js";
+import { type Out, paint, truncate, writeControl, writeData } from "../output.js";
 
 interface VerifyOpts {
   trust?: string[];
@@ -103,14 +104,14 @@ export function renderLine(out: Out, file: string, r: VerifyResult): string {
     ? `${signer.name}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}`
     : "";
   const subject = headerText(r.subject);
-  let s = `${m} ${file}`;
-  if (subject) s += `  "${truncate(subject, 50)}"`;
-  if (who) s += `  signed by ${paint(out, "bold", truncate(who, 70))}`;
+  let s = `${m} ${oneLine(file)}`;
+  if (subject) s += `  "${truncate(oneLine(subject), 50)}"`;
+  if (who) s += `  signed by ${paint(out, "bold", truncate(oneLine(who), 70))}`;
   if (signer?.part) s += ` (part ${signer.part})`;
   // One line per message (grep-friendly): the main problem and how to fix it go on the same line.
   if (p && (r.verdict !== "valid" || p.severity !== "info")) {
-    s += `  ${p.code}: ${p.message}`;
-    if (p.hint && p.severity !== "info") s += ` ${paint(out, "dim", `Fix: ${p.hint}`)}`;
+    s += `  ${p.code}: ${oneLine(p.message)}`;
+    if (p.hint && p.severity !== "info") s += ` ${paint(out, "dim", `Fix: ${oneLine(p.hint)}`)}`;
   }
   return `${s}\n`;
 }
@@ -274,7 +275,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
       const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
-        ctx.out.stderr(`warning: ${w}\n`);
+        ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
       let skipped = 0;
       const items = await expandMessages(inputs, () => skipped++);
@@ -310,7 +311,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         const t = Date.now();
         if (n < items.length && t - lastDraw < 100) return;
         lastDraw = t;
-        ctx.out.stderr(`\r${progressBar(n, items.length)}${n === items.length ? "\n" : ""}`);
+        writeControl(ctx.out, `\r${progressBar(n, items.length)}${n === items.length ? "\n" : ""}`);
       };
       // JSON: the array opens with the first result, and closes even when the run stops part-way (exit 2, the
       // reason on stderr), so stdout always holds one JSON document.
@@ -322,20 +323,20 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           onResult: (i, item, r) => {
             counts[r.verdict]++;
             if (opts.json) {
-              ctx.out.stdout(`${first ? "[\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
+              writeData(ctx.out, `${first ? "[\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
               first = false;
             } else {
-              if (showProgress) ctx.out.stderr("\r\u001b[K");
+              if (showProgress) writeControl(ctx.out, "\r\u001b[K");
               ctx.out.stdout(renderLine(ctx.out, item.name, r));
             }
             progress(i + 1);
           },
         });
       } catch (e) {
-        if (opts.json && !first) ctx.out.stdout("\n]\n");
+        if (opts.json && !first) writeData(ctx.out, "\n]\n");
         throw e;
       }
-      if (opts.json) ctx.out.stdout(first ? "[]\n" : "\n]\n");
+      if (opts.json) writeData(ctx.out, first ? "[]\n" : "\n]\n");
       else {
         const total = items.length;
         ctx.out.stderr(
