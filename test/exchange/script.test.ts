@@ -56,7 +56,7 @@ async function generate(args: string[]): Promise<{ dir: string; text: string; st
 
 /** The base64 lines of the embedded trust list, joined and decoded. */
 function embedded(text: string): Buffer {
-  const m = /\$trustListBase64 = @\(\n((?: {4}'[A-Za-z0-9+/=]*'\n)+)\) -join ''/.exec(text);
+  const m = /\$TrustListBase64 = @\(\n((?: {4}'[A-Za-z0-9+/=]*'\n)+)\) -join ''/.exec(text);
   expect(m, "embedded base64 block").not.toBeNull();
   return Buffer.from(m![1].replace(/[\s']/g, ""), "base64");
 }
@@ -125,8 +125,8 @@ describe("golden scripts (fixed clock and certificates)", () => {
       "'settings.json'",
     );
     golden("apply-settings-only.ps1", text);
-    expect(text).toContain("$ManageTrustList = $false");
-    expect(text).not.toContain("ReadAllBytes");
+    expect(text).toContain("$TrustListSource = 'none'");
+    expect(text).toContain("$TrustListBase64 = ''");
     expect(readdirSync(dir).sort()).toEqual(["settings.json", "settings.ps1"]);
   });
 
@@ -164,7 +164,7 @@ describe("golden scripts (fixed clock and certificates)", () => {
     golden("export.ps1", text);
     expect(text).toContain("$config = Get-SmimeConfig");
     expect(text).toContain("Save-SmimeJson (ConvertTo-SmimeExport $config) $OutFile");
-    expect(text).toContain("[string] $OutFile = 'smime-export.json'");
+    expect(text).toContain("$DefaultOutFile = 'smime-export.json'");
     expect(text).toContain(
       "if ($bytes.Length -eq 0) { $export[$name] = $null } else { $export[$name] = [System.Convert]::ToBase64String($bytes) }",
     );
@@ -287,9 +287,9 @@ describe("what every generated script does", () => {
 
   it("reads the file with ReadAllBytes, or decodes the embedded base64 to the exact .sst bytes", () => {
     expect(file).toContain("$trustListBytes = [System.IO.File]::ReadAllBytes($TrustListPath)");
-    expect(file).toContain("Join-Path -Path $scriptFolder -ChildPath 'trust.sst'");
-    expect(embed).toContain("$trustListBytes = [System.Convert]::FromBase64String($trustListBase64)");
-    expect(embed).not.toContain("ReadAllBytes");
+    expect(file).toContain("$TrustListSource = 'file'\n$TrustListFile = 'trust.sst'\n");
+    expect(embed).toContain("$trustListBytes = [System.Convert]::FromBase64String($TrustListBase64)");
+    expect(embed).toContain("$TrustListSource = 'embed'\n$TrustListFile = ''\n");
     expect(new Uint8Array(embedded(embed))).toEqual(built.bytes);
   });
 
@@ -318,11 +318,11 @@ describe("what every generated script does", () => {
       const t = make(v);
       expect(psStructureProblems(t), v).toEqual([]);
       // 1. Each value is one literal that PowerShell reads back exactly, ending where the generator ended it.
-      const at = t.indexOf("-ChildPath ") + "-ChildPath ".length;
+      const at = t.indexOf("$TrustListFile = ") + "$TrustListFile = ".length;
       const lit = readPsLiteral(t, at);
       expect(lit.value).toBe(v);
-      expect(t.slice(lit.end, lit.end + 2)).toBe(" }");
-      const upn = t.indexOf("[string] $UserPrincipalName = ") + "[string] $UserPrincipalName = ".length;
+      expect(t.slice(lit.end, lit.end + 1)).toBe("\n");
+      const upn = t.indexOf("$DefaultUserPrincipalName = ") + "$DefaultUserPrincipalName = ".length;
       expect(readPsLiteral(t, upn)).toEqual({ value: v, end: upn + psString(v).length });
       // 2. Apart from those literals and the comment line, the script is the same as with a harmless value:
       //    nothing of the value leaked into code, double-quoted strings or new lines.
@@ -544,7 +544,7 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     expect(r.code).toBe(0);
     const text = readFileSync(join(dir, "rollback.ps1"), "utf8");
     expect(text).toContain("$ExpectedTrustListSha256 = ''");
-    expect(text).toContain("$trustListBytes = $null");
+    expect(text).toContain("$TrustListSource = 'clear'");
     expect(rollbackSettings(readSmimeExport(Buffer.from(exportJson(null)), "b").settings)).toHaveLength(25);
   });
 
