@@ -577,3 +577,78 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     expect(readdirSync(dir)).toEqual(["smime.config.json"]);
   });
 });
+
+describe("sign-in options are checked when the script is written", () => {
+  const thumb = "4F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C";
+  const cases: [string[], RegExp][] = [
+    [["--app-id", "x"], /app-only sign-in needs .*missing --certificate-thumbprint and --organization$/],
+    [["--app-id", "x", "--certificate-thumbprint", thumb], /missing --organization$/],
+    [["--organization", "contoso.onmicrosoft.com"], /missing --app-id and --certificate-thumbprint$/],
+    [
+      ["--app-id", "x", "--certificate-thumbprint", "4F1E2D", "--organization", "contoso.onmicrosoft.com"],
+      /--certificate-thumbprint: "4F1E2D" is not a thumbprint \(40 hexadecimal digits\)$/,
+    ],
+    [
+      [
+        "--app-id",
+        "x",
+        "--certificate-thumbprint",
+        `${thumb.slice(0, 39)}G`,
+        "--organization",
+        "contoso.onmicrosoft.com",
+      ],
+      /is not a thumbprint/,
+    ],
+    [["--upn", "admin"], /--upn: "admin" is not a user principal name/],
+    [["--upn", "admin@contoso.com\nx"], /is not a user principal name/],
+    [
+      [
+        "--upn",
+        "admin@contoso.com",
+        "--app-id",
+        "x",
+        "--certificate-thumbprint",
+        thumb,
+        "--organization",
+        "contoso.onmicrosoft.com",
+      ],
+      /--upn \(interactive sign-in\) cannot be combined with --app-id, --certificate-thumbprint, --organization/,
+    ],
+    [
+      ["--app-id", "x", "--certificate-thumbprint", thumb, "--organization", "contoso onmicrosoft"],
+      /--organization: "contoso onmicrosoft" is not a domain name/,
+    ],
+  ];
+  for (const cmd of ["script", "rollback-script", "export-script"]) {
+    it(`exchange ${cmd}: exit 2, one line, nothing written`, async () => {
+      const dir = tmp();
+      const base =
+        cmd === "script"
+          ? ["exchange", "script", "--config", CONFIG, "-o", join(dir, "out.ps1")]
+          : cmd === "rollback-script"
+            ? ["exchange", "rollback-script", BACKUP, "-o", join(dir, "out.ps1")]
+            : ["exchange", "export-script", "-o", join(dir, "out.ps1")];
+      for (const [extra, message] of cases) {
+        const r = await cli([...base, ...extra]);
+        expect(r.code, extra.join(" ")).toBe(2);
+        expect(r.stderr.trim().split("\n"), extra.join(" ")).toHaveLength(1);
+        expect(r.stderr.trim(), extra.join(" ")).toMatch(/^smimetrust: /);
+        expect(r.stderr.trim(), extra.join(" ")).toMatch(message);
+        expect(readdirSync(dir)).toEqual([]);
+      }
+      const ok = await cli([
+        ...base,
+        "--app-id",
+        "x",
+        "--certificate-thumbprint",
+        thumb.toLowerCase(),
+        "--organization",
+        "contoso.onmicrosoft.com",
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(readFileSync(join(dir, "out.ps1"), "utf8")).toContain(
+        `$DefaultCertificateThumbprint = '${thumb}'`,
+      );
+    });
+  }
+});
