@@ -16,6 +16,7 @@ import type { Certificate } from "../certs/certificate.js";
 import { signatureHash } from "../lib/signature.js";
 import { type Problem, problem, severityRank } from "../problems.js";
 import { createSst } from "../sst/codec.js";
+import { describeDistrust, sstDistrust } from "../sst/distrust.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
 import { TrustList } from "../trust/trust-list.js";
 import { sameBytes } from "./diff.js";
@@ -116,6 +117,18 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
         }
         out.push(p("MISSING_ISSUER", c, { issuer: c.issuer.display, detail }));
       }
+    }
+
+    // ---- distrust marked by Windows (.sst properties 104, 126, 127) ----
+    const distrust = sstDistrust(c.sstProperties);
+    if (distrust) {
+      const past = distrust.disallowedAfter !== undefined && distrust.disallowedAfter <= opts.now;
+      out.push(
+        p("SST_DISTRUSTED", c, {
+          detail: describeDistrust(distrust),
+          ...(past ? { severity: "error" as const } : {}),
+        }),
+      );
     }
 
     // ---- strength ----

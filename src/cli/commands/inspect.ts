@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { summarize } from "../../certs/describe.js";
+import { describeDistrust, type SstDistrust, sstDistrust } from "../../sst/distrust.js";
 import type { RegisterCommand } from "../context.js";
 import { loadCertificates } from "../io.js";
 import { expiryLabel, table, truncate } from "../output.js";
@@ -20,7 +21,11 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       const now = ctx.now();
       if (opts.json) {
-        ctx.out.stdout(`${JSON.stringify(loaded.certificates.map(summarize), null, 2)}\n`);
+        const doc = loaded.certificates.map((c) => {
+          const d = sstDistrust(c.sstProperties);
+          return d ? { ...summarize(c), distrust: distrustJson(d) } : summarize(c);
+        });
+        ctx.out.stdout(`${JSON.stringify(doc, null, 2)}\n`);
       } else {
         const rows = loaded.certificates.map((c) => [
           truncate(c.name, 40),
@@ -38,6 +43,12 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
             rows,
           ),
         );
+        // Windows' distrust properties of certificates read from a .sst, one line each.
+        for (const c of loaded.certificates) {
+          const d = sstDistrust(c.sstProperties);
+          if (d)
+            ctx.out.stdout(`distrusted: '${truncate(c.name, 60)}' (${c.sha1}): ${describeDistrust(d)}\n`);
+        }
         ctx.out.stderr(
           `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}\n`,
         );
@@ -45,3 +56,16 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
       done(0);
     });
 };
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The distrust properties as `inspect --json` prints them (times in ISO 8601 UTC). */
+function distrustJson(d: SstDistrust) {
+  return {
+    disallowedAfter: iso(d.disallowedAfter),
+    notBefore: iso(d.notBefore),
+    notBeforeEku: d.notBeforeEku ?? null,
+    rootProgramPolicies: d.rootProgramPolicies !== undefined,
+    description: describeDistrust(d),
+  };
+}
