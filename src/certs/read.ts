@@ -75,8 +75,7 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
       if (e.kind === "certificate") {
         addCert(out, e.value, `${name}#${++i}`, e.offset + 12);
         if (e.properties.length) out.certificates[out.certificates.length - 1].sstProperties = e.properties;
-      }
-      else if (e.kind === "crl") out.crls.push(e.value);
+      } else if (e.kind === "crl") out.crls.push(e.value);
     }
     return;
   }

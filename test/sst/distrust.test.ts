@@ -12,7 +12,6 @@ import { tmp, write } from "../exchange/helpers.js";
 import { cli } from "../helpers/cli.js";
 import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
 
-const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);
 const ekuDer = (oids: string[]) => {
   // SEQUENCE OF OBJECT IDENTIFIER, written by hand for the two OIDs used here.
