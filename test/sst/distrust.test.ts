@@ -4,13 +4,14 @@
  * RSA under 1024 bits is an error under `--profile exchange`.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ELEMENT, PROP, readSst, writeSst } from "../../src/sst/codec.js";
 import { DISTRUST_PROP, filetimeToMs, msToFiletime, sstDistrust } from "../../src/sst/distrust.js";
 import { tmp, write } from "../exchange/helpers.js";
 import { cli } from "../helpers/cli.js";
 import { intermediate, leaf, makeKey, root } from "../helpers/pki.js";
+import { FIXTURES, fixture } from "./fixtures.js";
 
 const NOW = Date.UTC(2026, 5, 1);
 const ekuDer = (oids: string[]) => {
@@ -189,5 +190,29 @@ describe("--profile exchange: RSA keys under 1024 bits are errors", () => {
     expect(weak(doc)?.message).toContain("RSA 768");
     expect(weak(doc)?.message).toContain("Windows refuses keys under 1024 bits");
     expect(doc.verdict).toBe("invalid");
+  });
+});
+
+describe("the real Windows Update root store (shared/fixtures/sst)", () => {
+  it("inspect marks exactly the certificates whose 104 or 126 carries a date, and reads every 127 purpose list", async () => {
+    const file = resolve(FIXTURES, "GeekDuanLian_windows-cert-sync_root.sst");
+    const els = readSst(fixture("GeekDuanLian_windows-cert-sync_root.sst")).elements;
+    const dated = (e: (typeof els)[number], id: number) =>
+      e.properties.some((p) => p.id === id && p.value.length === 8);
+    const expected = els.filter((e) => dated(e, 104) || dated(e, 126)).map((e) => e.properties);
+    expect(expected.length).toBeGreaterThan(200);
+    const r = await cli(["inspect", file, "--json"], { now: NOW });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      sha1: string;
+      distrust?: { disallowedAfter: string | null; notBeforeEku: string[] | null };
+    }[];
+    expect(doc.filter((c) => c.distrust)).toHaveLength(expected.length);
+    // Every certificate with a non-empty 127 next to a dated 126 has its purposes read.
+    const withEku = els.filter(
+      (e) => dated(e, 126) && e.properties.some((p) => p.id === 127 && p.value.length > 0),
+    );
+    expect(doc.filter((c) => c.distrust?.notBeforeEku?.length)).toHaveLength(withEku.length);
+    expect(doc.some((c) => c.distrust?.disallowedAfter === "2025-09-15T00:00:00.000Z")).toBe(true);
   });
 });
