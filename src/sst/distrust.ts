@@ -86,10 +86,12 @@ export function describeDistrust(d: SstDistrust): string {
   if (d.disallowedAfter !== undefined)
     parts.push(`Windows trusts it for nothing after ${day(d.disallowedAfter)} (property 104)`);
   if (d.notBefore !== undefined) {
-    const what = d.notBeforeEku?.length
-      ? ` for ${d.notBeforeEku.map((o) => oidName(o)).join(", ")} (property 127)`
-      : "";
-    parts.push(`certificates it issued after ${day(d.notBefore)} are not trusted${what} (property 126)`);
+    const eku = d.notBeforeEku?.length ? d.notBeforeEku.map((o) => oidName(o)).join(", ") : undefined;
+    parts.push(
+      eku
+        ? `certificates it issued after ${day(d.notBefore)} are not trusted for ${eku} (properties 126 and 127)`
+        : `certificates it issued after ${day(d.notBefore)} are not trusted (property 126)`,
+    );
   }
   return parts.join("; ");
 }

@@ -110,7 +110,7 @@ describe("inspect, check and build on a Windows-made store with distrust marks",
       `distrusted: 'Distrusted Root CA' (${s.distrusted.cert.sha1}): Windows trusts it for nothing after 2025-09-15 (property 104)`,
     );
     expect(t.stdout).toContain(
-      `distrusted: 'Partly Distrusted Root CA' (${s.partial.cert.sha1}): certificates it issued after 2022-11-01 are not trusted for emailProtection, codeSigning (property 127) (property 126)`,
+      `distrusted: 'Partly Distrusted Root CA' (${s.partial.cert.sha1}): certificates it issued after 2022-11-01 are not trusted for emailProtection, codeSigning (properties 126 and 127)`,
     );
     expect(t.stdout).not.toContain("distrusted: 'Fine Root CA'");
   });
