@@ -751,7 +751,7 @@ describe.skipIf(!PWSH)(
       const t = tenant(dir);
       const r = await pwsh(t, ["-File", join(dir, "ast-check.ps1"), "-ListFile", join(dir, "list.txt")]);
       expect(r.code, r.stderr).toBe(0);
-      const results = JSON.parse(r.stdout) as Record<string, string[]>;
+      const results = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, string[]>;
       for (const f of files) expect(results[f] ?? [], f).toEqual([]);
       expect(new Set(results[bad])).toEqual(
         new Set([
