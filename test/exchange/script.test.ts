@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -651,4 +652,32 @@ describe("sign-in options are checked when the script is written", () => {
       );
     });
   }
+});
+
+describe("the templates ship in the package", () => {
+  it("postbuild copies src/exchange/templates beside dist/exchange/script.js, where the generator looks", () => {
+    const root = tmp("smimetrust-postbuild-");
+    mkdirSync(join(root, "scripts"));
+    mkdirSync(join(root, "src/exchange/templates"), { recursive: true });
+    writeFileSync(join(root, "scripts/postbuild.mjs"), readFileSync(join(REPO, "scripts/postbuild.mjs")));
+    const names = readdirSync(join(REPO, "src/exchange/templates")).filter((f) => f.endsWith(".ps1"));
+    expect(names.sort()).toEqual(["apply.ps1", "export.ps1", "helpers.ps1"]);
+    for (const n of names)
+      writeFileSync(
+        join(root, "src/exchange/templates", n),
+        readFileSync(join(REPO, "src/exchange/templates", n)),
+      );
+    const r = spawnSync(process.execPath, [join(root, "scripts/postbuild.mjs")], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    for (const n of names)
+      expect(readFileSync(join(root, "dist/exchange/templates", n), "utf8")).toBe(
+        readFileSync(join(REPO, "src/exchange/templates", n), "utf8"),
+      );
+    const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+    expect(pkg.files).toContain("dist");
+    expect(pkg.scripts.build).toContain("node scripts/postbuild.mjs");
+    expect(readFileSync(join(REPO, "src/exchange/script.ts"), "utf8")).toContain(
+      'new URL("./templates/", import.meta.url)',
+    );
+  });
 });
