@@ -107,7 +107,7 @@ export const CATALOGUE = {
   },
   WEAK_KEY: {
     severity: "warning",
-    message: (p) => `${n(p)}${tp(p)} has a weak key: ${p.alg ?? "unknown"}.`,
+    message: (p) => `${n(p)}${tp(p)} has a weak key: ${p.alg ?? "unknown"}${d(p)}.`,
     hint: () =>
       "Replace it with a certificate whose key is RSA 2048 bits or larger, or ECDSA P-256 or larger.",
   },
@@ -289,6 +289,12 @@ export const CATALOGUE = {
     message: (p) =>
       `${n(p)}${tp(p)} is superseded by a newer certificate with the same subject and key${d(p)}.`,
     hint: () => "Remove the older certificate once nothing depends on its dates.",
+  },
+  SST_DISTRUSTED: {
+    severity: "warning",
+    message: (p) => `${n(p)}${tp(p)} is marked distrusted by Windows in the .sst it came from${d(p)}.`,
+    hint: () =>
+      "Microsoft's root program has distrusted this CA: take it out of the trust list. A list that smimetrust builds leaves these Windows properties out, so keeping the CA there trusts it fully again.",
   },
 
   // ---- Exchange plan ----

@@ -13,6 +13,7 @@
  * - Expiry windows are counted in whole days, rounded down (a certificate expiring in 29.9 days has 29).
  */
 
+import { describeDistrust, sstDistrust } from "../formats/distrust.js";
 import { createSst } from "../formats/sst.js";
 import { signatureHash } from "../lib/signature.js";
 import { type Problem, problem, severityRank } from "../problems.js";
@@ -121,6 +122,18 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
         }
         out.push(p("MISSING_ISSUER", c, { issuer: c.issuer.display, detail }));
       }
+    }
+
+    // ---- distrust marked by Windows (.sst properties 104, 126, 127) ----
+    const distrust = sstDistrust(c.sstProperties);
+    if (distrust) {
+      const past = distrust.disallowedAfter !== undefined && distrust.disallowedAfter <= opts.now;
+      out.push(
+        p("SST_DISTRUSTED", c, {
+          detail: describeDistrust(distrust),
+          ...(past ? { severity: "error" as const } : {}),
+        }),
+      );
     }
 
     // ---- strength ----

@@ -44,7 +44,19 @@ export function psBase64Block(bytes: Uint8Array, indent = "    ", width = 100): 
   return `@(\n${lines.join("\n")}\n) -join ''`;
 }
 
-/** A comment line that cannot end the comment or smuggle a line break: control characters become spaces. */
+/**
+ * Bidirectional formatting controls (ALM, LRM, RLM, LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI): in a comment they
+ * would reorder what a reviewer sees of the lines around it ("Trojan Source", CVE-2021-42574).
+ */
+export const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A comment line that cannot end the comment, smuggle a line break or reorder the text around it:
+ * control characters and bidi controls become spaces.
+ */
 export function psComment(s: string): string {
-  return `# ${s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, " ").replace(/#>/g, "# >")}`;
+  return `# ${s
+    .replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, " ")
+    .replace(BIDI_CONTROLS, " ")
+    .replace(/#>/g, "# >")}`;
 }

@@ -72,8 +72,10 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     const store = readSst(bytes, name);
     let i = 0;
     for (const e of store.elements) {
-      if (e.kind === "certificate") addCert(out, e.value, `${name}#${++i}`, e.offset + 12);
-      else if (e.kind === "crl") out.crls.push(e.value);
+      if (e.kind === "certificate") {
+        addCert(out, e.value, `${name}#${++i}`, e.offset + 12);
+        if (e.properties.length) out.certificates[out.certificates.length - 1].sstProperties = e.properties;
+      } else if (e.kind === "crl") out.crls.push(e.value);
     }
     return;
   }

@@ -163,7 +163,7 @@ export function checkPath(
       add("CHAIN_SIGNATURE_INVALID", {
         detail: "the signature algorithm inside the certificate differs from the outer one",
       });
-    weakKey(c, add);
+    weakKey(c, add, eng.exchange);
 
     // Unknown critical extensions and criticality rules.
     for (const e of c.extensions)
@@ -342,7 +342,11 @@ function weakSignature(c: Certificate, add: (code: string, extra?: ProblemParams
   else if (h === "sha1") add("WEAK_ALGORITHM", { alg: c.signatureAlgorithmName });
 }
 
-function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => void): void {
+/**
+ * Keys below today's strength are warnings; under the Exchange profile an RSA (or DSA) key under 1024 bits
+ * is an error, since Windows CryptoAPI has refused such keys everywhere since 2012 (KB2661254).
+ */
+function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => void, exchange = false): void {
   let k: PublicKeyInfo;
   try {
     k = c.publicKeyInfo;
@@ -351,7 +355,12 @@ function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => v
     return;
   }
   if ((k.type === "RSA" || k.type === "RSA-PSS" || k.type === "DSA") && k.bits !== undefined && k.bits < 2048)
-    add("WEAK_KEY", { alg: c.keyDescription });
+    add("WEAK_KEY", {
+      alg: c.keyDescription,
+      ...(exchange && k.bits < 1024
+        ? { severity: "error" as const, detail: "Windows refuses keys under 1024 bits" }
+        : {}),
+    });
   // Elliptic curves under 224 bits (P-192 and its kin) are below the 112-bit security of RSA-2048.
   else if (k.type === "EC" && k.bits !== undefined && k.bits < 224)
     add("WEAK_KEY", { alg: c.keyDescription });

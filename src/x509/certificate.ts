@@ -68,6 +68,8 @@ export class Certificate {
   readonly extensions: X.Extension[];
   /** Where the certificate was read from ("file.sst", "file.p12#2"...), set by the readers. */
   source?: string;
+  /** The property records before it in a .sst (id, value), set by the .sst reader (sst/distrust.ts reads them). */
+  sstProperties?: readonly { id: number; value: Uint8Array }[];
 
   private cache: Record<string, unknown> = {};
 

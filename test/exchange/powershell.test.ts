@@ -101,3 +101,15 @@ describe("psValue and friends", () => {
     expect(c.startsWith("# ")).toBe(true);
   });
 });
+
+describe("psComment and bidi controls", () => {
+  it("replaces every bidirectional formatting control, so a comment cannot reorder what a reviewer sees", () => {
+    const bidi = ["\u061C", "\u200E", "\u200F", "\u202A", "\u202B", "\u202C", "\u202D", "\u202E"];
+    bidi.push("\u2066", "\u2067", "\u2068", "\u2069");
+    for (const ch of bidi) {
+      const c = psComment(`Evil ${ch}CA`);
+      expect(c, `U+${ch.codePointAt(0)!.toString(16)}`).toBe("# Evil  CA");
+    }
+    expect(psComment("\u202Eexe.sst\u202C ok")).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+  });
+});

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -56,7 +57,7 @@ async function generate(args: string[]): Promise<{ dir: string; text: string; st
 
 /** The base64 lines of the embedded trust list, joined and decoded. */
 function embedded(text: string): Buffer {
-  const m = /\$trustListBase64 = @\(\n((?: {4}'[A-Za-z0-9+/=]*'\n)+)\) -join ''/.exec(text);
+  const m = /\$TrustListBase64 = @\(\n((?: {4}'[A-Za-z0-9+/=]*'\n)+)\) -join ''/.exec(text);
   expect(m, "embedded base64 block").not.toBeNull();
   return Buffer.from(m![1].replace(/[\s']/g, ""), "base64");
 }
@@ -125,8 +126,8 @@ describe("golden scripts (fixed clock and certificates)", () => {
       "'settings.json'",
     );
     golden("apply-settings-only.ps1", text);
-    expect(text).toContain("$ManageTrustList = $false");
-    expect(text).not.toContain("ReadAllBytes");
+    expect(text).toContain("$TrustListSource = 'none'");
+    expect(text).toContain("$TrustListBase64 = ''");
     expect(readdirSync(dir).sort()).toEqual(["settings.json", "settings.ps1"]);
   });
 
@@ -164,7 +165,7 @@ describe("golden scripts (fixed clock and certificates)", () => {
     golden("export.ps1", text);
     expect(text).toContain("$config = Get-SmimeConfig");
     expect(text).toContain("Save-SmimeJson (ConvertTo-SmimeExport $config) $OutFile");
-    expect(text).toContain("[string] $OutFile = 'smime-export.json'");
+    expect(text).toContain("$DefaultOutFile = 'smime-export.json'");
     expect(text).toContain(
       "if ($bytes.Length -eq 0) { $export[$name] = $null } else { $export[$name] = [System.Convert]::ToBase64String($bytes) }",
     );
@@ -287,9 +288,9 @@ describe("what every generated script does", () => {
 
   it("reads the file with ReadAllBytes, or decodes the embedded base64 to the exact .sst bytes", () => {
     expect(file).toContain("$trustListBytes = [System.IO.File]::ReadAllBytes($TrustListPath)");
-    expect(file).toContain("Join-Path -Path $scriptFolder -ChildPath 'trust.sst'");
-    expect(embed).toContain("$trustListBytes = [System.Convert]::FromBase64String($trustListBase64)");
-    expect(embed).not.toContain("ReadAllBytes");
+    expect(file).toContain("$TrustListSource = 'file'\n$TrustListFile = 'trust.sst'\n");
+    expect(embed).toContain("$trustListBytes = [System.Convert]::FromBase64String($TrustListBase64)");
+    expect(embed).toContain("$TrustListSource = 'embed'\n$TrustListFile = ''\n");
     expect(new Uint8Array(embedded(embed))).toEqual(built.bytes);
   });
 
@@ -318,11 +319,11 @@ describe("what every generated script does", () => {
       const t = make(v);
       expect(psStructureProblems(t), v).toEqual([]);
       // 1. Each value is one literal that PowerShell reads back exactly, ending where the generator ended it.
-      const at = t.indexOf("-ChildPath ") + "-ChildPath ".length;
+      const at = t.indexOf("$TrustListFile = ") + "$TrustListFile = ".length;
       const lit = readPsLiteral(t, at);
       expect(lit.value).toBe(v);
-      expect(t.slice(lit.end, lit.end + 2)).toBe(" }");
-      const upn = t.indexOf("[string] $UserPrincipalName = ") + "[string] $UserPrincipalName = ".length;
+      expect(t.slice(lit.end, lit.end + 1)).toBe("\n");
+      const upn = t.indexOf("$DefaultUserPrincipalName = ") + "$DefaultUserPrincipalName = ".length;
       expect(readPsLiteral(t, upn)).toEqual({ value: v, end: upn + psString(v).length });
       // 2. Apart from those literals and the comment line, the script is the same as with a harmless value:
       //    nothing of the value leaked into code, double-quoted strings or new lines.
@@ -544,7 +545,7 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
     expect(r.code).toBe(0);
     const text = readFileSync(join(dir, "rollback.ps1"), "utf8");
     expect(text).toContain("$ExpectedTrustListSha256 = ''");
-    expect(text).toContain("$trustListBytes = $null");
+    expect(text).toContain("$TrustListSource = 'clear'");
     expect(rollbackSettings(readSmimeExport(Buffer.from(exportJson(null)), "b").settings)).toHaveLength(25);
   });
 
@@ -575,5 +576,108 @@ describe("smimetrust exchange script / rollback-script refusals", () => {
       "smimetrust: smime.config.json: settings.OWAAlwaysSign: must be true or false, not 'yes'\n",
     );
     expect(readdirSync(dir)).toEqual(["smime.config.json"]);
+  });
+});
+
+describe("sign-in options are checked when the script is written", () => {
+  const thumb = "4F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C";
+  const cases: [string[], RegExp][] = [
+    [["--app-id", "x"], /app-only sign-in needs .*missing --certificate-thumbprint and --organization$/],
+    [["--app-id", "x", "--certificate-thumbprint", thumb], /missing --organization$/],
+    [["--organization", "contoso.onmicrosoft.com"], /missing --app-id and --certificate-thumbprint$/],
+    [
+      ["--app-id", "x", "--certificate-thumbprint", "4F1E2D", "--organization", "contoso.onmicrosoft.com"],
+      /--certificate-thumbprint: "4F1E2D" is not a thumbprint \(40 hexadecimal digits\)$/,
+    ],
+    [
+      [
+        "--app-id",
+        "x",
+        "--certificate-thumbprint",
+        `${thumb.slice(0, 39)}G`,
+        "--organization",
+        "contoso.onmicrosoft.com",
+      ],
+      /is not a thumbprint/,
+    ],
+    [["--upn", "admin"], /--upn: "admin" is not a user principal name/],
+    [["--upn", "admin@contoso.com\nx"], /is not a user principal name/],
+    [
+      [
+        "--upn",
+        "admin@contoso.com",
+        "--app-id",
+        "x",
+        "--certificate-thumbprint",
+        thumb,
+        "--organization",
+        "contoso.onmicrosoft.com",
+      ],
+      /--upn \(interactive sign-in\) cannot be combined with --app-id, --certificate-thumbprint, --organization/,
+    ],
+    [
+      ["--app-id", "x", "--certificate-thumbprint", thumb, "--organization", "contoso onmicrosoft"],
+      /--organization: "contoso onmicrosoft" is not a domain name/,
+    ],
+  ];
+  for (const cmd of ["script", "rollback-script", "export-script"]) {
+    it(`exchange ${cmd}: exit 2, one line, nothing written`, async () => {
+      const dir = tmp();
+      const base =
+        cmd === "script"
+          ? ["exchange", "script", "--config", CONFIG, "-o", join(dir, "out.ps1")]
+          : cmd === "rollback-script"
+            ? ["exchange", "rollback-script", BACKUP, "-o", join(dir, "out.ps1")]
+            : ["exchange", "export-script", "-o", join(dir, "out.ps1")];
+      for (const [extra, message] of cases) {
+        const r = await cli([...base, ...extra]);
+        expect(r.code, extra.join(" ")).toBe(2);
+        expect(r.stderr.trim().split("\n"), extra.join(" ")).toHaveLength(1);
+        expect(r.stderr.trim(), extra.join(" ")).toMatch(/^smimetrust: /);
+        expect(r.stderr.trim(), extra.join(" ")).toMatch(message);
+        expect(readdirSync(dir)).toEqual([]);
+      }
+      const ok = await cli([
+        ...base,
+        "--app-id",
+        "x",
+        "--certificate-thumbprint",
+        thumb.toLowerCase(),
+        "--organization",
+        "contoso.onmicrosoft.com",
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(readFileSync(join(dir, "out.ps1"), "utf8")).toContain(
+        `$DefaultCertificateThumbprint = '${thumb}'`,
+      );
+    });
+  }
+});
+
+describe("the templates ship in the package", () => {
+  it("postbuild copies src/exchange/templates beside dist/exchange/script.js, where the generator looks", () => {
+    const root = tmp("smimetrust-postbuild-");
+    mkdirSync(join(root, "scripts"));
+    mkdirSync(join(root, "src/exchange/templates"), { recursive: true });
+    writeFileSync(join(root, "scripts/postbuild.mjs"), readFileSync(join(REPO, "scripts/postbuild.mjs")));
+    const names = readdirSync(join(REPO, "src/exchange/templates")).filter((f) => f.endsWith(".ps1"));
+    expect(names.sort()).toEqual(["apply.ps1", "export.ps1", "helpers.ps1"]);
+    for (const n of names)
+      writeFileSync(
+        join(root, "src/exchange/templates", n),
+        readFileSync(join(REPO, "src/exchange/templates", n)),
+      );
+    const r = spawnSync(process.execPath, [join(root, "scripts/postbuild.mjs")], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    for (const n of names)
+      expect(readFileSync(join(root, "dist/exchange/templates", n), "utf8")).toBe(
+        readFileSync(join(REPO, "src/exchange/templates", n), "utf8"),
+      );
+    const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+    expect(pkg.files).toContain("dist");
+    expect(pkg.scripts.build).toContain("node scripts/postbuild.mjs");
+    expect(readFileSync(join(REPO, "src/exchange/script.ts"), "utf8")).toContain(
+      'new URL("./templates/", import.meta.url)',
+    );
   });
 });

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { describeDistrust, sstDistrust } from "../../formats/distrust.js";
 import { checkOutputPath, loadCertificates, writeFileAtomic } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
+import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { daysBetween, isoTime, writeData } from "../output.js";
 
@@ -62,6 +64,8 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stderr(
           `warning: left out '${oneLine(c.name)}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`,
         );
+      for (const line of droppedProperties(result.certificates, format, opts.friendlyNames))
+        ctx.out.stderr(`${line}\n`);
       const { backup } = writeFileAtomic(opts.output, result.bytes, { force: opts.force, backup: true });
       const e = result.earliest!;
       if (opts.json) {
@@ -111,3 +115,38 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       done(0);
     });
 };
+
+/**
+ * What a rewrite leaves out of certificates read from a .sst: the new file carries the certificate, its SHA-1
+ * (property 3) and, with --friendly-names, a friendly name (11); Windows' other properties go, the
+ * distrust marks (104, 126, 127) among them, which would make a distrusted CA fully trusted again.
+ */
+function droppedProperties(certs: readonly Certificate[], format: string, friendlyNames?: boolean): string[] {
+  const kept = new Set(format === "sst" ? (friendlyNames ? [3, 11] : [3]) : []);
+  const lines: string[] = [];
+  const counts = new Map<number, number>();
+  let withDropped = 0;
+  for (const c of certs) {
+    const dropped = (c.sstProperties ?? []).filter((p) => !kept.has(p.id));
+    if (!dropped.length) continue;
+    withDropped++;
+    for (const p of dropped) counts.set(p.id, (counts.get(p.id) ?? 0) + 1);
+    const d = sstDistrust(c.sstProperties);
+    if (d)
+      lines.push(
+        `warning: '${oneLine(c.name)}' (${c.sha1}) is marked distrusted in ${c.source ?? "its .sst"} (${describeDistrust(d)}); the new list leaves those properties out, so it would be trusted fully: leave the CA out if Microsoft distrusts it`,
+      );
+  }
+  if (withDropped)
+    lines.push(
+      `note: left out the Windows properties of ${withDropped} certificate${withDropped === 1 ? "" : "s"} read from .sst files (${[
+        ...counts,
+      ]
+        .sort((a, b) => a[0] - b[0])
+        .map(([id, n]) => `id ${id} x${n}`)
+        .join(
+          ", ",
+        )}); the new list has ${format === "sst" ? `property ${[...kept].join(" and ")} and ` : ""}the certificates`,
+    );
+  return lines;
+}

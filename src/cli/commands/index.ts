@@ -3,7 +3,7 @@ import { registerBuild } from "./build.js";
 import { registerChain } from "./chain.js";
 import { registerCheck } from "./check.js";
 import { registerDiff } from "./diff.js";
-import { registerExchange } from "./exchange.js";
+import { registerExchange } from "./exchange/index.js";
 import { registerInspect } from "./inspect.js";
 import { registerMonitor } from "./monitor.js";
 import { registerVerify } from "./verify.js";

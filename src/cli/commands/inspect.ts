@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { describeDistrust, type SstDistrust, sstDistrust } from "../../formats/distrust.js";
 import { loadCertificates } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { summarize } from "../../x509/describe.js";
@@ -21,7 +22,11 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       const now = ctx.now();
       if (opts.json) {
-        writeData(ctx.out, `${JSON.stringify(loaded.certificates.map(summarize), null, 2)}\n`);
+        const doc = loaded.certificates.map((c) => {
+          const d = sstDistrust(c.sstProperties);
+          return d ? { ...summarize(c), distrust: distrustJson(d) } : summarize(c);
+        });
+        writeData(ctx.out, `${JSON.stringify(doc, null, 2)}\n`);
       } else {
         const rows = loaded.certificates.map((c) => [
           truncate(c.name, 40),
@@ -40,6 +45,14 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
             fitTo(ctx.out),
           ),
         );
+        // Windows' distrust properties of certificates read from a .sst, one line each.
+        for (const c of loaded.certificates) {
+          const d = sstDistrust(c.sstProperties);
+          if (d)
+            ctx.out.stdout(
+              `distrusted: '${truncate(oneLine(c.name), 60)}' (${c.sha1}): ${describeDistrust(d)}\n`,
+            );
+        }
         ctx.out.stderr(
           `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}\n`,
         );
@@ -47,3 +60,16 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
       done(0);
     });
 };
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The distrust properties as `inspect --json` prints them (times in ISO 8601 UTC). */
+function distrustJson(d: SstDistrust) {
+  return {
+    disallowedAfter: iso(d.disallowedAfter),
+    notBefore: iso(d.notBefore),
+    notBeforeEku: d.notBeforeEku ?? null,
+    rootProgramPolicies: d.rootProgramPolicies !== undefined,
+    description: describeDistrust(d),
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * `smimetrust exchange plan`: compares an export of Get-SmimeConfig with smime.config.json.
+ * Exit status: 0 when the plan can be applied (or nothing changes), 1 when Exchange would refuse it
+ * (expired certificate, more than 70,000 bytes, a setting it would not take), 2 bad input.
+ */
+
+import type { Command } from "commander";
+import { replacementKind } from "../../../audit/diff.js";
+import { readSmimeExport } from "../../../exchange/export.js";
+import { type ExchangePlan, makePlan } from "../../../exchange/plan.js";
+import type { SettingValue } from "../../../exchange/settings.js";
+import { readInputFile } from "../../../io/files.js";
+import { oneLine } from "../../../lib/text.js";
+import type { Certificate } from "../../../x509/certificate.js";
+import type { CliContext, ExitCode } from "../../context.js";
+import { parseIntOption } from "../../options.js";
+import { daysBetween, isoDate, isoTime, mark, writeData } from "../../output.js";
+import { loadDesired } from "./shared.js";
+
+function showValue(v: SettingValue | undefined): string {
+  if (v === undefined) return "(not in export)";
+  if (v === null) return "(not set)";
+  if (typeof v === "string") return `'${oneLine(v)}'`;
+  return String(v);
+}
+
+function certJson(c: Certificate) {
+  return {
+    subject: c.subject.toString(),
+    sha1: c.sha1,
+    notBefore: new Date(c.notBefore).toISOString(),
+    notAfter: new Date(c.notAfter).toISOString(),
+  };
+}
+
+export function planJson(plan: ExchangePlan, files: { current: string; config: string }) {
+  const t = plan.trust;
+  return {
+    status: plan.status,
+    current: files.current,
+    config: files.config,
+    trust: t && {
+      changesCertificates: t.changesCertificates,
+      changesBytes: t.changesBytes,
+      current: { certificates: t.currentCount, bytes: t.currentBytes, sha256: t.currentSha256 },
+      desired: {
+        certificates: t.desiredCount,
+        bytes: t.desiredBytes,
+        sha256: t.desiredSha256,
+        SMIMECertificatesExpiryDate: t.earliest ? isoTime(t.earliest.notAfter) : null,
+        SMIMEExpiredCertificateThumbprint: t.earliest?.sha1 ?? null,
+      },
+      added: t.added.map(certJson),
+      removed: t.removed.map(certJson),
+      replaced: t.replaced.map((p) => ({
+        old: certJson(p.old),
+        new: certJson(p.new),
+        kind: replacementKind(p),
+      })),
+      unchanged: t.unchanged.map(certJson),
+      leftOut: t.leftOut.map(certJson),
+    },
+    settings: plan.settings.map((s) => ({
+      name: s.name,
+      from: s.from === undefined ? null : s.from,
+      to: s.to,
+      inExport: s.from !== undefined,
+    })),
+    unchangedSettings: plan.unchangedSettings,
+    refusals: plan.refusals,
+    warnings: plan.warnings,
+  };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+export function planText(
+  plan: ExchangePlan,
+  files: { current: string; config: string },
+  ctx: CliContext,
+  now: number,
+): string {
+  const L: string[] = [
+    `Plan for Exchange Online S/MIME: ${files.current} (current) -> ${files.config} (desired)`,
+    "",
+  ];
+  const t = plan.trust;
+  const s = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (!t) {
+    L.push("Trust list (SMIMECertificateIssuingCA): not managed by the config, left as it is.");
+  } else {
+    L.push(
+      `Trust list (SMIMECertificateIssuingCA): ${s(t.currentCount, "certificate")}, ${t.currentBytes} bytes -> ${s(t.desiredCount, "certificate")}, ${t.desiredBytes} bytes`,
+    );
+    const rows: string[][] = [];
+    for (const c of t.added) rows.push(["+ add", oneLine(c.name), c.sha1, `expires ${isoDate(c.notAfter)}`]);
+    for (const c of t.removed)
+      rows.push(["- remove", oneLine(c.name), c.sha1, `expires ${isoDate(c.notAfter)}`]);
+    for (const p of t.replaced)
+      rows.push([
+        "~ replace",
+        oneLine(p.new.name),
+        `${p.old.sha1} -> ${p.new.sha1}`,
+        `expires ${isoDate(p.old.notAfter)} -> ${isoDate(p.new.notAfter)} (${replacementKind(p).join(", ")})`,
+      ]);
+    if (t.unchanged.length)
+      rows.push(["= keep", `${s(t.unchanged.length, "certificate")} unchanged`, "", ""]);
+    const w = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => (r[2] || i === 0 ? r[i].length : 0))));
+    for (const r of rows)
+      L.push(
+        (r[2]
+          ? `  ${pad(r[0], w[0])}  ${pad(r[1], w[1])}  ${pad(r[2], w[2])}  ${r[3]}`
+          : `  ${pad(r[0], w[0])}  ${r[1]}`
+        ).trimEnd(),
+      );
+    for (const c of t.leftOut) L.push(`  (left out '${oneLine(c.name)}' (${c.sha1}): not a CA certificate)`);
+    if (!t.changesCertificates && t.changesBytes && t.desiredSha256 && t.currentSha256)
+      L.push(
+        "  Same certificates, but the file differs byte for byte: the script will upload it again (trust does not change).",
+      );
+    if (!t.changesCertificates && !t.changesBytes)
+      L.push("  No change: Exchange already has exactly this file.");
+    if (t.earliest && t.desiredSha256) {
+      L.push(`  ${t.changesBytes ? "After the upload, " : ""}Get-SmimeConfig will report:`);
+      L.push(
+        `    SMIMECertificatesExpiryDate        ${isoTime(t.earliest.notAfter)} (${daysBetween(now, t.earliest.notAfter)} days)`,
+      );
+      L.push(`    SMIMEExpiredCertificateThumbprint  ${t.earliest.sha1} ('${oneLine(t.earliest.name)}')`);
+    }
+  }
+  L.push("");
+  if (plan.settings.length === 0 && plan.unchangedSettings.length === 0)
+    L.push("Settings: none in the config.");
+  else {
+    L.push(`Settings: ${s(plan.settings.length, "change")}`);
+    const w = Math.max(0, ...plan.settings.map((c) => c.name.length));
+    for (const c of plan.settings)
+      L.push(`  ~ ${pad(oneLine(c.name), w)}  ${showValue(c.from)} -> ${showValue(c.to)}`);
+    if (plan.unchangedSettings.length)
+      L.push(`  = ${plan.unchangedSettings.length} already as desired: ${plan.unchangedSettings.join(", ")}`);
+  }
+  L.push("");
+  if (plan.warnings.length) {
+    L.push("Warnings (Exchange takes this, but it will not last):");
+    for (const r of plan.warnings) {
+      L.push(`  ${mark(ctx.out, "warn")}  ${r.code}  ${oneLine(r.message)}`);
+      if (r.hint) L.push(`           hint: ${oneLine(r.hint)}`);
+    }
+    L.push("");
+  }
+  if (plan.refusals.length) {
+    L.push("Exchange would refuse this:");
+    for (const r of plan.refusals) {
+      L.push(`  ${mark(ctx.out, "fail")}  ${r.code}  ${oneLine(r.message)}`);
+      if (r.hint) L.push(`           hint: ${oneLine(r.hint)}`);
+    }
+    L.push("", "Result: refused. Fix the problems above; nothing has been changed.");
+  } else if (plan.status === "no-changes") {
+    L.push("Result: no changes.");
+  } else {
+    const parts: string[] = [];
+    if (t?.added.length) parts.push(`${t.added.length} to add`);
+    if (t?.removed.length) parts.push(`${t.removed.length} to remove`);
+    if (t?.replaced.length) parts.push(`${t.replaced.length} to replace`);
+    const certs = parts.length
+      ? `certificates: ${parts.join(", ")}; `
+      : t?.changesBytes
+        ? "trust list re-uploaded; "
+        : "";
+    L.push(`Result: ${certs}${s(plan.settings.length, "setting")} to change.`);
+    L.push(
+      `Next: smimetrust exchange script --config ${files.config} -o apply.ps1, review it, run it with -WhatIf, then without.`,
+    );
+  }
+  return `${L.join("\n")}\n`;
+}
+
+export function registerPlan(exchange: Command, ctx: CliContext, done: (code: ExitCode) => void): void {
+  exchange
+    .command("plan")
+    .description(
+      "compare an export of Get-SmimeConfig with smime.config.json: what would change, and what Exchange would refuse",
+    )
+    .requiredOption("--current <export.json>", "the export written by the export script (or a backup)")
+    .option("--config <file>", "the desired state", "smime.config.json")
+    .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
+    .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
+    .option("--json", "print the plan as JSON")
+    .action(
+      async (opts: {
+        current: string;
+        config: string;
+        password?: string;
+        warnDays: string;
+        json?: boolean;
+      }) => {
+        const warnDays = parseIntOption(opts.warnDays, "--warn-days");
+        const current = readSmimeExport(readInputFile(opts.current), opts.current);
+        const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+        const now = ctx.now();
+        const plan = makePlan(
+          current,
+          { certificates, settings: state.settings, issues: state.issues },
+          now,
+          { warnDays },
+        );
+        const files = { current: opts.current, config: opts.config };
+        if (opts.json) writeData(ctx.out, `${JSON.stringify(planJson(plan, files), null, 2)}\n`);
+        else ctx.out.stdout(planText(plan, files, ctx, now));
+        done(plan.status === "refused" ? 1 : 0);
+      },
+    );
+}
