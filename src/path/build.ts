@@ -128,10 +128,10 @@ export class PathBuilder {
       }
     }
     if (out.length > 1) {
-      const aki = safe(() => cert.authorityKeyIdentifier?.keyId);
+      const aki = cert.authorityKeyIdentifier?.keyId;
       const t = this.opts.time;
       const rank = (c: Candidate) => {
-        const ski = safe(() => c.cert.subjectKeyIdentifier);
+        const ski = c.cert.subjectKeyIdentifier;
         const keyRank = aki === undefined || ski === undefined ? 1 : ski === aki ? 0 : 2;
         const validRank = c.cert.isValidAt(t) ? 0 : 1;
         const trustRank = c.source === "trust" ? 0 : 1;
@@ -241,7 +241,7 @@ export class PathBuilder {
     const fetcher = this.opts.fetcher;
     if (!fetcher) return [];
     const out: Candidate[] = [];
-    for (const url of safe(() => cert.caIssuersUrls) ?? []) {
+    for (const url of cert.caIssuersUrls) {
       if (this.fetches >= MAX_AIA_FETCHES) break;
       let certs = this.fetched.get(url);
       if (!certs) {
@@ -264,15 +264,6 @@ export class PathBuilder {
       }
     }
     return out;
-  }
-}
-
-/** A lazily parsed extension that may be malformed: undefined instead of an exception. */
-function safe<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch {
-    return undefined;
   }
 }
 

@@ -56,21 +56,6 @@ const MUST_BE_NONCRITICAL: [string, string][] = [
   [OID.authorityInfoAccess, "authorityInfoAccess is critical"],
 ];
 
-/** The typed extensions the checks read; parsing them first turns a malformed one into one problem. */
-const PARSED_EXTENSIONS: ((c: Certificate) => unknown)[] = [
-  (c) => c.basicConstraints,
-  (c) => c.keyUsage,
-  (c) => c.extKeyUsage,
-  (c) => c.subjectAltName,
-  (c) => c.nameConstraints,
-  (c) => c.certificatePolicies,
-  (c) => c.policyMappings,
-  (c) => c.policyConstraints,
-  (c) => c.inhibitAnyPolicy,
-  (c) => c.subjectKeyIdentifier,
-  (c) => c.authorityKeyIdentifier,
-];
-
 function params(c: Certificate, extra: ProblemParams = {}): ProblemParams {
   return { name: c.name, sha1: c.sha1, ...extra };
 }
@@ -168,15 +153,11 @@ export function checkPath(
     for (const e of c.extensions)
       if (e.critical && !KNOWN_EXTENSIONS.has(e.oid)) add("UNKNOWN_CRITICAL_EXTENSION", { detail: e.oid });
 
-    // Parse the typed extensions; a malformed one is a nonconforming certificate.
-    let parsed = true;
-    try {
-      for (const read of PARSED_EXTENSIONS) read(c);
-    } catch (e) {
-      parsed = false;
-      add("NONCONFORMING_CERT", { detail: (e as Error).message });
+    // Extensions that did not decode (listed once by the certificate): nonconforming, nothing more to check.
+    if (c.extensionFaults.length > 0) {
+      for (const f of c.extensionFaults) add("NONCONFORMING_CERT", { detail: f.message });
+      continue;
     }
-    if (!parsed) continue;
 
     if (eng.strict) strictChecks(c, { isAnchor, isLeaf, isIssuer, pedantic: eng.pedantic }, add);
 
