@@ -2,13 +2,15 @@
  * Path building from a leaf to a trust anchor, in the style of Go's crypto/x509 verify.go and
  * rustls-webpki's verify_cert.rs: candidate issuers by name (AKI/SKI-matching, currently valid, trusted and
  * newest first), depth-first with back-tracking, no certificate (nor subject+key) twice in a path, a budget
- * of candidate checks and a maximum depth. Every complete path is handed to `onPath`, which validates it and
+ * (shared by every builder of one validation, see budget.ts) and a maximum depth. Every complete path is handed to `onPath`, which validates it and
  * says whether to stop; dead ends are reported to `onDeadEnd` so the caller can keep the best failing path.
  */
 import type { Certificate } from "../certs/certificate.js";
 import { readCertificateBytes } from "../certs/read.js";
 import type { Fetcher } from "../net/fetcher.js";
 import type { TrustList } from "../trust/trust-list.js";
+import type { Budget } from "./budget.js";
+import type { ValidationSession } from "./session.js";
 import { checkSignature, needsInheritedParams } from "./signatures.js";
 import type { CertSource } from "./types.js";
 
@@ -50,8 +52,10 @@ export interface BuildOptions {
   anchorAny: boolean;
   /** Longest path, certificates including the anchor. */
   maxDepth: number;
-  /** Candidate checks before giving up. */
-  budget: number;
+  /** The validation's budget: candidate checks and builder calls are spent from it. */
+  budget: Budget;
+  /** Where signature results are memoised. */
+  session: ValidationSession;
   online: boolean;
   fetcher?: Fetcher;
 }
@@ -93,8 +97,7 @@ export class CandidatePool {
 }
 
 export class PathBuilder {
-  private budget: number;
-  private exhausted = false;
+  private readonly budget: Budget;
   private fetches = 0;
   private readonly fetched = new Map<string, Certificate[]>();
   private readonly aiaPool = new CandidatePool();
@@ -105,6 +108,10 @@ export class PathBuilder {
     private readonly opts: BuildOptions,
   ) {
     this.budget = opts.budget;
+  }
+
+  private get exhausted(): boolean {
+    return this.budget.exhausted;
   }
 
   isAnchor(c: Certificate): boolean {
@@ -170,6 +177,7 @@ export class PathBuilder {
     onPath: (path: BuildNode[]) => Promise<boolean>,
     onDeadEnd: (d: DeadEnd) => void,
   ): Promise<boolean> {
+    if (this.exhausted || !this.budget.spend("buildCalls")) return false;
     const top = path[path.length - 1];
     const cert = top.cert;
     if (this.isAnchor(cert)) {
@@ -191,15 +199,12 @@ export class PathBuilder {
         if (cand.cert === cert || cand.cert.sha1 === cert.sha1) continue;
         if (this.inPath(path, cand.cert)) continue;
         anyNew = true;
-        if (--this.budget < 0) {
-          this.exhausted = true;
-          return false;
-        }
+        if (!this.budget.spend("signatures")) return false;
         let deferred = false;
         if (needsInheritedParams(cand.cert)) {
           deferred = true;
         } else {
-          const ok = checkSignature(cert, cand.cert);
+          const ok = checkSignature(this.opts.session, cert, cand.cert);
           if (ok === "unsupported") {
             unsupported = true;
             failed.push(cand.cert);
