@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { ChainCache } from "../../src/path/cache.js";
+import { resolveProfile, signerProfile } from "../../src/path/profile.js";
+import type { ValidationOptions } from "../../src/path/types.js";
+import { cacheKey, validateChain } from "../../src/path/validate.js";
+import { parseCrl } from "../../src/revocation/crl.js";
+import { TrustList } from "../../src/trust/trust-list.js";
+import { crl, intermediate, leaf, root } from "../helpers/pki.js";
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+const at = { now: NOW };
+
+const r = root("CN=Profile Root", at);
+const ica = intermediate("CN=Profile CA", r, at);
+const l = leaf("p@contoso.com", ica, at);
+const trust = new TrustList([r.cert]);
+const crlDer = crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY });
+
+/**
+ * Every option of ValidationOptions, with how it reaches the cache key: a change of options that must give
+ * another key, or why the option is not part of the key. Typed as a Record over the option names, so an
+ * option added to ValidationOptions without a line here fails the type check.
+ */
+const HOW: Record<
+  keyof ValidationOptions,
+  { base?: Partial<ValidationOptions>; change: Partial<ValidationOptions> } | string
+> = {
+  time: "a cached result answers for a window of validation times (cache.ts), not one key per time",
+  cache: "the session the key is looked up in",
+  fetcher: "online results are never taken from the cache (the profile's `online` is in the key anyway)",
+  profile: { change: { profile: "exchange" } },
+  anchorAny: { change: { anchorAny: true } },
+  untrusted: { change: { untrusted: [{ cert: ica.cert, source: "message" }] } },
+  crls: { change: { crls: [crlDer] } },
+  online: { change: { online: true } },
+  retrievalTimeoutMs: { change: { retrievalTimeoutMs: 2_000 } },
+  requireRevocation: { change: { requireRevocation: true } },
+  checkRevocation: { change: { checkRevocation: false } },
+  leafPurpose: { change: { leafPurpose: "none" } },
+  maxDepth: { change: { maxDepth: 3 } },
+  budget: { change: { budget: 50 } },
+  leafSource: { change: { leafSource: "extra" } },
+  strict: { change: { strict: true } },
+  pedantic: { base: { strict: true }, change: { strict: true, pedantic: true } },
+  parsedCrls: { change: { parsedCrls: [parseCrl(crlDer)] } },
+  initialPolicySet: { change: { initialPolicySet: ["2.16.840.1.101.3.2.1.48.1"] } },
+  initialExplicitPolicy: { change: { initialExplicitPolicy: true } },
+  initialPolicyMappingInhibit: { change: { initialPolicyMappingInhibit: true } },
+  initialInhibitAnyPolicy: { change: { initialInhibitAnyPolicy: true } },
+};
+
+function keyOf(o: ValidationOptions, session = new ChainCache()): string {
+  return cacheKey(l.cert, trust, resolveProfile(o), o, session);
+}
+
+describe("the validation profile", () => {
+  it("every option that can change the answer changes the cache key", () => {
+    const session = new ChainCache();
+    for (const [name, how] of Object.entries(HOW)) {
+      if (typeof how === "string") continue;
+      const base: ValidationOptions = { time: NOW, ...how.base };
+      const changed: ValidationOptions = { ...base, ...how.change };
+      expect(keyOf(changed, session), name).not.toBe(keyOf(base, session));
+    }
+    // The options left out, each for its stated reason: the same key whatever their value.
+    const base: ValidationOptions = { time: NOW };
+    expect(keyOf({ ...base, time: NOW + 5 * DAY }, session)).toBe(keyOf(base, session));
+    expect(keyOf({ ...base, cache: new ChainCache() }, session)).toBe(keyOf(base, session));
+  });
+
+  it("is resolved once, frozen, with defaults and implications applied", () => {
+    const p = resolveProfile({ time: NOW, profile: "exchange" });
+    expect(Object.isFrozen(p)).toBe(true);
+    expect(Object.isFrozen(p.policy)).toBe(true);
+    expect(Object.isFrozen(p.limits)).toBe(true);
+    expect(p).toMatchObject({
+      name: "exchange",
+      exchange: true,
+      smime: true,
+      requireRevocation: true,
+      checkRevocation: true,
+      maxDepth: 10,
+      limits: { signatures: 200 },
+      retrievalTimeoutMs: 10_000,
+    });
+    // Options that mean the same give the same key: exchange implies requireRevocation.
+    expect(resolveProfile({ time: NOW, profile: "exchange", requireRevocation: true }).key).toBe(p.key);
+    // pedantic only counts with strict.
+    expect(resolveProfile({ time: NOW, pedantic: true }).key).toBe(resolveProfile({ time: NOW }).key);
+    // A CRL signer's path: no leaf purpose, default policy inputs, the same path rules.
+    const s = signerProfile(resolveProfile({ time: NOW, strict: true, initialExplicitPolicy: true }));
+    expect(s).toMatchObject({ smime: false, exchange: false, strict: true });
+    expect(s.policy.initialExplicitPolicy).toBe(false);
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it("a shared cache never answers one option set with another's result", async () => {
+    const cache = new ChainCache();
+    const base: ValidationOptions = {
+      time: NOW,
+      checkRevocation: false,
+      untrusted: [{ cert: ica.cert, source: "message" }],
+      cache,
+    };
+    const first = await validateChain(l.cert, trust, base);
+    expect(first.verdict).toBe("valid");
+    // Each of these changes the answer; before the profile, a key written field by field could miss one.
+    const changes: Partial<ValidationOptions>[] = [
+      { maxDepth: 1 },
+      { budget: 0 },
+      { checkRevocation: true, requireRevocation: true },
+      { initialExplicitPolicy: true },
+      { anchorAny: true, untrusted: [] },
+    ];
+    for (const change of changes) {
+      const fresh = await validateChain(l.cert, trust, { ...base, ...change, cache: undefined });
+      const viaCache = await validateChain(l.cert, trust, { ...base, ...change });
+      expect(viaCache, JSON.stringify(change)).not.toBe(first);
+      expect(viaCache.verdict, JSON.stringify(change)).toBe(fresh.verdict);
+      expect(viaCache.problems.map((p) => p.code)).toEqual(fresh.problems.map((p) => p.code));
+    }
+  });
+});
