@@ -55,7 +55,7 @@ interface Evaluated {
 }
 
 /** One top-level validation: what every path built for it (signer paths included) shares. */
-export interface Validation {
+interface Validation {
   readonly trust: TrustList;
   readonly crls: readonly Crl[];
   readonly pool: CandidatePool;
@@ -254,7 +254,7 @@ export async function validateChain(
     fetcher,
     signerResults: new Map(),
   };
-  const result = await runValidation(leaf, v, profile, opts.time);
+  const result = await run(leaf, { v, profile, time: opts.time, signerDepth: 0 });
   if (cache && key) {
     const starts: number[] = [];
     const ends: number[] = [];
@@ -278,18 +278,9 @@ export async function validateChain(
 }
 
 /**
- * Runs the path search for `leaf` within validation `v` (its budget, session, pool and CRLs) under
- * `profile` at `time`. validateChain calls it for the leaf; the revocation step for CRL and OCSP signers.
+ * The path search for `leaf` within validation `r.v` (its budget, session, pool and CRLs) under `r.profile`
+ * at `r.time`: validateChain runs it for the leaf, the revocation step for CRL and OCSP signers.
  */
-export function runValidation(
-  leaf: Certificate,
-  v: Validation,
-  profile: ValidationProfile,
-  time: number,
-): Promise<ChainResult> {
-  return run(leaf, { v, profile, time, signerDepth: 0 });
-}
-
 async function run(leaf: Certificate, r: Run): Promise<ChainResult> {
   const { v, profile } = r;
   const builder = new PathBuilder(v.trust, v.pool, {
