@@ -47,28 +47,67 @@ export interface ValidationProfile {
 
 type Fields = Omit<ValidationProfile, "key">;
 
-function freeze(f: Fields): ValidationProfile {
-  const policy = Object.freeze({
-    ...f.policy,
-    ...(f.policy.initialPolicySet ? { initialPolicySet: Object.freeze([...f.policy.initialPolicySet]) } : {}),
-  });
-  const fields: Fields = { ...f, policy, limits: Object.freeze({ ...f.limits }) };
-  // Sorted keys at every level, so the text depends on the values only.
-  const key = JSON.stringify(fields, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v === undefined
-        ? null
-        : v,
-  );
-  return Object.freeze({ ...fields, key });
+const DEFAULT_POLICY: ValidationProfile["policy"] = Object.freeze({
+  initialExplicitPolicy: false,
+  initialPolicyMappingInhibit: false,
+  initialInhibitAnyPolicy: false,
+});
+
+/**
+ * The profile's part of the result-cache key: every field, in one line. (Written out because it runs for
+ * every validation of a bulk run, where a generic serialisation costs more than the cached validation;
+ * test/path/profile.test.ts changes each field of a profile in turn and requires a new key.)
+ */
+export function profileKey(f: Fields): string {
+  const flags =
+    (f.exchange ? 1 : 0) |
+    (f.smime ? 2 : 0) |
+    (f.checkRevocation ? 4 : 0) |
+    (f.requireRevocation ? 8 : 0) |
+    (f.anchorAny ? 16 : 0) |
+    (f.strict ? 32 : 0) |
+    (f.pedantic ? 64 : 0) |
+    (f.online ? 128 : 0);
+  return `${f.name}|${flags}|${f.maxDepth}|${limitsKey(f.limits)}|${f.leafSource ?? ""}|${policyKey(f.policy)}|${f.retrievalTimeoutMs}`;
+}
+
+const DEFAULT_LIMITS_KEY = `${DEFAULT_LIMITS.signatures},${DEFAULT_LIMITS.buildCalls},${DEFAULT_LIMITS.nameComparisons}`;
+
+function limitsKey(l: Readonly<BudgetLimits>): string {
+  return l === DEFAULT_LIMITS ? DEFAULT_LIMITS_KEY : `${l.signatures},${l.buildCalls},${l.nameComparisons}`;
+}
+
+function policyKey(p: ValidationProfile["policy"]): string {
+  if (p === DEFAULT_POLICY) return "*|0";
+  const bits =
+    (p.initialExplicitPolicy ? 1 : 0) |
+    (p.initialPolicyMappingInhibit ? 2 : 0) |
+    (p.initialInhibitAnyPolicy ? 4 : 0);
+  return `${p.initialPolicySet ? p.initialPolicySet.join(",") : "*"}|${bits}`;
+}
+
+function make(f: Fields): ValidationProfile {
+  (f as { key?: string }).key = profileKey(f);
+  return Object.freeze(f as ValidationProfile);
 }
 
 /** Resolves the options once (defaults, implications) into a frozen profile. */
 export function resolveProfile(opts: ValidationOptions): ValidationProfile {
   const name: Profile = opts.profile ?? "standard";
   const strict = opts.strict === true;
-  return freeze({
+  const policy =
+    opts.initialPolicySet ||
+    opts.initialExplicitPolicy ||
+    opts.initialPolicyMappingInhibit ||
+    opts.initialInhibitAnyPolicy
+      ? Object.freeze({
+          ...(opts.initialPolicySet ? { initialPolicySet: Object.freeze([...opts.initialPolicySet]) } : {}),
+          initialExplicitPolicy: opts.initialExplicitPolicy === true,
+          initialPolicyMappingInhibit: opts.initialPolicyMappingInhibit === true,
+          initialInhibitAnyPolicy: opts.initialInhibitAnyPolicy === true,
+        })
+      : DEFAULT_POLICY;
+  const f: Fields = {
     name,
     exchange: name === "exchange",
     smime: (opts.leafPurpose ?? "smime") === "smime",
@@ -76,19 +115,18 @@ export function resolveProfile(opts: ValidationOptions): ValidationProfile {
     requireRevocation: opts.requireRevocation === true || name === "exchange",
     anchorAny: opts.anchorAny === true,
     maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH,
-    limits: { ...DEFAULT_LIMITS, signatures: opts.budget ?? DEFAULT_LIMITS.signatures },
+    limits:
+      opts.budget === undefined
+        ? DEFAULT_LIMITS
+        : Object.freeze({ ...DEFAULT_LIMITS, signatures: opts.budget }),
     strict,
     pedantic: strict && opts.pedantic === true,
-    ...(opts.leafSource !== undefined ? { leafSource: opts.leafSource } : {}),
-    policy: {
-      ...(opts.initialPolicySet ? { initialPolicySet: opts.initialPolicySet } : {}),
-      initialExplicitPolicy: opts.initialExplicitPolicy === true,
-      initialPolicyMappingInhibit: opts.initialPolicyMappingInhibit === true,
-      initialInhibitAnyPolicy: opts.initialInhibitAnyPolicy === true,
-    },
+    policy,
     online: opts.online === true,
     retrievalTimeoutMs: opts.retrievalTimeoutMs ?? DEFAULT_RETRIEVAL_TIMEOUT_MS,
-  });
+  };
+  if (opts.leafSource !== undefined) (f as { leafSource?: CertSource }).leafSource = opts.leafSource;
+  return make(f);
 }
 
 /**
@@ -97,14 +135,5 @@ export function resolveProfile(opts: ValidationOptions): ValidationProfile {
  */
 export function signerProfile(p: ValidationProfile): ValidationProfile {
   const { key: _key, ...fields } = p;
-  return freeze({
-    ...fields,
-    exchange: false,
-    smime: false,
-    policy: {
-      initialExplicitPolicy: false,
-      initialPolicyMappingInhibit: false,
-      initialInhibitAnyPolicy: false,
-    },
-  });
+  return make({ ...fields, exchange: false, smime: false, policy: DEFAULT_POLICY });
 }

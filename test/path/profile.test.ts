@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ChainCache } from "../../src/path/cache.js";
-import { resolveProfile, signerProfile } from "../../src/path/profile.js";
+import { profileKey, resolveProfile, signerProfile, type ValidationProfile } from "../../src/path/profile.js";
 import type { ValidationOptions } from "../../src/path/types.js";
 import { cacheKey, validateChain } from "../../src/path/validate.js";
 import { parseCrl } from "../../src/revocation/crl.js";
@@ -67,6 +67,42 @@ describe("the validation profile", () => {
     const base: ValidationOptions = { time: NOW };
     expect(keyOf({ ...base, time: NOW + 5 * DAY }, session)).toBe(keyOf(base, session));
     expect(keyOf({ ...base, cache: new ChainCache() }, session)).toBe(keyOf(base, session));
+  });
+
+  it("every field of the profile is in its key", () => {
+    const p = resolveProfile({
+      time: NOW,
+      leafSource: "extra",
+      initialPolicySet: ["1.2.3"],
+      budget: 7,
+      initialExplicitPolicy: true,
+    });
+    // Another value for every field, nested ones included: each must give another key.
+    const other = (v: unknown): unknown =>
+      typeof v === "boolean"
+        ? !v
+        : typeof v === "number"
+          ? v + 1
+          : typeof v === "string"
+            ? `${v}x`
+            : [...(v as string[]), "4.5.6"];
+    let checked = 0;
+    for (const [field, value] of Object.entries(p)) {
+      if (field === "key") continue;
+      if (value && typeof value === "object" && !Array.isArray(value)) {
+        for (const [sub, v] of Object.entries(value)) {
+          const changed = { ...p, [field]: { ...value, [sub]: other(v) } } as ValidationProfile;
+          expect(profileKey(changed), `${field}.${sub}`).not.toBe(p.key);
+          checked++;
+        }
+      } else {
+        expect(profileKey({ ...p, [field]: other(value) } as ValidationProfile), field).not.toBe(p.key);
+        checked++;
+      }
+    }
+    expect(checked).toBe(
+      Object.keys(p).length - 3 + Object.keys(p.limits).length + Object.keys(p.policy).length,
+    );
   });
 
   it("is resolved once, frozen, with defaults and implications applied", () => {
