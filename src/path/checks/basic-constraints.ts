@@ -1,7 +1,6 @@
 /**
- * RFC 5280 6.1.4 (k) and (n): every issuer in the path is a CA (basicConstraints cA) and, when it has a key
- * usage extension, may sign certificates (keyCertSign). With `strict`, the anchor's basicConstraints must be
- * critical (4.2.1.9).
+ * RFC 5280 6.1.4 (k): every issuer in the path is a CA (basicConstraints cA). With `strict`, the anchor's
+ * basicConstraints must be critical (4.2.1.9).
  */
 import { OID } from "../../lib/oids.js";
 import { type Check, collector } from "./types.js";
@@ -14,7 +13,5 @@ export const caRole: Check = (c, pos, state) => {
     add("ISSUER_NOT_CA", { detail: bc ? "basicConstraints cA is false" : "no basicConstraints extension" });
   else if (pos.isAnchor && state.profile.strict && !c.extension(OID.basicConstraints)?.critical)
     add("NONCONFORMING_CERT", { detail: "basicConstraints of a CA is not critical" });
-  if (c.keyUsage !== undefined && !c.keyUsage.includes(5))
-    add("KEY_USAGE", { detail: "a CA certificate without keyCertSign" });
   return problems;
 };

@@ -5,6 +5,7 @@
  */
 import { caRole } from "./basic-constraints.js";
 import { extensionFaults, unknownCriticalExtensions } from "./criticality.js";
+import { issuerKeyUsage, leafKeyUsage } from "./key-usage.js";
 import { nameConstraints } from "./name-constraints.js";
 import { pathLength } from "./path-length.js";
 import { policy } from "./policy.js";
@@ -24,9 +25,11 @@ export const BEFORE_EXTENSIONS: readonly Check[] = [validity, signature, unknown
 export const AFTER_EXTENSIONS: readonly Check[] = [
   strictProfile,
   caRole,
+  issuerKeyUsage,
   pathLength,
   caPurpose,
   nameConstraints,
   policy,
+  leafKeyUsage,
   leafPurpose,
 ];

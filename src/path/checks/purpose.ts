@@ -1,8 +1,8 @@
 /**
- * The S/MIME purpose (RFC 8550 / 8551 and the Exchange Online profile): a CA whose extended key usage
- * excludes e-mail protection cannot issue for it; the signing certificate needs digitalSignature or
- * nonRepudiation (when it has a key usage extension) and e-mail protection (Exchange Online: explicitly,
- * the Secure Email EKU must be present). An empty extended key usage is nonconforming (RFC 5280 4.2.1.12).
+ * The S/MIME purpose by extended key usage (RFC 8550 / 8551 and the Exchange Online profile): a CA whose
+ * extended key usage excludes e-mail protection cannot issue for it; the signing certificate must allow
+ * e-mail protection (Exchange Online: explicitly, the Secure Email EKU must be present). An empty extended
+ * key usage is nonconforming (RFC 5280 4.2.1.12). Key usage is key-usage.ts.
  */
 import { OID } from "../../lib/oids.js";
 import { type Check, collector } from "./types.js";
@@ -20,9 +20,6 @@ export const leafPurpose: Check = (c, pos, state) => {
   const { problems, add } = collector(c);
   const smimeLeaf = pos.isLeaf && state.profile.smime;
   if (smimeLeaf) {
-    const ku = c.keyUsage;
-    if (ku !== undefined && !ku.includes(0) && !ku.includes(1))
-      add("KEY_USAGE", { detail: "the signing certificate has neither digitalSignature nor nonRepudiation" });
     const eku = c.extKeyUsage;
     if (state.profile.exchange) {
       if (eku === undefined)
