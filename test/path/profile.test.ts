@@ -158,3 +158,26 @@ describe("the validation profile", () => {
     }
   });
 });
+
+describe("the validation session", () => {
+  it("holds the memos: a session remembers only its own validations, none is process-wide", async () => {
+    const o = (cache: ChainCache): ValidationOptions => ({
+      time: NOW,
+      checkRevocation: true,
+      crls: [crlDer, crl({ issuer: r, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY })],
+      untrusted: [{ cert: ica.cert, source: "message" }],
+      cache,
+    });
+    const a = new ChainCache();
+    expect((await validateChain(l.cert, trust, o(a))).verdict).toBe("valid");
+    // leaf by CA, CA by root: both verified and remembered in this session.
+    expect([...a.signatures.keys()]).toEqual([l.cert.sha1 + ica.cert.sha1, ica.cert.sha1 + r.cert.sha1]);
+    const b = new ChainCache();
+    expect(b.signatures.size).toBe(0);
+    expect((await validateChain(l.cert, trust, o(b))).verdict).toBe("valid");
+    expect(b.signatures.size).toBe(2);
+    // The same CRL bytes in another view are parsed once per session.
+    expect(a.parseCrl(Uint8Array.from(crlDer))).toBe(a.parseCrl(crlDer));
+    expect(b.parseCrl(crlDer)).not.toBe(a.parseCrl(crlDer));
+  });
+});
