@@ -97,7 +97,8 @@ export class Certificate {
   readonly authorityInfoAccess?: X.AccessDescription[];
   /**
    * The extensions this class understands that did not decode, each once, in the order of the certificate.
-   * Path validation reports each as NONCONFORMING_CERT; the typed field stays undefined.
+   * Path validation reports each as NONCONFORMING_CERT (a warning for CRL distribution points and AIA, which
+   * only say where to fetch things); the typed field stays undefined.
    */
   readonly extensionFaults: readonly ExtensionFault[];
   /** Where the certificate was read from ("file.sst", "file.p12#2"...), set by the readers. */

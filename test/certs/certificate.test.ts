@@ -105,4 +105,26 @@ describe("Certificate: every extension parsed once, in the constructor", () => {
     expect(nonconforming(res2).map((p) => p.cert)).toEqual([ica.cert.sha1]);
     expect(res2.problems.map((p) => p.code)).toEqual(["NONCONFORMING_CERT"]);
   });
+
+  it("a malformed AIA or CRL distribution point counts as absent: the path stays valid, with one warning", async () => {
+    const l = issue({
+      subject: "CN=locator",
+      issuer: r,
+      eku: [OID.emailProtection],
+      extensions: [
+        { oid: OID.authorityInfoAccess, value: junk },
+        { oid: OID.crlDistributionPoints, value: junk },
+      ],
+      ...at,
+    });
+    expect(l.cert.caIssuersUrls).toEqual([]);
+    expect(l.cert.crlDistributionPoints).toBeUndefined();
+    const res = await validateChain(l.cert, new TrustList([r.cert]), opts());
+    expect(res.verdict).toBe("valid");
+    expect(res.problems).toEqual([]);
+    expect(nonconforming(res).map((p) => [p.severity, p.message.includes(OID.authorityInfoAccess)])).toEqual([
+      ["warning", true],
+      ["warning", false],
+    ]);
+  });
 });

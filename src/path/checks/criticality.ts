@@ -31,9 +31,32 @@ export const unknownCriticalExtensions: Check = (c) => {
   return problems;
 };
 
-/** One NONCONFORMING_CERT per extension that did not decode; the engine checks nothing further on such a certificate. */
+/**
+ * Extensions that only say where to fetch an issuer or revocation information: the path rules do not read
+ * them, so a malformed one counts as absent (revocation then says what it could not find) and its fault is a
+ * warning.
+ */
+const LOCATORS: ReadonlySet<string> = new Set<string>([
+  OID.crlDistributionPoints,
+  OID.freshestCrl,
+  OID.authorityInfoAccess,
+]);
+
+/**
+ * One NONCONFORMING_CERT per extension the path rules read that did not decode; the engine checks nothing
+ * further on such a certificate.
+ */
 export const extensionFaults: Check = (c) => {
   const { problems, add } = collector(c);
-  for (const f of c.extensionFaults) add("NONCONFORMING_CERT", { detail: f.message });
+  for (const f of c.extensionFaults)
+    if (!LOCATORS.has(f.oid)) add("NONCONFORMING_CERT", { detail: f.message });
+  return problems;
+};
+
+/** One NONCONFORMING_CERT warning per locator extension (CRL distribution points, AIA) that did not decode. */
+export const locatorFaults: Check = (c) => {
+  const { problems, add } = collector(c);
+  for (const f of c.extensionFaults)
+    if (LOCATORS.has(f.oid)) add("NONCONFORMING_CERT", { detail: f.message, severity: "warning" });
   return problems;
 };

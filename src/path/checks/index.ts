@@ -4,7 +4,7 @@
  * NONCONFORMING_CERT problems and no further checks.
  */
 import { caRole } from "./basic-constraints.js";
-import { extensionFaults, unknownCriticalExtensions } from "./criticality.js";
+import { extensionFaults, locatorFaults, unknownCriticalExtensions } from "./criticality.js";
 import { issuerKeyUsage, leafKeyUsage } from "./key-usage.js";
 import { nameConstraints } from "./name-constraints.js";
 import { pathLength } from "./path-length.js";
@@ -18,8 +18,13 @@ import { validity } from "./validity.js";
 export type { Check, PathState, Position } from "./types.js";
 export { extensionFaults };
 
-/** Steps that read only the certificate's framing (validity, signature, which extensions it has). */
-export const BEFORE_EXTENSIONS: readonly Check[] = [validity, signature, unknownCriticalExtensions];
+/** Steps that read only the certificate's framing (validity, signature, which extensions it has, locators). */
+export const BEFORE_EXTENSIONS: readonly Check[] = [
+  validity,
+  signature,
+  unknownCriticalExtensions,
+  locatorFaults,
+];
 
 /** Steps that read the decoded extensions. */
 export const AFTER_EXTENSIONS: readonly Check[] = [
