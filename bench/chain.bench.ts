@@ -1,8 +1,9 @@
 /**
  * Path-validation throughput on one core: a 3-certificate chain (leaf -> intermediate -> root), certificates
- * pre-parsed, CRLs for both levels. "cold": a new result cache for every validation (building, checks and
- * revocation run each time; signature results are memoised per process, as in bulk verification).
- * "fully cold": no memo either (4 signatures verified and 2 CRLs parsed per validation).
+ * pre-parsed, CRLs for both levels. "cold": a new session (ChainCache) for every validation: building,
+ * checks, revocation and the certificate signatures run each time (the memos live in the session since
+ * there are no process-wide caches; bulk verification shares one session, so its misses reuse them).
+ * "fully cold": the CRLs parsed anew too (4 signatures verified and 2 CRLs parsed per validation).
  * "warm": one shared cache. Run: npm run bench:chain  (node --import tsx bench/chain.bench.ts)
  */
 

@@ -2,7 +2,7 @@
  * Path building from a leaf to a trust anchor, in the style of Go's crypto/x509 verify.go and
  * rustls-webpki's verify_cert.rs: candidate issuers by name (AKI/SKI-matching, currently valid, trusted and
  * newest first), depth-first with back-tracking, no certificate (nor subject+key) twice in a path, a budget
- * of candidate checks and a maximum depth. Every complete path is handed to `onPath`, which validates it and
+ * (shared by every builder of one validation, see budget.ts) and a maximum depth. Every complete path is handed to `onPath`, which validates it and
  * says whether to stop; dead ends are reported to `onDeadEnd` so the caller can keep the best failing path.
  */
 
@@ -10,6 +10,8 @@ import { readAiaCertificates } from "../formats/aia.js";
 import type { Fetcher } from "../lib/fetcher.js";
 import type { TrustList } from "../trust/trust-list.js";
 import type { Certificate } from "../x509/certificate.js";
+import type { Budget } from "./budget.js";
+import type { ValidationSession } from "./session.js";
 import { checkSignature, needsInheritedParams } from "./signatures.js";
 import type { CertSource } from "./types.js";
 
@@ -51,8 +53,10 @@ export interface BuildOptions {
   anchorAny: boolean;
   /** Longest path, certificates including the anchor. */
   maxDepth: number;
-  /** Candidate checks before giving up. */
-  budget: number;
+  /** The validation's budget: candidate checks and builder calls are spent from it. */
+  budget: Budget;
+  /** Where signature results are memoised. */
+  session: ValidationSession;
   online: boolean;
   fetcher?: Fetcher;
 }
@@ -94,8 +98,7 @@ export class CandidatePool {
 }
 
 export class PathBuilder {
-  private budget: number;
-  private exhausted = false;
+  private readonly budget: Budget;
   private fetches = 0;
   private readonly fetched = new Map<string, Certificate[]>();
   private readonly aiaPool = new CandidatePool();
@@ -106,6 +109,10 @@ export class PathBuilder {
     private readonly opts: BuildOptions,
   ) {
     this.budget = opts.budget;
+  }
+
+  private get exhausted(): boolean {
+    return this.budget.exhausted;
   }
 
   isAnchor(c: Certificate): boolean {
@@ -129,10 +136,10 @@ export class PathBuilder {
       }
     }
     if (out.length > 1) {
-      const aki = safe(() => cert.authorityKeyIdentifier?.keyId);
+      const aki = cert.authorityKeyIdentifier?.keyId;
       const t = this.opts.time;
       const rank = (c: Candidate) => {
-        const ski = safe(() => c.cert.subjectKeyIdentifier);
+        const ski = c.cert.subjectKeyIdentifier;
         const keyRank = aki === undefined || ski === undefined ? 1 : ski === aki ? 0 : 2;
         const validRank = c.cert.isValidAt(t) ? 0 : 1;
         const trustRank = c.source === "trust" ? 0 : 1;
@@ -171,6 +178,7 @@ export class PathBuilder {
     onPath: (path: BuildNode[]) => Promise<boolean>,
     onDeadEnd: (d: DeadEnd) => void,
   ): Promise<boolean> {
+    if (this.exhausted || !this.budget.spend("buildCalls")) return false;
     const top = path[path.length - 1];
     const cert = top.cert;
     if (this.isAnchor(cert)) {
@@ -192,15 +200,12 @@ export class PathBuilder {
         if (cand.cert === cert || cand.cert.sha1 === cert.sha1) continue;
         if (this.inPath(path, cand.cert)) continue;
         anyNew = true;
-        if (--this.budget < 0) {
-          this.exhausted = true;
-          return false;
-        }
+        if (!this.budget.spend("signatures")) return false;
         let deferred = false;
         if (needsInheritedParams(cand.cert)) {
           deferred = true;
         } else {
-          const ok = checkSignature(cert, cand.cert);
+          const ok = checkSignature(this.opts.session, cert, cand.cert);
           if (ok === "unsupported") {
             unsupported = true;
             failed.push(cand.cert);
@@ -242,7 +247,7 @@ export class PathBuilder {
     const fetcher = this.opts.fetcher;
     if (!fetcher) return [];
     const out: Candidate[] = [];
-    for (const url of safe(() => cert.caIssuersUrls) ?? []) {
+    for (const url of cert.caIssuersUrls) {
       if (this.fetches >= MAX_AIA_FETCHES) break;
       let certs = this.fetched.get(url);
       if (!certs) {
@@ -264,15 +269,6 @@ export class PathBuilder {
       }
     }
     return out;
-  }
-}
-
-/** A lazily parsed extension that may be malformed: undefined instead of an exception. */
-function safe<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch {
-    return undefined;
   }
 }
 

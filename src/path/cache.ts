@@ -6,6 +6,7 @@
  * time it was computed in which no notBefore/notAfter of the certificates involved and no
  * thisUpdate/nextUpdate of the CRLs involved is crossed, so the result cannot differ.
  */
+import { ValidationSession } from "./session.js";
 import type { ChainResult } from "./types.js";
 
 export interface CacheEntry {
@@ -15,12 +16,19 @@ export interface CacheEntry {
   until: number;
 }
 
-export class ChainCache {
+/**
+ * A validation session (session.ts) that also keeps whole results; bulk callers pass one as `cache` to
+ * every validation of a run. Results are not reused for online validations (the network may say more);
+ * the session's memos are.
+ */
+export class ChainCache extends ValidationSession {
   private readonly map = new Map<string, CacheEntry>();
   hits = 0;
   misses = 0;
 
-  constructor(readonly maxEntries = 50_000) {}
+  constructor(readonly maxEntries = 50_000) {
+    super();
+  }
 
   get size(): number {
     return this.map.size;

@@ -2,7 +2,8 @@
  * Name constraints (RFC 5280 4.2.1.10, 6.1.3 (b)-(c)): rfc822Name, dNSName, directoryName, iPAddress,
  * URI and otherName subtrees. Each CA's constraints are kept as given and every name below it must satisfy
  * all of them (equivalent to the RFC's intersection of permitted subtrees, as Go and webpki do it).
- * Work is bounded: a certificate whose names times constraints exceed MAX_COMPARISONS is refused.
+ * Work is bounded: a certificate whose names times constraints exceed MAX_COMPARISONS is refused, and every
+ * comparison is spent from the validation's budget (budget.ts).
  */
 
 import { OID } from "../lib/oids.js";
@@ -10,6 +11,7 @@ import type { Certificate } from "../x509/certificate.js";
 import type { GeneralSubtree, NameConstraints } from "../x509/extensions.js";
 import type { GeneralName } from "../x509/general-name.js";
 import type { Name } from "../x509/name.js";
+import type { Budget } from "./budget.js";
 
 export const MAX_COMPARISONS = 250_000;
 
@@ -149,12 +151,15 @@ function kindOf(g: GeneralName): Kind | undefined {
 export function checkNameConstraints(
   cert: Certificate,
   sets: readonly NameConstraints[],
+  budget?: Budget,
 ): string | undefined {
   if (sets.length === 0) return undefined;
   const names = namesOf(cert);
   let work = 0;
   for (const nc of sets) work += names.length * ((nc.permitted?.length ?? 0) + (nc.excluded?.length ?? 0));
   if (work > MAX_COMPARISONS) return `too many names and constraints to compare (${work})`;
+  if (budget && !budget.spend("nameComparisons", work))
+    return `the validation's budget of ${budget.limits.nameComparisons} name-constraint comparisons is spent`;
   for (const nc of sets) {
     for (const n of names) {
       if (nc.excluded) {

@@ -27,12 +27,14 @@ export class PolicyProcessor {
   private policyMapping: number;
   private inhibitAny: number;
   private nodes = 1;
-  private readonly initial: string[];
+  private readonly initial: readonly string[];
 
   /** `n`: certificates in the path excluding the trust anchor. */
   constructor(
     private readonly n: number,
-    inputs: PolicyInputs,
+    inputs: Readonly<Omit<PolicyInputs, "initialPolicySet">> & {
+      readonly initialPolicySet?: readonly string[];
+    },
   ) {
     const root: PNode = { policy: ANY, expected: new Set([ANY]), parent: null, children: [], depth: 0 };
     this.levels = [[root]];

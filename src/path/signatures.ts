@@ -1,7 +1,7 @@
 /**
- * Certificate signature checks for the path engine: a process-wide memo of (child, issuer) results, so
- * bulk validation never verifies the same signature twice, and DSA keys whose domain parameters are
- * inherited from the issuer (RFC 5280 6.1.4 (k)-(l); PKITS 4.1.5).
+ * Certificate signature checks for the path engine: results memoised per (child, issuer) in the validation
+ * session, so bulk validation with a shared session never verifies the same signature twice, and DSA keys
+ * whose domain parameters are inherited from the issuer (RFC 5280 6.1.4 (k)-(l); PKITS 4.1.5).
  */
 import type { KeyObject } from "node:crypto";
 import { UnsupportedError } from "../errors.js";
@@ -9,14 +9,10 @@ import { encodeOid, TAG, tlv } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 import { importSpki, verifySignature } from "../lib/signature.js";
 import type { Certificate } from "../x509/certificate.js";
-
-const MEMO_MAX = 100_000;
-const memo = new Map<string, boolean>();
+import type { ValidationSession } from "./session.js";
 
 /** Result of a signature check: true/false, or "unsupported" when the algorithm cannot be evaluated. */
 export type SigResult = boolean | "unsupported";
-
-const inheritedKeys = new WeakMap<Certificate, Map<string, KeyObject>>();
 
 /** The DSA domain parameters in effect for `cert`'s key: its own, else those inherited along `chain` (issuers, nearest first). */
 export function dsaParamsFor(cert: Certificate, issuers: readonly Certificate[]): Uint8Array | undefined {
@@ -38,13 +34,13 @@ export function needsInheritedParams(cert: Certificate): boolean {
 }
 
 /** The issuer's key as a KeyObject, with inherited DSA parameters when its SPKI has none. */
-export function keyOf(issuer: Certificate, params?: Uint8Array): KeyObject {
+export function keyOf(session: ValidationSession, issuer: Certificate, params?: Uint8Array): KeyObject {
   if (!params || !needsInheritedParams(issuer)) return issuer.publicKey;
   const hex = Buffer.from(params).toString("latin1");
-  let m = inheritedKeys.get(issuer);
+  let m = session.inheritedKeys.get(issuer);
   if (!m) {
     m = new Map();
-    inheritedKeys.set(issuer, m);
+    session.inheritedKeys.set(issuer, m);
   }
   const hit = m.get(hex);
   if (hit) return hit;
@@ -60,16 +56,17 @@ export function keyOf(issuer: Certificate, params?: Uint8Array): KeyObject {
 
 /**
  * Verifies `child`'s signature with `issuer`'s key. `issuerParams` are DSA parameters the issuer inherits
- * (when its own SPKI has none). Memoised per (child SHA-1, issuer SHA-1).
+ * (when its own SPKI has none). Memoised per (child SHA-1, issuer SHA-1) in `session`.
  */
 export function checkSignature(
+  session: ValidationSession,
   child: Certificate,
   issuer: Certificate,
   issuerParams?: Uint8Array,
 ): SigResult {
   const inherit = issuerParams !== undefined && needsInheritedParams(issuer);
   const key = child.sha1 + issuer.sha1 + (inherit ? "+" : "");
-  const hit = memo.get(key);
+  const hit = session.signatures.get(key);
   if (hit !== undefined) return hit;
   let r: SigResult;
   try {
@@ -77,19 +74,19 @@ export function checkSignature(
       child.signatureAlgorithm,
       child.tbs,
       child.signature,
-      keyOf(issuer, inherit ? issuerParams : undefined),
+      keyOf(session, issuer, inherit ? issuerParams : undefined),
       issuer.publicKeyInfo.algorithm,
     );
   } catch (e) {
     if (e instanceof UnsupportedError) return "unsupported";
     r = false;
   }
-  if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(key, r);
+  session.rememberSignature(key, r);
   return r;
 }
 
-/** Clears the memo (tests and benchmarks that measure cold signature checks). */
-export function clearSignatureMemo(): void {
-  memo.clear();
-}
+/**
+ * Kept for callers written when the memo was process-wide: the memo now lives in the validation session
+ * (a validation without `cache` starts cold), so there is nothing global to clear.
+ */
+export function clearSignatureMemo(): void {}

@@ -55,7 +55,10 @@ export interface ValidationOptions extends PolicyInputs {
   leafPurpose?: "smime" | "none";
   /** Longest path accepted (certificates including the anchor; self-issued intermediates do not count); default 10. */
   maxDepth?: number;
-  /** Path-building budget: candidate signature checks before giving up; default 200. */
+  /**
+   * Path-building budget: candidate signature checks before giving up, for the whole validation (the paths
+   * built for CRL and OCSP signers spend from it too); default 200.
+   */
   budget?: number;
   /** Where the leaf came from, for the path's `source` (default "message"; "trust" when it is in the list). */
   leafSource?: CertSource;
@@ -73,7 +76,11 @@ export interface ValidationOptions extends PolicyInputs {
   pedantic?: boolean;
   /** CRLs already parsed (bulk callers parse once); used together with `crls`. */
   parsedCrls?: Crl[];
-  /** A result cache shared across calls (see path/cache.ts). */
+  /**
+   * The validation session shared across calls: signature, CRL and trust-list memos (path/session.ts) and
+   * whole results (path/cache.ts; not reused for online validations). Without one, each call makes its own,
+   * so nothing is remembered between calls.
+   */
   cache?: ChainCache;
 }
 

@@ -71,9 +71,7 @@ export async function checkRevocation(
       if (ev.status !== "unknown") return toResult(cert, ev, ctx.time);
       notes.push(...ev.notes.filter((n) => !notes.includes(n)));
     }
-    const ocspUrls = safe(() => cert.ocspUrls, [])
-      .filter((u) => /^https?:/i.test(u))
-      .slice(0, MAX_FETCH_URLS);
+    const ocspUrls = cert.ocspUrls.filter((u) => /^https?:/i.test(u)).slice(0, MAX_FETCH_URLS);
     for (const url of ocspUrls) {
       const r = await checkOcsp(cert, issuer, url, ctx);
       if (r.status === "revoked") {
@@ -91,17 +89,14 @@ export async function checkRevocation(
   } else if (ctx.online) {
     notes.push("online checking was asked for, but no fetcher was given");
   } else {
-    const where = [...crlUrls(cert), ...safe(() => cert.ocspUrls, [])][0];
+    const where = [...crlUrls(cert), ...cert.ocspUrls][0];
     notes.push(
       where
         ? `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}; --online would fetch ${where}`
         : `${ctx.crls.length ? "no usable CRL given" : "no CRL given"}, and ${noSourceNote(cert)}`,
     );
   }
-  if (
-    notes.length === 0 ||
-    (ctx.online && crlUrls(cert).length === 0 && safe(() => cert.ocspUrls, []).length === 0)
-  )
+  if (notes.length === 0 || (ctx.online && crlUrls(cert).length === 0 && cert.ocspUrls.length === 0))
     notes.push(noSourceNote(cert));
   return {
     status: "unknown",
@@ -132,18 +127,10 @@ function dedupe(a: string[]): string[] {
   return [...new Set(a)];
 }
 
-function safe<T>(f: () => T, fallback: T): T {
-  try {
-    return f();
-  } catch {
-    return fallback;
-  }
-}
-
 /** Why there is nothing to fetch: no distribution point at all, or only ones that are not HTTP (LDAP, file). */
 function noSourceNote(cert: Certificate): string {
   const other: string[] = [];
-  for (const dp of safe(() => cert.crlDistributionPoints ?? [], [] as DistributionPoint[]))
+  for (const dp of cert.crlDistributionPoints ?? [])
     for (const g of dp.fullName ?? [])
       if (g.type === "uri" && !/^https?:\/\//i.test(g.value)) other.push(g.value);
   if (other.length > 0)
@@ -153,10 +140,7 @@ function noSourceNote(cert: Certificate): string {
 
 /** http(s) URLs of the certificate's CRL distribution points (and freshest CRL, for deltas). */
 export function crlUrls(cert: Certificate): string[] {
-  const dps = [
-    ...safe(() => cert.crlDistributionPoints ?? [], [] as DistributionPoint[]),
-    ...safe(() => cert.freshestCrl ?? [], [] as DistributionPoint[]),
-  ];
+  const dps = [...(cert.crlDistributionPoints ?? []), ...(cert.freshestCrl ?? [])];
   const out: string[] = [];
   for (const dp of dps)
     for (const g of dp.fullName ?? [])
@@ -203,7 +187,7 @@ async function evaluateCrls(
   const notes: string[] = [];
   const time = ctx.time;
   if (crls.length === 0) return { status: "unknown", notes: ["no CRL available"] };
-  const dpsExt = safe(() => cert.crlDistributionPoints, undefined);
+  const dpsExt = cert.crlDistributionPoints;
   const dps: (DistributionPoint | undefined)[] = dpsExt && dpsExt.length > 0 ? dpsExt : [undefined];
   // Only CRLs from the certificate's issuer or a cRLIssuer its distribution points name can apply.
   const issuerKeys = new Set<string>([cert.issuer.key]);
@@ -330,9 +314,8 @@ function idpMatches(crl: Crl, cert: Certificate, dp: DistributionPoint | undefin
       if (!intersects(idpNames, dp.crlIssuer)) return false;
     } else return false;
   }
-  const isCA = safe(() => cert.isCA, false);
-  if (idp.onlyContainsUserCerts && isCA) return false;
-  if (idp.onlyContainsCACerts && !isCA) return false;
+  if (idp.onlyContainsUserCerts && cert.isCA) return false;
+  if (idp.onlyContainsCACerts && !cert.isCA) return false;
   if (idp.onlyContainsAttributeCerts) return false;
   return true;
 }
@@ -456,15 +439,12 @@ async function findSigner(
   };
   add(issuer);
   for (let j = index + 1; j < path.length; j++) add(path[j]);
-  let pool: Certificate[] = [];
-  try {
-    pool = ctx.candidateSigners(crl.issuer.key);
-  } catch {
-    pool = [];
-  }
+  const pool = ctx.candidateSigners(crl.issuer.key);
   const aki = crl.authorityKeyIdentifier?.keyId;
   // Candidates whose key identifier matches the CRL's AKI first.
-  const sorted = [...pool].sort((a, b) => Number(skiOf(b) === aki) - Number(skiOf(a) === aki));
+  const sorted = [...pool].sort(
+    (a, b) => Number(b.subjectKeyIdentifier === aki) - Number(a.subjectKeyIdentifier === aki),
+  );
   for (const c of sorted) add(c);
   add(cert);
 
@@ -474,19 +454,13 @@ async function findSigner(
   for (const c of cands.slice(0, MAX_SIGNER_CANDIDATES)) {
     if (!signatureOk(crl, c, path)) continue;
     sawSignature = true;
-    const ku = safe(() => c.keyUsage, undefined);
+    const ku = c.keyUsage;
     if (ku !== undefined && !ku.includes(6)) {
       lackedCrlSign = true;
       continue;
     }
     if (trusted.has(c.sha1)) return c;
-    let ok = false;
-    try {
-      ok = await ctx.validateSigner(c, ctx.time);
-    } catch {
-      ok = false;
-    }
-    if (ok) return c;
+    if (await ctx.validateSigner(c, ctx.time)) return c;
     invalidPath = true;
   }
   if (lackedCrlSign) notes.push(`${label}: its signer may not sign CRLs (no cRLSign key usage)`);
@@ -494,10 +468,6 @@ async function findSigner(
   if (!sawSignature)
     notes.push(`${label}: signature does not verify with any certificate of '${crl.issuer.display}'`);
   return undefined;
-}
-
-function skiOf(c: Certificate): string | undefined {
-  return safe(() => c.subjectKeyIdentifier, undefined);
 }
 
 /** 6.3.3 (c)/(g): a current delta CRL for this complete CRL (same issuer, scope and signer; base <= number). */

@@ -268,20 +268,7 @@ async function checkSignedData(
         if (!problems.some((q) => q.code === p.code && q.cert === p.cert && q.message === p.message))
           problems.push(p);
     const cert = check.cert;
-    let emails: string[] = [];
-    if (cert) {
-      try {
-        emails = cert.emails;
-      } catch (e) {
-        if (!(e instanceof SmimetrustError)) throw e;
-        problems.push(
-          problem("MALFORMED", {
-            detail: `the signer certificate's addresses cannot be read: ${e.message}`,
-            sha1: cert.sha1,
-          }),
-        );
-      }
-    }
+    const emails = cert?.emails ?? [];
     if (cert && !ctx.ignoreSender && from !== undefined) {
       const addr = from.toLowerCase();
       if (!emails.some((e) => e.toLowerCase() === addr)) {

@@ -1,6 +1,8 @@
 /**
- * An X.509 certificate, parsed once from DER with the zero-copy reader. Cheap fields are read at
- * construction; extensions, hashes and the public key are decoded on first use and cached.
+ * An X.509 certificate, parsed once from DER with the zero-copy reader. The constructor reads every field
+ * and decodes every extension it understands into a plain field; an extension that does not decode leaves
+ * its field undefined and is listed in `extensionFaults` (path validation reports it), so no getter throws
+ * for certificate content later. Hashes and the public key are computed on first use and cached.
  */
 import type { KeyObject } from "node:crypto";
 import { MalformedInputError } from "../errors.js";
@@ -19,6 +21,15 @@ import type { GeneralName } from "./general-name.js";
 import { Name } from "./name.js";
 
 export type CertificateRole = "root" | "intermediate" | "leaf";
+
+/** An extension the certificate carries but that does not decode (RFC 5280 4.2 syntax). */
+export interface ExtensionFault {
+  oid: string;
+  /** Byte offset of the fault (or of the extension's value) in the file the certificate came from. */
+  offset: number;
+  /** "bad <oid> extension in certificate '<subject>': <what>", without the offset. */
+  message: string;
+}
 
 export interface PublicKeyInfo {
   /** SPKI algorithm OID. */
@@ -66,6 +77,30 @@ export class Certificate {
   readonly spki: Uint8Array;
   readonly signature: Uint8Array;
   readonly extensions: X.Extension[];
+
+  // The typed extensions, each undefined when absent or malformed (a malformed one is in extensionFaults).
+  readonly basicConstraints?: X.BasicConstraints;
+  /** Key usage bits, or undefined when the extension is absent. */
+  readonly keyUsage?: number[];
+  /** EKU OIDs, or undefined when the extension is absent. */
+  readonly extKeyUsage?: string[];
+  readonly subjectKeyIdentifier?: string;
+  readonly authorityKeyIdentifier?: X.AuthorityKeyIdentifier;
+  readonly subjectAltName?: GeneralName[];
+  readonly certificatePolicies?: X.PolicyInformation[];
+  readonly policyMappings?: X.PolicyMapping[];
+  readonly policyConstraints?: X.PolicyConstraints;
+  readonly inhibitAnyPolicy?: number;
+  readonly nameConstraints?: X.NameConstraints;
+  readonly crlDistributionPoints?: X.DistributionPoint[];
+  readonly freshestCrl?: X.DistributionPoint[];
+  readonly authorityInfoAccess?: X.AccessDescription[];
+  /**
+   * The extensions this class understands that did not decode, each once, in the order of the certificate.
+   * Path validation reports each as NONCONFORMING_CERT (a warning for CRL distribution points and AIA, which
+   * only say where to fetch things); the typed field stays undefined.
+   */
+  readonly extensionFaults: readonly ExtensionFault[];
   /** Where the certificate was read from ("file.sst", "file.p12#2"...), set by the readers. */
   source?: string;
   /** The property records before it in a .sst (id, value), set by the .sst reader (sst/distrust.ts reads them). */
@@ -105,6 +140,38 @@ export class Certificate {
       const exts = t.optional(0xa3);
       this.extensions = exts ? X.readExtensions(DerReader.of(exts).expect(TAG.SEQUENCE, "Extensions")) : [];
       t.end("TBSCertificate");
+
+      const faults: ExtensionFault[] = [];
+      const ext = <T>(oid: string, parse: (e: X.Extension) => T): T | undefined => {
+        const e = this.extension(oid);
+        if (!e) return undefined;
+        try {
+          return parse(e);
+        } catch (err) {
+          faults.push({
+            oid,
+            offset: err instanceof DerError ? err.offset : e.offset,
+            message: `bad ${oid} extension in certificate '${this.subject.display}': ${(err as Error).message.replace(/ at byte \d+$/, "")}`,
+          });
+          return undefined;
+        }
+      };
+      this.basicConstraints = ext(OID.basicConstraints, X.parseBasicConstraints);
+      this.keyUsage = ext(OID.keyUsage, X.parseKeyUsage);
+      this.extKeyUsage = ext(OID.extKeyUsage, X.parseOidSequence);
+      this.subjectKeyIdentifier = ext(OID.subjectKeyIdentifier, X.parseSubjectKeyIdentifier);
+      this.authorityKeyIdentifier = ext(OID.authorityKeyIdentifier, X.parseAuthorityKeyIdentifier);
+      this.subjectAltName = ext(OID.subjectAltName, X.parseGeneralNamesExt);
+      this.certificatePolicies = ext(OID.certificatePolicies, X.parseCertificatePolicies);
+      this.policyMappings = ext(OID.policyMappings, X.parsePolicyMappings);
+      this.policyConstraints = ext(OID.policyConstraints, X.parsePolicyConstraints);
+      this.inhibitAnyPolicy = ext(OID.inhibitAnyPolicy, X.parseInhibitAnyPolicy);
+      this.nameConstraints = ext(OID.nameConstraints, X.parseNameConstraints);
+      this.crlDistributionPoints = ext(OID.crlDistributionPoints, X.parseCrlDistributionPoints);
+      this.freshestCrl = ext(OID.freshestCrl, X.parseCrlDistributionPoints);
+      this.authorityInfoAccess = ext(OID.authorityInfoAccess, X.parseAccessDescriptions);
+      // Sorted by position in the certificate, so the faults read in the order a dump shows them.
+      this.extensionFaults = faults.sort((a, b) => a.offset - b.offset);
     } catch (e) {
       if (e instanceof DerError)
         throw new MalformedInputError(
@@ -127,24 +194,6 @@ export class Certificate {
     return undefined;
   }
 
-  /** Parses a typed extension, turning DER faults into MalformedInputError. */
-  private ext<T>(oid: string, parse: (e: X.Extension) => T): T | undefined {
-    return this.memo(`ext:${oid}`, () => {
-      const e = this.extension(oid);
-      if (!e) return undefined;
-      try {
-        return parse(e);
-      } catch (err) {
-        throw new MalformedInputError(
-          `bad ${oid} extension in certificate '${this.subject.display}': ${(err as Error).message.replace(/ at byte \d+$/, "")}`,
-          {
-            offset: err instanceof DerError ? err.offset : e.offset,
-          },
-        );
-      }
-    });
-  }
-
   // ---- identity ----
 
   get sha1(): string {
@@ -161,33 +210,17 @@ export class Certificate {
     return hexUpper(s.length > 1 && s[0] === 0 ? s.subarray(1) : s);
   }
 
-  /** Display name for tables and messages. */
   /** The subject's display name; for an empty subject (names only in subjectAltName), its first e-mail address. */
   get name(): string {
     const d = this.subject.display;
     if (d) return d;
-    let alt: string | undefined;
-    try {
-      alt = this.emails[0] ?? this.subjectAltName?.find((g) => g.type === "dns")?.value;
-    } catch {
-      alt = undefined;
-    }
-    return alt ?? "(empty subject)";
+    return this.emails[0] ?? this.subjectAltName?.find((g) => g.type === "dns")?.value ?? "(empty subject)";
   }
 
-  // ---- extensions ----
-
-  get basicConstraints(): X.BasicConstraints | undefined {
-    return this.ext(OID.basicConstraints, X.parseBasicConstraints);
-  }
+  // ---- extensions (parsed in the constructor) ----
 
   get isCA(): boolean {
     return this.basicConstraints?.ca === true;
-  }
-
-  /** Key usage bits, or undefined when the extension is absent. */
-  get keyUsage(): number[] | undefined {
-    return this.ext(OID.keyUsage, X.parseKeyUsage);
   }
 
   hasKeyUsage(bit: number): boolean {
@@ -199,11 +232,6 @@ export class Certificate {
     return (this.keyUsage ?? []).map((b) => X.KU_NAMES[b] ?? `bit${b}`);
   }
 
-  /** EKU OIDs, or undefined when the extension is absent. */
-  get extKeyUsage(): string[] | undefined {
-    return this.ext(OID.extKeyUsage, X.parseOidSequence);
-  }
-
   get extKeyUsageNames(): string[] {
     return (this.extKeyUsage ?? []).map((o) => EKU_LABEL[o] ?? o);
   }
@@ -212,50 +240,6 @@ export class Certificate {
   get allowsEmailProtection(): boolean {
     const eku = this.extKeyUsage;
     return eku === undefined || eku.includes(OID.emailProtection) || eku.includes(OID.anyExtendedKeyUsage);
-  }
-
-  get subjectKeyIdentifier(): string | undefined {
-    return this.ext(OID.subjectKeyIdentifier, X.parseSubjectKeyIdentifier);
-  }
-
-  get authorityKeyIdentifier(): X.AuthorityKeyIdentifier | undefined {
-    return this.ext(OID.authorityKeyIdentifier, X.parseAuthorityKeyIdentifier);
-  }
-
-  get subjectAltName(): GeneralName[] | undefined {
-    return this.ext(OID.subjectAltName, X.parseGeneralNamesExt);
-  }
-
-  get certificatePolicies(): X.PolicyInformation[] | undefined {
-    return this.ext(OID.certificatePolicies, X.parseCertificatePolicies);
-  }
-
-  get policyMappings(): { issuerDomainPolicy: string; subjectDomainPolicy: string }[] | undefined {
-    return this.ext(OID.policyMappings, X.parsePolicyMappings);
-  }
-
-  get policyConstraints(): X.PolicyConstraints | undefined {
-    return this.ext(OID.policyConstraints, X.parsePolicyConstraints);
-  }
-
-  get inhibitAnyPolicy(): number | undefined {
-    return this.ext(OID.inhibitAnyPolicy, X.parseInhibitAnyPolicy);
-  }
-
-  get nameConstraints(): X.NameConstraints | undefined {
-    return this.ext(OID.nameConstraints, X.parseNameConstraints);
-  }
-
-  get crlDistributionPoints(): X.DistributionPoint[] | undefined {
-    return this.ext(OID.crlDistributionPoints, X.parseCrlDistributionPoints);
-  }
-
-  get freshestCrl(): X.DistributionPoint[] | undefined {
-    return this.ext(OID.freshestCrl, X.parseCrlDistributionPoints);
-  }
-
-  get authorityInfoAccess(): X.AccessDescription[] | undefined {
-    return this.ext(OID.authorityInfoAccess, X.parseAccessDescriptions);
   }
 
   /** HTTP(S) URLs of the issuer certificate (AIA caIssuers). */

@@ -179,11 +179,14 @@ export function parseCertificatePolicies(ext: Extension): PolicyInformation[] {
   return out;
 }
 
-export function parsePolicyMappings(
-  ext: Extension,
-): { issuerDomainPolicy: string; subjectDomainPolicy: string }[] {
+export interface PolicyMapping {
+  issuerDomainPolicy: string;
+  subjectDomainPolicy: string;
+}
+
+export function parsePolicyMappings(ext: Extension): PolicyMapping[] {
   const r = DerReader.of(inner(ext));
-  const out: { issuerDomainPolicy: string; subjectDomainPolicy: string }[] = [];
+  const out: PolicyMapping[] = [];
   while (!r.done) {
     const m = r.sequence("PolicyMapping");
     out.push({ issuerDomainPolicy: decodeOidEl(m.read()), subjectDomainPolicy: decodeOidEl(m.read()) });
