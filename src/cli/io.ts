@@ -20,7 +20,14 @@ import {
 import { basename, dirname, join } from "node:path";
 import type { Certificate } from "../certs/certificate.js";
 import { type ReadOptions, type ReadResult, readCertificateBytes } from "../certs/read.js";
-import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
+import {
+  EmptyInputError,
+  FileAccessError,
+  RefusedError,
+  SmimetrustError,
+  UnknownFormatError,
+  UnreadableFilesError,
+} from "../errors.js";
 
 export interface InputFile {
   name: string;
@@ -120,17 +127,55 @@ export interface LoadedCertificates {
   certificates: Certificate[];
   crls: { der: Uint8Array; source: string }[];
   warnings: string[];
+  /** Files in folders that could not be read and were left out (only with `skipUnreadable`). */
+  skipped: SkippedFile[];
+}
+
+export interface SkippedFile {
+  file: string;
+  /** What was wrong, with the byte offset where it helps (the line the user saw). */
+  error: string;
+  offset?: number;
+}
+
+export interface LoadOptions extends ReadOptions {
+  /**
+   * Leave out files in folders that hold something unreadable (a PKCS#12 without its password, a truncated
+   * PEM or DER file), listing them in `skipped`, instead of failing with UnreadableFilesError.
+   */
+  skipUnreadable?: boolean;
+}
+
+/**
+ * True for a file that is plainly not a certificate container (a README, notes, an empty file, a key without
+ * its certificate): it is skipped with a note. Anything else that fails to read (a password, truncation, a
+ * malformed structure, an unsupported algorithm, permissions) is an unreadable file.
+ */
+export function isNotCertificateFile(e: SmimetrustError): boolean {
+  return e instanceof UnknownFormatError || e instanceof EmptyInputError;
+}
+
+/** The JSON form of files left out, for the commands' --json output. */
+export function skippedJson(skipped: readonly SkippedFile[]): SkippedFile[] {
+  return skipped.map((s) => ({
+    file: s.file,
+    error: s.error,
+    ...(s.offset !== undefined ? { offset: s.offset } : {}),
+  }));
 }
 
 /**
  * Reads certificates from every input (files, folders, '-' for stdin). A bad file named directly is an
- * error; a file inside a folder that is not a certificate container is skipped with a warning.
+ * error. In a folder, a file that is plainly not a certificate container is skipped with a note; a file that
+ * holds something but cannot be read makes the whole call fail (UnreadableFilesError naming every such file),
+ * so no trust list is ever built silently without it, unless `skipUnreadable` is set.
  */
 export async function loadCertificates(
   inputs: readonly string[],
-  opts: ReadOptions = {},
+  opts: LoadOptions = {},
 ): Promise<LoadedCertificates> {
-  const out: LoadedCertificates = { certificates: [], crls: [], warnings: [] };
+  const out: LoadedCertificates = { certificates: [], crls: [], warnings: [], skipped: [] };
+  const unreadable: SmimetrustError[] = [];
   const take = (r: ReadResult, name: string) => {
     out.certificates.push(...r.certificates);
     out.crls.push(...r.crls.map((der) => ({ der, source: name })));
@@ -150,11 +195,28 @@ export async function loadCertificates(
         take(readCertificateBytes(readInputFile(f.name), f.name, opts), f.name);
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
-        out.warnings.push(`skipped ${e.describe()}`);
+        const err = e.withFile(f.name);
+        if (isNotCertificateFile(err)) out.warnings.push(`skipped ${err.describe()}`);
+        else if (opts.skipUnreadable) {
+          out.warnings.push(`skipped unreadable ${err.describe()}`);
+          out.skipped.push({
+            file: f.name,
+            error: err.message,
+            ...(err.offset !== undefined ? { offset: err.offset } : {}),
+          });
+        } else unreadable.push(err);
       }
     }
   }
+  if (unreadable.length) throw new UnreadableFilesError(unreadable);
   return out;
+}
+
+/** "; skipped 2 unreadable files: a.pfx, b.pem" style summary parts (first 10 named, the rest counted). */
+export function skippedSummary(skipped: readonly SkippedFile[], max = 10): string {
+  const names = skipped.slice(0, max).map((s) => s.file);
+  const rest = skipped.length - names.length;
+  return `${skipped.length} unreadable file${skipped.length === 1 ? "" : "s"} (${names.join(", ")}${rest > 0 ? `, and ${rest} more` : ""})`;
 }
 
 function writeError(path: string, e: unknown): FileAccessError {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { RegisterCommand } from "../context.js";
-import { checkOutputPath, loadCertificates, writeFileAtomic } from "../io.js";
+import { checkOutputPath, loadCertificates, skippedJson, skippedSummary, writeFileAtomic } from "../io.js";
 import { daysBetween, isoTime } from "../output.js";
 
 interface BuildOpts {
@@ -12,6 +12,7 @@ interface BuildOpts {
   friendlyNames?: boolean;
   force?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
   json?: boolean;
 }
 
@@ -28,6 +29,10 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .option("--friendly-names", "write each certificate's name as its friendly name (property 11)")
     .option("--force", "replace the output file if it exists")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of refusing",
+    )
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
       const format = opts.format.toLowerCase();
@@ -42,6 +47,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       checkOutputPath(opts.output, opts.force);
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+        skipUnreadable: opts.skipUnreadable,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       if (loaded.crls.length)
@@ -80,6 +86,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
                 expired: result.droppedExpired.map((c) => c.sha1),
                 duplicates: result.duplicates,
               },
+              skipped: skippedJson(loaded.skipped),
               SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
               SMIMEExpiredCertificateThumbprint: e.sha1,
               backup: backup ?? null,
@@ -95,6 +102,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
             `wrote ${opts.output} (${result.format}, ${result.bytes.length} bytes)`,
             `  certificates:    ${result.certificates.length} (${roots} root${roots === 1 ? "" : "s"}, ${result.certificates.length - roots} intermediate${result.certificates.length - roots === 1 ? "" : "s"})`,
             `  left out:        ${result.leaves.length} leaf, ${result.droppedExpired.length} expired, ${result.duplicates} duplicate`,
+            ...(loaded.skipped.length ? [`  skipped:         ${skippedSummary(loaded.skipped)}`] : []),
             `  earliest expiry: ${isoTime(e.notAfter)} (${daysBetween(now, e.notAfter)} days) '${e.name}'`,
             `                   thumbprint ${e.sha1}`,
             "                   (what Get-SmimeConfig will report as SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint)",

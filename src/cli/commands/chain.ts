@@ -8,9 +8,9 @@ import type { Problem } from "../../problems.js";
 import { type Crl, parseCrl } from "../../revocation/crl.js";
 import { TrustList } from "../../trust/trust-list.js";
 import type { RegisterCommand } from "../context.js";
-import { loadCertificates } from "../io.js";
+import { loadCertificates, skippedJson, skippedSummary } from "../io.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseTime } from "../options.js";
+import { parseTime, repeatable } from "../options.js";
 import { isoTime, mark, type Out, paint } from "../output.js";
 
 interface ChainOpts {
@@ -25,6 +25,7 @@ interface ChainOpts {
   strict?: boolean;
   json?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
 }
 
 export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
@@ -37,9 +38,17 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       "<certificate>",
       "the certificate to check (any format; the first non-CA certificate is taken, the others help build the path)",
     )
-    .requiredOption("--trust <lists...>", "the trust list(s): .sst, P7B, PEM, folders")
-    .option("--untrusted <files...>", "extra intermediate certificates (as a message would carry them)")
-    .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
+    .requiredOption(
+      "--trust <list>",
+      "the trust list: .sst, P7B, PEM or a folder (repeat for more: --trust a.pem --trust b.pem)",
+      repeatable,
+    )
+    .option(
+      "--untrusted <file>",
+      "extra intermediate certificates, as a message would carry them (a file or folder; repeatable)",
+      repeatable,
+    )
+    .option("--crl <file>", "CRLs (DER or PEM), a file or folder (repeatable)", repeatable)
     .option("--at <time>", "validation time (ISO 8601 or Unix seconds; default now)")
     .option("--online", "fetch AIA issuers, CRL distribution points and OCSP over HTTP")
     .option("--require-revocation", "an undeterminable revocation status is an error")
@@ -58,6 +67,10 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       "also enforce the RFC 5280 profile's rules for CAs (key identifiers, serial numbers, criticality) as strict clients do",
     )
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
+    )
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
       const anchor = opts.anchor.toLowerCase();
@@ -68,10 +81,12 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const subject = await loadCertificates([certificate], { password });
-      const trustIn = await loadCertificates(opts.trust, { password });
-      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
-      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      const lo = { password, skipUnreadable: opts.skipUnreadable === true };
+      const subject = await loadCertificates([certificate], lo);
+      const trustIn = await loadCertificates(opts.trust, lo);
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, lo) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, lo) : undefined;
+      const skipped = [subject, trustIn, extra, crlIn].flatMap((l) => l?.skipped ?? []);
       for (const w of [
         ...subject.warnings,
         ...trustIn.warnings,
@@ -122,8 +137,12 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         vo.retrievalTimeoutMs = fetcher.settings.timeoutMs;
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
-      if (opts.json) ctx.out.stdout(`${JSON.stringify(toJson(result), null, 2)}\n`);
-      else ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
+      if (opts.json)
+        ctx.out.stdout(`${JSON.stringify({ ...toJson(result), skipped: skippedJson(skipped) }, null, 2)}\n`);
+      else {
+        ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
+        if (skipped.length) ctx.out.stderr(`skipped ${skippedSummary(skipped)}\n`);
+      }
       done(result.verdict === "valid" ? 0 : 1);
     });
 };

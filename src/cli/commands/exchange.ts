@@ -27,7 +27,14 @@ import type { SettingValue } from "../../exchange/settings.js";
 import { digest, hexUpper } from "../../lib/bytes.js";
 import { buildTrustStore } from "../../trust/build-store.js";
 import type { CliContext, RegisterCommand } from "../context.js";
-import { loadCertificates, readInputFile, writeFileAtomic } from "../io.js";
+import {
+  loadCertificates,
+  readInputFile,
+  type SkippedFile,
+  skippedJson,
+  skippedSummary,
+  writeFileAtomic,
+} from "../io.js";
 import { parseIntOption, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
 
@@ -105,15 +112,21 @@ async function loadDesired(
   configFile: string,
   ctx: CliContext,
   password?: string,
-): Promise<{ state: DesiredState; certificates?: Certificate[] }> {
+  skipUnreadable?: boolean,
+): Promise<{ state: DesiredState; certificates?: Certificate[]; skipped: SkippedFile[] }> {
   const state = parseConfig(readText(configFile), configFile);
-  if (!state.trustPaths) return { state };
+  if (!state.trustPaths) return { state, skipped: [] };
   const loaded = await loadCertificates(state.trustPaths, {
     password: password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+    skipUnreadable,
   });
   for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
-  return { state, certificates: loaded.certificates };
+  if (loaded.skipped.length) ctx.out.stderr(`skipped ${skippedSummary(loaded.skipped)}\n`);
+  return { state, certificates: loaded.certificates, skipped: loaded.skipped };
 }
+
+const SKIP_UNREADABLE_HELP =
+  "leave out files in the trust folders that cannot be read (a PFX without its password, a truncated file) instead of stopping";
 
 function listed(c: Certificate): ListedCertificate {
   return { name: c.name, sha1: c.sha1, notAfter: c.notAfter };
@@ -322,6 +335,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
     .option("--config <file>", "the desired state", "smime.config.json")
     .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
     .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
+    .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
     .option("--json", "print the plan as JSON")
     .action(
       async (opts: {
@@ -329,11 +343,17 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         config: string;
         password?: string;
         warnDays: string;
+        skipUnreadable?: boolean;
         json?: boolean;
       }) => {
         const warnDays = parseIntOption(opts.warnDays, "--warn-days");
         const current = readSmimeExport(readInputFile(opts.current), opts.current);
-        const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+        const { state, certificates, skipped } = await loadDesired(
+          opts.config,
+          ctx,
+          opts.password,
+          opts.skipUnreadable,
+        );
         const now = ctx.now();
         const plan = makePlan(
           current,
@@ -343,7 +363,9 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         );
         const files = { current: opts.current, config: opts.config };
         ctx.out.stdout(
-          opts.json ? `${JSON.stringify(planJson(plan, files), null, 2)}\n` : planText(plan, files, ctx, now),
+          opts.json
+            ? `${JSON.stringify({ ...planJson(plan, files), skipped: skippedJson(skipped) }, null, 2)}\n`
+            : planText(plan, files, ctx, now),
         );
         done(plan.status === "refused" ? 1 : 0);
       },
@@ -363,6 +385,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         "where to write the .sst the script uploads (default: the output's name with .sst)",
       )
       .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
+      .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
       .option("--force", "replace output files if they exist")
       .option("--json", "print what was written as JSON"),
   ).action(
@@ -373,11 +396,17 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         embed?: boolean;
         sstOut?: string;
         password?: string;
+        skipUnreadable?: boolean;
         force?: boolean;
         json?: boolean;
       },
     ) => {
-      const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+      const { state, certificates, skipped } = await loadDesired(
+        opts.config,
+        ctx,
+        opts.password,
+        opts.skipUnreadable,
+      );
       assertNoIssues(state);
       const now = ctx.now();
       const build = certificates ? buildTrustStore(certificates, { now }) : undefined;
@@ -433,11 +462,13 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
               }
             : null,
           settings: state.settings,
+          skipped: skippedJson(skipped),
         });
         done(0);
         return;
       }
       const lines = [`wrote ${opts.output}${writeSst ? ` and ${sstOut}` : ""}`];
+      if (skipped.length) lines.push(`  skipped:     ${skippedSummary(skipped)}`);
       if (build) {
         lines.push(
           `  trust list:  ${build.certificates.length} certificates, ${build.bytes.length} bytes, SHA-256 ${build.sha256} (${opts.embed ? "embedded" : `read from ${relPath} beside the script`})`,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { summarize } from "../../certs/describe.js";
 import type { RegisterCommand } from "../context.js";
-import { loadCertificates } from "../io.js";
+import { loadCertificates, skippedSummary } from "../io.js";
 import { expiryLabel, table, truncate } from "../output.js";
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
@@ -16,6 +16,8 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
     .action(async (inputs: string[], opts: { password?: string; json?: boolean }) => {
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+        // inspect shows what it can: unreadable files in folders are named (warning and summary), not fatal.
+        skipUnreadable: true,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       const now = ctx.now();
@@ -39,7 +41,7 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
           ),
         );
         ctx.out.stderr(
-          `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}\n`,
+          `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}${loaded.skipped.length ? `; skipped ${skippedSummary(loaded.skipped)}` : ""}\n`,
         );
       }
       done(0);

@@ -10,9 +10,16 @@ import { type Problem, severityRank } from "../../problems.js";
 import { type BatchItem, defaultJobs, type VerifySetup, verifyBatch } from "../../smime/bulk.js";
 import type { VerifyResult } from "../../smime/verify.js";
 import type { RegisterCommand } from "../context.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import {
+  expandInput,
+  type LoadOptions,
+  loadCertificates,
+  readInputFile,
+  readStdin,
+  skippedSummary,
+} from "../io.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseIntOption, parseTime } from "../options.js";
+import { parseIntOption, parseTime, repeatable } from "../options.js";
 import { type Out, paint, truncate } from "../output.js";
 
 interface VerifyOpts {
@@ -28,6 +35,7 @@ interface VerifyOpts {
   jobs?: string;
   strict?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
   json?: boolean;
 }
 
@@ -188,7 +196,7 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
  * The --trust inputs: certificate files and folders, and the Exchange export JSON of DESIGN.md (the trust list
  * Exchange holds, as check and diff read it).
  */
-async function loadTrust(inputs: readonly string[], password: string | undefined) {
+async function loadTrust(inputs: readonly string[], lo: LoadOptions) {
   const fromExports: Certificate[] = [];
   const warnings: string[] = [];
   const rest: string[] = [];
@@ -214,12 +222,13 @@ async function loadTrust(inputs: readonly string[], password: string | undefined
     rest.push(input);
   }
   const loaded = rest.length
-    ? await loadCertificates(rest, { password })
-    : { certificates: [], crls: [], warnings: [] };
+    ? await loadCertificates(rest, lo)
+    : { certificates: [], crls: [], warnings: [], skipped: [] };
   return {
     certificates: [...fromExports, ...loaded.certificates],
     crls: loaded.crls,
     warnings: [...warnings, ...loaded.warnings],
+    skipped: loaded.skipped,
   };
 }
 
@@ -230,11 +239,16 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       "verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender",
     )
     .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
-    .option("--trust <lists...>", "the trust list: .sst, P7B, PEM, folders, or an Exchange export JSON")
-    .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
     .option(
-      "--untrusted <files...>",
-      "extra intermediate certificates (untrusted, like those a message carries)",
+      "--trust <list>",
+      "the trust list: .sst, P7B, PEM, a folder, or an Exchange export JSON (repeat for more: --trust a.pem --trust b.pem)",
+      repeatable,
+    )
+    .option("--crl <file>", "CRLs (DER or PEM), a file or folder (repeatable)", repeatable)
+    .option(
+      "--untrusted <file>",
+      "extra intermediate certificates (untrusted, like those a message carries); a file or folder, repeatable",
+      repeatable,
     )
     .option(
       "--at <time>",
@@ -252,6 +266,10 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .option("--jobs <n>", "worker threads (default: one per core; 1 = no workers)")
     .option("--strict", "also reject certificates that break RFC 5280 profile rules mail clients tolerate")
     .option("--password <password>", "PKCS#12 password for --trust/--untrusted (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out certificate files in --trust/--untrusted/--crl folders that cannot be read instead of stopping",
+    )
     .option("--json", "print JSON (an array, one object per message)")
     .action(async (inputs: string[], opts: VerifyOpts) => {
       if (!opts.trust?.length)
@@ -265,15 +283,21 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const at: number | "signing" =
         opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const trustIn = await loadTrust(opts.trust, password);
+      const lo: LoadOptions = { password, skipUnreadable: opts.skipUnreadable === true };
+      const trustIn = await loadTrust(opts.trust, lo);
       if (trustIn.certificates.length === 0)
         throw new UsageError(
           `--trust: no certificates found${trustIn.warnings.length ? ` (${trustIn.warnings[0]})` : ""}`,
         );
-      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
-      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, lo) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, lo) : undefined;
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
         ctx.out.stderr(`warning: ${w}\n`);
+      // A --crl input that holds no CRL is a mistake (a certificate given in its place): refused, as chain does.
+      if (crlIn && crlIn.crls.length === 0)
+        throw new UsageError(`--crl: no CRL found in ${opts.crl!.map((c) => `'${c}'`).join(", ")}`);
+      const skippedFiles = [...trustIn.skipped, ...(extra?.skipped ?? []), ...(crlIn?.skipped ?? [])];
+      if (skippedFiles.length) ctx.out.stderr(`skipped ${skippedSummary(skippedFiles)}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
       let skipped = 0;
       const items = await expandMessages(inputs, () => skipped++);
