@@ -155,13 +155,19 @@ export function isNotCertificateFile(e: SmimetrustError): boolean {
   return e instanceof UnknownFormatError || e instanceof EmptyInputError;
 }
 
-/** The JSON form of files left out, for the commands' --json output. */
-export function skippedJson(skipped: readonly SkippedFile[]): SkippedFile[] {
-  return skipped.map((s) => ({
-    file: s.file,
-    error: s.error,
-    ...(s.offset !== undefined ? { offset: s.offset } : {}),
-  }));
+/**
+ * The JSON form of files left out, to spread into a command's --json document: `{"skipped": [...]}` when any
+ * file was skipped (only with --skip-unreadable), nothing otherwise, so the documented shapes stay exact.
+ */
+export function skippedJson(skipped: readonly SkippedFile[]): { skipped?: SkippedFile[] } {
+  if (skipped.length === 0) return {};
+  return {
+    skipped: skipped.map((s) => ({
+      file: s.file,
+      error: s.error,
+      ...(s.offset !== undefined ? { offset: s.offset } : {}),
+    })),
+  };
 }
 
 /**

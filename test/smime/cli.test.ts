@@ -230,6 +230,7 @@ describe("verify options", () => {
       trustFile,
       "--crl",
       empty,
+      "--crl",
       rootCrl,
       "--require-revocation",
     ]);

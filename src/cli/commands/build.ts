@@ -86,7 +86,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
                 expired: result.droppedExpired.map((c) => c.sha1),
                 duplicates: result.duplicates,
               },
-              skipped: skippedJson(loaded.skipped),
+              ...skippedJson(loaded.skipped),
               SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
               SMIMEExpiredCertificateThumbprint: e.sha1,
               backup: backup ?? null,

@@ -138,7 +138,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
       if (opts.json)
-        ctx.out.stdout(`${JSON.stringify({ ...toJson(result), skipped: skippedJson(skipped) }, null, 2)}\n`);
+        ctx.out.stdout(`${JSON.stringify({ ...toJson(result), ...skippedJson(skipped) }, null, 2)}\n`);
       else {
         ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
         if (skipped.length) ctx.out.stderr(`skipped ${skippedSummary(skipped)}\n`);

@@ -182,7 +182,7 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       for (const c of [...src.certificates, ...leaves]) names.set(c.sha1, c.name);
       if (opts.json) {
         ctx.out.stdout(
-          `${JSON.stringify({ ...checkJson(src.certificates, findings), skipped: skippedJson(src.skipped) }, null, 2)}\n`,
+          `${JSON.stringify({ ...checkJson(src.certificates, findings), ...skippedJson(src.skipped) }, null, 2)}\n`,
         );
       } else if (opts.markdown) {
         ctx.out.stdout(

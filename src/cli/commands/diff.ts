@@ -86,7 +86,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
                 problems: b.problems,
               })),
               breaks: broken.length > 0,
-              skipped: skippedJson(skipped),
+              ...skippedJson(skipped),
             },
             null,
             2,

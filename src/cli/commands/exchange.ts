@@ -364,7 +364,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         const files = { current: opts.current, config: opts.config };
         ctx.out.stdout(
           opts.json
-            ? `${JSON.stringify({ ...planJson(plan, files), skipped: skippedJson(skipped) }, null, 2)}\n`
+            ? `${JSON.stringify({ ...planJson(plan, files), ...skippedJson(skipped) }, null, 2)}\n`
             : planText(plan, files, ctx, now),
         );
         done(plan.status === "refused" ? 1 : 0);
@@ -462,7 +462,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
               }
             : null,
           settings: state.settings,
-          skipped: skippedJson(skipped),
+          ...skippedJson(skipped),
         });
         done(0);
         return;
