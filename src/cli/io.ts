@@ -5,12 +5,14 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  copyFileSync,
-  existsSync,
+  constants,
+  fstatSync,
   fsyncSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   statSync,
@@ -247,13 +249,14 @@ function writeError(path: string, e: unknown): FileAccessError {
 
 /**
  * Checks that `path` may be written: refuses a folder or anything but a regular file (a device, a pipe),
- * and an existing file unless `force`. Commands call it before reading their inputs; writeFileAtomic
- * calls it again.
+ * a symbolic link (even a dangling one: writing through it would change a file elsewhere, and replacing it
+ * would quietly change what the link's owner set up), and an existing file unless `force`. Commands call it
+ * before reading their inputs; writeFileAtomic calls it again.
  */
 export function checkOutputPath(path: string, force = false): void {
   let st: import("node:fs").Stats | undefined;
   try {
-    st = statSync(path);
+    st = lstatSync(path);
   } catch {
     st = undefined;
   }
@@ -270,6 +273,11 @@ export function checkOutputPath(path: string, force = false): void {
       throw new FileAccessError(`cannot write: '${dir}' is not a folder`, { file: path });
     return;
   }
+  if (st.isSymbolicLink())
+    throw new RefusedError(
+      `is a symbolic link (to '${linkTarget(path)}'); smimetrust never writes through a link nor replaces one: give the real file name, or remove the link`,
+      { file: path },
+    );
   if (st.isDirectory())
     throw new FileAccessError("is a folder; give the name of the file to write", { file: path });
   if (!st.isFile())
@@ -277,11 +285,72 @@ export function checkOutputPath(path: string, force = false): void {
   if (!force) throw new RefusedError("exists already; use --force to replace it", { file: path });
 }
 
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "?";
+  }
+}
+
+/** The backup name of `path`, checked: absent, or a regular file (never a link, a folder or a device). */
+function backupPath(path: string): string {
+  const bak = `${path}.bak`;
+  let st: import("node:fs").Stats | undefined;
+  try {
+    st = lstatSync(bak);
+  } catch {
+    return bak;
+  }
+  if (st.isSymbolicLink())
+    throw new RefusedError(
+      `is a symbolic link (to '${linkTarget(bak)}'), not a backup smimetrust wrote; remove it and run again (nothing was written)`,
+      { file: bak },
+    );
+  if (!st.isFile())
+    throw new RefusedError(
+      "exists and is not a regular file, so the backup cannot go there; remove it and run again (nothing was written)",
+      { file: bak },
+    );
+  return bak;
+}
+
+/** A new file beside `path` (never an existing name, never through a link: O_CREAT|O_EXCL). */
+function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Writes all of `buf` to a new temporary file and fsyncs it. */
+function writeNew(tmp: string, buf: Uint8Array, mode: number): void {
+  const fd = openSync(tmp, "wx", mode);
+  try {
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The bytes and mode of the regular file at `path`, read without following a link put there meanwhile. */
+function readRegular(path: string): { bytes: Buffer; mode: number } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw new RefusedError("is not a regular file any more; nothing was written", { file: path });
+    return { bytes: readFileSync(fd), mode: st.mode & 0o777 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes a file atomically: a temporary file beside it, fsync, then rename, so a reader sees the old file
  * or the new one, never half of one, and a failure leaves nothing behind. An existing file is replaced
- * only with `force` (and, with `backup`, first copied to `<name>.bak`); folders and special files are
- * never replaced.
+ * only with `force` (and, with `backup`, first kept as `<name>.bak`); folders, special files and symbolic
+ * links are never written through nor replaced. The backup too is written to a temporary file and renamed
+ * over `<name>.bak`, so a link planted at that name is never followed (and is refused beforehand).
  */
 export function writeFileAtomic(
   path: string,
@@ -290,28 +359,36 @@ export function writeFileAtomic(
 ): { backup?: string } {
   checkOutputPath(path, opts.force);
   let backup: string | undefined;
-  if (opts.backup && existsSync(path)) backup = `${path}.bak`;
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  let fd: number | undefined;
+  let exists = false;
   try {
-    fd = openSync(tmp, "wx", opts.mode ?? 0o644);
-    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
+    exists = lstatSync(path).isFile();
+  } catch {
+    exists = false;
+  }
+  if (opts.backup && exists) backup = backupPath(path);
+  const tmp = tempBeside(path);
+  const bakTmp = backup ? tempBeside(backup) : undefined;
+  const cleanup = () => {
+    for (const f of [tmp, bakTmp])
+      if (f)
+        try {
+          unlinkSync(f);
+        } catch {
+          /* nothing to clean */
+        }
+  };
+  try {
+    writeNew(tmp, typeof data === "string" ? Buffer.from(data, "utf8") : data, opts.mode ?? 0o644);
     // The file being replaced is kept as <name>.bak (the previous .bak goes) before the new one takes its place.
-    if (backup) copyFileSync(path, backup);
+    if (backup && bakTmp) {
+      const old = readRegular(path);
+      writeNew(bakTmp, old.bytes, old.mode);
+      renameSync(bakTmp, backup);
+    }
     renameSync(tmp, path);
     return backup ? { backup } : {};
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to clean */
-    }
+    cleanup();
     if (e instanceof SmimetrustError) throw e;
     throw writeError(path, e);
   }

@@ -7,7 +7,7 @@
  * refuse it (expired certificate, more than 70,000 bytes, a setting it would not take), 2 bad input.
  */
 
-import { statSync, unlinkSync } from "node:fs";
+import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { replacementKind } from "../../audit/diff.js";
@@ -28,6 +28,7 @@ import { digest, hexUpper } from "../../lib/bytes.js";
 import { buildTrustStore } from "../../trust/build-store.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import {
+  checkOutputPath,
   loadCertificates,
   readInputFile,
   type SkippedFile,
@@ -84,6 +85,8 @@ function printJson(ctx: CliContext, doc: unknown): void {
 /** Every output can be written (a file in an existing folder, not a folder itself) before anything is. */
 function checkOutputs(paths: string[], force?: boolean): void {
   for (const p of paths) {
+    // A symbolic link is refused (never written through nor replaced), before anything is written.
+    if (lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) checkOutputPath(p, force);
     let st: ReturnType<typeof statSync> | undefined;
     try {
       st = statSync(p);
