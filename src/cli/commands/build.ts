@@ -1,5 +1,9 @@
 import type { Command } from "commander";
+import { noEmailProtection } from "../../audit/check.js";
+import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
+import { listSome } from "../../lib/list.js";
+import type { Problem } from "../../problems.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { RegisterCommand } from "../context.js";
 import { checkOutputPath, loadCertificates, skippedJson, skippedSummary, writeFileAtomic } from "../io.js";
@@ -14,6 +18,11 @@ interface BuildOpts {
   password?: string;
   skipUnreadable?: boolean;
   json?: boolean;
+}
+
+/** NO_EMAIL_PROTECTION findings (check's rule) for the certificates written. */
+export function purposeWarnings(certificates: readonly Certificate[]): Problem[] {
+  return certificates.map(noEmailProtection).filter((f): f is Problem => f !== undefined);
 }
 
 export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
@@ -52,7 +61,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       if (loaded.crls.length)
         ctx.out.stderr(
-          `warning: left out ${loaded.crls.length} CRL${loaded.crls.length === 1 ? "" : "s"} (from ${[...new Set(loaded.crls.map((c) => c.source))].join(", ")}): the trust list holds certificates only\n`,
+          `warning: left out ${loaded.crls.length} CRL${loaded.crls.length === 1 ? "" : "s"} (from ${listSome([...new Set(loaded.crls.map((c) => c.source))])}): the trust list holds certificates only\n`,
         );
       const now = ctx.now();
       const result = buildTrustStore(loaded.certificates, {
@@ -65,6 +74,10 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
       for (const c of result.droppedExpired)
         ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
+      // The same rule as check's: a CA whose EKU excludes e-mail protection is useless for S/MIME.
+      const findings = purposeWarnings(result.certificates);
+      for (const f of findings)
+        ctx.out.stderr(`warning: ${f.code}: ${f.message} ${f.hint ?? ""}`.trimEnd() + "\n");
       const { backup } = writeFileAtomic(opts.output, result.bytes, { force: opts.force, backup: true });
       const e = result.earliest!;
       if (opts.json) {
@@ -86,6 +99,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
                 expired: result.droppedExpired.map((c) => c.sha1),
                 duplicates: result.duplicates,
               },
+              warnings: findings,
               ...skippedJson(loaded.skipped),
               SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
               SMIMEExpiredCertificateThumbprint: e.sha1,

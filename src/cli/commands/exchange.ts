@@ -25,7 +25,8 @@ import {
 } from "../../exchange/script.js";
 import type { SettingValue } from "../../exchange/settings.js";
 import { digest, hexUpper } from "../../lib/bytes.js";
-import { buildTrustStore } from "../../trust/build-store.js";
+import { LIST_MAX, listSome } from "../../lib/list.js";
+import { buildTrustStore, ExchangeRefusalError } from "../../trust/build-store.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import {
   checkOutputPath,
@@ -38,6 +39,7 @@ import {
 } from "../io.js";
 import { parseIntOption, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
+import { purposeWarnings } from "./build.js";
 
 interface ConnectOpts {
   upn?: string;
@@ -263,18 +265,22 @@ export function planText(
   L.push("");
   if (plan.warnings.length) {
     L.push("Warnings (Exchange takes this, but it will not last):");
-    for (const r of plan.warnings) {
+    for (const r of plan.warnings.slice(0, LIST_MAX)) {
       L.push(`  ${mark(ctx.out, "warn")}  ${r.code}  ${r.message}`);
       if (r.hint) L.push(`           hint: ${r.hint}`);
     }
+    if (plan.warnings.length > LIST_MAX)
+      L.push(`  ... and ${plan.warnings.length - LIST_MAX} more (--json lists them all)`);
     L.push("");
   }
   if (plan.refusals.length) {
     L.push("Exchange would refuse this:");
-    for (const r of plan.refusals) {
+    for (const r of plan.refusals.slice(0, LIST_MAX)) {
       L.push(`  ${mark(ctx.out, "fail")}  ${r.code}  ${r.message}`);
       if (r.hint) L.push(`           hint: ${r.hint}`);
     }
+    if (plan.refusals.length > LIST_MAX)
+      L.push(`  ... and ${plan.refusals.length - LIST_MAX} more (--json lists them all)`);
     L.push("", "Result: refused. Fix the problems above; nothing has been changed.");
   } else if (plan.status === "no-changes") {
     L.push("Result: no changes.");
@@ -413,9 +419,12 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       assertNoIssues(state);
       const now = ctx.now();
       const build = certificates ? buildTrustStore(certificates, { now }) : undefined;
-      if (build)
+      if (build) {
         for (const c of build.leaves)
           ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
+        for (const f of purposeWarnings(build.certificates))
+          ctx.out.stderr(`warning: ${f.code}: ${f.message} ${f.hint ?? ""}`.trimEnd() + "\n");
+      }
       const writeSst = build !== undefined && (!opts.embed || opts.sstOut !== undefined);
       const sstOut =
         opts.sstOut ?? join(dirname(opts.output), `${basename(opts.output, extname(opts.output))}.sst`);
@@ -517,9 +526,11 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       if (bytes) {
         const expired = certs.filter((c) => c.notAfter < now);
         if (expired.length && !opts.dropExpired) {
-          throw new RefusedError(
-            `Exchange would refuse to restore this trust list: ${expired.map((c) => `'${c.name}' (${c.sha1}) expired ${isoDate(c.notAfter)}`).join(", ")}; use --drop-expired to restore it without them`,
-            { file: backupFile },
+          throw new ExchangeRefusalError(
+            "ERR_EXPIRED_IN_LIST",
+            `Exchange would refuse to restore this trust list: ${expired.length > LIST_MAX ? `${expired.length} expired certificates: ` : ""}${listSome(expired.map((c) => `'${c.name}' (${c.sha1}) expired ${isoDate(c.notAfter)}`))}; use --drop-expired to restore it without them${expired.length > LIST_MAX ? " (--json lists them all)" : ""}`,
+            expired,
+            backupFile,
           );
         }
         if (expired.length) {
