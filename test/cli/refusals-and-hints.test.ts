@@ -101,6 +101,34 @@ describe("refusals that list many items", () => {
   });
 });
 
+describe("exchange plan: many refusals", () => {
+  it("the text names the first 10 refusals and counts the rest; --json has them all", async () => {
+    const d = t.path("plan-trust");
+    mkdirSync(d);
+    writeFileSync(join(d, "root.pem"), r.pem);
+    for (let i = 0; i < 13; i++)
+      writeFileSync(
+        join(d, `old-${i}.pem`),
+        root(`CN=Plan Old ${i},O=Test`, {
+          now: NOW,
+          notBefore: NOW - 900 * DAY,
+          notAfter: NOW - (i + 1) * DAY,
+        }).pem,
+      );
+    const config = t.path("plan.config.json");
+    writeFileSync(config, JSON.stringify({ trust: [d], settings: {} }));
+    const current = t.path("plan-export.json");
+    writeFileSync(current, JSON.stringify({ SMIMECertificateIssuingCA: null }));
+    const args = ["exchange", "plan", "--current", current, "--config", config];
+    const text = await cli(args, { now: NOW });
+    expect(text.code).toBe(1);
+    expect(text.stdout.match(/✗ fail {2}TRUST_EXPIRED/g)).toHaveLength(10);
+    expect(text.stdout).toMatch(/\.\.\. and 3 more \(--json lists them all\)/);
+    const json = JSON.parse((await cli([...args, "--json"], { now: NOW })).stdout);
+    expect(json.refusals.filter((x: { code: string }) => x.code === "TRUST_EXPIRED")).toHaveLength(13);
+  });
+});
+
 describe("verify --crl without a CRL is refused, as in chain", () => {
   it("exit 2, one line naming the input; nothing verified", async () => {
     const msg = t.path("crl-msg.eml");
