@@ -167,6 +167,14 @@ describe("build warns about a TLS-only CA with check's rule", () => {
     expect(json.warnings).toEqual(fromCheck);
     expect(json.warnings).toHaveLength(1);
     expect(json.warnings[0].cert).toBe(tls.cert.sha1);
+    // exchange script builds the same list and warns the same way.
+    const config = t.path("tls.config.json");
+    writeFileSync(config, JSON.stringify({ trust: [inp], settings: {} }));
+    const script = await cli(["exchange", "script", "--config", config, "-o", t.path("tls-apply.ps1")], {
+      now: NOW,
+    });
+    expect(script.code).toBe(0);
+    expect(script.stderr).toMatch(/^warning: NO_EMAIL_PROTECTION: 'Web Server CA'/m);
     // An S/MIME CA gets no such warning.
     const clean = await cli(["build", rootPem, "-o", t.path("clean.sst"), "--json"], { now: NOW });
     expect(JSON.parse(clean.stdout).warnings).toEqual([]);

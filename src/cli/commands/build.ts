@@ -25,6 +25,11 @@ export function purposeWarnings(certificates: readonly Certificate[]): Problem[]
   return certificates.map(noEmailProtection).filter((f): f is Problem => f !== undefined);
 }
 
+/** "warning: CODE: message hint" on one line. */
+export function warningLine(f: Problem): string {
+  return `warning: ${f.code}: ${f.message}${f.hint ? ` ${f.hint}` : ""}\n`;
+}
+
 export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
   program
     .command("build")
@@ -76,8 +81,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): expired ${isoTime(c.notAfter)}\n`);
       // The same rule as check's: a CA whose EKU excludes e-mail protection is useless for S/MIME.
       const findings = purposeWarnings(result.certificates);
-      for (const f of findings)
-        ctx.out.stderr(`warning: ${f.code}: ${f.message} ${f.hint ?? ""}`.trimEnd() + "\n");
+      for (const f of findings) ctx.out.stderr(warningLine(f));
       const { backup } = writeFileAtomic(opts.output, result.bytes, { force: opts.force, backup: true });
       const e = result.earliest!;
       if (opts.json) {

@@ -39,7 +39,7 @@ import {
 } from "../io.js";
 import { parseIntOption, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
-import { purposeWarnings } from "./build.js";
+import { purposeWarnings, warningLine } from "./build.js";
 
 interface ConnectOpts {
   upn?: string;
@@ -422,8 +422,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
       if (build) {
         for (const c of build.leaves)
           ctx.out.stderr(`warning: left out '${c.name}' (${c.sha1}): not a CA certificate\n`);
-        for (const f of purposeWarnings(build.certificates))
-          ctx.out.stderr(`warning: ${f.code}: ${f.message} ${f.hint ?? ""}`.trimEnd() + "\n");
+        for (const f of purposeWarnings(build.certificates)) ctx.out.stderr(warningLine(f));
       }
       const writeSst = build !== undefined && (!opts.embed || opts.sstOut !== undefined);
       const sstOut =
