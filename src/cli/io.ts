@@ -158,6 +158,29 @@ export function isNotCertificateFile(e: SmimetrustError): boolean {
 }
 
 /**
+ * True for a file of prose (notes starting with "0.1 ...", which the reader took for DER because of its first
+ * byte): UTF-8 text without control characters, holding no PEM armour and not all base64 (a `.cer` saved as base64
+ * and cut short is a truncated certificate, not prose). Only asked about files that failed to read.
+ */
+function isPlainProse(name: string): boolean {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(name);
+  } catch {
+    return false;
+  }
+  for (const b of bytes) if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) return false;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return false;
+  }
+  if (text.includes("-----BEGIN ")) return false;
+  return !/^[A-Za-z0-9+/=\s]*$/.test(text);
+}
+
+/**
  * The JSON form of files left out, to spread into a command's --json document: `{"skipped": [...]}` when any
  * file was skipped (only with --skip-unreadable), nothing otherwise, so the documented shapes stay exact.
  */
@@ -204,7 +227,7 @@ export async function loadCertificates(
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
         const err = e.withFile(f.name);
-        if (isNotCertificateFile(err)) out.warnings.push(`skipped ${err.describe()}`);
+        if (isNotCertificateFile(err) || isPlainProse(f.name)) out.warnings.push(`skipped ${err.describe()}`);
         else if (opts.skipUnreadable) {
           out.warnings.push(`skipped unreadable ${err.describe()}`);
           out.skipped.push({

@@ -100,9 +100,17 @@ describe("folders with unreadable files fail closed", () => {
     mkdirSync(d);
     writeFileSync(join(d, "root.pem"), r.pem);
     writeFileSync(join(d, "README.md"), "# notes\n");
+    // Prose whose first byte happens to be '0' (the DER SEQUENCE tag) is still prose, not a broken certificate.
+    writeFileSync(join(d, "CHANGES.txt"), "0.1 first list: the root only\n");
     const res = await cli(["build", d, "-o", t.path("clean.sst")], { now: NOW });
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/warning: skipped .*README\.md: not a certificate container/);
+    expect(res.stderr).toMatch(/warning: skipped .*CHANGES\.txt: /);
+    // A base64 certificate cut short is not prose: it stops the build.
+    writeFileSync(join(d, "cut.cer"), Buffer.from(other.der).toString("base64").slice(0, 300));
+    const cut = await cli(["build", d, "-o", t.path("clean2.sst")], { now: NOW });
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/^smimetrust: .*cut\.cer: /m);
     expect(res.stdout).not.toMatch(/skipped:/);
   });
 
