@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { Certificate } from "../../certs/certificate.js";
 import { SmimetrustError, UsageError } from "../../errors.js";
+import { listSome } from "../../lib/list.js";
 import { createHttpFetcher, type HttpFetcher } from "../../net/http-fetcher.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
@@ -96,7 +97,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stderr(`warning: ${w}\n`);
       if (subject.certificates.length === 0) throw new UsageError(`${certificate}: no certificate found`);
       if (crlIn && crlIn.crls.length === 0)
-        throw new UsageError(`--crl: no CRL found in ${opts.crl!.map((c) => `'${c}'`).join(", ")}`);
+        throw new UsageError(`--crl: no CRL found in ${listSome(opts.crl!.map((c) => `'${c}'`))}`);
       if (crlIn?.certificates.length)
         ctx.out.stderr(
           `warning: --crl: ignored ${crlIn.certificates.length} certificate(s) found among the CRLs (give them with --untrusted or --trust)\n`,

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
 import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
+import { listSome } from "../../lib/list.js";
 import { isMbox, splitMbox } from "../../mime/mbox.js";
 import { createHttpFetcher } from "../../net/http-fetcher.js";
 import type { Profile } from "../../path/types.js";
@@ -295,7 +296,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         ctx.out.stderr(`warning: ${w}\n`);
       // A --crl input that holds no CRL is a mistake (a certificate given in its place): refused, as chain does.
       if (crlIn && crlIn.crls.length === 0)
-        throw new UsageError(`--crl: no CRL found in ${opts.crl!.map((c) => `'${c}'`).join(", ")}`);
+        throw new UsageError(`--crl: no CRL found in ${listSome(opts.crl!.map((c) => `'${c}'`))}`);
       const skippedFiles = [...trustIn.skipped, ...(extra?.skipped ?? []), ...(crlIn?.skipped ?? [])];
       if (skippedFiles.length) ctx.out.stderr(`skipped ${skippedSummary(skippedFiles)}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
