@@ -25,6 +25,7 @@ import { type ReadOptions, type ReadResult, readCertificateBytes } from "../cert
 import {
   EmptyInputError,
   FileAccessError,
+  MalformedInputError,
   RefusedError,
   SmimetrustError,
   UnknownFormatError,
@@ -162,9 +163,12 @@ export function isNotCertificateFile(e: SmimetrustError): boolean {
  * byte): UTF-8 text without control characters, holding no PEM armour and not all base64 (a `.cer` saved as base64
  * and cut short is a truncated certificate, not prose). Only asked about files that failed to read.
  */
-function isPlainProse(name: string): boolean {
+function isPlainProse(name: string, e: SmimetrustError): boolean {
+  if (!(e instanceof MalformedInputError)) return false;
   let bytes: Uint8Array;
   try {
+    // Notes are small; a large file that failed to read is never taken for prose (nor read again whole).
+    if (statSync(name).size > 1024 * 1024) return false;
     bytes = readFileSync(name);
   } catch {
     return false;
@@ -227,7 +231,8 @@ export async function loadCertificates(
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
         const err = e.withFile(f.name);
-        if (isNotCertificateFile(err) || isPlainProse(f.name)) out.warnings.push(`skipped ${err.describe()}`);
+        if (isNotCertificateFile(err) || isPlainProse(f.name, err))
+          out.warnings.push(`skipped ${err.describe()}`);
         else if (opts.skipUnreadable) {
           out.warnings.push(`skipped unreadable ${err.describe()}`);
           out.skipped.push({
@@ -243,7 +248,7 @@ export async function loadCertificates(
   return out;
 }
 
-/** "; skipped 2 unreadable files: a.pfx, b.pem" style summary parts (first 10 named, the rest counted). */
+/** "2 unreadable files (a.pfx, b.pem)": the first 10 named, the rest counted, for the commands' summaries. */
 export function skippedSummary(skipped: readonly SkippedFile[], max = 10): string {
   const names = skipped.slice(0, max).map((s) => s.file);
   const rest = skipped.length - names.length;
