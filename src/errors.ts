@@ -83,3 +83,44 @@ export class UsageError extends SmimetrustError {
 export class RefusedError extends SmimetrustError {
   override readonly code: string = "ERR_REFUSED";
 }
+
+/**
+ * Files inside folders that hold something but could not be read (a PKCS#12 without its password, a truncated
+ * PEM or DER file...). A trust list built without them would be silently incomplete, so the run stops; each
+ * file is named on its own line. `--skip-unreadable` leaves them out instead.
+ */
+export class UnreadableFilesError extends SmimetrustError {
+  override readonly code = "ERR_UNREADABLE_FILES";
+  readonly failures: SmimetrustError[];
+  constructor(failures: SmimetrustError[]) {
+    super(
+      `${failures.length} file${failures.length === 1 ? "" : "s"} in the input folders could not be read, and the certificates without ${failures.length === 1 ? "it" : "them"} would be incomplete: stopped before writing anything (fix ${failures.length === 1 ? "it" : "them"}, or use --skip-unreadable to leave ${failures.length === 1 ? "it" : "them"} out)`,
+    );
+    this.failures = failures;
+  }
+
+  /** One line per file (the first `max`, then a count of the rest), then the summary. */
+  lines(max = 10): string[] {
+    const shown = this.failures.slice(0, max).map((f) => f.describe());
+    const rest = this.failures.length - shown.length;
+    if (rest > 0) shown.push(`... and ${rest} more unreadable file${rest === 1 ? "" : "s"}`);
+    return [...shown, this.message];
+  }
+
+  override describe(): string {
+    return this.lines().join("\n");
+  }
+
+  /** Every file, for --json output. */
+  toJson(): { code: string; message: string; files: { file?: string; error: string; offset?: number }[] } {
+    return {
+      code: this.code,
+      message: this.message,
+      files: this.failures.map((f) => ({
+        file: f.file,
+        error: f.message,
+        ...(f.offset !== undefined ? { offset: f.offset } : {}),
+      })),
+    };
+  }
+}

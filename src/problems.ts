@@ -64,6 +64,18 @@ export const CATALOGUE = {
     hint: () =>
       "The message was damaged in transit or by a gateway that rewrote it; ask the sender to send it again.",
   },
+  NOT_MAIL: {
+    severity: "error",
+    message: (p) => `The file is not an e-mail message, an mbox archive or a CMS signature${d(p)}.`,
+    hint: () =>
+      "Give signed mail (.eml, mbox, .p7m or .p7s). A file like this found in a folder of messages does not belong there: move it out, or name the messages to verify.",
+  },
+  SIGNED_CONTENT_MISSING: {
+    severity: "error",
+    message: (p) => `The signature is detached: the content it signs is not in the file${d(p)}.`,
+    hint: () =>
+      "Give the signed content with --content <file> (the file the .p7s signs), or verify the whole message the .p7s came with.",
+  },
   ENCRYPTED: {
     severity: "info",
     message: () =>

@@ -62,6 +62,18 @@ function safeSignedBy(c: Certificate, issuer: Certificate): boolean {
   }
 }
 
+/**
+ * NO_EMAIL_PROTECTION: a CA whose extended key usage excludes e-mail protection (a TLS-only CA), so nothing
+ * under it can sign mail. The one rule `check` reports and `build` warns about.
+ */
+export function noEmailProtection(c: Certificate): Problem | undefined {
+  if (!c.isCA || c.allowsEmailProtection) return undefined;
+  const ekus = c.extKeyUsageNames;
+  return p("NO_EMAIL_PROTECTION", c, {
+    detail: `it allows only ${ekus.length ? ekus.join(", ") : "nothing"}`,
+  });
+}
+
 /** Size in bytes of the .sst these certificates make (de-duplicated, as `build` writes it). */
 export function sstSizeOf(certs: readonly Certificate[]): number {
   return createSst(new TrustList(certs).certificates.map((c) => ({ der: c.der }))).length;
@@ -160,14 +172,8 @@ export function auditTrustList(certs: readonly Certificate[], opts: AuditOptions
     }
 
     // ---- purpose ----
-    if (c.isCA && !c.allowsEmailProtection) {
-      const ekus = c.extKeyUsageNames;
-      out.push(
-        p("NO_EMAIL_PROTECTION", c, {
-          detail: `it allows only ${ekus.length ? ekus.join(", ") : "nothing"}`,
-        }),
-      );
-    }
+    const purpose = noEmailProtection(c);
+    if (purpose) out.push(purpose);
 
     // ---- superseded: same subject and same key, a newer certificate present ----
     const newer = list

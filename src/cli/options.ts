@@ -49,3 +49,11 @@ export function parseIntOption(value: string, option: string, min = 0): number {
     throw new UsageError(`${option}: '${value}' is not a whole number >= ${min}`);
   return Number(value);
 }
+
+/**
+ * Commander argument parser of options that take one value each time and may be given again
+ * (`--trust a.pem --trust b.pem`), as curl, git and openssl take them; the values are kept in order.
+ */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

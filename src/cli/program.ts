@@ -3,13 +3,13 @@
  * place where errors become a single line and an exit status.
  */
 import { Command, CommanderError } from "commander";
-import { SmimetrustError } from "../errors.js";
+import { SmimetrustError, UnreadableFilesError } from "../errors.js";
 import { redactSecrets } from "../lib/redact.js";
 import { oneLine } from "../lib/text.js";
 import { COMMANDS } from "./commands/index.js";
 import type { CliContext, ExitCode } from "./context.js";
 import { VERSION } from "./options.js";
-import { terminalOut } from "./output.js";
+import { terminalOut, writeData } from "./output.js";
 
 export { VERSION };
 
@@ -44,18 +44,30 @@ export async function run(argv: readonly string[], given: CliContext): Promise<E
     await program.parseAsync(argv as string[], { from: "user" });
     return code;
   } catch (e) {
-    return handleError(e, ctx);
+    return handleError(e, ctx, argv.includes("--json"));
   }
 }
 
-export function handleError(e: unknown, ctx: CliContext): ExitCode {
+/**
+ * Turns an error into its one line on stderr and exit status 2. Errors that list many items (unreadable
+ * files, certificates Exchange would refuse) show the first few with a count of the rest on stderr, and, with
+ * --json, every one of them in `{"error": {...}}` on stdout.
+ */
+export function handleError(e: unknown, ctx: CliContext, json = false): ExitCode {
   if (e instanceof CommanderError) {
     // --help and --version exit through here with code 0.
     if (e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
     return 2;
   }
+  if (e instanceof UnreadableFilesError) {
+    for (const line of e.lines()) ctx.out.stderr(`smimetrust: ${line}\n`);
+    if (json) ctx.out.stdout(`${JSON.stringify({ error: e.toJson() }, null, 2)}\n`);
+    return 2;
+  }
   if (e instanceof SmimetrustError) {
     ctx.out.stderr(`smimetrust: ${oneLine(redactSecrets(e.describe()))}\n`);
+    const detail = (e as { toJson?: () => unknown }).toJson;
+    if (json && typeof detail === "function") writeData(ctx.out, `${JSON.stringify({ error: detail.call(e) }, null, 2)}\n`);
     return 2;
   }
   const msg = e instanceof Error ? e.message : String(e);

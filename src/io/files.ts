@@ -5,12 +5,14 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  copyFileSync,
-  existsSync,
+  constants,
+  fstatSync,
   fsyncSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   statSync,
@@ -18,10 +20,18 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import process from "node:process";
-import { FileAccessError, RefusedError, SmimetrustError } from "../errors.js";
-import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
 import type { Certificate } from "../x509/certificate.js";
+import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
+import {
+  EmptyInputError,
+  FileAccessError,
+  MalformedInputError,
+  RefusedError,
+  SmimetrustError,
+  UnknownFormatError,
+  UnreadableFilesError,
+} from "../errors.js";
+import process from "node:process";
 
 export interface InputFile {
   name: string;
@@ -121,17 +131,87 @@ export interface LoadedCertificates {
   certificates: Certificate[];
   crls: { der: Uint8Array; source: string }[];
   warnings: string[];
+  /** Files in folders that could not be read and were left out (only with `skipUnreadable`). */
+  skipped: SkippedFile[];
+}
+
+export interface SkippedFile {
+  file: string;
+  /** What was wrong, with the byte offset where it helps (the line the user saw). */
+  error: string;
+  offset?: number;
+}
+
+export interface LoadOptions extends ReadOptions {
+  /**
+   * Leave out files in folders that hold something unreadable (a PKCS#12 without its password, a truncated
+   * PEM or DER file), listing them in `skipped`, instead of failing with UnreadableFilesError.
+   */
+  skipUnreadable?: boolean;
+}
+
+/**
+ * True for a file that is plainly not a certificate container (a README, notes, an empty file, a key without
+ * its certificate): it is skipped with a note. Anything else that fails to read (a password, truncation, a
+ * malformed structure, an unsupported algorithm, permissions) is an unreadable file.
+ */
+export function isNotCertificateFile(e: SmimetrustError): boolean {
+  return e instanceof UnknownFormatError || e instanceof EmptyInputError;
+}
+
+/**
+ * True for a file of prose (notes starting with "0.1 ...", which the reader took for DER because of its first
+ * byte): UTF-8 text without control characters, holding no PEM armour and not all base64 (a `.cer` saved as base64
+ * and cut short is a truncated certificate, not prose). Only asked about files that failed to read.
+ */
+function isPlainProse(name: string, e: SmimetrustError): boolean {
+  if (!(e instanceof MalformedInputError)) return false;
+  let bytes: Uint8Array;
+  try {
+    // Notes are small; a large file that failed to read is never taken for prose (nor read again whole).
+    if (statSync(name).size > 1024 * 1024) return false;
+    bytes = readFileSync(name);
+  } catch {
+    return false;
+  }
+  for (const b of bytes) if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) return false;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return false;
+  }
+  if (text.includes("-----BEGIN ")) return false;
+  return !/^[A-Za-z0-9+/=\s]*$/.test(text);
+}
+
+/**
+ * The JSON form of files left out, to spread into a command's --json document: `{"skipped": [...]}` when any
+ * file was skipped (only with --skip-unreadable), nothing otherwise, so the documented shapes stay exact.
+ */
+export function skippedJson(skipped: readonly SkippedFile[]): { skipped?: SkippedFile[] } {
+  if (skipped.length === 0) return {};
+  return {
+    skipped: skipped.map((s) => ({
+      file: s.file,
+      error: s.error,
+      ...(s.offset !== undefined ? { offset: s.offset } : {}),
+    })),
+  };
 }
 
 /**
  * Reads certificates from every input (files, folders, '-' for stdin). A bad file named directly is an
- * error; a file inside a folder that is not a certificate container is skipped with a warning.
+ * error. In a folder, a file that is plainly not a certificate container is skipped with a note; a file that
+ * holds something but cannot be read makes the whole call fail (UnreadableFilesError naming every such file),
+ * so no trust list is ever built silently without it, unless `skipUnreadable` is set.
  */
 export async function loadCertificates(
   inputs: readonly string[],
-  opts: ReadOptions = {},
+  opts: LoadOptions = {},
 ): Promise<LoadedCertificates> {
-  const out: LoadedCertificates = { certificates: [], crls: [], warnings: [] };
+  const out: LoadedCertificates = { certificates: [], crls: [], warnings: [], skipped: [] };
+  const unreadable: SmimetrustError[] = [];
   const take = (r: ReadResult, name: string) => {
     out.certificates.push(...r.certificates);
     out.crls.push(...r.crls.map((der) => ({ der, source: name })));
@@ -151,11 +231,29 @@ export async function loadCertificates(
         take(readCertificateBytes(readInputFile(f.name), f.name, opts), f.name);
       } catch (e) {
         if (!(e instanceof SmimetrustError)) throw e;
-        out.warnings.push(`skipped ${e.describe()}`);
+        const err = e.withFile(f.name);
+        if (isNotCertificateFile(err) || isPlainProse(f.name, err))
+          out.warnings.push(`skipped ${err.describe()}`);
+        else if (opts.skipUnreadable) {
+          out.warnings.push(`skipped unreadable ${err.describe()}`);
+          out.skipped.push({
+            file: f.name,
+            error: err.message,
+            ...(err.offset !== undefined ? { offset: err.offset } : {}),
+          });
+        } else unreadable.push(err);
       }
     }
   }
+  if (unreadable.length) throw new UnreadableFilesError(unreadable);
   return out;
+}
+
+/** "2 unreadable files (a.pfx, b.pem)": the first 10 named, the rest counted, for the commands' summaries. */
+export function skippedSummary(skipped: readonly SkippedFile[], max = 10): string {
+  const names = skipped.slice(0, max).map((s) => s.file);
+  const rest = skipped.length - names.length;
+  return `${skipped.length} unreadable file${skipped.length === 1 ? "" : "s"} (${names.join(", ")}${rest > 0 ? `, and ${rest} more` : ""})`;
 }
 
 function writeError(path: string, e: unknown): FileAccessError {
@@ -180,13 +278,14 @@ function writeError(path: string, e: unknown): FileAccessError {
 
 /**
  * Checks that `path` may be written: refuses a folder or anything but a regular file (a device, a pipe),
- * and an existing file unless `force`. Commands call it before reading their inputs; writeFileAtomic
- * calls it again.
+ * a symbolic link (even a dangling one: writing through it would change a file elsewhere, and replacing it
+ * would quietly change what the link's owner set up), and an existing file unless `force`. Commands call it
+ * before reading their inputs; writeFileAtomic calls it again.
  */
 export function checkOutputPath(path: string, force = false): void {
   let st: import("node:fs").Stats | undefined;
   try {
-    st = statSync(path);
+    st = lstatSync(path);
   } catch {
     st = undefined;
   }
@@ -203,6 +302,11 @@ export function checkOutputPath(path: string, force = false): void {
       throw new FileAccessError(`cannot write: '${dir}' is not a folder`, { file: path });
     return;
   }
+  if (st.isSymbolicLink())
+    throw new RefusedError(
+      `is a symbolic link (to '${linkTarget(path)}'); smimetrust never writes through a link nor replaces one: give the real file name, or remove the link`,
+      { file: path },
+    );
   if (st.isDirectory())
     throw new FileAccessError("is a folder; give the name of the file to write", { file: path });
   if (!st.isFile())
@@ -210,11 +314,72 @@ export function checkOutputPath(path: string, force = false): void {
   if (!force) throw new RefusedError("exists already; use --force to replace it", { file: path });
 }
 
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "?";
+  }
+}
+
+/** The backup name of `path`, checked: absent, or a regular file (never a link, a folder or a device). */
+function backupPath(path: string): string {
+  const bak = `${path}.bak`;
+  let st: import("node:fs").Stats | undefined;
+  try {
+    st = lstatSync(bak);
+  } catch {
+    return bak;
+  }
+  if (st.isSymbolicLink())
+    throw new RefusedError(
+      `is a symbolic link (to '${linkTarget(bak)}'), not a backup smimetrust wrote; remove it and run again (nothing was written)`,
+      { file: bak },
+    );
+  if (!st.isFile())
+    throw new RefusedError(
+      "exists and is not a regular file, so the backup cannot go there; remove it and run again (nothing was written)",
+      { file: bak },
+    );
+  return bak;
+}
+
+/** A new file beside `path` (never an existing name, never through a link: O_CREAT|O_EXCL). */
+function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Writes all of `buf` to a new temporary file and fsyncs it. */
+function writeNew(tmp: string, buf: Uint8Array, mode: number): void {
+  const fd = openSync(tmp, "wx", mode);
+  try {
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The bytes and mode of the regular file at `path`, read without following a link put there meanwhile. */
+function readRegular(path: string): { bytes: Buffer; mode: number } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw new RefusedError("is not a regular file any more; nothing was written", { file: path });
+    return { bytes: readFileSync(fd), mode: st.mode & 0o777 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes a file atomically: a temporary file beside it, fsync, then rename, so a reader sees the old file
  * or the new one, never half of one, and a failure leaves nothing behind. An existing file is replaced
- * only with `force` (and, with `backup`, first copied to `<name>.bak`); folders and special files are
- * never replaced.
+ * only with `force` (and, with `backup`, first kept as `<name>.bak`); folders, special files and symbolic
+ * links are never written through nor replaced. The backup too is written to a temporary file and renamed
+ * over `<name>.bak`, so a link planted at that name is never followed (and is refused beforehand).
  */
 export function writeFileAtomic(
   path: string,
@@ -223,28 +388,36 @@ export function writeFileAtomic(
 ): { backup?: string } {
   checkOutputPath(path, opts.force);
   let backup: string | undefined;
-  if (opts.backup && existsSync(path)) backup = `${path}.bak`;
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  let fd: number | undefined;
+  let exists = false;
   try {
-    fd = openSync(tmp, "wx", opts.mode ?? 0o644);
-    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
+    exists = lstatSync(path).isFile();
+  } catch {
+    exists = false;
+  }
+  if (opts.backup && exists) backup = backupPath(path);
+  const tmp = tempBeside(path);
+  const bakTmp = backup ? tempBeside(backup) : undefined;
+  const cleanup = () => {
+    for (const f of [tmp, bakTmp])
+      if (f)
+        try {
+          unlinkSync(f);
+        } catch {
+          /* nothing to clean */
+        }
+  };
+  try {
+    writeNew(tmp, typeof data === "string" ? Buffer.from(data, "utf8") : data, opts.mode ?? 0o644);
     // The file being replaced is kept as <name>.bak (the previous .bak goes) before the new one takes its place.
-    if (backup) copyFileSync(path, backup);
+    if (backup && bakTmp) {
+      const old = readRegular(path);
+      writeNew(bakTmp, old.bytes, old.mode);
+      renameSync(bakTmp, backup);
+    }
     renameSync(tmp, path);
     return backup ? { backup } : {};
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to clean */
-    }
+    cleanup();
     if (e instanceof SmimetrustError) throw e;
     throw writeError(path, e);
   }

@@ -4,3 +4,8 @@ import { MalformedInputError } from "../errors.js";
 export class MimeError extends MalformedInputError {
   override readonly code: string = "ERR_MIME";
 }
+
+/** Bytes that are not a message at all (no header section, empty): not mail, rather than damaged mail. */
+export class NotMailError extends MimeError {
+  override readonly code: string = "ERR_NOT_MAIL";
+}

@@ -7,7 +7,7 @@
  * `raw` ends before it. CRLF and LF-only input are both read. Parsing is bounded (depth, parts, header
  * sizes) so hostile input cannot make it run away.
  */
-import { MimeError } from "./errors.js";
+import { MimeError, NotMailError } from "./errors.js";
 import {
   type ContentType,
   DEFAULT_CONTENT_TYPE,
@@ -70,11 +70,11 @@ interface State {
 /** Parses a whole message (headers and body). Throws MimeError when it is not a message at all. */
 export function parseMessage(bytes: Uint8Array, limits: Partial<MimeLimits> = {}): MimeEntity {
   const l = { ...DEFAULT_MIME_LIMITS, ...limits };
-  if (bytes.length === 0) throw new MimeError("empty message");
+  if (bytes.length === 0) throw new NotMailError("empty file");
   if (bytes.length > l.maxBytes) throw new MimeError(`message larger than ${l.maxBytes} bytes`);
   const st: State = { limits: l, count: 0, root: bytes };
   const e = parseEntity(bytes, "", 0, st, true);
-  if (!e) throw new MimeError("no header section: not an e-mail message");
+  if (!e) throw new NotMailError("no header section");
   return e;
 }
 

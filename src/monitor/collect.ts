@@ -7,8 +7,8 @@ import { statSync } from "node:fs";
 import { auditTrustList } from "../audit/check.js";
 import { validateLeaves } from "../audit/leaves.js";
 import { loadTrustSources } from "../cli/commands/check.js";
-import { SmimetrustError } from "../errors.js";
 import { loadCertificates } from "../io/files.js";
+import { SmimetrustError, UnreadableFilesError } from "../errors.js";
 import type { ChainValidator } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { Certificate } from "../x509/certificate.js";
@@ -76,6 +76,20 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
   const lists = new Map<string, Certificate[]>();
 
   const failed = (scope: string, e: unknown) => {
+    // A folder holding files that cannot be read fails closed: one failure per file, and the source is not
+    // checked (its open findings are kept, none resolved) until the files are fixed or skipUnreadable is set.
+    if (e instanceof UnreadableFilesError) {
+      for (const f of e.failures) {
+        const detail = f.describe();
+        out.failures.push({ scope, error: detail, whole: true });
+        out.findings.push({
+          ...problem("CHECK_FAILED", { name: scope, detail }),
+          scope,
+          key: `${scope}|CHECK_FAILED|${detail}`,
+        });
+      }
+      return;
+    }
     const detail = describeError(e);
     out.failures.push({ scope, error: detail, whole: true });
     out.findings.push({
@@ -145,7 +159,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
           });
         }
       }
-      const src = await loadTrustSources(t.paths);
+      const src = await loadTrustSources(t.paths, { skipUnreadable: config.skipUnreadable });
       notes(t.name, src.warnings);
       if (src.certificates.length === 0)
         throw new SmimetrustError("no certificates in the trust list", { file: t.paths.join(", ") });
@@ -176,7 +190,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
 
   for (const u of config.userCertificates) {
     try {
-      const loaded = await loadCertificates([u.path]);
+      const loaded = await loadCertificates([u.path], { skipUnreadable: config.skipUnreadable });
       notes(u.name, loaded.warnings);
       const users = uniq(loaded.certificates.filter((c) => !c.isCA));
       for (const c of users) {

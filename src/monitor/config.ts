@@ -64,6 +64,10 @@ export interface MonitorConfig {
   timezone?: string;
   runOnStart: boolean;
   database: string;
+  /** How long SQLite waits for a lock held by another process, in ms (default 5000). */
+  databaseBusyTimeoutMs: number;
+  /** Leave unreadable files of watched folders out (each still a CHECK_FAILED) instead of failing the source. */
+  skipUnreadable: boolean;
   failOn: Severity;
   /** Sorted from the widest window to the narrowest. */
   thresholds: Threshold[];
@@ -144,6 +148,8 @@ interface RawConfig {
   timezone?: string;
   runOnStart?: boolean;
   database?: string;
+  databaseBusyTimeoutSeconds?: number;
+  skipUnreadable?: boolean;
   failOn?: Severity;
   thresholds?: Threshold[];
   trustLists?: { name: string; path: string | string[]; maxAgeHours?: number }[];
@@ -259,6 +265,8 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     ...(raw.timezone ? { timezone: raw.timezone } : {}),
     runOnStart: raw.runOnStart ?? true,
     database: abs(raw.database ?? "monitor.sqlite"),
+    databaseBusyTimeoutMs: Math.round((raw.databaseBusyTimeoutSeconds ?? 5) * 1000),
+    skipUnreadable: raw.skipUnreadable ?? false,
     failOn: raw.failOn ?? "warning",
     thresholds,
     trustLists,

@@ -123,7 +123,11 @@ export class Monitor {
       try {
         return await this.run(runId, now);
       } catch (e) {
-        store.failRun(runId, this.deps.now(), this.redact((e as Error).message));
+        try {
+          store.failRun(runId, this.deps.now(), this.redact((e as Error).message));
+        } catch {
+          // The database itself failed (locked by another process): the original error says so.
+        }
         throw e;
       }
     } finally {

@@ -4,7 +4,10 @@
  * sink. A run's results and its outbox rows are written in one transaction, so a crash never loses an
  * alert nor sends one twice; pending deliveries are retried on the next run.
  */
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { hostname } from "node:os";
 import Database from "better-sqlite3";
+import { SmimetrustError } from "../errors.js";
 import { redactSecrets } from "../lib/redact.js";
 import type { Severity } from "../problems.js";
 import type { Alert, MonitorFinding, StateEntry } from "./evaluate.js";
@@ -64,6 +67,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
   sent_at TEXT,
   PRIMARY KEY (message_id, sink)
 );
+CREATE TABLE IF NOT EXISTS holders (
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  command TEXT NOT NULL,
+  PRIMARY KEY (pid, host)
+);
 CREATE TABLE IF NOT EXISTS certificates (
   scope TEXT NOT NULL,
   sha1 TEXT NOT NULL,
@@ -112,17 +122,175 @@ export interface RunCommit {
   certificates: Map<string, CertSnapshot[]>;
 }
 
+/** How long SQLite waits for a lock another process holds, by default (ms). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface StoreOptions {
+  /** How long to wait for a lock held by another process before failing with DatabaseBusyError (ms). */
+  busyTimeoutMs?: number;
+  /** What this process is, as other processes will see it when it holds the lock ("smimetrust monitor"). */
+  command?: string;
+}
+
+/** A process that has the database open, as recorded in its `holders` table (or found in /proc). */
+export interface Holder {
+  pid: number;
+  host: string;
+  since?: string;
+  command: string;
+}
+
+/**
+ * The monitor database stayed locked by another process longer than the busy timeout. The message names the
+ * file, who holds it (a smimetrust process as it recorded itself, or a process found holding the file open) and
+ * the setting that makes the wait longer.
+ */
+export class DatabaseBusyError extends SmimetrustError {
+  override readonly code = "ERR_DATABASE_BUSY";
+  readonly holders: Holder[];
+  constructor(file: string, holders: Holder[], waitedMs: number) {
+    const who = holders.length
+      ? holders
+          .map(
+            (h) =>
+              `${h.command} (pid ${h.pid}${h.host === hostname() ? "" : ` on ${h.host}`}${h.since ? `, open since ${h.since}` : ""})`,
+          )
+          .join(", ")
+      : "another program (no smimetrust process has it open: a sqlite3 shell, a backup or a copy in progress?)";
+    super(
+      `the monitor database is locked by ${who}; waited ${waitedMs / 1000} s. Let that process finish (or stop it), or wait longer with "databaseBusyTimeoutSeconds" in the config or --busy-timeout <seconds>`,
+      { file },
+    );
+    this.holders = holders;
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Processes of this machine that have `file` (or its -wal/-shm) open, from /proc (Linux); empty elsewhere or
+ * when /proc cannot be read. Used when no smimetrust process recorded itself as a holder.
+ */
+export function processesWithFileOpen(file: string, exclude = process.pid): Holder[] {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return [];
+  }
+  const names = new Set([real, `${real}-wal`, `${real}-shm`, `${real}-journal`]);
+  const out: Holder[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const p of pids.slice(0, 20_000)) {
+    const pid = Number(p);
+    if (pid === exclude) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue;
+    }
+    const open = fds.some((fd) => {
+      try {
+        return names.has(readlinkSync(`/proc/${p}/fd/${fd}`));
+      } catch {
+        return false;
+      }
+    });
+    if (!open) continue;
+    let command = "a process";
+    try {
+      command = readFileSync(`/proc/${p}/comm`, "utf8").trim() || command;
+    } catch {
+      /* keep the generic name */
+    }
+    out.push({ pid, host: hostname(), command });
+  }
+  return out;
+}
+
 export class MonitorStore {
   readonly db: Database.Database;
+  readonly file: string;
+  private readonly busyTimeoutMs: number;
 
-  constructor(file: string) {
+  /** Opens (or creates) the database; throws DatabaseBusyError when another process keeps it locked. */
+  constructor(file: string, opts: StoreOptions = {}) {
+    this.file = file;
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("busy_timeout = 5000");
-    this.db.exec(SCHEMA);
+    try {
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(this.busyTimeoutMs))}`);
+      this.db.pragma("journal_mode = WAL");
+      this.db.exec(SCHEMA);
+      // Say who has the database open, so a process that finds it locked can name the holder. Rows of
+      // processes of this machine that died without closing are removed.
+      const host = hostname();
+      const rows = this.db.prepare("SELECT pid FROM holders WHERE host = ?").all(host) as { pid: number }[];
+      const del = this.db.prepare("DELETE FROM holders WHERE pid = ? AND host = ?");
+      this.db.transaction(() => {
+        for (const r of rows) if (r.pid === process.pid || !alive(r.pid)) del.run(r.pid, host);
+        this.db
+          .prepare("INSERT OR REPLACE INTO holders (pid, host, started_at, command) VALUES (?, ?, ?, ?)")
+          .run(process.pid, host, iso(Date.now()), opts.command ?? "smimetrust");
+      })();
+    } catch (e) {
+      const err = this.busyError(e);
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * A lock error as DatabaseBusyError naming the holders (recorded smimetrust processes that are still alive,
+   * else processes found with the file open); any other error as it is.
+   */
+  busyError(e: unknown): unknown {
+    if (!isBusy(e)) return e;
+    let holders: Holder[] = [];
+    try {
+      const host = hostname();
+      holders = (
+        this.db.prepare("SELECT pid, host, started_at, command FROM holders ORDER BY started_at").all() as {
+          pid: number;
+          host: string;
+          started_at: string;
+          command: string;
+        }[]
+      )
+        .filter((h) => !(h.pid === process.pid && h.host === host) && (h.host !== host || alive(h.pid)))
+        .map((h) => ({ pid: h.pid, host: h.host, since: h.started_at, command: h.command }));
+    } catch {
+      holders = [];
+    }
+    if (holders.length === 0) holders = processesWithFileOpen(this.file);
+    return new DatabaseBusyError(this.file, holders, this.busyTimeoutMs);
   }
 
   close(): void {
+    try {
+      this.db.pragma("busy_timeout = 200");
+      this.db.prepare("DELETE FROM holders WHERE pid = ? AND host = ?").run(process.pid, hostname());
+    } catch {
+      /* locked or read-only: the next process to open it removes the row of a process that is gone */
+    }
     this.db.close();
   }
 

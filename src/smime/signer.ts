@@ -243,7 +243,7 @@ export function checkSigner(
     return out;
   }
   if (!content) {
-    push(problem("MALFORMED", { detail: "detached signature without its content (use --content)" }));
+    push(problem("SIGNED_CONTENT_MISSING"));
     return out;
   }
 

@@ -13,7 +13,7 @@
 import { parseSignedData, type SignedData } from "../cms/signed-data.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
-import { MimeError } from "../mime/errors.js";
+import { MimeError, NotMailError } from "../mime/errors.js";
 import { type MimeEntity, parseMessage } from "../mime/parse.js";
 import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
@@ -114,6 +114,11 @@ export async function verifyMessage(bytes: Uint8Array, ctx: VerifyContext): Prom
   try {
     msg = parseMessage(bytes);
   } catch (e) {
+    // Bytes that start as DER (a SEQUENCE) but did not parse as CMS above are a damaged .p7m/.p7s: MALFORMED.
+    if (e instanceof NotMailError && !(bytes.length > 1 && bytes[0] === 0x30))
+      return { verdict: "error", problems: [problem("NOT_MAIL", { detail: e.message })], signers: [] };
+    if (e instanceof NotMailError)
+      return errorResult("a DER object that is not a readable CMS signature (truncated or damaged)");
     if (e instanceof MimeError) return errorResult(e.message);
     throw e;
   }

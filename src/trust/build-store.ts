@@ -8,6 +8,7 @@ import { createCertsOnlyPkcs7 } from "../cms/certs-only.js";
 import { RefusedError } from "../errors.js";
 import { createSst } from "../formats/sst.js";
 import { digest, hexUpper } from "../lib/bytes.js";
+import { LIST_MAX, listSome } from "../lib/list.js";
 import type { Certificate } from "../x509/certificate.js";
 import { TrustList } from "./trust-list.js";
 
@@ -48,10 +49,32 @@ export interface BuildResult {
 export class ExchangeRefusalError extends RefusedError {
   override readonly code: "ERR_EXPIRED_IN_LIST" | "ERR_SST_TOO_LARGE" | "ERR_EMPTY_LIST";
   readonly certificates: Certificate[];
-  constructor(code: ExchangeRefusalError["code"], message: string, certificates: Certificate[] = []) {
-    super(message);
+  constructor(
+    code: ExchangeRefusalError["code"],
+    message: string,
+    certificates: Certificate[] = [],
+    file?: string,
+  ) {
+    super(message, { file });
     this.code = code;
     this.certificates = certificates;
+  }
+
+  /** Every certificate concerned (the message names the first few), for --json. */
+  toJson(): {
+    code: string;
+    message: string;
+    certificates: { subject: string; sha1: string; notAfter: string }[];
+  } {
+    return {
+      code: this.code,
+      message: this.message,
+      certificates: this.certificates.map((c) => ({
+        subject: c.subject.toString(),
+        sha1: c.sha1,
+        notAfter: new Date(c.notAfter).toISOString(),
+      })),
+    };
   }
 }
 
@@ -65,7 +88,7 @@ export function buildTrustStore(input: readonly Certificate[], opts: BuildOption
   if (expired.length > 0 && !opts.dropExpired) {
     throw new ExchangeRefusalError(
       "ERR_EXPIRED_IN_LIST",
-      `Exchange refuses a list with expired certificates: ${expired.map((c) => `'${c.name}' (${c.sha1}, expired ${new Date(c.notAfter).toISOString().slice(0, 10)})`).join(", ")}; remove them or use --drop-expired`,
+      `Exchange refuses a list with expired certificates: ${expired.length > LIST_MAX ? `${expired.length} of them: ` : ""}${listSome(expired.map((c) => `'${c.name}' (${c.sha1}, expired ${new Date(c.notAfter).toISOString().slice(0, 10)})`))}; remove them or use --drop-expired${expired.length > LIST_MAX ? " (--json lists them all)" : ""}`,
       expired,
     );
   }

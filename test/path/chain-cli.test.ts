@@ -71,6 +71,7 @@ describe("smimetrust chain", () => {
       rootPem,
       "--crl",
       crlRoot,
+      "--crl",
       crlIca,
       "--at",
       AT,
@@ -111,6 +112,7 @@ describe("smimetrust chain", () => {
       icaPem,
       "--crl",
       crlRoot,
+      "--crl",
       crlIca,
       "--at",
       AT,
@@ -157,6 +159,7 @@ describe("smimetrust chain", () => {
       icaPem,
       "--crl",
       crlRoot,
+      "--crl",
       crlIca,
       "--at",
       AT,
@@ -178,6 +181,7 @@ describe("smimetrust chain", () => {
       icaPem,
       "--crl",
       crlRoot,
+      "--crl",
       crlIca,
       "--at",
       AT,
@@ -280,7 +284,7 @@ describe("smimetrust chain", () => {
     broken[t + 2] = 0x58; // "X": not a digit
     const badCrl = file("broken.crl", broken);
     const args = ["chain", alicePem, "--trust", rootPem, "--untrusted", icaPem, "--at", AT, "--json"];
-    const named = spawnCli([...args, "--crl", badCrl, crlRoot]);
+    const named = spawnCli([...args, "--crl", badCrl, "--crl", crlRoot]);
     expect(named.code).toBe(2);
     expect(named.stdout).toBe("");
     expect(named.stderr.trim().split("\n")).toHaveLength(1);
@@ -306,7 +310,7 @@ describe("smimetrust chain", () => {
     expect(none.stdout).toBe("");
     expect(none.stderr.trim().split("\n")).toHaveLength(1);
     expect(none.stderr).toMatch(/^smimetrust: --crl: /);
-    const mixed = await cli([...args, "--crl", crlRoot, crlIca, icaPem]);
+    const mixed = await cli([...args, "--crl", crlRoot, "--crl", crlIca, "--crl", icaPem]);
     expect(mixed.code).toBe(0);
     expect(mixed.stderr).toMatch(/^warning: --crl: ignored 1 certificate/m);
     expect(JSON.parse(mixed.stdout).verdict).toBe("valid");
@@ -351,6 +355,7 @@ describe("smimetrust chain", () => {
         AT,
         "--crl",
         crlRoot,
+        "--crl",
         crlIca,
         "--json",
         ...extra,

@@ -89,7 +89,7 @@ describe("verify command", () => {
     }[];
     expect(json.map((x) => path.basename(x.file))).toEqual(["1.eml", "2.eml", "3.eml", "4.eml"]);
     expect(json.map((x) => x.verdict)).toEqual(["valid", "error", "invalid", "valid"]);
-    expect(json[1].problems.map((p) => p.code)).toEqual(["MALFORMED"]);
+    expect(json[1].problems.map((p) => p.code)).toEqual(["NOT_MAIL"]);
     expect(json[2].signers[0].problems.map((p) => p.code)).toEqual(["SENDER_MISMATCH"]);
     const t = await cli(["verify", path.join(dir, "batch"), "--trust", trustFile, ...crlArgs, "--jobs", "1"]);
     expect(t.stdout).toMatch(/✓ valid/);
@@ -231,6 +231,7 @@ describe("verify options", () => {
       trustFile,
       "--crl",
       empty,
+      "--crl",
       rootCrl,
       "--require-revocation",
     ]);

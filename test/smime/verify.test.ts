@@ -256,23 +256,23 @@ describe("verify: where signatures sit", () => {
     const content = Buffer.from("detached content\r\n");
     const p7s = signedData({ content, signers: [{ signer: f.ec }], detached: true, certs: chainOf(f.ec) });
     expect((await verifyMessage(p7s, context({ detachedContent: content }))).verdict).toBe("valid");
-    expect(codes(await verifyMessage(p7s, context()))).toContain("MALFORMED");
+    expect(codes(await verifyMessage(p7s, context()))).toContain("SIGNED_CONTENT_MISSING");
     const pem = `-----BEGIN PKCS7-----\n${Buffer.from(p7s).toString("base64")}\n-----END PKCS7-----\n`;
     expect((await verifyMessage(Buffer.from(pem), context({ detachedContent: content }))).verdict).toBe(
       "valid",
     );
   });
 
-  it("verdict error with MALFORMED for input that is not a message", async () => {
-    for (const junk of [
-      Buffer.alloc(0),
-      Buffer.from([0, 1, 2, 3]),
-      Buffer.from("\u0000garbage\n\n"),
-      Buffer.from([0x30, 0x82, 0xff, 0xff, 0x06]),
-    ]) {
+  it("verdict error: NOT_MAIL for input that is not a message at all, MALFORMED for a broken signature object", async () => {
+    for (const [junk, code] of [
+      [Buffer.alloc(0), "NOT_MAIL"],
+      [Buffer.from([0, 1, 2, 3]), "NOT_MAIL"],
+      [Buffer.from("\u0000garbage\n\n"), "NOT_MAIL"],
+      [Buffer.from([0x30, 0x82, 0xff, 0xff, 0x06]), "MALFORMED"],
+    ] as [Buffer, string][]) {
       const r = await verifyMessage(junk, context());
       expect(r.verdict).toBe("error");
-      expect(codes(r)).toEqual(["MALFORMED"]);
+      expect(codes(r)).toEqual([code]);
     }
   });
 

@@ -1,10 +1,13 @@
 import type { Command } from "commander";
+import { noEmailProtection } from "../../audit/check.js";
+import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
+import { listSome } from "../../lib/list.js";
+import type { Problem } from "../../problems.js";
 import { describeDistrust, sstDistrust } from "../../formats/distrust.js";
-import { checkOutputPath, loadCertificates, writeFileAtomic } from "../../io/files.js";
+import { checkOutputPath, loadCertificates, writeFileAtomic, skippedJson, skippedSummary } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
-import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { daysBetween, isoTime, writeData } from "../output.js";
 
@@ -15,7 +18,18 @@ interface BuildOpts {
   friendlyNames?: boolean;
   force?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
   json?: boolean;
+}
+
+/** NO_EMAIL_PROTECTION findings (check's rule) for the certificates written. */
+export function purposeWarnings(certificates: readonly Certificate[]): Problem[] {
+  return certificates.map(noEmailProtection).filter((f): f is Problem => f !== undefined);
+}
+
+/** "warning: CODE: message hint" on one line. */
+export function warningLine(f: Problem): string {
+  return `warning: ${f.code}: ${f.message}${f.hint ? ` ${f.hint}` : ""}\n`;
 }
 
 export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
@@ -31,6 +45,10 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .option("--friendly-names", "write each certificate's name as its friendly name (property 11)")
     .option("--force", "replace the output file if it exists")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of refusing",
+    )
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
       const format = opts.format.toLowerCase();
@@ -45,11 +63,12 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       checkOutputPath(opts.output, opts.force);
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+        skipUnreadable: opts.skipUnreadable,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (loaded.crls.length)
         ctx.out.stderr(
-          `warning: left out ${loaded.crls.length} CRL${loaded.crls.length === 1 ? "" : "s"} (from ${[...new Set(loaded.crls.map((c) => c.source))].join(", ")}): the trust list holds certificates only\n`,
+          `warning: left out ${loaded.crls.length} CRL${loaded.crls.length === 1 ? "" : "s"} (from ${listSome([...new Set(loaded.crls.map((c) => c.source))])}): the trust list holds certificates only\n`,
         );
       const now = ctx.now();
       const result = buildTrustStore(loaded.certificates, {
@@ -66,6 +85,9 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         );
       for (const line of droppedProperties(result.certificates, format, opts.friendlyNames))
         ctx.out.stderr(`${line}\n`);
+      // The same rule as check's: a CA whose EKU excludes e-mail protection is useless for S/MIME.
+      const findings = purposeWarnings(result.certificates);
+      for (const f of findings) ctx.out.stderr(warningLine(f));
       const { backup } = writeFileAtomic(opts.output, result.bytes, { force: opts.force, backup: true });
       const e = result.earliest!;
       if (opts.json) {
@@ -88,6 +110,8 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
                 expired: result.droppedExpired.map((c) => c.sha1),
                 duplicates: result.duplicates,
               },
+              warnings: findings,
+              ...skippedJson(loaded.skipped),
               SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
               SMIMEExpiredCertificateThumbprint: e.sha1,
               backup: backup ?? null,
@@ -103,6 +127,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
             `wrote ${opts.output} (${result.format}, ${result.bytes.length} bytes)`,
             `  certificates:    ${result.certificates.length} (${roots} root${roots === 1 ? "" : "s"}, ${result.certificates.length - roots} intermediate${result.certificates.length - roots === 1 ? "" : "s"})`,
             `  left out:        ${result.leaves.length} leaf, ${result.droppedExpired.length} expired, ${result.duplicates} duplicate`,
+            ...(loaded.skipped.length ? [`  skipped:         ${oneLine(skippedSummary(loaded.skipped))}`] : []),
             `  earliest expiry: ${isoTime(e.notAfter)} (${daysBetween(now, e.notAfter)} days) '${oneLine(e.name)}'`,
             `                   thumbprint ${e.sha1}`,
             "                   (what Get-SmimeConfig will report as SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint)",

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { SmimetrustError, UsageError } from "../../errors.js";
-import { loadCertificates } from "../../io/files.js";
+import { listSome } from "../../lib/list.js";
 import { createHttpFetcher, type HttpFetcher } from "../../io/http-fetcher.js";
+import { loadCertificates, skippedJson, skippedSummary } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
@@ -11,7 +12,7 @@ import { TrustList } from "../../trust/trust-list.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseTime } from "../options.js";
+import { parseTime, repeatable } from "../options.js";
 import { isoTime, mark, type Out, paint, writeData } from "../output.js";
 
 interface ChainOpts {
@@ -26,6 +27,7 @@ interface ChainOpts {
   strict?: boolean;
   json?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
 }
 
 export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
@@ -38,9 +40,17 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       "<certificate>",
       "the certificate to check (any format; the first non-CA certificate is taken, the others help build the path)",
     )
-    .requiredOption("--trust <lists...>", "the trust list(s): .sst, P7B, PEM, folders")
-    .option("--untrusted <files...>", "extra intermediate certificates (as a message would carry them)")
-    .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
+    .requiredOption(
+      "--trust <list>",
+      "the trust list: .sst, P7B, PEM or a folder (repeat for more: --trust a.pem --trust b.pem)",
+      repeatable,
+    )
+    .option(
+      "--untrusted <file>",
+      "extra intermediate certificates, as a message would carry them (a file or folder; repeatable)",
+      repeatable,
+    )
+    .option("--crl <file>", "CRLs (DER or PEM), a file or folder (repeatable)", repeatable)
     .option("--at <time>", "validation time (ISO 8601 or Unix seconds; default now)")
     .option("--online", "fetch AIA issuers, CRL distribution points and OCSP over HTTP")
     .option("--require-revocation", "an undeterminable revocation status is an error")
@@ -59,6 +69,10 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       "also enforce the RFC 5280 profile's rules for CAs (key identifiers, serial numbers, criticality) as strict clients do",
     )
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
+    )
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
       const anchor = opts.anchor.toLowerCase();
@@ -69,10 +83,12 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const subject = await loadCertificates([certificate], { password });
-      const trustIn = await loadCertificates(opts.trust, { password });
-      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
-      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      const lo = { password, skipUnreadable: opts.skipUnreadable === true };
+      const subject = await loadCertificates([certificate], lo);
+      const trustIn = await loadCertificates(opts.trust, lo);
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, lo) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, lo) : undefined;
+      const skipped = [subject, trustIn, extra, crlIn].flatMap((l) => l?.skipped ?? []);
       for (const w of [
         ...subject.warnings,
         ...trustIn.warnings,
@@ -82,7 +98,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (subject.certificates.length === 0) throw new UsageError(`${certificate}: no certificate found`);
       if (crlIn && crlIn.crls.length === 0)
-        throw new UsageError(`--crl: no CRL found in ${opts.crl!.map((c) => `'${c}'`).join(", ")}`);
+        throw new UsageError(`--crl: no CRL found in ${listSome(opts.crl!.map((c) => `'${c}'`))}`);
       if (crlIn?.certificates.length)
         ctx.out.stderr(
           `warning: --crl: ignored ${crlIn.certificates.length} certificate(s) found among the CRLs (give them with --untrusted or --trust)\n`,
@@ -123,8 +139,11 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         vo.retrievalTimeoutMs = fetcher.settings.timeoutMs;
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
-      if (opts.json) writeData(ctx.out, `${JSON.stringify(toJson(result), null, 2)}\n`);
-      else ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
+      if (opts.json) writeData(ctx.out, `${JSON.stringify({ ...toJson(result), ...skippedJson(skipped) }, null, 2)}\n`);
+      else {
+        ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
+        if (skipped.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(skipped))}\n`);
+      }
       done(result.verdict === "valid" ? 0 : 1);
     });
 };

@@ -6,14 +6,14 @@ import { UsageError } from "../../errors.js";
 import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
 import { readCertificateBytes } from "../../formats/read.js";
 import { isSst } from "../../formats/sst.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
+import { expandInput, loadCertificates, readInputFile, readStdin, type SkippedFile, skippedJson, skippedSummary } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { parseIntOption, parseTime } from "../options.js";
-import { fitTo, type Out, paint, table, truncate, writeData } from "../output.js";
+import { parseIntOption, parseTime, repeatable } from "../options.js";
+import { type Out, paint, table, truncate, writeData, fitTo } from "../output.js";
 
 export interface TrustSources {
   certificates: Certificate[];
@@ -22,6 +22,8 @@ export interface TrustSources {
   sstBytes?: number;
   /** Exchange exports read, with their Get-SmimeConfig properties. */
   exports: { file: string; properties: Record<string, unknown> }[];
+  /** Unreadable files in folders left out (only with skipUnreadable; otherwise they stop the run). */
+  skipped: SkippedFile[];
 }
 
 /**
@@ -30,9 +32,9 @@ export interface TrustSources {
  */
 export async function loadTrustSources(
   inputs: readonly string[],
-  opts: { password?: string } = {},
+  opts: { password?: string; skipUnreadable?: boolean } = {},
 ): Promise<TrustSources> {
-  const out: TrustSources = { certificates: [], warnings: [], exports: [] };
+  const out: TrustSources = { certificates: [], warnings: [], exports: [], skipped: [] };
   const sizes: number[] = [];
   for (const input of inputs) {
     const files = input === "-" ? [{ name: "-", fromFolder: false }] : expandInput(input);
@@ -60,6 +62,7 @@ export async function loadTrustSources(
     const loaded = await loadCertificates([input], opts);
     out.certificates.push(...loaded.certificates);
     out.warnings.push(...loaded.warnings);
+    out.skipped.push(...loaded.skipped);
   }
   if (sizes.length === 1 && !Number.isNaN(sizes[0])) out.sstBytes = sizes[0];
   return out;
@@ -70,10 +73,12 @@ export async function loadLeaves(
   inputs: readonly string[] | undefined,
   warnings: string[],
   password?: string,
+  opts: { skipUnreadable?: boolean; skipped?: SkippedFile[] } = {},
 ): Promise<Certificate[]> {
   if (!inputs || inputs.length === 0) return [];
-  const loaded = await loadCertificates(inputs, { password });
+  const loaded = await loadCertificates(inputs, { password, skipUnreadable: opts.skipUnreadable });
   warnings.push(...loaded.warnings);
+  opts.skipped?.push(...loaded.skipped);
   const leaves = loaded.certificates.filter((c) => !c.isCA);
   for (const c of loaded.certificates)
     if (c.isCA) warnings.push(`--leaf: ignored CA certificate '${c.name}' (${c.sha1})`);
@@ -116,6 +121,7 @@ interface CheckOpts {
   json?: boolean;
   markdown?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
 }
 
 export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
@@ -125,21 +131,33 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       "audit a trust list (files, folders, .sst, or an Exchange export JSON): expiry, duplicates, missing issuers, size, weak keys...",
     )
     .argument("<trust-lists...>", "files, folders, - for stdin, or Get-SmimeConfig exports (JSON)")
-    .option("--leaf <certs...>", "user certificates that must chain to the list")
+    .option(
+      "--leaf <cert>",
+      "user certificates that must chain to the list: a file or folder (repeat for more: --leaf a.pem --leaf b.pem)",
+      repeatable,
+    )
     .option("--warn-days <days>", "warn this many days before a CA expires", "30")
     .option("--fail-on <severity>", "exit 1 when a finding is at or above: error, warning or info", "warning")
     .option("--at <time>", "judge the list at this time (ISO 8601 or Unix seconds) instead of now")
     .option("--json", "print JSON")
     .option("--markdown", "print a Markdown report to keep as the documentation of the list")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
+    )
     .action(async (inputs: string[], opts: CheckOpts) => {
       if (opts.json && opts.markdown) throw new UsageError("--json and --markdown exclude each other");
       const warnDays = parseIntOption(opts.warnDays, "--warn-days");
       const failOn = parseSeverity(opts.failOn, "--fail-on");
       const now = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const src = await loadTrustSources(inputs, { password });
-      const leaves = await loadLeaves(opts.leaf, src.warnings, password);
+      const skipUnreadable = opts.skipUnreadable === true;
+      const src = await loadTrustSources(inputs, { password, skipUnreadable });
+      const leaves = await loadLeaves(opts.leaf, src.warnings, password, {
+        skipUnreadable,
+        skipped: src.skipped,
+      });
       for (const w of src.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (src.certificates.length === 0) throw new UsageError("no certificates in the trust list inputs");
       const sstBytes = src.sstBytes ?? sstSizeOf(src.certificates);
@@ -157,7 +175,10 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const names = new Map<string, string>();
       for (const c of [...src.certificates, ...leaves]) names.set(c.sha1, c.name);
       if (opts.json) {
-        writeData(ctx.out, `${JSON.stringify(checkJson(src.certificates, findings), null, 2)}\n`);
+        writeData(
+          ctx.out,
+          `${JSON.stringify({ ...checkJson(src.certificates, findings), ...skippedJson(src.skipped) }, null, 2)}\n`,
+        );
       } else if (opts.markdown) {
         // A document (every value in it escaped for Markdown): written exactly, never fitted to the terminal.
         writeData(
@@ -183,8 +204,9 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
         const leafNote = leafResults.length
           ? `, ${leafResults.filter((l) => l.result.verdict === "valid").length}/${leafResults.length} user certificates chain to the list`
           : "";
+        const skippedNote = src.skipped.length ? `; skipped ${skippedSummary(src.skipped)}` : "";
         ctx.out.stderr(
-          `${n} certificate${n === 1 ? "" : "s"}, ${sstBytes} bytes as .sst: ${k.error} error, ${k.warning} warning, ${k.info} info${leafNote}\n`,
+          `${n} certificate${n === 1 ? "" : "s"}, ${sstBytes} bytes as .sst: ${k.error} error, ${k.warning} warning, ${k.info} info${leafNote}${skippedNote}\n`,
         );
       }
       done(reaches(findings, failOn) ? 1 : 0);

@@ -6,8 +6,9 @@ import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { parseTime } from "../options.js";
-import { fitTo, paint, table, truncate, writeData } from "../output.js";
+import { skippedJson, skippedSummary } from "../../io/files.js";
+import { parseTime, repeatable } from "../options.js";
+import { paint, table, truncate, writeData, fitTo } from "../output.js";
 import { loadLeaves, loadTrustSources } from "./check.js";
 
 interface DiffOpts {
@@ -15,6 +16,7 @@ interface DiffOpts {
   at?: string;
   json?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
 }
 
 const summary = (c: Certificate) => ({
@@ -32,17 +34,27 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
     )
     .argument("<old>", "the list in use (file, folder, .sst or Exchange export JSON)")
     .argument("<new>", "the list to upload")
-    .option("--leaf <certs...>", "user certificates that must still chain to the new list")
+    .option(
+      "--leaf <cert>",
+      "user certificates that must still chain to the new list: a file or folder (repeatable)",
+      repeatable,
+    )
     .option("--at <time>", "validate at this time (ISO 8601 or Unix seconds) instead of now")
     .option("--json", "print JSON")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
+    )
     .action(async (oldInput: string, newInput: string, opts: DiffOpts) => {
       const now = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const oldSrc = await loadTrustSources([oldInput], { password });
-      const newSrc = await loadTrustSources([newInput], { password });
+      const skipUnreadable = opts.skipUnreadable === true;
+      const oldSrc = await loadTrustSources([oldInput], { password, skipUnreadable });
+      const newSrc = await loadTrustSources([newInput], { password, skipUnreadable });
       const warnings = [...oldSrc.warnings, ...newSrc.warnings];
-      const leaves = await loadLeaves(opts.leaf, warnings, password);
+      const skipped = [...oldSrc.skipped, ...newSrc.skipped];
+      const leaves = await loadLeaves(opts.leaf, warnings, password, { skipUnreadable, skipped });
       for (const w of warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0)
         throw new UsageError("both lists are empty");
@@ -76,6 +88,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
                 problems: b.problems,
               })),
               breaks: broken.length > 0,
+              ...skippedJson(skipped),
             },
             null,
             2,
@@ -109,7 +122,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
             ),
           );
         ctx.out.stdout(
-          `${d.added.length} added, ${d.removed.length} removed, ${d.replaced.length} replaced, ${d.unchanged.length} unchanged\n`,
+          `${d.added.length} added, ${d.removed.length} removed, ${d.replaced.length} replaced, ${d.unchanged.length} unchanged${skipped.length ? `; skipped ${skippedSummary(skipped)}` : ""}\n`,
         );
         if (breakage.length > 0) {
           ctx.out.stdout("\n");

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { describeDistrust, type SstDistrust, sstDistrust } from "../../formats/distrust.js";
-import { loadCertificates } from "../../io/files.js";
+import { loadCertificates, skippedSummary } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { summarize } from "../../x509/describe.js";
 import type { RegisterCommand } from "../context.js";
-import { expiryLabel, fitTo, table, truncate, writeData } from "../output.js";
+import { expiryLabel, table, truncate, writeData, fitTo } from "../output.js";
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
   program
@@ -18,6 +18,8 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
     .action(async (inputs: string[], opts: { password?: string; json?: boolean }) => {
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+        // inspect shows what it can: unreadable files in folders are named (warning and summary), not fatal.
+        skipUnreadable: true,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       const now = ctx.now();
@@ -54,7 +56,7 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
             );
         }
         ctx.out.stderr(
-          `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}\n`,
+          `${loaded.certificates.length} certificate${loaded.certificates.length === 1 ? "" : "s"}${loaded.skipped.length ? `; skipped ${skippedSummary(loaded.skipped)}` : ""}\n`,
         );
       }
       done(0);

@@ -6,13 +6,13 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { Cron } from "croner";
 import { countBySeverity } from "../../audit/report.js";
-import { FileAccessError, UsageError } from "../../errors.js";
+import { FileAccessError, SmimetrustError, UsageError } from "../../errors.js";
 import { redactSecrets } from "../../lib/redact.js";
 import { oneLine } from "../../lib/text.js";
 import { loadMonitorConfig } from "../../monitor/config.js";
 import { startMetricsServer } from "../../monitor/metrics.js";
 import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
-import { MonitorStore } from "../../monitor/store.js";
+import { DatabaseBusyError, MonitorStore, type StoreOptions } from "../../monitor/store.js";
 import { validateChain } from "../../path/validate.js";
 import type { CliContext, ExitCode } from "../context.js";
 import { writeData } from "../output.js";
@@ -21,6 +21,8 @@ export interface MonitorOpts {
   config: string;
   once?: boolean;
   json?: boolean;
+  /** Seconds to wait for the database when another process holds it (overrides databaseBusyTimeoutSeconds). */
+  busyTimeout?: string;
 }
 
 /** Two schedule periods and a minute: longer than that without a finished run, /healthz answers 503. */
@@ -30,13 +32,21 @@ export function maxQuietMs(job: Cron): number | undefined {
   return 2 * (b.getTime() - a.getTime()) + 60_000;
 }
 
-function openStore(file: string): MonitorStore {
+function openStore(file: string, opts: StoreOptions): MonitorStore {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    return new MonitorStore(file);
+    return new MonitorStore(file, opts);
   } catch (e) {
+    if (e instanceof DatabaseBusyError) throw e;
     throw new FileAccessError(`cannot open the monitor database: ${(e as Error).message}`, { file });
   }
+}
+
+/** `--busy-timeout`: seconds (a decimal number from 0 to 3600). */
+export function parseBusyTimeout(v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > 3600)
+    throw new UsageError(`--busy-timeout: '${v}' is not a number of seconds from 0 to 3600`);
+  return Math.round(Number(v) * 1000);
 }
 
 function summary(o: RunOutcome): string {
@@ -78,8 +88,12 @@ export async function runMonitor(
     throw new UsageError(
       "--json needs --once (the long-running monitor reports through its sinks and /metrics)",
     );
+  const busyTimeoutMs = opts.busyTimeout !== undefined ? parseBusyTimeout(opts.busyTimeout) : undefined;
   const config = loadMonitorConfig(opts.config, existsSync);
-  const store = openStore(config.database);
+  const store = openStore(config.database, {
+    busyTimeoutMs: busyTimeoutMs ?? config.databaseBusyTimeoutMs,
+    command: `smimetrust monitor${opts.once ? " --once" : ""}`,
+  });
   // Every log line is one line (nothing in a certificate name can start another) and carries no secret.
   const log = (line: string) => ctx.out.stderr(`${oneLine(redactSecrets(line))}\n`);
   const monitor = new Monitor(config, {
@@ -91,7 +105,12 @@ export async function runMonitor(
   });
   if (opts.once) {
     try {
-      const o = await monitor.runOnce();
+      let o: RunOutcome;
+      try {
+        o = await monitor.runOnce();
+      } catch (e) {
+        throw store.busyError(e);
+      }
       if (opts.json) writeData(ctx.out, `${JSON.stringify(outcomeJson(o), null, 2)}\n`);
       for (const f of o.failures) log(`smimetrust: ${f.scope}: check failed: ${f.error}`);
       ctx.out.stderr(`${summary(o)}\n`);
@@ -133,7 +152,8 @@ export async function runMonitor(
       for (const f of o.failures) log(`check failed: ${f.scope}: ${f.error}`);
       log(summary(o));
     } catch (e) {
-      log(`run failed: ${(e as Error).message}`);
+      const err = store.busyError(e);
+      log(`run failed: ${err instanceof SmimetrustError ? err.describe() : (err as Error).message}`);
     }
   };
   job.resume();

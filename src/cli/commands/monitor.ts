@@ -14,6 +14,10 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
       "run one pass and exit with check's codes (0 ok, 1 findings, 2 a source could not be checked), for cron",
     )
     .option("--json", "with --once: print the run as JSON")
+    .option(
+      "--busy-timeout <seconds>",
+      "how long to wait for the database when another process holds it (default: databaseBusyTimeoutSeconds of the config, or 5)",
+    )
     .action(async (opts: MonitorOpts) => {
       const { runMonitor } = await import("./monitor-run.js");
       await runMonitor(opts, ctx, done);

@@ -1,8 +1,9 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { listSome } from "../../lib/list.js";
 import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../../io/files.js";
+import { expandInput, loadCertificates, readInputFile, readStdin, type LoadOptions, skippedSummary } from "../../io/files.js";
 import { createHttpFetcher } from "../../io/http-fetcher.js";
 import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import { oneLine } from "../../lib/text.js";
@@ -14,8 +15,8 @@ import type { VerifyResult } from "../../smime/verify.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseIntOption, parseTime } from "../options.js";
-import { type Out, paint, truncate, writeControl, writeData } from "../output.js";
+import { parseIntOption, parseTime, repeatable } from "../options.js";
+import { type Out, paint, truncate, writeData, writeControl } from "../output.js";
 
 interface VerifyOpts {
   trust?: string[];
@@ -30,6 +31,7 @@ interface VerifyOpts {
   jobs?: string;
   strict?: boolean;
   password?: string;
+  skipUnreadable?: boolean;
   json?: boolean;
 }
 
@@ -190,7 +192,7 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
  * The --trust inputs: certificate files and folders, and the Exchange export JSON of DESIGN.md (the trust list
  * Exchange holds, as check and diff read it).
  */
-async function loadTrust(inputs: readonly string[], password: string | undefined) {
+async function loadTrust(inputs: readonly string[], lo: LoadOptions) {
   const fromExports: Certificate[] = [];
   const warnings: string[] = [];
   const rest: string[] = [];
@@ -216,12 +218,13 @@ async function loadTrust(inputs: readonly string[], password: string | undefined
     rest.push(input);
   }
   const loaded = rest.length
-    ? await loadCertificates(rest, { password })
-    : { certificates: [], crls: [], warnings: [] };
+    ? await loadCertificates(rest, lo)
+    : { certificates: [], crls: [], warnings: [], skipped: [] };
   return {
     certificates: [...fromExports, ...loaded.certificates],
     crls: loaded.crls,
     warnings: [...warnings, ...loaded.warnings],
+    skipped: loaded.skipped,
   };
 }
 
@@ -232,11 +235,16 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       "verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender",
     )
     .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
-    .option("--trust <lists...>", "the trust list: .sst, P7B, PEM, folders, or an Exchange export JSON")
-    .option("--crl <files...>", "CRLs (DER or PEM), files or folders")
     .option(
-      "--untrusted <files...>",
-      "extra intermediate certificates (untrusted, like those a message carries)",
+      "--trust <list>",
+      "the trust list: .sst, P7B, PEM, a folder, or an Exchange export JSON (repeat for more: --trust a.pem --trust b.pem)",
+      repeatable,
+    )
+    .option("--crl <file>", "CRLs (DER or PEM), a file or folder (repeatable)", repeatable)
+    .option(
+      "--untrusted <file>",
+      "extra intermediate certificates (untrusted, like those a message carries); a file or folder, repeatable",
+      repeatable,
     )
     .option(
       "--at <time>",
@@ -254,6 +262,10 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .option("--jobs <n>", "worker threads (default: one per core; 1 = no workers)")
     .option("--strict", "also reject certificates that break RFC 5280 profile rules mail clients tolerate")
     .option("--password <password>", "PKCS#12 password for --trust/--untrusted (or SMIMETRUST_PFX_PASSWORD)")
+    .option(
+      "--skip-unreadable",
+      "leave out certificate files in --trust/--untrusted/--crl folders that cannot be read instead of stopping",
+    )
     .option("--json", "print JSON (an array, one object per message)")
     .action(async (inputs: string[], opts: VerifyOpts) => {
       if (!opts.trust?.length)
@@ -267,15 +279,21 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const at: number | "signing" =
         opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const trustIn = await loadTrust(opts.trust, password);
+      const lo: LoadOptions = { password, skipUnreadable: opts.skipUnreadable === true };
+      const trustIn = await loadTrust(opts.trust, lo);
       if (trustIn.certificates.length === 0)
         throw new UsageError(
           `--trust: no certificates found${trustIn.warnings.length ? ` (${trustIn.warnings[0]})` : ""}`,
         );
-      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
-      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, lo) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, lo) : undefined;
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
         ctx.out.stderr(`warning: ${oneLine(w)}\n`);
+      // A --crl input that holds no CRL is a mistake (a certificate given in its place): refused, as chain does.
+      if (crlIn && crlIn.crls.length === 0)
+        throw new UsageError(`--crl: no CRL found in ${listSome(opts.crl!.map((c) => `'${c}'`))}`);
+      const skippedFiles = [...trustIn.skipped, ...(extra?.skipped ?? []), ...(crlIn?.skipped ?? [])];
+      if (skippedFiles.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(skippedFiles))}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
       let skipped = 0;
       const items = await expandMessages(inputs, () => skipped++);

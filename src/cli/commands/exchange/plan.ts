@@ -9,13 +9,14 @@ import { replacementKind } from "../../../audit/diff.js";
 import { readSmimeExport } from "../../../exchange/export.js";
 import { type ExchangePlan, makePlan } from "../../../exchange/plan.js";
 import type { SettingValue } from "../../../exchange/settings.js";
-import { readInputFile } from "../../../io/files.js";
+import { readInputFile, skippedJson } from "../../../io/files.js";
+import { LIST_MAX } from "../../../lib/list.js";
 import { oneLine } from "../../../lib/text.js";
 import type { Certificate } from "../../../x509/certificate.js";
 import type { CliContext, ExitCode } from "../../context.js";
 import { parseIntOption } from "../../options.js";
 import { daysBetween, isoDate, isoTime, mark, writeData } from "../../output.js";
-import { loadDesired } from "./shared.js";
+import { loadDesired, SKIP_UNREADABLE_HELP } from "./shared.js";
 
 function showValue(v: SettingValue | undefined): string {
   if (v === undefined) return "(not in export)";
@@ -144,18 +145,22 @@ export function planText(
   L.push("");
   if (plan.warnings.length) {
     L.push("Warnings (Exchange takes this, but it will not last):");
-    for (const r of plan.warnings) {
+    for (const r of plan.warnings.slice(0, LIST_MAX)) {
       L.push(`  ${mark(ctx.out, "warn")}  ${r.code}  ${oneLine(r.message)}`);
       if (r.hint) L.push(`           hint: ${oneLine(r.hint)}`);
     }
+    if (plan.warnings.length > LIST_MAX)
+      L.push(`  ... and ${plan.warnings.length - LIST_MAX} more (--json lists them all)`);
     L.push("");
   }
   if (plan.refusals.length) {
     L.push("Exchange would refuse this:");
-    for (const r of plan.refusals) {
+    for (const r of plan.refusals.slice(0, LIST_MAX)) {
       L.push(`  ${mark(ctx.out, "fail")}  ${r.code}  ${oneLine(r.message)}`);
       if (r.hint) L.push(`           hint: ${oneLine(r.hint)}`);
     }
+    if (plan.refusals.length > LIST_MAX)
+      L.push(`  ... and ${plan.refusals.length - LIST_MAX} more (--json lists them all)`);
     L.push("", "Result: refused. Fix the problems above; nothing has been changed.");
   } else if (plan.status === "no-changes") {
     L.push("Result: no changes.");
@@ -187,6 +192,7 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
     .option("--config <file>", "the desired state", "smime.config.json")
     .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
     .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
+    .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
     .option("--json", "print the plan as JSON")
     .action(
       async (opts: {
@@ -194,11 +200,17 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
         config: string;
         password?: string;
         warnDays: string;
+        skipUnreadable?: boolean;
         json?: boolean;
       }) => {
         const warnDays = parseIntOption(opts.warnDays, "--warn-days");
         const current = readSmimeExport(readInputFile(opts.current), opts.current);
-        const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+        const { state, certificates, skipped } = await loadDesired(
+          opts.config,
+          ctx,
+          opts.password,
+          opts.skipUnreadable,
+        );
         const now = ctx.now();
         const plan = makePlan(
           current,
@@ -207,7 +219,8 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
           { warnDays },
         );
         const files = { current: opts.current, config: opts.config };
-        if (opts.json) writeData(ctx.out, `${JSON.stringify(planJson(plan, files), null, 2)}\n`);
+        if (opts.json)
+          writeData(ctx.out, `${JSON.stringify({ ...planJson(plan, files), ...skippedJson(skipped) }, null, 2)}\n`);
         else ctx.out.stdout(planText(plan, files, ctx, now));
         done(plan.status === "refused" ? 1 : 0);
       },

@@ -2,13 +2,13 @@
 
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { RefusedError } from "../../../errors.js";
 import { readSmimeExport } from "../../../exchange/export.js";
 import { generateApplyScript, rollbackSettings } from "../../../exchange/script.js";
 import { readInputFile, writeFileAtomic } from "../../../io/files.js";
 import { digest, hexUpper } from "../../../lib/bytes.js";
+import { LIST_MAX, listSome } from "../../../lib/list.js";
 import { oneLine } from "../../../lib/text.js";
-import { buildTrustStore } from "../../../trust/build-store.js";
+import { buildTrustStore, ExchangeRefusalError } from "../../../trust/build-store.js";
 import type { CliContext, ExitCode } from "../../context.js";
 import { VERSION } from "../../options.js";
 import { isoDate, isoTime } from "../../output.js";
@@ -52,9 +52,11 @@ export function registerRollbackScript(
       if (bytes) {
         const expired = certs.filter((c) => c.notAfter < now);
         if (expired.length && !opts.dropExpired) {
-          throw new RefusedError(
-            `Exchange would refuse to restore this trust list: ${expired.map((c) => `'${oneLine(c.name)}' (${c.sha1}) expired ${isoDate(c.notAfter)}`).join(", ")}; use --drop-expired to restore it without them`,
-            { file: backupFile },
+          throw new ExchangeRefusalError(
+            "ERR_EXPIRED_IN_LIST",
+            `Exchange would refuse to restore this trust list: ${expired.length > LIST_MAX ? `${expired.length} expired certificates: ` : ""}${listSome(expired.map((c) => `'${oneLine(c.name)}' (${c.sha1}) expired ${isoDate(c.notAfter)}`))}; use --drop-expired to restore it without them${expired.length > LIST_MAX ? " (--json lists them all)" : ""}`,
+            expired,
+            backupFile,
           );
         }
         if (expired.length) {

@@ -6,12 +6,13 @@ import type { Command } from "commander";
 import { assertNoIssues } from "../../../exchange/config.js";
 import { generateApplyScript } from "../../../exchange/script.js";
 import type { SettingValue } from "../../../exchange/settings.js";
-import { writeFileAtomic } from "../../../io/files.js";
+import { skippedJson, skippedSummary, writeFileAtomic } from "../../../io/files.js";
 import { oneLine } from "../../../lib/text.js";
 import { buildTrustStore } from "../../../trust/build-store.js";
 import type { CliContext, ExitCode } from "../../context.js";
 import { VERSION } from "../../options.js";
 import { isoTime } from "../../output.js";
+import { purposeWarnings, warningLine } from "../build.js";
 import {
   type ConnectOpts,
   checkOutputs,
@@ -21,6 +22,7 @@ import {
   listed,
   loadDesired,
   printJson,
+  SKIP_UNREADABLE_HELP,
 } from "./shared.js";
 
 export function registerScript(exchange: Command, ctx: CliContext, done: (code: ExitCode) => void): void {
@@ -38,6 +40,7 @@ export function registerScript(exchange: Command, ctx: CliContext, done: (code: 
         "where to write the .sst the script uploads (default: the output's name with .sst)",
       )
       .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
+      .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
       .option("--force", "replace output files if they exist")
       .option("--json", "print what was written as JSON"),
   ).action(
@@ -48,17 +51,25 @@ export function registerScript(exchange: Command, ctx: CliContext, done: (code: 
         embed?: boolean;
         sstOut?: string;
         password?: string;
+        skipUnreadable?: boolean;
         force?: boolean;
         json?: boolean;
       },
     ) => {
-      const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+      const { state, certificates, skipped } = await loadDesired(
+        opts.config,
+        ctx,
+        opts.password,
+        opts.skipUnreadable,
+      );
       assertNoIssues(state);
       const now = ctx.now();
       const build = certificates ? buildTrustStore(certificates, { now }) : undefined;
-      if (build)
+      if (build) {
         for (const c of build.leaves)
           ctx.out.stderr(`warning: left out '${oneLine(c.name)}' (${c.sha1}): not a CA certificate\n`);
+        for (const f of purposeWarnings(build.certificates)) ctx.out.stderr(warningLine(f));
+      }
       const writeSst = build !== undefined && (!opts.embed || opts.sstOut !== undefined);
       const sstOut =
         opts.sstOut ?? join(dirname(opts.output), `${basename(opts.output, extname(opts.output))}.sst`);
@@ -108,11 +119,13 @@ export function registerScript(exchange: Command, ctx: CliContext, done: (code: 
               }
             : null,
           settings: state.settings,
+          ...skippedJson(skipped),
         });
         done(0);
         return;
       }
       const lines = [`wrote ${opts.output}${writeSst ? ` and ${sstOut}` : ""}`];
+      if (skipped.length) lines.push(`  skipped:     ${oneLine(skippedSummary(skipped))}`);
       if (build) {
         lines.push(
           `  trust list:  ${build.certificates.length} certificates, ${build.bytes.length} bytes, SHA-256 ${build.sha256} (${opts.embed ? "embedded" : `read from ${relPath} beside the script`})`,

@@ -3,13 +3,19 @@
  * before anything is written), output checks and the desired state.
  */
 
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import { FileAccessError, RefusedError, UsageError } from "../../../errors.js";
 import { type DesiredState, parseConfig } from "../../../exchange/config.js";
 import type { ConnectDefaults, ListedCertificate } from "../../../exchange/script.js";
-import { loadCertificates, readInputFile } from "../../../io/files.js";
+import {
+  checkOutputPath,
+  loadCertificates,
+  readInputFile,
+  type SkippedFile,
+  skippedSummary,
+} from "../../../io/files.js";
 import { oneLine } from "../../../lib/text.js";
 import type { Certificate } from "../../../x509/certificate.js";
 import type { CliContext } from "../../context.js";
@@ -102,6 +108,8 @@ export function printJson(ctx: CliContext, doc: unknown): void {
 /** Every output can be written (a file in an existing folder, not a folder itself) before anything is. */
 export function checkOutputs(paths: string[], force?: boolean): void {
   for (const p of paths) {
+    // A symbolic link is refused (never written through nor replaced), before anything is written.
+    if (lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) checkOutputPath(p, force);
     let st: ReturnType<typeof statSync> | undefined;
     try {
       st = statSync(p);
@@ -130,16 +138,22 @@ export async function loadDesired(
   configFile: string,
   ctx: CliContext,
   password?: string,
-): Promise<{ state: DesiredState; certificates?: Certificate[] }> {
+  skipUnreadable?: boolean,
+): Promise<{ state: DesiredState; certificates?: Certificate[]; skipped: SkippedFile[] }> {
   const state = parseConfig(readText(configFile), configFile);
-  if (!state.trustPaths) return { state };
+  if (!state.trustPaths) return { state, skipped: [] };
   const loaded = await loadCertificates(state.trustPaths, {
     password: password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+    skipUnreadable,
   });
   for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
-  return { state, certificates: loaded.certificates };
+  if (loaded.skipped.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(loaded.skipped))}\n`);
+  return { state, certificates: loaded.certificates, skipped: loaded.skipped };
 }
 
 export function listed(c: Certificate): ListedCertificate {
   return { name: c.name, sha1: c.sha1, notAfter: c.notAfter };
 }
+
+export const SKIP_UNREADABLE_HELP =
+  "leave out files in the trust folders that cannot be read (a PFX without its password, a truncated file) instead of stopping";
