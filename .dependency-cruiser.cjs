@@ -72,10 +72,10 @@ forbidden.push({
   },
 });
 forbidden.push({
-  name: "process-only-in-cli",
-  comment: "nothing below cli/ touches the process (argv, env, exit, stdio); it takes them as arguments",
+  name: "process-only-in-front-ends",
+  comment: "below the front ends nothing touches the process (argv, env, exit, stdio); it takes them as arguments",
   severity: "error",
-  from: { path: "^src/", pathNot: "^src/cli/" },
+  from: { path: "^src/", pathNot: "^src/(cli|monitor|web|exchange-api)/" },
   to: { path: "^(node:)?(process|tty|readline)$" },
 });
 forbidden.push({

@@ -67,7 +67,8 @@ export function handleError(e: unknown, ctx: CliContext, json = false): ExitCode
   if (e instanceof SmimetrustError) {
     ctx.out.stderr(`smimetrust: ${oneLine(redactSecrets(e.describe()))}\n`);
     const detail = (e as { toJson?: () => unknown }).toJson;
-    if (json && typeof detail === "function") writeData(ctx.out, `${JSON.stringify({ error: detail.call(e) }, null, 2)}\n`);
+    if (json && typeof detail === "function")
+      writeData(ctx.out, `${JSON.stringify({ error: detail.call(e) }, null, 2)}\n`);
     return 2;
   }
   const msg = e instanceof Error ? e.message : String(e);

@@ -14,9 +14,9 @@
  *   the ANSI code page, where the bytes of some UTF-8 characters turn into the quote characters ‚ ‘ ’ and
  *   would end a literal early.
  */
-import { readFileSync } from "node:fs";
 import { digest, hexUpper } from "../lib/bytes.js";
 import { psBase64Block, psComment, psString, psValue } from "./powershell.js";
+import { TEMPLATES } from "./templates.generated.js";
 import { SETTINGS, type SettingName, type SettingValue } from "./settings.js";
 
 export const UTF8_BOM = "\uFEFF";
@@ -75,23 +75,13 @@ function sha256Hex(bytes: Uint8Array): string {
   return bytes.length === 0 ? "" : hexUpper(digest("sha256", bytes));
 }
 
-// ---- Templates: real .ps1 files beside this module (src/exchange/templates, copied to dist by postbuild) ----
+// ---- Templates: real .ps1 files in src/exchange/templates, held as values by templates.generated.ts ----
 
-const TEMPLATE_DIR = new URL("./templates/", import.meta.url);
 const DATA_MARKER = "# <smimetrust:data>";
 const HELPERS_MARKER = "# <smimetrust:helpers>";
-const templateCache = new Map<string, string>();
-
 /** The text of a template file (`apply.ps1`, `export.ps1`, `helpers.ps1`), line ends as \n. */
-export function readTemplate(name: "apply.ps1" | "export.ps1" | "helpers.ps1"): string {
-  let text = templateCache.get(name);
-  if (text === undefined) {
-    text = readFileSync(new URL(name, TEMPLATE_DIR), "utf8")
-      .replace(/^\uFEFF/, "")
-      .replace(/\r\n/g, "\n");
-    templateCache.set(name, text);
-  }
-  return text;
+export function readTemplate(name: keyof typeof TEMPLATES): string {
+  return TEMPLATES[name];
 }
 
 /**

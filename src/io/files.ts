@@ -20,8 +20,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Certificate } from "../x509/certificate.js";
-import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
+import process from "node:process";
 import {
   EmptyInputError,
   FileAccessError,
@@ -31,7 +30,8 @@ import {
   UnknownFormatError,
   UnreadableFilesError,
 } from "../errors.js";
-import process from "node:process";
+import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
+import type { Certificate } from "../x509/certificate.js";
 
 export interface InputFile {
   name: string;

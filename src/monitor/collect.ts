@@ -6,9 +6,9 @@
 import { statSync } from "node:fs";
 import { auditTrustList } from "../audit/check.js";
 import { validateLeaves } from "../audit/leaves.js";
-import { loadTrustSources } from "../cli/commands/check.js";
-import { loadCertificates } from "../io/files.js";
 import { SmimetrustError, UnreadableFilesError } from "../errors.js";
+import { loadCertificates } from "../io/files.js";
+import { loadTrustSources } from "../io/trust-sources.js";
 import type { ChainValidator } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { Certificate } from "../x509/certificate.js";

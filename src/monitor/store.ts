@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { hostname } from "node:os";
+import process from "node:process";
 import Database from "better-sqlite3";
 import { SmimetrustError } from "../errors.js";
 import { redactSecrets } from "../lib/redact.js";

@@ -55,7 +55,7 @@ describe("layer rules", () => {
     ).toEqual([]);
   });
 
-  it("keep console and the process global out of everything below cli/ (biome)", () => {
+  it("keep console and the process global out of everything below the front ends (biome)", () => {
     const r = spawnSync(BIOME, ["lint", "--diagnostic-level=error", "src"], {
       cwd: REPO_ROOT,
       encoding: "utf8",
@@ -93,7 +93,7 @@ describe("layer rules", () => {
       expect(got).toContain("layer-x509 src/x509/upward.ts -> src/cli/main.ts");
       expect(got).toContain("layer-trust src/trust/a.ts -> src/revocation/b.ts");
       expect(got).toContain("core-is-pure src/path/reads-files.ts -> fs");
-      expect(got).toContain("process-only-in-cli src/io/argv.ts -> process");
+      expect(got).toContain("process-only-in-front-ends src/io/argv.ts -> process");
       expect([...got].some((s) => s.startsWith("no-cycles src/smime/"))).toBe(true);
     });
   });

@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OID } from "../../src/lib/oids.js";
 import { createSst } from "../../src/formats/sst.js";
+import { OID } from "../../src/lib/oids.js";
 import { tempDir } from "../certs/openssl.js";
 import { cli } from "../helpers/cli.js";
 import { intermediate, leaf, root } from "../helpers/pki.js";

@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSmimeExport } from "../../src/exchange/export.js";
 import { psString } from "../../src/exchange/powershell.js";
-import { generateApplyScript, generateExportScript, rollbackSettings } from "../../src/exchange/script.js";
+import {
+  generateApplyScript,
+  generateExportScript,
+  readTemplate,
+  rollbackSettings,
+} from "../../src/exchange/script.js";
 import { buildTrustStore } from "../../src/trust/build-store.js";
 import { issue, root } from "../helpers/pki.js";
 import {
@@ -655,29 +660,18 @@ describe("sign-in options are checked when the script is written", () => {
 });
 
 describe("the templates ship in the package", () => {
-  it("postbuild copies src/exchange/templates beside dist/exchange/script.js, where the generator looks", () => {
-    const root = tmp("smimetrust-postbuild-");
-    mkdirSync(join(root, "scripts"));
-    mkdirSync(join(root, "src/exchange/templates"), { recursive: true });
-    writeFileSync(join(root, "scripts/postbuild.mjs"), readFileSync(join(REPO, "scripts/postbuild.mjs")));
+  it("as values: templates.generated.ts holds exactly the .ps1 files (the core reads no files)", () => {
     const names = readdirSync(join(REPO, "src/exchange/templates")).filter((f) => f.endsWith(".ps1"));
     expect(names.sort()).toEqual(["apply.ps1", "export.ps1", "helpers.ps1"]);
     for (const n of names)
-      writeFileSync(
-        join(root, "src/exchange/templates", n),
-        readFileSync(join(REPO, "src/exchange/templates", n)),
+      expect(readTemplate(n as "apply.ps1")).toBe(
+        readFileSync(join(REPO, "src/exchange/templates", n), "utf8").replace(/\r\n/g, "\n"),
       );
-    const r = spawnSync(process.execPath, [join(root, "scripts/postbuild.mjs")], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [join(REPO, "scripts/gen-templates.mjs"), "--check"], {
+      encoding: "utf8",
+    });
     expect(r.status, r.stderr).toBe(0);
-    for (const n of names)
-      expect(readFileSync(join(root, "dist/exchange/templates", n), "utf8")).toBe(
-        readFileSync(join(REPO, "src/exchange/templates", n), "utf8"),
-      );
     const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
-    expect(pkg.files).toContain("dist");
-    expect(pkg.scripts.build).toContain("node scripts/postbuild.mjs");
-    expect(readFileSync(join(REPO, "src/exchange/script.ts"), "utf8")).toContain(
-      'new URL("./templates/", import.meta.url)',
-    );
+    expect(pkg.scripts.build).toMatch(/^node scripts\/gen-templates\.mjs && /);
   });
 });

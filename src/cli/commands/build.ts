@@ -1,13 +1,19 @@
 import type { Command } from "commander";
 import { noEmailProtection } from "../../audit/check.js";
-import type { Certificate } from "../../x509/certificate.js";
 import { UsageError } from "../../errors.js";
-import { listSome } from "../../lib/list.js";
-import type { Problem } from "../../problems.js";
 import { describeDistrust, sstDistrust } from "../../formats/distrust.js";
-import { checkOutputPath, loadCertificates, writeFileAtomic, skippedJson, skippedSummary } from "../../io/files.js";
+import {
+  checkOutputPath,
+  loadCertificates,
+  skippedJson,
+  skippedSummary,
+  writeFileAtomic,
+} from "../../io/files.js";
+import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
+import type { Problem } from "../../problems.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
+import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { daysBetween, isoTime, writeData } from "../output.js";
 
@@ -127,7 +133,9 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
             `wrote ${opts.output} (${result.format}, ${result.bytes.length} bytes)`,
             `  certificates:    ${result.certificates.length} (${roots} root${roots === 1 ? "" : "s"}, ${result.certificates.length - roots} intermediate${result.certificates.length - roots === 1 ? "" : "s"})`,
             `  left out:        ${result.leaves.length} leaf, ${result.droppedExpired.length} expired, ${result.duplicates} duplicate`,
-            ...(loaded.skipped.length ? [`  skipped:         ${oneLine(skippedSummary(loaded.skipped))}`] : []),
+            ...(loaded.skipped.length
+              ? [`  skipped:         ${oneLine(skippedSummary(loaded.skipped))}`]
+              : []),
             `  earliest expiry: ${isoTime(e.notAfter)} (${daysBetween(now, e.notAfter)} days) '${oneLine(e.name)}'`,
             `                   thumbprint ${e.sha1}`,
             "                   (what Get-SmimeConfig will report as SMIMECertificatesExpiryDate / SMIMEExpiredCertificateThumbprint)",

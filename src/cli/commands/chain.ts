@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { SmimetrustError, UsageError } from "../../errors.js";
-import { listSome } from "../../lib/list.js";
-import { createHttpFetcher, type HttpFetcher } from "../../io/http-fetcher.js";
 import { loadCertificates, skippedJson, skippedSummary } from "../../io/files.js";
+import { createHttpFetcher, type HttpFetcher } from "../../io/http-fetcher.js";
+import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
 import type { ChainResult, PathElement, Profile, ValidationOptions } from "../../path/types.js";
 import { validateChain } from "../../path/validate.js";
@@ -139,7 +139,8 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         vo.retrievalTimeoutMs = fetcher.settings.timeoutMs;
       }
       const result = await validateChain(leaf, new TrustList(trustIn.certificates), vo);
-      if (opts.json) writeData(ctx.out, `${JSON.stringify({ ...toJson(result), ...skippedJson(skipped) }, null, 2)}\n`);
+      if (opts.json)
+        writeData(ctx.out, `${JSON.stringify({ ...toJson(result), ...skippedJson(skipped) }, null, 2)}\n`);
       else {
         ctx.out.stdout(renderChain(result, ctx.out, { time, profile }));
         if (skipped.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(skipped))}\n`);

@@ -3,88 +3,14 @@ import { auditTrustList, sstSizeOf } from "../../audit/check.js";
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
 import { UsageError } from "../../errors.js";
-import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
-import { readCertificateBytes } from "../../formats/read.js";
-import { isSst } from "../../formats/sst.js";
-import { expandInput, loadCertificates, readInputFile, readStdin, type SkippedFile, skippedJson, skippedSummary } from "../../io/files.js";
+import { skippedJson, skippedSummary } from "../../io/files.js";
+import { loadLeaves, loadTrustSources } from "../../io/trust-sources.js";
 import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
-import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { parseIntOption, parseTime, repeatable } from "../options.js";
-import { type Out, paint, table, truncate, writeData, fitTo } from "../output.js";
-
-export interface TrustSources {
-  certificates: Certificate[];
-  warnings: string[];
-  /** Size of the .sst as given, when one input is a single .sst file or an Exchange export. */
-  sstBytes?: number;
-  /** Exchange exports read, with their Get-SmimeConfig properties. */
-  exports: { file: string; properties: Record<string, unknown> }[];
-  /** Unreadable files in folders left out (only with skipUnreadable; otherwise they stop the run). */
-  skipped: SkippedFile[];
-}
-
-/**
- * Reads trust-list inputs: files, folders, '-' and Exchange export JSON files (detected by the
- * SMIMECertificateIssuingCA key). Used by check, diff and the monitor.
- */
-export async function loadTrustSources(
-  inputs: readonly string[],
-  opts: { password?: string; skipUnreadable?: boolean } = {},
-): Promise<TrustSources> {
-  const out: TrustSources = { certificates: [], warnings: [], exports: [], skipped: [] };
-  const sizes: number[] = [];
-  for (const input of inputs) {
-    const files = input === "-" ? [{ name: "-", fromFolder: false }] : expandInput(input);
-    if (files.length === 1 && !files[0].fromFolder) {
-      const name = input === "-" ? "<stdin>" : input;
-      const bytes = input === "-" ? await readStdin() : readInputFile(input);
-      if (isExchangeExport(bytes)) {
-        const x = readExchangeExport(bytes, name);
-        if (!x.trustListBytes)
-          out.warnings.push(
-            `${name}: the Exchange export has no trust list (SMIMECertificateIssuingCA is null)`,
-          );
-        else sizes.push(x.trustListBytes.length);
-        out.certificates.push(...x.certificates);
-        out.exports.push({ file: name, properties: x.properties });
-        continue;
-      }
-      const r = readCertificateBytes(bytes, name, opts);
-      sizes.push(isSst(bytes) ? bytes.length : Number.NaN);
-      out.certificates.push(...r.certificates);
-      out.warnings.push(...r.warnings);
-      continue;
-    }
-    sizes.push(Number.NaN);
-    const loaded = await loadCertificates([input], opts);
-    out.certificates.push(...loaded.certificates);
-    out.warnings.push(...loaded.warnings);
-    out.skipped.push(...loaded.skipped);
-  }
-  if (sizes.length === 1 && !Number.isNaN(sizes[0])) out.sstBytes = sizes[0];
-  return out;
-}
-
-/** Non-CA certificates from --leaf inputs (CA certificates there are ignored with a warning). */
-export async function loadLeaves(
-  inputs: readonly string[] | undefined,
-  warnings: string[],
-  password?: string,
-  opts: { skipUnreadable?: boolean; skipped?: SkippedFile[] } = {},
-): Promise<Certificate[]> {
-  if (!inputs || inputs.length === 0) return [];
-  const loaded = await loadCertificates(inputs, { password, skipUnreadable: opts.skipUnreadable });
-  warnings.push(...loaded.warnings);
-  opts.skipped?.push(...loaded.skipped);
-  const leaves = loaded.certificates.filter((c) => !c.isCA);
-  for (const c of loaded.certificates)
-    if (c.isCA) warnings.push(`--leaf: ignored CA certificate '${c.name}' (${c.sha1})`);
-  if (leaves.length === 0) throw new UsageError("--leaf: no user certificates found in the inputs");
-  return leaves;
-}
+import { fitTo, type Out, paint, table, truncate, writeData } from "../output.js";
 
 export function parseSeverity(v: string, option: string): Severity {
   if (v === "error" || v === "warning" || v === "info") return v;

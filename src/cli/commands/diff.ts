@@ -2,14 +2,14 @@ import type { Command } from "commander";
 import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
 import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from "../../audit/diff.js";
 import { UsageError } from "../../errors.js";
+import { skippedJson, skippedSummary } from "../../io/files.js";
+import { loadLeaves, loadTrustSources } from "../../io/trust-sources.js";
 import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { skippedJson, skippedSummary } from "../../io/files.js";
 import { parseTime, repeatable } from "../options.js";
-import { paint, table, truncate, writeData, fitTo } from "../output.js";
-import { loadLeaves, loadTrustSources } from "./check.js";
+import { fitTo, paint, table, truncate, writeData } from "../output.js";
 
 interface DiffOpts {
   leaf?: string[];

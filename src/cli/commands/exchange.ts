@@ -11,7 +11,6 @@ import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { replacementKind } from "../../audit/diff.js";
-import type { Certificate } from "../../x509/certificate.js";
 import { FileAccessError, RefusedError } from "../../errors.js";
 import { assertNoIssues, type DesiredState, parseConfig } from "../../exchange/config.js";
 import { readSmimeExport } from "../../exchange/export.js";
@@ -24,10 +23,6 @@ import {
   rollbackSettings,
 } from "../../exchange/script.js";
 import type { SettingValue } from "../../exchange/settings.js";
-import { digest, hexUpper } from "../../lib/bytes.js";
-import { LIST_MAX, listSome } from "../../lib/list.js";
-import { buildTrustStore, ExchangeRefusalError } from "../../trust/build-store.js";
-import type { CliContext, RegisterCommand } from "../context.js";
 import {
   checkOutputPath,
   loadCertificates,
@@ -37,6 +32,11 @@ import {
   skippedSummary,
   writeFileAtomic,
 } from "../../io/files.js";
+import { digest, hexUpper } from "../../lib/bytes.js";
+import { LIST_MAX, listSome } from "../../lib/list.js";
+import { buildTrustStore, ExchangeRefusalError } from "../../trust/build-store.js";
+import type { Certificate } from "../../x509/certificate.js";
+import type { CliContext, RegisterCommand } from "../context.js";
 import { parseIntOption, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
 import { purposeWarnings, warningLine } from "./build.js";

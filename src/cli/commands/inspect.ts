@@ -4,7 +4,7 @@ import { loadCertificates, skippedSummary } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { summarize } from "../../x509/describe.js";
 import type { RegisterCommand } from "../context.js";
-import { expiryLabel, table, truncate, writeData, fitTo } from "../output.js";
+import { expiryLabel, fitTo, table, truncate, writeData } from "../output.js";
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
   program

@@ -1,11 +1,18 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { listSome } from "../../lib/list.js";
 import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
-import { expandInput, loadCertificates, readInputFile, readStdin, type LoadOptions, skippedSummary } from "../../io/files.js";
+import {
+  expandInput,
+  type LoadOptions,
+  loadCertificates,
+  readInputFile,
+  readStdin,
+  skippedSummary,
+} from "../../io/files.js";
 import { createHttpFetcher } from "../../io/http-fetcher.js";
 import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
+import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
 import { isMbox, splitMbox } from "../../mime/mbox.js";
 import type { Profile } from "../../path/types.js";
@@ -16,7 +23,7 @@ import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import { parseIntOption, parseTime, repeatable } from "../options.js";
-import { type Out, paint, truncate, writeData, writeControl } from "../output.js";
+import { type Out, paint, truncate, writeControl, writeData } from "../output.js";
 
 interface VerifyOpts {
   trust?: string[];

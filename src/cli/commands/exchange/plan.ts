@@ -220,7 +220,10 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
         );
         const files = { current: opts.current, config: opts.config };
         if (opts.json)
-          writeData(ctx.out, `${JSON.stringify({ ...planJson(plan, files), ...skippedJson(skipped) }, null, 2)}\n`);
+          writeData(
+            ctx.out,
+            `${JSON.stringify({ ...planJson(plan, files), ...skippedJson(skipped) }, null, 2)}\n`,
+          );
         else ctx.out.stdout(planText(plan, files, ctx, now));
         done(plan.status === "refused" ? 1 : 0);
       },
