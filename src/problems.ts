@@ -119,6 +119,12 @@ export const CATALOGUE = {
     hint: () =>
       "The message was stored with LF line ends (common in mail stores); the signature itself is intact.",
   },
+  SIGNED_ATTRIBUTE_MALFORMED: {
+    severity: "warning",
+    message: (p) => `A signed attribute of the signature is not as RFC 5652 and RFC 8551 require${d(p)}.`,
+    hint: () =>
+      "The signature itself can still be checked (an unreadable signingTime cannot serve as the validation time); the sender's mail client wrote a non-conforming attribute, report it to its vendor.",
+  },
   SIGNED_PART: {
     severity: "info",
     message: (p) => `A signature sits in part ${p.detail ?? "?"} of the message, not at its top.`,

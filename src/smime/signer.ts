@@ -2,22 +2,29 @@
  * One CMS SignerInfo checked against its content (RFC 5652 section 5.4-5.6): the signer's certificate
  * found by issuer+serial or subject key identifier, the content digest (streamed with createHash; retried
  * over the CRLF-canonical form for clear-signed parts stored with LF line ends), the signed attributes
- * (contentType, messageDigest, signingTime) and the signature itself through node:crypto.
+ * (decoded by cms/signer-info.ts) and the signature itself through node:crypto. What is policy lives
+ * here: which algorithms are refused or weak, the CRLF retry, and the problem each fault is reported as.
  */
 import { createHash, type KeyObject } from "node:crypto";
 import type { Certificate } from "../certs/certificate.js";
-import { Name } from "../certs/name.js";
-import { type Attribute, attribute, type SignedData, type SignerInfo } from "../cms/signed-data.js";
+import type { SignedData } from "../cms/signed-data.js";
+import {
+  type AttributeFault,
+  effectiveSignatureAlgorithm,
+  findSignerCert,
+  type SignedAttributeName,
+  type SignerInfo,
+  signerLabel,
+} from "../cms/signer-info.js";
 import { UnsupportedError } from "../errors.js";
-import { bytesEqual, hexUpper } from "../lib/bytes.js";
-import { decodeOidEl, decodeTime, encodeOid, TAG, tlv } from "../lib/der.js";
+import { bytesEqual } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import {
   type AlgorithmIdentifier,
+  dsaParamsInherited,
   HASH_BY_OID,
   type HashName,
-  importSpki,
-  signatureAlgorithmFor,
+  importDsaKey,
   signatureHash,
   verifySignature,
 } from "../lib/signature.js";
@@ -91,79 +98,8 @@ export interface SignerCheck {
   problems: Problem[];
 }
 
-/** The signingTime signed attribute (ms), if present; throws DerError when unreadable. */
-export function readSigningTime(info: SignerInfo): number | undefined {
-  const st = attribute(info.signedAttrs, OID.signingTime);
-  if (st?.values.length !== 1) return undefined;
-  try {
-    return decodeTime(st.values[0]);
-  } catch {
-    return undefined;
-  }
-}
-
 function poolOf(ctx: SignerContext): readonly Certificate[] {
   return typeof ctx.pool === "function" ? ctx.pool() : ctx.pool;
-}
-
-/** Finds the certificate a SignerIdentifier names, among `pool`. */
-export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): Certificate | undefined {
-  const sid = info.sid;
-  if (sid.type === "ski") {
-    return pool.find((c) => c.subjectKeyIdentifier === sid.ski);
-  }
-  const serial = stripSerial(sid.serial);
-  const sameSerial = pool.filter((c) => bytesEqual(stripSerial(c.serialNumber), serial));
-  if (sameSerial.length === 0) return undefined;
-  // Byte-identical issuer names first (the usual case); else RFC 5280 name comparison.
-  const exact = sameSerial.find((c) => bytesEqual(c.issuer.der, sid.issuer.raw));
-  if (exact) return exact;
-  let issuerKey: string;
-  try {
-    issuerKey = new Name(sid.issuer).key;
-  } catch {
-    return undefined;
-  }
-  return sameSerial.find((c) => c.issuer.key === issuerKey);
-}
-
-function stripSerial(s: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < s.length - 1 && s[i] === 0 && !(s[i + 1] & 0x80)) i++;
-  return s.subarray(i);
-}
-
-export function signerLabel(info: SignerInfo): string {
-  const sid = info.sid;
-  if (sid.type === "ski") return `unknown signer (subject key identifier ${sid.ski})`;
-  let issuer = "?";
-  try {
-    issuer = new Name(sid.issuer).display;
-  } catch {
-    /* keep ? */
-  }
-  return `unknown signer (issuer '${issuer}', serial ${hexUpper(stripSerial(sid.serial))})`;
-}
-
-/**
- * CMS lets signatureAlgorithm name only the key type (rsaEncryption, id-dsa, id-ecPublicKey), the hash
- * coming from digestAlgorithm; map those to the combined algorithm node:crypto needs.
- */
-export function effectiveSignatureAlgorithm(
-  sig: AlgorithmIdentifier,
-  digest: HashName,
-): AlgorithmIdentifier | undefined {
-  const family =
-    sig.oid === OID.rsaEncryption
-      ? "rsa"
-      : sig.oid === OID.dsa
-        ? "dsa"
-        : sig.oid === OID.ecPublicKey
-          ? "ecdsa"
-          : undefined;
-  if (!family) return sig;
-  const oid = signatureAlgorithmFor(family, digest);
-  return oid ? { oid, params: family === "rsa" ? Uint8Array.of(TAG.NULL, 0) : undefined } : undefined;
 }
 
 const HASH_LABEL: Record<HashName, string> = {
@@ -197,10 +133,13 @@ export function checkSigner(
   const name = out.cert?.name;
   const sha1 = out.cert?.sha1;
 
-  try {
-    out.signingTime = readSigningTime(info);
-  } catch {
-    push(problem("MALFORMED", { detail: "unreadable signingTime attribute" }));
+  const attrs = info.signedAttributes;
+  if (attrs) {
+    out.signingTime = attrs.signingTime;
+    // Attributes the signature check does not rest on (and repeats of those it does): reported, not fatal.
+    for (const f of attrs.faults)
+      if (!VERIFY_ATTRIBUTES.has(f.attribute) || f.kind === "repeated")
+        push(problem("SIGNED_ATTRIBUTE_MALFORMED", { detail: f.detail }));
   }
 
   const digestHash = HASH_BY_OID[info.digestAlgorithm.oid];
@@ -262,23 +201,22 @@ export function checkSigner(
   }
   const keyAlg = out.cert.publicKeyInfo.algorithm;
 
-  if (info.signedAttrs && info.signedAttrsRaw) {
-    const ct = attribute(info.signedAttrs, OID.contentType);
-    const md = attribute(info.signedAttrs, OID.messageDigest);
-    if (!ct || !md || ct.values.length !== 1 || md.values.length !== 1) {
+  if (attrs) {
+    if (lacks(attrs.faults, "contentType") || lacks(attrs.faults, "messageDigest")) {
       push(problem("MALFORMED", { detail: "signed attributes lack a single contentType and messageDigest" }));
       return out;
     }
-    if (!attrOidEquals(ct, sd.encapContentType)) {
+    // An undecodable contentType value cannot match either.
+    if (attrs.contentType !== sd.encapContentType) {
       push(problem("SIGNATURE_INVALID", { detail: "the contentType attribute does not match the content" }));
       return out;
     }
-    const mdv = md.values[0];
-    if (mdv.tag !== TAG.OCTET_STRING) {
+    const md = attrs.messageDigest;
+    if (md === undefined) {
       push(problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" }));
       return out;
     }
-    const form = content.match((f) => bytesEqual(content.digest(digestHash, f), mdv.value));
+    const form = content.match((f) => bytesEqual(content.digest(digestHash, f), md));
     if (!form) {
       push(
         problem("DIGEST_MISMATCH", {
@@ -288,7 +226,7 @@ export function checkSigner(
       return out;
     }
     out.form = form;
-    if (!safeVerify(alg!, info.signedAttrsRaw, info.signature, key, keyAlg)) {
+    if (!safeVerify(alg!, attrs.der, info.signature, key, keyAlg)) {
       push(problem("SIGNATURE_INVALID"));
       return out;
     }
@@ -327,12 +265,12 @@ function safeVerify(
   }
 }
 
-function attrOidEquals(a: Attribute, oid: string): boolean {
-  try {
-    return decodeOidEl(a.values[0]) === oid;
-  } catch {
-    return false;
-  }
+/** The attributes the signature check rests on (RFC 5652 5.4): their faults decide the verdict. */
+const VERIFY_ATTRIBUTES = new Set<SignedAttributeName>(["contentType", "messageDigest"]);
+
+/** True when the attribute is absent or does not hold exactly one value. */
+function lacks(faults: readonly AttributeFault[], name: SignedAttributeName): boolean {
+  return faults.some((f) => f.attribute === name && (f.kind === "missing" || f.kind === "values"));
 }
 
 const inherited = new WeakMap<Certificate, KeyObject>();
@@ -340,9 +278,7 @@ const inherited = new WeakMap<Certificate, KeyObject>();
 /** The signer's public key; a DSA key without parameters takes them from the nearest issuer that has them. */
 function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   const k = cert.publicKeyInfo;
-  const noParams =
-    k.algorithm === OID.dsa && (!k.params || (k.params.length === 2 && k.params[0] === TAG.NULL));
-  if (!noParams) return cert.publicKey;
+  if (k.algorithm !== OID.dsa || !dsaParamsInherited(k.params)) return cert.publicKey;
   const hit = inherited.get(cert);
   if (hit) return hit;
   const candidates: Certificate[] = [...(ctx.issuersOf?.(cert) ?? [])];
@@ -359,13 +295,8 @@ function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   for (const c of candidates) {
     const p = c.publicKeyInfo;
     if (p.algorithm !== OID.dsa) break;
-    if (p.params && !(p.params.length === 2 && p.params[0] === TAG.NULL)) {
-      const spki = tlv(
-        TAG.SEQUENCE,
-        tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), p.params),
-        tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key),
-      );
-      const key = importSpki(spki);
+    if (p.params && !dsaParamsInherited(p.params)) {
+      const key = importDsaKey(p.params, k.key);
       inherited.set(cert, key);
       return key;
     }

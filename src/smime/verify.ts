@@ -10,7 +10,8 @@
  * the validation time and everything else come in through `ctx`.
  */
 import { Certificate } from "../certs/certificate.js";
-import { parseSignedData, type SignedData } from "../cms/signed-data.js";
+import { cmsContentType, parseSignedData, type SignedData } from "../cms/signed-data.js";
+import { findSignerCert } from "../cms/signer-info.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
 import { MimeError } from "../mime/errors.js";
@@ -18,8 +19,8 @@ import { type MimeEntity, parseMessage } from "../mime/parse.js";
 import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
-import { cmsContentType, type Layer, locateInner, locateLayers } from "./locate.js";
-import { type ContentForm, checkSigner, findSignerCert, readSigningTime, SignedContent } from "./signer.js";
+import { type Layer, locateInner, locateLayers } from "./locate.js";
+import { type ContentForm, checkSigner, SignedContent } from "./signer.js";
 
 export type Verdict = "valid" | "invalid" | "error";
 
@@ -238,7 +239,7 @@ async function checkSignedData(
       findSignerCert(info, messageCerts) ??
       findSignerCert(info, extra) ??
       findSignerCert(info, ctx.trust.certificates);
-    const signingTime = readSigningTime(info);
+    const signingTime = info.signedAttributes?.signingTime;
     let chain: ChainResult | undefined;
     const chainProblems: Problem[] = [];
     if (signerCert) {
