@@ -17,7 +17,7 @@ import { digest, hexUpper } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import { signatureHash } from "../lib/signature.js";
 import { withDeadline } from "../net/fetcher.js";
-import { type Problem, type ProblemParams, problem, type Severity } from "../problems.js";
+import { type Problem, type ProblemCode, type ProblemParams, problem, type Severity } from "../problems.js";
 import { type Crl, parseCrl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { type BuildNode, type Candidate, CandidatePool, type DeadEnd, PathBuilder } from "./build.js";
@@ -132,7 +132,7 @@ export function checkPath(
     const isLeaf = k === N - 1;
     const isIssuer = !isLeaf;
     const probs = el.problems;
-    const add = (code: string, extra: ProblemParams = {}) => probs.push(problem(code, params(c, extra)));
+    const add = (code: ProblemCode, extra: ProblemParams = {}) => probs.push(problem(code, params(c, extra)));
 
     // Validity.
     if (t < c.notBefore) add("CERT_NOT_YET_VALID", { date: isoTime(c.notBefore) });
@@ -329,7 +329,7 @@ function sameAlgorithm(c: Certificate): boolean {
   return true;
 }
 
-function weakSignature(c: Certificate, add: (code: string, extra?: ProblemParams) => void): void {
+function weakSignature(c: Certificate, add: (code: ProblemCode, extra?: ProblemParams) => void): void {
   let h: string | undefined;
   try {
     h = signatureHash(c.signatureAlgorithm);
@@ -341,7 +341,7 @@ function weakSignature(c: Certificate, add: (code: string, extra?: ProblemParams
   else if (h === "sha1") add("WEAK_ALGORITHM", { alg: c.signatureAlgorithmName });
 }
 
-function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => void): void {
+function weakKey(c: Certificate, add: (code: ProblemCode, extra?: ProblemParams) => void): void {
   let k: PublicKeyInfo;
   try {
     k = c.publicKeyInfo;
@@ -359,7 +359,7 @@ function weakKey(c: Certificate, add: (code: string, extra?: ProblemParams) => v
 function strictChecks(
   c: Certificate,
   role: { isAnchor: boolean; isLeaf: boolean; isIssuer: boolean; pedantic: boolean },
-  add: (code: string, extra?: ProblemParams) => void,
+  add: (code: ProblemCode, extra?: ProblemParams) => void,
 ): void {
   const fail = (detail: string) => add("NONCONFORMING_CERT", { detail });
   for (const [oid, why] of MUST_BE_NONCRITICAL) if (c.extension(oid)?.critical) fail(why);
