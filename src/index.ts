@@ -2,9 +2,10 @@
 
 // audit
 export { type AuditOptions, auditTrustList } from "./audit/check.js";
-export { diffBreakage, diffTrustLists, type TrustListDiff } from "./audit/diff.js";
-export { Certificate, type CertificateRole, parseSpki } from "./certs/certificate.js";
+export { diffBreakage, diffTrustLists, type LeafBreakage, type TrustListDiff } from "./audit/diff.js";
+export { Certificate, type CertificateRole, type PublicKeyInfo, parseSpki } from "./certs/certificate.js";
 export { type CertificateSummary, summarize } from "./certs/describe.js";
+export type { Extension } from "./certs/extensions.js";
 export { Name } from "./certs/name.js";
 export {
   classifyDer,
@@ -14,20 +15,53 @@ export {
   readCertificateBytes,
 } from "./certs/read.js";
 export { createCertsOnlyPkcs7 } from "./cms/certs-only.js";
-export { parseContentInfo, parseSignedData, type SignedData, type SignerInfo } from "./cms/signed-data.js";
+export {
+  type ContentInfo,
+  cmsContentType,
+  parseContentInfo,
+  parseSignedData,
+  type SignedData,
+} from "./cms/signed-data.js";
+export type {
+  Attribute,
+  AttributeFault,
+  EssCertId,
+  EssSigningCertificate,
+  SignedAttributeName,
+  SignedAttributes,
+  SignerIdentifier,
+  SignerInfo,
+  SmimeCapability,
+} from "./cms/signer-info.js";
 export * from "./errors.js";
 // Exchange Online
 export { type DesiredState, parseConfig } from "./exchange/config.js";
 export { readSmimeExport, type SmimeExport } from "./exchange/export.js";
-export { type ExchangePlan, makePlan } from "./exchange/plan.js";
+export { type DesiredInput, type ExchangePlan, makePlan, type PlanOptions } from "./exchange/plan.js";
 export { psString } from "./exchange/powershell.js";
-export { generateApplyScript, generateExportScript } from "./exchange/script.js";
+export {
+  type ApplyScriptSpec,
+  type ExportScriptSpec,
+  generateApplyScript,
+  generateExportScript,
+  type ListedCertificate,
+  type ScriptMeta,
+} from "./exchange/script.js";
 export { SETTINGS, type SettingName } from "./exchange/settings.js";
+export { type DerElement, DerError } from "./lib/der.js";
 // signed mail
-export { type MimeEntity, parseMessage, splitMbox } from "./mime/index.js";
+export { type MboxMessage, type MimeEntity, type MimeLimits, parseMessage, splitMbox } from "./mime/index.js";
 export type { Fetcher, FetchResult } from "./net/fetcher.js";
-export { createFetchCache, createHttpFetcher, type HttpFetcherOptions } from "./net/http-fetcher.js";
-export { ChainCache } from "./path/cache.js";
+export {
+  type CacheEntry as FetchCacheEntry,
+  createFetchCache,
+  createHttpFetcher,
+  type FetchCache,
+  FetchError,
+  type HttpFetcher,
+  type HttpFetcherOptions,
+} from "./net/http-fetcher.js";
+export { type CacheEntry as ChainCacheEntry, ChainCache } from "./path/cache.js";
 export type {
   CertSource,
   ChainResult,
@@ -41,7 +75,7 @@ export { validateChain } from "./path/validate.js";
 export * from "./problems.js";
 export { checkRevocation, type RevocationContext, type RevocationResult } from "./revocation/check.js";
 export { type Crl, parseCrl, readCrls } from "./revocation/crl.js";
-export { Verifier, verifyBatch } from "./smime/bulk.js";
+export { type BatchItem, type BatchOptions, Verifier, type VerifySetup, verifyBatch } from "./smime/bulk.js";
 export {
   type SignerResult,
   type Verdict,
@@ -52,6 +86,7 @@ export {
 export {
   createSst,
   isSst,
+  type NewSstEntry,
   readSst,
   type SstElement,
   type SstProperty,

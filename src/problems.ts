@@ -7,7 +7,7 @@
 export type Severity = "error" | "warning" | "info";
 
 export interface Problem {
-  code: string;
+  code: ProblemCode;
   severity: Severity;
   message: string;
   hint?: string;
@@ -312,23 +312,24 @@ export const CATALOGUE = {
   },
 } satisfies Record<string, Entry>;
 
+/**
+ * Every problem code: the keys of the catalogue, so a new code is one entry above and a misspelt one
+ * fails the type check wherever it is written.
+ */
 export type ProblemCode = keyof typeof CATALOGUE;
 
-const ENTRIES: Record<string, Entry> = CATALOGUE;
+const ENTRIES: Readonly<Record<ProblemCode, Entry>> = CATALOGUE;
 
-/** Registers further codes (for modules that add findings). A code, once registered, keeps its meaning. */
-export function registerProblem(code: string, entry: Entry): void {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new Error(`problem code must be upper-case: ${code}`);
-  if (ENTRIES[code]) throw new Error(`problem code already registered: ${code}`);
-  ENTRIES[code] = entry;
-}
+/** All codes, in catalogue order. */
+export const PROBLEM_CODES = Object.freeze(Object.keys(CATALOGUE) as ProblemCode[]);
 
-export function isKnownProblem(code: string): boolean {
-  return code in ENTRIES;
+/** True when `code` is in the catalogue (for codes read back from files or other processes). */
+export function isKnownProblem(code: string): code is ProblemCode {
+  return Object.hasOwn(ENTRIES, code);
 }
 
 /** Makes a Problem from the catalogue. */
-export function problem(code: ProblemCode | (string & {}), params: ProblemParams = {}): Problem {
+export function problem(code: ProblemCode, params: ProblemParams = {}): Problem {
   const e = ENTRIES[code];
   if (!e) throw new Error(`unknown problem code ${code}`);
   const out: Problem = { code, severity: params.severity ?? e.severity, message: e.message(params) };

@@ -2,5 +2,5 @@ import { MalformedInputError } from "../errors.js";
 
 /** A message whose MIME structure cannot be read (or exceeds the parser's bounds). */
 export class MimeError extends MalformedInputError {
-  override readonly code: string = "ERR_MIME";
+  override readonly code = "ERR_MIME";
 }

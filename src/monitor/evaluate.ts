@@ -3,7 +3,7 @@
  * a new finding, a higher severity, a further expiry threshold crossed, and a finding that went away
  * (resolved). Nothing else: an unchanged finding (even one whose "days left" ticks down) is silent.
  */
-import { type Problem, type Severity, severityRank } from "../problems.js";
+import { type Problem, type ProblemCode, type Severity, severityRank } from "../problems.js";
 import type { Threshold } from "./config.js";
 
 export const DAY_MS = 86_400_000;
@@ -22,7 +22,7 @@ export interface MonitorFinding extends Problem {
 export interface StateEntry {
   key: string;
   scope: string;
-  code: string;
+  code: ProblemCode;
   severity: Severity;
   message: string;
   hint?: string;
