@@ -1,40 +1,31 @@
 /**
- * One CMS SignerInfo checked against its content (RFC 5652 section 5.4-5.6): the signer's certificate
- * found by issuer+serial or subject key identifier, the content digest (streamed with createHash; retried
- * over the CRLF-canonical form for clear-signed parts stored with LF line ends), the signed attributes
- * (decoded by cms/signer-info.ts) and the signature itself through node:crypto. What is policy lives
- * here: which algorithms are refused or weak, the CRLF retry, and the problem each fault is reported as.
+ * One signer of a message judged as Exchange would: the S/MIME policy over the CMS check. The SignerInfo is
+ * decoded by cms/signer-info.ts and its signature checked by cms/verify.ts (RFC 5652 5.4-5.6); here are what
+ * is policy: the content forms tried (as stored, then CRLF-canonical for clear-signed parts stored with LF
+ * line ends, digests streamed with createHash), which algorithms are refused or weak, DSA keys inheriting
+ * their issuer's parameters, and the problem each fault is reported as.
  */
 import { createHash, type KeyObject } from "node:crypto";
 import type { Certificate } from "../certs/certificate.js";
 import type { SignedData } from "../cms/signed-data.js";
+import { findSignerCert, type SignerInfo, signerLabel } from "../cms/signer-info.js";
 import {
-  type AttributeFault,
-  effectiveSignatureAlgorithm,
-  findSignerCert,
-  type SignedAttributeName,
-  type SignerInfo,
-  signerLabel,
-} from "../cms/signer-info.js";
+  type ContentSource,
+  checkSignature,
+  type SignatureFault,
+  signerAlgorithms,
+  VERIFICATION_ATTRIBUTES,
+} from "../cms/verify.js";
 import { UnsupportedError } from "../errors.js";
-import { bytesEqual } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
-import {
-  type AlgorithmIdentifier,
-  dsaParamsInherited,
-  HASH_BY_OID,
-  type HashName,
-  importDsaKey,
-  signatureHash,
-  verifySignature,
-} from "../lib/signature.js";
+import { dsaParamsInherited, type HashName, importDsaKey } from "../lib/signature.js";
 import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
 import { type Problem, problem } from "../problems.js";
 
 export type ContentForm = "raw" | "crlf";
 
 /** The content a SignedData covers, and how its digests may be computed. */
-export class SignedContent {
+export class SignedContent implements ContentSource<ContentForm> {
   private readonly digests = new Map<string, Buffer>();
   private canonical?: Uint8Array;
 
@@ -138,11 +129,11 @@ export function checkSigner(
     out.signingTime = attrs.signingTime;
     // Attributes the signature check does not rest on (and repeats of those it does): reported, not fatal.
     for (const f of attrs.faults)
-      if (!VERIFY_ATTRIBUTES.has(f.attribute) || f.kind === "repeated")
+      if (!VERIFICATION_ATTRIBUTES.has(f.attribute) || f.kind === "repeated")
         push(problem("SIGNED_ATTRIBUTE_MALFORMED", { detail: f.detail }));
   }
 
-  const digestHash = HASH_BY_OID[info.digestAlgorithm.oid];
+  const { digest: digestHash, signature: alg, signatureHash: sigHash } = signerAlgorithms(info);
   if (!digestHash) {
     push(
       problem("UNSUPPORTED_ALGORITHM", {
@@ -156,12 +147,7 @@ export function checkSigner(
     push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 message digest (refused)", severity: "error" }));
     return out;
   }
-  const alg = effectiveSignatureAlgorithm(info.signatureAlgorithm, digestHash);
-  let sigHash: HashName | undefined;
-  try {
-    if (!alg) throw new UnsupportedError("no signature algorithm");
-    sigHash = signatureHash(alg);
-  } catch {
+  if (!alg) {
     push(
       problem("UNSUPPORTED_ALGORITHM", {
         alg: info.signatureAlgorithm.oid,
@@ -199,78 +185,50 @@ export function checkSigner(
     push(problem("UNSUPPORTED_ALGORITHM", { alg, detail: (e as Error).message }));
     return out;
   }
-  const keyAlg = out.cert.publicKeyInfo.algorithm;
-
-  if (attrs) {
-    if (lacks(attrs.faults, "contentType") || lacks(attrs.faults, "messageDigest")) {
-      push(problem("MALFORMED", { detail: "signed attributes lack a single contentType and messageDigest" }));
-      return out;
-    }
-    // An undecodable contentType value cannot match either.
-    if (attrs.contentType !== sd.encapContentType) {
-      push(problem("SIGNATURE_INVALID", { detail: "the contentType attribute does not match the content" }));
-      return out;
-    }
-    const md = attrs.messageDigest;
-    if (md === undefined) {
-      push(problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" }));
-      return out;
-    }
-    const form = content.match((f) => bytesEqual(content.digest(digestHash, f), md));
-    if (!form) {
-      push(
-        problem("DIGEST_MISMATCH", {
-          detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined,
-        }),
-      );
-      return out;
-    }
-    out.form = form;
-    if (!safeVerify(alg!, attrs.der, info.signature, key, keyAlg)) {
-      push(problem("SIGNATURE_INVALID"));
-      return out;
-    }
-  } else {
-    if (sd.encapContentType !== OID.data) {
-      push(problem("MALFORMED", { detail: "signed attributes are required for content other than id-data" }));
-      return out;
-    }
-    const form = content.match((f) => safeVerify(alg!, content.whole(f), info.signature, key, keyAlg));
-    if (!form) {
-      push(
-        problem("SIGNATURE_INVALID", {
-          detail: "no signed attributes; the content or the signature was altered",
-        }),
-      );
-      return out;
-    }
-    out.form = form;
+  const check = checkSignature(
+    sd,
+    info,
+    content,
+    { digest: digestHash, signature: alg },
+    key,
+    out.cert.publicKeyInfo.algorithm,
+  );
+  if (!check.ok) {
+    push(faultProblem(check.fault, content));
+    return out;
   }
+  out.form = check.form;
   if (out.form === "crlf") push(problem("CONTENT_CANONICALISED"));
   out.signatureOk = true;
   return out;
 }
 
-function safeVerify(
-  alg: AlgorithmIdentifier,
-  data: Uint8Array,
-  sig: Uint8Array,
-  key: KeyObject,
-  keyAlg: string,
-): boolean {
-  try {
-    return verifySignature(alg, data, sig, key, keyAlg);
-  } catch {
-    return false;
+/** The problem each reason for a failed signature check is reported as. */
+function faultProblem(fault: SignatureFault, content: SignedContent): Problem {
+  switch (fault) {
+    case "attributes-incomplete":
+      return problem("MALFORMED", {
+        detail: "signed attributes lack a single contentType and messageDigest",
+      });
+    case "content-type-mismatch":
+      return problem("SIGNATURE_INVALID", { detail: "the contentType attribute does not match the content" });
+    case "digest-not-octets":
+      return problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" });
+    case "digest-mismatch":
+      return problem("DIGEST_MISMATCH", {
+        detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined,
+      });
+    case "signature-invalid":
+      return problem("SIGNATURE_INVALID");
+    case "attributes-required":
+      return problem("MALFORMED", {
+        detail: "signed attributes are required for content other than id-data",
+      });
+    case "content-signature-invalid":
+      return problem("SIGNATURE_INVALID", {
+        detail: "no signed attributes; the content or the signature was altered",
+      });
   }
-}
-
-/** The attributes the signature check rests on (RFC 5652 5.4): their faults decide the verdict. */
-const VERIFY_ATTRIBUTES = new Set<SignedAttributeName>(["contentType", "messageDigest"]);
-
-/** True when the attribute is absent or does not hold exactly one value. */
-function lacks(faults: readonly AttributeFault[], name: SignedAttributeName): boolean {
-  return faults.some((f) => f.attribute === name && (f.kind === "missing" || f.kind === "values"));
 }
 
 const inherited = new WeakMap<Certificate, KeyObject>();
