@@ -10,7 +10,6 @@
 import type { Certificate } from "../certs/certificate.js";
 import { type GeneralName, parseGeneralNames } from "../certs/general-name.js";
 import { Name } from "../certs/name.js";
-import { SmimetrustError } from "../errors.js";
 import { bytesEqual, hexUpper } from "../lib/bytes.js";
 import {
   type DerElement,
@@ -251,8 +250,8 @@ export function decodeSignedAttributes(der: Uint8Array, list: Attribute[]): Sign
           break;
       }
     } catch (e) {
-      if (!(e instanceof DerError) && !(e instanceof SmimetrustError)) throw e;
-      const detail = e.message.replace(/ at byte \d+$/, "");
+      // Hostile values must never make the decoder throw: whatever went wrong is this attribute's fault.
+      const detail = (e instanceof Error ? e.message : String(e)).replace(/ at byte \d+$/, "");
       out.faults.push({
         attribute: name,
         kind: "value",

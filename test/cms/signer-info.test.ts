@@ -4,11 +4,19 @@
  * gives in verify (smime/ decides that).
  */
 import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseSignedData } from "../../src/cms/signed-data.js";
-import type { SignedAttributes, SignerInfo } from "../../src/cms/signer-info.js";
+import {
+  decodeSignedAttributes,
+  readAttributes,
+  SIGNED_ATTRIBUTE_OIDS,
+  type SignedAttributeName,
+  type SignedAttributes,
+  type SignerInfo,
+} from "../../src/cms/signer-info.js";
 import { MalformedInputError } from "../../src/errors.js";
-import { encodeOid, TAG, tlv } from "../../src/lib/der.js";
+import { DerReader, encodeOid, TAG, tlv } from "../../src/lib/der.js";
 import { OID } from "../../src/lib/oids.js";
 import { verifyMessage } from "../../src/smime/verify.js";
 import { openssl, tempDir } from "../certs/openssl.js";
@@ -384,5 +392,50 @@ describe("verify: what each malformed signed attribute is reported as", () => {
     expect(codes(r)).toEqual(["SIGNED_ATTRIBUTE_MALFORMED"]);
     expect(r.verdict).toBe("valid");
     expect(r.signers[0].signingTime).toBeNull();
+  });
+});
+
+describe("SignerInfo: hostile attribute values", () => {
+  const TYPED = Object.values(SIGNED_ATTRIBUTE_OIDS);
+  // A value: random bytes, or random bytes under a random tag, or nested SEQUENCEs of those (the shapes the
+  // decoders walk into).
+  const leaf = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }).map((b) => tlv(TAG.SEQUENCE, b)),
+    fc.tuple(fc.integer({ min: 0, max: 0x3e }), fc.uint8Array({ maxLength: 40 })).map(([t, b]) => tlv(t, b)),
+  );
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small" },
+      leaf,
+      fc.array(tie("v") as fc.Arbitrary<Uint8Array>, { maxLength: 4 }).map((xs) => tlv(TAG.SEQUENCE, ...xs)),
+      fc.array(tie("v") as fc.Arbitrary<Uint8Array>, { maxLength: 3 }).map((xs) => tlv(0xa4, ...xs)),
+    ),
+  })).v as fc.Arbitrary<Uint8Array>;
+
+  it("never make the decoder throw: each bad value is a fault of its attribute", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...TYPED),
+        fc.array(value, { minLength: 1, maxLength: 2 }),
+        (type, values) => {
+          const der = tlv(TAG.SET, attr(type, ...values));
+          let list: ReturnType<typeof readAttributes>;
+          try {
+            list = readAttributes(DerReader.of(new DerReader(der).read()));
+          } catch {
+            return; // structurally broken: the SignedData is malformed, as before
+          }
+          const a = decodeSignedAttributes(der, list);
+          const name = (Object.keys(SIGNED_ATTRIBUTE_OIDS) as SignedAttributeName[]).find(
+            (k) => SIGNED_ATTRIBUTE_OIDS[k] === type,
+          )!;
+          const faults = a.faults.filter((x) => x.attribute === name);
+          // Either the value decoded, or there is exactly one fault for it.
+          if (a[name] === undefined) expect(faults).toHaveLength(1);
+          else expect(faults).toEqual([]);
+        },
+      ),
+      { numRuns: 3000, seed: 10 },
+    );
   });
 });
