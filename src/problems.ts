@@ -330,7 +330,7 @@ export function isKnownProblem(code: string): code is ProblemCode {
 
 /** Makes a Problem from the catalogue. */
 export function problem(code: ProblemCode, params: ProblemParams = {}): Problem {
-  const e = ENTRIES[code];
+  const e = Object.hasOwn(ENTRIES, code) ? ENTRIES[code] : undefined;
   if (!e) throw new Error(`unknown problem code ${code}`);
   const out: Problem = { code, severity: params.severity ?? e.severity, message: e.message(params) };
   if (e.hint) out.hint = e.hint(params);

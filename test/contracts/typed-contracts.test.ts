@@ -141,6 +141,7 @@ describe("problem codes", () => {
     expect(isKnownProblem("CERT_EXPIRED")).toBe(true);
     expect(isKnownProblem("CERT_EXPRIED")).toBe(false);
     expect(isKnownProblem("toString")).toBe(false);
+    expect(() => problem("toString" as ProblemCode)).toThrow(/unknown problem code toString/);
   });
 
   it("the catalogue cannot be extended at run time (no registerProblem)", () => {
