@@ -79,6 +79,13 @@ forbidden.push({
   to: { path: "^(node:)?(process|tty|readline)$" },
 });
 forbidden.push({
+  name: "cms-owns-cms",
+  comment: "smime/ holds S/MIME and Exchange policy over decoded CMS values; DER belongs to cms/",
+  severity: "error",
+  from: { path: "^src/smime/" },
+  to: { path: "^src/lib/der\\.ts$" },
+});
+forbidden.push({
   name: "no-unresolvable",
   severity: "error",
   from: {},

@@ -4,6 +4,42 @@
  * prints or exits.
  */
 
+/**
+ * Every error code, with what it means: the one list of them. A new kind of error adds its code here
+ * (one entry); `ErrorCode` follows, so a class that names a code not listed fails the type check.
+ */
+export const ERROR_CODES = {
+  ERR_SMIMETRUST: "a failure of the library with no more specific kind",
+  ERR_MALFORMED_INPUT: "bytes that do not parse as what they claim to be",
+  ERR_DER: "malformed DER/BER, at a byte offset (raised by the DER reader, wrapped by the parsers)",
+  ERR_MIME: "a message whose MIME structure cannot be read",
+  ERR_UNKNOWN_FORMAT: "content none of the readers recognise",
+  ERR_EMPTY_INPUT: "an empty file or stream where certificates were expected",
+  ERR_PFX_PASSWORD: "a PKCS#12 file whose password is missing or wrong",
+  ERR_UNSUPPORTED: "an algorithm not implemented here or by node:crypto",
+  ERR_LIMIT_EXCEEDED: "input larger or deeper than the parser's bounds allow",
+  ERR_FILE_ACCESS: "a file or folder that cannot be read",
+  ERR_USAGE: "bad command-line arguments or configuration values",
+  ERR_CONFIG: "a desired-state file that cannot be used",
+  ERR_REFUSED: "the job refused as asked",
+  ERR_EXPIRED_IN_LIST: "the trust list holds an expired certificate (Exchange refuses the upload)",
+  ERR_SST_TOO_LARGE: "the .sst is over the 70,000 bytes Exchange accepts",
+  ERR_EMPTY_LIST: "the trust list would hold no certificate",
+  ERR_POLICY: "no acceptable certificate policy on a path (raised and handled inside the path engine)",
+  ERR_FETCH_TIMEOUT: "an HTTP retrieval ran out of time",
+  ERR_FETCH_CONNECT_TIMEOUT: "no connection within the connect timeout",
+  ERR_FETCH_TOO_LARGE: "an HTTP answer over the size limit",
+  ERR_FETCH_REDIRECTS: "too many HTTP redirects",
+  ERR_FETCH_SCHEME: "a URL that is not http:",
+  ERR_FETCH_NETWORK: "a network failure during retrieval",
+  ERR_NOT_MAIL: "bytes that are not a message at all (no header section), rather than damaged mail",
+  ERR_UNREADABLE_FILES:
+    "files in the input folders that cannot be read, so the trust list would be incomplete",
+  ERR_DATABASE_BUSY: "the monitor's database is locked by another process for longer than the busy timeout",
+} as const satisfies Record<`ERR_${string}`, string>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export interface InputErrorOptions {
   file?: string;
   offset?: number;
@@ -11,7 +47,7 @@ export interface InputErrorOptions {
 }
 
 export class SmimetrustError extends Error {
-  readonly code: string = "ERR_SMIMETRUST";
+  readonly code: ErrorCode = "ERR_SMIMETRUST";
   readonly file?: string;
   readonly offset?: number;
   constructor(message: string, opts: InputErrorOptions = {}) {
@@ -41,7 +77,7 @@ export class SmimetrustError extends Error {
 
 /** Bytes that do not parse as what they claim to be (DER, SST, PKCS#7, PKCS#12, PEM). */
 export class MalformedInputError extends SmimetrustError {
-  override readonly code: string = "ERR_MALFORMED_INPUT";
+  override readonly code: ErrorCode = "ERR_MALFORMED_INPUT";
 }
 
 /** Content whose format none of the readers recognise. */
@@ -81,7 +117,7 @@ export class UsageError extends SmimetrustError {
 
 /** A refusal of the job as asked (an output exists without --force, Exchange would refuse the list...). */
 export class RefusedError extends SmimetrustError {
-  override readonly code: string = "ERR_REFUSED";
+  override readonly code: ErrorCode = "ERR_REFUSED";
 }
 
 /**
@@ -90,7 +126,7 @@ export class RefusedError extends SmimetrustError {
  * file is named on its own line. `--skip-unreadable` leaves them out instead.
  */
 export class UnreadableFilesError extends SmimetrustError {
-  override readonly code = "ERR_UNREADABLE_FILES";
+  override readonly code: ErrorCode = "ERR_UNREADABLE_FILES";
   readonly failures: SmimetrustError[];
   constructor(failures: SmimetrustError[]) {
     super(
@@ -107,8 +143,9 @@ export class UnreadableFilesError extends SmimetrustError {
     return [...shown, this.message];
   }
 
+  /** The summary alone (one line, like every error's); the CLI prints `lines()`, one per file. */
   override describe(): string {
-    return this.lines().join("\n");
+    return this.message;
   }
 
   /** Every file, for --json output. */

@@ -2,16 +2,40 @@
 
 // audit
 export { type AuditOptions, auditTrustList } from "./audit/check.js";
-export { diffBreakage, diffTrustLists, type TrustListDiff } from "./audit/diff.js";
+export { diffBreakage, diffTrustLists, type LeafBreakage, type TrustListDiff } from "./audit/diff.js";
 export { createCertsOnlyPkcs7 } from "./cms/certs-only.js";
-export { parseContentInfo, parseSignedData, type SignedData, type SignerInfo } from "./cms/signed-data.js";
+export {
+  type ContentInfo,
+  cmsContentType,
+  parseContentInfo,
+  parseSignedData,
+  type SignedData,
+} from "./cms/signed-data.js";
+export type {
+  Attribute,
+  AttributeFault,
+  EssCertId,
+  EssSigningCertificate,
+  SignedAttributeName,
+  SignedAttributes,
+  SignerIdentifier,
+  SignerInfo,
+  SmimeCapability,
+} from "./cms/signer-info.js";
 export * from "./errors.js";
 // Exchange Online
 export { type DesiredState, parseConfig } from "./exchange/config.js";
 export { readSmimeExport, type SmimeExport } from "./exchange/export.js";
-export { type ExchangePlan, makePlan } from "./exchange/plan.js";
+export { type DesiredInput, type ExchangePlan, makePlan, type PlanOptions } from "./exchange/plan.js";
 export { psString } from "./exchange/powershell.js";
-export { generateApplyScript, generateExportScript } from "./exchange/script.js";
+export {
+  type ApplyScriptSpec,
+  type ExportScriptSpec,
+  generateApplyScript,
+  generateExportScript,
+  type ListedCertificate,
+  type ScriptMeta,
+} from "./exchange/script.js";
 export { SETTINGS, type SettingName } from "./exchange/settings.js";
 export {
   classifyDer,
@@ -23,18 +47,28 @@ export {
 export {
   createSst,
   isSst,
+  type NewSstEntry,
   readSst,
   type SstElement,
   type SstProperty,
   type SstStore,
   writeSst,
 } from "./formats/sst.js";
-export { createFetchCache, createHttpFetcher, type HttpFetcherOptions } from "./io/http-fetcher.js";
-export { verifyBatch } from "./io/verify-pool.js";
+export {
+  type CacheEntry as FetchCacheEntry,
+  createFetchCache,
+  createHttpFetcher,
+  type FetchCache,
+  FetchError,
+  type HttpFetcher,
+  type HttpFetcherOptions,
+} from "./io/http-fetcher.js";
+export { type BatchItem, type BatchOptions, verifyBatch } from "./io/verify-pool.js";
+export { type DerElement, DerError } from "./lib/der.js";
 export type { Fetcher, FetchResult } from "./lib/fetcher.js";
 // signed mail
-export { type MimeEntity, parseMessage, splitMbox } from "./mime/index.js";
-export { ChainCache } from "./path/cache.js";
+export { type MboxMessage, type MimeEntity, type MimeLimits, parseMessage, splitMbox } from "./mime/index.js";
+export { type CacheEntry as ChainCacheEntry, ChainCache } from "./path/cache.js";
 export type {
   CertSource,
   ChainResult,
@@ -48,7 +82,7 @@ export { validateChain } from "./path/validate.js";
 export * from "./problems.js";
 export { checkRevocation, type RevocationContext, type RevocationResult } from "./revocation/check.js";
 export { type Crl, parseCrl, readCrls } from "./revocation/crl.js";
-export { Verifier } from "./smime/verifier.js";
+export { Verifier, type VerifySetup } from "./smime/verifier.js";
 export {
   type SignerResult,
   type Verdict,
@@ -64,6 +98,7 @@ export {
   ExchangeRefusalError,
 } from "./trust/build-store.js";
 export { TrustList } from "./trust/trust-list.js";
-export { Certificate, type CertificateRole, parseSpki } from "./x509/certificate.js";
+export { Certificate, type CertificateRole, type PublicKeyInfo, parseSpki } from "./x509/certificate.js";
 export { type CertificateSummary, summarize } from "./x509/describe.js";
+export type { Extension } from "./x509/extensions.js";
 export { Name } from "./x509/name.js";

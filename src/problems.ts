@@ -7,7 +7,7 @@
 export type Severity = "error" | "warning" | "info";
 
 export interface Problem {
-  code: string;
+  code: ProblemCode;
   severity: Severity;
   message: string;
   hint?: string;
@@ -130,6 +130,12 @@ export const CATALOGUE = {
       `The signed part matched its signature only after its line ends were converted to CRLF${d(p)}.`,
     hint: () =>
       "The message was stored with LF line ends (common in mail stores); the signature itself is intact.",
+  },
+  SIGNED_ATTRIBUTE_MALFORMED: {
+    severity: "warning",
+    message: (p) => `A signed attribute of the signature is not as RFC 5652 and RFC 8551 require${d(p)}.`,
+    hint: () =>
+      "The signature itself can still be checked (an unreadable signingTime cannot serve as the validation time); the sender's mail client wrote a non-conforming attribute, report it to its vendor.",
   },
   SIGNED_PART: {
     severity: "info",
@@ -324,24 +330,25 @@ export const CATALOGUE = {
   },
 } satisfies Record<string, Entry>;
 
+/**
+ * Every problem code: the keys of the catalogue, so a new code is one entry above and a misspelt one
+ * fails the type check wherever it is written.
+ */
 export type ProblemCode = keyof typeof CATALOGUE;
 
-const ENTRIES: Record<string, Entry> = CATALOGUE;
+const ENTRIES: Readonly<Record<ProblemCode, Entry>> = CATALOGUE;
 
-/** Registers further codes (for modules that add findings). A code, once registered, keeps its meaning. */
-export function registerProblem(code: string, entry: Entry): void {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new Error(`problem code must be upper-case: ${code}`);
-  if (ENTRIES[code]) throw new Error(`problem code already registered: ${code}`);
-  ENTRIES[code] = entry;
-}
+/** All codes, in catalogue order. */
+export const PROBLEM_CODES = Object.freeze(Object.keys(CATALOGUE) as ProblemCode[]);
 
-export function isKnownProblem(code: string): boolean {
-  return code in ENTRIES;
+/** True when `code` is in the catalogue (for codes read back from files or other processes). */
+export function isKnownProblem(code: string): code is ProblemCode {
+  return Object.hasOwn(ENTRIES, code);
 }
 
 /** Makes a Problem from the catalogue. */
-export function problem(code: ProblemCode | (string & {}), params: ProblemParams = {}): Problem {
-  const e = ENTRIES[code];
+export function problem(code: ProblemCode, params: ProblemParams = {}): Problem {
+  const e = Object.hasOwn(ENTRIES, code) ? ENTRIES[code] : undefined;
   if (!e) throw new Error(`unknown problem code ${code}`);
   const out: Problem = { code, severity: params.severity ?? e.severity, message: e.message(params) };
   if (e.hint) out.hint = e.hint(params);

@@ -16,7 +16,7 @@
 import { describeDistrust, sstDistrust } from "../formats/distrust.js";
 import { createSst } from "../formats/sst.js";
 import { signatureHash } from "../lib/signature.js";
-import { type Problem, problem, severityRank } from "../problems.js";
+import { type Problem, type ProblemCode, problem, severityRank } from "../problems.js";
 import { EXCHANGE_MAX_SST_BYTES } from "../trust/build-store.js";
 import { TrustList } from "../trust/trust-list.js";
 import type { Certificate } from "../x509/certificate.js";
@@ -50,7 +50,7 @@ export function isoUtc(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function p(code: string, c: Certificate, extra: Parameters<typeof problem>[1] = {}): Problem {
+function p(code: ProblemCode, c: Certificate, extra: Parameters<typeof problem>[1] = {}): Problem {
   return problem(code, { name: c.name, sha1: c.sha1, ...extra });
 }
 

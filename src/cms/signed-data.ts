@@ -4,7 +4,6 @@
  */
 
 import { MalformedInputError } from "../errors.js";
-import { hexUpper } from "../lib/bytes.js";
 import {
   type DerElement,
   DerError,
@@ -16,6 +15,8 @@ import {
 } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from "../lib/signature.js";
+import { CMS_LIMITS } from "./limits.js";
+import { readSignerInfo, type SignerInfo } from "./signer-info.js";
 
 export interface ContentInfo {
   contentType: string;
@@ -23,26 +24,19 @@ export interface ContentInfo {
   content?: DerElement;
 }
 
-export type SignerIdentifier =
-  | { type: "issuerSerial"; issuer: DerElement; serial: Uint8Array }
-  | { type: "ski"; ski: string };
-
-export interface Attribute {
-  oid: string;
-  values: DerElement[];
-}
-
-export interface SignerInfo {
-  version: number;
-  sid: SignerIdentifier;
-  digestAlgorithm: AlgorithmIdentifier;
-  /** The signed attributes as found ([0] IMPLICIT); re-tagged as SET for the signature check. */
-  signedAttrsRaw?: Uint8Array;
-  signedAttrs?: Attribute[];
-  signatureAlgorithm: AlgorithmIdentifier;
-  signature: Uint8Array;
-  unsignedAttrs?: Attribute[];
-}
+export {
+  type Attribute,
+  type AttributeFault,
+  attribute,
+  type EssCertId,
+  type EssSigningCertificate,
+  type SignedAttributeName,
+  type SignedAttributes,
+  type SignerIdentifier,
+  type SignerInfo,
+  type SmimeCapability,
+} from "./signer-info.js";
+export { CMS_LIMITS };
 
 export interface SignedData {
   version: number;
@@ -57,8 +51,23 @@ export interface SignedData {
   signerInfos: SignerInfo[];
 }
 
-/** Bounds against hostile input. */
-export const CMS_LIMITS = { maxCertificates: 500, maxCrls: 500, maxSigners: 64, maxAttributes: 256 };
+/** The CMS content type of a DER/BER ContentInfo, or undefined when it is not one. */
+export function cmsContentType(der: Uint8Array): string | undefined {
+  // Only the header and the first element are read, so a truncated object is still recognised.
+  if (der.length < 4 || der[0] !== 0x30) return undefined;
+  let p = 2;
+  const l = der[1];
+  if (l & 0x80) {
+    const n = l & 0x7f;
+    if (n > 4) return undefined;
+    p += n;
+  }
+  try {
+    return decodeOidEl(new DerReader(der.subarray(p), p).read());
+  } catch {
+    return undefined;
+  }
+}
 
 export function parseContentInfo(bytes: Uint8Array, file?: string): ContentInfo {
   return wrap(file, () => {
@@ -128,57 +137,9 @@ function parseSignedDataContent(explicit: DerElement): SignedData {
   const sis = sd.child(sd.expect(TAG.SET, "signerInfos"));
   while (!sis.done) {
     if (signerInfos.length >= CMS_LIMITS.maxSigners) throw new DerError("too many signers", sis.position);
-    signerInfos.push(parseSignerInfo(sis));
+    signerInfos.push(readSignerInfo(sis));
   }
   return { version, digestAlgorithms, encapContentType, encapContent, certificates, crls, signerInfos };
-}
-
-function parseSignerInfo(parent: DerReader): SignerInfo {
-  const si = parent.sequence("SignerInfo");
-  const version = decodeSmallInt(si.expect(TAG.INTEGER, "version"));
-  let sid: SignerIdentifier;
-  const s = si.read();
-  if (s.tag === TAG.SEQUENCE) {
-    const r = si.child(s);
-    const issuer = r.expect(TAG.SEQUENCE, "issuer");
-    const serial = r.expect(TAG.INTEGER, "serialNumber").value;
-    sid = { type: "issuerSerial", issuer, serial };
-  } else if (s.tag === 0x80) {
-    sid = { type: "ski", ski: hexUpper(s.value) };
-  } else throw new DerError("bad SignerIdentifier", s.offset);
-  const digestAlgorithm = readAlgorithmIdentifier(si, "digestAlgorithm");
-  const out: SignerInfo = { version, sid, digestAlgorithm } as SignerInfo;
-  const sa = si.optional(0xa0);
-  if (sa) {
-    // The signature covers the DER of the attributes with an explicit SET OF tag.
-    const raw = Uint8Array.from(sa.raw);
-    raw[0] = TAG.SET;
-    out.signedAttrsRaw = raw;
-    out.signedAttrs = parseAttributes(si.child(sa));
-  }
-  out.signatureAlgorithm = readAlgorithmIdentifier(si, "signatureAlgorithm");
-  out.signature = octetStringContents(si.read());
-  const ua = si.optional(0xa1);
-  if (ua) out.unsignedAttrs = parseAttributes(si.child(ua));
-  return out;
-}
-
-function parseAttributes(r: DerReader): Attribute[] {
-  const out: Attribute[] = [];
-  while (!r.done) {
-    if (out.length >= CMS_LIMITS.maxAttributes) throw new DerError("too many attributes", r.position);
-    const a = r.sequence("Attribute");
-    const oid = decodeOidEl(a.read());
-    const set = a.child(a.expect(TAG.SET, "attrValues"));
-    const values: DerElement[] = [];
-    while (!set.done) values.push(set.read());
-    out.push({ oid, values });
-  }
-  return out;
-}
-
-export function attribute(attrs: Attribute[] | undefined, oid: string): Attribute | undefined {
-  return attrs?.find((a) => a.oid === oid);
 }
 
 function wrap<T>(file: string | undefined, f: () => T): T {

@@ -16,8 +16,8 @@
  */
 import { digest, hexUpper } from "../lib/bytes.js";
 import { psBase64Block, psComment, psString, psValue } from "./powershell.js";
-import { TEMPLATES } from "./templates.generated.js";
 import { SETTINGS, type SettingName, type SettingValue } from "./settings.js";
+import { TEMPLATES } from "./templates.generated.js";
 
 export const UTF8_BOM = "\uFEFF";
 

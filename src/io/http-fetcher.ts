@@ -10,6 +10,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { LookupFunction } from "node:net";
 import path from "node:path";
+import { type ErrorCode, SmimetrustError } from "../errors.js";
 import type { Fetcher, FetchOptions, FetchResult } from "../lib/fetcher.js";
 import { redactSecrets } from "../lib/redact.js";
 import { revocationFreshUntil } from "../revocation/freshness.js";
@@ -22,21 +23,14 @@ export const MAX_REDIRECTS = 3;
 export const DEFAULT_TTL_MS = 60 * 60_000;
 
 /** Network failures, with a stable code (timeouts, size limit, redirects, refused schemes). */
-export class FetchError extends Error {
+export class FetchError extends SmimetrustError {
   constructor(
     message: string,
-    readonly code:
-      | "ERR_FETCH_TIMEOUT"
-      | "ERR_FETCH_CONNECT_TIMEOUT"
-      | "ERR_FETCH_TOO_LARGE"
-      | "ERR_FETCH_REDIRECTS"
-      | "ERR_FETCH_SCHEME"
-      | "ERR_FETCH_NETWORK",
+    override readonly code: Extract<ErrorCode, `ERR_FETCH_${string}`>,
     readonly url: string,
   ) {
     // Node's texts may quote a URL or a proxy with its credentials: none reach a message.
     super(redactSecrets(message));
-    this.name = "FetchError";
   }
 }
 

@@ -6,14 +6,18 @@
  * with the absolute byte offset of the fault; callers wrap it into their own typed errors.
  */
 
-export class DerError extends Error {
-  readonly code = "ERR_DER";
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(`${message} at byte ${offset}`);
-    this.name = "DerError";
+import { SmimetrustError } from "../errors.js";
+
+export class DerError extends SmimetrustError {
+  override readonly code = "ERR_DER";
+  declare readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(`${message} at byte ${offset}`, { offset });
+  }
+
+  /** The message already names the byte. */
+  override describe(): string {
+    return this.file ? `${this.file}: ${this.message}` : this.message;
   }
 }
 

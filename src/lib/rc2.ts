@@ -1,8 +1,8 @@
 /**
  * RC2 (RFC 2268), for the legacy PKCS#12 files Windows and `openssl pkcs12 -legacy` write
  * (pbeWithSHAAnd40BitRC2-CBC). node's OpenSSL 3 has no RC2 without the legacy provider, so it lives
- * here: key expansion with effective key bits, the block cipher, and CBC with PKCS#7 padding.
- * Only for reading old files; nothing in the project encrypts with it.
+ * here: key expansion with effective key bits, block decryption, and CBC decryption with PKCS#7 padding.
+ * Only for reading old files; the encryption half, which only the tests need, is in test/certs/rc2-encrypt.ts.
  */
 
 /** PITABLE, RFC 2268 section 2: a permutation of 0..255 derived from the digits of pi. */
@@ -26,7 +26,8 @@ const PITABLE = Uint8Array.from([
 
 /** RC2 with an expanded key: 64 sixteen-bit words K[0..63]. */
 export class Rc2 {
-  private readonly k = new Uint16Array(64);
+  /** The expanded key (protected: the tests' encryption half, test/certs/rc2-encrypt.ts, extends this class). */
+  protected readonly k = new Uint16Array(64);
 
   /**
    * @param key 1 to 128 bytes
@@ -45,35 +46,6 @@ export class Rc2 {
     L[128 - T8] = PITABLE[L[128 - T8] & TM];
     for (let i = 127 - T8; i >= 0; i--) L[i] = PITABLE[L[i + 1] ^ L[i + T8]];
     for (let i = 0; i < 64; i++) this.k[i] = L[2 * i] | (L[2 * i + 1] << 8);
-  }
-
-  /** Encrypts one 8-byte block of `src` at `so` into `dst` at `d`. */
-  encryptBlock(src: Uint8Array, so: number, dst: Uint8Array, d: number): void {
-    const K = this.k;
-    let r0 = src[so] | (src[so + 1] << 8);
-    let r1 = src[so + 2] | (src[so + 3] << 8);
-    let r2 = src[so + 4] | (src[so + 5] << 8);
-    let r3 = src[so + 6] | (src[so + 7] << 8);
-    let j = 0;
-    for (let round = 0; round < 16; round++) {
-      // Mixing round (RFC 2268 3.1).
-      r0 = (r0 + K[j++] + (r3 & r2) + (~r3 & r1)) & 0xffff;
-      r0 = ((r0 << 1) | (r0 >>> 15)) & 0xffff;
-      r1 = (r1 + K[j++] + (r0 & r3) + (~r0 & r2)) & 0xffff;
-      r1 = ((r1 << 2) | (r1 >>> 14)) & 0xffff;
-      r2 = (r2 + K[j++] + (r1 & r0) + (~r1 & r3)) & 0xffff;
-      r2 = ((r2 << 3) | (r2 >>> 13)) & 0xffff;
-      r3 = (r3 + K[j++] + (r2 & r1) + (~r2 & r0)) & 0xffff;
-      r3 = ((r3 << 5) | (r3 >>> 11)) & 0xffff;
-      if (round === 4 || round === 10) {
-        // Mashing round (RFC 2268 3.2).
-        r0 = (r0 + K[r3 & 63]) & 0xffff;
-        r1 = (r1 + K[r0 & 63]) & 0xffff;
-        r2 = (r2 + K[r1 & 63]) & 0xffff;
-        r3 = (r3 + K[r2 & 63]) & 0xffff;
-      }
-    }
-    put(dst, d, r0, r1, r2, r3);
   }
 
   /** Decrypts one 8-byte block (RFC 2268 section 4). */
@@ -140,28 +112,4 @@ export function rc2CbcDecrypt(
   if (n < 1 || n > 8) return undefined;
   for (let i = out.length - n; i < out.length; i++) if (out[i] !== n) return undefined;
   return out.subarray(0, out.length - n);
-}
-
-/** RC2-CBC encryption with PKCS#7 padding (for tests and round trips). */
-export function rc2CbcEncrypt(
-  key: Uint8Array,
-  effectiveBits: number,
-  iv: Uint8Array,
-  data: Uint8Array,
-): Uint8Array {
-  if (iv.length !== 8) throw new RangeError("RC2-CBC needs an 8-byte IV");
-  const n = 8 - (data.length % 8);
-  const padded = new Uint8Array(data.length + n);
-  padded.set(data);
-  padded.fill(n, data.length);
-  const c = new Rc2(key, effectiveBits);
-  const out = new Uint8Array(padded.length);
-  const block = new Uint8Array(8);
-  let prev: Uint8Array = iv;
-  for (let o = 0; o < padded.length; o += 8) {
-    for (let i = 0; i < 8; i++) block[i] = padded[o + i] ^ prev[i];
-    c.encryptBlock(block, 0, out, o);
-    prev = out.subarray(o, o + 8);
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
  */
 import { constants, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { UnsupportedError } from "../errors.js";
-import { DerError, DerReader, decodeOidEl, decodeSmallInt, parseOne, TAG } from "./der.js";
+import { DerError, DerReader, decodeOidEl, decodeSmallInt, encodeOid, parseOne, TAG, tlv } from "./der.js";
 import { OID } from "./oids.js";
 
 export type HashName = "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
@@ -192,4 +192,20 @@ export function importSpki(spki: Uint8Array): KeyObject {
   } catch (e) {
     throw new UnsupportedError(`cannot load public key: ${(e as Error).message}`);
   }
+}
+
+/** True when DSA domain parameters are absent or NULL: inherited from the issuer (RFC 3279 2.3.2). */
+export function dsaParamsInherited(params: Uint8Array | undefined): boolean {
+  return !params || (params.length === 2 && params[0] === TAG.NULL);
+}
+
+/** A DSA public key (the subjectPublicKey bits) with domain parameters (DER Dss-Parms) from elsewhere. */
+export function importDsaKey(params: Uint8Array, publicKey: Uint8Array): KeyObject {
+  return importSpki(
+    tlv(
+      TAG.SEQUENCE,
+      tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), params),
+      tlv(TAG.BIT_STRING, Uint8Array.of(0), publicKey),
+    ),
+  );
 }

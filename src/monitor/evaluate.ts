@@ -5,7 +5,7 @@
  */
 
 import { daysLeft } from "../audit/check.js";
-import { type Problem, type Severity, severityRank } from "../problems.js";
+import { type Problem, type ProblemCode, type Severity, severityRank } from "../problems.js";
 import type { Threshold } from "./config.js";
 
 export const DAY_MS = 86_400_000;
@@ -24,7 +24,7 @@ export interface MonitorFinding extends Problem {
 export interface StateEntry {
   key: string;
   scope: string;
-  code: string;
+  code: ProblemCode;
   severity: Severity;
   message: string;
   hint?: string;

@@ -4,6 +4,7 @@
  * and the user-initial-policy-set. The tree is bounded (MAX_NODES) against exponential growth.
  */
 
+import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
 import type { Certificate } from "../x509/certificate.js";
 import type { PolicyInputs } from "./types.js";
@@ -19,7 +20,9 @@ interface PNode {
   depth: number;
 }
 
-export class PolicyFailure extends Error {}
+export class PolicyFailure extends SmimetrustError {
+  override readonly code = "ERR_POLICY";
+}
 
 export class PolicyProcessor {
   private levels: PNode[][];

@@ -5,7 +5,7 @@
  * inside an attached message/rfc822, or inside the content of another signed layer.
  */
 
-import { DerReader, decodeOidEl } from "../lib/der.js";
+import { cmsContentType } from "../cms/signed-data.js";
 import { OID } from "../lib/oids.js";
 import { MimeError } from "../mime/errors.js";
 import { parseAddress } from "../mime/headers.js";
@@ -55,24 +55,6 @@ function senderOf(e: MimeEntity): string | undefined {
   const raw = e.headers.get("from");
   if (raw === undefined) return undefined;
   return parseAddress(raw) ?? (raw.trim() || "(an empty From header)");
-}
-
-/** The CMS content type of a DER/BER ContentInfo, or undefined when it is not one. */
-export function cmsContentType(der: Uint8Array): string | undefined {
-  // Only the header and the first element are read, so a truncated object is still recognised.
-  if (der.length < 4 || der[0] !== 0x30) return undefined;
-  let p = 2;
-  const l = der[1];
-  if (l & 0x80) {
-    const n = l & 0x7f;
-    if (n > 4) return undefined;
-    p += n;
-  }
-  try {
-    return decodeOidEl(new DerReader(der.subarray(p), p).read());
-  } catch {
-    return undefined;
-  }
 }
 
 function visit(

@@ -1,33 +1,31 @@
 /**
- * One CMS SignerInfo checked against its content (RFC 5652 section 5.4-5.6): the signer's certificate
- * found by issuer+serial or subject key identifier, the content digest (streamed with createHash; retried
- * over the CRLF-canonical form for clear-signed parts stored with LF line ends), the signed attributes
- * (contentType, messageDigest, signingTime) and the signature itself through node:crypto.
+ * One signer of a message judged as Exchange would: the S/MIME policy over the CMS check. The SignerInfo is
+ * decoded by cms/signer-info.ts and its signature checked by cms/verify.ts (RFC 5652 5.4-5.6); here are what
+ * is policy: the content forms tried (as stored, then CRLF-canonical for clear-signed parts stored with LF
+ * line ends, digests streamed with createHash), which algorithms are refused or weak, DSA keys inheriting
+ * their issuer's parameters, and the problem each fault is reported as.
  */
 import { createHash, type KeyObject } from "node:crypto";
-import { type Attribute, attribute, type SignedData, type SignerInfo } from "../cms/signed-data.js";
-import { UnsupportedError } from "../errors.js";
-import { bytesEqual, hexUpper } from "../lib/bytes.js";
-import { decodeOidEl, decodeTime, encodeOid, TAG, tlv } from "../lib/der.js";
-import { OID } from "../lib/oids.js";
+import type { SignedData } from "../cms/signed-data.js";
+import { findSignerCert, type SignerInfo, signerLabel } from "../cms/signer-info.js";
 import {
-  type AlgorithmIdentifier,
-  HASH_BY_OID,
-  type HashName,
-  importSpki,
-  signatureAlgorithmFor,
-  signatureHash,
-  verifySignature,
-} from "../lib/signature.js";
+  type ContentSource,
+  checkSignature,
+  type SignatureFault,
+  signerAlgorithms,
+  VERIFICATION_ATTRIBUTES,
+} from "../cms/verify.js";
+import { UnsupportedError } from "../errors.js";
+import { OID } from "../lib/oids.js";
+import { dsaParamsInherited, type HashName, importDsaKey } from "../lib/signature.js";
 import { feedCanonical, hasBareLf, toCanonical } from "../mime/canonical.js";
 import { type Problem, problem } from "../problems.js";
 import type { Certificate } from "../x509/certificate.js";
-import { Name } from "../x509/name.js";
 
 export type ContentForm = "raw" | "crlf";
 
 /** The content a SignedData covers, and how its digests may be computed. */
-export class SignedContent {
+export class SignedContent implements ContentSource<ContentForm> {
   private readonly digests = new Map<string, Buffer>();
   private canonical?: Uint8Array;
 
@@ -91,79 +89,8 @@ export interface SignerCheck {
   problems: Problem[];
 }
 
-/** The signingTime signed attribute (ms), if present; throws DerError when unreadable. */
-export function readSigningTime(info: SignerInfo): number | undefined {
-  const st = attribute(info.signedAttrs, OID.signingTime);
-  if (st?.values.length !== 1) return undefined;
-  try {
-    return decodeTime(st.values[0]);
-  } catch {
-    return undefined;
-  }
-}
-
 function poolOf(ctx: SignerContext): readonly Certificate[] {
   return typeof ctx.pool === "function" ? ctx.pool() : ctx.pool;
-}
-
-/** Finds the certificate a SignerIdentifier names, among `pool`. */
-export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): Certificate | undefined {
-  const sid = info.sid;
-  if (sid.type === "ski") {
-    return pool.find((c) => c.subjectKeyIdentifier === sid.ski);
-  }
-  const serial = stripSerial(sid.serial);
-  const sameSerial = pool.filter((c) => bytesEqual(stripSerial(c.serialNumber), serial));
-  if (sameSerial.length === 0) return undefined;
-  // Byte-identical issuer names first (the usual case); else RFC 5280 name comparison.
-  const exact = sameSerial.find((c) => bytesEqual(c.issuer.der, sid.issuer.raw));
-  if (exact) return exact;
-  let issuerKey: string;
-  try {
-    issuerKey = new Name(sid.issuer).key;
-  } catch {
-    return undefined;
-  }
-  return sameSerial.find((c) => c.issuer.key === issuerKey);
-}
-
-function stripSerial(s: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < s.length - 1 && s[i] === 0 && !(s[i + 1] & 0x80)) i++;
-  return s.subarray(i);
-}
-
-export function signerLabel(info: SignerInfo): string {
-  const sid = info.sid;
-  if (sid.type === "ski") return `unknown signer (subject key identifier ${sid.ski})`;
-  let issuer = "?";
-  try {
-    issuer = new Name(sid.issuer).display;
-  } catch {
-    /* keep ? */
-  }
-  return `unknown signer (issuer '${issuer}', serial ${hexUpper(stripSerial(sid.serial))})`;
-}
-
-/**
- * CMS lets signatureAlgorithm name only the key type (rsaEncryption, id-dsa, id-ecPublicKey), the hash
- * coming from digestAlgorithm; map those to the combined algorithm node:crypto needs.
- */
-export function effectiveSignatureAlgorithm(
-  sig: AlgorithmIdentifier,
-  digest: HashName,
-): AlgorithmIdentifier | undefined {
-  const family =
-    sig.oid === OID.rsaEncryption
-      ? "rsa"
-      : sig.oid === OID.dsa
-        ? "dsa"
-        : sig.oid === OID.ecPublicKey
-          ? "ecdsa"
-          : undefined;
-  if (!family) return sig;
-  const oid = signatureAlgorithmFor(family, digest);
-  return oid ? { oid, params: family === "rsa" ? Uint8Array.of(TAG.NULL, 0) : undefined } : undefined;
 }
 
 const HASH_LABEL: Record<HashName, string> = {
@@ -197,13 +124,16 @@ export function checkSigner(
   const name = out.cert?.name;
   const sha1 = out.cert?.sha1;
 
-  try {
-    out.signingTime = readSigningTime(info);
-  } catch {
-    push(problem("MALFORMED", { detail: "unreadable signingTime attribute" }));
+  const attrs = info.signedAttributes;
+  if (attrs) {
+    out.signingTime = attrs.signingTime;
+    // Attributes the signature check does not rest on (and repeats of those it does): reported, not fatal.
+    for (const f of attrs.faults)
+      if (!VERIFICATION_ATTRIBUTES.has(f.attribute) || f.kind === "repeated")
+        push(problem("SIGNED_ATTRIBUTE_MALFORMED", { detail: f.detail }));
   }
 
-  const digestHash = HASH_BY_OID[info.digestAlgorithm.oid];
+  const { digest: digestHash, signature: alg, signatureHash: sigHash } = signerAlgorithms(info);
   if (!digestHash) {
     push(
       problem("UNSUPPORTED_ALGORITHM", {
@@ -217,12 +147,7 @@ export function checkSigner(
     push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 message digest (refused)", severity: "error" }));
     return out;
   }
-  const alg = effectiveSignatureAlgorithm(info.signatureAlgorithm, digestHash);
-  let sigHash: HashName | undefined;
-  try {
-    if (!alg) throw new UnsupportedError("no signature algorithm");
-    sigHash = signatureHash(alg);
-  } catch {
+  if (!alg) {
     push(
       problem("UNSUPPORTED_ALGORITHM", {
         alg: info.signatureAlgorithm.oid,
@@ -260,78 +185,49 @@ export function checkSigner(
     push(problem("UNSUPPORTED_ALGORITHM", { alg, detail: (e as Error).message }));
     return out;
   }
-  const keyAlg = out.cert.publicKeyInfo.algorithm;
-
-  if (info.signedAttrs && info.signedAttrsRaw) {
-    const ct = attribute(info.signedAttrs, OID.contentType);
-    const md = attribute(info.signedAttrs, OID.messageDigest);
-    if (!ct || !md || ct.values.length !== 1 || md.values.length !== 1) {
-      push(problem("MALFORMED", { detail: "signed attributes lack a single contentType and messageDigest" }));
-      return out;
-    }
-    if (!attrOidEquals(ct, sd.encapContentType)) {
-      push(problem("SIGNATURE_INVALID", { detail: "the contentType attribute does not match the content" }));
-      return out;
-    }
-    const mdv = md.values[0];
-    if (mdv.tag !== TAG.OCTET_STRING) {
-      push(problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" }));
-      return out;
-    }
-    const form = content.match((f) => bytesEqual(content.digest(digestHash, f), mdv.value));
-    if (!form) {
-      push(
-        problem("DIGEST_MISMATCH", {
-          detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined,
-        }),
-      );
-      return out;
-    }
-    out.form = form;
-    if (!safeVerify(alg!, info.signedAttrsRaw, info.signature, key, keyAlg)) {
-      push(problem("SIGNATURE_INVALID"));
-      return out;
-    }
-  } else {
-    if (sd.encapContentType !== OID.data) {
-      push(problem("MALFORMED", { detail: "signed attributes are required for content other than id-data" }));
-      return out;
-    }
-    const form = content.match((f) => safeVerify(alg!, content.whole(f), info.signature, key, keyAlg));
-    if (!form) {
-      push(
-        problem("SIGNATURE_INVALID", {
-          detail: "no signed attributes; the content or the signature was altered",
-        }),
-      );
-      return out;
-    }
-    out.form = form;
+  const check = checkSignature(
+    sd,
+    info,
+    content,
+    { digest: digestHash, signature: alg },
+    key,
+    out.cert.publicKeyInfo.algorithm,
+  );
+  if (!check.ok) {
+    push(faultProblem(check.fault, content));
+    return out;
   }
+  out.form = check.form;
   if (out.form === "crlf") push(problem("CONTENT_CANONICALISED"));
   out.signatureOk = true;
   return out;
 }
 
-function safeVerify(
-  alg: AlgorithmIdentifier,
-  data: Uint8Array,
-  sig: Uint8Array,
-  key: KeyObject,
-  keyAlg: string,
-): boolean {
-  try {
-    return verifySignature(alg, data, sig, key, keyAlg);
-  } catch {
-    return false;
-  }
-}
-
-function attrOidEquals(a: Attribute, oid: string): boolean {
-  try {
-    return decodeOidEl(a.values[0]) === oid;
-  } catch {
-    return false;
+/** The problem each reason for a failed signature check is reported as. */
+function faultProblem(fault: SignatureFault, content: SignedContent): Problem {
+  switch (fault) {
+    case "attributes-incomplete":
+      return problem("MALFORMED", {
+        detail: "signed attributes lack a single contentType and messageDigest",
+      });
+    case "content-type-mismatch":
+      return problem("SIGNATURE_INVALID", { detail: "the contentType attribute does not match the content" });
+    case "digest-not-octets":
+      return problem("MALFORMED", { detail: "messageDigest is not an OCTET STRING" });
+    case "digest-mismatch":
+      return problem("DIGEST_MISMATCH", {
+        detail: content.canRetry ? "neither as stored nor with CRLF line ends" : undefined,
+      });
+    case "signature-invalid":
+      return problem("SIGNATURE_INVALID");
+    case "attributes-required":
+      return problem("MALFORMED", {
+        detail: "signed attributes are required for content other than id-data",
+      });
+    case "content-signature-invalid":
+      return problem("SIGNATURE_INVALID", {
+        detail: "no signed attributes; the content or the signature was altered",
+      });
   }
 }
 
@@ -340,9 +236,7 @@ const inherited = new WeakMap<Certificate, KeyObject>();
 /** The signer's public key; a DSA key without parameters takes them from the nearest issuer that has them. */
 function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   const k = cert.publicKeyInfo;
-  const noParams =
-    k.algorithm === OID.dsa && (!k.params || (k.params.length === 2 && k.params[0] === TAG.NULL));
-  if (!noParams) return cert.publicKey;
+  if (k.algorithm !== OID.dsa || !dsaParamsInherited(k.params)) return cert.publicKey;
   const hit = inherited.get(cert);
   if (hit) return hit;
   const candidates: Certificate[] = [...(ctx.issuersOf?.(cert) ?? [])];
@@ -359,13 +253,8 @@ function signerKey(cert: Certificate, ctx: SignerContext): KeyObject {
   for (const c of candidates) {
     const p = c.publicKeyInfo;
     if (p.algorithm !== OID.dsa) break;
-    if (p.params && !(p.params.length === 2 && p.params[0] === TAG.NULL)) {
-      const spki = tlv(
-        TAG.SEQUENCE,
-        tlv(TAG.SEQUENCE, tlv(TAG.OID, encodeOid(OID.dsa)), p.params),
-        tlv(TAG.BIT_STRING, Uint8Array.of(0), k.key),
-      );
-      const key = importSpki(spki);
+    if (p.params && !dsaParamsInherited(p.params)) {
+      const key = importDsaKey(p.params, k.key);
       inherited.set(cert, key);
       return key;
     }

@@ -10,7 +10,8 @@
  * the validation time and everything else come in through `ctx`.
  */
 
-import { parseSignedData, type SignedData } from "../cms/signed-data.js";
+import { cmsContentType, parseSignedData, type SignedData } from "../cms/signed-data.js";
+import { findSignerCert } from "../cms/signer-info.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
 import { MimeError, NotMailError } from "../mime/errors.js";
@@ -19,8 +20,8 @@ import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from 
 import { type Problem, problem } from "../problems.js";
 import type { TrustList } from "../trust/trust-list.js";
 import { Certificate } from "../x509/certificate.js";
-import { cmsContentType, type Layer, locateInner, locateLayers } from "./locate.js";
-import { type ContentForm, checkSigner, findSignerCert, readSigningTime, SignedContent } from "./signer.js";
+import { type Layer, locateInner, locateLayers } from "./locate.js";
+import { type ContentForm, checkSigner, SignedContent } from "./signer.js";
 
 export type Verdict = "valid" | "invalid" | "error";
 
@@ -244,7 +245,7 @@ async function checkSignedData(
       findSignerCert(info, messageCerts) ??
       findSignerCert(info, extra) ??
       findSignerCert(info, ctx.trust.certificates);
-    const signingTime = readSigningTime(info);
+    const signingTime = info.signedAttributes?.signingTime;
     let chain: ChainResult | undefined;
     const chainProblems: Problem[] = [];
     if (signerCert) {

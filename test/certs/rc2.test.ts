@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Rc2, rc2CbcDecrypt, rc2CbcEncrypt } from "../../src/lib/rc2.js";
+import { Rc2, rc2CbcDecrypt, rc2CbcEncrypt } from "./rc2-encrypt.js";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
 

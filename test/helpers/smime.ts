@@ -31,6 +31,11 @@ function utcTime(ms: number): Uint8Array {
   );
 }
 
+/** The DER of an Attribute: SEQUENCE { type OID, SET OF values } (values given as DER). */
+export function attr(type: string, ...values: Uint8Array[]): Uint8Array {
+  return tlv(TAG.SEQUENCE, oid(type), tlv(TAG.SET, ...values));
+}
+
 function sortDer(items: Uint8Array[]): Uint8Array[] {
   return [...items].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
@@ -51,6 +56,8 @@ export interface SignerSpec {
   contentTypeAttr?: string;
   /** Leave these signed attributes out (to make an incomplete set). */
   omitAttrs?: ("contentType" | "messageDigest" | "signingTime")[];
+  /** Further signed attributes, each the DER of an Attribute SEQUENCE (see `attr`), signed with the rest. */
+  extraAttrs?: Uint8Array[];
   /** Corrupt the signature value. */
   badSignature?: boolean;
 }
@@ -110,6 +117,7 @@ function signerInfo(s: SignerSpec, content: Uint8Array): Uint8Array {
       ...(omit.has("messageDigest")
         ? []
         : [tlv(TAG.SEQUENCE, oid(OID.messageDigest), tlv(TAG.SET, tlv(TAG.OCTET_STRING, md)))]),
+      ...(s.extraAttrs ?? []),
     ]);
     toSign = tlv(TAG.SET, ...attrs);
     attrsField = [tlv(0xa0, ...attrs)];
