@@ -9,6 +9,7 @@ export { Name } from "./certs/name.js";
 export {
   classifyDer,
   type InputFormat,
+  READ_LIMITS,
   type ReadOptions,
   type ReadResult,
   readCertificateBytes,
@@ -23,6 +24,7 @@ export { type ExchangePlan, makePlan } from "./exchange/plan.js";
 export { psString } from "./exchange/powershell.js";
 export { generateApplyScript, generateExportScript } from "./exchange/script.js";
 export { SETTINGS, type SettingName } from "./exchange/settings.js";
+export { PBE_LIMITS } from "./lib/pbe.js";
 // signed mail
 export { type MimeEntity, parseMessage, splitMbox } from "./mime/index.js";
 export type { Fetcher, FetchResult } from "./net/fetcher.js";

@@ -29,6 +29,11 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Most certificates accepted from one input. */
   maxCertificates?: number;
+  /**
+   * PKCS#12 key-derivation work budget of one file, in iterations over all its key derivations (MAC
+   * included); default PBE_LIMITS.maxTotalIterations (5,000,000). Past it the file is refused.
+   */
+  pfxMaxIterations?: number;
 }
 
 export interface ReadResult {
@@ -261,7 +266,7 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
     }
     case "pkcs12": {
       out.format = "pkcs12";
-      const p = readPfxCertificates(bytes, opts.password, name);
+      const p = readPfxCertificates(bytes, opts.password, name, { maxIterations: opts.pfxMaxIterations });
       p.certificates.forEach((der, i) => {
         addCert(out, der, `${name}#${i + 1}`);
       });
@@ -348,7 +353,7 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
         break;
       }
       case "PKCS12": {
-        const p = readPfxCertificates(der, opts.password, name);
+        const p = readPfxCertificates(der, opts.password, name, { maxIterations: opts.pfxMaxIterations });
         for (const c of p.certificates)
           addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
         out.crls.push(...p.crls);

@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { RegisterCommand } from "../context.js";
 import { checkOutputPath, loadCertificates, writeFileAtomic } from "../io.js";
+import { PFX_MAX_ITERATIONS_OPTION, pfxMaxIterations } from "../options.js";
 import { daysBetween, isoTime } from "../output.js";
 
 interface BuildOpts {
@@ -12,6 +13,7 @@ interface BuildOpts {
   friendlyNames?: boolean;
   force?: boolean;
   password?: string;
+  pfxMaxIterations?: string;
   json?: boolean;
 }
 
@@ -28,6 +30,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
     .option("--friendly-names", "write each certificate's name as its friendly name (property 11)")
     .option("--force", "replace the output file if it exists")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
       const format = opts.format.toLowerCase();
@@ -42,6 +45,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       checkOutputPath(opts.output, opts.force);
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
       if (loaded.crls.length)

@@ -10,7 +10,7 @@ import { TrustList } from "../../trust/trust-list.js";
 import type { RegisterCommand } from "../context.js";
 import { loadCertificates } from "../io.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseTime } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseTime, pfxMaxIterations } from "../options.js";
 import { isoTime, mark, type Out, paint } from "../output.js";
 
 interface ChainOpts {
@@ -25,6 +25,7 @@ interface ChainOpts {
   strict?: boolean;
   json?: boolean;
   password?: string;
+  pfxMaxIterations?: string;
 }
 
 export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
@@ -58,6 +59,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       "also enforce the RFC 5280 profile's rules for CAs (key identifiers, serial numbers, criticality) as strict clients do",
     )
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
       const anchor = opts.anchor.toLowerCase();
@@ -68,10 +70,11 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const subject = await loadCertificates([certificate], { password });
-      const trustIn = await loadCertificates(opts.trust, { password });
-      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
-      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      const readOpts = { password, pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations) };
+      const subject = await loadCertificates([certificate], readOpts);
+      const trustIn = await loadCertificates(opts.trust, readOpts);
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, readOpts) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, readOpts) : undefined;
       for (const w of [
         ...subject.warnings,
         ...trustIn.warnings,

@@ -4,14 +4,14 @@ import { isExchangeExport, readExchangeExport } from "../../audit/export-source.
 import { type LeafResult, validateLeaves } from "../../audit/leaves.js";
 import { checkJson, countBySeverity, markdownReport } from "../../audit/report.js";
 import type { Certificate } from "../../certs/certificate.js";
-import { readCertificateBytes } from "../../certs/read.js";
+import { type ReadOptions, readCertificateBytes } from "../../certs/read.js";
 import { UsageError } from "../../errors.js";
 import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import { isSst } from "../../sst/codec.js";
 import type { RegisterCommand } from "../context.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
-import { parseIntOption, parseTime } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseIntOption, parseTime, pfxMaxIterations } from "../options.js";
 import { type Out, paint, table, truncate } from "../output.js";
 
 export interface TrustSources {
@@ -29,7 +29,7 @@ export interface TrustSources {
  */
 export async function loadTrustSources(
   inputs: readonly string[],
-  opts: { password?: string } = {},
+  opts: Pick<ReadOptions, "password" | "pfxMaxIterations"> = {},
 ): Promise<TrustSources> {
   const out: TrustSources = { certificates: [], warnings: [], exports: [] };
   const sizes: number[] = [];
@@ -69,9 +69,10 @@ export async function loadLeaves(
   inputs: readonly string[] | undefined,
   warnings: string[],
   password?: string,
+  pfxMaxIterations?: number,
 ): Promise<Certificate[]> {
   if (!inputs || inputs.length === 0) return [];
-  const loaded = await loadCertificates(inputs, { password });
+  const loaded = await loadCertificates(inputs, { password, pfxMaxIterations });
   warnings.push(...loaded.warnings);
   const leaves = loaded.certificates.filter((c) => !c.isCA);
   for (const c of loaded.certificates)
@@ -114,6 +115,7 @@ interface CheckOpts {
   json?: boolean;
   markdown?: boolean;
   password?: string;
+  pfxMaxIterations?: string;
 }
 
 export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
@@ -130,14 +132,16 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
     .option("--json", "print JSON")
     .option("--markdown", "print a Markdown report to keep as the documentation of the list")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .action(async (inputs: string[], opts: CheckOpts) => {
       if (opts.json && opts.markdown) throw new UsageError("--json and --markdown exclude each other");
       const warnDays = parseIntOption(opts.warnDays, "--warn-days");
       const failOn = parseSeverity(opts.failOn, "--fail-on");
       const now = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const src = await loadTrustSources(inputs, { password });
-      const leaves = await loadLeaves(opts.leaf, src.warnings, password);
+      const maxIt = pfxMaxIterations(opts.pfxMaxIterations);
+      const src = await loadTrustSources(inputs, { password, pfxMaxIterations: maxIt });
+      const leaves = await loadLeaves(opts.leaf, src.warnings, password, maxIt);
       for (const w of src.warnings) ctx.out.stderr(`warning: ${w}\n`);
       if (src.certificates.length === 0) throw new UsageError("no certificates in the trust list inputs");
       const sstBytes = src.sstBytes ?? sstSizeOf(src.certificates);

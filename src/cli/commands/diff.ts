@@ -5,7 +5,7 @@ import type { Certificate } from "../../certs/certificate.js";
 import { UsageError } from "../../errors.js";
 import { validateChain } from "../../path/validate.js";
 import type { RegisterCommand } from "../context.js";
-import { parseTime } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseTime, pfxMaxIterations } from "../options.js";
 import { paint, table, truncate } from "../output.js";
 import { loadLeaves, loadTrustSources } from "./check.js";
 
@@ -14,6 +14,7 @@ interface DiffOpts {
   at?: string;
   json?: boolean;
   password?: string;
+  pfxMaxIterations?: string;
 }
 
 const summary = (c: Certificate) => ({
@@ -35,13 +36,15 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
     .option("--at <time>", "validate at this time (ISO 8601 or Unix seconds) instead of now")
     .option("--json", "print JSON")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .action(async (oldInput: string, newInput: string, opts: DiffOpts) => {
       const now = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const oldSrc = await loadTrustSources([oldInput], { password });
-      const newSrc = await loadTrustSources([newInput], { password });
+      const maxIt = pfxMaxIterations(opts.pfxMaxIterations);
+      const oldSrc = await loadTrustSources([oldInput], { password, pfxMaxIterations: maxIt });
+      const newSrc = await loadTrustSources([newInput], { password, pfxMaxIterations: maxIt });
       const warnings = [...oldSrc.warnings, ...newSrc.warnings];
-      const leaves = await loadLeaves(opts.leaf, warnings, password);
+      const leaves = await loadLeaves(opts.leaf, warnings, password, maxIt);
       for (const w of warnings) ctx.out.stderr(`warning: ${w}\n`);
       if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0)
         throw new UsageError("both lists are empty");

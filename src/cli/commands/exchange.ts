@@ -28,7 +28,7 @@ import { digest, hexUpper } from "../../lib/bytes.js";
 import { buildTrustStore } from "../../trust/build-store.js";
 import type { CliContext, RegisterCommand } from "../context.js";
 import { loadCertificates, readInputFile, writeFileAtomic } from "../io.js";
-import { parseIntOption, VERSION } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseIntOption, pfxMaxIterations, VERSION } from "../options.js";
 import { daysBetween, isoDate, isoTime, mark } from "../output.js";
 
 interface ConnectOpts {
@@ -105,11 +105,14 @@ async function loadDesired(
   configFile: string,
   ctx: CliContext,
   password?: string,
+  maxIterations?: string,
 ): Promise<{ state: DesiredState; certificates?: Certificate[] }> {
+  const pfxMax = pfxMaxIterations(maxIterations);
   const state = parseConfig(readText(configFile), configFile);
   if (!state.trustPaths) return { state };
   const loaded = await loadCertificates(state.trustPaths, {
     password: password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+    pfxMaxIterations: pfxMax,
   });
   for (const w of loaded.warnings) ctx.out.stderr(`warning: ${w}\n`);
   return { state, certificates: loaded.certificates };
@@ -321,6 +324,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
     .requiredOption("--current <export.json>", "the export written by the export script (or a backup)")
     .option("--config <file>", "the desired state", "smime.config.json")
     .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
     .option("--json", "print the plan as JSON")
     .action(
@@ -328,12 +332,18 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         current: string;
         config: string;
         password?: string;
+        pfxMaxIterations?: string;
         warnDays: string;
         json?: boolean;
       }) => {
         const warnDays = parseIntOption(opts.warnDays, "--warn-days");
         const current = readSmimeExport(readInputFile(opts.current), opts.current);
-        const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+        const { state, certificates } = await loadDesired(
+          opts.config,
+          ctx,
+          opts.password,
+          opts.pfxMaxIterations,
+        );
         const now = ctx.now();
         const plan = makePlan(
           current,
@@ -363,6 +373,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         "where to write the .sst the script uploads (default: the output's name with .sst)",
       )
       .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
+      .option(...PFX_MAX_ITERATIONS_OPTION)
       .option("--force", "replace output files if they exist")
       .option("--json", "print what was written as JSON"),
   ).action(
@@ -373,11 +384,17 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
         embed?: boolean;
         sstOut?: string;
         password?: string;
+        pfxMaxIterations?: string;
         force?: boolean;
         json?: boolean;
       },
     ) => {
-      const { state, certificates } = await loadDesired(opts.config, ctx, opts.password);
+      const { state, certificates } = await loadDesired(
+        opts.config,
+        ctx,
+        opts.password,
+        opts.pfxMaxIterations,
+      );
       assertNoIssues(state);
       const now = ctx.now();
       const build = certificates ? buildTrustStore(certificates, { now }) : undefined;

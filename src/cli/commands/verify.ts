@@ -12,7 +12,7 @@ import type { VerifyResult } from "../../smime/verify.js";
 import type { RegisterCommand } from "../context.js";
 import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseIntOption, parseTime } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseIntOption, parseTime, pfxMaxIterations } from "../options.js";
 import { type Out, paint, truncate } from "../output.js";
 
 interface VerifyOpts {
@@ -28,6 +28,7 @@ interface VerifyOpts {
   jobs?: string;
   strict?: boolean;
   password?: string;
+  pfxMaxIterations?: string;
   json?: boolean;
 }
 
@@ -188,7 +189,7 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
  * The --trust inputs: certificate files and folders, and the Exchange export JSON of DESIGN.md (the trust list
  * Exchange holds, as check and diff read it).
  */
-async function loadTrust(inputs: readonly string[], password: string | undefined) {
+async function loadTrust(inputs: readonly string[], password: string | undefined, pfxMax?: number) {
   const fromExports: Certificate[] = [];
   const warnings: string[] = [];
   const rest: string[] = [];
@@ -214,7 +215,7 @@ async function loadTrust(inputs: readonly string[], password: string | undefined
     rest.push(input);
   }
   const loaded = rest.length
-    ? await loadCertificates(rest, { password })
+    ? await loadCertificates(rest, { password, pfxMaxIterations: pfxMax })
     : { certificates: [], crls: [], warnings: [] };
   return {
     certificates: [...fromExports, ...loaded.certificates],
@@ -252,6 +253,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .option("--jobs <n>", "worker threads (default: one per core; 1 = no workers)")
     .option("--strict", "also reject certificates that break RFC 5280 profile rules mail clients tolerate")
     .option("--password <password>", "PKCS#12 password for --trust/--untrusted (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print JSON (an array, one object per message)")
     .action(async (inputs: string[], opts: VerifyOpts) => {
       if (!opts.trust?.length)
@@ -265,13 +267,15 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const at: number | "signing" =
         opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const trustIn = await loadTrust(opts.trust, password);
+      const pfxMax = pfxMaxIterations(opts.pfxMaxIterations);
+      const trustIn = await loadTrust(opts.trust, password, pfxMax);
       if (trustIn.certificates.length === 0)
         throw new UsageError(
           `--trust: no certificates found${trustIn.warnings.length ? ` (${trustIn.warnings[0]})` : ""}`,
         );
-      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, { password }) : undefined;
-      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, { password }) : undefined;
+      const readOpts = { password, pfxMaxIterations: pfxMax };
+      const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, readOpts) : undefined;
+      const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, readOpts) : undefined;
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
         ctx.out.stderr(`warning: ${w}\n`);
       const content = opts.content ? readInputFile(opts.content) : undefined;
