@@ -15,6 +15,7 @@ import {
 } from "../errors.js";
 import { DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
+import { hasPemBegin, pemBlocks } from "../lib/pem.js";
 import { isSst, readSst } from "../sst/codec.js";
 import { Certificate } from "./certificate.js";
 import { certificatesFromMessage, looksLikeMessage } from "./message.js";
@@ -105,11 +106,11 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     }
     return;
   }
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  // A UTF-8 byte order mark (Notepad) is not part of the content.
-  const bom = text.startsWith("\xef\xbb\xbf") ? 3 : 0;
-  if (bom) text = " ".repeat(bom) + text.slice(bom);
-  if (looksLikeMessage(text.slice(bom))) {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A UTF-8 byte order mark (Notepad) is not part of the content. Only the head is made a string here: PEM
+  // is found in the bytes themselves (a string of a large input costs more than the scan).
+  const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  if (looksLikeMessage(buf.toString("latin1", bom, Math.min(buf.length, bom + 64 * 1024)))) {
     try {
       const m = certificatesFromMessage(bom ? bytes.subarray(bom) : bytes, name);
       out.format = "message";
@@ -120,14 +121,16 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
       return;
     } catch (e) {
       // A message without S/MIME parts may still carry PEM certificates in its text.
-      if (!(e instanceof EmptyInputError) || !text.includes("-----BEGIN ")) throw e;
+      if (!(e instanceof EmptyInputError) || !hasPemBegin(buf)) throw e;
     }
   }
-  if (text.includes("-----BEGIN ")) {
+  if (hasPemBegin(buf)) {
     out.format = "pem";
-    readPem(text, name, opts, out, depth);
+    readPem(buf, name, opts, out, depth);
     return;
   }
+  let text = buf.toString("latin1");
+  if (bom) text = " ".repeat(bom) + text.slice(bom);
   const b64 = text.replace(/[\r\n\t ]/g, "");
   if (b64.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
     const der = Buffer.from(b64, "base64");
@@ -304,26 +307,23 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
   }
 }
 
-const PEM_RE = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
-
 function keysIgnored(n: number): string {
   return `ignored ${n} private key${n > 1 ? "s" : ""} (never extracted or stored)`;
 }
 
-function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
+function readPem(buf: Buffer, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
   let found = 0;
   const before = out.certificates.length + out.crls.length;
   const ignored: string[] = [];
-  for (const m of text.matchAll(PEM_RE)) {
-    const label = m[1];
-    const offset = m.index ?? 0;
-    const body = m[2];
+  for (const block of pemBlocks(buf)) {
+    const { label, offset } = block;
+    const body = buf.toString("latin1", block.bodyStart, block.bodyEnd);
     // Skip RFC 1421 headers (Proc-Type etc.) if any, then insist on clean base64.
     const lines = body.split(/\r?\n/).map((l) => l.trim());
     const b64Lines = lines.filter((l) => l.length > 0 && !/^[A-Za-z-]+:/.test(l));
     const b64 = b64Lines.join("");
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
-      const bad = findBadBase64(offset + m[0].indexOf(body), body);
+      const bad = findBadBase64(block.bodyStart, body);
       throw new MalformedInputError(`broken base64 in PEM block '${label}'`, { offset: bad });
     }
     const der = Buffer.from(b64, "base64");
@@ -373,7 +373,7 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
     }
   }
   if (found === 0) {
-    const at = text.indexOf("-----BEGIN ");
+    const at = buf.indexOf("-----BEGIN ");
     throw new MalformedInputError("PEM block without a matching END line", { offset: at });
   }
   if (out.certificates.length + out.crls.length === before) {

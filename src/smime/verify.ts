@@ -13,6 +13,7 @@ import { Certificate } from "../certs/certificate.js";
 import { parseSignedData, type SignedData } from "../cms/signed-data.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
+import { pemBlocks } from "../lib/pem.js";
 import { MimeError } from "../mime/errors.js";
 import { type MimeEntity, parseMessage } from "../mime/parse.js";
 import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from "../path/types.js";
@@ -381,10 +382,10 @@ export function asCms(bytes: Uint8Array): Uint8Array | undefined {
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64)).toString("latin1");
   const pem = /^\s*-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.exec(head);
   if (pem) {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-    const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(text);
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const m = pemBlocks(buf)[0];
     if (m) {
-      const der = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+      const der = Buffer.from(buf.toString("latin1", m.bodyStart, m.bodyEnd).replace(/\s+/g, ""), "base64");
       return cmsContentType(der) !== undefined ? der : undefined;
     }
   }
