@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { isExchangeExport, readExchangeExport } from "../../audit/export-source.js";
 import type { Certificate } from "../../certs/certificate.js";
@@ -10,7 +10,14 @@ import { type Problem, severityRank } from "../../problems.js";
 import { type BatchItem, defaultJobs, type VerifySetup, verifyBatch } from "../../smime/bulk.js";
 import type { VerifyResult } from "../../smime/verify.js";
 import type { RegisterCommand } from "../context.js";
-import { expandInput, loadCertificates, readInputFile, readStdin } from "../io.js";
+import {
+  checkInputFile,
+  expandInput,
+  INPUT_LIMITS,
+  loadCertificates,
+  readInputFile,
+  readStdin,
+} from "../io.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import { PFX_MAX_ITERATIONS_OPTION, parseIntOption, parseTime, pfxMaxIterations } from "../options.js";
 import { type Out, paint, truncate } from "../output.js";
@@ -124,7 +131,9 @@ export function progressBar(n: number, total: number, width = 30): string {
 function looksLikeMbox(file: string): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync(file, "r");
+    // Never blocks: callers have checked that the file is a regular one, and a pipe swapped in since would
+    // not hold up the open.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const head = Buffer.alloc(5);
     const n = readSync(fd, head, 0, 5, 0);
     return n === 5 && isMbox(head) && !/\.(eml|msg|txt)$/i.test(file);
@@ -160,7 +169,7 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
   };
   for (const input of inputs) {
     if (input === "-") {
-      addBytes("<stdin>", await readStdin());
+      addBytes("<stdin>", await readStdin(process.stdin, INPUT_LIMITS.maxMessageBytes));
       continue;
     }
     for (const f of expandInput(input)) {
@@ -168,18 +177,13 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
         onSkip();
         continue;
       }
-      if (looksLikeMbox(f.name)) addBytes(f.name, readInputFile(f.name));
-      else if (f.fromFolder) items.push({ name: f.name, load: () => readInputFile(f.name) });
-      else {
-        // A file named directly must be readable: fail the run (exit 2) now rather than later; its bytes are
-        // read when it is verified, so a long list of files is never all in memory.
-        try {
-          accessSync(f.name, constants.R_OK);
-        } catch {
-          readInputFile(f.name); // throws the one-line FileAccessError
-        }
-        items.push({ name: f.name, load: () => readInputFile(f.name) });
-      }
+      const load = () => readInputFile(f.name, INPUT_LIMITS.maxMessageBytes);
+      // A file named directly must be a readable regular file (not a device such as /dev/zero, not a named
+      // pipe): fail the run (exit 2) now rather than later. Its bytes are read when it is verified, so a
+      // long list of files is never all in memory. Folders list regular files only.
+      if (!f.fromFolder) checkInputFile(f.name);
+      if (looksLikeMbox(f.name)) addBytes(f.name, load());
+      else items.push({ name: f.name, load });
     }
   }
   return items;
@@ -278,7 +282,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const crlIn = opts.crl?.length ? await loadCertificates(opts.crl, readOpts) : undefined;
       for (const w of [...trustIn.warnings, ...(extra?.warnings ?? []), ...(crlIn?.warnings ?? [])])
         ctx.out.stderr(`warning: ${w}\n`);
-      const content = opts.content ? readInputFile(opts.content) : undefined;
+      const content = opts.content ? readInputFile(opts.content, INPUT_LIMITS.maxMessageBytes) : undefined;
       let skipped = 0;
       const items = await expandMessages(inputs, () => skipped++);
       if (skipped > 0)
