@@ -170,14 +170,24 @@ export function fuzzReader(reader: Reader, o: FuzzOptions): FuzzStats {
   const one = (bytes: Uint8Array, index: number, where: string) => {
     const s = performance.now();
     const out = runCase(reader, bytes, index);
-    const ms = performance.now() - s;
+    let ms = performance.now() - s;
+    // Over the limit: run it twice more and keep the fastest, so that a pause of the machine (another
+    // process, a garbage collection) is not taken for a slow input; a slow input is slow every time.
+    for (let again = 0; again < 2 && ms > o.limitMs; again++) {
+      const s2 = performance.now();
+      runCase(reader, bytes, index);
+      ms = Math.min(ms, performance.now() - s2);
+    }
     st.cases++;
     if (ms > st.slowest.ms) st.slowest = { ms, where };
     if (out === "ok") st.ok++;
     else if (out === "refused") st.refused++;
     else if (st.failures.length < maxFailures) st.failures.push({ where, error: out });
     if (ms > o.limitMs && st.failures.length < maxFailures)
-      st.failures.push({ where, error: `took ${ms.toFixed(0)} ms, over the ${o.limitMs} ms limit per case` });
+      st.failures.push({
+        where,
+        error: `took ${ms.toFixed(0)} ms (the fastest of 3 runs), over the ${o.limitMs} ms limit per case`,
+      });
     if (o.onProgress && st.cases % 10_000 === 0) o.onProgress(st.cases);
     return out === "ok" || out === "refused";
   };

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { SmimetrustError } from "../../src/errors.js";
 import { fuzzReader } from "./engine.js";
-import { READER_NAMES, reader } from "./readers.js";
+import { READER_NAMES, type Reader, reader } from "./readers.js";
 
 const CASES = Number(process.env.FUZZ_READER_CASES) || 3000;
 /** Per case; the machine may be busy (a case normally takes well under a millisecond). */
@@ -44,4 +44,35 @@ describe("fuzz: the hostile inputs, unmutated", () => {
       });
     }
   }
+});
+
+describe("fuzz: the engine fails a run as it should", () => {
+  const corpus = [{ name: "x", bytes: Uint8Array.of(1, 2, 3) }];
+  it("an untyped error is a failure, with the seed and index that replay it", () => {
+    const bad: Reader = {
+      name: "der",
+      corpus,
+      read: (b) => {
+        if (b.length > 3) throw new TypeError("boom");
+      },
+    };
+    const st = fuzzReader(bad, { cases: 200, seed: 7, limitMs: 1000, fastCheckShare: 0 });
+    expect(st.failures.length).toBeGreaterThan(0);
+    expect(st.failures[0].where).toMatch(/^--reader der --seed 7 --index \d+ \(mutation of x\)$/);
+    expect(st.failures[0].error).toMatch(/^TypeError: boom/);
+  });
+
+  it("a case over the time limit is a failure, every time it is run", () => {
+    const slow: Reader = {
+      name: "pem",
+      corpus,
+      read: (b) => {
+        if (b[0] !== 1) return;
+        const until = performance.now() + 30;
+        while (performance.now() < until);
+      },
+    };
+    const st = fuzzReader(slow, { cases: 20, seed: 1, limitMs: 10, fastCheckShare: 0 });
+    expect(st.failures.some((f) => /over the 10 ms limit per case/.test(f.error))).toBe(true);
+  });
 });
