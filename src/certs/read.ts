@@ -93,9 +93,10 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
   ) {
     const be = bytes[0] === 0xfe;
-    const body = Buffer.from(bytes.subarray(2));
+    // Whole UTF-16 code units only (a stray last byte is dropped: swap16 refuses an odd length).
+    const body = Buffer.from(bytes.subarray(2, 2 + ((bytes.length - 2) & ~1)));
     if (be) body.swap16();
-    const decoded = Buffer.from(body.subarray(0, body.length & ~1).toString("utf16le"), "utf8");
+    const decoded = Buffer.from(body.toString("utf16le"), "utf8");
     if (decoded.length === 0) throw new EmptyInputError("empty input, no certificates");
     try {
       readInto(decoded, name, opts, out, depth + 1);

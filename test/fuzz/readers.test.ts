@@ -5,6 +5,7 @@
  * per-case time limit. The hostile inputs of issue 9 are in the corpora and read as they are here too.
  */
 import { describe, expect, it } from "vitest";
+import { readCertificateBytes } from "../../src/certs/read.js";
 import { SmimetrustError } from "../../src/errors.js";
 import { fuzzReader } from "./engine.js";
 import { READER_NAMES, type Reader, reader } from "./readers.js";
@@ -74,5 +75,16 @@ describe("fuzz: the engine fails a run as it should", () => {
     };
     const st = fuzzReader(slow, { cases: 20, seed: 1, limitMs: 10, fastCheckShare: 0 });
     expect(st.failures.some((f) => /over the 10 ms limit per case/.test(f.error))).toBe(true);
+  });
+});
+
+describe("fuzz: crashes the million-case runs found, fixed in their reader", () => {
+  it("p7b/readCertificateBytes: UTF-16 big-endian text of an odd length (was RangeError from swap16)", () => {
+    const bytes = Buffer.from("feff063bc1721d36ff", "hex");
+    expect(() => readCertificateBytes(bytes, "odd.txt")).toThrow(SmimetrustError);
+    // The same with a certificate in it: the stray last byte is ignored.
+    const pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    const be = Buffer.concat([Buffer.of(0xfe, 0xff), Buffer.from(pem, "utf16le").swap16(), Buffer.of(0x41)]);
+    expect(() => readCertificateBytes(be, "be.pem")).toThrow(SmimetrustError);
   });
 });
