@@ -40,6 +40,7 @@ export { SETTINGS, type SettingName } from "./exchange/settings.js";
 export {
   classifyDer,
   type InputFormat,
+  READ_LIMITS,
   type ReadOptions,
   type ReadResult,
   readCertificateBytes,
@@ -66,6 +67,7 @@ export {
 export { type BatchItem, type BatchOptions, verifyBatch } from "./io/verify-pool.js";
 export { type DerElement, DerError } from "./lib/der.js";
 export type { Fetcher, FetchResult } from "./lib/fetcher.js";
+export { PBE_LIMITS } from "./lib/pbe.js";
 // signed mail
 export { type MboxMessage, type MimeEntity, type MimeLimits, parseMessage, splitMbox } from "./mime/index.js";
 export { type CacheEntry as ChainCacheEntry, ChainCache } from "./path/cache.js";

@@ -7,6 +7,8 @@ export interface CliContext {
   /** The clock, in ms since the epoch. */
   now: () => number;
   env: NodeJS.ProcessEnv;
+  /** What an input given as '-' reads (main.ts: process.stdin; in-process tests pass their own or none). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** A command's action result: the exit status (0 good, 1 problems found, 2 could not run). */

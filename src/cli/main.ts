@@ -14,5 +14,6 @@ const code = await run(process.argv.slice(2), {
   out: defaultOut(process.env),
   now: () => Date.now(),
   env: process.env,
+  stdin: process.stdin,
 });
 process.exitCode = code;

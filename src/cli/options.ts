@@ -57,3 +57,17 @@ export function parseIntOption(value: string, option: string, min = 0): number {
 export function repeatable(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** `--pfx-max-iterations <n>`: the PKCS#12 key-derivation work budget of one file (every command that reads PFX). */
+export const PFX_MAX_ITERATIONS_OPTION = [
+  "--pfx-max-iterations <n>",
+  "PKCS#12 key-derivation work allowed for one file, in iterations over all its key derivations (default 5000000)",
+] as const;
+
+/** The value of --pfx-max-iterations, checked (undefined when not given). */
+export function pfxMaxIterations(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = parseIntOption(value, "--pfx-max-iterations", 1);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--pfx-max-iterations: '${value}' is too large`);
+  return n;
+}

@@ -27,6 +27,7 @@ import {
 import { OID } from "../lib/oids.js";
 import {
   type AlgId,
+  KdfBudget,
   type MacData,
   type PbePassword,
   passwordCandidates,
@@ -47,6 +48,14 @@ export interface PfxCertificates {
 /** Bounds against hostile files. */
 export const PFX_LIMITS = { maxBags: 10_000, maxContentInfos: 1_000, maxNesting: 8 };
 
+export interface PfxReadOptions {
+  /**
+   * The key-derivation work budget of the whole file: total iterations over every key derivation (MAC,
+   * each encrypted content's key and IV, each password encoding tried). Default PBE_LIMITS.maxTotalIterations.
+   */
+  maxIterations?: number;
+}
+
 const NEED_PASSWORD =
   "this PKCS#12 file needs a password; give it with --password or the SMIMETRUST_PFX_PASSWORD environment variable";
 const WRONG_PASSWORD = "wrong password for PKCS#12";
@@ -59,9 +68,10 @@ export function readPfxCertificates(
   bytes: Uint8Array,
   password: string | undefined,
   file?: string,
+  opts: PfxReadOptions = {},
 ): PfxCertificates {
   try {
-    return readPfx(bytes, password);
+    return readPfx(bytes, password, new KdfBudget(opts.maxIterations));
   } catch (e) {
     if (e instanceof DerError) {
       throw new MalformedInputError(`malformed PKCS#12: ${e.message.replace(/ at byte \d+$/, "")}`, {
@@ -82,7 +92,7 @@ interface Parsed {
   mac?: MacData;
 }
 
-function parseOuter(bytes: Uint8Array): Parsed {
+function parseOuter(bytes: Uint8Array, budget: KdfBudget): Parsed {
   const top = new DerReader(bytes, 0, true);
   const pfxEl = top.expect(TAG.SEQUENCE, "PFX");
   if (!top.done) throw new DerError("unexpected data after the PFX", top.position);
@@ -109,7 +119,7 @@ function parseOuter(bytes: Uint8Array): Parsed {
     authSafeOffset = explicit.offset;
   } else throw new DerError(`authSafe content type ${type} is not data or signedData`, typeEl.offset);
   let mac: MacData | undefined;
-  if (pfx.peekTag() === TAG.SEQUENCE) mac = readMacData(pfx.read(), pfx);
+  if (pfx.peekTag() === TAG.SEQUENCE) mac = readMacData(pfx.read(), pfx, budget);
   return { authSafe, authSafeOffset, mac };
 }
 
@@ -120,19 +130,19 @@ function ciRaw(pfxEl: DerElement, bytes: Uint8Array): Uint8Array {
   return r.read().raw;
 }
 
-function readPfx(bytes: Uint8Array, password: string | undefined): PfxCertificates {
-  const parsed = parseOuter(bytes);
+function readPfx(bytes: Uint8Array, password: string | undefined, budget: KdfBudget): PfxCertificates {
+  const parsed = parseOuter(bytes, budget);
   const candidates = passwordCandidates(password ?? "");
   let chosen: PbePassword | undefined;
   if (parsed.mac) {
-    chosen = candidates.find((p) => verifyMac(parsed.mac!, parsed.authSafe, p));
+    chosen = candidates.find((p) => verifyMac(parsed.mac!, parsed.authSafe, p, budget));
     if (!chosen) {
       throw new PasswordError(password === undefined || password === "" ? NEED_PASSWORD : WRONG_PASSWORD);
     }
-    return readAuthSafe(parsed, [chosen], password, true);
+    return readAuthSafe(parsed, [chosen], password, true, budget);
   }
   // No MAC (`openssl pkcs12 -nomac`): a wrong password shows up as a decryption that fails.
-  return readAuthSafe(parsed, candidates, password, false);
+  return readAuthSafe(parsed, candidates, password, false, budget);
 }
 
 function readAuthSafe(
@@ -140,6 +150,7 @@ function readAuthSafe(
   passwords: PbePassword[],
   given: string | undefined,
   macChecked: boolean,
+  budget: KdfBudget,
 ): PfxCertificates {
   const out: PfxCertificates = { certificates: [], crls: [], privateKeys: 0 };
   const r = new DerReader(parsed.authSafe, parsed.authSafeOffset, true);
@@ -161,7 +172,7 @@ function readAuthSafe(
       const sc = octetStringContents(os);
       readSafeContents(sc, os.offset + os.headerLength, out, 0, false);
     } else if (type === OID.encryptedData) {
-      const { plain, offset } = decryptEncryptedData(inner, passwords, given, macChecked);
+      const { plain, offset } = decryptEncryptedData(inner, passwords, given, macChecked, budget);
       readSafeContents(plain, offset, out, 0, true);
     } else if (type === OID.envelopedData) {
       throw new UnsupportedError(
@@ -180,6 +191,7 @@ function decryptEncryptedData(
   passwords: PbePassword[],
   given: string | undefined,
   macChecked: boolean,
+  budget: KdfBudget,
 ): { plain: Uint8Array; offset: number } {
   const ed = r.sequence("EncryptedData");
   ed.expect(TAG.INTEGER, "EncryptedData version");
@@ -192,7 +204,7 @@ function decryptEncryptedData(
   const data = octetStringContents(encEl);
   const dataOffset = encEl.offset;
   for (const p of passwords) {
-    const plain = pbeDecrypt(alg, p, data, dataOffset);
+    const plain = pbeDecrypt(alg, p, data, dataOffset, budget);
     // Without a MAC, a wrong password can pass the padding check by chance; the SafeContents must parse too.
     if (plain && (macChecked || looksLikeSequence(plain))) return { plain, offset: dataOffset };
   }

@@ -15,6 +15,7 @@ import {
 } from "../errors.js";
 import { DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
+import { hasPemBegin, pemBlocks } from "../lib/pem.js";
 import { Certificate } from "../x509/certificate.js";
 import { certificatesFromMessage, looksLikeMessage } from "./message.js";
 import { readPfxCertificates } from "./pfx.js";
@@ -29,6 +30,11 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Most certificates accepted from one input. */
   maxCertificates?: number;
+  /**
+   * PKCS#12 key-derivation work budget of one file, in iterations over all its key derivations (MAC
+   * included); default PBE_LIMITS.maxTotalIterations (5,000,000). Past it the file is refused.
+   */
+  pfxMaxIterations?: number;
 }
 
 export interface ReadResult {
@@ -89,9 +95,10 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
   ) {
     const be = bytes[0] === 0xfe;
-    const body = Buffer.from(bytes.subarray(2));
+    // Whole UTF-16 code units only (a stray last byte is dropped: swap16 refuses an odd length).
+    const body = Buffer.from(bytes.subarray(2, 2 + ((bytes.length - 2) & ~1)));
     if (be) body.swap16();
-    const decoded = Buffer.from(body.subarray(0, body.length & ~1).toString("utf16le"), "utf8");
+    const decoded = Buffer.from(body.toString("utf16le"), "utf8");
     if (decoded.length === 0) throw new EmptyInputError("empty input, no certificates");
     try {
       readInto(decoded, name, opts, out, depth + 1);
@@ -102,11 +109,11 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
     }
     return;
   }
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  // A UTF-8 byte order mark (Notepad) is not part of the content.
-  const bom = text.startsWith("\xef\xbb\xbf") ? 3 : 0;
-  if (bom) text = " ".repeat(bom) + text.slice(bom);
-  if (looksLikeMessage(text.slice(bom))) {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A UTF-8 byte order mark (Notepad) is not part of the content. Only the head is made a string here: PEM
+  // is found in the bytes themselves (a string of a large input costs more than the scan).
+  const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  if (looksLikeMessage(buf.toString("latin1", bom, Math.min(buf.length, bom + 64 * 1024)))) {
     try {
       const m = certificatesFromMessage(bom ? bytes.subarray(bom) : bytes, name);
       out.format = "message";
@@ -117,14 +124,16 @@ function readInto(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadR
       return;
     } catch (e) {
       // A message without S/MIME parts may still carry PEM certificates in its text.
-      if (!(e instanceof EmptyInputError) || !text.includes("-----BEGIN ")) throw e;
+      if (!(e instanceof EmptyInputError) || !hasPemBegin(buf)) throw e;
     }
   }
-  if (text.includes("-----BEGIN ")) {
+  if (hasPemBegin(buf)) {
     out.format = "pem";
-    readPem(text, name, opts, out, depth);
+    readPem(buf, name, opts, out, depth);
     return;
   }
+  let text = buf.toString("latin1");
+  if (bom) text = " ".repeat(bom) + text.slice(bom);
   const b64 = text.replace(/[\r\n\t ]/g, "");
   if (b64.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
     const der = Buffer.from(b64, "base64");
@@ -263,7 +272,7 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
     }
     case "pkcs12": {
       out.format = "pkcs12";
-      const p = readPfxCertificates(bytes, opts.password, name);
+      const p = readPfxCertificates(bytes, opts.password, name, { maxIterations: opts.pfxMaxIterations });
       p.certificates.forEach((der, i) => {
         addCert(out, der, `${name}#${i + 1}`);
       });
@@ -301,26 +310,23 @@ function readDer(bytes: Uint8Array, name: string, opts: ReadOptions, out: ReadRe
   }
 }
 
-const PEM_RE = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
-
 function keysIgnored(n: number): string {
   return `ignored ${n} private key${n > 1 ? "s" : ""} (never extracted or stored)`;
 }
 
-function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
+function readPem(buf: Buffer, name: string, opts: ReadOptions, out: ReadResult, depth: number): void {
   let found = 0;
   const before = out.certificates.length + out.crls.length;
   const ignored: string[] = [];
-  for (const m of text.matchAll(PEM_RE)) {
-    const label = m[1];
-    const offset = m.index ?? 0;
-    const body = m[2];
+  for (const block of pemBlocks(buf)) {
+    const { label, offset } = block;
+    const body = buf.toString("latin1", block.bodyStart, block.bodyEnd);
     // Skip RFC 1421 headers (Proc-Type etc.) if any, then insist on clean base64.
     const lines = body.split(/\r?\n/).map((l) => l.trim());
     const b64Lines = lines.filter((l) => l.length > 0 && !/^[A-Za-z-]+:/.test(l));
     const b64 = b64Lines.join("");
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
-      const bad = findBadBase64(offset + m[0].indexOf(body), body);
+      const bad = findBadBase64(block.bodyStart, body);
       throw new MalformedInputError(`broken base64 in PEM block '${label}'`, { offset: bad });
     }
     const der = Buffer.from(b64, "base64");
@@ -350,7 +356,7 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
         break;
       }
       case "PKCS12": {
-        const p = readPfxCertificates(der, opts.password, name);
+        const p = readPfxCertificates(der, opts.password, name, { maxIterations: opts.pfxMaxIterations });
         for (const c of p.certificates)
           addCert(out, c, `${name}#${out.certificates.length + 1}`, undefined, offset);
         out.crls.push(...p.crls);
@@ -370,7 +376,7 @@ function readPem(text: string, name: string, opts: ReadOptions, out: ReadResult,
     }
   }
   if (found === 0) {
-    const at = text.indexOf("-----BEGIN ");
+    const at = buf.indexOf("-----BEGIN ");
     throw new MalformedInputError("PEM block without a matching END line", { offset: at });
   }
   if (out.certificates.length + out.crls.length === before) {

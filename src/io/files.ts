@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import {
+  accessSync,
   closeSync,
   constants,
   fstatSync,
@@ -13,24 +14,26 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  readSync,
   realpathSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import process from "node:process";
 import {
   EmptyInputError,
   FileAccessError,
+  LimitExceededError,
   MalformedInputError,
   RefusedError,
   SmimetrustError,
   UnknownFormatError,
   UnreadableFilesError,
 } from "../errors.js";
-import { type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
+import { READ_LIMITS, type ReadOptions, type ReadResult, readCertificateBytes } from "../formats/read.js";
 import type { Certificate } from "../x509/certificate.js";
 
 export interface InputFile {
@@ -42,11 +45,139 @@ export interface InputFile {
 
 const MAX_FOLDER_FILES = 100_000;
 
-/** Reads stdin to the end. */
-export async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<Uint8Array> {
+/**
+ * How much one input may hold: certificate containers, CRLs and configuration files (the readers' own cap),
+ * and mail (a message or an mbox archive). Enforced while reading: reading stops at the first byte past it.
+ */
+export const INPUT_LIMITS = { maxBytes: READ_LIMITS.maxBytes, maxMessageBytes: 1024 * 1024 * 1024 };
+
+function tooLarge(name: string, maxBytes: number): LimitExceededError {
+  return new LimitExceededError(
+    `input is larger than the limit of ${maxBytes.toLocaleString("en-US")} bytes`,
+    { file: name },
+  );
+}
+
+/**
+ * Reads stdin to the end, or refuses it at the first byte past `maxBytes` (stdin may be endless:
+ * `< /dev/zero`, or a pipe from a program that never stops). Errors name it `<stdin>`.
+ */
+export async function readStdin(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number = INPUT_LIMITS.maxBytes,
+): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
+  let size = 0;
+  for await (const c of stream) {
+    const b = typeof c === "string" ? Buffer.from(c) : (c as Buffer);
+    size += b.length;
+    // Leaving the loop ends the stream: nothing more is read.
+    if (size > maxBytes) throw tooLarge("<stdin>", maxBytes);
+    chunks.push(b);
+  }
   return Buffer.concat(chunks);
+}
+
+/** Why a path that is not a regular file cannot be read as one (undefined for a regular file). */
+function notAFile(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return "cannot read: is a folder";
+  if (st.isFIFO())
+    return "cannot read: is a named pipe (FIFO), which may never end; to read from a pipe, give - and send it to standard input";
+  if (st.isCharacterDevice())
+    return "cannot read: is a character device (such as /dev/zero or a terminal), not a file";
+  if (st.isBlockDevice()) return "cannot read: is a block device, not a file";
+  if (st.isSocket()) return "cannot read: is a socket, not a file";
+  return "cannot read: not a regular file";
+}
+
+/**
+ * Refuses, before anything is read, a path that is not a regular file: a device (endless, like /dev/zero),
+ * a named pipe (which blocks for ever without a writer), a socket. A missing or forbidden path is refused
+ * the same way. Commands call it on inputs they read later.
+ */
+export function checkInputFile(name: string): void {
+  let st: Stats;
+  try {
+    st = statSync(name);
+  } catch (e) {
+    throw fileError(name, e);
+  }
+  const why = notAFile(st);
+  if (why) throw new FileAccessError(why, { file: name });
+  try {
+    accessSync(name, constants.R_OK);
+  } catch (e) {
+    throw fileError(name, e);
+  }
+}
+
+/**
+ * Opens a regular file for reading. The open itself never blocks (O_NONBLOCK: a named pipe without a
+ * writer would), and what was opened is checked, so a path swapped for a pipe or a device after a check
+ * is still refused.
+ */
+function openInputFile(name: string): number {
+  let fd: number;
+  try {
+    fd = openSync(name, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw fileError(name, e);
+  }
+  try {
+    const why = notAFile(fstatSync(fd));
+    if (why) throw new FileAccessError(why, { file: name });
+  } catch (e) {
+    closeSync(fd);
+    throw e instanceof SmimetrustError ? e : fileError(name, e);
+  }
+  return fd;
+}
+
+/**
+ * The one primitive that reads a named input file: a regular file only (see checkInputFile), read to its
+ * end or refused at the first byte past `maxBytes` (a file that grows while it is read included).
+ */
+export function readInputFile(name: string, maxBytes: number = INPUT_LIMITS.maxBytes): Uint8Array {
+  const fd = openInputFile(name);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) throw tooLarge(name, maxBytes);
+    let buf = Buffer.allocUnsafeSlow(Math.min(size, maxBytes) + 1);
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        if (len > maxBytes) throw tooLarge(name, maxBytes);
+        const bigger = Buffer.allocUnsafeSlow(Math.min(maxBytes + 1, Math.max(len * 2, 64 * 1024)));
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+    }
+    if (len > maxBytes) throw tooLarge(name, maxBytes);
+    return buf.subarray(0, len);
+  } catch (e) {
+    if (e instanceof SmimetrustError) throw e;
+    throw fileError(name, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads an input given as a path, or `stdin` for '-' (the front end hands its standard input in; the edge
+ * never reaches for the process's own); the same limits either way.
+ */
+export async function readInput(
+  name: string,
+  stdin: NodeJS.ReadableStream | undefined,
+  maxBytes: number = INPUT_LIMITS.maxBytes,
+): Promise<Uint8Array> {
+  if (name !== "-") return readInputFile(name, maxBytes);
+  if (!stdin) throw new FileAccessError("standard input is not available here", { file: "-" });
+  return readStdin(stdin, maxBytes);
 }
 
 function fileError(path: string, e: unknown): FileAccessError {
@@ -119,14 +250,6 @@ export function expandInput(path: string): { name: string; fromFolder: boolean }
   return out;
 }
 
-export function readInputFile(name: string): Uint8Array {
-  try {
-    return readFileSync(name);
-  } catch (e) {
-    throw fileError(name, e);
-  }
-}
-
 export interface LoadedCertificates {
   certificates: Certificate[];
   crls: { der: Uint8Array; source: string }[];
@@ -148,6 +271,8 @@ export interface LoadOptions extends ReadOptions {
    * PEM or DER file), listing them in `skipped`, instead of failing with UnreadableFilesError.
    */
   skipUnreadable?: boolean;
+  /** What '-' reads: the front end's standard input (the edge never takes the process's own). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /**
@@ -219,7 +344,7 @@ export async function loadCertificates(
   };
   for (const input of inputs) {
     if (input === "-") {
-      take(readCertificateBytes(await readStdin(), "<stdin>", opts), "<stdin>");
+      take(readCertificateBytes(await readInput("-", opts.stdin), "<stdin>", opts), "<stdin>");
       continue;
     }
     for (const f of expandInput(input)) {

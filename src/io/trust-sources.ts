@@ -7,7 +7,7 @@ import { isExchangeExport, readExchangeExport } from "../formats/exchange-export
 import { readCertificateBytes } from "../formats/read.js";
 import { isSst } from "../formats/sst.js";
 import type { Certificate } from "../x509/certificate.js";
-import { expandInput, loadCertificates, readInputFile, readStdin, type SkippedFile } from "./files.js";
+import { expandInput, type LoadOptions, loadCertificates, readInput, type SkippedFile } from "./files.js";
 
 export interface TrustSources {
   certificates: Certificate[];
@@ -23,7 +23,7 @@ export interface TrustSources {
 /** Reads trust-list inputs (see above); an unreadable file stops the read unless `skipUnreadable`. */
 export async function loadTrustSources(
   inputs: readonly string[],
-  opts: { password?: string; skipUnreadable?: boolean } = {},
+  opts: LoadOptions = {},
 ): Promise<TrustSources> {
   const out: TrustSources = { certificates: [], warnings: [], exports: [], skipped: [] };
   const sizes: number[] = [];
@@ -31,7 +31,7 @@ export async function loadTrustSources(
     const files = input === "-" ? [{ name: "-", fromFolder: false }] : expandInput(input);
     if (files.length === 1 && !files[0].fromFolder) {
       const name = input === "-" ? "<stdin>" : input;
-      const bytes = input === "-" ? await readStdin() : readInputFile(input);
+      const bytes = await readInput(input, opts.stdin);
       if (isExchangeExport(bytes)) {
         const x = readExchangeExport(bytes, name);
         if (!x.trustListBytes)
@@ -64,12 +64,13 @@ export async function loadLeaves(
   inputs: readonly string[] | undefined,
   warnings: string[],
   password?: string,
-  opts: { skipUnreadable?: boolean; skipped?: SkippedFile[] } = {},
+  opts: LoadOptions & { skipped?: SkippedFile[] } = {},
 ): Promise<Certificate[]> {
   if (!inputs || inputs.length === 0) return [];
-  const loaded = await loadCertificates(inputs, { password, skipUnreadable: opts.skipUnreadable });
+  const { skipped, ...lo } = opts;
+  const loaded = await loadCertificates(inputs, { ...lo, password });
   warnings.push(...loaded.warnings);
-  opts.skipped?.push(...loaded.skipped);
+  skipped?.push(...loaded.skipped);
   const leaves = loaded.certificates.filter((c) => !c.isCA);
   for (const c of loaded.certificates)
     if (c.isCA) warnings.push(`--leaf: ignored CA certificate '${c.name}' (${c.sha1})`);

@@ -7,22 +7,62 @@
  * Functions that decrypt return `undefined` when the result is not right for the key (bad padding):
  * that is how a wrong password shows up. Structural problems throw `DerError` with the byte offset.
  */
-import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
-import { UnsupportedError } from "../errors.js";
+import {
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hash as oneShotHash,
+  pbkdf2Sync,
+  timingSafeEqual,
+} from "node:crypto";
+import { LimitExceededError, UnsupportedError } from "../errors.js";
 import { type DerElement, DerError, DerReader, decodeOidEl, decodeSmallInt, TAG } from "./der.js";
 import { OID } from "./oids.js";
 import { rc2CbcDecrypt } from "./rc2.js";
 
 /**
  * Bounds against hostile files: a huge iteration count would hang the reader. PBKDF2 runs natively
- * (10,000,000 rounds take a few seconds); the PKCS#12 KDF iterates a hash in JavaScript (about 3.5 us a
- * round), so its cap is lower. Real files use 2,000 to 600,000.
+ * (about 0.2 us a round); the PKCS#12 KDF iterates a hash in JavaScript (about 1 us a round), so its cap
+ * per call is lower. Real files use 1 to 600,000 per call.
+ *
+ * `maxTotalIterations` is the work budget of one whole file: the sum of the iteration counts of every key
+ * derivation the reader runs for it (the MAC key; each content encryption key and IV; once for each password
+ * encoding tried). A file asking for more is refused before the derivation that would pass the budget starts.
+ * What real exporters need (MAC + the encrypted certificates; private keys are never decrypted): Windows and
+ * .NET 2,000 a call (about 8,000 in all), OpenSSL 1.1 and 3 2,048 (about 6,000), macOS Keychain 2,048 with
+ * a MAC of 1 iteration, Java keytool 10,000 (about 40,000), NSS 2,000 in older and up to 600,000 in recent
+ * releases, Bouncy Castle 1.86+ 600,000 (about 1,800,000; twice that with an empty password, whose two
+ * encodings are both tried). 5,000,000 is Bouncy Castle's own reading cap, and costs at most about one
+ * second of PBKDF2 or five of the JavaScript PKCS#12 KDF.
  */
 export const PBE_LIMITS = {
   maxIterations: 10_000_000,
   maxPkcs12KdfIterations: 1_000_000,
+  maxTotalIterations: 5_000_000,
   maxSaltBytes: 1024,
 };
+
+/**
+ * The key-derivation work budget of one PKCS#12 file (see PBE_LIMITS.maxTotalIterations). Each
+ * derivation is charged before it runs; the one that would pass the limit throws LimitExceededError.
+ */
+export class KdfBudget {
+  spent = 0;
+  constructor(readonly limit: number = PBE_LIMITS.maxTotalIterations) {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError("the key-derivation budget must be a whole number of at least 1");
+  }
+
+  charge(iterations: number, offset: number, calls = 1): void {
+    const cost = iterations * calls;
+    if (this.spent + cost > this.limit)
+      throw new LimitExceededError(
+        `PKCS#12 key derivation would take more than ${this.limit.toLocaleString("en-US")} iterations in all (the limit for one file; a file from a trusted source may be allowed more with --pfx-max-iterations)`,
+        { offset },
+      );
+    this.spent += cost;
+  }
+}
 
 export type PbeHash = "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
 
@@ -102,7 +142,7 @@ export function pkcs12Kdf(
   const B = new Uint8Array(v);
   for (let i = 0; i < c; i++) {
     let A: Uint8Array = createHash(hash).update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = createHash(hash).update(A).digest();
+    for (let r = 1; r < iterations; r++) A = oneShotHash(hash, A, "buffer");
     out.set(A, i * u);
     if (i === c - 1) break;
     for (let k = 0; k < v; k++) B[k] = A[k % u];
@@ -229,7 +269,7 @@ function pbkdf1(
   iterations: number,
 ): Uint8Array {
   let t: Uint8Array = createHash(hash).update(password).update(salt).digest();
-  for (let i = 1; i < iterations; i++) t = createHash(hash).update(t).digest();
+  for (let i = 1; i < iterations; i++) t = oneShotHash(hash, t, "buffer");
   return t;
 }
 
@@ -276,13 +316,20 @@ export function pbeDecrypt(
   password: PbePassword,
   data: Uint8Array,
   dataOffset: number,
+  budget: KdfBudget = new KdfBudget(),
 ): Uint8Array | undefined {
   const p1 = PBES1[alg.oid];
   if (p1) {
     const r = paramsReader(alg, p1.name);
     const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
     const itEl = r.expect(TAG.INTEGER, "iterations");
-    const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset, PBE_LIMITS.maxPkcs12KdfIterations);
+    const iterations = checkIterations(
+      decodeSmallInt(itEl),
+      itEl.offset,
+      perCall(PBE_LIMITS.maxPkcs12KdfIterations, budget),
+    );
+    // The key, and the IV for the block ciphers: two derivations.
+    budget.charge(iterations, itEl.offset, p1.cipher === "rc4" ? 1 : 2);
     if (p1.cipher === "rc4") {
       // A stream cipher: no padding to check. Without a MAC, the caller's SafeContents parse is the test.
       return rc4(pkcs12Kdf("sha1", password.bmp, salt, 1, iterations, p1.keyLen), data);
@@ -299,25 +346,37 @@ export function pbeDecrypt(
     const r = paramsReader(alg, v15.name);
     const salt = checkSalt(r.expect(TAG.OCTET_STRING, "salt"));
     const itEl = r.expect(TAG.INTEGER, "iterationCount");
-    const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset, PBE_LIMITS.maxPkcs12KdfIterations);
+    const iterations = checkIterations(
+      decodeSmallInt(itEl),
+      itEl.offset,
+      perCall(PBE_LIMITS.maxPkcs12KdfIterations, budget),
+    );
     blockCheck(data, 8, dataOffset);
+    budget.charge(iterations, itEl.offset);
     const dk = pbkdf1(v15.hash, password.utf8, salt, iterations);
     const key = dk.subarray(0, 8);
     const iv = dk.subarray(8, 16);
     return v15.cipher === "des" ? desCbcDecrypt(key, iv, data) : rc2CbcDecrypt(key, 64, iv, data);
   }
-  if (alg.oid === OID.pbes2) return pbes2Decrypt(alg, password, data, dataOffset);
+  if (alg.oid === OID.pbes2) return pbes2Decrypt(alg, password, data, dataOffset, budget);
   throw new UnsupportedError(`encryption algorithm ${alg.oid} is not supported`, { offset: alg.offset });
 }
 
 interface Pbkdf2Params {
   salt: Uint8Array;
   iterations: number;
+  /** Where the iteration count is, for errors. */
+  iterationsOffset: number;
   keyLength?: number;
   hash: PbeHash;
 }
 
-function readPbkdf2Params(kdf: AlgId): Pbkdf2Params {
+/** The cap of one call: its default, unless the caller raised the file's budget above the default. */
+function perCall(cap: number, budget: KdfBudget): number {
+  return budget.limit > PBE_LIMITS.maxTotalIterations ? Math.max(cap, budget.limit) : cap;
+}
+
+function readPbkdf2Params(kdf: AlgId, budget: KdfBudget): Pbkdf2Params {
   if (kdf.oid !== OID.pbkdf2)
     throw new UnsupportedError(`key derivation ${kdf.oid} is not supported (only PBKDF2)`, {
       offset: kdf.offset,
@@ -329,7 +388,11 @@ function readPbkdf2Params(kdf: AlgId): Pbkdf2Params {
     });
   const salt = checkSalt(r.read());
   const itEl = r.expect(TAG.INTEGER, "iterationCount");
-  const iterations = checkIterations(decodeSmallInt(itEl), itEl.offset);
+  const iterations = checkIterations(
+    decodeSmallInt(itEl),
+    itEl.offset,
+    perCall(PBE_LIMITS.maxIterations, budget),
+  );
   let keyLength: number | undefined;
   if (r.peekTag() === TAG.INTEGER) {
     const kl = r.read();
@@ -343,7 +406,7 @@ function readPbkdf2Params(kdf: AlgId): Pbkdf2Params {
     if (!h) throw new UnsupportedError(`PBKDF2 with PRF ${prf.oid} is not supported`, { offset: prf.offset });
     hash = h;
   }
-  return { salt, iterations, keyLength, hash };
+  return { salt, iterations, iterationsOffset: itEl.offset, keyLength, hash };
 }
 
 function pbes2Decrypt(
@@ -351,9 +414,10 @@ function pbes2Decrypt(
   password: PbePassword,
   data: Uint8Array,
   dataOffset: number,
+  budget: KdfBudget,
 ): Uint8Array | undefined {
   const r = paramsReader(alg, "PBES2");
-  const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"));
+  const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"), budget);
   const enc = readAlgId(r, "encryptionScheme");
   const aes = AES[enc.oid];
   if (aes) {
@@ -364,6 +428,7 @@ function pbes2Decrypt(
     if (kdf.keyLength !== undefined && kdf.keyLength !== aes.keyLen)
       throw new DerError("PBKDF2 keyLength does not match the cipher", enc.offset);
     blockCheck(data, block, dataOffset);
+    budget.charge(kdf.iterations, kdf.iterationsOffset);
     const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, aes.keyLen, kdf.hash);
     return nodeDecrypt(aes.cipher, key, iv, data);
   }
@@ -373,6 +438,7 @@ function pbes2Decrypt(
     if (kdf.keyLength !== undefined && kdf.keyLength !== 8)
       throw new DerError("PBKDF2 keyLength does not match the cipher", enc.offset);
     blockCheck(data, 8, dataOffset);
+    budget.charge(kdf.iterations, kdf.iterationsOffset);
     return desCbcDecrypt(
       pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, 8, kdf.hash),
       enc.params.value,
@@ -391,6 +457,7 @@ function pbes2Decrypt(
     if (ivEl.value.length !== 8) throw new DerError("IV must be 8 bytes", ivEl.offset);
     const keyLen = kdf.keyLength ?? Math.ceil(bits / 8);
     blockCheck(data, 8, dataOffset);
+    budget.charge(kdf.iterations, kdf.iterationsOffset);
     const key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, keyLen, kdf.hash);
     return rc2CbcDecrypt(key, Math.min(bits, 1024), ivEl.value, data);
   }
@@ -407,47 +474,58 @@ export interface MacData {
   mac: Uint8Array;
   salt: Uint8Array;
   iterations: number;
+  /** Where the iteration count is (or the MacData, when it is left at its default of 1). */
+  iterationsOffset: number;
   offset: number;
 }
 
-export function readMacData(el: DerElement, r: DerReader): MacData {
+export function readMacData(el: DerElement, r: DerReader, budget: KdfBudget = new KdfBudget()): MacData {
   const m = r.child(el);
   const di = m.sequence("DigestInfo");
   const alg = readAlgId(di, "MAC digestAlgorithm");
   const mac = di.expect(TAG.OCTET_STRING, "MAC digest").value;
   const salt = checkSalt(m.expect(TAG.OCTET_STRING, "macSalt"));
   let iterations = 1;
+  let iterationsOffset = el.offset;
   if (m.peekTag() === TAG.INTEGER) {
     const it = m.read();
-    iterations = checkIterations(decodeSmallInt(it), it.offset);
+    iterations = checkIterations(decodeSmallInt(it), it.offset, perCall(PBE_LIMITS.maxIterations, budget));
+    iterationsOffset = it.offset;
   }
-  return { alg, mac, salt, iterations, offset: el.offset };
+  return { alg, mac, salt, iterations, iterationsOffset, offset: el.offset };
 }
 
 /**
  * Checks the MAC over `authSafe` (the AuthenticatedSafe bytes) with `password`: true when it
  * matches. PKCS#12 KDF + HMAC for the classic digests; PBMAC1 (RFC 9579) with PBKDF2.
  */
-export function verifyMac(md: MacData, authSafe: Uint8Array, password: PbePassword): boolean {
+export function verifyMac(
+  md: MacData,
+  authSafe: Uint8Array,
+  password: PbePassword,
+  budget: KdfBudget = new KdfBudget(),
+): boolean {
   let key: Uint8Array;
   let hash: PbeHash;
   if (md.alg.oid === OID.pbmac1) {
     // PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }
     const r = paramsReader(md.alg, "PBMAC1");
-    const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"));
+    const kdf = readPbkdf2Params(readAlgId(r, "keyDerivationFunc"), budget);
     const scheme = readAlgId(r, "messageAuthScheme");
     const h = HMAC_BY_OID[scheme.oid];
     if (!h)
       throw new UnsupportedError(`PBMAC1 with ${scheme.oid} is not supported`, { offset: scheme.offset });
     if (kdf.keyLength === undefined) throw new DerError("PBMAC1 needs a PBKDF2 keyLength", md.alg.offset);
     hash = h;
+    budget.charge(kdf.iterations, kdf.iterationsOffset);
     key = pbkdf2Sync(password.utf8, kdf.salt, kdf.iterations, kdf.keyLength, kdf.hash);
   } else {
     const h = DIGEST_BY_OID[md.alg.oid];
     if (!h)
       throw new UnsupportedError(`MAC digest ${md.alg.oid} is not supported`, { offset: md.alg.offset });
     hash = h;
-    checkIterations(md.iterations, md.offset, PBE_LIMITS.maxPkcs12KdfIterations);
+    checkIterations(md.iterations, md.offset, perCall(PBE_LIMITS.maxPkcs12KdfIterations, budget));
+    budget.charge(md.iterations, md.iterationsOffset);
     key = pkcs12Kdf(hash, password.bmp, md.salt, 3, md.iterations, HASH[hash].u);
   }
   const got = createHmac(hash, key).update(authSafe).digest();

@@ -9,7 +9,8 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { Cron } from "croner";
-import { UsageError } from "../errors.js";
+import { SmimetrustError, UsageError } from "../errors.js";
+import { readInputFile } from "../io/files.js";
 import type { Severity } from "../problems.js";
 
 export interface Threshold {
@@ -286,13 +287,12 @@ export function loadMonitorConfig(file: string, exists: (p: string) => boolean):
   const abs = resolve(file);
   let text: string;
   try {
-    text = readFileSync(abs, "utf8");
+    text = Buffer.from(readInputFile(abs)).toString("utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read the configuration: ${code === "ENOENT" ? "no such file" : (e as Error).message}`,
-      { file },
-    );
+    if (!(e instanceof SmimetrustError)) throw e;
+    throw new UsageError(`cannot read the configuration: ${e.message.replace(/^cannot read: /, "")}`, {
+      file,
+    });
   }
   let doc: unknown;
   try {

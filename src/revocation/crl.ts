@@ -20,6 +20,7 @@ import {
   TAG,
 } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
+import { pemBlocks } from "../lib/pem.js";
 import {
   type AlgorithmIdentifier,
   readAlgorithmIdentifier,
@@ -450,11 +451,11 @@ export function readCrls(bytes: Uint8Array, source?: string): Crl[] {
     "latin1",
   );
   if (head.includes("-----BEGIN")) {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-    const re = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g;
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const out: Crl[] = [];
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const der = new Uint8Array(Buffer.from(m[1].replace(/\s+/g, ""), "base64"));
+    for (const b of pemBlocks(buf, "X509 CRL")) {
+      const body = buf.toString("latin1", b.bodyStart, b.bodyEnd);
+      const der = new Uint8Array(Buffer.from(body.replace(/\s+/g, ""), "base64"));
       out.push(parseCrl(der, source));
     }
     if (out.length === 0) throw new MalformedInputError("no 'X509 CRL' PEM block found", { file: source });

@@ -14,6 +14,7 @@ import { cmsContentType, parseSignedData, type SignedData } from "../cms/signed-
 import { findSignerCert } from "../cms/signer-info.js";
 import { SmimetrustError } from "../errors.js";
 import { OID } from "../lib/oids.js";
+import { pemBlocks } from "../lib/pem.js";
 import { MimeError, NotMailError } from "../mime/errors.js";
 import { type MimeEntity, parseMessage } from "../mime/parse.js";
 import type { CertSource, ChainResult, ChainValidator, ValidationOptions } from "../path/types.js";
@@ -375,10 +376,10 @@ export function asCms(bytes: Uint8Array): Uint8Array | undefined {
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64)).toString("latin1");
   const pem = /^\s*-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.exec(head);
   if (pem) {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-    const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(text);
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const m = pemBlocks(buf)[0];
     if (m) {
-      const der = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+      const der = Buffer.from(buf.toString("latin1", m.bodyStart, m.bodyEnd).replace(/\s+/g, ""), "base64");
       return cmsContentType(der) !== undefined ? der : undefined;
     }
   }

@@ -15,6 +15,7 @@ import type { Problem } from "../../problems.js";
 import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
+import { PFX_MAX_ITERATIONS_OPTION, pfxMaxIterations } from "../options.js";
 import { daysBetween, isoTime, writeData } from "../output.js";
 
 interface BuildOpts {
@@ -25,6 +26,7 @@ interface BuildOpts {
   force?: boolean;
   password?: string;
   skipUnreadable?: boolean;
+  pfxMaxIterations?: string;
   json?: boolean;
 }
 
@@ -55,6 +57,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       "--skip-unreadable",
       "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of refusing",
     )
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print the summary as JSON")
     .action(async (inputs: string[], opts: BuildOpts) => {
       const format = opts.format.toLowerCase();
@@ -70,6 +73,8 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
         skipUnreadable: opts.skipUnreadable,
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+        stdin: ctx.stdin,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (loaded.crls.length)

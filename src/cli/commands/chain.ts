@@ -12,7 +12,7 @@ import { TrustList } from "../../trust/trust-list.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseTime, repeatable } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseTime, pfxMaxIterations, repeatable } from "../options.js";
 import { isoTime, mark, type Out, paint, writeData } from "../output.js";
 
 interface ChainOpts {
@@ -28,6 +28,7 @@ interface ChainOpts {
   json?: boolean;
   password?: string;
   skipUnreadable?: boolean;
+  pfxMaxIterations?: string;
 }
 
 export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
@@ -73,6 +74,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       "--skip-unreadable",
       "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
     )
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print JSON")
     .action(async (certificate: string, opts: ChainOpts) => {
       const anchor = opts.anchor.toLowerCase();
@@ -83,7 +85,12 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
         throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const lo = { password, skipUnreadable: opts.skipUnreadable === true };
+      const lo = {
+        password,
+        skipUnreadable: opts.skipUnreadable === true,
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+        stdin: ctx.stdin,
+      };
       const subject = await loadCertificates([certificate], lo);
       const trustIn = await loadCertificates(opts.trust, lo);
       const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, lo) : undefined;

@@ -9,7 +9,13 @@ import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import type { RegisterCommand } from "../context.js";
-import { parseIntOption, parseTime, repeatable } from "../options.js";
+import {
+  PFX_MAX_ITERATIONS_OPTION,
+  parseIntOption,
+  parseTime,
+  pfxMaxIterations,
+  repeatable,
+} from "../options.js";
 import { fitTo, type Out, paint, table, truncate, writeData } from "../output.js";
 
 export function parseSeverity(v: string, option: string): Severity {
@@ -48,6 +54,7 @@ interface CheckOpts {
   markdown?: boolean;
   password?: string;
   skipUnreadable?: boolean;
+  pfxMaxIterations?: string;
 }
 
 export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
@@ -72,6 +79,7 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       "--skip-unreadable",
       "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
     )
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .action(async (inputs: string[], opts: CheckOpts) => {
       if (opts.json && opts.markdown) throw new UsageError("--json and --markdown exclude each other");
       const warnDays = parseIntOption(opts.warnDays, "--warn-days");
@@ -79,11 +87,14 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const now = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
       const skipUnreadable = opts.skipUnreadable === true;
-      const src = await loadTrustSources(inputs, { password, skipUnreadable });
-      const leaves = await loadLeaves(opts.leaf, src.warnings, password, {
+      const lo = {
+        password,
         skipUnreadable,
-        skipped: src.skipped,
-      });
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+        stdin: ctx.stdin,
+      };
+      const src = await loadTrustSources(inputs, lo);
+      const leaves = await loadLeaves(opts.leaf, src.warnings, password, { ...lo, skipped: src.skipped });
       for (const w of src.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (src.certificates.length === 0) throw new UsageError("no certificates in the trust list inputs");
       const sstBytes = src.sstBytes ?? sstSizeOf(src.certificates);

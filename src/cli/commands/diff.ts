@@ -8,7 +8,7 @@ import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { parseTime, repeatable } from "../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseTime, pfxMaxIterations, repeatable } from "../options.js";
 import { fitTo, paint, table, truncate, writeData } from "../output.js";
 
 interface DiffOpts {
@@ -17,6 +17,7 @@ interface DiffOpts {
   json?: boolean;
   password?: string;
   skipUnreadable?: boolean;
+  pfxMaxIterations?: string;
 }
 
 const summary = (c: Certificate) => ({
@@ -46,15 +47,22 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
       "--skip-unreadable",
       "leave out files in folders that cannot be read (a PFX without its password, a truncated file) instead of stopping",
     )
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .action(async (oldInput: string, newInput: string, opts: DiffOpts) => {
       const now = opts.at ? parseTime(opts.at) : ctx.now();
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
       const skipUnreadable = opts.skipUnreadable === true;
-      const oldSrc = await loadTrustSources([oldInput], { password, skipUnreadable });
-      const newSrc = await loadTrustSources([newInput], { password, skipUnreadable });
+      const lo = {
+        password,
+        skipUnreadable,
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+        stdin: ctx.stdin,
+      };
+      const oldSrc = await loadTrustSources([oldInput], lo);
+      const newSrc = await loadTrustSources([newInput], lo);
       const warnings = [...oldSrc.warnings, ...newSrc.warnings];
       const skipped = [...oldSrc.skipped, ...newSrc.skipped];
-      const leaves = await loadLeaves(opts.leaf, warnings, password, { skipUnreadable, skipped });
+      const leaves = await loadLeaves(opts.leaf, warnings, password, { ...lo, skipped });
       for (const w of warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0)
         throw new UsageError("both lists are empty");

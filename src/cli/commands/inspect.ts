@@ -4,7 +4,10 @@ import { loadCertificates, skippedSummary } from "../../io/files.js";
 import { oneLine } from "../../lib/text.js";
 import { summarize } from "../../x509/describe.js";
 import type { RegisterCommand } from "../context.js";
+import { PFX_MAX_ITERATIONS_OPTION, pfxMaxIterations } from "../options.js";
 import { expiryLabel, fitTo, table, truncate, writeData } from "../output.js";
+
+type InspectOpts = { password?: string; pfxMaxIterations?: string; json?: boolean };
 
 export const registerInspect: RegisterCommand = (program: Command, ctx, done) => {
   program
@@ -14,12 +17,15 @@ export const registerInspect: RegisterCommand = (program: Command, ctx, done) =>
     )
     .argument("<inputs...>", "files, folders, or - for stdin")
     .option("--password <password>", "PKCS#12 password (or SMIMETRUST_PFX_PASSWORD)")
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print JSON")
-    .action(async (inputs: string[], opts: { password?: string; json?: boolean }) => {
+    .action(async (inputs: string[], opts: InspectOpts) => {
       const loaded = await loadCertificates(inputs, {
         password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
         // inspect shows what it can: unreadable files in folders are named (warning and summary), not fatal.
         skipUnreadable: true,
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+        stdin: ctx.stdin,
       });
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       const now = ctx.now();

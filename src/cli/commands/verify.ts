@@ -1,13 +1,15 @@
-import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
 import {
+  checkInputFile,
   expandInput,
+  INPUT_LIMITS,
   type LoadOptions,
   loadCertificates,
+  readInput,
   readInputFile,
-  readStdin,
   skippedSummary,
 } from "../../io/files.js";
 import { createHttpFetcher } from "../../io/http-fetcher.js";
@@ -22,7 +24,13 @@ import type { VerifyResult } from "../../smime/verify.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { parseIntOption, parseTime, repeatable } from "../options.js";
+import {
+  PFX_MAX_ITERATIONS_OPTION,
+  parseIntOption,
+  parseTime,
+  pfxMaxIterations,
+  repeatable,
+} from "../options.js";
 import { type Out, paint, truncate, writeControl, writeData } from "../output.js";
 
 interface VerifyOpts {
@@ -39,6 +47,7 @@ interface VerifyOpts {
   strict?: boolean;
   password?: string;
   skipUnreadable?: boolean;
+  pfxMaxIterations?: string;
   json?: boolean;
 }
 
@@ -134,7 +143,9 @@ export function progressBar(n: number, total: number, width = 30): string {
 function looksLikeMbox(file: string): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync(file, "r");
+    // Never blocks: callers have checked that the file is a regular one, and a pipe swapped in since would
+    // not hold up the open.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const head = Buffer.alloc(5);
     const n = readSync(fd, head, 0, 5, 0);
     return n === 5 && isMbox(head) && !/\.(eml|msg|txt)$/i.test(file);
@@ -152,7 +163,11 @@ function looksLikeMbox(file: string): boolean {
 const NOT_MAIL = /\.(pem|cer|crt|der|crl|sst|p7b|p7c|pfx|p12|key|csr|json|md|ts|js|mjs|cjs|ps1|sh|py)$/i;
 
 /** Expands the message arguments into batch items: files, folders (recursive), mbox archives, '-'. */
-async function expandMessages(inputs: readonly string[], onSkip: () => void): Promise<BatchItem[]> {
+async function expandMessages(
+  inputs: readonly string[],
+  onSkip: () => void,
+  stdin: NodeJS.ReadableStream | undefined,
+): Promise<BatchItem[]> {
   const items: BatchItem[] = [];
   const addBytes = (name: string, bytes: Uint8Array) => {
     if (isMbox(bytes)) {
@@ -170,7 +185,7 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
   };
   for (const input of inputs) {
     if (input === "-") {
-      addBytes("<stdin>", await readStdin());
+      addBytes("<stdin>", await readInput("-", stdin, INPUT_LIMITS.maxMessageBytes));
       continue;
     }
     for (const f of expandInput(input)) {
@@ -178,18 +193,13 @@ async function expandMessages(inputs: readonly string[], onSkip: () => void): Pr
         onSkip();
         continue;
       }
-      if (looksLikeMbox(f.name)) addBytes(f.name, readInputFile(f.name));
-      else if (f.fromFolder) items.push({ name: f.name, load: () => readInputFile(f.name) });
-      else {
-        // A file named directly must be readable: fail the run (exit 2) now rather than later; its bytes are
-        // read when it is verified, so a long list of files is never all in memory.
-        try {
-          accessSync(f.name, constants.R_OK);
-        } catch {
-          readInputFile(f.name); // throws the one-line FileAccessError
-        }
-        items.push({ name: f.name, load: () => readInputFile(f.name) });
-      }
+      const load = () => readInputFile(f.name, INPUT_LIMITS.maxMessageBytes);
+      // A file named directly must be a readable regular file (not a device such as /dev/zero, not a named
+      // pipe): fail the run (exit 2) now rather than later. Its bytes are read when it is verified, so a
+      // long list of files is never all in memory. Folders list regular files only.
+      if (!f.fromFolder) checkInputFile(f.name);
+      if (looksLikeMbox(f.name)) addBytes(f.name, load());
+      else items.push({ name: f.name, load });
     }
   }
   return items;
@@ -273,6 +283,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       "--skip-unreadable",
       "leave out certificate files in --trust/--untrusted/--crl folders that cannot be read instead of stopping",
     )
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print JSON (an array, one object per message)")
     .action(async (inputs: string[], opts: VerifyOpts) => {
       if (!opts.trust?.length)
@@ -286,7 +297,12 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const at: number | "signing" =
         opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
       const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const lo: LoadOptions = { password, skipUnreadable: opts.skipUnreadable === true };
+      const lo: LoadOptions = {
+        password,
+        skipUnreadable: opts.skipUnreadable === true,
+        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+        stdin: ctx.stdin,
+      };
       const trustIn = await loadTrust(opts.trust, lo);
       if (trustIn.certificates.length === 0)
         throw new UsageError(
@@ -301,9 +317,9 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         throw new UsageError(`--crl: no CRL found in ${listSome(opts.crl!.map((c) => `'${c}'`))}`);
       const skippedFiles = [...trustIn.skipped, ...(extra?.skipped ?? []), ...(crlIn?.skipped ?? [])];
       if (skippedFiles.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(skippedFiles))}\n`);
-      const content = opts.content ? readInputFile(opts.content) : undefined;
+      const content = opts.content ? readInputFile(opts.content, INPUT_LIMITS.maxMessageBytes) : undefined;
       let skipped = 0;
-      const items = await expandMessages(inputs, () => skipped++);
+      const items = await expandMessages(inputs, () => skipped++, ctx.stdin);
       if (skipped > 0)
         ctx.out.stderr(
           `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,

@@ -14,7 +14,7 @@ import { LIST_MAX } from "../../../lib/list.js";
 import { oneLine } from "../../../lib/text.js";
 import type { Certificate } from "../../../x509/certificate.js";
 import type { CliContext, ExitCode } from "../../context.js";
-import { parseIntOption } from "../../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, parseIntOption } from "../../options.js";
 import { daysBetween, isoDate, isoTime, mark, writeData } from "../../output.js";
 import { loadDesired, SKIP_UNREADABLE_HELP } from "./shared.js";
 
@@ -193,6 +193,7 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
     .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
     .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
     .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
+    .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print the plan as JSON")
     .action(
       async (opts: {
@@ -201,6 +202,7 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
         password?: string;
         warnDays: string;
         skipUnreadable?: boolean;
+        pfxMaxIterations?: string;
         json?: boolean;
       }) => {
         const warnDays = parseIntOption(opts.warnDays, "--warn-days");
@@ -210,6 +212,7 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
           ctx,
           opts.password,
           opts.skipUnreadable,
+          opts.pfxMaxIterations,
         );
         const now = ctx.now();
         const plan = makePlan(

@@ -10,7 +10,7 @@ import { skippedJson, skippedSummary, writeFileAtomic } from "../../../io/files.
 import { oneLine } from "../../../lib/text.js";
 import { buildTrustStore } from "../../../trust/build-store.js";
 import type { CliContext, ExitCode } from "../../context.js";
-import { VERSION } from "../../options.js";
+import { PFX_MAX_ITERATIONS_OPTION, VERSION } from "../../options.js";
 import { isoTime } from "../../output.js";
 import { purposeWarnings, warningLine } from "../build.js";
 import {
@@ -41,6 +41,7 @@ export function registerScript(exchange: Command, ctx: CliContext, done: (code: 
       )
       .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
       .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
+      .option(...PFX_MAX_ITERATIONS_OPTION)
       .option("--force", "replace output files if they exist")
       .option("--json", "print what was written as JSON"),
   ).action(
@@ -52,6 +53,7 @@ export function registerScript(exchange: Command, ctx: CliContext, done: (code: 
         sstOut?: string;
         password?: string;
         skipUnreadable?: boolean;
+        pfxMaxIterations?: string;
         force?: boolean;
         json?: boolean;
       },
@@ -61,6 +63,7 @@ export function registerScript(exchange: Command, ctx: CliContext, done: (code: 
         ctx,
         opts.password,
         opts.skipUnreadable,
+        opts.pfxMaxIterations,
       );
       assertNoIssues(state);
       const now = ctx.now();

@@ -19,6 +19,7 @@ import {
 import { oneLine } from "../../../lib/text.js";
 import type { Certificate } from "../../../x509/certificate.js";
 import type { CliContext } from "../../context.js";
+import { pfxMaxIterations } from "../../options.js";
 import { writeData } from "../../output.js";
 
 export interface ConnectOpts {
@@ -139,12 +140,15 @@ export async function loadDesired(
   ctx: CliContext,
   password?: string,
   skipUnreadable?: boolean,
+  maxIterations?: string,
 ): Promise<{ state: DesiredState; certificates?: Certificate[]; skipped: SkippedFile[] }> {
   const state = parseConfig(readText(configFile), configFile);
   if (!state.trustPaths) return { state, skipped: [] };
   const loaded = await loadCertificates(state.trustPaths, {
     password: password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
     skipUnreadable,
+    pfxMaxIterations: pfxMaxIterations(maxIterations),
+    stdin: ctx.stdin,
   });
   for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
   if (loaded.skipped.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(loaded.skipped))}\n`);
