@@ -11,6 +11,6 @@ export function fetchOptionsFromEnv(env: NodeJS.ProcessEnv): HttpFetcherOptions 
   return {
     connectTimeoutMs: ms(env.SMIMETRUST_CONNECT_TIMEOUT_MS),
     timeoutMs: ms(env.SMIMETRUST_TIMEOUT_MS),
-    proxy: env.HTTP_PROXY || env.http_proxy || undefined,
+    proxy: env.HTTP_PROXY || env.http_proxy || env.HTTPS_PROXY || env.https_proxy || undefined,
   };
 }

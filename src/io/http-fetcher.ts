@@ -10,6 +10,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { LookupFunction } from "node:net";
 import path from "node:path";
+import * as tls from "node:tls";
 import { type ErrorCode, SmimetrustError } from "../errors.js";
 import type { Fetcher, FetchOptions, FetchResult } from "../lib/fetcher.js";
 import { redactSecrets } from "../lib/redact.js";
@@ -109,10 +110,13 @@ export interface HttpFetcherOptions {
   /** Allow https: URLs (default true; Exchange itself fetches CRLs over http). */
   allowHttps?: boolean;
   /**
-   * An HTTP proxy ("http://proxy.example:8080") for http: URLs, as corporate networks require; the CLI
-   * can pass HTTP_PROXY. https: URLs go direct (no CONNECT tunnelling).
+   * An HTTP proxy ("http://proxy.example:8080"), as corporate networks require; the CLI passes HTTP_PROXY.
+   * http: URLs are asked of it by absolute URL; https: URLs go through a CONNECT tunnel, with TLS to the
+   * origin inside it. Credentials in the proxy URL are sent as Proxy-Authorization, never shown.
    */
   proxy?: string;
+  /** More trust anchors for https: (PEM), beside the system's: a TLS-inspecting proxy's CA, a test CA. */
+  ca?: readonly string[];
   /** DNS lookup (node's net.LookupFunction); default the system resolver. Name resolution counts toward the connect timeout. */
   lookup?: LookupFunction;
   /** Clock for cache freshness (default Date.now). */
@@ -141,6 +145,13 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
   const stats = { network: 0, cacheHits: 0 };
   const cache = opts.cache === false ? undefined : (opts.cache ?? createFetchCache());
   const inflight = new Map<string, Promise<FetchResult>>();
+  const ca = opts.ca?.length ? [...tls.rootCertificates, ...opts.ca] : undefined;
+  const proxyAuth = (px: URL): Record<string, string> =>
+    px.username || px.password
+      ? {
+          "proxy-authorization": `Basic ${Buffer.from(`${decodeURIComponent(px.username)}:${decodeURIComponent(px.password)}`).toString("base64")}`,
+        }
+      : {};
 
   function once(
     method: "GET" | "POST",
@@ -194,6 +205,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         clearTimeout(deadlineTimer);
         if (err) {
           req.destroy();
+          inner?.destroy();
           reject(err);
         } else resolve(value!);
       };
@@ -252,14 +264,60 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         res.on("error", (e) => finish(new FetchError(e.message, "ERR_FETCH_NETWORK", url)));
       };
       let req: http.ClientRequest;
-      if (opts.proxy && !isHttps) {
+      /** The request inside a CONNECT tunnel (https: through a proxy). */
+      let inner: http.ClientRequest | undefined;
+      const send = (r: http.ClientRequest) => {
+        if (body) r.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+        else r.end();
+      };
+      const tunnel = Boolean(opts.proxy) && isHttps;
+      if (tunnel) {
+        // https: through a proxy: CONNECT host:port, then TLS with the origin over that socket; the proxy sees
+        // neither the path nor the answer.
+        const px = new URL(opts.proxy!);
+        const target = `${u.hostname}:${u.port || 443}`;
+        req = http.request({
+          hostname: px.hostname,
+          port: px.port || 80,
+          method: "CONNECT",
+          path: target,
+          headers: { host: target, ...proxyAuth(px) },
+          agent: false,
+          ...(opts.lookup ? { lookup: opts.lookup } : {}),
+        });
+        req.on("connect", (res: http.IncomingMessage, socket: import("node:net").Socket) => {
+          if (res.statusCode !== 200) {
+            socket.destroy();
+            finish(
+              new FetchError(
+                `the proxy refused the tunnel (HTTP ${res.statusCode})`,
+                "ERR_FETCH_NETWORK",
+                url,
+              ),
+            );
+            return;
+          }
+          inner = https.request(
+            u,
+            {
+              method,
+              headers,
+              // No agent: an agent would open its own connection and ignore createConnection.
+              createConnection: () => tls.connect({ socket, servername: u.hostname, ...(ca ? { ca } : {}) }),
+            },
+            onResponse,
+          );
+          inner.on("error", (e) =>
+            finish(e instanceof FetchError ? e : new FetchError(e.message, "ERR_FETCH_NETWORK", url)),
+          );
+          send(inner);
+        });
+      } else if (opts.proxy && !isHttps) {
         // Through a proxy: connect to it and ask for the absolute URL.
         const px = new URL(opts.proxy);
         headers.host = u.host;
         // A proxy given as http://user:password@proxy:8080 is sent its credentials (Basic), never shown.
-        if (px.username || px.password)
-          headers["proxy-authorization"] =
-            `Basic ${Buffer.from(`${decodeURIComponent(px.username)}:${decodeURIComponent(px.password)}`).toString("base64")}`;
+        Object.assign(headers, proxyAuth(px));
         req = http.request(
           {
             hostname: px.hostname,
@@ -275,7 +333,13 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       } else
         req = mod.request(
           u,
-          { method, headers, agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}) },
+          {
+            method,
+            headers,
+            agent: false,
+            ...(opts.lookup ? { lookup: opts.lookup } : {}),
+            ...(isHttps && ca ? { ca } : {}),
+          },
           onResponse,
         );
       const startRetrieval = () => {
@@ -299,14 +363,14 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       );
       req.on("socket", (s) => {
         if ((s as { connecting?: boolean }).connecting)
-          s.once(isHttps ? "secureConnect" : "connect", startRetrieval);
+          s.once(isHttps && !tunnel ? "secureConnect" : "connect", startRetrieval);
         else startRetrieval();
       });
       req.on("error", (e) =>
         finish(e instanceof FetchError ? e : new FetchError(e.message, "ERR_FETCH_NETWORK", url)),
       );
-      if (body) req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-      else req.end();
+      if (tunnel) req.end();
+      else send(req);
     });
   }
 
