@@ -8,7 +8,6 @@
  */
 
 import { ChainCache } from "../src/path/cache.js";
-import { clearSignatureMemo } from "../src/path/signatures.js";
 import type { ValidationOptions } from "../src/path/types.js";
 import { validateChain } from "../src/path/validate.js";
 import { parseCrl } from "../src/revocation/crl.js";
@@ -62,7 +61,6 @@ const cold = await measure("cold (new cache per validation)", 3000, () =>
 );
 // No memo at all: both certificate signatures and both CRL signatures verified, CRLs parsed, every time.
 const fullyCold = await measure("fully cold (no result cache, no memo)", 3000, () => {
-  clearSignatureMemo();
   return validateChain(l.cert, trust, {
     time: NOW,
     untrusted,

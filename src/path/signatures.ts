@@ -84,9 +84,3 @@ export function checkSignature(
   session.rememberSignature(key, r);
   return r;
 }
-
-/**
- * Kept for callers written when the memo was process-wide: the memo now lives in the validation session
- * (a validation without `cache` starts cold), so there is nothing global to clear.
- */
-export function clearSignatureMemo(): void {}
