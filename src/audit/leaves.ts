@@ -3,6 +3,7 @@
  * missing. The path engine is passed in (`validate`), so the rules stay pure and testable.
  */
 
+import { ChainCache } from "../path/cache.js";
 import type { ChainResult, ChainValidator } from "../path/types.js";
 import type { Problem } from "../problems.js";
 import { TrustList } from "../trust/trust-list.js";
@@ -45,6 +46,8 @@ export async function validateLeaves(
   const list = trust instanceof TrustList ? trust : new TrustList(trust);
   const out: LeafResult[] = [];
   const seen = new Set<string>();
+  // One session for the whole audit: each CA signature on the way up is verified once, not once per leaf.
+  const cache = new ChainCache();
   for (const leaf of leaves) {
     if (seen.has(leaf.sha1)) continue;
     seen.add(leaf.sha1);
@@ -53,6 +56,7 @@ export async function validateLeaves(
       profile: "standard",
       checkRevocation: opts.checkRevocation ?? false,
       leafPurpose: "smime",
+      cache,
     });
     const uniq = new Map<string, Problem>();
     const all = [...result.problems, ...result.path.flatMap((e) => e.problems)];
