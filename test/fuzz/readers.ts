@@ -47,7 +47,7 @@ export interface Reader {
   read: (bytes: Uint8Array, caseIndex: number) => void;
 }
 
-const SHARED = resolve(REPO_ROOT, "../shared");
+const CORPORA = resolve(REPO_ROOT, "test/corpora");
 const oid = (o: string) => tlv(TAG.OID, encodeOid(o));
 
 function int(n: number): Uint8Array {
@@ -164,7 +164,7 @@ export const FUZZ_PFX_BUDGET = 20_000;
 // ---------- the corpora ----------
 
 function sstFixtures(): { name: string; bytes: Uint8Array }[] {
-  const dir = join(SHARED, "fixtures/sst");
+  const dir = join(CORPORA, "sst");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sst"))
     .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(dir, f))) }))
@@ -172,7 +172,7 @@ function sstFixtures(): { name: string; bytes: Uint8Array }[] {
 }
 
 function eml(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(join(SHARED, "conformance/smime-misc/thunderbird/messages", name)));
+  return new Uint8Array(readFileSync(join(CORPORA, "smime-misc/thunderbird/messages", name)));
 }
 
 function signaturePart(message: Uint8Array): Uint8Array {

@@ -9,6 +9,9 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const m of modules) {
+      // A file that fails outside its tests (an import or a hook throws) counts as one failure: it never ran.
+      if (m.state() === "failed" && [...m.children.allTests()].every((t) => t.result().state !== "failed"))
+        failed++;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === "passed") passed++;
