@@ -6,6 +6,8 @@
  */
 import type { Command } from "commander";
 import type { RegisterCommand } from "../../context.js";
+import { registerApply } from "./apply.js";
+import { registerExport } from "./export.js";
 import { registerExportScript } from "./export-script.js";
 import { registerPlan } from "./plan.js";
 import { registerRollbackScript } from "./rollback-script.js";
@@ -21,4 +23,6 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
   registerPlan(exchange, ctx, done);
   registerScript(exchange, ctx, done);
   registerRollbackScript(exchange, ctx, done);
+  registerExport(exchange, ctx, done);
+  registerApply(exchange, ctx, done);
 };
