@@ -22,7 +22,9 @@ export type Fault =
   | { kind: "redirect" }
   | { kind: "foreign-redirect" }
   | { kind: "envelope"; status?: number; code: string; message: string; detail?: string }
-  | { kind: "page" };
+  | { kind: "page" }
+  /** An error envelope that quotes the bearer token back (a careless server). */
+  | { kind: "echo" };
 
 export interface StandInTenant {
   id: string;
@@ -253,6 +255,8 @@ export async function startStandIn(): Promise<StandIn> {
           return res.end();
         case "envelope":
           return envelope(res, fault.status ?? 400, fault.code, fault.message, fault.detail);
+        case "echo":
+          return envelope(res, 400, "Bad\u001b[31mRequest", `token ${token} rejected`, `header was ${auth}`);
         case "page":
           // The first page is empty; the answer comes at the next link (the same call, sent again there).
           return json(res, 200, { value: [], "@odata.nextLink": `${url.pathname}?page=2` });
