@@ -38,7 +38,7 @@ describe("exchange apply against the stand-in", () => {
     const r = await cli(w, applyArgs());
     expect(r.stderr).not.toMatch(/smimetrust:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("Plan for Exchange Online S/MIME: contoso.onmicrosoft.com (live)");
+    expect(r.stdout).toContain("Plan for Exchange Online S/MIME: tenant contoso.onmicrosoft.com (current)");
     expect(r.stdout).toContain("+ add");
     expect(r.stdout).toContain("- remove");
     expect(r.stdout).toContain("~ OWAAlwaysSign  false -> true");

@@ -180,7 +180,7 @@ describe("sign-in", () => {
       ...connectArgs(w),
     ]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("Plan for Exchange Online S/MIME: contoso.onmicrosoft.com (live)");
+    expect(r.stdout).toContain("Plan for Exchange Online S/MIME: tenant contoso.onmicrosoft.com (current)");
     expect(r.stdout).toContain("~ OWAAlwaysSign  false -> true");
     expect(w.tenant.calls.map((c) => c.cmdlet)).toEqual(["Get-SmimeConfig"]);
     const both = await cli(w, ["exchange", "plan", "--config", join(w.dir, "smime.config.json")]);

@@ -87,19 +87,19 @@ export function registerApply(exchange: Command, ctx: CliContext, done: (code: E
         ? undefined
         : (plan) =>
             ctx.out.stdout(
-              livePlanText(planText(plan, { current: `${conn.tenant} (live)`, config: label }, ctx, now)),
+              livePlanText(planText(plan, { current: `tenant ${conn.tenant}`, config: label }, ctx, now)),
             ),
     });
     if (opts.json) {
       printJson(ctx, {
         ...outcomeJson(r),
         whatIf: Boolean(opts.whatIf),
-        plan: r.plan ? planJson(r.plan, { current: `${conn.tenant} (live)`, config: label }) : null,
+        plan: r.plan ? planJson(r.plan, { current: `tenant ${conn.tenant}`, config: label }) : null,
       });
     } else if (r.status === "changes") {
-      ctx.out.stdout(`What-if: nothing was changed (${r.changed?.join(", ")} would be).\n`);
+      ctx.out.stdout(`\nWhat-if: nothing was changed (${r.changed?.join(", ")} would be).\n`);
     } else if (r.status === "applied") {
-      const lines = [`Applied and verified: ${r.changed?.join(", ")}.`];
+      const lines = ["", `Applied and verified: ${r.changed?.join(", ")}.`];
       if (target.trust) {
         const exp = r.reported?.expiryDate;
         const ms = exp ? Date.parse(exp) : Number.NaN;

@@ -232,7 +232,7 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
             ctx,
             outcomes.map((r) => ({
               ...outcomeJson(r),
-              plan: r.plan ? planJson(r.plan, { current: `${r.name} (live)`, config: opts.config }) : null,
+              plan: r.plan ? planJson(r.plan, { current: `tenant ${r.name}`, config: opts.config }) : null,
             })),
           );
         else ctx.out.stdout(outcomesTable(ctx, outcomes));
@@ -247,7 +247,7 @@ export function registerPlan(exchange: Command, ctx: CliContext, done: (code: Ex
       let currentLabel: string;
       if (opts.live) {
         const conn = singleConnection(opts, ctx);
-        currentLabel = `${conn.tenant} (live)`;
+        currentLabel = `tenant ${conn.tenant}`;
         current = (await readLive(connect(conn).client, currentLabel)).export;
       } else {
         currentLabel = opts.current as string;
