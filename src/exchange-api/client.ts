@@ -56,6 +56,17 @@ export function decodeByteArray(v: unknown, what = "SMIMECertificateIssuingCA"):
   return out.length ? out : null;
 }
 
+/** Which of the three shapes a byte[] came back in (for `exchange wire-check`). */
+export function byteArrayShape(
+  v: unknown,
+): "base64 text" | "array of numbers" | "{Data:[...]}" | "empty" | "unknown" {
+  if (v === null || v === undefined || v === "") return "empty";
+  if (typeof v === "string") return "base64 text";
+  if (Array.isArray(v)) return "array of numbers";
+  if (typeof v === "object" && Array.isArray((v as { Data?: unknown }).Data)) return "{Data:[...]}";
+  return "unknown";
+}
+
 export interface ClientOptions {
   /** Default https://outlook.office365.com; settable for tests only. */
   endpoint?: string;

@@ -45,13 +45,15 @@ export interface LiveConfig {
   /** The export/backup JSON text. */
   json: string;
   export: SmimeExport;
+  /** Get-SmimeConfig's object as it came. */
+  raw: Record<string, unknown>;
 }
 
 export async function readLive(client: ExchangeOnlineClient, label: string): Promise<LiveConfig> {
   const props = await client.getSmimeConfig();
   const json = `${JSON.stringify(toExportDocument(props), null, 2)}\n`;
   try {
-    return { json, export: readSmimeExport(new Uint8Array(Buffer.from(json)), label) };
+    return { json, export: readSmimeExport(new Uint8Array(Buffer.from(json)), label), raw: props };
   } catch (e) {
     throw new ExchangeApiError(`Get-SmimeConfig's answer cannot be read: ${(e as Error).message}`);
   }

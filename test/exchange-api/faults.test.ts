@@ -225,3 +225,35 @@ describe("wire helpers", () => {
     expect(errorLine("<html>")).toBeUndefined();
   });
 });
+
+describe("exchange wire-check", () => {
+  it.each(["base64", "array", "data"] as const)(
+    "re-uploads the tenant's own list and confirms it round-trips (returned as %s)",
+    async (shape) => {
+      w.tenant.shape = shape;
+      const before = Buffer.from(w.tenant.config.SMIMECertificateIssuingCA as Uint8Array).toString("base64");
+      const r = await cli(w, ["exchange", "wire-check", "--backup-dir", tmp(), ...connectArgs(w)]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Confirmed: the trust list round-trips byte for byte over InvokeCommand.");
+      expect(r.stdout).toContain(
+        { base64: "base64 text", array: "array of numbers", data: "{Data:[...]}" }[shape],
+      );
+      expect(w.tenant.calls.map((c) => c.cmdlet)).toEqual([
+        "Get-SmimeConfig",
+        "Set-SmimeConfig",
+        "Get-SmimeConfig",
+      ]);
+      expect(Buffer.from(w.tenant.config.SMIMECertificateIssuingCA as Uint8Array).toString("base64")).toBe(
+        before,
+      );
+    },
+  );
+
+  it("refuses a tenant without a trust list", async () => {
+    w.tenant.config.SMIMECertificateIssuingCA = null;
+    const r = await cli(w, ["exchange", "wire-check", "--backup-dir", tmp(), ...connectArgs(w)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("has no trust list to upload again");
+    expect(w.tenant.calls.map((c) => c.cmdlet)).toEqual(["Get-SmimeConfig"]);
+  });
+});

@@ -12,6 +12,7 @@ import { registerExportScript } from "./export-script.js";
 import { registerPlan } from "./plan.js";
 import { registerRollbackScript } from "./rollback-script.js";
 import { registerScript } from "./script.js";
+import { registerWireCheck } from "./wire-check.js";
 
 export { planJson, planText } from "./plan.js";
 
@@ -25,4 +26,5 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
   registerRollbackScript(exchange, ctx, done);
   registerExport(exchange, ctx, done);
   registerApply(exchange, ctx, done);
+  registerWireCheck(exchange, ctx, done);
 };
