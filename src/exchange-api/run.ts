@@ -124,7 +124,9 @@ export async function runTenant(
   let backupFile: string | undefined;
   if (mode === "apply" && deps.saveBackup) {
     backupFile = deps.saveBackup(live.json);
-    deps.log(`Saved the current configuration of ${name} to ${backupFile}`);
+    deps.log(
+      `Saved the current configuration of ${name} to ${backupFile} (to restore it: smimetrust exchange apply --backup ${backupFile})`,
+    );
   }
   deps.onPlan?.(plan, current);
   const common = { ...base, plan, current, json: live.json, backupFile, reported: reportedNow };
