@@ -195,3 +195,60 @@ describe("exchange apply against the stand-in", () => {
     expect(r.stderr).toContain("must be https://");
   });
 });
+
+describe("exchange apply: more refusals and JSON", () => {
+  it("refuses a setting Exchange would not take before any request", async () => {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      join(w.dir, "smime.config.json"),
+      JSON.stringify({ trust: ["root.pem"], settings: { OWACRLConnectionTimeout: -5 } }),
+    );
+    const r = await cli(w, applyArgs());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^smimetrust: .*OWACRLConnectionTimeout/);
+    expect(w.s.requests).toHaveLength(0);
+  });
+
+  it("--json: one document with the status, the changes, the backup, the reported expiry and the plan", async () => {
+    const r = await cli(w, applyArgs(["--json"]));
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({
+      tenant: "contoso.onmicrosoft.com",
+      status: "applied",
+      changed: ["OWAAlwaysSign", "SMIMECertificateIssuingCA"],
+      whatIf: false,
+      SMIMEExpiredCertificateThumbprint: w.pki.issuing.cert.sha1,
+    });
+    expect(doc.backup).toMatch(/smime-backup-\d{8}-\d{6}\.json$/);
+    expect(doc.plan.status).toBe("changes");
+    expect(doc.plan.trust.desired.sha256).toBe(sha(desiredBytes()));
+    const whatIf = await cli(w, applyArgs(["--json", "--what-if"]));
+    expect(JSON.parse(whatIf.stdout)).toMatchObject({ status: "no-changes", whatIf: true, changed: [] });
+  });
+
+  it("--tenants with --what-if changes no tenant", async () => {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      join(w.dir, "tenants.json"),
+      JSON.stringify({
+        config: "smime.config.json",
+        tenants: [{ tenant: w.tenant.domain, appId: w.app.appId, certificate: "app.pem" }],
+      }),
+    );
+    const r = await cli(w, [
+      "exchange",
+      "apply",
+      "--tenants",
+      join(w.dir, "tenants.json"),
+      "--what-if",
+      "--backup-dir",
+      w.dir,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /contoso\.onmicrosoft\.com\s+changes\s+OWAAlwaysSign, SMIMECertificateIssuingCA/,
+    );
+    expect(cmdlets()).toEqual(["Get-SmimeConfig"]);
+  });
+});
