@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseTenantsFile } from "../../src/exchange-api/tenants.js";
+import { parseTenantsFile, runLimited } from "../../src/exchange-api/tenants.js";
 import { root } from "../helpers/pki.js";
 import { assertNoSecrets, cli, defaultConfig, makeApp, tmp, type World, world } from "./helpers.js";
 
@@ -162,5 +162,21 @@ describe("many tenants", () => {
     expect(parse({ config: "c", tenants: [{ ...ok, tenant: "x y" }] })).toThrow("tenants[0].tenant:");
     expect(parse({ config: "c", tenants: [ok, ok] })).toThrow("is used twice");
     expect(parse({ config: "c", tenants: [] })).toThrow("one or more tenants");
+  });
+});
+
+describe("runLimited", () => {
+  it("runs at most N at a time, keeps the order, and one failure is that item's result", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const out = await runLimited([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 10 * (8 - n)));
+      inFlight--;
+      return n === 4 ? "failed" : n * 2;
+    });
+    expect(most).toBe(3);
+    expect(out).toEqual([2, 4, 6, "failed", 10, 12, 14]);
   });
 });
