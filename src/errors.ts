@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   ERR_UNREADABLE_FILES:
     "files in the input folders that cannot be read, so the trust list would be incomplete",
   ERR_DATABASE_BUSY: "the monitor's database is locked by another process for longer than the busy timeout",
+  ERR_SIGN_IN: "signing in to Microsoft Entra ID failed (wrong app, certificate, tenant or consent)",
+  ERR_EXCHANGE_API: "Exchange Online's InvokeCommand endpoint answered with an error, or not in time",
 } as const satisfies Record<`ERR_${string}`, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -37,6 +37,17 @@ export {
   type ScriptMeta,
 } from "./exchange/script.js";
 export { SETTINGS, type SettingName } from "./exchange/settings.js";
+// Preview: the direct Exchange Online client (docs/exchange-api.md).
+export {
+  AppCertificateSignIn,
+  clientAssertion,
+  DeviceCodeSignIn,
+  type TokenProvider,
+} from "./exchange-api/auth.js";
+export { decodeByteArray, ExchangeOnlineClient } from "./exchange-api/client.js";
+export { type AppCredential, readAppCredential } from "./exchange-api/credential.js";
+export { ExchangeApiError, SignInError } from "./exchange-api/errors.js";
+export { type Connection, connect, runTenant, type TenantOutcome } from "./exchange-api/run.js";
 export {
   classifyDer,
   type InputFormat,

@@ -251,6 +251,20 @@ export const CATALOGUE = {
       "The scheduled Get-SmimeConfig export has stopped: check the task that runs it (and its credentials); the monitor is judging an old copy.",
   },
 
+  EXCHANGE_DRIFT: {
+    severity: "warning",
+    message: (p) =>
+      `The live S/MIME configuration of ${p.name ? `'${p.name}'` : "the tenant"} differs from the desired one${d(p)}; it was changed outside smimetrust.`,
+    hint: () =>
+      "Run smimetrust exchange plan --live to see the difference, then exchange apply to restore the desired configuration (or update smime.config.json if the change was intended).",
+  },
+  EXCHANGE_SIGN_IN_FAILED: {
+    severity: "error",
+    message: (p) => `Signing in to ${p.name ? `'${p.name}'` : "the tenant"} failed${d(p)}.`,
+    hint: () =>
+      "Check the app registration: its certificate credential (not expired, the one in the tenants file), the Exchange.ManageAsApp permission with admin consent, and its Exchange role.",
+  },
+
   // ---- trust-list audit ----
   TRUST_EXPIRED: {
     severity: "error",

@@ -12,7 +12,7 @@ import { loadTrustSources } from "../io/trust-sources.js";
 import type { ChainValidator } from "../path/types.js";
 import { type Problem, problem } from "../problems.js";
 import type { Certificate } from "../x509/certificate.js";
-import type { MonitorConfig } from "./config.js";
+import type { ExchangeTenantsSource, MonitorConfig } from "./config.js";
 import { type MonitorFinding, tierFor } from "./evaluate.js";
 import type { CertSnapshot } from "./store.js";
 
@@ -32,7 +32,35 @@ export interface Collected {
   chainsUnchecked: string[];
 }
 
+/**
+ * One tenant of an Exchange Online source as read live. The reader is supplied by the front end that wires
+ * the client (exchange-api/ sits above monitor/): the monitor turns what it read into findings.
+ */
+export interface LiveTenantState {
+  name: string;
+  /** Sign-in failed: the one line why (no secret in it). */
+  signInFailed?: string;
+  /** Reading the tenant failed otherwise. */
+  error?: string;
+  /** The live trust list's certificates (absent when it could not be read). */
+  certificates?: Certificate[];
+  trustListSha256?: string | null;
+  /** The SHA-256 of the list the desired state builds; undefined when the config leaves the list alone. */
+  desiredSha256?: string | null;
+  /** The desired state could not be built (its own problem, reported beside the live checks). */
+  desiredError?: string;
+  /** Settings that differ from the desired ones ("OWAAlwaysSign is false, expected true"). */
+  settingDrift?: string[];
+}
+
+export type ExchangeTenantsReader = (
+  source: ExchangeTenantsSource,
+  now: number,
+) => Promise<LiveTenantState[]>;
+
 export interface CollectDeps {
+  /** Reads Exchange Online sources; without it such a source is a CHECK_FAILED. */
+  readExchangeTenants?: ExchangeTenantsReader;
   now: number;
   /** The path engine, for user certificates with a trustList; absent: chains are not checked. */
   validate?: ChainValidator;
@@ -185,6 +213,65 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       );
     } catch (e) {
       failed(t.name, e);
+    }
+  }
+
+  for (const x of config.exchangeTenants ?? []) {
+    let states: LiveTenantState[];
+    try {
+      if (!deps.readExchangeTenants)
+        throw new SmimetrustError("no Exchange Online client is wired in", { file: x.tenants });
+      states = await deps.readExchangeTenants(x, now);
+    } catch (e) {
+      failed(x.name, e);
+      continue;
+    }
+    for (const st of states) {
+      const scope = `${x.name}/${st.name}`;
+      if (st.signInFailed !== undefined) {
+        out.failures.push({ scope, error: st.signInFailed, whole: true });
+        out.findings.push({
+          ...problem("EXCHANGE_SIGN_IN_FAILED", { name: st.name, detail: st.signInFailed }),
+          scope,
+          key: `${scope}|EXCHANGE_SIGN_IN_FAILED|-`,
+        });
+        continue;
+      }
+      if (st.error !== undefined || !st.certificates) {
+        failed(scope, new SmimetrustError(st.error ?? "nothing read"));
+        continue;
+      }
+      if (st.desiredError !== undefined)
+        out.findings.push({
+          ...problem("CHECK_FAILED", { name: `${st.name} (desired state)`, detail: st.desiredError }),
+          scope,
+          key: `${scope}|CHECK_FAILED|desired`,
+        });
+      if (st.desiredSha256 !== undefined && st.desiredSha256 !== st.trustListSha256)
+        out.findings.push({
+          ...problem("EXCHANGE_DRIFT", {
+            name: st.name,
+            detail: `trust list SHA-256 ${st.trustListSha256 ?? "(none)"}, desired ${st.desiredSha256 ?? "(none)"}`,
+          }),
+          scope,
+          key: `${scope}|EXCHANGE_DRIFT|trust`,
+        });
+      if (st.settingDrift?.length)
+        out.findings.push({
+          ...problem("EXCHANGE_DRIFT", { name: st.name, detail: st.settingDrift.join("; ") }),
+          scope,
+          key: `${scope}|EXCHANGE_DRIFT|settings`,
+        });
+      // One expired certificate blocks every later upload: each live certificate through the expiry tiers.
+      const unique = uniq(st.certificates);
+      for (const c of unique) {
+        const f = expiry(scope, c, "trust");
+        if (f) out.findings.push(f);
+      }
+      out.certificates.set(
+        scope,
+        unique.map((c) => ({ scope, sha1: c.sha1, subject: c.subject.toString(), notAfter: c.notAfter })),
+      );
     }
   }
 

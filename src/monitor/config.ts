@@ -58,6 +58,13 @@ export interface UserCertSource {
   trustList?: string;
 }
 
+/** Preview: Exchange Online tenants read live (the tenants file of `exchange apply --tenants`). */
+export interface ExchangeTenantsSource {
+  name: string;
+  /** The tenants file, absolute. */
+  tenants: string;
+}
+
 export interface MonitorConfig {
   /** The config file (absolute). */
   file: string;
@@ -74,6 +81,8 @@ export interface MonitorConfig {
   thresholds: Threshold[];
   trustLists: TrustListSource[];
   userCertificates: UserCertSource[];
+  /** Preview: Exchange Online tenants read live (absent: none). */
+  exchangeTenants?: ExchangeTenantsSource[];
   alerts: { mode: "change" | "digest"; minSeverity: Severity; retryMinutes: number };
   sinks: SinkConfig[];
   metrics?: { port: number; host: string };
@@ -122,7 +131,7 @@ function describeAjv(e: ErrorObject): string | undefined {
     case "oneOf":
     case "anyOf":
       return e.keyword === "anyOf" && e.instancePath === ""
-        ? "(top level): give trustLists or userCertificates (or both)"
+        ? "(top level): give trustLists or userCertificates (or exchangeTenants)"
         : undefined;
     case "additionalProperties":
       return `${keyPath(e.instancePath, (e.params as { additionalProperty: string }).additionalProperty)}: unknown key`;
@@ -155,6 +164,7 @@ interface RawConfig {
   thresholds?: Threshold[];
   trustLists?: { name: string; path: string | string[]; maxAgeHours?: number }[];
   userCertificates?: { name: string; path: string; trustList?: string }[];
+  exchangeTenants?: { name: string; tenants: string }[];
   alerts?: { mode?: "change" | "digest"; minSeverity?: Severity; retryMinutes?: number };
   sinks: RawSink[];
   metrics?: { port: number; host?: string };
@@ -233,6 +243,15 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     userCertificates.push({ name: u.name, path: p, ...(u.trustList ? { trustList: u.trustList } : {}) });
   });
 
+  const exchangeTenants: ExchangeTenantsSource[] = [];
+  (raw.exchangeTenants ?? []).forEach((x, i) => {
+    if (seen.has(x.name)) errors.push(`exchangeTenants[${i}].name: '${x.name}' is used twice`);
+    seen.add(x.name);
+    const p = abs(x.tenants);
+    if (!deps.exists(p)) errors.push(`exchangeTenants[${i}].tenants: ${p} does not exist`);
+    exchangeTenants.push({ name: x.name, tenants: p });
+  });
+
   const sinkNames = new Set<string>();
   const sinks: SinkConfig[] = raw.sinks.map((s, i) => {
     const name =
@@ -272,6 +291,7 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     thresholds,
     trustLists,
     userCertificates,
+    exchangeTenants,
     alerts: {
       mode: raw.alerts?.mode ?? "change",
       minSeverity: raw.alerts?.minSeverity ?? "info",

@@ -24,6 +24,8 @@ export interface MonitorDeps {
   validate?: ChainValidator;
   fetch?: typeof fetch;
   mtime?: CollectDeps["mtime"];
+  /** Reads Exchange Online sources (wired by the CLI from exchange-api/). */
+  readExchangeTenants?: CollectDeps["readExchangeTenants"];
   /** Makes idempotency keys (tests pass a counter). */
   newId?: () => string;
 }
@@ -141,6 +143,7 @@ export class Monitor {
       now,
       validate: this.deps.validate,
       mtime: this.deps.mtime,
+      readExchangeTenants: this.deps.readExchangeTenants,
     });
     for (const w of collected.warnings) this.deps.log(`warning: ${w}`);
     const previous = store.loadState();

@@ -197,6 +197,12 @@ const ERRORS: Record<string, { module: string; make: (C: Ctor) => SmimetrustErro
     ],
   },
   PolicyFailure: { module: "path/policy.ts", make: (C) => new C("m"), codes: ["ERR_POLICY"] },
+  SignInError: { module: "exchange-api/errors.ts", make: (C) => new C("m"), codes: ["ERR_SIGN_IN"] },
+  ExchangeApiError: {
+    module: "exchange-api/errors.ts",
+    make: (C) => new C("m"),
+    codes: ["ERR_EXCHANGE_API"],
+  },
 };
 
 /** `class X extends Y` declarations in src/, by class name. */

@@ -2,11 +2,13 @@
  * The monitor command's work, loaded only when `monitor` runs: SQLite, SMTP, the schema validator and the
  * scheduler stay out of every other command's start-up.
  */
+
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { Cron } from "croner";
 import { countBySeverity } from "../../audit/report.js";
 import { FileAccessError, SmimetrustError, UsageError } from "../../errors.js";
+import { exchangeTenantsReader } from "../../exchange-api/monitor-source.js";
 import { redactSecrets } from "../../lib/redact.js";
 import { oneLine } from "../../lib/text.js";
 import { loadMonitorConfig } from "../../monitor/config.js";
@@ -102,6 +104,14 @@ export async function runMonitor(
     log,
     env: ctx.env,
     validate: config.userCertificates.some((u) => u.trustList) ? validateChain : undefined,
+    readExchangeTenants: config.exchangeTenants?.length
+      ? exchangeTenantsReader({
+          env: ctx.env,
+          http: { log },
+          authority: ctx.env.SMIMETRUST_EXCHANGE_AUTHORITY,
+          endpoint: ctx.env.SMIMETRUST_EXCHANGE_ENDPOINT,
+        })
+      : undefined,
   });
   if (opts.once) {
     try {

@@ -6,10 +6,13 @@
  */
 import type { Command } from "commander";
 import type { RegisterCommand } from "../../context.js";
+import { registerApply } from "./apply.js";
+import { registerExport } from "./export.js";
 import { registerExportScript } from "./export-script.js";
 import { registerPlan } from "./plan.js";
 import { registerRollbackScript } from "./rollback-script.js";
 import { registerScript } from "./script.js";
+import { registerWireCheck } from "./wire-check.js";
 
 export { planJson, planText } from "./plan.js";
 
@@ -21,4 +24,7 @@ export const registerExchange: RegisterCommand = (program: Command, ctx, done) =
   registerPlan(exchange, ctx, done);
   registerScript(exchange, ctx, done);
   registerRollbackScript(exchange, ctx, done);
+  registerExport(exchange, ctx, done);
+  registerApply(exchange, ctx, done);
+  registerWireCheck(exchange, ctx, done);
 };

@@ -6,9 +6,12 @@
 
 import type { Command } from "commander";
 import { replacementKind } from "../../../audit/diff.js";
-import { readSmimeExport } from "../../../exchange/export.js";
+import { UsageError } from "../../../errors.js";
+import { readSmimeExport, type SmimeExport } from "../../../exchange/export.js";
 import { type ExchangePlan, makePlan } from "../../../exchange/plan.js";
 import type { SettingValue } from "../../../exchange/settings.js";
+import { readLive } from "../../../exchange-api/live.js";
+import { connect } from "../../../exchange-api/run.js";
 import { readInputFile, skippedJson } from "../../../io/files.js";
 import { LIST_MAX } from "../../../lib/list.js";
 import { oneLine } from "../../../lib/text.js";
@@ -16,7 +19,16 @@ import type { Certificate } from "../../../x509/certificate.js";
 import type { CliContext, ExitCode } from "../../context.js";
 import { PFX_MAX_ITERATIONS_OPTION, parseIntOption } from "../../options.js";
 import { daysBetween, isoDate, isoTime, mark, writeData } from "../../output.js";
-import { loadDesired, SKIP_UNREADABLE_HELP } from "./shared.js";
+import {
+  type LiveOpts,
+  liveOptions,
+  outcomeJson,
+  outcomesExit,
+  outcomesTable,
+  runTenantsFile,
+  singleConnection,
+} from "./live.js";
+import { loadDesired, printJson, SKIP_UNREADABLE_HELP } from "./shared.js";
 
 function showValue(v: SettingValue | undefined): string {
   if (v === undefined) return "(not in export)";
@@ -183,52 +195,85 @@ export function planText(
 }
 
 export function registerPlan(exchange: Command, ctx: CliContext, done: (code: ExitCode) => void): void {
-  exchange
+  const cmd = exchange
     .command("plan")
     .description(
-      "compare an export of Get-SmimeConfig with smime.config.json: what would change, and what Exchange would refuse",
+      "compare an export of Get-SmimeConfig (or, with --live, the tenant itself) with smime.config.json: what would change, and what Exchange would refuse",
     )
-    .requiredOption("--current <export.json>", "the export written by the export script (or a backup)")
+    .option("--current <export.json>", "the export written by the export script (or a backup)")
+    .option(
+      "--live",
+      "preview: read the current configuration from Exchange Online (see --tenant) instead of --current",
+    )
     .option("--config <file>", "the desired state", "smime.config.json")
     .option("--password <password>", "PKCS#12 password for trust inputs (or SMIMETRUST_PFX_PASSWORD)")
     .option("--warn-days <days>", "warn about certificates that expire within this many days", "30")
     .option("--skip-unreadable", SKIP_UNREADABLE_HELP)
     .option(...PFX_MAX_ITERATIONS_OPTION)
-    .option("--json", "print the plan as JSON")
-    .action(
-      async (opts: {
-        current: string;
+    .option("--json", "print the plan as JSON");
+  liveOptions(cmd).action(
+    async (
+      opts: LiveOpts & {
+        current?: string;
+        live?: boolean;
         config: string;
         password?: string;
         warnDays: string;
         skipUnreadable?: boolean;
         pfxMaxIterations?: string;
         json?: boolean;
-      }) => {
-        const warnDays = parseIntOption(opts.warnDays, "--warn-days");
-        const current = readSmimeExport(readInputFile(opts.current), opts.current);
-        const { state, certificates, skipped } = await loadDesired(
-          opts.config,
-          ctx,
-          opts.password,
-          opts.skipUnreadable,
-          opts.pfxMaxIterations,
-        );
-        const now = ctx.now();
-        const plan = makePlan(
-          current,
-          { certificates, settings: state.settings, issues: state.issues },
-          now,
-          { warnDays },
-        );
-        const files = { current: opts.current, config: opts.config };
-        if (opts.json)
-          writeData(
-            ctx.out,
-            `${JSON.stringify({ ...planJson(plan, files), ...skippedJson(skipped) }, null, 2)}\n`,
-          );
-        else ctx.out.stdout(planText(plan, files, ctx, now));
-        done(plan.status === "refused" ? 1 : 0);
       },
-    );
+    ) => {
+      const warnDays = parseIntOption(opts.warnDays, "--warn-days");
+      if (opts.tenants) {
+        if (opts.current || opts.live)
+          throw new UsageError("--tenants reads each tenant live; leave out --current and --live");
+        const outcomes = await runTenantsFile(ctx, opts, "plan", { now: ctx.now(), warnDays });
+        if (opts.json)
+          printJson(
+            ctx,
+            outcomes.map((r) => ({
+              ...outcomeJson(r),
+              plan: r.plan ? planJson(r.plan, { current: `tenant ${r.name}`, config: opts.config }) : null,
+            })),
+          );
+        else ctx.out.stdout(outcomesTable(ctx, outcomes));
+        done(outcomesExit(outcomes));
+        return;
+      }
+      if (Boolean(opts.current) === Boolean(opts.live))
+        throw new UsageError(
+          "give --current <export.json> or --live (with --tenant and a sign-in), not both",
+        );
+      let current: SmimeExport;
+      let currentLabel: string;
+      if (opts.live) {
+        const conn = singleConnection(opts, ctx);
+        currentLabel = `tenant ${conn.tenant}`;
+        current = (await readLive(connect(conn).client, currentLabel)).export;
+      } else {
+        currentLabel = opts.current as string;
+        current = readSmimeExport(readInputFile(currentLabel), currentLabel);
+      }
+      const { state, certificates, skipped } = await loadDesired(
+        opts.config,
+        ctx,
+        opts.password,
+        opts.skipUnreadable,
+        opts.pfxMaxIterations,
+      );
+      const now = ctx.now();
+      const plan = makePlan(current, { certificates, settings: state.settings, issues: state.issues }, now, {
+        warnDays,
+      });
+      const files = { current: currentLabel, config: opts.config };
+      if (opts.json)
+        writeData(
+          ctx.out,
+          `${JSON.stringify({ ...planJson(plan, files), ...skippedJson(skipped) }, null, 2)}\n`,
+        );
+      else ctx.out.stdout(planText(plan, files, ctx, now));
+      done(plan.status === "refused" ? 1 : 0);
+    },
+  );
 }
