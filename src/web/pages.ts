@@ -62,7 +62,10 @@ ${windows.map((t) => {
 </ul>
 <h2 id="find-h">Findings</h2>
 <ul class="tiles" aria-labelledby="find-h">
-${SEVERITIES.map((s) => tile(`/findings#${s}`, k[s], plural(k[s], s).replace(/^\d+ /, ""), k[s] ? s : "ok"))}
+${SEVERITIES.map((s) => {
+  const word = s === "info" ? "notes" : `${s}s`;
+  return html`<li><a class="tile" href="/findings#${s}"><span class="n">${k[s]}</span><span class="l">${k[s] ? badge(s, word) : badge("ok", `no ${word}`)}</span></a></li>`;
+})}
 </ul>
 <h2 id="mon-h">Monitor and Exchange</h2>
 <ul class="tiles" aria-labelledby="mon-h">
@@ -153,7 +156,7 @@ export function expiryPage(p: PageContext): Raw {
   const f = forecast(p.d);
   const hotWeeks = Math.ceil(p.d.warnDays / 7);
   return html`<p>Certificates of the list that expire in each of the next 13 weeks and 12 months (already expired ones are on the <a href="/inventory?status=expired">inventory</a>). Bars in the warning window (${p.d.warnDays} days) are drawn in the alert colour.</p>
-<div class="grid2">
+<div>
 <section aria-labelledby="weeks-h"><h2 id="weeks-h">Next 13 weeks</h2>
 ${barChart("weeks", "Certificates expiring per week, starting today", f.weeks, hotWeeks)}
 ${numbersTable("Certificates expiring per week", f.weeks, "Week")}</section>
