@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { startServer } from "../src/web/server.js";
 import { intermediate, makeKey, root } from "../test/helpers/pki.js";
 
-const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);
 const GOAL_MS = 200;
 
