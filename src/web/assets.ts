@@ -70,6 +70,9 @@ th { background: var(--panel); position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; word-break: break-all; }
 .wrap { overflow-x: auto; }
+td.nw { white-space: nowrap; }
+td.mono.nw { font-size: .8em; }
+td.hash { max-width: 8em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: .8em; word-break: normal; }
 form.filters { display: flex; flex-wrap: wrap; gap: .6em 1em; align-items: end; margin-bottom: 1em; }
 form.filters label { display: flex; flex-direction: column; font-size: .9em; color: var(--muted); }
 .actions { display: flex; flex-wrap: wrap; gap: .6em; align-items: center; margin: .6em 0; }

@@ -3,6 +3,8 @@
  * on the command line and the monitor config's trust lists), the user certificates, the audit's findings, the
  * pending list's diff, and inventory rows prepared for fast filtering and sorting.
  */
+import { isAbsolute, relative } from "node:path";
+import process from "node:process";
 import { auditTrustList, DAY_MS, daysLeft, sstSizeOf } from "../audit/check.js";
 import { diffBreakage, diffTrustLists, type LeafBreakage, type TrustListDiff } from "../audit/diff.js";
 import { type LeafResult, validateLeaves } from "../audit/leaves.js";
@@ -12,6 +14,12 @@ import { validateChain } from "../path/validate.js";
 import type { Problem } from "../problems.js";
 import { TrustList } from "../trust/trust-list.js";
 import type { Certificate } from "../x509/certificate.js";
+
+/** A path as the dashboard shows it: relative to the working folder when inside it. */
+export function shortPath(p: string, cwd = process.cwd()): string {
+  const r = relative(cwd, p);
+  return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
+}
 
 export interface InventoryRow {
   subject: string;
@@ -97,7 +105,7 @@ export async function loadDashboard(i: DashboardInput): Promise<Dashboard> {
     exports.push(...src.exports);
     for (const c of src.certificates) if (!scopes.has(c.sha1)) scopes.set(c.sha1, scope);
     all.push(...src.certificates);
-    sources.push(...paths);
+    sources.push(...paths.map((x) => shortPath(x)));
     if (src.sstBytes !== undefined) sstBytes = src.sstBytes;
   };
   if (i.inputs.length) await take(i.inputs, "command line");
@@ -127,7 +135,7 @@ export async function loadDashboard(i: DashboardInput): Promise<Dashboard> {
     const breakage = leaves.length
       ? await diffBreakage(leaves, certificates, src.certificates, { now: i.now, validate: validateChain })
       : [];
-    pending = { sources: [...i.pending], certificates: src.certificates, diff, breakage };
+    pending = { sources: i.pending.map((x) => shortPath(x)), certificates: src.certificates, diff, breakage };
   }
   const rows = certificates.map((c) => inventoryRow(c, i.now, scopes.get(c.sha1) ?? "command line"));
   return {

@@ -2,6 +2,7 @@
 
 import { replacementKind } from "../audit/diff.js";
 import { countBySeverity } from "../audit/report.js";
+import { listSome } from "../lib/list.js";
 import type { MonitorStore, RunRecord } from "../monitor/store.js";
 import type { Problem, Severity } from "../problems.js";
 import type { VerifyJson } from "../smime/verify-json.js";
@@ -17,6 +18,7 @@ import {
   PAGE_SIZE,
   queryString,
   rowStatus,
+  shortPath,
 } from "./model.js";
 import { barChart } from "./svg.js";
 import type { TryBuild } from "./try.js";
@@ -72,7 +74,7 @@ ${SEVERITIES.map((s) => {
 <li><a class="tile" href="/history"><span class="n">${last ? String(last.id) : "–"}</span><span class="l">${last ? html`last monitor run: ${runStatus(last)} ${time(last.finishedAt ?? last.startedAt)}` : "no monitor run recorded"}</span></a></li>
 <li><a class="tile" href="/history#pending"><span class="n">${upload ? "✓" : "–"}</span><span class="l">${upload ? html`last upload recorded: ${upload}` : "no upload recorded (give a Get-SmimeConfig export)"}</span></a></li>
 </ul>
-<p class="muted">${plural(d.certificates.length, "certificate")} from ${d.sources.length ? d.sources.join(", ") : "no trust list"}; ${d.sstBytes.toLocaleString("en-US")} bytes as .sst (Exchange Online accepts up to 70,000).</p>
+<p class="muted">${plural(d.certificates.length, "certificate")} from ${d.sources.length ? listSome(d.sources, 4) : "no trust list"}; ${d.sstBytes.toLocaleString("en-US")} bytes as .sst (Exchange Online accepts up to 70,000).</p>
 ${d.warnings.length ? html`<h2>Notes from reading</h2><ul>${d.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ""}`;
 }
 
@@ -133,7 +135,7 @@ export function inventoryPage(p: PageContext, q: InventoryQuery): Raw {
 <tbody>
 ${shown.map(
   (r) =>
-    html`<tr><td>${r.subject}</td><td>${r.issuer}</td><td>${r.role}</td><td class="mono">${r.sha1}</td><td class="mono">${r.sha256}</td><td>${time(r.notAfter)}</td><td class="num">${r.daysLeft}</td><td>${status(r)}</td><td>${r.key}</td><td>${r.eku.length ? r.eku.join(", ") : "any"}</td><td>${r.scope}</td></tr>`,
+    html`<tr><td>${r.subject}</td><td>${r.issuer}</td><td>${r.role}</td><td class="mono nw">${r.sha1}</td><td class="mono hash" title="${r.sha256}">${r.sha256}</td><td class="nw">${time(r.notAfter)}</td><td class="num">${r.daysLeft}</td><td>${status(r)}</td><td>${r.key}</td><td>${r.eku.length ? r.eku.join(", ") : "any"}</td><td>${r.scope}</td></tr>`,
 )}
 </tbody></table></div>
 ${rows.length === 0 ? html`<p>No certificate matches these filters.</p>` : ""}
@@ -224,7 +226,7 @@ export function historyPage(p: PageContext, from?: number, to?: number): Raw {
     html`<option value="${r.id}"${cur && r.id === cur.id ? raw(" selected") : ""}>run ${r.id}, ${new Date(r.startedAt).toISOString().slice(0, 16).replace("T", " ")} UTC</option>`;
   const alerts = store ? store.alertHistory(100) : [];
   const deliveries = store ? store.deliveryHistory(100) : [];
-  return html`<p>From the monitor's database${p.database ? html` <code>${p.database}</code>` : ""}: ${plural(finished.length, "finished run")} shown, newest first.</p>
+  return html`<p>From the monitor's database${p.database ? html` <code>${shortPath(p.database)}</code>` : ""}: ${plural(finished.length, "finished run")} shown, newest first.</p>
 <h2 id="runs-h">Runs</h2>
 ${
   runs.length

@@ -6,10 +6,11 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { UsageError } from "../errors.js";
+import { listSome } from "../lib/list.js";
 import type { MonitorConfig } from "../monitor/config.js";
 import { MonitorStore } from "../monitor/store.js";
 import { createApp } from "./app.js";
-import { loadDashboard } from "./model.js";
+import { loadDashboard, shortPath } from "./model.js";
 
 export interface ServeOptions {
   inputs: readonly string[];
@@ -91,8 +92,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const url = `http://${shown}:${addr.port}/`;
   const notes = [
     `smimetrust serve: ${url}`,
-    `  ${dashboard.certificates.length} certificate${dashboard.certificates.length === 1 ? "" : "s"} from ${dashboard.sources.length ? dashboard.sources.join(", ") : "no trust list"}, ${dashboard.leaves.length} user certificate${dashboard.leaves.length === 1 ? "" : "s"}, ${dashboard.findings.length} finding${dashboard.findings.length === 1 ? "" : "s"}`,
-    `  monitor database: ${database ?? "none (give --config or --database for History)"}`,
+    `  ${dashboard.certificates.length} certificate${dashboard.certificates.length === 1 ? "" : "s"} from ${dashboard.sources.length ? listSome(dashboard.sources, 3) : "no trust list"}, ${dashboard.leaves.length} user certificate${dashboard.leaves.length === 1 ? "" : "s"}, ${dashboard.findings.length} finding${dashboard.findings.length === 1 ? "" : "s"}`,
+    `  monitor database: ${database ? shortPath(database) : "none (give --config or --database for History)"}`,
     loopback
       ? "  reachable from this machine only (127.0.0.1); --host with --token to share it"
       : `  listening on ${o.host}: every request needs the token (Authorization: Bearer <token>, or open ${url}?token=<token> once)`,

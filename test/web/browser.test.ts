@@ -14,6 +14,12 @@ import { problem } from "../../src/problems.js";
 import { cli, REPO_ROOT } from "../helpers/cli.js";
 import { EX, type Fixture, LIST_IN_USE, makeFixture } from "./fixture.js";
 
+// The browser's globals, for the functions page.evaluate runs in the page (this file compiles without the DOM lib).
+// biome-ignore lint/suspicious/noExplicitAny: browser globals
+declare const document: any, DataTransfer: any, DragEvent: any, File: any, getComputedStyle: any, atob: any;
+// biome-ignore lint/suspicious/noExplicitAny: browser globals
+type HTMLElement = any;
+
 const CHROMIUM = process.env.SMIMETRUST_CHROMIUM ?? "/usr/bin/chromium";
 const HAVE = existsSync(CHROMIUM);
 const PAGES = ["/", "/inventory", "/expiry", "/chain", "/findings", "/history", "/try"];
@@ -184,7 +190,7 @@ describe.skipIf(!HAVE)("smimetrust serve in chromium", () => {
       await page.goto(base + p);
       const controls = await page.evaluate(() => {
         const all = [
-          ...document.querySelectorAll<HTMLElement>(
+          ...document.querySelectorAll(
             "a[href], button, input:not([type=hidden]), select, textarea, summary",
           ),
         ];
@@ -233,9 +239,11 @@ describe.skipIf(!HAVE)("smimetrust serve in chromium", () => {
         await page.goto(base + p);
         await page.evaluate(axe);
         const v = (await page.evaluate(() =>
-          (window as unknown as { axe: { run(o: unknown): Promise<{ violations: unknown[] }> } }).axe.run({
-            resultTypes: ["violations"],
-          }),
+          (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: unknown[] }> } }).axe.run(
+            {
+              resultTypes: ["violations"],
+            },
+          ),
         )) as { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
         for (const x of v.violations)
           if (x.impact === "serious" || x.impact === "critical")

@@ -8,9 +8,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/web/server.js";
 import { cli, spawnCli } from "../helpers/cli.js";
-import { root } from "../helpers/pki.js";
+import { issue, root } from "../helpers/pki.js";
 import { EX, type Fixture, LIST_IN_USE, makeFixture } from "./fixture.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON documents compared field by field
+type J = any;
 let f: Fixture;
 let base: string;
 const NOW = Date.now();
@@ -28,7 +30,8 @@ function form(
   fields: Record<string, string> = {},
 ): FormData {
   const fd = new FormData();
-  for (const x of files) fd.append("file", new Blob([x.bytes]), x.name);
+  for (const x of files)
+    fd.append("file", new Blob([typeof x.bytes === "string" ? x.bytes : Uint8Array.from(x.bytes)]), x.name);
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   return fd;
 }
@@ -47,7 +50,7 @@ describe("serve: pages and the JSON API", () => {
   });
 
   it("GET /api/check is `check --json` on the same list", async () => {
-    const api = await (await fetch(`${base}/api/check`)).json();
+    const api = (await (await fetch(`${base}/api/check`)).json()) as J;
     const r = await cli(
       [
         "check",
@@ -65,7 +68,7 @@ describe("serve: pages and the JSON API", () => {
   });
 
   it("GET /api/diff is `diff --json` of the list in use and the pending one, with the users it breaks", async () => {
-    const api = await (await fetch(`${base}/api/diff`)).json();
+    const api = (await (await fetch(`${base}/api/diff`)).json()) as J;
     const oldDir = join(f.dir, "old");
     const newDir = join(f.dir, "new");
     const { mkdirSync, copyFileSync } = await import("node:fs");
@@ -93,7 +96,7 @@ describe("serve: pages and the JSON API", () => {
       await (await fetch(`${base}/api/build.sst`, { method: "POST", body: fd() })).arrayBuffer(),
     );
     expect(Buffer.from(sst).equals(readFileSync(out))).toBe(true);
-    const api = await (await fetch(`${base}/api/build`, { method: "POST", body: fd() })).json();
+    const api = (await (await fetch(`${base}/api/build`, { method: "POST", body: fd() })).json()) as J;
     const doc = JSON.parse(r.stdout);
     expect({ ...api, file: doc.file, backup: doc.backup }).toEqual(doc);
   });
@@ -105,7 +108,7 @@ describe("serve: pages and the JSON API", () => {
       body: form([{ name: "old.pem", bytes: old.pem }]),
     });
     expect(r.status).toBe(400);
-    expect((await r.json()).error.code).toBe("ERR_EXPIRED_IN_LIST");
+    expect(((await r.json()) as J).error.code).toBe("ERR_EXPIRED_IN_LIST");
     const page = await fetch(`${base}/try/build`, {
       method: "POST",
       body: form([{ name: "old.pem", bytes: old.pem }]),
@@ -121,17 +124,17 @@ describe("serve: pages and the JSON API", () => {
         { dropExpired: "1" },
       ),
     });
-    expect((await ok.json()).leftOut.expired).toEqual([old.cert.sha1]);
+    expect(((await ok.json()) as J).leftOut.expired).toEqual([old.cert.sha1]);
   });
 
   it("POST /api/verify is `verify --json` for the same message and trust list", async () => {
     const msg = readFileSync(EX("mail/tampered.eml"));
-    const api = await (
+    const api = (await (
       await fetch(`${base}/api/verify`, {
         method: "POST",
         body: form([{ name: "tampered.eml", bytes: msg }]),
       })
-    ).json();
+    ).json()) as J;
     const r = await cli(
       ["verify", EX("mail/tampered.eml"), "--trust", EX("mail/ca"), "--json", "--jobs", "1"],
       { now: NOW },
@@ -146,7 +149,9 @@ describe("serve: pages and the JSON API", () => {
   });
 
   it("inventory CSV and JSON export the filtered, sorted view", async () => {
-    const j = await (await fetch(`${base}/api/inventory.json?q=northwind&sort=subject&dir=desc`)).json();
+    const j = (await (
+      await fetch(`${base}/api/inventory.json?q=northwind&sort=subject&dir=desc`)
+    ).json()) as J;
     expect(j.certificates.map((c: { subject: string }) => c.subject)).toEqual(
       [
         "CN=Northwind Root CA, O=Northwind Traders, C=US",
@@ -182,7 +187,10 @@ describe("serve: hostile certificate text and tokens", () => {
   it("escapes a certificate subject made of HTML and bidi controls on every page it appears", async () => {
     const dir = mkdtempSync(join(tmpdir(), "smimetrust-hostile-"));
     try {
-      const evil = root([["CN", '<script>alert(1)</script>"\u202e<img src=x onerror=alert(2)>']]);
+      const evil = issue({
+        subject: [["CN", '<script>alert(1)</script>"\u202e<img src=x onerror=alert(2)>']],
+        ca: true,
+      });
       writeFileSync(join(dir, "evil.pem"), evil.pem);
       const s = await startServer({
         inputs: [join(dir, "evil.pem")],
