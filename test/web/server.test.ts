@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/web/server.js";
-import { cli, spawnCli } from "../helpers/cli.js";
+import { cli, REPO_ROOT, spawnCli } from "../helpers/cli.js";
 import { issue, root } from "../helpers/pki.js";
 import { EX, type Fixture, LIST_IN_USE, makeFixture } from "./fixture.js";
 
@@ -168,6 +168,42 @@ describe("serve: pages and the JSON API", () => {
     expect(lines[1]).toContain(",19,");
   });
 
+  it("History shows the monitor's runs, what changed between them and the pending list's breakage", async () => {
+    const t = await (await fetch(`${base}/history`)).text();
+    expect(t).toContain("Run 1 → run 2");
+    expect(t).toMatch(/1 appeared<\/span>/);
+    expect(t).toContain("TRUST_EXPIRING");
+    expect(t).toMatch(/3 broken<\/span> of 3/);
+    const h = (await (await fetch(`${base}/api/history`)).json()) as J;
+    expect(h.runs.map((r: { id: number; status: string }) => [r.id, r.status])).toEqual([
+      [2, "findings"],
+      [1, "ok"],
+    ]);
+    const same = await (await fetch(`${base}/history?from=2&to=2`)).text();
+    expect(same).toContain("The two runs found the same things.");
+  });
+
+  it("shows the stale banner when no run finished within two schedule periods", async () => {
+    expect(await (await fetch(`${base}/`)).text()).not.toContain('class="banner"');
+    const later = await startServer({ ...f.opts, now: () => NOW + 3 * 86_400_000 });
+    try {
+      const t = await (await fetch(later.url)).text();
+      expect(t).toContain('class="banner"');
+      expect(t).toContain("has not run for two schedule periods (0 7 * * *)");
+    } finally {
+      await later.close();
+    }
+  });
+
+  it("builds from pasted PEM text too", async () => {
+    const fd = new FormData();
+    fd.append("text", readFileSync(LIST_IN_USE[0], "utf8"));
+    const api = (await (await fetch(`${base}/api/build`, { method: "POST", body: fd })).json()) as J;
+    expect(api.certificates.map((c: { subject: string }) => c.subject)).toEqual([
+      "CN=Contoso Root CA, O=Contoso Ltd, C=US",
+    ]);
+  });
+
   it("refuses a Host header that is not loopback (DNS rebinding)", async () => {
     const { request } = await import("node:http");
     const status = await new Promise<number>((resolve, reject) => {
@@ -251,6 +287,37 @@ describe("serve: hostile certificate text and tokens", () => {
       await s.close();
     }
   });
+
+  it("the CLI serves until SIGTERM, then exits 0", async () => {
+    const { spawn } = await import("node:child_process");
+    const { resolve } = await import("node:path");
+    const { pathToFileURL } = await import("node:url");
+    const loader = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+    const child = spawn(
+      process.execPath,
+      ["--import", loader, resolve(REPO_ROOT, "src/cli/main.ts"), "serve", "--port", "0", EX("certs")],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      },
+    );
+    let err = "";
+    const url = await new Promise<string>((ok, fail) => {
+      child.stderr.on("data", (b: Buffer) => {
+        err += b.toString();
+        const m = /serve: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+        if (m && err.includes("Ctrl-C stops it")) ok(m[1]);
+      });
+      child.on("exit", () => fail(new Error(`exited early: ${err}`)));
+    });
+    expect(err).toContain("reachable from this machine only (127.0.0.1)");
+    expect((await fetch(`${url}api/check`)).status).toBe(200);
+    const code = await new Promise<number | null>((ok) => {
+      child.on("exit", (c) => ok(c));
+      child.kill("SIGTERM");
+    });
+    expect(code).toBe(0);
+  }, 60_000);
 
   it("the CLI refuses a non-loopback --host without a token: one line, exit 2", () => {
     const r = spawnCli(["serve", "--host", "0.0.0.0", "--port", "0", EX("certs/contoso-root-ca.pem")]);
