@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { diffJson } from "../audit/diff.js";
 import { checkJson } from "../audit/report.js";
 import { SmimetrustError, UsageError } from "../errors.js";
@@ -185,6 +186,7 @@ export function createApp(o: AppOptions): Hono {
   );
 
   // ---- Try it: in memory, nothing kept ----
+
   const uploads = async (c: Context): Promise<{ files: Upload[]; flags: Set<string> }> => {
     const len = Number(c.req.header("content-length") ?? 0);
     if (len > MAX_UPLOAD_BYTES) throw new TooLarge();
@@ -233,6 +235,25 @@ export function createApp(o: AppOptions): Hono {
     }
     throw e;
   };
+
+  // The size limit holds for chunked bodies too (no Content-Length): reading stops at the limit.
+  const limit = bodyLimit({
+    maxSize: MAX_UPLOAD_BYTES,
+    onError: (c) =>
+      c.req.path.startsWith("/api/")
+        ? c.json(
+            { error: { code: "ERR_TOO_LARGE", message: `uploads are limited to ${MAX_UPLOAD_BYTES} bytes` } },
+            413,
+          )
+        : answer(
+            c,
+            "build",
+            refusalResult("build", "ERR_TOO_LARGE", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`),
+            413,
+          ),
+  });
+  for (const path of ["/try/build", "/try/verify", "/api/build", "/api/build.sst", "/api/verify"])
+    app.post(path, limit);
 
   app.post("/try/build", async (c) => {
     try {

@@ -195,6 +195,29 @@ describe("serve: pages and the JSON API", () => {
     }
   });
 
+  it("refuses uploads over 16 MB with 413, whether or not the size is announced", async () => {
+    const big = new Uint8Array(17 * 1024 * 1024);
+    const r = await fetch(`${base}/api/build`, {
+      method: "POST",
+      body: form([{ name: "big.pem", bytes: big }]),
+    });
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as J).error.code).toBe("ERR_TOO_LARGE");
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 17; i++) c.enqueue(new Uint8Array(1024 * 1024));
+        c.close();
+      },
+    });
+    const chunked = await fetch(`${base}/api/verify`, {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "multipart/form-data; boundary=x" },
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
   it("builds from pasted PEM text too", async () => {
     const fd = new FormData();
     fd.append("text", readFileSync(LIST_IN_USE[0], "utf8"));
