@@ -126,6 +126,34 @@ describe.skipIf(!HAVE)("smimetrust serve in chromium", () => {
     expect(await page.textContent("footer .tz-label")).toBe("UTC");
   });
 
+  it("status is icon + word + colour everywhere, and reduced motion turns transitions off", async () => {
+    for (const p of PAGES) {
+      await page.goto(base + p);
+      const badges = await page.evaluate(() =>
+        [...document.querySelectorAll(".badge")].map((b: HTMLElement) => ({
+          icon: b.querySelector("[aria-hidden=true]")?.textContent ?? "",
+          word: (b.textContent ?? "")
+            .replace(b.querySelector("[aria-hidden=true]")?.textContent ?? "", "")
+            .trim(),
+          colour: getComputedStyle(b).color,
+        })),
+      );
+      for (const b of badges) {
+        expect(b.icon, p).toMatch(/^[✗!i✓]$/);
+        expect(b.word.length, p).toBeGreaterThan(1);
+        expect(b.colour, p).not.toBe("");
+      }
+    }
+    await page.goto(`${base}/`);
+    const duration = () =>
+      page.evaluate(() => getComputedStyle(document.querySelector(".tile")).transitionDuration);
+    await page.emulateMedia({ reducedMotion: "no-preference" });
+    expect(await duration()).not.toBe("0s");
+    await page.emulateMedia({ reducedMotion: "reduce" });
+    expect(await duration()).toBe("0s");
+    await page.emulateMedia({ reducedMotion: "no-preference" });
+  });
+
   async function dropFiles(selector: string, files: { name: string; bytes: Uint8Array }[]) {
     const data = files.map((x) => ({ name: x.name, b64: Buffer.from(x.bytes).toString("base64") }));
     await page.evaluate(
