@@ -218,6 +218,18 @@ describe("serve: pages and the JSON API", () => {
     expect(chunked.status).toBe(413);
   });
 
+  it("a port in use or a trust list that cannot be read is one clear error, before anything listens", async () => {
+    await expect(startServer({ ...f.opts, port: f.server.port })).rejects.toThrow(
+      new RegExp(`^--port ${f.server.port}: already in use on 127\\.0\\.0\\.1`),
+    );
+    const bad = join(f.dir, "truncated.pem");
+    writeFileSync(bad, "-----BEGIN CERTIFICATE-----\nMIIB\n");
+    const r = spawnCli(["serve", "--port", "0", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("truncated.pem");
+  });
+
   it("builds from pasted PEM text too", async () => {
     const fd = new FormData();
     fd.append("text", readFileSync(LIST_IN_USE[0], "utf8"));
