@@ -8,7 +8,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { diffJson } from "../audit/diff.js";
 import { checkJson } from "../audit/report.js";
-import { SmimetrustError, UsageError } from "../errors.js";
+import { LimitExceededError, SmimetrustError, UsageError } from "../errors.js";
 import type { MonitorStore } from "../monitor/store.js";
 import { APP_JS, CSS, ICON_SVG, THEME_JS } from "./assets.js";
 import { layout, NAV, type Raw } from "./html.js";
@@ -187,10 +187,18 @@ export function createApp(o: AppOptions): Hono {
 
   // ---- Try it: in memory, nothing kept ----
 
+  const tooLarge = () => new LimitExceededError(`uploads are limited to ${MAX_UPLOAD_BYTES} bytes`);
   const uploads = async (c: Context): Promise<{ files: Upload[]; flags: Set<string> }> => {
     const len = Number(c.req.header("content-length") ?? 0);
-    if (len > MAX_UPLOAD_BYTES) throw new TooLarge();
-    const form = await c.req.formData();
+    if (len > MAX_UPLOAD_BYTES) throw tooLarge();
+    let form: FormData;
+    try {
+      form = await c.req.formData();
+    } catch {
+      throw new UsageError(
+        "the request body is not a form (multipart/form-data with 'file' or 'text' fields)",
+      );
+    }
     const files: Upload[] = [];
     const flags = new Set<string>();
     let total = 0;
@@ -202,35 +210,30 @@ export function createApp(o: AppOptions): Hono {
       }
       const bytes = new Uint8Array(await v.arrayBuffer());
       total += bytes.length;
-      if (total > MAX_UPLOAD_BYTES) throw new TooLarge();
+      if (total > MAX_UPLOAD_BYTES) throw tooLarge();
       if (bytes.length) files.push({ name: v.name || "upload", bytes });
     }
     return { files, flags };
   };
-  const answer = (c: Context, _kind: "build" | "verify", r: Raw, status: 200 | 400 | 413 = 200) =>
+  const statusOf = (c: Context, e: SmimetrustError) => {
+    if (!(e instanceof LimitExceededError)) return 400;
+    // The rest of the body is not read: close the connection rather than leave it to the next request.
+    c.header("connection", "close");
+    return 413;
+  };
+  const answer = (c: Context, r: Raw, status: 200 | 400 | 413 = 200) =>
     c.req.header("x-fragment") ? c.html(r.html, status) : page(c, "/try", tryPage(pc, r));
   const refusal = (c: Context, kind: "build" | "verify", e: unknown) => {
-    if (e instanceof TooLarge)
-      return answer(
-        c,
-        kind,
-        refusalResult(kind, "ERR_TOO_LARGE", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`),
-        413,
-      );
-    if (e instanceof SmimetrustError) return answer(c, kind, refusalResult(kind, e.code, e.describe()), 400);
+    if (e instanceof SmimetrustError)
+      return answer(c, refusalResult(kind, e.code, e.describe()), statusOf(c, e));
     throw e;
   };
   const jsonRefusal = (c: Context, e: unknown) => {
-    if (e instanceof TooLarge)
-      return c.json(
-        { error: { code: "ERR_TOO_LARGE", message: `uploads are limited to ${MAX_UPLOAD_BYTES} bytes` } },
-        413,
-      );
     if (e instanceof SmimetrustError) {
       const detail = (e as { toJson?: () => unknown }).toJson;
       return c.json(
         { error: typeof detail === "function" ? detail.call(e) : { code: e.code, message: e.describe() } },
-        400,
+        statusOf(c, e),
       );
     }
     throw e;
@@ -241,16 +244,8 @@ export function createApp(o: AppOptions): Hono {
     maxSize: MAX_UPLOAD_BYTES,
     onError: (c) =>
       c.req.path.startsWith("/api/")
-        ? c.json(
-            { error: { code: "ERR_TOO_LARGE", message: `uploads are limited to ${MAX_UPLOAD_BYTES} bytes` } },
-            413,
-          )
-        : answer(
-            c,
-            "build",
-            refusalResult("build", "ERR_TOO_LARGE", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`),
-            413,
-          ),
+        ? jsonRefusal(c, tooLarge())
+        : refusal(c, c.req.path.endsWith("verify") ? "verify" : "build", tooLarge()),
   });
   for (const path of ["/try/build", "/try/verify", "/api/build", "/api/build.sst", "/api/verify"])
     app.post(path, limit);
@@ -260,7 +255,6 @@ export function createApp(o: AppOptions): Hono {
       const { files, flags } = await uploads(c);
       return answer(
         c,
-        "build",
         buildResult(
           tryBuild(files, { now: o.now(), dropExpired: flags.has("dropExpired"), version: o.version }),
         ),
@@ -273,7 +267,7 @@ export function createApp(o: AppOptions): Hono {
     try {
       const { files } = await uploads(c);
       if (!files.length) throw new UsageError("no message given: drop or choose a signed message");
-      return answer(c, "verify", verifyResult(await tryVerify(files, o.dashboard.certificates, o.now())));
+      return answer(c, verifyResult(await tryVerify(files, o.dashboard.certificates, o.now())));
     } catch (e) {
       return refusal(c, "verify", e);
     }
@@ -313,5 +307,3 @@ export function createApp(o: AppOptions): Hono {
   app.onError((e, c) => c.text(`smimetrust serve: internal error: ${(e as Error).message ?? e}\n`, 500));
   return app;
 }
-
-class TooLarge extends Error {}

@@ -202,7 +202,7 @@ describe("serve: pages and the JSON API", () => {
       body: form([{ name: "big.pem", bytes: big }]),
     });
     expect(r.status).toBe(413);
-    expect(((await r.json()) as J).error.code).toBe("ERR_TOO_LARGE");
+    expect(((await r.json()) as J).error.code).toBe("ERR_LIMIT_EXCEEDED");
     const stream = new ReadableStream({
       start(c) {
         for (let i = 0; i < 17; i++) c.enqueue(new Uint8Array(1024 * 1024));
@@ -228,6 +228,19 @@ describe("serve: pages and the JSON API", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("truncated.pem");
+  });
+
+  it("a body that is not a form is a 400 with a clear message, not an internal error", async () => {
+    const r = await fetch(`${base}/api/verify`, {
+      method: "POST",
+      body: "hello",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as J).error.message).toMatch(/not a form/);
+    const empty = await fetch(`${base}/api/build`, { method: "POST", body: new FormData() });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as J).error.code).toBe("ERR_USAGE");
   });
 
   it("builds from pasted PEM text too", async () => {
