@@ -147,3 +147,35 @@ export async function diffBreakage(
     };
   });
 }
+
+// ---- the `diff --json` document (DESIGN.md contract), shared by the CLI and serve ----
+
+const certSummary = (c: Certificate) => ({
+  subject: c.subject.toString(),
+  sha1: c.sha1,
+  notAfter: new Date(c.notAfter).toISOString(),
+  role: c.role,
+});
+
+export function diffJson(d: TrustListDiff, breakage: readonly LeafBreakage[]) {
+  return {
+    added: d.added.map(certSummary),
+    removed: d.removed.map(certSummary),
+    replaced: d.replaced.map((p) => ({
+      old: certSummary(p.old),
+      new: certSummary(p.new),
+      changes: replacementKind(p),
+    })),
+    unchanged: d.unchanged.map(certSummary),
+    leaves: breakage.map((b) => ({
+      subject: b.leaf.subject.toString(),
+      sha1: b.leaf.sha1,
+      before: b.before,
+      after: b.after,
+      broken: b.broken,
+      lostFromPath: b.lostFromPath.map((c) => c.sha1),
+      problems: b.problems,
+    })),
+    breaks: breakage.some((b) => b.broken),
+  };
+}

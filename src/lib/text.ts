@@ -67,3 +67,20 @@ export function markdownCode(s: string): string {
   const pad = /^[` ]|[` ]$/.test(t) ? " " : "";
   return `${fence}${pad}${t}${pad}${fence}`;
 }
+
+const HTML_ENTITIES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * Text for HTML (an element's content or a quoted attribute value): unsafe characters shown escaped as above
+ * (a bidi control cannot reorder the page, a NUL or ESC shows as `\x00`), then `& < > " '` as entities, so
+ * that `<script>` in a certificate's subject is text and a quote cannot leave an attribute.
+ */
+export function escapeHtml(s: string): string {
+  return escapeControls(s).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
+}

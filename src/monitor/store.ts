@@ -103,6 +103,36 @@ export interface RunRecord {
   error?: string;
 }
 
+/** A finding as a run recorded it. */
+export interface RunFinding {
+  key: string;
+  scope: string;
+  code: string;
+  severity: Severity;
+  cert?: string;
+  message: string;
+  hint?: string;
+}
+
+export interface AlertRecord {
+  runId: number;
+  at: number;
+  kind: string;
+  code: string;
+  severity: Severity;
+  cert?: string;
+}
+
+export interface DeliveryRecord {
+  messageId: string;
+  sink: string;
+  status: "pending" | "sending" | "sent";
+  attempts: number;
+  createdAt: number;
+  sentAt?: number;
+  lastError?: string;
+}
+
 export interface PendingDelivery {
   message: OutgoingMessage;
   sink: string;
@@ -484,5 +514,109 @@ export class MonitorStore {
     return [...m.values()].sort((a, b) =>
       a.code < b.code ? -1 : a.code > b.code ? 1 : a.severity < b.severity ? -1 : 1,
     );
+  }
+
+  // ---- read-only views for the dashboard (smimetrust serve) ----
+
+  /** The most recent runs, newest first (finished or not). */
+  runs(limit = 200): RunRecord[] {
+    return (
+      this.db.prepare("SELECT * FROM runs ORDER BY id DESC LIMIT ?").all(limit) as {
+        id: number;
+        started_at: string;
+        finished_at: string | null;
+        status: RunRecord["status"] | null;
+        findings: number | null;
+        alerts: number | null;
+        error: string | null;
+      }[]
+    ).map((r) => ({
+      id: r.id,
+      startedAt: Date.parse(r.started_at),
+      ...(r.finished_at ? { finishedAt: Date.parse(r.finished_at) } : {}),
+      ...(r.status ? { status: r.status } : {}),
+      ...(r.findings !== null ? { findings: r.findings } : {}),
+      ...(r.alerts !== null ? { alerts: r.alerts } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    }));
+  }
+
+  /** The findings a run recorded. */
+  runFindings(runId: number): RunFinding[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT key, scope, code, severity, cert, message, hint FROM findings WHERE run_id = ? ORDER BY rowid",
+        )
+        .all(runId) as {
+        key: string;
+        scope: string;
+        code: string;
+        severity: Severity;
+        cert: string | null;
+        message: string;
+        hint: string | null;
+      }[]
+    ).map((r) => ({
+      key: r.key,
+      scope: r.scope,
+      code: r.code,
+      severity: r.severity,
+      ...(r.cert ? { cert: r.cert } : {}),
+      message: r.message,
+      ...(r.hint ? { hint: r.hint } : {}),
+    }));
+  }
+
+  /** The most recent alerts with their run's time, newest first. */
+  alertHistory(limit = 200): AlertRecord[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT a.run_id AS run_id, r.started_at AS at, a.kind AS kind, a.code AS code, a.severity AS severity, a.cert AS cert FROM alerts a JOIN runs r ON r.id = a.run_id ORDER BY a.id DESC LIMIT ?",
+        )
+        .all(limit) as {
+        run_id: number;
+        at: string;
+        kind: string;
+        code: string;
+        severity: Severity;
+        cert: string | null;
+      }[]
+    ).map((r) => ({
+      runId: r.run_id,
+      at: Date.parse(r.at),
+      kind: r.kind,
+      code: r.code,
+      severity: r.severity,
+      ...(r.cert ? { cert: r.cert } : {}),
+    }));
+  }
+
+  /** The most recent deliveries (one row per message and sink), newest first. */
+  deliveryHistory(limit = 200): DeliveryRecord[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT message_id, sink, status, attempts, last_error, created_at, sent_at FROM deliveries ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .all(limit) as {
+        message_id: string;
+        sink: string;
+        status: DeliveryRecord["status"];
+        attempts: number;
+        last_error: string | null;
+        created_at: string;
+        sent_at: string | null;
+      }[]
+    ).map((r) => ({
+      messageId: r.message_id,
+      sink: r.sink,
+      status: r.status,
+      attempts: r.attempts,
+      createdAt: Date.parse(r.created_at),
+      ...(r.sent_at ? { sentAt: Date.parse(r.sent_at) } : {}),
+      ...(r.last_error ? { lastError: r.last_error } : {}),
+    }));
   }
 }

@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import { daysAgo, daysLeft, isoUtc } from "../../audit/check.js";
-import { diffBreakage, diffTrustLists, type LeafBreakage, replacementKind } from "../../audit/diff.js";
+import {
+  diffBreakage,
+  diffJson,
+  diffTrustLists,
+  type LeafBreakage,
+  replacementKind,
+} from "../../audit/diff.js";
 import { UsageError } from "../../errors.js";
 import { skippedJson, skippedSummary } from "../../io/files.js";
 import { loadLeaves, loadTrustSources } from "../../io/trust-sources.js";
@@ -19,13 +25,6 @@ interface DiffOpts {
   skipUnreadable?: boolean;
   pfxMaxIterations?: string;
 }
-
-const summary = (c: Certificate) => ({
-  subject: c.subject.toString(),
-  sha1: c.sha1,
-  notAfter: new Date(c.notAfter).toISOString(),
-  role: c.role,
-});
 
 export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
   program
@@ -78,24 +77,7 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
           ctx.out,
           `${JSON.stringify(
             {
-              added: d.added.map(summary),
-              removed: d.removed.map(summary),
-              replaced: d.replaced.map((p) => ({
-                old: summary(p.old),
-                new: summary(p.new),
-                changes: replacementKind(p),
-              })),
-              unchanged: d.unchanged.map(summary),
-              leaves: breakage.map((b) => ({
-                subject: b.leaf.subject.toString(),
-                sha1: b.leaf.sha1,
-                before: b.before,
-                after: b.after,
-                broken: b.broken,
-                lostFromPath: b.lostFromPath.map((c) => c.sha1),
-                problems: b.problems,
-              })),
-              breaks: broken.length > 0,
+              ...diffJson(d, breakage),
               ...skippedJson(skipped),
             },
             null,

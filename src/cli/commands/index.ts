@@ -6,6 +6,7 @@ import { registerDiff } from "./diff.js";
 import { registerExchange } from "./exchange/index.js";
 import { registerInspect } from "./inspect.js";
 import { registerMonitor } from "./monitor.js";
+import { registerServe } from "./serve.js";
 import { registerVerify } from "./verify.js";
 
 export type { RegisterCommand };
@@ -19,5 +20,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheck,
   registerDiff,
   registerMonitor,
+  registerServe,
   registerExchange,
 ];

@@ -21,6 +21,7 @@ import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
 import type { VerifySetup } from "../../smime/verifier.js";
 import type { VerifyResult } from "../../smime/verify.js";
+import { verifyJson } from "../../smime/verify-json.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
@@ -51,29 +52,8 @@ interface VerifyOpts {
   json?: boolean;
 }
 
-/** The DESIGN.md JSON shape of one message, and nothing else. */
-export function toJson(file: string, r: VerifyResult): unknown {
-  return {
-    file,
-    verdict: r.verdict,
-    problems: r.problems.map(problemJson),
-    signers: r.signers.map((s) => ({
-      subject: s.subject,
-      emails: s.emails,
-      sha1: s.sha1,
-      signingTime: s.signingTime,
-      chain: s.chain.map((c) => ({ subject: c.subject, sha1: c.sha1, source: c.source })),
-      problems: s.problems.map(problemJson),
-    })),
-  };
-}
-
-function problemJson(p: Problem): Problem {
-  const o: Problem = { code: p.code, severity: p.severity, message: p.message };
-  if (p.hint !== undefined) o.hint = p.hint;
-  if (p.cert !== undefined) o.cert = p.cert;
-  return o;
-}
+/** The DESIGN.md JSON shape of one message, and nothing else (shared with serve: smime/verify-json.ts). */
+export const toJson = verifyJson;
 
 /** The problem to show first: errors before warnings before notes; message-level before signer-level. */
 export function mainProblem(r: VerifyResult): Problem | undefined {
