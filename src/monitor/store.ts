@@ -248,7 +248,10 @@ export function processesWithFileOpen(file: string, exclude = process.pid): Hold
     if (!open) continue;
     let command = "a process";
     try {
-      command = readFileSync(`/proc/${p}/comm`, "utf8").trim() || command;
+      // The program's name from its command line: comm is the main thread's name, which Node 24 sets to
+      // "MainThread".
+      const argv0 = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0")[0] ?? "";
+      command = argv0.split("/").pop() || readFileSync(`/proc/${p}/comm`, "utf8").trim() || command;
     } catch {
       /* keep the generic name */
     }
