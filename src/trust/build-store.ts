@@ -9,6 +9,7 @@ import { RefusedError } from "../errors.js";
 import { createSst } from "../formats/sst.js";
 import { digest, hexUpper } from "../lib/bytes.js";
 import { LIST_MAX, listSome } from "../lib/list.js";
+import type { Problem } from "../problems.js";
 import type { Certificate } from "../x509/certificate.js";
 import { TrustList } from "./trust-list.js";
 
@@ -141,5 +142,38 @@ export function buildTrustStore(input: readonly Certificate[], opts: BuildOption
     duplicates,
     earliest,
     sha256: hexUpper(digest("sha256", bytes)),
+  };
+}
+
+/**
+ * The JSON document `build --json` prints (and `serve`'s try-a-build answers): the store written, what was left
+ * out, check's warnings, and what Get-SmimeConfig will report. `extra` goes after the warnings (`skipped`).
+ */
+export function buildJson(
+  result: BuildResult,
+  opts: { file: string; warnings: readonly Problem[]; backup?: string; extra?: Record<string, unknown> },
+) {
+  const e = result.earliest;
+  return {
+    file: opts.file,
+    format: result.format,
+    bytes: result.bytes.length,
+    sha256: result.sha256,
+    certificates: result.certificates.map((c) => ({
+      subject: c.subject.toString(),
+      sha1: c.sha1,
+      notAfter: new Date(c.notAfter).toISOString(),
+      role: c.role,
+    })),
+    leftOut: {
+      leaves: result.leaves.map((c) => c.sha1),
+      expired: result.droppedExpired.map((c) => c.sha1),
+      duplicates: result.duplicates,
+    },
+    warnings: opts.warnings,
+    ...opts.extra,
+    SMIMECertificatesExpiryDate: e ? new Date(e.notAfter).toISOString() : null,
+    SMIMEExpiredCertificateThumbprint: e?.sha1 ?? null,
+    backup: opts.backup ?? null,
   };
 }

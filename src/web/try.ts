@@ -10,7 +10,7 @@ import { readCertificateBytes } from "../formats/read.js";
 import type { Problem } from "../problems.js";
 import { Verifier } from "../smime/verifier.js";
 import { type VerifyJson, verifyJson } from "../smime/verify-json.js";
-import { type BuildResult, buildTrustStore } from "../trust/build-store.js";
+import { type BuildResult, buildJson, buildTrustStore } from "../trust/build-store.js";
 import type { Certificate } from "../x509/certificate.js";
 
 export interface Upload {
@@ -62,28 +62,7 @@ export function tryBuild(
   for (const c of result.droppedExpired)
     warnings.push(`left out '${c.name}' (${c.sha1}): expired ${new Date(c.notAfter).toISOString()}`);
   const findings = result.certificates.map(noEmailProtection).filter((f): f is Problem => f !== undefined);
-  const e = result.earliest!;
-  const json = {
-    file: "trust.sst",
-    format: result.format,
-    bytes: result.bytes.length,
-    sha256: result.sha256,
-    certificates: result.certificates.map((c) => ({
-      subject: c.subject.toString(),
-      sha1: c.sha1,
-      notAfter: new Date(c.notAfter).toISOString(),
-      role: c.role,
-    })),
-    leftOut: {
-      leaves: result.leaves.map((c) => c.sha1),
-      expired: result.droppedExpired.map((c) => c.sha1),
-      duplicates: result.duplicates,
-    },
-    warnings: findings,
-    SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
-    SMIMEExpiredCertificateThumbprint: e.sha1,
-    backup: null,
-  };
+  const json = buildJson(result, { file: "trust.sst", warnings: findings });
   const script = generateApplyScript({
     purpose: "apply",
     trust: { kind: "embed", bytes: result.bytes },

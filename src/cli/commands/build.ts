@@ -12,7 +12,7 @@ import {
 import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
 import type { Problem } from "../../problems.js";
-import { buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
+import { buildJson, buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { PFX_MAX_ITERATIONS_OPTION, pfxMaxIterations } from "../options.js";
@@ -105,28 +105,12 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
         writeData(
           ctx.out,
           `${JSON.stringify(
-            {
+            buildJson(result, {
               file: opts.output,
-              format: result.format,
-              bytes: result.bytes.length,
-              sha256: result.sha256,
-              certificates: result.certificates.map((c) => ({
-                subject: c.subject.toString(),
-                sha1: c.sha1,
-                notAfter: new Date(c.notAfter).toISOString(),
-                role: c.role,
-              })),
-              leftOut: {
-                leaves: result.leaves.map((c) => c.sha1),
-                expired: result.droppedExpired.map((c) => c.sha1),
-                duplicates: result.duplicates,
-              },
               warnings: findings,
-              ...skippedJson(loaded.skipped),
-              SMIMECertificatesExpiryDate: new Date(e.notAfter).toISOString(),
-              SMIMEExpiredCertificateThumbprint: e.sha1,
-              backup: backup ?? null,
-            },
+              backup,
+              extra: skippedJson(loaded.skipped),
+            }),
             null,
             2,
           )}\n`,
