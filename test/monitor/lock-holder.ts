@@ -7,14 +7,19 @@ import Database from "better-sqlite3";
 import { MonitorStore } from "../../src/monitor/store.js";
 
 const [file, mode] = process.argv.slice(2);
+let held: { close(): unknown };
 if (mode === "smimetrust") {
   const store = new MonitorStore(file, { command: "smimetrust monitor" });
   store.db.exec("BEGIN IMMEDIATE");
   store.db.prepare("INSERT INTO runs (started_at) VALUES (?)").run(new Date().toISOString());
+  held = store;
 } else {
   const db = new Database(file);
   db.exec("BEGIN IMMEDIATE");
   db.prepare("INSERT INTO runs (started_at) VALUES (?)").run(new Date().toISOString());
+  held = db;
 }
 process.stdout.write("locked\n");
-setInterval(() => {}, 60_000);
+// The timer keeps the connection reachable: a connection nothing refers to may be collected (Node 24 did),
+// which closes it and lets the lock go.
+setInterval(() => void held, 60_000);
