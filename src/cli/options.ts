@@ -1,5 +1,8 @@
 /** Option parsers shared by the commands (kept apart from program.ts, which imports every command). */
+
 import { UsageError } from "../errors.js";
+import type { LoadOptions } from "../io/files.js";
+import type { CliContext } from "./context.js";
 
 export const VERSION = "0.1.0";
 
@@ -70,4 +73,20 @@ export function pfxMaxIterations(value: string | undefined): number | undefined 
   const n = parseIntOption(value, "--pfx-max-iterations", 1);
   if (!Number.isSafeInteger(n)) throw new UsageError(`--pfx-max-iterations: '${value}' is too large`);
   return n;
+}
+
+/**
+ * How a command reads its certificate inputs, from the options every reading command shares: the PKCS#12
+ * password (or SMIMETRUST_PFX_PASSWORD), --skip-unreadable, --pfx-max-iterations, and the process's stdin for '-'.
+ */
+export function inputOptions(
+  opts: { password?: string; skipUnreadable?: boolean; pfxMaxIterations?: string },
+  ctx: CliContext,
+): LoadOptions & { password?: string; skipUnreadable: boolean } {
+  return {
+    password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
+    skipUnreadable: opts.skipUnreadable === true,
+    pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
+    stdin: ctx.stdin,
+  };
 }

@@ -50,7 +50,11 @@ function reachable(c: Cruised, from: string): string[] {
   const seen = new Set([from]);
   const todo = [from];
   while (todo.length)
-    for (const d of deps.get(todo.pop()!) ?? []) if (!seen.has(d) && (seen.add(d), true)) todo.push(d);
+    for (const d of deps.get(todo.pop()!) ?? [])
+      if (!seen.has(d)) {
+        seen.add(d);
+        todo.push(d);
+      }
   return [...seen];
 }
 

@@ -15,7 +15,7 @@ import type { Problem } from "../../problems.js";
 import { buildJson, buildTrustStore, type StoreFormat } from "../../trust/build-store.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { PFX_MAX_ITERATIONS_OPTION, pfxMaxIterations } from "../options.js";
+import { inputOptions, PFX_MAX_ITERATIONS_OPTION } from "../options.js";
 import { daysBetween, isoTime, writeData } from "../output.js";
 
 interface BuildOpts {
@@ -70,12 +70,7 @@ export const registerBuild: RegisterCommand = (program: Command, ctx, done) => {
           "-o: give a file name ('-' would be a file called '-'; stdout carries the summary)",
         );
       checkOutputPath(opts.output, opts.force);
-      const loaded = await loadCertificates(inputs, {
-        password: opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD,
-        skipUnreadable: opts.skipUnreadable,
-        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
-        stdin: ctx.stdin,
-      });
+      const loaded = await loadCertificates(inputs, inputOptions(opts, ctx));
       for (const w of loaded.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (loaded.crls.length)
         ctx.out.stderr(

@@ -12,7 +12,7 @@ import { TrustList } from "../../trust/trust-list.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
-import { PFX_MAX_ITERATIONS_OPTION, parseTime, pfxMaxIterations, repeatable } from "../options.js";
+import { inputOptions, PFX_MAX_ITERATIONS_OPTION, parseTime, repeatable } from "../options.js";
 import { isoTime, mark, type Out, paint, writeData } from "../output.js";
 
 interface ChainOpts {
@@ -84,13 +84,7 @@ export const registerChain: RegisterCommand = (program: Command, ctx, done) => {
       if (profile !== "standard" && profile !== "exchange")
         throw new UsageError(`--profile: '${opts.profile}' is not standard or exchange`);
       const time = opts.at ? parseTime(opts.at) : ctx.now();
-      const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const lo = {
-        password,
-        skipUnreadable: opts.skipUnreadable === true,
-        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
-        stdin: ctx.stdin,
-      };
+      const lo = inputOptions(opts, ctx);
       const subject = await loadCertificates([certificate], lo);
       const trustIn = await loadCertificates(opts.trust, lo);
       const extra = opts.untrusted?.length ? await loadCertificates(opts.untrusted, lo) : undefined;

@@ -10,10 +10,10 @@ import { validateChain } from "../../path/validate.js";
 import { type Problem, reaches, type Severity } from "../../problems.js";
 import type { RegisterCommand } from "../context.js";
 import {
+  inputOptions,
   PFX_MAX_ITERATIONS_OPTION,
   parseIntOption,
   parseTime,
-  pfxMaxIterations,
   repeatable,
 } from "../options.js";
 import { fitTo, type Out, paint, table, truncate, writeData } from "../output.js";
@@ -85,16 +85,9 @@ export const registerCheck: RegisterCommand = (program: Command, ctx, done) => {
       const warnDays = parseIntOption(opts.warnDays, "--warn-days");
       const failOn = parseSeverity(opts.failOn, "--fail-on");
       const now = opts.at ? parseTime(opts.at) : ctx.now();
-      const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const skipUnreadable = opts.skipUnreadable === true;
-      const lo = {
-        password,
-        skipUnreadable,
-        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
-        stdin: ctx.stdin,
-      };
+      const lo = inputOptions(opts, ctx);
       const src = await loadTrustSources(inputs, lo);
-      const leaves = await loadLeaves(opts.leaf, src.warnings, password, { ...lo, skipped: src.skipped });
+      const leaves = await loadLeaves(opts.leaf, src.warnings, lo.password, { ...lo, skipped: src.skipped });
       for (const w of src.warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (src.certificates.length === 0) throw new UsageError("no certificates in the trust list inputs");
       const sstBytes = src.sstBytes ?? sstSizeOf(src.certificates);

@@ -14,7 +14,7 @@ import { oneLine } from "../../lib/text.js";
 import { validateChain } from "../../path/validate.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
-import { PFX_MAX_ITERATIONS_OPTION, parseTime, pfxMaxIterations, repeatable } from "../options.js";
+import { inputOptions, PFX_MAX_ITERATIONS_OPTION, parseTime, repeatable } from "../options.js";
 import { fitTo, paint, table, truncate, writeData } from "../output.js";
 
 interface DiffOpts {
@@ -49,19 +49,12 @@ export const registerDiff: RegisterCommand = (program: Command, ctx, done) => {
     .option(...PFX_MAX_ITERATIONS_OPTION)
     .action(async (oldInput: string, newInput: string, opts: DiffOpts) => {
       const now = opts.at ? parseTime(opts.at) : ctx.now();
-      const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const skipUnreadable = opts.skipUnreadable === true;
-      const lo = {
-        password,
-        skipUnreadable,
-        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
-        stdin: ctx.stdin,
-      };
+      const lo = inputOptions(opts, ctx);
       const oldSrc = await loadTrustSources([oldInput], lo);
       const newSrc = await loadTrustSources([newInput], lo);
       const warnings = [...oldSrc.warnings, ...newSrc.warnings];
       const skipped = [...oldSrc.skipped, ...newSrc.skipped];
-      const leaves = await loadLeaves(opts.leaf, warnings, password, { ...lo, skipped });
+      const leaves = await loadLeaves(opts.leaf, warnings, lo.password, { ...lo, skipped });
       for (const w of warnings) ctx.out.stderr(`warning: ${oneLine(w)}\n`);
       if (oldSrc.certificates.length === 0 && newSrc.certificates.length === 0)
         throw new UsageError("both lists are empty");

@@ -26,10 +26,10 @@ import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
 import {
+  inputOptions,
   PFX_MAX_ITERATIONS_OPTION,
   parseIntOption,
   parseTime,
-  pfxMaxIterations,
   repeatable,
 } from "../options.js";
 import { type Out, paint, truncate, writeControl, writeData } from "../output.js";
@@ -276,13 +276,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const now = ctx.now();
       const at: number | "signing" =
         opts.at === undefined ? now : opts.at.toLowerCase() === "signing" ? "signing" : parseTime(opts.at);
-      const password = opts.password ?? ctx.env.SMIMETRUST_PFX_PASSWORD;
-      const lo: LoadOptions = {
-        password,
-        skipUnreadable: opts.skipUnreadable === true,
-        pfxMaxIterations: pfxMaxIterations(opts.pfxMaxIterations),
-        stdin: ctx.stdin,
-      };
+      const lo = inputOptions(opts, ctx);
       const trustIn = await loadTrust(opts.trust, lo);
       if (trustIn.certificates.length === 0)
         throw new UsageError(
