@@ -85,6 +85,19 @@ function withCert(f: Problem, scope: string, byId: Map<string, Certificate>, key
   };
 }
 
+/** What the store keeps of a certificate (for metrics and the calendar). */
+function snapshot(scope: string, c: Certificate): CertSnapshot {
+  const role = c.role;
+  return {
+    scope,
+    sha1: c.sha1,
+    subject: c.subject.toString(),
+    notAfter: c.notAfter,
+    notBefore: c.notBefore,
+    role: role === "leaf" ? "user" : role,
+  };
+}
+
 function uniq(certs: readonly Certificate[]): Certificate[] {
   const m = new Map<string, Certificate>();
   for (const c of certs) if (!m.has(c.sha1)) m.set(c.sha1, c);
@@ -204,12 +217,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       for (const f of audit) out.findings.push(withCert(f, t.name, byId));
       out.certificates.set(
         t.name,
-        unique.map((c) => ({
-          scope: t.name,
-          sha1: c.sha1,
-          subject: c.subject.toString(),
-          notAfter: c.notAfter,
-        })),
+        unique.map((c) => snapshot(t.name, c)),
       );
     } catch (e) {
       failed(t.name, e);
@@ -270,7 +278,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       }
       out.certificates.set(
         scope,
-        unique.map((c) => ({ scope, sha1: c.sha1, subject: c.subject.toString(), notAfter: c.notAfter })),
+        unique.map((c) => snapshot(scope, c)),
       );
     }
   }
@@ -302,12 +310,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       }
       out.certificates.set(
         u.name,
-        users.map((c) => ({
-          scope: u.name,
-          sha1: c.sha1,
-          subject: c.subject.toString(),
-          notAfter: c.notAfter,
-        })),
+        users.map((c) => snapshot(u.name, c)),
       );
     } catch (e) {
       failed(u.name, e);

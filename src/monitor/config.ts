@@ -50,12 +50,16 @@ export interface TrustListSource {
   /** Absolute paths, read together as one list. */
   paths: string[];
   maxAgeHours?: number;
+  owner?: string;
+  labels?: Record<string, string>;
 }
 
 export interface UserCertSource {
   name: string;
   path: string;
   trustList?: string;
+  owner?: string;
+  labels?: Record<string, string>;
 }
 
 /** Preview: Exchange Online tenants read live (the tenants file of `exchange apply --tenants`). */

@@ -7,11 +7,13 @@ import { randomUUID } from "node:crypto";
 import { redactSecrets } from "../lib/redact.js";
 import type { ChainValidator } from "../path/types.js";
 import { reaches, type Severity, severityRank } from "../problems.js";
+import { renderCalendar } from "./calendar.js";
 import { type CollectDeps, collect } from "./collect.js";
 import type { MonitorConfig, SinkConfig } from "./config.js";
 import { type Alert, evaluate, type MonitorFinding, passes } from "./evaluate.js";
 import type { OutgoingMessage } from "./messages.js";
-import type { MetricsSnapshot } from "./metrics.js";
+import type { MetricsCertificate, MetricsSnapshot } from "./metrics.js";
+import { ownerOf } from "./owners.js";
 import { deliver, type SinkDeps, sinkSecrets } from "./sinks.js";
 import type { MonitorStore } from "./store.js";
 
@@ -28,6 +30,8 @@ export interface MonitorDeps {
   readExchangeTenants?: CollectDeps["readExchangeTenants"];
   /** Makes idempotency keys (tests pass a counter). */
   newId?: () => string;
+  /** smimetrust's version (smimetrust_info, the calendar's PRODID). */
+  version?: string;
 }
 
 export interface DeliveryReport {
@@ -261,18 +265,47 @@ export class Monitor {
     return report;
   }
 
+  /** The certificates of the last run, each with the owner of its source. */
+  private ownedCertificates(): MetricsCertificate[] {
+    return this.deps.store.certificates().map((c) => {
+      const { owner } = ownerOf(this.config, c.scope, c.sha1);
+      return owner !== undefined ? { ...c, owner } : c;
+    });
+  }
+
   metricsSnapshot(): MetricsSnapshot {
     const { store } = this.deps;
     const last = store.lastRun();
+    const lastSuccessAt = store.lastSuccessAt();
     return {
       now: this.deps.now(),
-      certificates: store.certificates(),
+      certificates: this.ownedCertificates(),
       findings: store.openFindingCounts(),
       ...(last?.finishedAt !== undefined
-        ? { lastRun: { finishedAt: last.finishedAt, success: last.status !== "failed" } }
+        ? {
+            lastRun: {
+              finishedAt: last.finishedAt,
+              success: last.status !== "failed",
+              ...(last.status ? { status: last.status } : {}),
+            },
+          }
         : {}),
+      ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}),
       runs: store.runCount(),
+      deliveries: store.deliveryCounts(),
+      version: this.deps.version ?? "unknown",
     };
+  }
+
+  /** The iCalendar file of the last run's certificates (monitor calendar, /calendar.ics). */
+  calendar(): string {
+    const last = this.deps.store.lastRun();
+    return renderCalendar(this.ownedCertificates(), {
+      thresholds: this.config.thresholds.map((t) => t.days),
+      now: this.deps.now(),
+      ...(last?.finishedAt !== undefined ? { updatedAt: last.finishedAt } : {}),
+      ...(this.deps.version ? { version: this.deps.version } : {}),
+    });
   }
 
   /**

@@ -91,6 +91,10 @@ export interface CertSnapshot {
   sha1: string;
   subject: string;
   notAfter: number;
+  /** Absent for rows recorded before the column existed (until the next run rewrites them). */
+  notBefore?: number;
+  /** root (self-signed CA), intermediate (other CA) or user (any other certificate). */
+  role?: "root" | "intermediate" | "user";
 }
 
 export interface RunRecord {
@@ -274,6 +278,7 @@ export class MonitorStore {
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(this.busyTimeoutMs))}`);
       this.db.pragma("journal_mode = WAL");
       this.db.exec(SCHEMA);
+      this.addCertificateColumns();
       // Say who has the database open, so a process that finds it locked can name the holder. Rows of
       // processes of this machine that died without closing are removed.
       const host = hostname();
@@ -406,11 +411,19 @@ export class MonitorStore {
       }
       const del = this.db.prepare("DELETE FROM certificates WHERE scope = ?");
       const ci = this.db.prepare(
-        "INSERT OR REPLACE INTO certificates (scope, sha1, subject, not_after) VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO certificates (scope, sha1, subject, not_after, not_before, role) VALUES (?, ?, ?, ?, ?, ?)",
       );
       for (const [scope, certs] of c.certificates) {
         del.run(scope);
-        for (const x of certs) ci.run(scope, x.sha1, x.subject, iso(x.notAfter));
+        for (const x of certs)
+          ci.run(
+            scope,
+            x.sha1,
+            x.subject,
+            iso(x.notAfter),
+            x.notBefore !== undefined ? iso(x.notBefore) : null,
+            x.role ?? null,
+          );
       }
     });
     tx();
@@ -497,12 +510,62 @@ export class MonitorStore {
 
   certificates(): CertSnapshot[] {
     return this.db
-      .prepare("SELECT scope, sha1, subject, not_after FROM certificates ORDER BY scope, not_after")
+      .prepare(
+        "SELECT scope, sha1, subject, not_after, not_before, role FROM certificates ORDER BY scope, not_after",
+      )
       .all()
       .map((r) => {
-        const x = r as { scope: string; sha1: string; subject: string; not_after: string };
-        return { scope: x.scope, sha1: x.sha1, subject: x.subject, notAfter: Date.parse(x.not_after) };
+        const x = r as {
+          scope: string;
+          sha1: string;
+          subject: string;
+          not_after: string;
+          not_before: string | null;
+          role: CertSnapshot["role"] | null;
+        };
+        return {
+          scope: x.scope,
+          sha1: x.sha1,
+          subject: x.subject,
+          notAfter: Date.parse(x.not_after),
+          ...(x.not_before ? { notBefore: Date.parse(x.not_before) } : {}),
+          ...(x.role ? { role: x.role } : {}),
+        };
       });
+  }
+
+  /** Databases made before notBefore and role were recorded get the two columns (empty until the next run). */
+  private addCertificateColumns(): void {
+    const cols = new Set(
+      (this.db.prepare("PRAGMA table_info(certificates)").all() as { name: string }[]).map((c) => c.name),
+    );
+    if (!cols.has("not_before")) this.db.exec("ALTER TABLE certificates ADD COLUMN not_before TEXT");
+    if (!cols.has("role")) this.db.exec("ALTER TABLE certificates ADD COLUMN role TEXT");
+  }
+
+  /** When the last run that could check every source finished (ms), if any. */
+  lastSuccessAt(): number | undefined {
+    const r = this.db
+      .prepare(
+        "SELECT finished_at FROM runs WHERE finished_at IS NOT NULL AND status IN ('ok', 'findings') ORDER BY id DESC LIMIT 1",
+      )
+      .get() as { finished_at: string } | undefined;
+    return r ? Date.parse(r.finished_at) : undefined;
+  }
+
+  /**
+   * Delivery attempts by sink since the database was made: `sent` (messages delivered) and `failed`
+   * (attempts that failed; a message retried later counts once per failed attempt), and `pending` (messages
+   * waiting now). Counted from the outbox, so the totals survive restarts.
+   */
+  deliveryCounts(): { sink: string; sent: number; failed: number; pending: number }[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT sink, SUM(status = 'sent') AS sent, SUM(attempts) - SUM(status = 'sent') AS failed, SUM(status <> 'sent') AS pending FROM deliveries GROUP BY sink ORDER BY sink",
+        )
+        .all() as { sink: string; sent: number; failed: number; pending: number }[]
+    ).map((r) => ({ sink: r.sink, sent: r.sent, failed: r.failed, pending: r.pending }));
   }
 
   /** Open findings counted by code and severity. */
