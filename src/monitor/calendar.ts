@@ -45,10 +45,11 @@ export function escapeText(v: string): string {
     .replace(/\r\n|\r|\n/g, "\\n");
 }
 
-/** Hostile text made visible (controls, bidi) and then escaped as TEXT. */
-function text(v: string): string {
-  return escapeText(escapeControls(v));
-}
+/** Program text holding values already made visible: escaped as TEXT (its own line feeds become \n). */
+const text = escapeText;
+
+/** Hostile text (a certificate name, a list name) made visible: controls and bidi characters escaped. */
+const safe = (v: string) => escapeControls(v);
 
 /**
  * One content line folded so that no line is longer than 75 octets (RFC 5545 3.1): continuation lines start
@@ -142,23 +143,23 @@ export function renderCalendar(certs: readonly CalendarCertificate[], opts: Cale
   const L: string[] = [
     "BEGIN:VCALENDAR",
     "VERSION:2.0",
-    `PRODID:-//smimetrust//smimetrust${opts.version ? ` ${text(opts.version)}` : ""}//EN`,
+    `PRODID:-//smimetrust//smimetrust${opts.version ? ` ${text(safe(opts.version))}` : ""}//EN`,
     "CALSCALE:GREGORIAN",
     "METHOD:PUBLISH",
-    `X-WR-CALNAME:${text(name)}`,
-    `NAME:${text(name)}`,
+    `X-WR-CALNAME:${text(safe(name))}`,
+    `NAME:${text(safe(name))}`,
     "REFRESH-INTERVAL;VALUE=DURATION:PT12H",
     "X-PUBLISHED-TTL:PT12H",
   ];
   for (const g of group(certs)) {
-    const who = shortName(g.subject);
+    const who = safe(shortName(g.subject));
     const about = [
-      `Certificate: ${g.subject}`,
+      `Certificate: ${safe(g.subject)}`,
       `SHA-1: ${g.sha1}`,
       ...(g.role ? [`Role: ${g.role}`] : []),
       `Expires: ${isoSeconds(g.notAfter)}`,
-      `${g.lists.length === 1 ? "Watched in" : "Watched in each of"}: ${g.lists.join(", ")}`,
-      ...(g.owners.length ? [`Owner: ${g.owners.join(", ")}`] : []),
+      `${g.lists.length === 1 ? "Watched in" : "Watched in each of"}: ${g.lists.map(safe).join(", ")}`,
+      ...(g.owners.length ? [`Owner: ${g.owners.map(safe).join(", ")}`] : []),
     ];
     const replace =
       g.role === "user"

@@ -17,6 +17,7 @@ import { Monitor, type RunOutcome } from "../../monitor/monitor.js";
 import { DatabaseBusyError, MonitorStore, type StoreOptions } from "../../monitor/store.js";
 import { validateChain } from "../../path/validate.js";
 import type { CliContext, ExitCode } from "../context.js";
+import { VERSION } from "../options.js";
 import { writeData } from "../output.js";
 
 export interface MonitorOpts {
@@ -34,7 +35,7 @@ export function maxQuietMs(job: Cron): number | undefined {
   return 2 * (b.getTime() - a.getTime()) + 60_000;
 }
 
-function openStore(file: string, opts: StoreOptions): MonitorStore {
+export function openStore(file: string, opts: StoreOptions): MonitorStore {
   try {
     mkdirSync(dirname(file), { recursive: true });
     return new MonitorStore(file, opts);
@@ -103,6 +104,7 @@ export async function runMonitor(
     now: ctx.now,
     log,
     env: ctx.env,
+    version: VERSION,
     validate: config.userCertificates.some((u) => u.trustList) ? validateChain : undefined,
     readExchangeTenants: config.exchangeTenants?.length
       ? exchangeTenantsReader({
@@ -146,6 +148,7 @@ export async function runMonitor(
         port: config.metrics.port,
         host: config.metrics.host,
         snapshot: () => monitor.metricsSnapshot(),
+        calendar: () => monitor.calendar(),
         healthy: () => monitor.health(ctx.now(), { since: startedAt, maxQuietMs: maxQuietMs(job) }),
       }).catch((e: Error) => {
         store.close();
@@ -155,7 +158,10 @@ export async function runMonitor(
         );
       })
     : undefined;
-  if (metrics) log(`metrics on http://${config.metrics!.host}:${metrics.port}/metrics (health: /healthz)`);
+  if (metrics)
+    log(
+      `metrics on http://${config.metrics!.host}:${metrics.port}/metrics (health: /healthz, calendar: /calendar.ics)`,
+    );
   const tick = async () => {
     try {
       const o = await monitor.runOnce();
