@@ -86,15 +86,6 @@ export function renderMetrics(s: MetricsSnapshot): string {
       L.push(
         `smimetrust_certificate_not_before_timestamp_seconds${labels(certLabels(c))} ${seconds(c.notBefore)}`,
       );
-  family(
-    "smimetrust_certificate_expiry_days",
-    "gauge",
-    "Days until the certificate expires (negative: expired), as of the scrape. Prefer smimetrust_certificate_not_after_timestamp_seconds.",
-  );
-  for (const c of s.certificates)
-    L.push(
-      `smimetrust_certificate_expiry_days${labels({ sha1: c.sha1, subject: c.subject, list: c.scope })} ${num((c.notAfter - s.now) / 86_400_000)}`,
-    );
   family("smimetrust_findings", "gauge", "Open findings of the last run, by code and severity.");
   for (const f of s.findings)
     L.push(`smimetrust_findings${labels({ code: f.code, severity: f.severity })} ${f.count}`);

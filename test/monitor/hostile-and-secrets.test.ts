@@ -285,7 +285,7 @@ describe("monitor: secrets never leave", () => {
       const lastErrors = store.db.prepare("SELECT last_error FROM deliveries").all();
       store.close();
       expect(lastErrors.length).toBeGreaterThanOrEqual(4);
-      expect(scraped).toContain("smimetrust_certificate_expiry_days");
+      expect(scraped).toContain("smimetrust_certificate_not_after_timestamp_seconds");
 
       const everything = [
         r1.stdout,

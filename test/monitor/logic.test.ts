@@ -204,7 +204,7 @@ describe("metrics exposition", () => {
       runs: 3,
     });
     expect(text).toContain(
-      'smimetrust_certificate_expiry_days{sha1="AB",subject="CN=Quote \\"Root\\"\\\\X",list="prod"} 1.5\n',
+      `smimetrust_certificate_not_after_timestamp_seconds{list="prod",subject="CN=Quote \\"Root\\"\\\\X",sha1="AB",role="",owner=""} ${(NOW + 1.5 * DAY) / 1000}\n`,
     );
     expect(text).toContain('smimetrust_findings{code="DUPLICATE",severity="warning"} 2\n');
     expect(text).toContain(`smimetrust_last_run_timestamp_seconds ${NOW / 1000}\n`);
