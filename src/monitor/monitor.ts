@@ -292,9 +292,18 @@ export class Monitor {
         : {}),
       ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}),
       runs: store.runCount(),
-      deliveries: store.deliveryCounts(),
+      deliveries: this.deliveryCounts(),
       version: this.deps.version ?? "unknown",
     };
+  }
+
+  /** Delivery totals of every configured sink (zeros before its first message) and of any other in the outbox. */
+  private deliveryCounts(): NonNullable<MetricsSnapshot["deliveries"]> {
+    const counts = this.deps.store.deliveryCounts();
+    const seen = new Set(counts.map((c) => c.sink));
+    for (const s of this.config.sinks)
+      if (!seen.has(s.name)) counts.push({ sink: s.name, sent: 0, failed: 0, pending: 0 });
+    return counts.sort((a, b) => a.sink.localeCompare(b.sink));
   }
 
   /** The iCalendar file of the last run's certificates (monitor calendar, /calendar.ics). */

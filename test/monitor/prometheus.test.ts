@@ -164,6 +164,33 @@ describe("/metrics in Prometheus' terms, over real HTTP, read back with a text-f
     expect(findings.find((m) => m.labels?.code === "TRUST_EXPIRING")?.labels?.severity).toBe("warning");
   });
 
+  it("every configured sink has its delivery series from the start (zeros), so rate() and alerts see it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-prom0-"));
+    mkdirSync(join(dir, "trust"));
+    writeFileSync(
+      join(dir, "monitor.json"),
+      JSON.stringify({
+        schedule: "0 7 * * *",
+        trustLists: [{ name: "prod", path: "trust" }],
+        sinks: [{ type: "log" }, { type: "webhook", name: "hook", url: "http://127.0.0.1:9/x" }],
+      }),
+    );
+    const config = loadMonitorConfig(join(dir, "monitor.json"), () => true);
+    const store = new MonitorStore(config.database);
+    try {
+      const body = renderMetrics(
+        new Monitor(config, { store, now: () => NOW, log: () => {} }).metricsSnapshot(),
+      );
+      promtoolCheckMetrics(body);
+      expect(body).toContain('smimetrust_deliveries_total{sink="hook",outcome="failed"} 0\n');
+      expect(body).toContain('smimetrust_deliveries_total{sink="log",outcome="sent"} 0\n');
+      expect(body).toContain('smimetrust_deliveries_pending{sink="log"} 0\n');
+      expect(body).toContain('smimetrust_info{version="unknown"} 1\n');
+    } finally {
+      store.close();
+    }
+  });
+
   it("before any run: zeros, no certificates, still valid exposition", () => {
     const body = renderMetrics({ now: NOW, certificates: [], findings: [], runs: 0, version: "1.2.3" });
     promtoolCheckMetrics(body);
