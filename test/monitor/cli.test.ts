@@ -176,15 +176,19 @@ describe("smimetrust monitor (long-running)", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
     const { types, samples } = parseExposition(await res.text());
-    expect(types.get("smimetrust_certificate_expiry_days")).toBe("gauge");
-    const exp = samples.find((s) => s.name === "smimetrust_certificate_expiry_days");
+    expect(types.get("smimetrust_certificate_not_after_timestamp_seconds")).toBe("gauge");
+    const exp = samples.find((s) => s.name === "smimetrust_certificate_not_after_timestamp_seconds");
     expect(exp?.labels).toEqual({
-      sha1: p.cert.sha1,
-      subject: "CN=Monitor CLI Root, O=Contoso",
       list: "prod",
+      subject: "CN=Monitor CLI Root, O=Contoso",
+      sha1: p.cert.sha1,
+      role: "root",
+      owner: "",
     });
-    expect(exp!.value).toBeGreaterThan(44.9);
-    expect(exp!.value).toBeLessThan(45.1);
+    expect(exp!.value).toBe(p.cert.notAfter / 1000);
+    const calendar = await fetch(`http://127.0.0.1:${port}/calendar.ics`);
+    expect(calendar.status).toBe(200);
+    expect(await calendar.text()).toContain(`\r\nUID:${p.cert.sha1}-expiry@smimetrust\r\n`);
     expect(samples.find((s) => s.name === "smimetrust_findings")).toEqual({
       name: "smimetrust_findings",
       labels: { code: "TRUST_EXPIRING", severity: "info" },
