@@ -44,7 +44,11 @@ describe("/metrics in Prometheus' terms, over real HTTP, read back with a text-f
     const dir = mkdtempSync(join(tmpdir(), "smimetrust-prom-"));
     mkdirSync(join(dir, "trust"));
     mkdirSync(join(dir, "users"));
-    const r = root([["CN", HOSTILE_CN]], { notBefore: NOW - 900 * DAY, notAfter: NOW + 400 * DAY });
+    const r = root("CN=x", {
+      subject: [["CN", HOSTILE_CN]],
+      notBefore: NOW - 900 * DAY,
+      notAfter: NOW + 400 * DAY,
+    });
     const ca = intermediate("CN=Prom Issuing CA,O=Contoso", r, {
       notBefore: NOW - 300 * DAY,
       notAfter: NOW + 20 * DAY,

@@ -11,12 +11,14 @@ import { Monitor } from "../../monitor/monitor.js";
 import type { CliContext, ExitCode } from "../context.js";
 import { VERSION } from "../options.js";
 import { writeData } from "../output.js";
-import { openStore } from "./monitor-run.js";
+import { openStore, parseBusyTimeout } from "./monitor-run.js";
 
 export interface MonitorCalendarOpts {
   config: string;
   output?: string;
   force?: boolean;
+  /** `monitor --busy-timeout`, given before or after `calendar`. */
+  busyTimeout?: string;
 }
 
 export async function runMonitorCalendar(
@@ -24,6 +26,7 @@ export async function runMonitorCalendar(
   ctx: CliContext,
   done: (code: ExitCode) => void,
 ): Promise<void> {
+  const busyTimeoutMs = opts.busyTimeout !== undefined ? parseBusyTimeout(opts.busyTimeout) : undefined;
   const config = loadMonitorConfig(opts.config, existsSync);
   if (opts.output) checkOutputPath(opts.output, opts.force);
   if (!existsSync(config.database))
@@ -32,7 +35,7 @@ export async function runMonitorCalendar(
       { file: config.database },
     );
   const store = openStore(config.database, {
-    busyTimeoutMs: config.databaseBusyTimeoutMs,
+    busyTimeoutMs: busyTimeoutMs ?? config.databaseBusyTimeoutMs,
     command: "smimetrust monitor calendar",
   });
   let ics: string;
