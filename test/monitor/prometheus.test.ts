@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import parsePrometheus, { type PromFamily } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../../src/cli/options.js";
@@ -190,6 +191,33 @@ describe("/metrics in Prometheus' terms, over real HTTP, read back with a text-f
       expect(body).toContain('smimetrust_deliveries_total{sink="log",outcome="sent"} 0\n');
       expect(body).toContain('smimetrust_deliveries_pending{sink="log"} 0\n');
       expect(body).toContain('smimetrust_info{version="unknown"} 1\n');
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a database made before notBefore and role were kept gets the columns; its rows export notAfter until the next run", () => {
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-promold-"));
+    const file = join(dir, "old.sqlite");
+    const old = new Database(file);
+    old.exec(
+      "CREATE TABLE certificates (scope TEXT NOT NULL, sha1 TEXT NOT NULL, subject TEXT NOT NULL, not_after TEXT NOT NULL, PRIMARY KEY (scope, sha1))",
+    );
+    old
+      .prepare("INSERT INTO certificates VALUES (?, ?, ?, ?)")
+      .run("prod", "AB", "CN=Old", new Date(NOW + DAY).toISOString());
+    old.close();
+    const store = new MonitorStore(file);
+    try {
+      expect(store.certificates()).toEqual([
+        { scope: "prod", sha1: "AB", subject: "CN=Old", notAfter: NOW + DAY },
+      ]);
+      const body = renderMetrics({ now: NOW, certificates: store.certificates(), findings: [], runs: 0 });
+      promtoolCheckMetrics(body);
+      expect(body).toContain(
+        `smimetrust_certificate_not_after_timestamp_seconds{list="prod",subject="CN=Old",sha1="AB",role="",owner=""} ${(NOW + DAY) / 1000}\n`,
+      );
+      expect(body).not.toMatch(/^smimetrust_certificate_not_before_timestamp_seconds\{/m);
     } finally {
       store.close();
     }
