@@ -314,11 +314,9 @@ describe("smimetrust monitor calendar and GET /calendar.ics", () => {
       const { cal, events } = parse(body);
       expect(prop(cal, "prodid")).toBe("-//smimetrust//smimetrust 9.9.9//EN");
       expect(events.size).toBe(6);
-      expect(
-        time(events.get(`${r.cert.sha1}-expiry@smimetrust`)!, "dtstamp")
-          .toJSDate()
-          .getTime(),
-      ).toBe(NOW + 60_000);
+      const e = events.get(`${r.cert.sha1}-expiry@smimetrust`)!;
+      expect(time(e, "dtstamp").toJSDate().getTime()).toBe(NOW + 60_000); // made now
+      expect(time(e, "last-modified").toJSDate().getTime()).toBe(NOW); // read by the run at NOW
       const missing = await fetch(`http://127.0.0.1:${server.port}/nope`);
       expect(missing.status).toBe(404);
       expect(await missing.text()).toContain("/calendar.ics");
