@@ -8,13 +8,13 @@ import type { Verdict } from "./verify.js";
 /** The part of a results record (verify --jsonl) a summary reads. */
 export interface ResultRecord {
   verdict: Verdict;
-  problems?: { code: string; message?: string }[];
+  problems?: { code: string; severity?: string; message?: string }[];
   signers?: {
     subject?: string;
     emails?: string[];
     sha1?: string;
     chain?: { subject?: string }[];
-    problems?: { code: string; message?: string }[];
+    problems?: { code: string; severity?: string; message?: string }[];
   }[];
   /** The sender's address (From), when the message had one. */
   sender?: string | null;
@@ -37,7 +37,7 @@ export interface Ranked {
 export interface RunSummary {
   messages: number;
   verdicts: Record<Verdict, number>;
-  /** Messages with each problem code (a code counts once per message), most frequent first. */
+  /** Messages with each error or warning code (once per message), most frequent first. */
   problems: Record<string, number>;
   topFailingSigners: ({ subject: string; sha1: string; email?: string } & Ranked)[];
   topFailingIssuers: ({ subject: string } & Ranked)[];
@@ -69,9 +69,10 @@ const MISSING_ISSUER = /its issuer '(.+?)' is not in the trust list/;
 
 /** The facts of one record. */
 export function resultFacts(r: ResultRecord): ResultFacts {
+  // Errors and warnings (notes such as CONTENT_CANONICALISED are not problems to count).
   const codes = new Set<string>();
-  for (const p of r.problems ?? []) codes.add(p.code);
-  for (const s of r.signers ?? []) for (const p of s.problems ?? []) codes.add(p.code);
+  for (const p of [...(r.problems ?? []), ...(r.signers ?? []).flatMap((s) => s.problems ?? [])])
+    if (p.severity !== "info") codes.add(p.code);
   const f: ResultFacts = { verdict: r.verdict, codes: [...codes] };
   if (r.verdict === "valid") return f;
   const signers: NonNullable<ResultFacts["signers"]> = [];

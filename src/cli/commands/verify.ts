@@ -282,6 +282,7 @@ function mb(n: number): string {
 class Progress {
   private readonly start = Date.now();
   private bytesRead = 0;
+  private bytesDone = 0;
   private last = 0;
   private shown = false;
   constructor(
@@ -297,7 +298,7 @@ class Progress {
     const secs = (Date.now() - this.start) / 1000;
     const rate = secs > 0 ? n / secs : 0;
     const known = !this.inputs.stdin && this.inputs.bytes > 0;
-    const frac = end ? 1 : known ? Math.min(1, this.bytesRead / this.inputs.bytes) : 0;
+    const frac = end ? 1 : known ? Math.min(1, this.bytesDone / this.inputs.bytes) : 0;
     const parts: string[] = [];
     if (known) parts.push(progressBar(Math.round(frac * 1000), 1000).replace(/ \d+\/1000 $/, ""));
     parts.push(`${n.toLocaleString("en-US")} messages`);
@@ -313,7 +314,8 @@ class Progress {
     return this.inputs.files >= 50 || this.inputs.bytes >= 32 * 1024 * 1024 || n >= 50;
   }
 
-  done(n: number): void {
+  done(n: number, bytes: number): void {
+    this.bytesDone += bytes;
     const t = Date.now();
     if (t - this.last < 100 || !this.wanted(n)) return;
     this.last = t;
@@ -323,6 +325,7 @@ class Progress {
 
   clear(): void {
     if (this.shown) writeControl(this.out, "\r\u001b[K");
+    this.shown = false;
   }
 
   finish(n: number): void {
@@ -530,7 +533,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
               progress?.clear();
               ctx.out.stdout(renderLine(ctx.out, item.name, r));
             }
-            progress?.done(summary.messages - resumed);
+            progress?.done(summary.messages - resumed, info.size);
           },
         });
       } catch (e) {
