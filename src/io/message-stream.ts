@@ -320,7 +320,70 @@ function* fileChunks(
   }
 }
 
-/** The items of one file: a message, or the messages of an mbox archive. */
+/** A message another kind of archive holds: its id in the archive (stable), and its bytes or why not. */
+export interface ArchiveMessage {
+  id: string | number;
+  bytes?: Uint8Array;
+  error?: Error;
+}
+
+/**
+ * A reader for files that hold messages of another kind (Outlook .msg, .pst): given the path and the file's
+ * first bytes (all of it up to 1 MiB, else at least 16), the messages of the file, or undefined when the
+ * file is not its kind. Each message gets the key `path@id`, and the name `path#N` (N from 1) when the file
+ * holds several, the path itself when one.
+ */
+export type ArchiveReader = (
+  path: string,
+  head: Uint8Array,
+) => Iterable<ArchiveMessage> | AsyncIterable<ArchiveMessage> | undefined;
+
+/** The readers consulted before a file is taken as an mbox or a message (Outlook readers go here). */
+export const ARCHIVE_READERS: ArchiveReader[] = [];
+
+/** The items of a file another reader split: named and keyed as mbox messages are. */
+async function* readerItems(
+  path: string,
+  key: string,
+  messages: Iterable<ArchiveMessage> | AsyncIterable<ArchiveMessage>,
+  position: { n: number },
+  opts: StreamOptions,
+): AsyncGenerator<MessageItem> {
+  let held: ArchiveMessage | undefined;
+  let n = 0;
+  const item = (m: ArchiveMessage, last: boolean): MessageItem | undefined => {
+    n++;
+    const k = `${key}@${m.id}`;
+    const pos = position.n++;
+    if (opts.want && !opts.want(k)) return undefined;
+    const name = n === 1 && last ? path : `${path}#${n}`;
+    const error =
+      m.error ?? (m.bytes ? undefined : new FileAccessError("cannot read the message", { file: name }));
+    return error
+      ? {
+          name,
+          key: k,
+          position: pos,
+          load: () => {
+            throw error;
+          },
+        }
+      : { name, key: k, position: pos, bytes: m.bytes };
+  };
+  for await (const m of messages) {
+    if (held) {
+      const it = item(held, false);
+      if (it) yield it;
+    }
+    held = m;
+  }
+  if (held) {
+    const it = item(held, true);
+    if (it) yield it;
+  }
+}
+
+/** The items of one file: a message, the messages of an mbox archive, or those another reader finds. */
 async function* fileItems(
   f: Walked,
   position: { n: number },
@@ -347,8 +410,16 @@ async function* fileItems(
   const { fd, size } = opened;
   try {
     // Small files are read whole at once; for larger ones the first bytes say whether it is an archive.
-    const head = readAt(fd, size <= SMALL_FILE ? size : 5, 0);
+    const head = readAt(fd, size <= SMALL_FILE ? size : 16, 0);
     if (size <= SMALL_FILE) opts.onRead?.(head.byteLength);
+    for (const reader of ARCHIVE_READERS) {
+      const messages = reader(f.path, head);
+      if (messages) {
+        if (size > SMALL_FILE) opts.onRead?.(size);
+        yield* readerItems(f.path, key, messages, position, opts);
+        return;
+      }
+    }
     const archive = isMbox(head) && !/\.(eml|msg|txt)$/i.test(f.path);
     if (archive) {
       const chunks = fileChunks(fd, head, opts.bufferSize ?? 1024 * 1024, opts.onRead);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { INPUT_LIMITS } from "../../src/io/files.js";
-import { messageItems, shardOf } from "../../src/io/message-stream.js";
+import { ARCHIVE_READERS, messageItems, shardOf } from "../../src/io/message-stream.js";
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { MboxSplitter, splitMbox } from "../../src/mime/mbox.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
@@ -199,6 +199,31 @@ describe("Maildir", () => {
     const r = await cli(["verify", md, ...common]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("4 messages: 3 valid, 1 invalid, 0 unreadable\n");
+  });
+});
+
+describe("other archive readers (the place Outlook .msg/.pst readers plug in)", () => {
+  it("a reader's messages are named file#N, keyed file@id, and verified like any other", async () => {
+    const p = write("reader/two.fake", "FAKE-ARCHIVE");
+    const reader = (file: string, head: Uint8Array) =>
+      file.endsWith(".fake") && Buffer.from(head).toString() === "FAKE-ARCHIVE"
+        ? [
+            { id: "<a@x>", bytes: good(40) },
+            { id: "<b@x>", error: new Error("no smime.p7m attachment bytes") },
+          ]
+        : undefined;
+    ARCHIVE_READERS.push(reader);
+    try {
+      const items = [];
+      for await (const it of messageItems([path.dirname(p)])) items.push(it);
+      expect(items.map((x) => `${path.basename(x.name)}|${path.basename(x.key)}`)).toEqual([
+        "two.fake#1|two.fake@<a@x>",
+        "two.fake#2|two.fake@<b@x>",
+      ]);
+      expect(await verdicts(messageItems([p]))).toEqual([`${p}#1:valid:`, `${p}#2:error:MALFORMED`]);
+    } finally {
+      ARCHIVE_READERS.splice(ARCHIVE_READERS.indexOf(reader), 1);
+    }
   });
 });
 
