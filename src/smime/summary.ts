@@ -184,7 +184,7 @@ export function summaryDetails(s: RunSummary): string {
   section(
     "top failing signers",
     s.topFailingSigners.map((x) => ({
-      label: `${x.subject}${x.email ? ` <${x.email}>` : ""}${x.sha1 ? ` (${x.sha1})` : ""}`,
+      label: `${x.subject}${x.email && !x.subject.includes(x.email) ? ` <${x.email}>` : ""}${x.sha1 ? ` (thumbprint ${x.sha1})` : ""}`,
       count: x.count,
     })),
   );

@@ -496,12 +496,16 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
       const head = await prefetch(stream, 64);
       const jobs = jobsOpt ?? (head.ended ? 1 : defaultJobs());
-      if (skipped > 0)
-        ctx.out.stderr(
-          `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
-        );
-      if (head.items.length === 0 && resumed === 0 && !archive.shard)
+      const noteSkipped = () => {
+        if (skipped > 0)
+          ctx.out.stderr(
+            `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
+          );
+      };
+      if (head.items.length === 0 && resumed === 0 && !archive.shard) {
+        noteSkipped();
         throw new UsageError("no messages to verify");
+      }
 
       // JSON: the array opens with the first result, and closes even when the run stops part-way (exit 2, the
       // reason on stderr), so stdout always holds one JSON document.
@@ -547,6 +551,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const result = summary.toJson();
       if (opts.summaryJson)
         writeFileAtomic(opts.summaryJson, `${JSON.stringify(result, null, 2)}\n`, { force: true });
+      noteSkipped();
       if (!opts.json) {
         if (resumed > 0)
           ctx.out.stderr(
