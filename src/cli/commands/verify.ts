@@ -144,10 +144,12 @@ export function parseShard(v: string): { i: number; n: number } {
   const m = /^\s*(\d{1,7})\s*\/\s*(\d{1,7})\s*$/.exec(v);
   const i = m ? Number(m[1]) : Number.NaN;
   const n = m ? Number(m[2]) : Number.NaN;
-  if (!m || n < 1 || i < 1 || i > n)
+  if (!m || n < 1 || i < 1 || i > n) {
+    const k = m && n >= 1 ? n : 4;
     throw new UsageError(
-      `--shard: '${oneLine(v)}' is not i/n with 1 <= i <= n (shards count from 1: --shard 1/4 ... --shard 4/4)`,
+      `--shard: '${oneLine(v)}' is not i/n with 1 <= i <= n (shards count from 1: --shard 1/${k} ... --shard ${k}/${k})`,
     );
+  }
   return { i, n };
 }
 
@@ -280,7 +282,8 @@ function mb(n: number): string {
  * bytes read of the inputs' total (one big mbox included); a stream on stdin shows the count and the rate.
  */
 class Progress {
-  private readonly start = Date.now();
+  /** From the first result (the rate leaves out start-up: reading the trust list, starting workers). */
+  private start = 0;
   private bytesRead = 0;
   private bytesDone = 0;
   private last = 0;
@@ -315,6 +318,7 @@ class Progress {
   }
 
   done(n: number, bytes: number): void {
+    if (this.start === 0) this.start = Date.now();
     this.bytesDone += bytes;
     const t = Date.now();
     if (t - this.last < 100 || !this.wanted(n)) return;
