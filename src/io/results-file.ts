@@ -3,7 +3,7 @@
  * line without its line break (a run killed while writing it) is left out, and cut off before new results are
  * appended; any other line that is not a results object stops the reading with `file:line` (exit 2).
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { FileAccessError, MalformedInputError } from "../errors.js";
 import type { ResultRecord } from "../smime/summary.js";
 
@@ -97,6 +97,8 @@ function parseLine(text: string, path: string, line: number): StoredResult {
 export interface ResultsWriter {
   write(line: string): void;
   close(): void;
+  /** Closes, and removes the file if this writer created it and wrote nothing (a run that could not start). */
+  discard?(): void;
 }
 
 /**
@@ -116,6 +118,11 @@ export function openResults(path: string, complete?: number): ResultsWriter {
     );
   }
   let pos = complete ?? 0;
+  let closed = false;
+  const close = () => {
+    if (!closed) closeSync(fd);
+    closed = true;
+  };
   return {
     write(line: string) {
       const b = Buffer.from(line, "utf8");
@@ -126,8 +133,15 @@ export function openResults(path: string, complete?: number): ResultsWriter {
         pos += n;
       }
     },
-    close() {
-      closeSync(fd);
+    close,
+    discard() {
+      close();
+      if (complete === undefined && pos === 0)
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
     },
   };
 }

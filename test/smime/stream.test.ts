@@ -384,6 +384,19 @@ describe("--jsonl, --resume, --shard, summary", () => {
     }
   });
 
+  it("a run that cannot start leaves no results file behind; --json and --jsonl - cannot share stdout", async () => {
+    const onlyCerts = path.dirname(write("certs-only/root.pem", f.root.pem));
+    const out = path.join(dir, "never.jsonl");
+    const r = await cli(["verify", onlyCerts, ...common, "--jsonl", out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no messages to verify/);
+    expect(() => readFileSync(out)).toThrow(/ENOENT/);
+    const both = await cli(["verify", folder, ...common, "--json", "--jsonl", "-"]);
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe("");
+    expect(both.stderr).toMatch(/--json and --jsonl - both print on stdout/);
+  });
+
   it("summary refuses a file that is not results, naming file:line (exit 2)", async () => {
     const badFile = write("bad.jsonl", '{"name":"a","verdict":"valid"}\nnot json\n');
     const r = await cli(["summary", badFile]);

@@ -498,7 +498,13 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         },
       );
       // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
-      const head = await prefetch(stream, 64);
+      let head: Awaited<ReturnType<typeof prefetch<MessageItem>>>;
+      try {
+        head = await prefetch(stream, 64);
+      } catch (e) {
+        archive.jsonl?.discard?.();
+        throw e;
+      }
       const jobs = jobsOpt ?? (head.ended ? 1 : defaultJobs());
       const noteSkipped = () => {
         if (skipped > 0)
@@ -508,6 +514,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       };
       if (head.items.length === 0 && resumed === 0 && !archive.shard) {
         noteSkipped();
+        archive.jsonl?.discard?.();
         throw new UsageError("no messages to verify");
       }
 
@@ -546,6 +553,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         });
       } catch (e) {
         if (opts.json && !first) writeData(ctx.out, "\n]\n");
+        archive.jsonl?.discard?.();
         throw e;
       } finally {
         archive.jsonl?.close();
