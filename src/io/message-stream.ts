@@ -178,7 +178,7 @@ function* walk(path: string): Generator<Walked> {
 
 /** Reads `length` bytes at `position` of an open file into a buffer of its own (fewer if the file shrank). */
 function readAt(fd: number, length: number, position: number): Uint8Array {
-  const buf = new Uint8Array(length);
+  const buf = Buffer.allocUnsafeSlow(length);
   let got = 0;
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, position + got);
@@ -268,6 +268,7 @@ async function* archiveItems(
     const item: MessageItem = { name, key, position: pos, item: m.offset };
     if (m.bytes) {
       item.bytes = m.bytes;
+      item.owned = true;
       if (reread) item.load = () => reread(m);
     } else {
       const size = m.size;
@@ -445,7 +446,7 @@ async function* fileItems(
     }
     const bytes = size <= SMALL_FILE ? head : readAt(fd, size, 0);
     if (size > SMALL_FILE) opts.onRead?.(bytes.byteLength);
-    yield { name: f.path, key, position: pos, bytes, load };
+    yield { name: f.path, key, position: pos, bytes, load, owned: true };
   } finally {
     closeSync(fd);
   }

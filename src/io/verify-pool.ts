@@ -29,6 +29,11 @@ export interface BatchItem {
    * alone are copied to workers.
    */
   load?: () => Uint8Array;
+  /**
+   * The bytes' buffer belongs to this item alone (not shared with other items, not from Node's small-Buffer
+   * pool): with a loader, it is moved to a worker instead of copied.
+   */
+  owned?: boolean;
 }
 
 /** What the batch says about a message besides its result. */
@@ -284,14 +289,13 @@ async function runWorkers<T extends BatchItem>(
         }
         const p = held.get(i)!;
         inflight.get(w)!.add(i);
-        // Transferred when the item can be read again (and its buffer is not shared); copied otherwise.
-        // (A buffer of Node's small-Buffer pool is never whole nor over 8 KiB: it is never moved.)
+        // Transferred when the item can be read again and owns its buffer; copied otherwise. (A whole buffer
+        // is never a slice of Node's small-Buffer pool.)
         const movable =
           p.item.load !== undefined &&
           !(b.buffer instanceof SharedArrayBuffer) &&
-          ((b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) ||
-            (b.byteLength >= b.buffer.byteLength / 2 && b.buffer.byteLength > 8192));
-        const payload = movable ? b : Uint8Array.from(b);
+          (p.item.owned === true || (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength));
+        const payload = movable ? b : Uint8Array.prototype.slice.call(b);
         transfer.add(payload.buffer as ArrayBuffer);
         batch.push({ id: i, bytes: payload });
         if (movable) p.bytes = undefined;

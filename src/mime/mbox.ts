@@ -87,7 +87,10 @@ export interface MboxStreamMessage {
   index: number;
   /** Byte offset of the "From " line in the archive. */
   offset: number;
-  /** The message (From_ line removed, ">From " unescaped); undefined when larger than `maxMessageBytes`. */
+  /**
+   * The message (From_ line removed, ">From " unescaped), in a buffer that belongs to it alone (it may be
+   * transferred to a worker); undefined when larger than `maxMessageBytes`.
+   */
   bytes?: Uint8Array;
   /** Bytes of the message as stored (after its From_ line). */
   size: number;
@@ -186,8 +189,10 @@ export class MboxSplitter {
       c.parts = [];
       return;
     }
-    // A copy (never a view): the caller reuses its read buffer.
-    c.parts.push(Uint8Array.prototype.slice.call(buf, from, to));
+    // A copy (never a view: the caller reuses its read buffer), in a buffer of its own (not Node's pool).
+    const part = Buffer.allocUnsafeSlow(to - from);
+    part.set(buf.subarray(from, to));
+    c.parts.push(part);
   }
 
   private finish(last: boolean, out: MboxStreamMessage[]): void {
@@ -202,7 +207,7 @@ export class MboxSplitter {
     let whole: Uint8Array;
     if (c.parts.length === 1) whole = c.parts[0];
     else {
-      whole = new Uint8Array(c.size);
+      whole = Buffer.allocUnsafeSlow(c.size);
       let o = 0;
       for (const p of c.parts) {
         whole.set(p, o);
