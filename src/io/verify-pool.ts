@@ -3,7 +3,7 @@
  * per worker, see verify-worker.ts) and hands results back in input order.
  *
  * Inputs arrive as a stream (any iterable or async iterable of items: bytes, or a loader the caller supplies)
- * and are pulled only as fast as the workers take them: at most `window` items per worker are read ahead of
+ * and are pulled only as fast as the workers take them: at most twice `window` items per worker are read ahead of
  * the results (and no more than `maxBytesAhead` bytes, unless a single message is larger), so memory stays
  * bounded whatever the size of the input. Items travel to workers in batches of several per message, their
  * buffers transferred rather than copied. A message that cannot be read becomes verdict "error" with
@@ -173,7 +173,8 @@ async function runWorkers<T extends BatchItem>(
 ): Promise<void> {
   const window = Math.max(1, opts.window ?? 32);
   const batchSize = Math.max(1, Math.min(opts.batch ?? 8, window));
-  const maxAhead = jobs * window + batchSize;
+  // Twice the workers' windows: a worker that runs ahead is not held up by an earlier message still in flight elsewhere.
+  const maxAhead = 2 * jobs * window + batchSize;
   const maxBytesAhead = opts.maxBytesAhead ?? 64 * 1024 * 1024;
   /** Items read and not yet delivered, by position. */
   const held = new Map<number, Pending<T>>();
