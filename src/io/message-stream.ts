@@ -50,6 +50,8 @@ export interface StreamOptions {
   want?: (key: string) => boolean;
   /** A file in a folder that is not mail (a certificate, a script): skipped. */
   onSkip?: (name: string) => void;
+  /** An item an archive reader says is not to be verified (unsigned), and why. */
+  onSkipItem?: (name: string, why: string) => void;
   /** Bytes read from the inputs (progress). */
   onRead?: (bytes: number) => void;
 }
@@ -326,6 +328,8 @@ export interface ArchiveMessage {
   id: string | number;
   bytes?: Uint8Array;
   error?: Error;
+  /** Not a message to verify (an unsigned item of a PST, say): counted through `onSkipItem`, not verified. */
+  skip?: string;
 }
 
 /**
@@ -372,6 +376,10 @@ async function* readerItems(
       : { name, key: k, position: pos, bytes: m.bytes };
   };
   for await (const m of messages) {
+    if (m.skip !== undefined) {
+      opts.onSkipItem?.(`${path}@${m.id}`, m.skip);
+      continue;
+    }
     if (held) {
       const it = item(held, false);
       if (it) yield it;

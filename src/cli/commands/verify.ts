@@ -483,12 +483,15 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           ? new Progress(ctx.out, measureInputs(inputs))
           : undefined;
       let skipped = 0;
+      /** Items archive readers left out (unsigned ones), by reason. */
+      const skippedItems = new Map<string, number>();
       let resumed = 0;
       const stream = resumeFilter(
         messageItems(inputs, {
           stdin: ctx.stdin,
           want: archive.shard ? (key) => shardOf(key, archive.shard!.n) === archive.shard!.i - 1 : undefined,
           onSkip: () => skipped++,
+          onSkipItem: (_name, why) => skippedItems.set(why, (skippedItems.get(why) ?? 0) + 1),
           onRead: (n) => progress?.read(n),
         }),
         archive.done,
@@ -511,6 +514,8 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           ctx.out.stderr(
             `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
           );
+        for (const [why, n] of skippedItems)
+          ctx.out.stderr(`note: skipped ${n} item${n === 1 ? "" : "s"}: ${oneLine(why)}\n`);
       };
       if (head.items.length === 0 && resumed === 0 && !archive.shard) {
         noteSkipped();
