@@ -22,6 +22,7 @@ import {
   statSync,
 } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { FileAccessError, LimitExceededError } from "../errors.js";
 import { isMbox, MboxSplitter, type MboxStreamMessage } from "../mime/mbox.js";
 import { checkInputFile, INPUT_LIMITS, readStdin } from "./files.js";
@@ -502,7 +503,6 @@ async function* stdinItems(
     yield* archiveItems(splitStream(counted(), max), "<stdin>", "<stdin>", position, opts, max);
     return;
   }
-  const { Readable } = await import("node:stream");
   const bytes = await readStdin(Readable.from(rest()), max);
   opts.onRead?.(bytes.length);
   const pos = position.n++;
