@@ -106,7 +106,50 @@ describe("mbox as a stream", () => {
     expect(streamed.map((s) => s.split(":")[1])).toEqual(["valid", "invalid", "valid", "valid"]);
   });
 
-  it("mboxrd: '>From ' lines lose one '>' (the signature of a body with 'From ' lines holds)", () => {
+  it("splits any bytes exactly as splitMbox does, whatever the chunk sizes (2,000 seeded cases)", () => {
+    let seed = 20261204;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = [
+      "From a@b Sat\n",
+      "From b\r\n",
+      "From ",
+      "\n",
+      "\r\n",
+      ">From x\n",
+      ">>From y\r\n",
+      "Fro",
+      "m ",
+      "body",
+      "\nFrom",
+      "x",
+    ];
+    for (let t = 0; t < 2000; t++) {
+      let text = "";
+      for (let k = rnd(30); k > 0; k--) text += pieces[rnd(pieces.length)];
+      const bytes = Buffer.from(text, "latin1");
+      const want = splitMbox(bytes).map(
+        (m) => `${m.index}@${m.offset}:${Buffer.from(m.bytes).toString("latin1")}`,
+      );
+      const sp = new MboxSplitter();
+      const got: string[] = [];
+      const size = 1 + rnd(9);
+      const scratch = Buffer.alloc(size);
+      for (let o = 0; o < bytes.length; o += size) {
+        const n = bytes.copy(scratch, 0, o, o + size);
+        for (const m of sp.push(scratch.subarray(0, n)))
+          got.push(`${m.index}@${m.offset}:${Buffer.from(m.bytes!).toString("latin1")}`);
+        scratch.fill(0x21); // the splitter must have copied what it keeps
+      }
+      for (const m of sp.end())
+        got.push(`${m.index}@${m.offset}:${Buffer.from(m.bytes!).toString("latin1")}`);
+      expect(got, JSON.stringify({ text, size })).toEqual(want);
+    }
+  });
+
+  it("mboxrd: '>From ' lines lose one '>'' (the signature of a body with 'From ' lines holds)", () => {
     const text = readFileSync(box, "latin1");
     expect(text).toContain("\n>From here on");
     expect(text).toContain("\n>>From quoted");
