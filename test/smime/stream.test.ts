@@ -149,7 +149,7 @@ describe("mbox as a stream", () => {
     }
   });
 
-  it("mboxrd: '>From ' lines lose one '>'' (the signature of a body with 'From ' lines holds)", () => {
+  it("mboxrd: '>From ' lines lose one '>' (the signature of a body with 'From ' lines holds)", () => {
     const text = readFileSync(box, "latin1");
     expect(text).toContain("\n>From here on");
     expect(text).toContain("\n>>From quoted");
