@@ -75,12 +75,36 @@ export {
   type HttpFetcher,
   type HttpFetcherOptions,
 } from "./io/http-fetcher.js";
-export { type BatchItem, type BatchOptions, verifyBatch } from "./io/verify-pool.js";
+export {
+  ARCHIVE_READERS,
+  type ArchiveMessage,
+  type ArchiveReader,
+  type MessageItem,
+  messageItems,
+  type StreamOptions,
+  shardOf,
+} from "./io/message-stream.js";
+export { readResults, type StoredResult } from "./io/results-file.js";
+export {
+  type BatchItem,
+  type BatchOptions,
+  contentHash,
+  type ResultInfo,
+  verifyBatch,
+} from "./io/verify-pool.js";
 export { type DerElement, DerError } from "./lib/der.js";
 export type { Fetcher, FetchResult } from "./lib/fetcher.js";
 export { PBE_LIMITS } from "./lib/pbe.js";
 // signed mail
-export { type MboxMessage, type MimeEntity, type MimeLimits, parseMessage, splitMbox } from "./mime/index.js";
+export {
+  type MboxMessage,
+  MboxSplitter,
+  type MboxStreamMessage,
+  type MimeEntity,
+  type MimeLimits,
+  parseMessage,
+  splitMbox,
+} from "./mime/index.js";
 export { type CacheEntry as ChainCacheEntry, ChainCache } from "./path/cache.js";
 export type {
   CertSource,
@@ -95,6 +119,15 @@ export { validateChain } from "./path/validate.js";
 export * from "./problems.js";
 export { checkRevocation, type RevocationContext, type RevocationResult } from "./revocation/check.js";
 export { type Crl, parseCrl, readCrls } from "./revocation/crl.js";
+export {
+  countsLine,
+  type ResultFacts,
+  type ResultRecord,
+  type RunSummary,
+  resultFacts,
+  SummaryBuilder,
+  summaryDetails,
+} from "./smime/summary.js";
 export { Verifier, type VerifySetup } from "./smime/verifier.js";
 export {
   type SignerResult,

@@ -2,10 +2,15 @@
  * Bulk verification at the edge: `verifyBatch` spreads messages over worker threads (one smime/ Verifier
  * per worker, see verify-worker.ts) and hands results back in input order.
  *
- * Inputs arrive as values (bytes, or a loader the caller supplies). A message that cannot be read becomes
- * verdict "error" with MALFORMED, and the batch goes on.
+ * Inputs arrive as a stream (any iterable or async iterable of items: bytes, or a loader the caller supplies)
+ * and are pulled only as fast as the workers take them: at most twice `window` items per worker are read ahead of
+ * the results (and no more than `maxBytesAhead` bytes, unless a single message is larger), so memory stays
+ * bounded whatever the size of the input. Items travel to workers in batches of several per message, their
+ * buffers transferred rather than copied. A message that cannot be read becomes verdict "error" with
+ * MALFORMED, and the batch goes on.
  */
 
+import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SmimetrustError } from "../errors.js";
@@ -16,19 +21,43 @@ import type { VerifyResult } from "../smime/verify.js";
 
 export interface BatchItem {
   name: string;
-  /** The bytes, or a loader called when the item is dispatched (so a large batch is never all in memory). */
+  /** The bytes, or a loader called when the item is read (so a large batch is never all in memory). */
   bytes?: Uint8Array;
+  /**
+   * Reads the bytes (again). An item that has one may have its buffer transferred to a worker (it is no
+   * longer usable here afterwards): should that worker stop, the message is read again. Items with bytes
+   * alone are copied to workers.
+   */
   load?: () => Uint8Array;
+  /**
+   * The bytes' buffer belongs to this item alone (not shared with other items, not from Node's small-Buffer
+   * pool): with a loader, it is moved to a worker instead of copied.
+   */
+  owned?: boolean;
 }
 
-export interface BatchOptions {
+/** What the batch says about a message besides its result. */
+export interface ResultInfo {
+  /** The first 16 hex digits of the SHA-256 of the message's bytes (with `hash: true`; absent when unread). */
+  hash?: string;
+  /** Size of the message in bytes (0 when it could not be read). */
+  size: number;
+}
+
+export interface BatchOptions<T extends BatchItem = BatchItem> {
   /** Worker threads; 1 = in this thread. Default: one per core. */
   jobs?: number;
   fetcherFactory?: () => Fetcher;
-  /** Called in input order. */
-  onResult: (index: number, item: BatchItem, result: VerifyResult) => void | Promise<void>;
-  /** Items in flight per worker. */
+  /** Called in input order, with the item's position in the input (0-based). */
+  onResult: (index: number, item: T, result: VerifyResult, info: ResultInfo) => void | Promise<void>;
+  /** Items in flight per worker (default 32). */
   window?: number;
+  /** Items per message to a worker (default 8). */
+  batch?: number;
+  /** Bytes read ahead of the results, over all workers (default 64 MiB; one larger message still goes). */
+  maxBytesAhead?: number;
+  /** Compute each message's content hash (ResultInfo.hash), in the workers. */
+  hash?: boolean;
   /** The worker module (default ./verify-worker.js beside this file); tests pass one that misbehaves. */
   workerEntry?: URL;
 }
@@ -37,37 +66,61 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** The content hash used to key results: the first 16 hex digits of SHA-256. */
+export function contentHash(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+}
+
+function unreadable(e: unknown): VerifyResult {
+  const detail = e instanceof SmimetrustError ? e.message : (e as Error).message;
+  return {
+    verdict: "error",
+    problems: [problem("MALFORMED", { detail: `cannot read: ${detail}` })],
+    signers: [],
+  };
+}
+
 /** Loads an item; a loader failure becomes an "error" result for that item alone. */
 function loadItem(item: BatchItem): Uint8Array | VerifyResult {
   try {
     return item.bytes ?? item.load!();
   } catch (e) {
-    const detail = e instanceof SmimetrustError ? e.message : (e as Error).message;
-    return {
-      verdict: "error",
-      problems: [problem("MALFORMED", { detail: `cannot read: ${detail}` })],
-      signers: [],
-    };
+    return unreadable(e);
   }
 }
 
+/** The items as an async iterator, whichever kind of iterable they came as. */
+function iterate<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> | Iterator<T> {
+  const a = (items as AsyncIterable<T>)[Symbol.asyncIterator];
+  return a ? a.call(items) : (items as Iterable<T>)[Symbol.iterator]();
+}
+
 /** Verifies every item, in parallel when jobs > 1; results are delivered in input order. */
-export async function verifyBatch(
-  items: readonly BatchItem[],
+export async function verifyBatch<T extends BatchItem>(
+  items: Iterable<T> | AsyncIterable<T>,
   setup: VerifySetup,
-  opts: BatchOptions,
+  opts: BatchOptions<T>,
 ): Promise<void> {
-  const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), items.length));
+  const jobs = Math.max(1, opts.jobs ?? defaultJobs());
   if (jobs <= 1) {
     const v = new Verifier(setup, setup.online ? opts.fetcherFactory?.() : undefined);
-    for (let i = 0; i < items.length; i++) {
-      const b = loadItem(items[i]);
+    let i = 0;
+    const it = iterate(items);
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      const item = next.value;
+      const b = loadItem(item);
       const r = b instanceof Uint8Array ? await v.verify(b) : b;
-      await opts.onResult(i, items[i], r);
+      const info: ResultInfo =
+        b instanceof Uint8Array
+          ? { size: b.byteLength, ...(opts.hash ? { hash: contentHash(b) } : {}) }
+          : { size: 0 };
+      await opts.onResult(i++, item, r, info);
     }
     return;
   }
-  await runWorkers(items, setup, opts, jobs);
+  await runWorkers(iterate(items), setup, opts, jobs);
 }
 
 /** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
@@ -89,23 +142,50 @@ function stoppedOn(detail: string): VerifyResult {
   };
 }
 
+/** What a worker is sent: messages by id. */
+export interface WorkerRequest {
+  batch: { id: number; bytes: Uint8Array }[];
+  hash: boolean;
+}
+/** What a worker answers: one reply per request, results by id. */
+export type WorkerReply =
+  | { ready: true }
+  | { results: { id: number; result: VerifyResult; hash?: string }[] };
+
+interface Pending<T> {
+  item: T;
+  bytes?: Uint8Array;
+  size: number;
+}
+
 /**
- * The worker pool. Each worker says when it is ready, then serves up to `window` messages at a time. A worker
- * that stops after it was ready (a message that exhausts its memory, a crash) is replaced: if it held one
- * message, that message gets verdict "error"; if it held several, they are sent again one at a time, so only
- * the message that stops a worker is lost. A worker that stops before it is ready fails the batch (it
- * would fail for every message).
+ * The worker pool. Each worker says when it is ready, then serves up to `window` messages at a time, sent in
+ * batches. A worker that stops after it was ready (a message that exhausts its memory, a crash) is replaced:
+ * if it held one message, that message gets verdict "error"; if it held several, they are sent again one at a
+ * time, so only the message that stops a worker is lost. A worker that stops before it is ready fails the
+ * batch (it would fail for every message).
  */
-async function runWorkers(
-  items: readonly BatchItem[],
+async function runWorkers<T extends BatchItem>(
+  it: AsyncIterator<T> | Iterator<T>,
   setup: VerifySetup,
-  opts: BatchOptions,
+  opts: BatchOptions<T>,
   jobs: number,
 ): Promise<void> {
-  const window = opts.window ?? 16;
-  const done = new Map<number, VerifyResult>();
+  const window = Math.max(1, opts.window ?? 32);
+  const batchSize = Math.max(1, Math.min(opts.batch ?? 8, window));
+  // Twice the workers' windows: a worker that runs ahead is not held up by an earlier message still in flight elsewhere.
+  const maxAhead = 2 * jobs * window + batchSize;
+  const maxBytesAhead = opts.maxBytesAhead ?? 64 * 1024 * 1024;
+  /** Items read and not yet delivered, by position. */
+  const held = new Map<number, Pending<T>>();
+  const done = new Map<number, { result: VerifyResult; hash?: string }>();
+  /** Positions read and waiting for a worker, in order. */
+  const queue: number[] = [];
+  let pulled = 0;
+  let exhausted = false;
+  let pulling = false;
+  let bytesAhead = 0;
   let nextToEmit = 0;
-  let nextToSend = 0;
   let emitting: Promise<void> = Promise.resolve();
   const workers = new Set<Worker>();
   const inflight = new Map<Worker, Set<number>>();
@@ -114,15 +194,8 @@ async function runWorkers(
   const suspects: number[] = [];
   /** The worker serving a suspect, and which one. */
   const solo = new Map<Worker, number>();
-
-  const emitReady = async () => {
-    while (done.has(nextToEmit)) {
-      const r = done.get(nextToEmit)!;
-      done.delete(nextToEmit);
-      await opts.onResult(nextToEmit, items[nextToEmit], r);
-      nextToEmit++;
-    }
-  };
+  /** Workers that said they were ready (even if gone since). */
+  const readyOnce = new WeakSet<Worker>();
 
   await new Promise<void>((resolve, reject) => {
     let failed = false;
@@ -139,43 +212,124 @@ async function runWorkers(
       for (const w of workers) void w.terminate();
       resolve();
     };
-    const complete = (i: number, r: VerifyResult) => {
-      done.set(i, r);
+    const emitReady = async () => {
+      while (done.has(nextToEmit)) {
+        const d = done.get(nextToEmit)!;
+        const p = held.get(nextToEmit)!;
+        done.delete(nextToEmit);
+        held.delete(nextToEmit);
+        bytesAhead -= p.size;
+        const info: ResultInfo = { size: p.size, ...(d.hash ? { hash: d.hash } : {}) };
+        await opts.onResult(nextToEmit, p.item, d.result, info);
+        nextToEmit++;
+      }
+    };
+    const complete = (i: number, result: VerifyResult, hash?: string) => {
+      const p = held.get(i);
+      if (p) p.bytes = undefined;
+      done.set(i, { result, hash });
       emitting = emitting
         .then(emitReady)
         .then(() => {
-          if (nextToEmit >= items.length) finish();
+          if (exhausted && nextToEmit >= pulled) finish();
+          else void pump();
         })
         .catch(fail);
     };
-    const send = (w: Worker, i: number): boolean => {
-      const b = loadItem(items[i]);
-      if (!(b instanceof Uint8Array)) {
-        complete(i, b);
-        return false;
-      }
-      inflight.get(w)!.add(i);
-      const exclusive =
-        b.byteOffset === 0 &&
-        b.byteLength === b.buffer.byteLength &&
-        !(b.buffer instanceof SharedArrayBuffer);
-      const payload = exclusive ? b : Uint8Array.from(b);
-      w.postMessage({ id: i, bytes: payload }, [payload.buffer as ArrayBuffer]);
-      return true;
-    };
-    const feed = (w: Worker) => {
-      if (!ready.has(w) || finished || failed) return;
-      const mine = inflight.get(w)!;
-      if (solo.has(w)) return;
-      if (suspects.length > 0) {
-        // A suspect goes alone to a worker with nothing else in flight.
-        if (mine.size > 0) return;
-        const i = suspects.shift()!;
-        if (send(w, i)) solo.set(w, i);
-        else feed(w);
+    /** Reads items while the window allows. */
+    const pump = async () => {
+      if (pulling || exhausted || failed || finished) return;
+      pulling = true;
+      try {
+        while (
+          !exhausted &&
+          !failed &&
+          pulled - nextToEmit < maxAhead &&
+          (bytesAhead < maxBytesAhead || pulled === nextToEmit)
+        ) {
+          const next = await it.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          const i = pulled++;
+          const b = loadItem(next.value);
+          if (b instanceof Uint8Array) {
+            held.set(i, { item: next.value, bytes: b, size: b.byteLength });
+            bytesAhead += b.byteLength;
+            queue.push(i);
+            dispatch();
+          } else {
+            held.set(i, { item: next.value, size: 0 });
+            complete(i, b);
+          }
+        }
+      } catch (e) {
+        fail(e);
         return;
+      } finally {
+        pulling = false;
       }
-      while (mine.size < window && nextToSend < items.length) send(w, nextToSend++);
+      dispatch();
+      if (exhausted && nextToEmit >= pulled) emitting = emitting.then(finish);
+    };
+    /** The bytes of a held item, read again if they went to a worker that stopped. */
+    const bytesOf = (i: number): Uint8Array | VerifyResult => {
+      const p = held.get(i)!;
+      if (p.bytes && p.bytes.buffer.byteLength > 0) return p.bytes;
+      return loadItem({ ...p.item, bytes: undefined });
+    };
+    const send = (w: Worker, ids: number[]) => {
+      const batch: WorkerRequest["batch"] = [];
+      const transfer = new Set<ArrayBuffer>();
+      for (const i of ids) {
+        const b = bytesOf(i);
+        if (!(b instanceof Uint8Array)) {
+          complete(i, b);
+          continue;
+        }
+        const p = held.get(i)!;
+        inflight.get(w)!.add(i);
+        // Transferred when the item can be read again and owns its buffer; copied otherwise. (A whole buffer
+        // is never a slice of Node's small-Buffer pool.)
+        const movable =
+          p.item.load !== undefined &&
+          !(b.buffer instanceof SharedArrayBuffer) &&
+          (p.item.owned === true || (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength));
+        const payload = movable ? b : Uint8Array.prototype.slice.call(b);
+        transfer.add(payload.buffer as ArrayBuffer);
+        batch.push({ id: i, bytes: payload });
+        if (movable) p.bytes = undefined;
+      }
+      if (batch.length === 0) return;
+      const msg: WorkerRequest = { batch, hash: opts.hash === true };
+      w.postMessage(msg, [...transfer]);
+    };
+    const dispatch = () => {
+      if (finished || failed) return;
+      // The least busy worker first.
+      const order = [...ready].sort((a, b) => inflight.get(a)!.size - inflight.get(b)!.size);
+      for (const w of order) {
+        const mine = inflight.get(w)!;
+        if (solo.has(w)) continue;
+        if (suspects.length > 0) {
+          // A suspect goes alone to a worker with nothing else in flight.
+          if (mine.size > 0) continue;
+          const i = suspects.shift()!;
+          solo.set(w, i);
+          send(w, [i]);
+          if (!mine.has(i)) solo.delete(w);
+          continue;
+        }
+        while (queue.length > 0 && mine.size < window) {
+          const room = Math.min(batchSize, window - mine.size);
+          // A busy worker waits for a full batch while more items are coming.
+          if (mine.size > 0 && queue.length < room && !exhausted) break;
+          const share = Math.ceil(queue.length / Math.max(1, ready.size));
+          const n = Math.min(room, mine.size === 0 ? Math.max(1, share) : room, queue.length);
+          send(w, queue.splice(0, n));
+        }
+      }
     };
     let restarts = 0;
     const spawn = () => {
@@ -183,24 +337,28 @@ async function runWorkers(
       workers.add(w);
       inflight.set(w, new Set());
       let lastError: string | undefined;
-      w.on("message", (m: { ready: true } | { id: number; result: VerifyResult }) => {
+      w.on("message", (m: WorkerReply) => {
         if ("ready" in m) {
           ready.add(w);
-          feed(w);
+          readyOnce.add(w);
+          dispatch();
           return;
         }
-        inflight.get(w)!.delete(m.id);
-        if (solo.get(w) === m.id) solo.delete(w);
-        complete(m.id, m.result);
-        feed(w);
+        for (const r of m.results) {
+          inflight.get(w)!.delete(r.id);
+          if (solo.get(w) === r.id) solo.delete(w);
+          complete(r.id, r.result, r.hash);
+        }
+        dispatch();
       });
       w.on("error", (e) => {
         lastError = e.message;
       });
       w.on("exit", (code) => {
         workers.delete(w);
+        ready.delete(w);
         if (finished || failed) return;
-        if (!ready.has(w)) {
+        if (!readyOnce.has(w)) {
           fail(
             new Error(
               `verification worker stopped before it was ready (exit ${code}${lastError ? `: ${lastError}` : ""})`,
@@ -208,10 +366,10 @@ async function runWorkers(
           );
           return;
         }
-        const held = [...inflight.get(w)!];
+        const heldIds = [...inflight.get(w)!];
         inflight.delete(w);
         solo.delete(w);
-        if (++restarts > items.length + 2 * jobs) {
+        if (++restarts > pulled + 2 * jobs) {
           fail(
             new Error(
               `verification workers keep stopping (exit ${code}${lastError ? `: ${lastError}` : ""})`,
@@ -220,15 +378,15 @@ async function runWorkers(
           return;
         }
         const why = lastError ?? `worker exit ${code}`;
-        if (held.length === 1) complete(held[0], stoppedOn(why));
-        else suspects.push(...held.sort((a, b) => a - b));
+        if (heldIds.length === 1) complete(heldIds[0], stoppedOn(why));
+        else suspects.push(...heldIds.sort((a, b) => a - b));
         spawn();
         // Idle workers pick up suspects too.
-        for (const o of workers) feed(o);
+        dispatch();
       });
     };
     for (let k = 0; k < jobs; k++) spawn();
-    if (items.length === 0) finish();
+    void pump();
   });
   await emitting;
 }

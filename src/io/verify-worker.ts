@@ -1,13 +1,22 @@
-/** A verification worker thread: one Verifier (trust list parsed once, caches kept) serving messages. */
+/**
+ * A verification worker thread: one Verifier (trust list parsed once, caches kept) serving messages in
+ * batches (verify-pool.ts: WorkerRequest in, one WorkerReply per batch out).
+ */
 import { parentPort, workerData } from "node:worker_threads";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
 import { createHttpFetcher } from "./http-fetcher.js";
+import { contentHash, type WorkerReply, type WorkerRequest } from "./verify-pool.js";
 
 const setup = workerData as VerifySetup;
 const verifier = new Verifier(setup, setup.online ? createHttpFetcher(setup.fetchOptions ?? {}) : undefined);
 
-parentPort!.on("message", async (m: { id: number; bytes: Uint8Array }) => {
-  const result = await verifier.verify(m.bytes);
-  parentPort!.postMessage({ id: m.id, result });
+parentPort!.on("message", async (m: WorkerRequest) => {
+  const results: Extract<WorkerReply, { results: unknown }>["results"] = [];
+  for (const { id, bytes } of m.batch) {
+    const hash = m.hash ? contentHash(bytes) : undefined;
+    const result = await verifier.verify(bytes);
+    results.push(hash ? { id, result, hash } : { id, result });
+  }
+  parentPort!.postMessage({ results } satisfies WorkerReply);
 });
-parentPort!.postMessage({ ready: true });
+parentPort!.postMessage({ ready: true } satisfies WorkerReply);

@@ -18,7 +18,14 @@ export {
   parseHeaderSection,
   parseParameterised,
 } from "./headers.js";
-export { isMbox, type MboxMessage, splitMbox, unescapeFrom } from "./mbox.js";
+export {
+  isMbox,
+  type MboxMessage,
+  MboxSplitter,
+  type MboxStreamMessage,
+  splitMbox,
+  unescapeFrom,
+} from "./mbox.js";
 export {
   DEFAULT_MIME_LIMITS,
   decodedBody,

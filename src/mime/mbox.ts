@@ -80,3 +80,146 @@ export function unescapeFrom(b: Uint8Array): Uint8Array {
   out.set(b.subarray(prev), o);
   return out;
 }
+
+/** A message the streaming splitter completed: its bytes, or none when it is larger than the cap. */
+export interface MboxStreamMessage {
+  /** 1-based position in the archive. */
+  index: number;
+  /** Byte offset of the "From " line in the archive. */
+  offset: number;
+  /**
+   * The message (From_ line removed, ">From " unescaped), in a buffer that belongs to it alone (it may be
+   * transferred to a worker); undefined when larger than `maxMessageBytes`.
+   */
+  bytes?: Uint8Array;
+  /** Bytes of the message as stored (after its From_ line). */
+  size: number;
+}
+
+const SEP = Buffer.from("\nFrom ", "latin1");
+
+/**
+ * The incremental form of splitMbox, for archives of any size: chunks go in (the caller may reuse its buffer
+ * after each push), finished messages come out, each in a buffer of its own (transferable to a worker). It
+ * holds only the message being read: memory is bounded by the largest message, and a message over
+ * `maxMessageBytes` is counted but not kept (it comes out without bytes). Splits exactly as splitMbox does:
+ * bytes before the first "From " line are not a message, and the line break before a separator belongs to it.
+ */
+export class MboxSplitter {
+  private pos = 0;
+  /** Bytes of SEP matched at the end of the previous chunk (a virtual line break starts the stream). */
+  private matched = 1;
+  private index = 0;
+  private cur:
+    | { offset: number; inFromLine: boolean; parts: Uint8Array[]; size: number; tooLarge: boolean }
+    | undefined;
+
+  constructor(private readonly maxMessageBytes = Number.MAX_SAFE_INTEGER) {}
+
+  /** Feeds the next chunk; returns the messages it completed, in order. */
+  push(chunk: Uint8Array): MboxStreamMessage[] {
+    const out: MboxStreamMessage[] = [];
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const base = this.pos;
+    this.pos += buf.length;
+    let from = 0;
+    if (this.matched > 0) {
+      const before = this.matched;
+      let k = 0;
+      while (k < buf.length && this.matched < SEP.length && buf[k] === SEP[this.matched]) {
+        this.matched++;
+        k++;
+      }
+      if (this.matched === SEP.length) {
+        // A separator whose line break (and maybe more) ended the previous chunk; the bytes of "From" held
+        // back belong to the new message's From_ line, which is not kept.
+        this.matched = 0;
+        this.start(base + k - 5, out);
+        from = k;
+      } else if (k === buf.length) {
+        return out; // still a possible separator: wait for more
+      } else {
+        // Not a separator: the held bytes ("F", "Fr", ...) are content after all.
+        this.append(SEP.subarray(1, before), 0, before - 1);
+        this.matched = 0;
+      }
+    }
+    for (;;) {
+      const i = buf.indexOf(SEP, from);
+      if (i < 0) break;
+      this.append(buf, from, i + 1);
+      this.start(base + i + 1, out);
+      from = i + 1;
+    }
+    // A separator may begin at the end of this chunk: hold back its "From" bytes until the next one says.
+    let m = Math.min(SEP.length - 1, buf.length - from);
+    while (m > 0 && !buf.subarray(buf.length - m).equals(SEP.subarray(0, m))) m--;
+    this.matched = m;
+    this.append(buf, from, buf.length - (m > 0 ? m - 1 : 0));
+    return out;
+  }
+
+  /** Ends the archive: returns its last message (if any). */
+  end(): MboxStreamMessage[] {
+    if (this.matched > 1) this.append(SEP.subarray(1, this.matched), 0, this.matched - 1);
+    this.matched = 0;
+    const out: MboxStreamMessage[] = [];
+    this.finish(true, out);
+    return out;
+  }
+
+  private start(offset: number, out: MboxStreamMessage[]): void {
+    this.finish(false, out);
+    this.cur = { offset, inFromLine: true, parts: [], size: 0, tooLarge: false };
+  }
+
+  private append(buf: Uint8Array, from: number, to: number): void {
+    const c = this.cur;
+    if (!c || to <= from) return;
+    if (c.inFromLine) {
+      const nl = buf.indexOf(0x0a, from);
+      if (nl < 0 || nl >= to) return;
+      c.inFromLine = false;
+      from = nl + 1;
+      if (to <= from) return;
+    }
+    c.size += to - from;
+    if (c.size > this.maxMessageBytes) {
+      c.tooLarge = true;
+      c.parts = [];
+      return;
+    }
+    // A copy (never a view: the caller reuses its read buffer), in a buffer of its own (not Node's pool).
+    const part = Buffer.allocUnsafeSlow(to - from);
+    part.set(buf.subarray(from, to));
+    c.parts.push(part);
+  }
+
+  private finish(last: boolean, out: MboxStreamMessage[]): void {
+    const c = this.cur;
+    this.cur = undefined;
+    if (!c) return;
+    const index = ++this.index;
+    if (c.tooLarge) {
+      out.push({ index, offset: c.offset, size: c.size });
+      return;
+    }
+    let whole: Uint8Array;
+    if (c.parts.length === 1) whole = c.parts[0];
+    else {
+      whole = Buffer.allocUnsafeSlow(c.size);
+      let o = 0;
+      for (const p of c.parts) {
+        whole.set(p, o);
+        o += p.length;
+      }
+    }
+    let end = whole.length;
+    // The line break before the next separator belongs to the separator.
+    if (!last && end > 0 && whole[end - 1] === 0x0a) {
+      end--;
+      if (end > 0 && whole[end - 1] === 0x0d) end--;
+    }
+    out.push({ index, offset: c.offset, bytes: unescapeFrom(whole.subarray(0, end)), size: c.size });
+  }
+}

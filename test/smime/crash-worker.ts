@@ -8,7 +8,7 @@ if (
   Buffer.from((workerData as { trust: Uint8Array[] }).trust[0] ?? []).toString("latin1") === "FAIL-AT-START"
 )
   throw new Error("cannot start");
-parentPort!.on("message", (m: { bytes?: Uint8Array }) => {
-  if (m.bytes && Buffer.from(m.bytes).includes("CRASH-THIS-WORKER")) process.exit(7);
+parentPort!.on("message", (m: { batch?: { bytes: Uint8Array }[] }) => {
+  if (m.batch?.some((x) => Buffer.from(x.bytes).includes("CRASH-THIS-WORKER"))) process.exit(7);
 });
 await import("../../src/io/verify-worker.js");

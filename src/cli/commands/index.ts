@@ -7,6 +7,7 @@ import { registerExchange } from "./exchange/index.js";
 import { registerInspect } from "./inspect.js";
 import { registerMonitor } from "./monitor.js";
 import { registerServe } from "./serve.js";
+import { registerSummary } from "./summary.js";
 import { registerVerify } from "./verify.js";
 
 export type { RegisterCommand };
@@ -17,6 +18,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerBuild,
   registerChain,
   registerVerify,
+  registerSummary,
   registerCheck,
   registerDiff,
   registerMonitor,

@@ -1,24 +1,39 @@
-import { closeSync, constants, openSync, readSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
 import {
-  checkInputFile,
-  expandInput,
+  checkOutputPath,
   INPUT_LIMITS,
   type LoadOptions,
   loadCertificates,
-  readInput,
   readInputFile,
   skippedSummary,
+  writeFileAtomic,
 } from "../../io/files.js";
 import { createHttpFetcher } from "../../io/http-fetcher.js";
-import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
+import {
+  checkMessageInputs,
+  type MessageItem,
+  measureInputs,
+  messageItems,
+  shardOf,
+} from "../../io/message-stream.js";
+import { openResults, type ResultsWriter, readResults } from "../../io/results-file.js";
+import { contentHash, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
-import { isMbox, splitMbox } from "../../mime/mbox.js";
 import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
+import {
+  countsLine,
+  type ResultFacts,
+  resultFacts,
+  SummaryBuilder,
+  senderAddress,
+  summaryDetails,
+} from "../../smime/summary.js";
 import type { VerifySetup } from "../../smime/verifier.js";
 import type { VerifyResult } from "../../smime/verify.js";
 import { verifyJson } from "../../smime/verify-json.js";
@@ -50,6 +65,10 @@ interface VerifyOpts {
   skipUnreadable?: boolean;
   pfxMaxIterations?: string;
   json?: boolean;
+  jsonl?: string;
+  summaryJson?: string;
+  resume?: string;
+  shard?: string;
 }
 
 /** The DESIGN.md JSON shape of one message, and nothing else (shared with serve: smime/verify-json.ts). */
@@ -120,69 +139,203 @@ export function progressBar(n: number, total: number, width = 30): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${n}/${total} `;
 }
 
-function looksLikeMbox(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    // Never blocks: callers have checked that the file is a regular one, and a pipe swapped in since would
-    // not hold up the open.
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-    const head = Buffer.alloc(5);
-    const n = readSync(fd, head, 0, 5, 0);
-    return n === 5 && isMbox(head) && !/\.(eml|msg|txt)$/i.test(file);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+/** `--shard i/n`: 1-based, 1 <= i <= n. */
+export function parseShard(v: string): { i: number; n: number } {
+  const m = /^\s*(\d{1,7})\s*\/\s*(\d{1,7})\s*$/.exec(v);
+  const i = m ? Number(m[1]) : Number.NaN;
+  const n = m ? Number(m[2]) : Number.NaN;
+  if (!m || n < 1 || i < 1 || i > n) {
+    const k = m && n >= 1 ? n : 4;
+    throw new UsageError(
+      `--shard: '${oneLine(v)}' is not i/n with 1 <= i <= n (shards count from 1: --shard 1/${k} ... --shard ${k}/${k})`,
+    );
   }
+  return { i, n };
+}
+
+interface ArchiveRun {
+  shard?: { i: number; n: number };
+  /** Messages already done (--resume): key -> content hash and what they add to the summary. */
+  done?: Map<string, { hash: string | null | undefined; facts: ResultFacts }>;
+  jsonl?: ResultsWriter;
+  jsonlTo?: "stdout" | "file";
 }
 
 /**
- * Files found in folders that are certificates, CRLs, keys or other non-mail files (a CA certificate kept
- * beside the mail): skipped, not reported as unreadable messages. A file named directly is always verified.
+ * Checks --shard, --resume, --jsonl and --summary-json before anything is verified (exit 2 for a bad value, a
+ * results file that cannot be read, an output that may not be written), reads the results to resume, and
+ * opens the results stream: appended to the --resume file when it is the same file, a new file otherwise.
  */
-const NOT_MAIL = /\.(pem|cer|crt|der|crl|sst|p7b|p7c|pfx|p12|key|csr|json|md|ts|js|mjs|cjs|ps1|sh|py)$/i;
-
-/** Expands the message arguments into batch items: files, folders (recursive), mbox archives, '-'. */
-async function expandMessages(
-  inputs: readonly string[],
-  onSkip: () => void,
-  stdin: NodeJS.ReadableStream | undefined,
-): Promise<BatchItem[]> {
-  const items: BatchItem[] = [];
-  const addBytes = (name: string, bytes: Uint8Array) => {
-    if (isMbox(bytes)) {
-      const msgs = splitMbox(bytes);
-      if (msgs.length > 1) {
-        for (const m of msgs) items.push({ name: `${name}#${m.index}`, bytes: m.bytes });
-        return;
-      }
-      if (msgs.length === 1) {
-        items.push({ name, bytes: msgs[0].bytes });
-        return;
-      }
+async function openArchiveRun(opts: VerifyOpts, out: Out): Promise<ArchiveRun> {
+  const run: ArchiveRun = {};
+  if (opts.shard !== undefined) run.shard = parseShard(opts.shard);
+  if (opts.json && opts.jsonl === "-")
+    throw new UsageError("--json and --jsonl - both print on stdout: give --jsonl a file name");
+  if (opts.summaryJson) checkOutputPath(opts.summaryJson, true);
+  const same =
+    opts.jsonl && opts.resume && opts.jsonl !== "-" && resolve(opts.jsonl) === resolve(opts.resume);
+  let complete: number | undefined;
+  if (opts.resume) {
+    run.done = new Map();
+    let exists = true;
+    try {
+      statSync(opts.resume);
+    } catch {
+      exists = false; // the first run of a job that will be resumed
     }
-    items.push({ name, bytes });
-  };
-  for (const input of inputs) {
-    if (input === "-") {
-      addBytes("<stdin>", await readInput("-", stdin, INPUT_LIMITS.maxMessageBytes));
-      continue;
-    }
-    for (const f of expandInput(input)) {
-      if (f.fromFolder && NOT_MAIL.test(f.name)) {
-        onSkip();
-        continue;
+    if (exists)
+      complete = readResults(opts.resume, (r) => {
+        run.done!.set(r.name, { hash: r.hash, facts: resultFacts(r) });
+      }).complete;
+    else complete = same ? undefined : 0;
+  }
+  if (opts.jsonl === "-") {
+    run.jsonlTo = "stdout";
+    run.jsonl = { write: (line) => writeData(out, line), close: () => {} };
+  } else if (opts.jsonl) {
+    run.jsonlTo = "file";
+    if (same && complete !== undefined) {
+      checkOutputPath(opts.jsonl, true);
+      run.jsonl = openResults(opts.jsonl, complete);
+    } else {
+      let exists = true;
+      try {
+        statSync(opts.jsonl);
+      } catch {
+        exists = false;
       }
-      const load = () => readInputFile(f.name, INPUT_LIMITS.maxMessageBytes);
-      // A file named directly must be a readable regular file (not a device such as /dev/zero, not a named
-      // pipe): fail the run (exit 2) now rather than later. Its bytes are read when it is verified, so a
-      // long list of files is never all in memory. Folders list regular files only.
-      if (!f.fromFolder) checkInputFile(f.name);
-      if (looksLikeMbox(f.name)) addBytes(f.name, load());
-      else items.push({ name: f.name, load });
+      if (exists)
+        throw new UsageError(
+          `--jsonl: '${oneLine(opts.jsonl)}' exists already; to go on with that run give --resume ${oneLine(opts.jsonl)} as well, or remove it`,
+        );
+      checkOutputPath(opts.jsonl);
+      run.jsonl = openResults(opts.jsonl);
     }
   }
-  return items;
+  return run;
+}
+
+/**
+ * Leaves out the messages a results file already holds with the same content (--resume); they still count in
+ * the summary and the exit status, through `onResumed`. A message whose bytes changed is verified again.
+ */
+async function* resumeFilter(
+  items: AsyncIterable<MessageItem>,
+  done: ArchiveRun["done"],
+  onResumed: (facts: ResultFacts) => void,
+): AsyncGenerator<MessageItem> {
+  for await (const item of items) {
+    const prev = done?.get(item.key);
+    if (prev?.hash && item.bytes && contentHash(item.bytes) === prev.hash) {
+      onResumed(prev.facts);
+      continue;
+    }
+    yield item;
+  }
+}
+
+/** Reads up to `n` items ahead (to see whether a run is small), and the whole stream again with them first. */
+async function prefetch<T>(
+  items: AsyncIterable<T>,
+  n: number,
+): Promise<{ items: T[]; ended: boolean; all: AsyncIterable<T> }> {
+  const it = items[Symbol.asyncIterator]();
+  const got: T[] = [];
+  let ended = false;
+  while (got.length < n) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    got.push(r.value);
+  }
+  const all = async function* () {
+    while (got.length) yield got.shift()!;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  };
+  return { items: [...got], ended, all: all() };
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return "?";
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0
+    ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`
+    : `${m}:${String(sec).padStart(2, "0")}`;
+}
+
+function mb(n: number): string {
+  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 ** 2).toFixed(1)} MB`;
+}
+
+/**
+ * The progress line on a terminal (stderr): messages done, rate and time left; the bar and the time left go by
+ * bytes read of the inputs' total (one big mbox included); a stream on stdin shows the count and the rate.
+ */
+class Progress {
+  /** From the first result (the rate leaves out start-up: reading the trust list, starting workers). */
+  private start = 0;
+  private bytesRead = 0;
+  private bytesDone = 0;
+  private last = 0;
+  private shown = false;
+  constructor(
+    private readonly out: Out,
+    private readonly inputs: { files: number; bytes: number; stdin: boolean },
+  ) {}
+
+  read(n: number): void {
+    this.bytesRead += n;
+  }
+
+  private line(n: number, end: boolean): string {
+    const secs = (Date.now() - this.start) / 1000;
+    const rate = secs > 0 ? n / secs : 0;
+    const known = !this.inputs.stdin && this.inputs.bytes > 0;
+    const frac = end ? 1 : known ? Math.min(1, this.bytesDone / this.inputs.bytes) : 0;
+    const parts: string[] = [];
+    if (known) parts.push(progressBar(Math.round(frac * 1000), 1000).replace(/ \d+\/1000 $/, ""));
+    parts.push(`${n.toLocaleString("en-US")} messages`);
+    parts.push(`${Math.round(rate).toLocaleString("en-US")} msg/s`);
+    if (known && this.inputs.files === 1) parts.push(`${mb(this.bytesRead)} of ${mb(this.inputs.bytes)}`);
+    if (known && !end && frac > 0) parts.push(`ETA ${duration((secs * (1 - frac)) / frac)}`);
+    if (end) parts.push(`in ${duration(secs)}`);
+    return parts.join("  ");
+  }
+
+  /** Large runs only: many files, a big file, or a stream of more than a few messages. */
+  private wanted(n: number): boolean {
+    return this.inputs.files >= 50 || this.inputs.bytes >= 32 * 1024 * 1024 || n >= 50;
+  }
+
+  done(n: number, bytes: number): void {
+    if (this.start === 0) this.start = Date.now();
+    this.bytesDone += bytes;
+    const t = Date.now();
+    if (t - this.last < 100 || !this.wanted(n)) return;
+    this.last = t;
+    this.shown = true;
+    writeControl(this.out, `\r\u001b[K${this.line(n, false)}`);
+  }
+
+  clear(): void {
+    if (this.shown) writeControl(this.out, "\r\u001b[K");
+    this.shown = false;
+  }
+
+  finish(n: number): void {
+    if (!this.wanted(n)) return;
+    writeControl(this.out, `\r\u001b[K${this.line(n, true)}\n`);
+  }
 }
 
 /**
@@ -265,6 +418,19 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     )
     .option(...PFX_MAX_ITERATIONS_OPTION)
     .option("--json", "print JSON (an array, one object per message)")
+    .option(
+      "--jsonl <file>",
+      "write one JSON object per message to FILE as each is known (- for stdout); with --resume FILE, appended to it",
+    )
+    .option("--summary-json <file>", "write the run's summary (counts, top failures) as JSON to FILE")
+    .option(
+      "--resume <file>",
+      "skip messages already in this --jsonl results file (same key and content hash); a missing file is an empty one",
+    )
+    .option(
+      "--shard <i/n>",
+      "verify only share i of n (1-based) of the messages, chosen by a hash of each message's key",
+    )
     .action(async (inputs: string[], opts: VerifyOpts) => {
       if (!opts.trust?.length)
         throw new UsageError(
@@ -292,15 +458,8 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       const skippedFiles = [...trustIn.skipped, ...(extra?.skipped ?? []), ...(crlIn?.skipped ?? [])];
       if (skippedFiles.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(skippedFiles))}\n`);
       const content = opts.content ? readInputFile(opts.content, INPUT_LIMITS.maxMessageBytes) : undefined;
-      let skipped = 0;
-      const items = await expandMessages(inputs, () => skipped++, ctx.stdin);
-      if (skipped > 0)
-        ctx.out.stderr(
-          `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
-        );
-      if (items.length === 0) throw new UsageError("no messages to verify");
-      // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
-      const jobs = jobsOpt ?? (items.length < 64 ? 1 : defaultJobs());
+      checkMessageInputs(inputs);
+      const archive = await openArchiveRun(opts, ctx.out);
 
       const setup: VerifySetup = {
         trust: trustIn.certificates.map((c) => c.der),
@@ -317,47 +476,110 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         fetchOptions: fetchOptionsFromEnv(ctx.env),
       };
 
-      const counts = { valid: 0, invalid: 0, error: 0 };
-      const showProgress =
-        !opts.json && items.length >= 50 && (ctx.out.stderrIsTTY ?? Boolean(process.stderr.isTTY));
-      let lastDraw = 0;
-      const progress = (n: number) => {
-        if (!showProgress) return;
-        const t = Date.now();
-        if (n < items.length && t - lastDraw < 100) return;
-        lastDraw = t;
-        writeControl(ctx.out, `\r${progressBar(n, items.length)}${n === items.length ? "\n" : ""}`);
+      const summary = new SummaryBuilder();
+      const stderrTTY = ctx.out.stderrIsTTY ?? Boolean(process.stderr.isTTY);
+      const progress =
+        !opts.json && archive.jsonlTo !== "stdout" && stderrTTY
+          ? new Progress(ctx.out, measureInputs(inputs))
+          : undefined;
+      let skipped = 0;
+      /** Items archive readers left out (unsigned ones), by reason. */
+      const skippedItems = new Map<string, number>();
+      let resumed = 0;
+      const stream = resumeFilter(
+        messageItems(inputs, {
+          stdin: ctx.stdin,
+          want: archive.shard ? (key) => shardOf(key, archive.shard!.n) === archive.shard!.i - 1 : undefined,
+          onSkip: () => skipped++,
+          onSkipItem: (_name, why) => skippedItems.set(why, (skippedItems.get(why) ?? 0) + 1),
+          onRead: (n) => progress?.read(n),
+        }),
+        archive.done,
+        (facts) => {
+          resumed++;
+          summary.add(facts);
+        },
+      );
+      // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
+      let head: Awaited<ReturnType<typeof prefetch<MessageItem>>>;
+      try {
+        head = await prefetch(stream, 64);
+      } catch (e) {
+        archive.jsonl?.discard?.();
+        throw e;
+      }
+      const jobs = jobsOpt ?? (head.ended ? 1 : defaultJobs());
+      const noteSkipped = () => {
+        if (skipped > 0)
+          ctx.out.stderr(
+            `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
+          );
+        for (const [why, n] of skippedItems)
+          ctx.out.stderr(`note: skipped ${n} item${n === 1 ? "" : "s"}: ${oneLine(why)}\n`);
       };
+      if (head.items.length === 0 && resumed === 0 && !archive.shard) {
+        noteSkipped();
+        archive.jsonl?.discard?.();
+        throw new UsageError("no messages to verify");
+      }
+
       // JSON: the array opens with the first result, and closes even when the run stops part-way (exit 2, the
       // reason on stderr), so stdout always holds one JSON document.
       let first = true;
       try {
-        await verifyBatch(items, setup, {
+        await verifyBatch(head.all, setup, {
           jobs,
+          hash: archive.jsonl !== undefined,
           fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
-          onResult: (i, item, r) => {
-            counts[r.verdict]++;
+          onResult: (_i, item, r, info) => {
+            const rec = verifyJson(item.name, r);
+            const sender = senderAddress(r.from) ?? null;
+            summary.add(resultFacts({ ...rec, sender }));
+            if (archive.jsonl) {
+              const line = {
+                index: item.position,
+                name: item.key,
+                ...(item.item !== undefined ? { item: item.item } : {}),
+                hash: info.hash ?? null,
+                ...rec,
+                sender,
+              };
+              archive.jsonl.write(`${JSON.stringify(line)}\n`);
+            }
             if (opts.json) {
-              writeData(ctx.out, `${first ? "[\n" : ",\n"}${JSON.stringify(toJson(item.name, r))}`);
+              writeData(ctx.out, `${first ? "[\n" : ",\n"}${JSON.stringify(rec)}`);
               first = false;
-            } else {
-              if (showProgress) writeControl(ctx.out, "\r\u001b[K");
+            } else if (archive.jsonlTo !== "stdout") {
+              progress?.clear();
               ctx.out.stdout(renderLine(ctx.out, item.name, r));
             }
-            progress(i + 1);
+            progress?.done(summary.messages - resumed, info.size);
           },
         });
       } catch (e) {
         if (opts.json && !first) writeData(ctx.out, "\n]\n");
+        archive.jsonl?.discard?.();
         throw e;
+      } finally {
+        archive.jsonl?.close();
       }
+      progress?.finish(summary.messages - resumed);
       if (opts.json) writeData(ctx.out, first ? "[]\n" : "\n]\n");
-      else {
-        const total = items.length;
+      const result = summary.toJson();
+      if (opts.summaryJson)
+        writeFileAtomic(opts.summaryJson, `${JSON.stringify(result, null, 2)}\n`, { force: true });
+      noteSkipped();
+      if (!opts.json) {
+        if (resumed > 0)
+          ctx.out.stderr(
+            `resumed: ${resumed} message${resumed === 1 ? "" : "s"} already in ${oneLine(opts.resume!)}\n`,
+          );
+        const detailed = result.messages >= 50 || opts.jsonl || opts.resume || opts.shard;
+        if (detailed && result.verdicts.valid < result.messages) ctx.out.stderr(summaryDetails(result));
         ctx.out.stderr(
-          `${total} message${total === 1 ? "" : "s"}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.error} unreadable${at === "signing" ? " (validated at each signing time)" : ""}\n`,
+          `${countsLine(result)}${at === "signing" ? " (validated at each signing time)" : ""}${archive.shard ? ` (shard ${archive.shard.i}/${archive.shard.n})` : ""}\n`,
         );
       }
-      done(counts.valid === items.length ? 0 : 1);
+      done(summary.count("valid") === summary.messages ? 0 : 1);
     });
 };

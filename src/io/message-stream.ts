@@ -1,0 +1,533 @@
+/**
+ * The messages `verify` reads, as a stream: files, folders (recursive, Maildir by layout), mbox archives of
+ * any size (read through a fixed buffer, one message at a time), and '-' (stdin: an mbox stream, or a single
+ * message). Nothing is read before it is asked for, so a consumer that pulls slowly (verify-pool's window)
+ * bounds the memory: the largest message plus a constant.
+ *
+ * Every message has a display name (`file` in --json: the path, or `archive#N` for a message of an mbox that
+ * holds several), a stable key that results are stored by (the path; `archive@offset` in an mbox; the Maildir
+ * folder plus the unique name), and its position in the whole input (0-based), which shards and resumed runs
+ * keep.
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { FileAccessError, LimitExceededError } from "../errors.js";
+import { isMbox, MboxSplitter, type MboxStreamMessage } from "../mime/mbox.js";
+import { checkInputFile, INPUT_LIMITS, readStdin } from "./files.js";
+import { isMaildir, maildirMessages, maildirSubfolders } from "./maildir.js";
+import type { BatchItem } from "./verify-pool.js";
+
+export interface MessageItem extends BatchItem {
+  /** Display name: the path, `archive#N` (an mbox of several messages), `<stdin>`. */
+  name: string;
+  /** The stable key results are stored and sharded by. */
+  key: string;
+  /** Position in the whole input, 0-based (counting messages a shard or a resumed run leaves out). */
+  position: number;
+  /** For a message inside an archive: its byte offset (mbox). */
+  item?: number;
+}
+
+export interface StreamOptions {
+  /** What '-' reads. */
+  stdin?: NodeJS.ReadableStream;
+  /** The read buffer for archives (default 1 MiB; tests pass a tiny one). */
+  bufferSize?: number;
+  /** The cap on one message (default INPUT_LIMITS.maxMessageBytes); a larger one is an error result. */
+  maxMessageBytes?: number;
+  /** Only messages whose key this accepts are read and yielded (a shard); the others still count positions. */
+  want?: (key: string) => boolean;
+  /** A file in a folder that is not mail (a certificate, a script): skipped. */
+  onSkip?: (name: string) => void;
+  /** An item an archive reader says is not to be verified (unsigned), and why. */
+  onSkipItem?: (name: string, why: string) => void;
+  /** Bytes read from the inputs (progress). */
+  onRead?: (bytes: number) => void;
+}
+
+/**
+ * Files found in folders that are certificates, CRLs, keys or other non-mail files (a CA certificate kept
+ * beside the mail): skipped, not reported as unreadable messages. A file named directly is always verified.
+ */
+export const NOT_MAIL =
+  /\.(pem|cer|crt|der|crl|sst|p7b|p7c|pfx|p12|key|csr|json|jsonl|md|ts|js|mjs|cjs|ps1|sh|py)$/i;
+
+/** Files read whole in one go (mbox detection included); larger ones are looked at first. */
+const SMALL_FILE = 1024 * 1024;
+
+/** The shard (0-based) a key falls in, out of n: the first 32 bits of SHA-256(key), modulo n. */
+export function shardOf(key: string, n: number): number {
+  return createHash("sha256").update(key, "utf8").digest().readUInt32BE(0) % n;
+}
+
+/**
+ * Refuses, before anything is read, inputs that cannot be read: a missing path, a device or pipe named as a
+ * message (exit 2 at once rather than part-way through a long run).
+ */
+export function checkMessageInputs(inputs: readonly string[]): void {
+  for (const input of inputs) {
+    if (input === "-") continue;
+    let st: Stats;
+    try {
+      st = statSync(input);
+    } catch {
+      checkInputFile(input); // throws the one-line reason
+      continue;
+    }
+    if (!st.isDirectory()) checkInputFile(input);
+  }
+}
+
+/** What the inputs hold, for progress: regular files and their bytes (stdin unknown). */
+export function measureInputs(inputs: readonly string[]): { files: number; bytes: number; stdin: boolean } {
+  const m = { files: 0, bytes: 0, stdin: false };
+  for (const input of inputs) {
+    if (input === "-") {
+      m.stdin = true;
+      continue;
+    }
+    for (const f of walk(input)) {
+      if (f.fromFolder && !f.maildir && NOT_MAIL.test(f.path)) continue;
+      m.files++;
+      try {
+        m.bytes += statSync(f.path).size;
+      } catch {
+        /* counted as unreadable later */
+      }
+    }
+  }
+  return m;
+}
+
+interface Walked {
+  path: string;
+  fromFolder: boolean;
+  /** The key of a Maildir message. */
+  maildir?: string;
+}
+
+/**
+ * The files an input names, lazily: the file itself, or every file under a folder (sorted, recursive, hidden
+ * entries skipped; a Maildir by its layout). Links are followed; a folder reached twice is walked once.
+ */
+function* walk(path: string): Generator<Walked> {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new FileAccessError(
+      `cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or folder" : (e as Error).message}`,
+      { file: path },
+    );
+  }
+  if (!st.isDirectory()) {
+    yield { path, fromFolder: false };
+    return;
+  }
+  const visited = new Set<string>();
+  function* dir(d: string): Generator<Walked> {
+    let real: string;
+    try {
+      real = realpathSync(d);
+    } catch {
+      return;
+    }
+    if (visited.has(real)) return;
+    visited.add(real);
+    if (isMaildir(d)) {
+      for (const m of maildirMessages(d)) yield { path: m.path, fromFolder: true, maildir: m.key };
+      for (const sub of maildirSubfolders(d)) yield* dir(sub);
+      return;
+    }
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch (e) {
+      throw new FileAccessError(`cannot read: ${(e as Error).message}`, { file: d });
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(d, e.name);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const target = statSync(p);
+          isDir = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          continue; // a dangling link
+        }
+      }
+      if (isDir) yield* dir(p);
+      else if (isFile) yield { path: p, fromFolder: true };
+    }
+  }
+  yield* dir(path);
+}
+
+/** Reads `length` bytes at `position` of an open file into a buffer of its own (fewer if the file shrank). */
+function readAt(fd: number, length: number, position: number): Uint8Array {
+  const buf = Buffer.allocUnsafeSlow(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+function openRegular(path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileAccessError(
+      `cannot read: ${code === "ENOENT" ? "no such file or folder" : code === "EACCES" ? "permission denied" : (e as Error).message}`,
+      { file: path },
+    );
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new FileAccessError("cannot read: not a regular file", { file: path });
+  }
+  return { fd, size: st.size };
+}
+
+function tooLarge(path: string, size: number, max: number): LimitExceededError {
+  return new LimitExceededError(
+    `the message is ${size.toLocaleString("en-US")} bytes, larger than the limit of ${max.toLocaleString("en-US")} bytes`,
+    { file: path },
+  );
+}
+
+/** Reads a whole message file (again): the loader of a plain file's item. */
+export function readMessageFile(path: string, max: number): Uint8Array {
+  const { fd, size } = openRegular(path);
+  try {
+    if (size > max) throw tooLarge(path, size, max);
+    return readAt(fd, size, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads one mbox message again from its range of the archive (for a worker that stopped holding it). */
+function rereadMboxMessage(
+  path: string,
+  offset: number,
+  end: number,
+  last: boolean,
+  max: number,
+): Uint8Array {
+  const { fd } = openRegular(path);
+  let range: Uint8Array;
+  try {
+    range = readAt(fd, end - offset, offset);
+  } finally {
+    closeSync(fd);
+  }
+  const sp = new MboxSplitter(max);
+  const got = [...sp.push(range), ...(last ? sp.end() : sp.push(Buffer.from("From \n")))];
+  if (!got[0]?.bytes)
+    throw new FileAccessError("cannot read the message again: the archive changed", { file: path });
+  return got[0].bytes;
+}
+
+/**
+ * Names the messages of one archive: `archive#N` when it holds several, the archive's own name when it holds
+ * one (each message is held until the next one starts, so the last one is known).
+ */
+async function* archiveItems(
+  source: AsyncIterable<MboxStreamMessage & { end: number; last: boolean }>,
+  label: string,
+  keyBase: string,
+  position: { n: number },
+  opts: StreamOptions,
+  max: number,
+  reread?: (m: MboxStreamMessage & { end: number; last: boolean }) => Uint8Array,
+): AsyncGenerator<MessageItem> {
+  for await (const m of source) {
+    const key = `${keyBase}@${m.offset}`;
+    const pos = position.n++;
+    if (opts.want && !opts.want(key)) continue;
+    const name = m.index === 1 && m.last ? label : `${label}#${m.index}`;
+    const item: MessageItem = { name, key, position: pos, item: m.offset };
+    if (m.bytes) {
+      item.bytes = m.bytes;
+      item.owned = true;
+      if (reread) item.load = () => reread(m);
+    } else {
+      const size = m.size;
+      item.load = () => {
+        throw tooLarge(name, size, max);
+      };
+    }
+    yield item;
+  }
+}
+
+/** The messages of an mbox stream, each with where it ends and whether it is the last. */
+async function* splitStream(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  max: number,
+): AsyncGenerator<MboxStreamMessage & { end: number; last: boolean }> {
+  const sp = new MboxSplitter(max);
+  let prev: MboxStreamMessage | undefined;
+  let total = 0;
+  for await (const c of chunks) {
+    total += c.byteLength;
+    for (const m of sp.push(c)) {
+      if (prev) yield { ...prev, end: m.offset, last: false };
+      prev = m;
+    }
+  }
+  for (const m of sp.end()) {
+    if (prev) yield { ...prev, end: m.offset, last: false };
+    prev = m;
+  }
+  if (prev) yield { ...prev, end: total, last: true };
+}
+
+/** An open file's bytes from `start`, through one fixed buffer (reused: the splitter copies what it keeps). */
+function* fileChunks(
+  fd: number,
+  head: Uint8Array,
+  bufferSize: number,
+  onRead?: (n: number) => void,
+): Generator<Uint8Array> {
+  if (head.byteLength) yield head;
+  const buf = Buffer.allocUnsafeSlow(bufferSize);
+  let pos = head.byteLength;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) return;
+    pos += n;
+    onRead?.(n);
+    yield buf.subarray(0, n);
+  }
+}
+
+/** A message another kind of archive holds: its id in the archive (stable), and its bytes or why not. */
+export interface ArchiveMessage {
+  id: string | number;
+  bytes?: Uint8Array;
+  error?: Error;
+  /** Not a message to verify (an unsigned item of a PST, say): counted through `onSkipItem`, not verified. */
+  skip?: string;
+}
+
+/**
+ * A reader for files that hold messages of another kind (Outlook .msg, .pst): given the path and the file's
+ * first bytes (all of it up to 1 MiB, else at least 16), the messages of the file, or undefined when the
+ * file is not its kind. Each message gets the key `path@id`, and the name `path#N` (N from 1) when the file
+ * holds several, the path itself when one.
+ */
+export type ArchiveReader = (
+  path: string,
+  head: Uint8Array,
+) => Iterable<ArchiveMessage> | AsyncIterable<ArchiveMessage> | undefined;
+
+/** The readers consulted before a file is taken as an mbox or a message (Outlook readers go here). */
+export const ARCHIVE_READERS: ArchiveReader[] = [];
+
+/** The items of a file another reader split: named and keyed as mbox messages are. */
+async function* readerItems(
+  path: string,
+  key: string,
+  messages: Iterable<ArchiveMessage> | AsyncIterable<ArchiveMessage>,
+  position: { n: number },
+  opts: StreamOptions,
+): AsyncGenerator<MessageItem> {
+  let held: ArchiveMessage | undefined;
+  let n = 0;
+  const item = (m: ArchiveMessage, last: boolean): MessageItem | undefined => {
+    n++;
+    const k = `${key}@${m.id}`;
+    const pos = position.n++;
+    if (opts.want && !opts.want(k)) return undefined;
+    const name = n === 1 && last ? path : `${path}#${n}`;
+    const error =
+      m.error ?? (m.bytes ? undefined : new FileAccessError("cannot read the message", { file: name }));
+    return error
+      ? {
+          name,
+          key: k,
+          position: pos,
+          load: () => {
+            throw error;
+          },
+        }
+      : { name, key: k, position: pos, bytes: m.bytes };
+  };
+  for await (const m of messages) {
+    if (m.skip !== undefined) {
+      opts.onSkipItem?.(`${path}@${m.id}`, m.skip);
+      continue;
+    }
+    if (held) {
+      const it = item(held, false);
+      if (it) yield it;
+    }
+    held = m;
+  }
+  if (held) {
+    const it = item(held, true);
+    if (it) yield it;
+  }
+}
+
+/** The items of one file: a message, the messages of an mbox archive, or those another reader finds. */
+async function* fileItems(
+  f: Walked,
+  position: { n: number },
+  opts: StreamOptions,
+): AsyncGenerator<MessageItem> {
+  const max = opts.maxMessageBytes ?? INPUT_LIMITS.maxMessageBytes;
+  const key = f.maildir ?? f.path;
+  let opened: { fd: number; size: number };
+  try {
+    opened = openRegular(f.path);
+  } catch (e) {
+    const pos = position.n++;
+    if (opts.want && !opts.want(key)) return;
+    yield {
+      name: f.path,
+      key,
+      position: pos,
+      load: () => {
+        throw e;
+      },
+    };
+    return;
+  }
+  const { fd, size } = opened;
+  try {
+    // Small files are read whole at once; for larger ones the first bytes say whether it is an archive.
+    const head = readAt(fd, size <= SMALL_FILE ? size : 16, 0);
+    if (size <= SMALL_FILE) opts.onRead?.(head.byteLength);
+    for (const reader of ARCHIVE_READERS) {
+      const messages = reader(f.path, head);
+      if (messages) {
+        if (size > SMALL_FILE) opts.onRead?.(size);
+        yield* readerItems(f.path, key, messages, position, opts);
+        return;
+      }
+    }
+    const archive = isMbox(head) && !/\.(eml|msg|txt)$/i.test(f.path);
+    if (archive) {
+      const chunks = fileChunks(fd, head, opts.bufferSize ?? 1024 * 1024, opts.onRead);
+      const path = f.path;
+      yield* archiveItems(splitStream(chunks, max), f.path, key, position, opts, max, (m) =>
+        rereadMboxMessage(path, m.offset, m.end, m.last, max),
+      );
+      return;
+    }
+    const pos = position.n++;
+    if (opts.want && !opts.want(key)) return;
+    const load = () => readMessageFile(f.path, max);
+    if (size > max) {
+      yield {
+        name: f.path,
+        key,
+        position: pos,
+        load: () => {
+          throw tooLarge(f.path, size, max);
+        },
+      };
+      return;
+    }
+    const bytes = size <= SMALL_FILE ? head : readAt(fd, size, 0);
+    if (size > SMALL_FILE) opts.onRead?.(bytes.byteLength);
+    yield { name: f.path, key, position: pos, bytes, load, owned: true };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** stdin: an mbox stream (split as it arrives), or a single message (read whole, as before). */
+async function* stdinItems(
+  stream: NodeJS.ReadableStream,
+  position: { n: number },
+  opts: StreamOptions,
+): AsyncGenerator<MessageItem> {
+  const max = opts.maxMessageBytes ?? INPUT_LIMITS.maxMessageBytes;
+  const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const first: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  while (have < 5) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    const b = typeof r.value === "string" ? Buffer.from(r.value) : r.value;
+    first.push(b);
+    have += b.length;
+  }
+  const head = Buffer.concat(first);
+  // The rest of the stream, after what was looked at.
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield typeof r.value === "string" ? Buffer.from(r.value) : r.value;
+    }
+  };
+  if (isMbox(head)) {
+    const counted = async function* () {
+      for await (const c of rest()) {
+        opts.onRead?.(c.length);
+        yield c;
+      }
+    };
+    yield* archiveItems(splitStream(counted(), max), "<stdin>", "<stdin>", position, opts, max);
+    return;
+  }
+  const bytes = await readStdin(Readable.from(rest()), max);
+  opts.onRead?.(bytes.length);
+  const pos = position.n++;
+  if (opts.want && !opts.want("<stdin>")) return;
+  yield { name: "<stdin>", key: "<stdin>", position: pos, bytes };
+}
+
+/** Every message the inputs hold, in order (see the module comment). */
+export async function* messageItems(
+  inputs: readonly string[],
+  opts: StreamOptions = {},
+): AsyncGenerator<MessageItem> {
+  const position = { n: 0 };
+  for (const input of inputs) {
+    if (input === "-") {
+      if (!opts.stdin) throw new FileAccessError("standard input is not available here", { file: "-" });
+      yield* stdinItems(opts.stdin, position, opts);
+      continue;
+    }
+    for (const f of walk(input)) {
+      if (f.fromFolder && !f.maildir && NOT_MAIL.test(f.path)) {
+        opts.onSkip?.(f.path);
+        continue;
+      }
+      yield* fileItems(f, position, opts);
+    }
+  }
+}

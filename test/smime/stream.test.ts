@@ -1,0 +1,504 @@
+/**
+ * verify over streams: mbox archives read through a (tiny, here) fixed buffer give exactly what the whole-file
+ * split gives; mboxrd and CRLF archives; Maildir; stdin; --jsonl, --resume, --shard, summary; a message over
+ * the cap is one error result and the run goes on; the pool never reads far ahead of its workers.
+ */
+import { spawnSync } from "node:child_process";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { INPUT_LIMITS } from "../../src/io/files.js";
+import { ARCHIVE_READERS, messageItems, shardOf } from "../../src/io/message-stream.js";
+import { verifyBatch } from "../../src/io/verify-pool.js";
+import { MboxSplitter, splitMbox } from "../../src/mime/mbox.js";
+import type { VerifyResult } from "../../src/smime/verify.js";
+import { REPO_ROOT, cli as runCli, spawnCli } from "../helpers/cli.js";
+import { smimeMessage } from "../helpers/smime.js";
+import { fixture } from "./pki-fixture.js";
+
+const f = fixture();
+const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-stream-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, data: string | Uint8Array) => {
+  const p = path.join(dir, name);
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, data);
+  return p;
+};
+const good = (n: number, part?: string) =>
+  smimeMessage({
+    from: "alice@contoso.com",
+    subject: `good ${n}`,
+    signers: [{ signer: f.rsa }],
+    certs: [f.rsa.der, f.ca.der],
+    ...(part ? { part } : {}),
+  });
+const bad = (n: number) =>
+  smimeMessage({
+    from: `mallory${n}@fabrikam.example`,
+    subject: `bad ${n}`,
+    signers: [{ signer: f.rsa }],
+    certs: [f.rsa.der, f.ca.der],
+  });
+const trust = write("trust.pem", f.root.pem);
+const crls = [write("crls/root.crl", f.crls[0]), write("crls/issuing.crl", f.crls[1])];
+const common = ["--trust", trust, "--crl", path.dirname(crls[0]), "--jobs", "1"];
+const cli = (args: string[]) => runCli(args, { now: f.now });
+const setup = { trust: [f.root.der], crls: f.crls, at: f.now, now: f.now };
+
+/** An mboxrd archive of the messages: From_ lines, "From " and ">From " body lines quoted with one more '>'. */
+function mboxrd(msgs: Buffer[], eol = "\n"): Buffer {
+  return Buffer.concat(
+    msgs.flatMap((m, i) => {
+      let text = m.toString("latin1");
+      if (eol === "\n") text = text.replace(/\r\n/g, "\n");
+      text = text.replace(/^(>*From )/gm, ">$1");
+      return [
+        Buffer.from(`From sender${i}@example.com Sat Jan  1 00:00:0${i % 10} 2026${eol}`, "latin1"),
+        Buffer.from(`${text}${eol}`, "latin1"),
+      ];
+    }),
+  );
+}
+
+async function verdicts(
+  items: AsyncIterable<{ name: string; bytes?: Uint8Array }> | { name: string; bytes?: Uint8Array }[],
+) {
+  const out: string[] = [];
+  await verifyBatch(items, setup, {
+    jobs: 1,
+    onResult: (_i, item, r: VerifyResult) => {
+      out.push(
+        `${item.name}:${r.verdict}:${[...r.problems, ...r.signers.flatMap((s) => s.problems)].map((p) => p.code).join(",")}`,
+      );
+    },
+  });
+  return out;
+}
+
+describe("mbox as a stream", () => {
+  const msgs = [
+    good(1),
+    bad(2),
+    good(3, "Text\r\nFrom here on, a line that looks like a separator\r\n>From quoted\r\n"),
+    good(4),
+  ];
+  const box = write("stream/box.mbox", mboxrd(msgs));
+
+  it("messages that span read-buffer boundaries come out as the whole-file split gives them, with the same verdicts", async () => {
+    const whole = splitMbox(readFileSync(box));
+    expect(whole).toHaveLength(4);
+    for (const bufferSize of [1, 3, 7, 64, 1 << 20]) {
+      const items = [];
+      for await (const it of messageItems([box], { bufferSize })) items.push(it);
+      expect(items.map((x) => x.name)).toEqual([1, 2, 3, 4].map((i) => `${box}#${i}`));
+      expect(items.map((x) => x.item)).toEqual(whole.map((m) => m.offset));
+      expect(items.map((x) => x.key)).toEqual(whole.map((m) => `${box}@${m.offset}`));
+      expect(items.map((x) => Buffer.from(x.bytes!).toString("latin1"))).toEqual(
+        whole.map((m) => Buffer.from(m.bytes).toString("latin1")),
+      );
+      expect(items.every((x) => x.bytes!.byteOffset === 0)).toBe(true);
+    }
+    const streamed = await verdicts(messageItems([box], { bufferSize: 5 }));
+    const split = await verdicts(whole.map((m) => ({ name: `${box}#${m.index}`, bytes: m.bytes })));
+    expect(streamed).toEqual(split);
+    expect(streamed.map((s) => s.split(":")[1])).toEqual(["valid", "invalid", "valid", "valid"]);
+  });
+
+  it("splits any bytes exactly as splitMbox does, whatever the chunk sizes (2,000 seeded cases)", () => {
+    let seed = 20261204;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = [
+      "From a@b Sat\n",
+      "From b\r\n",
+      "From ",
+      "\n",
+      "\r\n",
+      ">From x\n",
+      ">>From y\r\n",
+      "Fro",
+      "m ",
+      "body",
+      "\nFrom",
+      "x",
+    ];
+    for (let t = 0; t < 2000; t++) {
+      let text = "";
+      for (let k = rnd(30); k > 0; k--) text += pieces[rnd(pieces.length)];
+      const bytes = Buffer.from(text, "latin1");
+      const want = splitMbox(bytes).map(
+        (m) => `${m.index}@${m.offset}:${Buffer.from(m.bytes).toString("latin1")}`,
+      );
+      const sp = new MboxSplitter();
+      const got: string[] = [];
+      const size = 1 + rnd(9);
+      const scratch = Buffer.alloc(size);
+      for (let o = 0; o < bytes.length; o += size) {
+        const n = bytes.copy(scratch, 0, o, o + size);
+        for (const m of sp.push(scratch.subarray(0, n)))
+          got.push(`${m.index}@${m.offset}:${Buffer.from(m.bytes!).toString("latin1")}`);
+        scratch.fill(0x21); // the splitter must have copied what it keeps
+      }
+      for (const m of sp.end())
+        got.push(`${m.index}@${m.offset}:${Buffer.from(m.bytes!).toString("latin1")}`);
+      expect(got, JSON.stringify({ text, size })).toEqual(want);
+    }
+  });
+
+  it("mboxrd: '>From ' lines lose one '>' (the signature of a body with 'From ' lines holds)", () => {
+    const text = readFileSync(box, "latin1");
+    expect(text).toContain("\n>From here on");
+    expect(text).toContain("\n>>From quoted");
+    const sp = new MboxSplitter();
+    const out = [...sp.push(readFileSync(box)), ...sp.end()];
+    const third = Buffer.from(out[2].bytes!).toString("latin1");
+    expect(third).toContain("\nFrom here on");
+    expect(third).toContain("\n>From quoted");
+  });
+
+  it("CRLF archives (From_ lines and messages with CRLF line ends) verify as the messages do alone", async () => {
+    const crlf = write("stream/crlf.mbox", mboxrd([good(5), bad(6)], "\r\n"));
+    const r = await cli(["verify", crlf, ...common, "--json"]);
+    const json = JSON.parse(r.stdout) as {
+      file: string;
+      verdict: string;
+      signers: { problems: { code: string }[] }[];
+    }[];
+    expect(json.map((x) => `${path.basename(x.file)}:${x.verdict}`)).toEqual([
+      "crlf.mbox#1:valid",
+      "crlf.mbox#2:invalid",
+    ]);
+    // the CRLF form matched as stored: no line-end conversion was needed
+    expect(json[0].signers[0].problems.map((p) => p.code)).toEqual([]);
+  });
+
+  it("a message over the cap is one error result, and the run goes on", async () => {
+    const big = write("stream/big.mbox", mboxrd([good(7), good(8, `${"x".repeat(20_000)}\r\n`), good(9)]));
+    const saved = INPUT_LIMITS.maxMessageBytes;
+    INPUT_LIMITS.maxMessageBytes = 12_000;
+    try {
+      const r = await cli(["verify", big, ...common, "--json"]);
+      expect(r.code).toBe(1);
+      const json = JSON.parse(r.stdout) as {
+        verdict: string;
+        problems: { code: string; message: string }[];
+      }[];
+      expect(json.map((x) => x.verdict)).toEqual(["valid", "error", "valid"]);
+      expect(json[1].problems[0].code).toBe("MALFORMED");
+      expect(json[1].problems[0].message).toMatch(/larger than the limit of 12,000 bytes/);
+    } finally {
+      INPUT_LIMITS.maxMessageBytes = saved;
+    }
+  });
+
+  it("an mbox on stdin is split as it arrives; a single message without a From_ line still works", () => {
+    const r = spawnCli(["verify", "-", "--trust", trust, "--crl", path.dirname(crls[0]), "--json"], {
+      input: mboxrd([good(10), bad(11), good(12)]),
+    });
+    expect(r.stderr).toBe("");
+    const json = JSON.parse(r.stdout) as { file: string; verdict: string }[];
+    expect(json.map((x) => `${x.file}:${x.verdict}`)).toEqual([
+      "<stdin>#1:valid",
+      "<stdin>#2:invalid",
+      "<stdin>#3:valid",
+    ]);
+    expect(r.code).toBe(1);
+    const one = spawnCli(["verify", "-", "--trust", trust, "--crl", path.dirname(crls[0]), "--json"], {
+      input: good(13),
+    });
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout).map((x: { file: string }) => x.file)).toEqual(["<stdin>"]);
+  });
+});
+
+describe("Maildir", () => {
+  it("reads cur/ and new/ (by unique name), never tmp/; keys drop the flags so a message keeps its key", async () => {
+    const md = path.join(dir, "Maildir");
+    write("Maildir/new/1700000002.M2.host", good(21));
+    write("Maildir/cur/1700000001.M1.host:2,S", good(20));
+    write("Maildir/cur/1700000003.M3.host:2,RS", bad(22));
+    write("Maildir/tmp/1700000004.M4.host", "half-delivered garbage");
+    write("Maildir/dovecot-uidlist", "3 V1 N4\n");
+    write("Maildir/.Sent/cur/1700000005.M5.host:2,S", good(23));
+    write("Maildir/.Sent/new/.keep", "");
+    const items = [];
+    for await (const it of messageItems([md])) items.push(it);
+    expect(items.map((x) => path.relative(md, x.name))).toEqual([
+      "cur/1700000001.M1.host:2,S",
+      "new/1700000002.M2.host",
+      "cur/1700000003.M3.host:2,RS",
+      ".Sent/cur/1700000005.M5.host:2,S",
+    ]);
+    expect(items.map((x) => path.relative(md, x.key))).toEqual([
+      "1700000001.M1.host",
+      "1700000002.M2.host",
+      "1700000003.M3.host",
+      ".Sent/1700000005.M5.host",
+    ]);
+    const r = await cli(["verify", md, ...common]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("4 messages: 3 valid, 1 invalid, 0 unreadable\n");
+  });
+});
+
+describe("other archive readers (the place Outlook .msg/.pst readers plug in)", () => {
+  it("a reader's messages are named file#N, keyed file@id, and verified like any other", async () => {
+    const p = write("reader/two.fake", "FAKE-ARCHIVE");
+    const reader = (file: string, head: Uint8Array) =>
+      file.endsWith(".fake") && Buffer.from(head).toString() === "FAKE-ARCHIVE"
+        ? [
+            { id: "<a@x>", bytes: good(40) },
+            { id: "<b@x>", error: new Error("no smime.p7m attachment bytes") },
+            { id: "<c@x>", skip: "not signed" },
+          ]
+        : undefined;
+    ARCHIVE_READERS.push(reader);
+    try {
+      const items = [];
+      for await (const it of messageItems([path.dirname(p)])) items.push(it);
+      expect(items.map((x) => `${path.basename(x.name)}|${path.basename(x.key)}`)).toEqual([
+        "two.fake#1|two.fake@<a@x>",
+        "two.fake#2|two.fake@<b@x>",
+      ]);
+      const skippedItems: string[] = [];
+      for await (const _ of messageItems([p], {
+        onSkipItem: (n, why) => skippedItems.push(`${path.basename(n)}: ${why}`),
+      }));
+      expect(skippedItems).toEqual(["two.fake@<c@x>: not signed"]);
+      const r = await cli(["verify", p, ...common]);
+      expect(r.stderr).toContain("note: skipped 1 item: not signed\n");
+      expect(r.stderr.trimEnd().split("\n").pop()).toBe("2 messages: 1 valid, 0 invalid, 1 unreadable");
+      expect(await verdicts(messageItems([p]))).toEqual([`${p}#1:valid:`, `${p}#2:error:MALFORMED`]);
+    } finally {
+      ARCHIVE_READERS.splice(ARCHIVE_READERS.indexOf(reader), 1);
+    }
+  });
+});
+
+describe("--jsonl, --resume, --shard, summary", () => {
+  const folder = path.join(dir, "run");
+  for (let i = 0; i < 9; i++) write(`run/${i}.eml`, i % 4 === 1 ? bad(i) : good(i));
+  const box = write("run/z.mbox", mboxrd([good(30), bad(31), good(32)]));
+  const all = [...Array.from({ length: 9 }, (_, i) => path.join(folder, `${i}.eml`))];
+
+  it("--jsonl: one object per message in input order, with index, name, item, hash and the --json fields", async () => {
+    const out = path.join(dir, "out1.jsonl");
+    const summaryFile = path.join(dir, "summary1.json");
+    const r = await cli(["verify", folder, ...common, "--jsonl", out, "--summary-json", summaryFile]);
+    expect(r.code).toBe(1);
+    const lines = readFileSync(out, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(12);
+    expect(lines.map((l) => l.index)).toEqual([...Array(12).keys()]);
+    expect(lines.map((l) => l.name)).toEqual([
+      ...all,
+      `${box}@${lines[9].item}`,
+      `${box}@${lines[10].item}`,
+      `${box}@${lines[11].item}`,
+    ]);
+    expect(lines[9].item).toBe(0);
+    expect(lines[10].item).toBeGreaterThan(0);
+    expect(Object.keys(lines[0])).toEqual([
+      "index",
+      "name",
+      "hash",
+      "file",
+      "verdict",
+      "problems",
+      "signers",
+      "sender",
+    ]);
+    expect(Object.keys(lines[10])).toEqual([
+      "index",
+      "name",
+      "item",
+      "hash",
+      "file",
+      "verdict",
+      "problems",
+      "signers",
+      "sender",
+    ]);
+    expect(lines[10].file).toBe(`${box}#2`);
+    expect(lines[0].hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(lines[1]).toMatchObject({ verdict: "invalid", sender: "mallory1@fabrikam.example" });
+    // the summary: text on stderr (the counts line last), JSON in the file
+    expect(r.stderr.trimEnd().split("\n").pop()).toBe("12 messages: 9 valid, 3 invalid, 0 unreadable");
+    expect(r.stderr).toMatch(/problems \(messages\):\n\s+3 {2}SENDER_MISMATCH/);
+    expect(r.stderr).toMatch(/top failing sender domains:\n\s+3 {2}fabrikam\.example/);
+    const s = JSON.parse(readFileSync(summaryFile, "utf8"));
+    expect(s).toMatchObject({
+      messages: 12,
+      verdicts: { valid: 9, invalid: 3, error: 0 },
+      problems: { SENDER_MISMATCH: 3 },
+      topFailingSenderDomains: [{ domain: "fabrikam.example", count: 3 }],
+      topFailingIssuers: [{ subject: expect.stringContaining("Issuing"), count: 3 }],
+    });
+    expect(s.topFailingSigners).toHaveLength(1);
+    expect(s.topFailingSigners[0]).toMatchObject({ email: "alice@contoso.com", count: 3 });
+    // an existing results file is not overwritten by a run that does not resume it
+    const again = await cli(["verify", folder, ...common, "--jsonl", out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/exists already; to go on with that run give --resume/);
+  });
+
+  it("--resume skips exactly what is done, re-does a changed message, and tolerates a cut last line", async () => {
+    const src = path.join(dir, "resume");
+    for (let i = 0; i < 6; i++) write(`resume/${i}.eml`, good(i));
+    const out = path.join(dir, "resume.jsonl");
+    const run = () => cli(["verify", src, ...common, "--jsonl", out, "--resume", out]);
+    const first = await run(); // no results file yet: a first run
+    expect(first.code).toBe(0);
+    expect(readFileSync(out, "utf8").trimEnd().split("\n")).toHaveLength(6);
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe("");
+    expect(second.stderr).toContain("resumed: 6 messages already in");
+    expect(second.stderr.trimEnd().split("\n").pop()).toBe("6 messages: 6 valid, 0 invalid, 0 unreadable");
+    expect(readFileSync(out, "utf8").trimEnd().split("\n")).toHaveLength(6);
+    // a changed message and a new one are verified; a run killed while writing left half a line
+    write("resume/2.eml", bad(2));
+    write("resume/9.eml", good(9));
+    appendFileSync(out, '{"index":7,"name":"cut');
+    const third = await run();
+    expect(third.code).toBe(1);
+    expect(
+      third.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(/\s+/)[2]),
+    ).toEqual([path.join(src, "2.eml"), path.join(src, "9.eml")]);
+    const lines = readFileSync(out, "utf8").split("\n");
+    expect(lines.pop()).toBe("");
+    const recs = lines.map((l) => JSON.parse(l));
+    expect(recs.map((r) => `${path.basename(r.name)}:${r.verdict}`)).toEqual([
+      ..."012345".split("").map((i) => `${i}.eml:valid`),
+      "2.eml:invalid",
+      "9.eml:valid",
+    ]);
+    expect(third.stderr.trimEnd().split("\n").pop()).toBe("7 messages: 6 valid, 1 invalid, 0 unreadable");
+    const sum = await cli(["summary", out, "--json"]);
+    expect(JSON.parse(sum.stdout)).toMatchObject({
+      messages: 7,
+      verdicts: { valid: 6, invalid: 1, error: 0 },
+    });
+  });
+
+  it("with worker threads (--jobs 2, a real process) the results file is the same, and resumes the in-thread run", () => {
+    const one = path.join(dir, "jobs1.jsonl");
+    const two = path.join(dir, "jobs2.jsonl");
+    const args = ["verify", folder, "--trust", trust, "--crl", path.dirname(crls[0])];
+    const r1 = spawnCli([...args, "--jobs", "1", "--jsonl", one]);
+    const r2 = spawnCli([...args, "--jobs", "2", "--jsonl", two]);
+    expect([r1.code, r2.code]).toEqual([1, 1]);
+    const strip = (file: string) => readFileSync(file, "utf8");
+    expect(strip(two)).toBe(strip(one));
+    // hashes made in the workers match those made here: nothing is left to do
+    const again = spawnCli([...args, "--jobs", "2", "--jsonl", two, "--resume", two]);
+    expect(again.stderr).toContain("resumed: 12 messages already in");
+    expect(again.stdout).toBe("");
+    expect(strip(two)).toBe(strip(one));
+  });
+
+  it("--shard 1/3..3/3 partition the messages exactly, stably; summary merges the shards", async () => {
+    const shards: string[][] = [];
+    const files: string[] = [];
+    for (const i of [1, 2, 3]) {
+      const out = path.join(dir, `shard-${i}.jsonl`);
+      files.push(out);
+      const r = await cli(["verify", folder, ...common, "--shard", `${i}/3`, "--jsonl", out]);
+      expect(r.stderr).toMatch(new RegExp(`\\(shard ${i}/3\\)\\n$`));
+      shards.push(
+        readFileSync(out, "utf8")
+          .trimEnd()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).name),
+      );
+    }
+    const union = shards.flat();
+    expect(new Set(union).size).toBe(union.length);
+    expect(union).toHaveLength(12);
+    for (const [k, names] of shards.entries()) for (const n of names) expect(shardOf(n, 3)).toBe(k);
+    // the same share on another run (and machine: a hash of the key, not a position)
+    const again = path.join(dir, "shard-2-again.jsonl");
+    await cli(["verify", folder, ...common, "--shard", "2/3", "--jsonl", again]);
+    expect(
+      readFileSync(again, "utf8")
+        .trimEnd()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).name),
+    ).toEqual(shards[1]);
+    const merged = await cli(["summary", ...files, again, "--json"]);
+    expect(merged.code).toBe(1);
+    expect(JSON.parse(merged.stdout)).toMatchObject({
+      messages: 12,
+      verdicts: { valid: 9, invalid: 3, error: 0 },
+      problems: { SENDER_MISMATCH: 3 },
+    });
+    const text = await cli(["summary", ...files]);
+    expect(text.stdout.trimEnd().split("\n").pop()).toBe("12 messages: 9 valid, 3 invalid, 0 unreadable");
+    for (const v of ["0/3", "4/3", "1/0", "a/b", "1", "-1/3"]) {
+      const r = await cli(["verify", folder, ...common, "--shard", v]);
+      expect(r.code, v).toBe(2);
+      expect(r.stderr).toMatch(/--shard: .* is not i\/n with 1 <= i <= n/);
+    }
+  });
+
+  it("a run that cannot start leaves no results file behind; --json and --jsonl - cannot share stdout", async () => {
+    const onlyCerts = path.dirname(write("certs-only/root.pem", f.root.pem));
+    const out = path.join(dir, "never.jsonl");
+    const r = await cli(["verify", onlyCerts, ...common, "--jsonl", out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no messages to verify/);
+    expect(() => readFileSync(out)).toThrow(/ENOENT/);
+    const both = await cli(["verify", folder, ...common, "--json", "--jsonl", "-"]);
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe("");
+    expect(both.stderr).toMatch(/--json and --jsonl - both print on stdout/);
+  });
+
+  it("summary refuses a file that is not results, naming file:line (exit 2)", async () => {
+    const badFile = write("bad.jsonl", '{"name":"a","verdict":"valid"}\nnot json\n');
+    const r = await cli(["summary", badFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(`^smimetrust: ${badFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2: not JSON`),
+    );
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    const noVerdict = write("bad2.jsonl", '{"name":"a"}\n');
+    expect((await cli(["summary", noVerdict])).stderr).toMatch(
+      /bad2\.jsonl:1: not a verify --jsonl results object/,
+    );
+    const resumeBad = await cli(["verify", folder, ...common, "--resume", badFile]);
+    expect(resumeBad.code).toBe(2);
+    expect(resumeBad.stderr).toMatch(/bad\.jsonl:2: not JSON/);
+  });
+});
+
+describe("the worker pool over a stream", () => {
+  it("reads at most a bounded window ahead of the results, delivers in order, hashes in the workers", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(REPO_ROOT, "test/smime/window-run.ts")],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(out.count).toBe(200);
+    expect(out.inOrder).toBe(true);
+    // 2 * jobs * window + batch = 2 * 2 * 4 + 2
+    expect(out.maxAhead).toBeLessThanOrEqual(18);
+    expect(out.maxAhead).toBeGreaterThan(1);
+  });
+});
