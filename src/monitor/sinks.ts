@@ -144,6 +144,7 @@ async function deliverRaw(m: OutgoingMessage, sink: SinkConfig, deps: SinkDeps, 
           to: sink.to,
           subject: e.subject,
           text: e.text,
+          ...(e.html ? { html: e.html } : {}),
           messageId: `<${m.id}@smimetrust.monitor>`,
           headers: { "X-Smimetrust-Idempotency-Key": m.id },
         });

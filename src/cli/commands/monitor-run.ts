@@ -34,7 +34,7 @@ export function maxQuietMs(job: Cron): number | undefined {
   return 2 * (b.getTime() - a.getTime()) + 60_000;
 }
 
-function openStore(file: string, opts: StoreOptions): MonitorStore {
+export function openStore(file: string, opts: StoreOptions): MonitorStore {
   try {
     mkdirSync(dirname(file), { recursive: true });
     return new MonitorStore(file, opts);

@@ -3,7 +3,7 @@ import type { RegisterCommand } from "../context.js";
 import type { MonitorOpts } from "./monitor-run.js";
 
 export const registerMonitor: RegisterCommand = (program: Command, ctx, done) => {
-  program
+  const monitor = program
     .command("monitor")
     .description(
       "watch trust lists and user certificates on a schedule; alert on changes (webhook, Teams, Slack, e-mail, log); serve Prometheus metrics",
@@ -21,5 +21,38 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
     .action(async (opts: MonitorOpts) => {
       const { runMonitor } = await import("./monitor-run.js");
       await runMonitor(opts, ctx, done);
+    });
+  // --config is the parent's option: `monitor snooze X --config f` and `monitor --config f snooze X` both work.
+  const configOf = (cmd: Command) => (cmd.optsWithGlobals() as { config: string }).config;
+  monitor
+    .command("snooze")
+    .description(
+      "silence a finding (a problem code or a certificate's SHA-1) for a while, with a reason; a higher severity or expiry itself still alerts",
+    )
+    .argument("<code|sha1>", "a problem code (TRUST_EXPIRING...) or a SHA-1 thumbprint")
+    .requiredOption("--for <duration>", "how long: 14d, 36h, 2w")
+    .requiredOption("--reason <text>", "why (kept with the snooze, shown by monitor status)")
+    .option("--by <name>", "who (default: the user name)")
+    .action(async (target: string, opts: { for: string; reason: string; by?: string }, cmd: Command) => {
+      const { runSnooze } = await import("./monitor-manage.js");
+      runSnooze(target, opts, configOf(cmd), ctx, done);
+    });
+  monitor
+    .command("unsnooze")
+    .description("end the active snoozes of a problem code or SHA-1 thumbprint")
+    .argument("<code|sha1>", "as given to snooze")
+    .option("--by <name>", "who (default: the user name)")
+    .action(async (target: string, opts: { by?: string }, cmd: Command) => {
+      const { runUnsnooze } = await import("./monitor-manage.js");
+      runUnsnooze(target, opts, configOf(cmd), ctx, done);
+    });
+  monitor
+    .command("status")
+    .description(
+      "the last run, whether the monitor is stale, open findings by owner, snoozes, accepts and failing sinks (exit 1 when stale or a sink has failed for a day)",
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runStatus } = await import("./monitor-manage.js");
+      runStatus(configOf(cmd), ctx, done);
     });
 };
