@@ -262,7 +262,8 @@ export const CATALOGUE = {
     severity: "error",
     message: (p) =>
       `Alerts to sink ${p.name ? `'${p.name}'` : "?"} have failed since ${p.date ?? "?"}${d(p)}; its messages are kept and retried.`,
-    hint: () => "Fix the sink (its URL, credentials, the receiving service or the network); until then it tells nobody.",
+    hint: () =>
+      "Fix the sink (its URL, credentials, the receiving service or the network); until then it tells nobody.",
   },
   EXCHANGE_DRIFT: {
     severity: "warning",

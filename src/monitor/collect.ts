@@ -98,8 +98,7 @@ export function successorOf(c: Certificate, all: readonly Certificate[]): Certif
   for (const o of all) {
     if (o.sha1 === c.sha1 || o.notAfter <= c.notAfter || o.subject.toString() !== subject) continue;
     const sameKey = hex(o.spki) === hex(c.spki);
-    const sameSki =
-      c.subjectKeyIdentifier !== undefined && o.subjectKeyIdentifier === c.subjectKeyIdentifier;
+    const sameSki = c.subjectKeyIdentifier !== undefined && o.subjectKeyIdentifier === c.subjectKeyIdentifier;
     const sameIssuer = o.issuer.toString() === c.issuer.toString();
     const akiC = c.authorityKeyIdentifier?.keyId;
     const akiO = o.authorityKeyIdentifier?.keyId;
@@ -230,11 +229,16 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
         (f) => f.code !== "TRUST_EXPIRED" && f.code !== "TRUST_EXPIRING",
       );
       const unique = uniq(src.certificates);
+      // A certificate whose expiry finding already says "superseded" gets no second notice from the audit.
+      const superseded = new Set<string>();
       for (const c of unique) {
         const f = expiry(t.name, c, "trust", unique);
         if (f) out.findings.push(f);
+        if (f?.superseded) superseded.add(c.sha1);
       }
-      for (const f of audit) out.findings.push(withCert(f, t.name, byId));
+      for (const f of audit)
+        if (!(f.code === "SUPERSEDED" && f.cert && superseded.has(f.cert)))
+          out.findings.push(withCert(f, t.name, byId));
       out.certificates.set(
         t.name,
         unique.map((c) => ({

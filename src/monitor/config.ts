@@ -273,7 +273,11 @@ function overrides(key: string, list: RawOverride[] | undefined, errors: string[
   return out;
 }
 
-function owned(key: string, r: RawOwned, errors: string[]): Pick<TrustListSource, "owner" | "labels" | "certificates"> {
+function owned(
+  key: string,
+  r: RawOwned,
+  errors: string[],
+): Pick<TrustListSource, "owner" | "labels" | "certificates"> {
   const certificates = overrides(`${key}.certificates`, r.certificates, errors);
   return {
     ...(r.owner !== undefined ? { owner: r.owner } : {}),
@@ -396,14 +400,18 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     } else if (s.schedule !== undefined)
       errors.push(`sinks[${i}].schedule: only a sink with "mode": "digest" has a schedule`);
     if (s.default === true && s.route !== undefined)
-      errors.push(`sinks[${i}].default: a default sink takes what no route claimed; it has no route of its own`);
+      errors.push(
+        `sinks[${i}].default: a default sink takes what no route claimed; it has no route of its own`,
+      );
     return { ...s, name } as SinkConfig;
   });
 
   const certificates = overrides("certificates", raw.certificates, errors);
   certificates.forEach((c, i) => {
     if (c.source !== undefined && !seen.has(c.source))
-      errors.push(`certificates[${i}].source: no trustLists or userCertificates entry is named '${c.source}'`);
+      errors.push(
+        `certificates[${i}].source: no trustLists or userCertificates entry is named '${c.source}'`,
+      );
   });
 
   const repeat = (raw.repeat ?? []).map((r) => ({ below: r.below, everyDays: r.everyDays }));

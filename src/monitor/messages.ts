@@ -121,8 +121,7 @@ export function alertFacts(a: Alert, now: number): [string, string][] {
   if (exp) out.push(["Expires", exp]);
   if (a.tier && a.tier !== "expired") out.push(["Threshold", `${Number.parseInt(a.tier, 10)} days`]);
   if (a.previousSeverity && a.kind !== "resolved") out.push(["Was", a.previousSeverity]);
-  if (a.superseded)
-    out.push(["Successor", `${a.superseded.sha1}, expires ${utc(a.superseded.notAfter)}`]);
+  if (a.superseded) out.push(["Successor", `${a.superseded.sha1}, expires ${utc(a.superseded.notAfter)}`]);
   if (a.note) out.push(["Note", a.note]);
   if (a.hint && a.kind !== "superseded") out.push(["Fix", a.hint]);
   return out;
@@ -483,6 +482,9 @@ export function summaryHtml(m: OutgoingMessage, now: number): string {
       L.push("</ul>");
     }
   }
-  L.push(`<p>Sent by smimetrust monitor at ${h(utc(m.createdAt))}. Message ${h(m.id)}.</p>`, "</body></html>");
+  L.push(
+    `<p>Sent by smimetrust monitor at ${h(utc(m.createdAt))}. Message ${h(m.id)}.</p>`,
+    "</body></html>",
+  );
   return `${L.join("\n")}\n`;
 }

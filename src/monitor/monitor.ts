@@ -118,7 +118,9 @@ export function planMessages(
   }
   const groups = new Map<string, { alerts: Alert[]; sinks: string[] }>();
   for (const s of changeSinks) {
-    const mine = live.filter((a) => sinksTaking(a, [s, ...changeSinks.filter((x) => x.route)], opts.minSeverity).includes(s));
+    const mine = live.filter((a) =>
+      sinksTaking(a, [s, ...changeSinks.filter((x) => x.route)], opts.minSeverity).includes(s),
+    );
     if (mine.length === 0) continue;
     const k = mine.map((a) => a.id).join(",");
     const g = groups.get(k) ?? { alerts: mine, sinks: [] };
@@ -164,7 +166,11 @@ export function muteFor(
 }
 
 /** The period of a cron schedule (between its next two runs), in ms. */
-export function schedulePeriod(schedule: string, timezone: string | undefined, from: number): number | undefined {
+export function schedulePeriod(
+  schedule: string,
+  timezone: string | undefined,
+  from: number,
+): number | undefined {
   const c = new Cron(schedule, { paused: true, timezone: timezone ?? "Etc/UTC" });
   try {
     const [a, b] = c.nextRuns(2, new Date(from));

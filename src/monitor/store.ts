@@ -575,7 +575,9 @@ export class MonitorStore {
         "SELECT id, started_at, finished_at FROM runs WHERE finished_at IS NOT NULL AND findings IS NOT NULL ORDER BY id DESC LIMIT 1",
       )
       .get() as { id: number; started_at: string; finished_at: string } | undefined;
-    return r ? { id: r.id, startedAt: Date.parse(r.started_at), finishedAt: Date.parse(r.finished_at) } : undefined;
+    return r
+      ? { id: r.id, startedAt: Date.parse(r.started_at), finishedAt: Date.parse(r.finished_at) }
+      : undefined;
   }
 
   // ---- snoozes ----
@@ -629,7 +631,11 @@ export class MonitorStore {
   }
 
   /** Queues messages outside a run (a digest on its own schedule), atomically with the digest marks. */
-  queue(messages: { message: OutgoingMessage; sinks: string[] }[], runId: number, digests: { sink: string; at: number }[]): void {
+  queue(
+    messages: { message: OutgoingMessage; sinks: string[] }[],
+    runId: number,
+    digests: { sink: string; at: number }[],
+  ): void {
     this.db.transaction(() => {
       const mi = this.db.prepare("INSERT INTO messages (id, run_id, created_at, json) VALUES (?, ?, ?, ?)");
       const di = this.db.prepare(

@@ -30,7 +30,9 @@ export function parseTarget(v: string): string {
 /** `--for`: 14d, 36h, 2w (at most 365 days). */
 export function parseDuration(v: string): number {
   const m = /^(\d+)([hdw])$/.exec(v.trim());
-  const ms = m ? Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[m[2] as "h" | "d" | "w"] : 0;
+  const ms = m
+    ? Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[m[2] as "h" | "d" | "w"]
+    : 0;
   if (!m || ms <= 0 || ms > 365 * 86_400_000)
     throw new UsageError(`--for: '${v}' is not a duration such as 14d, 36h or 2w (at most 365 days)`);
   return ms;
@@ -75,7 +77,8 @@ export function runSnooze(
   const t = parseTarget(target);
   const duration = parseDuration(opts.for);
   const reason = opts.reason?.trim();
-  if (!reason) throw new UsageError("--reason: say why (it is kept with the snooze and shown by monitor status)");
+  if (!reason)
+    throw new UsageError("--reason: say why (it is kept with the snooze and shown by monitor status)");
   let by = opts.by?.trim();
   if (!by) {
     try {
@@ -92,7 +95,8 @@ export function runSnooze(
     let tier: string | undefined;
     for (const s of hit) {
       if (!severity || severityRank(s.severity) > severityRank(severity)) severity = s.severity;
-      if (s.tier !== undefined && (tier === undefined || tierUrgency(s.tier) < tierUrgency(tier))) tier = s.tier;
+      if (s.tier !== undefined && (tier === undefined || tierUrgency(s.tier) < tierUrgency(tier)))
+        tier = s.tier;
     }
     const z = store.addSnooze({
       target: t,
@@ -200,7 +204,8 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
       for (const a of config.accept) {
         const what = [a.code, a.sha1, a.source && `in ${a.source}`].filter(Boolean).join(" ");
         const date = new Date(a.expires).toISOString().slice(0, 10);
-        if (a.expires <= now) L.push(`  ${a.id}: ${what}: EXPIRED on ${date}, no longer applies: ${oneLine(a.reason)}`);
+        if (a.expires <= now)
+          L.push(`  ${a.id}: ${what}: EXPIRED on ${date}, no longer applies: ${oneLine(a.reason)}`);
         else {
           const hit = state.filter((s) => mute(s)?.id === a.id).length;
           L.push(

@@ -166,6 +166,35 @@ export async function runMonitor(
       log(`run failed: ${err instanceof SmimetrustError ? err.describe() : (err as Error).message}`);
     }
   };
+  // Digest sinks: each on its own schedule, summarising the last run's open findings.
+  const digestJobs = config.sinks
+    .filter((s) => s.mode === "digest" && s.schedule)
+    .map(
+      (s) =>
+        new Cron(
+          s.schedule!,
+          { protect: true, timezone: config.timezone ?? "Etc/UTC" },
+          () =>
+            void monitor
+              .sendDueDigests()
+              .then((d) => {
+                if (d)
+                  log(
+                    `digest: ${d.sent.length} sent${d.failed.length ? `, ${d.failed.length} failed (kept)` : ""}`,
+                  );
+              })
+              .catch((e: Error) =>
+                log(
+                  `digest failed: ${store.busyError(e) instanceof Error ? (store.busyError(e) as Error).message : e.message}`,
+                ),
+              ),
+        ),
+    );
+  const stale = monitor.staleness(ctx.now());
+  if (stale)
+    log(
+      `warning: the monitor has not run since ${new Date(stale.since).toISOString()} (${stale.text}; it should run every ${stale.period})${config.runOnStart ? "" : "; the next run alerts (MONITOR_STALE)"}`,
+    );
   job.resume();
   log(
     `monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`,
@@ -187,6 +216,7 @@ export async function runMonitor(
     process.once("SIGTERM", stop);
   });
   job.stop();
+  for (const d of digestJobs) d.stop();
   clearInterval(retry);
   await metrics?.close();
   store.close();
