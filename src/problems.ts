@@ -254,7 +254,7 @@ export const CATALOGUE = {
   MONITOR_STALE: {
     severity: "error",
     message: (p) =>
-      `The monitor did not run${p.date ? ` from ${p.date}` : ""}${d(p)}; nothing was watched meanwhile.`,
+      `The monitor did not run${p.date ? ` from ${p.date}` : ""}${p.detail ? ` ${p.detail}` : ""}; nothing was watched meanwhile.`,
     hint: () =>
       "Check what stopped it (the cron entry or service, the host, a database locked by another process); it has run again now.",
   },

@@ -401,7 +401,7 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
       errors.push(`sinks[${i}].schedule: only a sink with "mode": "digest" has a schedule`);
     if (s.default === true && s.route !== undefined)
       errors.push(
-        `sinks[${i}].default: a default sink takes what no route claimed; it has no route of its own`,
+        `sinks[${i}].default: a default sink takes what no route claimed, so it has no route of its own`,
       );
     return { ...s, name } as SinkConfig;
   });

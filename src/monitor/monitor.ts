@@ -407,7 +407,7 @@ export class Monitor {
       out.push({
         ...problem("MONITOR_STALE", {
           date: new Date(stale.since).toISOString().replace(/\.\d{3}Z$/, "Z"),
-          detail: ` to ${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} (${stale.text}; it should run every ${stale.period})`,
+          detail: `to ${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} (${stale.text}; it should run every ${stale.period})`,
         }),
         scope: "monitor",
         key: "monitor|MONITOR_STALE|-",

@@ -10,7 +10,7 @@ import { oneLine } from "../../lib/text.js";
 import { loadMonitorConfig, type MonitorConfig, normalizeSha1 } from "../../monitor/config.js";
 import { type StateEntry, tierUrgency } from "../../monitor/evaluate.js";
 import { ownerText, utc } from "../../monitor/messages.js";
-import { Monitor, muteFor, quietText } from "../../monitor/monitor.js";
+import { Monitor, muteFor } from "../../monitor/monitor.js";
 import type { MonitorStore } from "../../monitor/store.js";
 import { isKnownProblem, type Severity, severityRank } from "../../problems.js";
 import type { CliContext, ExitCode } from "../context.js";
@@ -178,6 +178,8 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
     const n = { error: 0, warning: 0, info: 0 };
     for (const s of state) n[s.severity]++;
     L.push(`open findings: ${state.length} (${n.error} error, ${n.warning} warning, ${n.info} info)`);
+    const snoozes = store.activeSnoozes(now);
+    const mute = muteFor(config, snoozes, now);
     const owners = [...new Set(state.map((s) => s.owner))].sort((a, b) =>
       a === undefined ? 1 : b === undefined ? -1 : a < b ? -1 : 1,
     );
@@ -185,12 +187,11 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
       const mine = state.filter((s) => s.owner === o);
       const k = { error: 0, warning: 0, info: 0 };
       for (const s of mine) k[s.severity]++;
-      const quiet = mine.filter((s) => quietText(s)).length;
+      const quiet = mine.filter((s) => s.superseded || mute(s)).length;
       L.push(
         `  ${oneLine(ownerText(o))}: ${mine.length} (${k.error} error, ${k.warning} warning, ${k.info} info)${quiet ? `, ${quiet} silenced` : ""}`,
       );
     }
-    const snoozes = store.activeSnoozes(now);
     L.push(`snoozes: ${snoozes.length ? `${snoozes.length} active` : "none active"}`);
     for (const z of snoozes) {
       const hit = state.filter(matches(z.target)).length;
@@ -200,7 +201,6 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
     }
     if (config.accept.length) {
       L.push(`accepts (${config.file}):`);
-      const mute = muteFor(config, [], now);
       for (const a of config.accept) {
         const what = [a.code, a.sha1, a.source && `in ${a.source}`].filter(Boolean).join(" ");
         const date = new Date(a.expires).toISOString().slice(0, 10);
