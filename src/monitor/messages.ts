@@ -334,7 +334,7 @@ export function logLines(m: OutgoingMessage, now: number): string[] {
   if (m.kind === "summary") {
     const stamp = `${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} smimetrust digest`;
     return [
-      oneLine(`${stamp} ${messageTitle(m)} id=${m.id}`),
+      oneLine(`${stamp} ${messageTitle(m).replace(/^smimetrust digest: /, "")} id=${m.id}`),
       ...summaryText(m.summary ?? [], now)
         .split("\n")
         .filter((l) => l.trim())

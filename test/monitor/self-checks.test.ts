@@ -295,3 +295,43 @@ describe("configuration: owners, routes, digests, repeats, accepts", () => {
     expect(ownerOf(c, "monitor", undefined)).toEqual({ labels: {} });
   });
 });
+
+describe("digest rendering escapes hostile text for its medium", () => {
+  it("HTML for e-mail, mrkdwn for Slack, one line per finding in the log", async () => {
+    const { summaryHtml, logLines, slackPayload } = await import("../../src/monitor/messages.js");
+    const m = {
+      id: "d-1",
+      createdAt: T0,
+      kind: "summary" as const,
+      alerts: [],
+      summary: [
+        {
+          key: "k1",
+          scope: "prod",
+          code: "TRUST_EXPIRING",
+          severity: "warning" as const,
+          message: "m",
+          owner: "<script>alert(1)</script>",
+          subject: "CN=<b>Evil</b> & <!channel>\nforged line",
+          cert: "AB".repeat(20),
+          notAfter: T0 + 10 * DAY,
+          since: T0,
+        },
+      ],
+    };
+    const html = summaryHtml(m, T0);
+    expect(html).toContain("<h2>Owner &lt;script&gt;alert(1)&lt;/script&gt; (1)</h2>");
+    expect(html).toContain("&#39;&lt;b&gt;Evil&lt;/b&gt; &amp; &lt;!channel&gt;\\nforged line&#39;");
+    expect(html).not.toContain("<script>");
+    const slack = JSON.stringify(slackPayload(m, T0));
+    expect(slack).not.toContain("<!channel>");
+    expect(slack).toContain("&lt;!channel&gt;");
+    const lines = logLines(m, T0);
+    expect(lines).toEqual([
+      "2026-06-01T07:00:00Z smimetrust digest 1 open finding (1 warning), 1 owner id=d-1",
+      "2026-06-01T07:00:00Z smimetrust digest Owner <script>alert(1)</script> (1): digest=d-1",
+      "2026-06-01T07:00:00Z smimetrust digest ! WARNING (1): digest=d-1",
+      `2026-06-01T07:00:00Z smimetrust digest - TRUST_EXPIRING '<b>Evil</b> & <!channel>\\nforged line' [prod]; thumbprint ${"AB".repeat(20)}; expires 2026-06-11 07:00 UTC (10 days left); open since 2026-06-01 digest=d-1`,
+    ]);
+  });
+});
