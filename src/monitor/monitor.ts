@@ -467,31 +467,70 @@ export class Monitor {
       c.stop();
       if (!next || next.getTime() > now) continue;
       marks.push({ sink: s.name, at: now });
-      const routed = this.config.sinks.filter((x) => x.route || x === s);
-      const summary: SummaryItem[] = state
-        .filter((e) => sinksTaking(e, routed, this.config.alerts.minSeverity).includes(s))
-        .map((e) => {
-          const quiet = quietText(e);
-          return {
-            key: e.key,
-            scope: e.scope,
-            code: e.code,
-            severity: e.severity,
-            message: e.message,
-            since: e.since,
-            ...(e.owner !== undefined ? { owner: e.owner } : {}),
-            ...(e.cert !== undefined ? { cert: e.cert } : {}),
-            ...(e.subject !== undefined ? { subject: e.subject } : {}),
-            ...(e.notAfter !== undefined ? { notAfter: e.notAfter } : {}),
-            ...(quiet ? { quiet } : {}),
-          };
-        });
       messages.push({
-        message: { id: newId(), createdAt: now, kind: "summary", alerts: [], summary },
+        message: {
+          id: newId(),
+          createdAt: now,
+          kind: "summary",
+          alerts: [],
+          summary: this.summaryFor(s, state),
+        },
         sinks: [s.name],
       });
     }
     return { messages, marks };
+  }
+
+  /** The open findings a sink takes (its route, or the default's share, and its severity floor), for a digest. */
+  summaryFor(s: SinkConfig, state: readonly StateEntry[]): SummaryItem[] {
+    const routed = this.config.sinks.filter((x) => x.route || x === s);
+    return state
+      .filter((e) => sinksTaking(e, routed, this.config.alerts.minSeverity).includes(s))
+      .map((e) => {
+        const quiet = quietText(e);
+        return {
+          key: e.key,
+          scope: e.scope,
+          code: e.code,
+          severity: e.severity,
+          message: e.message,
+          since: e.since,
+          ...(e.owner !== undefined ? { owner: e.owner } : {}),
+          ...(e.cert !== undefined ? { cert: e.cert } : {}),
+          ...(e.subject !== undefined ? { subject: e.subject } : {}),
+          ...(e.notAfter !== undefined ? { notAfter: e.notAfter } : {}),
+          ...(quiet ? { quiet } : {}),
+        };
+      });
+  }
+
+  /**
+   * `monitor digest`: sends the named sinks (default: every digest sink) a summary of the last run's open
+   * findings now, outside their schedule (which it leaves as it is).
+   */
+  async sendDigestNow(
+    names: readonly string[],
+  ): Promise<{ messages: OutgoingMessage[]; delivery: DeliveryReport }> {
+    const { store } = this.deps;
+    const run = store.lastCompletedRun();
+    if (!run) throw new Error("the monitor has not run yet: there is nothing to summarise");
+    const now = this.deps.now();
+    const state = store.loadState();
+    const newId = this.deps.newId ?? randomUUID;
+    const sinks = this.config.sinks.filter((s) => names.includes(s.name));
+    const messages = sinks.map((s) => ({
+      message: {
+        id: newId(),
+        createdAt: now,
+        kind: "summary" as const,
+        alerts: [],
+        summary: this.summaryFor(s, state),
+      },
+      sinks: [s.name],
+    }));
+    store.queue(messages, run.id, []);
+    const delivery = await this.deliverPending({ only: new Set(names) });
+    return { messages: messages.map((m) => m.message), delivery };
   }
 
   /**

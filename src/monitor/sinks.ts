@@ -158,7 +158,8 @@ async function deliverRaw(m: OutgoingMessage, sink: SinkConfig, deps: SinkDeps, 
       return;
     }
     case "log":
-      for (const line of logLines(m, now)) deps.log(line);
+      // A named log sink (one of several, routed) says which it is.
+      for (const line of logLines(m, now)) deps.log(sink.name === "log" ? line : `${line} sink=${sink.name}`);
       return;
   }
 }

@@ -335,3 +335,43 @@ describe("digest rendering escapes hostile text for its medium", () => {
     ]);
   });
 });
+
+describe("monitor digest (on demand) and the bundled routing example", () => {
+  it("sends the digest sinks a summary now; refuses an unknown sink; the example config is valid", async () => {
+    const p = project({});
+    p.write({
+      sinks: [
+        {
+          type: "webhook",
+          name: "weekly",
+          url: http.url(`/ondemand/${p.tag}`),
+          mode: "digest",
+          schedule: "0 8 * * 1",
+        },
+      ],
+    });
+    const none = await cli(["monitor", "digest", "--config", p.file], { now: T0 });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("the monitor has not run yet: there is nothing to summarise");
+    expect((await cli(["monitor", "--config", p.file, "--once"], { now: T0 })).code).toBe(1);
+    expect(http.on(`/ondemand/${p.tag}`)).toHaveLength(0); // its first run only sets the schedule's mark
+    const d = await cli(["monitor", "digest", "--config", p.file], { now: T0 + 60_000 });
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/^digest to weekly: 1 open finding, sent \(message [0-9a-f-]{36}\)\n$/);
+    const got = http.on(`/ondemand/${p.tag}`);
+    expect(got).toHaveLength(1);
+    expect(got[0].body.type).toBe("summary");
+    expect(got[0].body.title).toBe("smimetrust digest: 1 open finding (1 warning), 1 owner");
+    expect(got[0].body.groups[0].owner).toBe("pki-team");
+    const bad = await cli(["monitor", "digest", "--sink", "nope", "--config", p.file], { now: T0 });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--sink: no sink is named 'nope' (sinks: weekly)");
+    const ex = loadMonitorConfig(join(__dirname, "..", "..", "examples", "monitor-routing.json"), existsSync);
+    expect(ex.sinks.map((s) => `${s.name}:${s.route ? "route" : s.default ? "default" : s.mode}`)).toEqual([
+      "pki:route",
+      "messaging:route",
+      "everything-else:default",
+      "weekly:digest",
+    ]);
+  });
+});

@@ -232,3 +232,54 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
     store.close();
   }
 }
+
+/**
+ * `monitor digest [--sink NAME]...`: a digest of the last run's open findings now, to the named sinks
+ * (default: every sink with "mode": "digest"); their schedules are left as they are. Exit 2 when a sink
+ * could not be reached (its message is kept for the next run).
+ */
+export async function runDigest(
+  opts: { sink?: string[] },
+  configFile: string,
+  ctx: CliContext,
+  done: (c: ExitCode) => void,
+): Promise<void> {
+  const { config, store } = open(configFile);
+  try {
+    const known = config.sinks.map((s) => s.name);
+    const names = opts.sink?.length
+      ? opts.sink
+      : config.sinks.filter((s) => s.mode === "digest").map((s) => s.name);
+    for (const n of names)
+      if (!known.includes(n))
+        throw new UsageError(`--sink: no sink is named '${n}' (sinks: ${known.join(", ")})`, {
+          file: config.file,
+        });
+    if (names.length === 0)
+      throw new UsageError('no sink has "mode": "digest": name one with --sink', { file: config.file });
+    const log = (line: string) => ctx.out.stderr(`${oneLine(line)}\n`);
+    const monitor = new Monitor(config, { store, now: ctx.now, log, env: ctx.env });
+    let r: Awaited<ReturnType<Monitor["sendDigestNow"]>>;
+    try {
+      r = await monitor.sendDigestNow(names);
+    } catch (e) {
+      const err = store.busyError(e);
+      if (
+        err instanceof Error &&
+        !(err instanceof UsageError) &&
+        err.message.startsWith("the monitor has not run")
+      )
+        throw new UsageError(err.message, { file: config.file });
+      throw err;
+    }
+    const L = r.messages.map((m, i) => {
+      const sink = names[i];
+      const failed = r.delivery.failed.some((f) => f.message === m.id);
+      return `digest to ${sink}: ${m.summary?.length ?? 0} open finding${m.summary?.length === 1 ? "" : "s"}, ${failed ? "not delivered (kept for the next run)" : "sent"} (message ${m.id})`;
+    });
+    writeData(ctx.out, `${L.join("\n")}\n`);
+    done(r.delivery.failed.length ? 2 : 0);
+  } finally {
+    store.close();
+  }
+}

@@ -54,7 +54,8 @@ export function parseBusyTimeout(v: string): number {
 function summary(o: RunOutcome): string {
   const k = countBySeverity(o.findings);
   const pending = o.delivery.failed.length;
-  return `run ${o.runId}: ${o.findings.length} finding${o.findings.length === 1 ? "" : "s"} (${k.error} error, ${k.warning} warning, ${k.info} info), ${o.alerts.length} change${o.alerts.length === 1 ? "" : "s"}, ${o.delivery.sent.length} deliver${o.delivery.sent.length === 1 ? "y" : "ies"} sent${pending ? `, ${pending} sink${pending === 1 ? "" : "s"} failed (kept for the next run)` : ""}`;
+  const silenced = o.alerts.filter((a) => a.suppressed).length;
+  return `run ${o.runId}: ${o.findings.length} finding${o.findings.length === 1 ? "" : "s"} (${k.error} error, ${k.warning} warning, ${k.info} info), ${o.alerts.length} change${o.alerts.length === 1 ? "" : "s"}${silenced ? ` (${silenced} silenced: snoozed, accepted or superseded)` : ""}, ${o.delivery.sent.length} deliver${o.delivery.sent.length === 1 ? "y" : "ies"} sent${pending ? `, ${pending} sink${pending === 1 ? "" : "s"} failed (kept for the next run)` : ""}`;
 }
 
 function outcomeJson(o: RunOutcome) {
@@ -73,6 +74,8 @@ function outcomeJson(o: RunOutcome) {
       watched: a.scope,
       cert: a.cert ?? null,
       message: a.message,
+      ...(a.owner !== undefined ? { owner: a.owner } : {}),
+      ...(a.suppressed ? { silenced: a.suppressed } : {}),
       // the change's one id: its messages' idempotency key and its log line's id=
       id: a.id ?? null,
     })),

@@ -47,6 +47,20 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
       runUnsnooze(target, opts, configOf(cmd), ctx, done);
     });
   monitor
+    .command("digest")
+    .description(
+      "send a digest of the last run's open findings now (by owner and severity) to the digest sinks, or to the sinks named",
+    )
+    .option(
+      "--sink <name>",
+      "a sink to send it to (repeat for more; default: every sink with mode digest)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (opts: { sink?: string[] }, cmd: Command) => {
+      const { runDigest } = await import("./monitor-manage.js");
+      await runDigest(opts, configOf(cmd), ctx, done);
+    });
+  monitor
     .command("status")
     .description(
       "the last run, whether the monitor is stale, open findings by owner, snoozes, accepts and failing sinks (exit 1 when stale or a sink has failed for a day)",
