@@ -20,6 +20,8 @@ export interface SummaryItem {
   cert?: string;
   subject?: string;
   notAfter?: number;
+  /** Expiry findings: their tier ("30d", "expired"). */
+  tier?: string;
   since: number;
   /** Why it sends nothing now ("snoozed until … by …: …", "accepted …", "superseded by …"). */
   quiet?: string;
@@ -414,12 +416,17 @@ function itemName(i: SummaryItem): string | undefined {
 
 /** One line about a finding, as plain text (the caller escapes it for its medium). */
 function itemLine(i: SummaryItem, now: number): string {
-  const who = itemName(i);
-  const exp = i.notAfter !== undefined ? expiryText({ notAfter: i.notAfter } as Alert, now) : undefined;
+  // An expiry finding by its certificate and date; any other by its sentence (which names the certificate).
+  const expiry = i.tier !== undefined && i.notAfter !== undefined;
+  const who = expiry ? itemName(i) : undefined;
   return [
     `${i.code}${who ? ` '${who}'` : ""} [${i.scope}]`,
-    ...(i.cert ? [`thumbprint ${i.cert}`] : []),
-    ...(exp ? [`expires ${exp}`] : [i.message]),
+    ...(expiry
+      ? [
+          ...(i.cert ? [`thumbprint ${i.cert}`] : []),
+          `expires ${expiryText({ notAfter: i.notAfter } as Alert, now)}`,
+        ]
+      : [i.message]),
     `open since ${utc(i.since).slice(0, 10)}`,
     ...(i.quiet ? [i.quiet] : []),
   ].join("; ");

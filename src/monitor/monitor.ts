@@ -499,6 +499,7 @@ export class Monitor {
           ...(e.cert !== undefined ? { cert: e.cert } : {}),
           ...(e.subject !== undefined ? { subject: e.subject } : {}),
           ...(e.notAfter !== undefined ? { notAfter: e.notAfter } : {}),
+          ...(e.tier !== undefined ? { tier: e.tier } : {}),
           ...(quiet ? { quiet } : {}),
         };
       });

@@ -315,6 +315,7 @@ describe("digest rendering escapes hostile text for its medium", () => {
           subject: "CN=<b>Evil</b> & <!channel>\nforged line",
           cert: "AB".repeat(20),
           notAfter: T0 + 10 * DAY,
+          tier: "30d",
           since: T0,
         },
       ],
