@@ -80,7 +80,7 @@ export function expiryText(a: Alert, now: number): string | undefined {
 
 export function alertTitle(a: Alert): string {
   const who = certName(a);
-  return `${statusLabel(a)} ${KIND_WORD[a.kind].toLowerCase()}: ${a.code}${who ? ` '${who}'` : ""} (${a.scope}; owner ${ownerText(a.owner)})`;
+  return `${statusLabel(a)} ${KIND_WORD[a.kind].toLowerCase()}: ${a.code}${who ? ` '${who}'` : ""} (${a.scope}${a.owner !== undefined ? `; owner ${a.owner}` : ""})`;
 }
 
 export function messageTitle(m: OutgoingMessage): string {
@@ -426,7 +426,7 @@ function itemLine(i: SummaryItem, now: number): string {
           ...(i.cert ? [`thumbprint ${i.cert}`] : []),
           `expires ${expiryText({ notAfter: i.notAfter } as Alert, now)}`,
         ]
-      : [i.message]),
+      : [i.message.replace(/\.$/, "")]),
     `open since ${utc(i.since).slice(0, 10)}`,
     ...(i.quiet ? [i.quiet] : []),
   ].join("; ");
