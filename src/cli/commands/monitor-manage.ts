@@ -4,6 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
+import { isAbsolute, relative } from "node:path";
+import process from "node:process";
 import { Cron } from "croner";
 import { UsageError } from "../../errors.js";
 import { oneLine } from "../../lib/text.js";
@@ -160,7 +162,11 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
   try {
     const now = ctx.now();
     const monitor = new Monitor(config, { store, now: ctx.now, log: () => undefined, env: ctx.env });
-    const L: string[] = [`monitor ${config.file} (database ${config.database})`];
+    const rel = (f: string) => {
+      const r = relative(process.cwd(), f);
+      return r && !r.startsWith("..") && !isAbsolute(r) ? r : f;
+    };
+    const L: string[] = [`monitor ${rel(config.file)} (database ${rel(config.database)})`];
     const last = store.lastCompletedRun();
     const job = new Cron(config.schedule, { paused: true, timezone: config.timezone ?? "Etc/UTC" });
     const next = job.nextRun(new Date(now));
@@ -200,7 +206,7 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
       );
     }
     if (config.accept.length) {
-      L.push(`accepts (${config.file}):`);
+      L.push(`accepts (${rel(config.file)}):`);
       for (const a of config.accept) {
         const what = [a.code, a.sha1, a.source && `in ${a.source}`].filter(Boolean).join(" ");
         const date = new Date(a.expires).toISOString().slice(0, 10);
