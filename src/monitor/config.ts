@@ -188,6 +188,12 @@ function describeAjv(e: ErrorObject): string | undefined {
       return e.keyword === "anyOf" && e.instancePath === ""
         ? "(top level): give trustLists or userCertificates (or exchangeTenants)"
         : undefined;
+    case "propertyNames":
+      return undefined; // its "pattern" error names the key
+    case "pattern":
+      if (e.propertyName !== undefined)
+        return `${keyPath(e.instancePath)}: '${e.propertyName}' is not a label name (letters, digits, _ . -, not starting with a digit)`;
+      return `${keyPath(e.instancePath)}: ${e.message ?? "invalid"}`;
     case "additionalProperties":
       return `${keyPath(e.instancePath, (e.params as { additionalProperty: string }).additionalProperty)}: unknown key`;
     case "required":

@@ -258,6 +258,11 @@ describe("configuration: owners, routes, digests, repeats, accepts", () => {
     expect(() => check({ sinks: [{ type: "log", route: { owner: ["x"] } }] })).toThrow(
       "invalid configuration: sinks[0].route.owner: unknown key",
     );
+    expect(() =>
+      check({ trustLists: [{ name: "prod", path: "trust", owner: "pki", labels: { "bad key": "x" } }] }),
+    ).toThrow(
+      "invalid configuration: trustLists[0].labels: 'bad key' is not a label name (letters, digits, _ . -, not starting with a digit)",
+    );
     expect(() => check({ accept: [{ reason: "x", expires: "2027-01-01" }] })).toThrow(
       "invalid configuration: accept[0].sha1: required; accept[0].code: required",
     );
