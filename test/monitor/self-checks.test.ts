@@ -381,3 +381,52 @@ describe("monitor digest (on demand) and the bundled routing example", () => {
     ]);
   });
 });
+
+describe("the long-running monitor", () => {
+  it("says at start-up that it has not run for too long, and sends digests on their own schedule", async () => {
+    const { spawn } = await import("node:child_process");
+    const p = project({});
+    const config = p.write({
+      schedule: "0 0 1 1 *",
+      runOnStart: false,
+      sinks: [{ type: "log", name: "every-second", mode: "digest", schedule: "*/1 * * * * *" }],
+    });
+    // a run three years ago, then nothing
+    const old = Date.now() - 3 * 366 * DAY;
+    const store = new MonitorStore(config.database);
+    const id = store.startRun(old);
+    store.commitRun({
+      runId: id,
+      finishedAt: old,
+      status: "ok",
+      findings: [],
+      state: [],
+      alerts: [],
+      messages: [],
+      certificates: new Map(),
+    });
+    store.close();
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "monitor", "--config", p.file],
+      {
+        cwd: join(__dirname, "..", ".."),
+      },
+    );
+    let err = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => (err += d));
+    try {
+      const end = Date.now() + 20_000;
+      while (Date.now() < end && !/smimetrust digest/.test(err)) await new Promise((r) => setTimeout(r, 50));
+      expect(err).toMatch(
+        /warning: the monitor has not run since \S+ \(\d+ days; it should run every 36[56] days\); the next run alerts \(MONITOR_STALE\)/,
+      );
+      expect(err).toMatch(/smimetrust digest no open findings id=\S+ sink=every-second/);
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  }, 30_000);
+});
