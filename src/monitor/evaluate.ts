@@ -209,8 +209,11 @@ export function evaluate(
       note =
         p.muted.kind === "snooze"
           ? `The snooze by ${p.muted.by ?? "?"} (${p.muted.reason}) is over.`
-          : `The exception ${p.muted.id} (${p.muted.reason}) expired on ${new Date(p.muted.until).toISOString().slice(0, 10)}.`;
-    } else if (f.notAfter !== undefined && opts.repeat?.length) {
+          : p.muted.until <= now
+            ? `The exception ${p.muted.id} (${p.muted.reason}) expired on ${new Date(p.muted.until).toISOString().slice(0, 10)}.`
+            : `The exception ${p.muted.id} (${p.muted.reason}) is no longer in the configuration.`;
+    } else if (f.tier !== undefined && f.notAfter !== undefined && opts.repeat?.length) {
+      // Reminders are about expiry: other findings about a certificate (a weak signature) do not repeat.
       const rule = repeatRule(daysLeft(f.notAfter, now), opts.repeat);
       const last = p.notifiedAt ?? p.since;
       if (rule && now - last >= rule.everyDays * DAY_MS - REPEAT_SLACK_MS) kind = "repeat";
