@@ -134,13 +134,15 @@ export interface MonitorConfig {
   alerts: { mode: "change" | "digest"; minSeverity: Severity; retryMinutes: number };
   sinks: SinkConfig[];
   metrics?: { port: number; host: string };
+  // Optional so that configurations built in code (tests, other front ends) need not spell them out.
   /** Owner/label overrides by certificate for every source (or the one named). */
-  certificates: CertificateOverride[];
-  /** Reminders below a number of days left, narrowest `below` first. */
-  repeat: RepeatRule[];
-  accept: AcceptRule[];
-  /** MONITOR_STALE when the last completed run is older than this many schedule periods (0: off). */
-  staleAfterPeriods: number;
+  certificates?: CertificateOverride[];
+  /** Reminders below a number of days left, narrowest `below` first (absent: none). */
+  repeat?: RepeatRule[];
+  /** Permanent exceptions (absent: none). */
+  accept?: AcceptRule[];
+  /** MONITOR_STALE when the last completed run is older than this many schedule periods (0: off; absent: 2). */
+  staleAfterPeriods?: number;
 }
 
 let compiled: ReturnType<Ajv["compile"]> | undefined;

@@ -142,7 +142,7 @@ export function muteFor(
   now: number,
 ): (f: { code: string; cert?: string; scope: string }) => Mute | undefined {
   return (f) => {
-    for (const a of config.accept) {
+    for (const a of config.accept ?? []) {
       if (a.expires <= now) continue;
       if (a.sha1 !== undefined && a.sha1 !== f.cert) continue;
       if (a.code !== undefined && a.code !== f.code) continue;
@@ -276,7 +276,7 @@ export class Monitor {
       if (o.owner !== undefined) f.owner = o.owner;
       if (Object.keys(o.labels).length) f.labels = o.labels;
     }
-    for (const a of this.config.accept)
+    for (const a of this.config.accept ?? [])
       if (a.expires <= now)
         this.deps.log(
           `warning: ${a.id} (${a.reason}) expired on ${new Date(a.expires).toISOString().slice(0, 10)}: it no longer applies; renew its date or remove it`,
@@ -432,7 +432,7 @@ export class Monitor {
    * and the period, in words. Undefined when it is not (or there was no run yet).
    */
   staleness(now: number): { since: number; text: string; period: string } | undefined {
-    const periods = this.config.staleAfterPeriods;
+    const periods = this.config.staleAfterPeriods ?? 2;
     const last = this.deps.store.lastCompletedRun();
     if (!last?.finishedAt || periods <= 0) return undefined;
     const period = schedulePeriod(this.config.schedule, this.config.timezone, last.finishedAt);

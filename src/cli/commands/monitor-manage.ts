@@ -205,9 +205,9 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
         `  snooze ${z.id}: ${z.target} until ${utc(z.until)} by ${oneLine(z.by)} (since ${utc(z.createdAt)}): ${oneLine(z.reason)}; ${hit} open finding${hit === 1 ? "" : "s"}`,
       );
     }
-    if (config.accept.length) {
+    if (config.accept?.length) {
       L.push(`accepts (${rel(config.file)}):`);
-      for (const a of config.accept) {
+      for (const a of config.accept ?? []) {
         const what = [a.code, a.sha1, a.source && `in ${a.source}`].filter(Boolean).join(" ");
         const date = new Date(a.expires).toISOString().slice(0, 10);
         if (a.expires <= now)
