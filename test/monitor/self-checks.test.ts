@@ -430,3 +430,32 @@ describe("the long-running monitor", () => {
     }
   }, 30_000);
 });
+
+describe("the database migration", () => {
+  it("adds snoozes, digest marks and deliveries.first_failed_at to a database of the previous version, once", async () => {
+    const { default: Database } = await import("better-sqlite3");
+    const dir = mkdtempSync(join(tmpdir(), "smimetrust-migrate-"));
+    const file = join(dir, "monitor.sqlite");
+    new MonitorStore(file).close();
+    // back to the previous version's layout
+    const db = new Database(file);
+    db.exec("ALTER TABLE deliveries DROP COLUMN first_failed_at; DROP TABLE snoozes; DROP TABLE digests;");
+    db.pragma("user_version = 0");
+    db.close();
+    const s = new MonitorStore(file);
+    const z = s.addSnooze({
+      target: "TRUST_EXPIRING",
+      by: "dana",
+      reason: "r",
+      createdAt: T0,
+      until: T0 + DAY,
+    });
+    expect(s.activeSnoozes(T0).map((x) => x.id)).toEqual([z.id]);
+    expect(s.sinkFailingSince("x")).toBeUndefined();
+    expect(s.db.pragma("user_version", { simple: true })).toBe(1);
+    s.close();
+    const again = new MonitorStore(file); // opening a migrated database changes nothing
+    expect(again.activeSnoozes(T0)).toHaveLength(1);
+    again.close();
+  });
+});
