@@ -179,6 +179,25 @@ describe("monitor snooze / unsnooze / status", () => {
     expect(st.stdout).toContain(
       "  accept[0]: WEAK_ALGORITHM: EXPIRED on 2026-05-01, no longer applies: legacy partner\n",
     );
+    const js = await cli(["monitor", "status", "--json", "--config", p.file], { now: T0 + 120_000 });
+    expect(js.code).toBe(0);
+    const doc = JSON.parse(js.stdout);
+    expect(doc.snoozes).toEqual([
+      {
+        id: 1,
+        target: p.ca.cert.sha1,
+        by: "dana",
+        reason: "renewal ordered",
+        since: "2026-06-01T07:01:00.000Z",
+        until: "2026-06-15T07:01:00.000Z",
+        openFindings: 1,
+      },
+    ]);
+    expect(doc.accepts[0]).toMatchObject({ id: "accept[0]", code: "WEAK_ALGORITHM", expired: true });
+    expect(doc.openFindings.byOwner).toEqual([
+      { owner: "pki-team", total: 1, error: 0, warning: 1, info: 0, silenced: 1 },
+    ]);
+    expect(doc.stale).toBeNull();
     const u = await cli(["monitor", "unsnooze", p.ca.cert.sha1, "--by", "erin", "--config", p.file], {
       now: T0 + DAY,
     });

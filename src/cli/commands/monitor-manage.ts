@@ -157,7 +157,12 @@ export function runUnsnooze(
  * `monitor status`: the last run, staleness, open findings by owner, snoozes, accepts and failing sinks.
  * Exit 1 when the monitor is stale or a sink has been failing, else 0.
  */
-export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCode) => void): void {
+export function runStatus(
+  configFile: string,
+  ctx: CliContext,
+  done: (c: ExitCode) => void,
+  opts: { json?: boolean } = {},
+): void {
   const { config, store } = open(configFile);
   try {
     const now = ctx.now();
@@ -171,6 +176,14 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
     const job = new Cron(config.schedule, { paused: true, timezone: config.timezone ?? "Etc/UTC" });
     const next = job.nextRun(new Date(now));
     job.stop();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // The same as JSON for scripts (--json).
+    const doc: Record<string, unknown> = {
+      config: config.file,
+      database: config.database,
+      lastRun: last?.finishedAt ? { id: last.id, finishedAt: iso(last.finishedAt) } : null,
+      nextRun: next ? next.toISOString() : null,
+    };
     L.push(
       `last run: ${last?.finishedAt ? `${utc(last.finishedAt)} (run ${last.id})` : "never"}; schedule '${config.schedule}'${next ? `, next ${utc(next.getTime())}` : ""}`,
     );
@@ -180,10 +193,13 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
       bad = true;
       L.push(`STALE: no run since ${utc(stale.since)} (${stale.text}; it should run every ${stale.period})`);
     }
+    doc.stale = stale ? { since: iso(stale.since), for: stale.text, period: stale.period } : null;
     const state = store.loadState();
     const n = { error: 0, warning: 0, info: 0 };
     for (const s of state) n[s.severity]++;
     L.push(`open findings: ${state.length} (${n.error} error, ${n.warning} warning, ${n.info} info)`);
+    const byOwner: Record<string, unknown>[] = [];
+    doc.openFindings = { total: state.length, ...n, byOwner };
     const snoozes = store.activeSnoozes(now);
     const mute = muteFor(config, snoozes, now);
     const owners = [...new Set(state.map((s) => s.owner))].sort((a, b) =>
@@ -194,26 +210,50 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
       const k = { error: 0, warning: 0, info: 0 };
       for (const s of mine) k[s.severity]++;
       const quiet = mine.filter((s) => s.superseded || mute(s)).length;
+      byOwner.push({ owner: o ?? null, total: mine.length, ...k, silenced: quiet });
       L.push(
         `  ${oneLine(ownerText(o))}: ${mine.length} (${k.error} error, ${k.warning} warning, ${k.info} info)${quiet ? `, ${quiet} silenced` : ""}`,
       );
     }
     L.push(`snoozes: ${snoozes.length ? `${snoozes.length} active` : "none active"}`);
+    const zs: Record<string, unknown>[] = [];
+    doc.snoozes = zs;
     for (const z of snoozes) {
       const hit = state.filter(matches(z.target)).length;
+      zs.push({
+        id: z.id,
+        target: z.target,
+        by: z.by,
+        reason: z.reason,
+        since: iso(z.createdAt),
+        until: iso(z.until),
+        openFindings: hit,
+      });
       L.push(
         `  snooze ${z.id}: ${z.target} until ${utc(z.until)} by ${oneLine(z.by)} (since ${utc(z.createdAt)}): ${oneLine(z.reason)}; ${hit} open finding${hit === 1 ? "" : "s"}`,
       );
     }
+    const acc: Record<string, unknown>[] = [];
+    doc.accepts = acc;
     if (config.accept?.length) {
       L.push(`accepts (${rel(config.file)}):`);
       for (const a of config.accept ?? []) {
         const what = [a.code, a.sha1, a.source && `in ${a.source}`].filter(Boolean).join(" ");
         const date = new Date(a.expires).toISOString().slice(0, 10);
+        const hit = a.expires <= now ? 0 : state.filter((s) => mute(s)?.id === a.id).length;
+        acc.push({
+          id: a.id,
+          code: a.code ?? null,
+          sha1: a.sha1 ?? null,
+          source: a.source ?? null,
+          reason: a.reason,
+          expires: date,
+          expired: a.expires <= now,
+          openFindings: hit,
+        });
         if (a.expires <= now)
           L.push(`  ${a.id}: ${what}: EXPIRED on ${date}, no longer applies: ${oneLine(a.reason)}`);
         else {
-          const hit = state.filter((s) => mute(s)?.id === a.id).length;
           L.push(
             `  ${a.id}: ${what} until ${date}: ${oneLine(a.reason)}; ${hit} open finding${hit === 1 ? "" : "s"}`,
           );
@@ -221,10 +261,20 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
       }
     }
     L.push("sinks:");
+    const sk: Record<string, unknown>[] = [];
+    doc.sinks = sk;
     for (const s of config.sinks) {
       const since = store.sinkFailingSince(s.name);
       const b = store.sinkBacklog(s.name);
       const mode = s.mode === "digest" ? ` (digest '${s.schedule}')` : "";
+      sk.push({
+        name: s.name,
+        mode: s.mode ?? "change",
+        ...(s.schedule ? { schedule: s.schedule } : {}),
+        failingSince: since !== undefined ? iso(since) : null,
+        pending: b.pending,
+        lastError: b.lastError ?? null,
+      });
       if (since !== undefined) {
         if (now - since >= 86_400_000) bad = true;
         L.push(
@@ -232,7 +282,8 @@ export function runStatus(configFile: string, ctx: CliContext, done: (c: ExitCod
         );
       } else L.push(`  ${s.name}${mode}: ok${b.pending ? `, ${b.pending} pending` : ""}`);
     }
-    writeData(ctx.out, `${L.join("\n")}\n`);
+    doc.exitCode = bad ? 1 : 0;
+    writeData(ctx.out, opts.json ? `${JSON.stringify(doc, null, 2)}\n` : `${L.join("\n")}\n`);
     done(bad ? 1 : 0);
   } finally {
     store.close();

@@ -13,7 +13,7 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
       "--once",
       "run one pass and exit with check's codes (0 ok, 1 findings, 2 a source could not be checked), for cron",
     )
-    .option("--json", "with --once: print the run as JSON")
+    .option("--json", "with --once: print the run as JSON (with status: the status)")
     .option(
       "--busy-timeout <seconds>",
       "how long to wait for the database when another process holds it (default: databaseBusyTimeoutSeconds of the config, or 5)",
@@ -22,7 +22,9 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
       const { runMonitor } = await import("./monitor-run.js");
       await runMonitor(opts, ctx, done);
     });
-  // --config is the parent's option: `monitor snooze X --config f` and `monitor --config f snooze X` both work.
+  // --config is the parent's option: `monitor snooze X --config f` and `monitor --config f snooze X` both work;
+  // the subcommands' help lists it.
+  monitor.configureHelp({ showGlobalOptions: true });
   const configOf = (cmd: Command) => (cmd.optsWithGlobals() as { config: string }).config;
   monitor
     .command("snooze")
@@ -63,10 +65,10 @@ export const registerMonitor: RegisterCommand = (program: Command, ctx, done) =>
   monitor
     .command("status")
     .description(
-      "the last run, whether the monitor is stale, open findings by owner, snoozes, accepts and failing sinks (exit 1 when stale or a sink has failed for a day)",
+      "the last run, whether the monitor is stale, open findings by owner, snoozes, accepts and failing sinks (exit 1 when stale or a sink has failed for a day); --json for scripts",
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const { runStatus } = await import("./monitor-manage.js");
-      runStatus(configOf(cmd), ctx, done);
+      runStatus(configOf(cmd), ctx, done, { json: (cmd.optsWithGlobals() as { json?: boolean }).json });
     });
 };
