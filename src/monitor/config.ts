@@ -141,7 +141,7 @@ export interface MonitorConfig {
   repeat?: RepeatRule[];
   /** Permanent exceptions (absent: none). */
   accept?: AcceptRule[];
-  /** MONITOR_STALE when the last completed run is older than this many schedule periods (0: off; absent: 2). */
+  /** MONITOR_STALE when this many scheduled runs were missed since the last completed run (0: off; absent: 2). */
   staleAfterPeriods?: number;
 }
 

@@ -165,16 +165,22 @@ export function muteFor(
   };
 }
 
-/** The period of a cron schedule (between its next two runs), in ms. */
-export function schedulePeriod(
+/** How many runs a cron schedule had after `from` and before `until` (at most 1000). */
+export function missedRuns(
   schedule: string,
   timezone: string | undefined,
   from: number,
-): number | undefined {
+  until: number,
+): number {
   const c = new Cron(schedule, { paused: true, timezone: timezone ?? "Etc/UTC" });
   try {
-    const [a, b] = c.nextRuns(2, new Date(from));
-    return a && b ? b.getTime() - a.getTime() : undefined;
+    let n = 0;
+    let t = c.nextRun(new Date(from));
+    while (t && t.getTime() < until && n < 1000) {
+      n++;
+      t = c.nextRun(t);
+    }
+    return n;
   } finally {
     c.stop();
   }
@@ -395,7 +401,7 @@ export class Monitor {
   }
 
   /**
-   * The monitor's checks of itself: a monitor that has not run for more than two schedule periods
+   * The monitor's checks of itself: a monitor that has missed `staleAfterPeriods` scheduled runs
    * (MONITOR_STALE, noticed by the run that ends the gap and resolved by the next), and a sink whose oldest
    * undelivered message has failed for a day (SINK_FAILED, resolved once it delivers).
    */
@@ -407,7 +413,7 @@ export class Monitor {
       out.push({
         ...problem("MONITOR_STALE", {
           date: new Date(stale.since).toISOString().replace(/\.\d{3}Z$/, "Z"),
-          detail: `to ${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} (${stale.text}; it should run every ${stale.period})`,
+          detail: `to ${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} (${stale.text}; ${stale.missed >= 1000 ? "1000 or more" : stale.missed} scheduled run${stale.missed === 1 ? "" : "s"} missed)`,
         }),
         scope: "monitor",
         key: "monitor|MONITOR_STALE|-",
@@ -428,20 +434,23 @@ export class Monitor {
   }
 
   /**
-   * When the last completed run is older than `staleAfterPeriods` schedule periods (and a minute): since when, how long,
-   * and the period, in words. Undefined when it is not (or there was no run yet).
+   * Whether the monitor has missed `staleAfterPeriods` scheduled runs (2 by default) since its last completed
+   * run, with a minute's grace: since when, how long in words, and how many scheduled runs it missed.
+   * Counted on the schedule itself, so a weekday schedule is not stale over a weekend. Undefined when it is
+   * not stale (or has never run).
    */
-  staleness(now: number): { since: number; text: string; period: string } | undefined {
+  staleness(now: number): { since: number; text: string; missed: number } | undefined {
     const periods = this.config.staleAfterPeriods ?? 2;
     const last = this.deps.store.lastCompletedRun();
     if (!last?.finishedAt || periods <= 0) return undefined;
-    const period = schedulePeriod(this.config.schedule, this.config.timezone, last.finishedAt);
-    if (period === undefined || now - last.finishedAt <= periods * period + 60_000) return undefined;
-    const words = (ms: number) =>
+    const missed = missedRuns(this.config.schedule, this.config.timezone, last.finishedAt, now - 60_000);
+    if (missed < periods) return undefined;
+    const ms = now - last.finishedAt;
+    const text =
       ms >= DAY_MS
         ? `${Math.floor(ms / DAY_MS)} day${Math.floor(ms / DAY_MS) === 1 ? "" : "s"}`
         : `${Math.floor(ms / 3_600_000)} hour${Math.floor(ms / 3_600_000) === 1 ? "" : "s"}`;
-    return { since: last.finishedAt, text: words(now - last.finishedAt), period: words(period) };
+    return { since: last.finishedAt, text, missed };
   }
 
   /**

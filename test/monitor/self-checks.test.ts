@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMonitorConfig, type MonitorConfig, validateMonitorConfig } from "../../src/monitor/config.js";
-import { Monitor } from "../../src/monitor/monitor.js";
+import { Monitor, missedRuns } from "../../src/monitor/monitor.js";
 import { ownerOf } from "../../src/monitor/owners.js";
 import { MonitorStore } from "../../src/monitor/store.js";
 import { cli } from "../helpers/cli.js";
@@ -81,15 +81,23 @@ describe("the monitor watches itself", () => {
       "6 resolved MONITOR_STALE (-)",
     ]);
     expect(http.on(`/stale/${p.tag}`)[1].body.alerts[0].message).toBe(
-      "The monitor did not run from 2026-06-02T07:00:00Z to 2026-06-06T07:00:00Z (4 days; it should run every 1 day); nothing was watched meanwhile.",
+      "The monitor did not run from 2026-06-02T07:00:00Z to 2026-06-06T07:00:00Z (4 days; 3 scheduled runs missed); nothing was watched meanwhile.",
     );
     h.store.close();
     // three days later, nothing has run: status says so (exit 1)
     const st = await cli(["monitor", "status", "--config", p.file], { now: T0 + 10 * DAY + 3_600_000 });
     expect(st.code).toBe(1);
     expect(st.stdout).toContain(
-      "STALE: no run since 2026-06-08 07:00 UTC (3 days; it should run every 1 day)",
+      "STALE: no run since 2026-06-08 07:00 UTC (3 days; 3 scheduled runs missed)",
     );
+  });
+
+  it("staleness is counted on the schedule: a weekday schedule is not stale over the weekend", () => {
+    const fri = Date.UTC(2026, 5, 5, 7, 0, 5); // a Friday, just after its run
+    const mon = Date.UTC(2026, 5, 8, 7, 0, 0);
+    expect(missedRuns("0 7 * * 1-5", undefined, fri, mon - 60_000)).toBe(0);
+    expect(missedRuns("0 7 * * 1-5", undefined, fri, mon + DAY - 60_000)).toBe(1);
+    expect(missedRuns("0 7 * * *", undefined, fri, mon - 60_000)).toBe(2);
   });
 
   it("a sink failing for a day: SINK_FAILED once to the other sinks, resolved when it delivers again", async () => {
@@ -439,7 +447,7 @@ describe("the long-running monitor", () => {
       const end = Date.now() + 20_000;
       while (Date.now() < end && !/smimetrust digest/.test(err)) await new Promise((r) => setTimeout(r, 50));
       expect(err).toMatch(
-        /warning: the monitor has not run since \S+ \(\d+ days; it should run every 36[56] days\); the next run alerts \(MONITOR_STALE\)/,
+        /warning: the monitor has not run since \S+ \(\d+ days; \d+ scheduled runs missed\); the next run alerts \(MONITOR_STALE\)/,
       );
       expect(err).toMatch(/smimetrust digest no open findings id=\S+ sink=every-second/);
     } finally {

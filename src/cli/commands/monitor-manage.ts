@@ -191,9 +191,11 @@ export function runStatus(
     const stale = monitor.staleness(now);
     if (stale) {
       bad = true;
-      L.push(`STALE: no run since ${utc(stale.since)} (${stale.text}; it should run every ${stale.period})`);
+      L.push(
+        `STALE: no run since ${utc(stale.since)} (${stale.text}; ${stale.missed >= 1000 ? "1000 or more" : stale.missed} scheduled run${stale.missed === 1 ? "" : "s"} missed)`,
+      );
     }
-    doc.stale = stale ? { since: iso(stale.since), for: stale.text, period: stale.period } : null;
+    doc.stale = stale ? { since: iso(stale.since), for: stale.text, missedRuns: stale.missed } : null;
     const state = store.loadState();
     const n = { error: 0, warning: 0, info: 0 };
     for (const s of state) n[s.severity]++;

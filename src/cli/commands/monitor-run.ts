@@ -196,7 +196,7 @@ export async function runMonitor(
   const stale = monitor.staleness(ctx.now());
   if (stale)
     log(
-      `warning: the monitor has not run since ${new Date(stale.since).toISOString()} (${stale.text}; it should run every ${stale.period})${config.runOnStart ? "" : "; the next run alerts (MONITOR_STALE)"}`,
+      `warning: the monitor has not run since ${new Date(stale.since).toISOString()} (${stale.text}; ${stale.missed >= 1000 ? "1000 or more" : stale.missed} scheduled run${stale.missed === 1 ? "" : "s"} missed)${config.runOnStart ? "" : "; the next run alerts (MONITOR_STALE)"}`,
     );
   job.resume();
   log(
