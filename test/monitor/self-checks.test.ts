@@ -87,9 +87,7 @@ describe("the monitor watches itself", () => {
     // three days later, nothing has run: status says so (exit 1)
     const st = await cli(["monitor", "status", "--config", p.file], { now: T0 + 10 * DAY + 3_600_000 });
     expect(st.code).toBe(1);
-    expect(st.stdout).toContain(
-      "STALE: no run since 2026-06-08 07:00 UTC (3 days; 3 scheduled runs missed)",
-    );
+    expect(st.stdout).toContain("STALE: no run since 2026-06-08 07:00 UTC (3 days; 3 scheduled runs missed)");
   });
 
   it("staleness is counted on the schedule: a weekday schedule is not stale over the weekend", () => {
