@@ -111,6 +111,9 @@ export interface ExchangeTenantsSource {
   name: string;
   /** The tenants file, absolute. */
   tenants: string;
+  /** Owner and labels of every tenant's live list (watched as "<name>/<tenant>"). */
+  owner?: string;
+  labels?: Record<string, string>;
 }
 
 export interface MonitorConfig {
@@ -235,7 +238,7 @@ interface RawConfig {
   repeat?: RepeatRule[];
   staleAfterPeriods?: number;
   accept?: { sha1?: string; code?: string; source?: string; reason: string; expires: string }[];
-  exchangeTenants?: { name: string; tenants: string }[];
+  exchangeTenants?: ({ name: string; tenants: string } & Omit<RawOwned, "certificates">)[];
   alerts?: { mode?: "change" | "digest"; minSeverity?: Severity; retryMinutes?: number };
   sinks: RawSink[];
   metrics?: { port: number; host?: string };
@@ -383,7 +386,12 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     seen.add(x.name);
     const p = abs(x.tenants);
     if (!deps.exists(p)) errors.push(`exchangeTenants[${i}].tenants: ${p} does not exist`);
-    exchangeTenants.push({ name: x.name, tenants: p });
+    exchangeTenants.push({
+      name: x.name,
+      tenants: p,
+      ...(x.owner !== undefined ? { owner: x.owner } : {}),
+      ...(x.labels ? { labels: { ...x.labels } } : {}),
+    });
   });
 
   const sinkNames = new Set<string>();

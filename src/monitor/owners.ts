@@ -1,7 +1,8 @@
 /**
  * Who answers for a finding: the owner and labels of the certificate it is about. A certificate's own entry
  * under its source wins, then a top-level `certificates` entry (for that source or for every source), then
- * the source's `owner` and `labels`. Labels merge the same way (the more specific value of a key wins).
+ * the source's `owner` and `labels` (an Exchange Online source's for each of its tenants). Labels merge the
+ * same way (the more specific value of a key wins).
  * Pure.
  */
 import type { CertificateOverride, MonitorConfig } from "./config.js";
@@ -12,8 +13,13 @@ export interface Ownership {
 }
 
 export function ownerOf(cfg: MonitorConfig, source: string, sha1: string | undefined): Ownership {
-  const src =
-    cfg.trustLists.find((t) => t.name === source) ?? cfg.userCertificates.find((u) => u.name === source);
+  const src:
+    | { owner?: string; labels?: Record<string, string>; certificates?: CertificateOverride[] }
+    | undefined =
+    cfg.trustLists.find((t) => t.name === source) ??
+    cfg.userCertificates.find((u) => u.name === source) ??
+    // an Exchange Online tenant's live list is watched as "<source name>/<tenant name>"
+    cfg.exchangeTenants?.find((x) => source === x.name || source.startsWith(`${x.name}/`));
   const id = sha1?.toUpperCase();
   const matches = (o: CertificateOverride) => id !== undefined && o.sha1 === id;
   // From the least to the most specific.

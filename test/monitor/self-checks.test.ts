@@ -323,6 +323,16 @@ describe("configuration: owners, routes, digests, repeats, accepts", () => {
       labels: { team: "pki", env: "prod" },
     });
     expect(ownerOf(c, "monitor", undefined)).toEqual({ labels: {} });
+    const x = check({
+      exchangeTenants: [
+        { name: "exo", tenants: "tenants.json", owner: "messaging", labels: { cloud: "m365" } },
+      ],
+    });
+    expect(ownerOf(x, "exo/contoso", "CD".repeat(20))).toEqual({
+      owner: "messaging",
+      labels: { cloud: "m365" },
+    });
+    expect(ownerOf(x, "exo-other", undefined)).toEqual({ labels: {} });
   });
 });
 
