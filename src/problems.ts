@@ -251,6 +251,20 @@ export const CATALOGUE = {
       "The scheduled Get-SmimeConfig export has stopped: check the task that runs it (and its credentials); the monitor is judging an old copy.",
   },
 
+  MONITOR_STALE: {
+    severity: "error",
+    message: (p) =>
+      `The monitor did not run${p.date ? ` from ${p.date}` : ""}${p.detail ? ` ${p.detail}` : ""}; nothing was watched meanwhile.`,
+    hint: () =>
+      "Check what stopped it (the cron entry or service, the host, a database locked by another process); it has run again now.",
+  },
+  SINK_FAILED: {
+    severity: "error",
+    message: (p) =>
+      `Alerts to sink ${p.name ? `'${p.name}'` : "?"} have failed since ${p.date ?? "?"}${d(p)}; its messages are kept and retried.`,
+    hint: () =>
+      "Fix the sink (its URL, credentials, the receiving service or the network); until then it tells nobody.",
+  },
   EXCHANGE_DRIFT: {
     severity: "warning",
     message: (p) =>

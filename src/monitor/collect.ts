@@ -98,6 +98,31 @@ function snapshot(scope: string, c: Certificate): CertSnapshot {
   };
 }
 
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/**
+ * A successor of `c` among `all`: the same subject, the same key identifier chain (the same key, the same
+ * subject key identifier, or the same issuer and authority key identifier; for a self-issued CA the same
+ * issuer name is enough, as a renewed root has a new key) and a later notAfter. The latest such one.
+ */
+export function successorOf(c: Certificate, all: readonly Certificate[]): Certificate | undefined {
+  const subject = c.subject.toString();
+  let best: Certificate | undefined;
+  for (const o of all) {
+    if (o.sha1 === c.sha1 || o.notAfter <= c.notAfter || o.subject.toString() !== subject) continue;
+    const sameKey = hex(o.spki) === hex(c.spki);
+    const sameSki = c.subjectKeyIdentifier !== undefined && o.subjectKeyIdentifier === c.subjectKeyIdentifier;
+    const sameIssuer = o.issuer.toString() === c.issuer.toString();
+    const akiC = c.authorityKeyIdentifier?.keyId;
+    const akiO = o.authorityKeyIdentifier?.keyId;
+    const sameAki = sameIssuer && (akiC === undefined || akiO === undefined || akiC === akiO);
+    const selfIssued = c.isSelfIssued && o.isSelfIssued;
+    if (!(sameKey || sameSki || sameAki || selfIssued)) continue;
+    if (!best || o.notAfter > best.notAfter) best = o;
+  }
+  return best;
+}
+
 function uniq(certs: readonly Certificate[]): Certificate[] {
   const m = new Map<string, Certificate>();
   for (const c of certs) if (!m.has(c.sha1)) m.set(c.sha1, c);
@@ -155,9 +180,15 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
     }
   };
 
-  const expiry = (scope: string, c: Certificate, kind: "trust" | "user"): MonitorFinding | undefined => {
+  const expiry = (
+    scope: string,
+    c: Certificate,
+    kind: "trust" | "user",
+    all: readonly Certificate[],
+  ): MonitorFinding | undefined => {
     const t = tierFor(c.notAfter, now, config.thresholds);
     if (!t) return undefined;
+    const next = successorOf(c, all);
     const code =
       t.tier === "expired"
         ? kind === "trust"
@@ -180,6 +211,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       tier: t.tier,
       subject: c.subject.toString(),
       notAfter: c.notAfter,
+      ...(next ? { superseded: { sha1: next.sha1, notAfter: next.notAfter } } : {}),
     };
   };
 
@@ -210,11 +242,16 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
         (f) => f.code !== "TRUST_EXPIRED" && f.code !== "TRUST_EXPIRING",
       );
       const unique = uniq(src.certificates);
+      // A certificate whose expiry finding already says "superseded" gets no second notice from the audit.
+      const superseded = new Set<string>();
       for (const c of unique) {
-        const f = expiry(t.name, c, "trust");
+        const f = expiry(t.name, c, "trust", unique);
         if (f) out.findings.push(f);
+        if (f?.superseded) superseded.add(c.sha1);
       }
-      for (const f of audit) out.findings.push(withCert(f, t.name, byId));
+      for (const f of audit)
+        if (!(f.code === "SUPERSEDED" && f.cert && superseded.has(f.cert)))
+          out.findings.push(withCert(f, t.name, byId));
       out.certificates.set(
         t.name,
         unique.map((c) => snapshot(t.name, c)),
@@ -273,7 +310,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       // One expired certificate blocks every later upload: each live certificate through the expiry tiers.
       const unique = uniq(st.certificates);
       for (const c of unique) {
-        const f = expiry(scope, c, "trust");
+        const f = expiry(scope, c, "trust", unique);
         if (f) out.findings.push(f);
       }
       out.certificates.set(
@@ -289,7 +326,7 @@ export async function collect(config: MonitorConfig, deps: CollectDeps): Promise
       notes(u.name, loaded.warnings);
       const users = uniq(loaded.certificates.filter((c) => !c.isCA));
       for (const c of users) {
-        const f = expiry(u.name, c, "user");
+        const f = expiry(u.name, c, "user", users);
         if (f) out.findings.push(f);
       }
       const trust = u.trustList ? lists.get(u.trustList) : undefined;

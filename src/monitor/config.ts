@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject } from "ajv";
 import { Cron } from "croner";
 import { SmimetrustError, UsageError } from "../errors.js";
 import { readInputFile } from "../io/files.js";
-import type { Severity } from "../problems.js";
+import { isKnownProblem, type Severity } from "../problems.js";
 
 export interface Threshold {
   days: number;
@@ -24,9 +24,24 @@ export const DEFAULT_THRESHOLDS: Threshold[] = [
   { days: 7, severity: "error" },
 ];
 
+/** Which alerts a sink takes: all given conditions must hold (owners: any of them; labels: every pair). */
+export interface SinkRoute {
+  owners?: string[];
+  labels?: Record<string, string>;
+  minSeverity?: Severity;
+}
+
 interface SinkBase {
   name: string;
   minSeverity?: Severity;
+  /** Only alerts that match (a "routed" sink). */
+  route?: SinkRoute;
+  /** The default sink: takes the alerts that no routed sink's owners/labels claimed. */
+  default?: boolean;
+  /** change (default): one message per change; digest: one summary of every open finding on `schedule`. */
+  mode?: "change" | "digest";
+  /** Cron expression of a digest sink. */
+  schedule?: string;
 }
 export type SinkConfig =
   | (SinkBase & { type: "webhook"; url: string; headers?: Record<string, string>; timeoutMs?: number })
@@ -45,6 +60,15 @@ export type SinkConfig =
     })
   | (SinkBase & { type: "log" });
 
+/** Owner and labels of one certificate, overriding its source's (by SHA-1 thumbprint, upper-case hex). */
+export interface CertificateOverride {
+  sha1: string;
+  owner?: string;
+  labels?: Record<string, string>;
+  /** Top-level entries only: the source it applies to (absent: every source). */
+  source?: string;
+}
+
 export interface TrustListSource {
   name: string;
   /** Absolute paths, read together as one list. */
@@ -52,6 +76,7 @@ export interface TrustListSource {
   maxAgeHours?: number;
   owner?: string;
   labels?: Record<string, string>;
+  certificates?: CertificateOverride[];
 }
 
 export interface UserCertSource {
@@ -60,6 +85,25 @@ export interface UserCertSource {
   trustList?: string;
   owner?: string;
   labels?: Record<string, string>;
+  certificates?: CertificateOverride[];
+}
+
+/** "Remind every `everyDays` days once fewer than `below` days are left." */
+export interface RepeatRule {
+  below: number;
+  everyDays: number;
+}
+
+/** A permanent exception from monitor.json: matching findings send nothing until `expires`. */
+export interface AcceptRule {
+  /** Its place in the file ("accept[0]"), how messages name it. */
+  id: string;
+  sha1?: string;
+  code?: string;
+  source?: string;
+  reason: string;
+  /** When it stops applying (ms; 00:00 UTC of the date given). */
+  expires: number;
 }
 
 /** Preview: Exchange Online tenants read live (the tenants file of `exchange apply --tenants`). */
@@ -67,6 +111,9 @@ export interface ExchangeTenantsSource {
   name: string;
   /** The tenants file, absolute. */
   tenants: string;
+  /** Owner and labels of every tenant's live list (watched as "<name>/<tenant>"). */
+  owner?: string;
+  labels?: Record<string, string>;
 }
 
 export interface MonitorConfig {
@@ -90,6 +137,15 @@ export interface MonitorConfig {
   alerts: { mode: "change" | "digest"; minSeverity: Severity; retryMinutes: number };
   sinks: SinkConfig[];
   metrics?: { port: number; host: string };
+  // Optional so that configurations built in code (tests, other front ends) need not spell them out.
+  /** Owner/label overrides by certificate for every source (or the one named). */
+  certificates?: CertificateOverride[];
+  /** Reminders below a number of days left, narrowest `below` first (absent: none). */
+  repeat?: RepeatRule[];
+  /** Permanent exceptions (absent: none). */
+  accept?: AcceptRule[];
+  /** MONITOR_STALE when this many scheduled runs were missed since the last completed run (0: off; absent: 2). */
+  staleAfterPeriods?: number;
 }
 
 let compiled: ReturnType<Ajv["compile"]> | undefined;
@@ -137,6 +193,12 @@ function describeAjv(e: ErrorObject): string | undefined {
       return e.keyword === "anyOf" && e.instancePath === ""
         ? "(top level): give trustLists or userCertificates (or exchangeTenants)"
         : undefined;
+    case "propertyNames":
+      return undefined; // its "pattern" error names the key
+    case "pattern":
+      if (e.propertyName !== undefined)
+        return `${keyPath(e.instancePath)}: '${e.propertyName}' is not a label name (letters, digits, _ . -, not starting with a digit)`;
+      return `${keyPath(e.instancePath)}: ${e.message ?? "invalid"}`;
     case "additionalProperties":
       return `${keyPath(e.instancePath, (e.params as { additionalProperty: string }).additionalProperty)}: unknown key`;
     case "required":
@@ -155,6 +217,10 @@ interface RawSink {
   url?: string;
   from?: string;
   to?: string[];
+  mode?: "change" | "digest";
+  schedule?: string;
+  default?: boolean;
+  route?: SinkRoute;
   [key: string]: unknown;
 }
 interface RawConfig {
@@ -166,12 +232,80 @@ interface RawConfig {
   skipUnreadable?: boolean;
   failOn?: Severity;
   thresholds?: Threshold[];
-  trustLists?: { name: string; path: string | string[]; maxAgeHours?: number }[];
-  userCertificates?: { name: string; path: string; trustList?: string }[];
-  exchangeTenants?: { name: string; tenants: string }[];
+  trustLists?: ({ name: string; path: string | string[]; maxAgeHours?: number } & RawOwned)[];
+  userCertificates?: ({ name: string; path: string; trustList?: string } & RawOwned)[];
+  certificates?: RawOverride[];
+  repeat?: RepeatRule[];
+  staleAfterPeriods?: number;
+  accept?: { sha1?: string; code?: string; source?: string; reason: string; expires: string }[];
+  exchangeTenants?: ({ name: string; tenants: string } & Omit<RawOwned, "certificates">)[];
   alerts?: { mode?: "change" | "digest"; minSeverity?: Severity; retryMinutes?: number };
   sinks: RawSink[];
   metrics?: { port: number; host?: string };
+}
+
+interface RawOverride {
+  sha1: string;
+  owner?: string;
+  labels?: Record<string, string>;
+  source?: string;
+}
+interface RawOwned {
+  owner?: string;
+  labels?: Record<string, string>;
+  certificates?: RawOverride[];
+}
+
+/** A thumbprint as the monitor keys it: 40 upper-case hex digits (colons and spaces dropped). */
+export function normalizeSha1(v: string): string | undefined {
+  const h = v.replace(/[\s:]/g, "").toUpperCase();
+  return /^[0-9A-F]{40}$/.test(h) ? h : undefined;
+}
+
+function overrides(key: string, list: RawOverride[] | undefined, errors: string[]): CertificateOverride[] {
+  const out: CertificateOverride[] = [];
+  const seen = new Set<string>();
+  (list ?? []).forEach((o, i) => {
+    const sha1 = normalizeSha1(o.sha1);
+    if (!sha1) {
+      errors.push(`${key}[${i}].sha1: '${o.sha1}' is not a SHA-1 thumbprint (40 hex digits)`);
+      return;
+    }
+    const id = `${o.source ?? ""}|${sha1}`;
+    if (seen.has(id)) errors.push(`${key}[${i}].sha1: ${sha1} is listed twice`);
+    seen.add(id);
+    out.push({
+      sha1,
+      ...(o.owner !== undefined ? { owner: o.owner } : {}),
+      ...(o.labels ? { labels: { ...o.labels } } : {}),
+      ...(o.source !== undefined ? { source: o.source } : {}),
+    });
+  });
+  return out;
+}
+
+function owned(
+  key: string,
+  r: RawOwned,
+  errors: string[],
+): Pick<TrustListSource, "owner" | "labels" | "certificates"> {
+  const certificates = overrides(`${key}.certificates`, r.certificates, errors);
+  return {
+    ...(r.owner !== undefined ? { owner: r.owner } : {}),
+    ...(r.labels ? { labels: { ...r.labels } } : {}),
+    ...(certificates.length ? { certificates } : {}),
+  };
+}
+
+function checkCron(key: string, expr: string, timezone: string | undefined, errors: string[]): void {
+  try {
+    const c = new Cron(expr, { paused: true, timezone });
+    c.stop();
+  } catch (e) {
+    errors.push(
+      `${key}: '${expr}' is not a cron expression (${(e as Error).message.replace(/^CronPattern: /, "")})`,
+    );
+  }
 }
 
 export interface ValidateDeps {
@@ -208,14 +342,7 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
   const raw = doc as RawConfig;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p));
 
-  try {
-    const c = new Cron(raw.schedule, { paused: true, timezone: raw.timezone });
-    c.stop();
-  } catch (e) {
-    errors.push(
-      `schedule: '${raw.schedule}' is not a cron expression (${(e as Error).message.replace(/^CronPattern: /, "")})`,
-    );
-  }
+  checkCron("schedule", raw.schedule, raw.timezone, errors);
 
   const trustLists: TrustListSource[] = [];
   const seen = new Set<string>();
@@ -233,6 +360,7 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
       name: t.name,
       paths,
       ...(t.maxAgeHours !== undefined ? { maxAgeHours: t.maxAgeHours } : {}),
+      ...owned(`trustLists[${i}]`, t, errors),
     });
   });
   const userCertificates: UserCertSource[] = [];
@@ -244,7 +372,12 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     if (u.trustList !== undefined && !trustLists.some((t) => t.name === u.trustList)) {
       errors.push(`userCertificates[${i}].trustList: no trustLists entry is named '${u.trustList}'`);
     }
-    userCertificates.push({ name: u.name, path: p, ...(u.trustList ? { trustList: u.trustList } : {}) });
+    userCertificates.push({
+      name: u.name,
+      path: p,
+      ...(u.trustList ? { trustList: u.trustList } : {}),
+      ...owned(`userCertificates[${i}]`, u, errors),
+    });
   });
 
   const exchangeTenants: ExchangeTenantsSource[] = [];
@@ -253,7 +386,12 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     seen.add(x.name);
     const p = abs(x.tenants);
     if (!deps.exists(p)) errors.push(`exchangeTenants[${i}].tenants: ${p} does not exist`);
-    exchangeTenants.push({ name: x.name, tenants: p });
+    exchangeTenants.push({
+      name: x.name,
+      tenants: p,
+      ...(x.owner !== undefined ? { owner: x.owner } : {}),
+      ...(x.labels ? { labels: { ...x.labels } } : {}),
+    });
   });
 
   const sinkNames = new Set<string>();
@@ -271,7 +409,57 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
         if (!addr.test(t)) errors.push(`sinks[${i}].to[${j}]: '${t}' is not an e-mail address`);
       });
     }
+    if (s.mode === "digest") {
+      if (typeof s.schedule !== "string")
+        errors.push(`sinks[${i}].schedule: required with "mode": "digest" (a cron expression)`);
+      else checkCron(`sinks[${i}].schedule`, s.schedule, raw.timezone, errors);
+    } else if (s.schedule !== undefined)
+      errors.push(`sinks[${i}].schedule: only a sink with "mode": "digest" has a schedule`);
+    if (s.default === true && s.route !== undefined)
+      errors.push(
+        `sinks[${i}].default: a default sink takes what no route claimed, so it has no route of its own`,
+      );
     return { ...s, name } as SinkConfig;
+  });
+
+  const certificates = overrides("certificates", raw.certificates, errors);
+  certificates.forEach((c, i) => {
+    if (c.source !== undefined && !seen.has(c.source))
+      errors.push(
+        `certificates[${i}].source: no trustLists or userCertificates entry is named '${c.source}'`,
+      );
+  });
+
+  const repeat = (raw.repeat ?? []).map((r) => ({ below: r.below, everyDays: r.everyDays }));
+  const belows = repeat.map((r) => r.below);
+  if (new Set(belows).size !== belows.length) errors.push("repeat: two rules have the same below");
+  repeat.sort((a, b) => a.below - b.below);
+
+  const accept: AcceptRule[] = [];
+  (raw.accept ?? []).forEach((a, i) => {
+    const key = `accept[${i}]`;
+    let sha1: string | undefined;
+    if (a.sha1 !== undefined) {
+      sha1 = normalizeSha1(a.sha1);
+      if (!sha1) errors.push(`${key}.sha1: '${a.sha1}' is not a SHA-1 thumbprint (40 hex digits)`);
+    }
+    if (a.code !== undefined && !isKnownProblem(a.code))
+      errors.push(`${key}.code: '${a.code}' is not a problem code`);
+    if (a.source !== undefined && !seen.has(a.source))
+      errors.push(`${key}.source: no trustLists or userCertificates entry is named '${a.source}'`);
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(a.expires);
+    const expires = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+    if (!m || Number.isNaN(expires) || new Date(expires).toISOString().slice(0, 10) !== a.expires)
+      errors.push(`${key}.expires: '${a.expires}' is not a date (YYYY-MM-DD)`);
+    if (!a.reason.trim()) errors.push(`${key}.reason: empty`);
+    accept.push({
+      id: key,
+      ...(sha1 ? { sha1 } : {}),
+      ...(a.code !== undefined ? { code: a.code } : {}),
+      ...(a.source !== undefined ? { source: a.source } : {}),
+      reason: a.reason,
+      expires,
+    });
   });
 
   const thresholds: Threshold[] = (raw.thresholds ?? DEFAULT_THRESHOLDS).map((t: Threshold) => ({
@@ -303,6 +491,10 @@ export function validateMonitorConfig(doc: unknown, deps: ValidateDeps): Monitor
     },
     sinks,
     ...(raw.metrics ? { metrics: { port: raw.metrics.port, host: raw.metrics.host ?? "127.0.0.1" } } : {}),
+    certificates,
+    repeat,
+    accept,
+    staleAfterPeriods: raw.staleAfterPeriods ?? 2,
   };
 }
 

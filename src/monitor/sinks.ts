@@ -144,6 +144,7 @@ async function deliverRaw(m: OutgoingMessage, sink: SinkConfig, deps: SinkDeps, 
           to: sink.to,
           subject: e.subject,
           text: e.text,
+          ...(e.html ? { html: e.html } : {}),
           messageId: `<${m.id}@smimetrust.monitor>`,
           headers: { "X-Smimetrust-Idempotency-Key": m.id },
         });
@@ -157,7 +158,8 @@ async function deliverRaw(m: OutgoingMessage, sink: SinkConfig, deps: SinkDeps, 
       return;
     }
     case "log":
-      for (const line of logLines(m, now)) deps.log(line);
+      // A named log sink (one of several, routed) says which it is.
+      for (const line of logLines(m, now)) deps.log(sink.name === "log" ? line : `${line} sink=${sink.name}`);
       return;
   }
 }

@@ -84,7 +84,74 @@ CREATE TABLE IF NOT EXISTS certificates (
 );
 `;
 
+/**
+ * Migrations by PRAGMA user_version, each run once in a transaction: 1 = snoozes, digest schedule marks,
+ * and when a sink's delivery first failed (for SINK_FAILED).
+ */
+const MIGRATIONS: string[] = [
+  `
+CREATE TABLE IF NOT EXISTS snoozes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  target TEXT NOT NULL,     -- a problem code or a SHA-1 thumbprint
+  by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  until TEXT NOT NULL,
+  severity TEXT,            -- the highest severity of its findings when made (worse breaks through)
+  tier TEXT,                -- their most urgent expiry tier when made
+  removed_at TEXT,
+  removed_by TEXT
+);
+CREATE TABLE IF NOT EXISTS digests (
+  sink TEXT PRIMARY KEY,
+  last_at TEXT NOT NULL
+);
+ALTER TABLE deliveries ADD COLUMN first_failed_at TEXT;
+`,
+];
+
 const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface Snooze {
+  id: number;
+  target: string;
+  by: string;
+  reason: string;
+  createdAt: number;
+  until: number;
+  severity?: Severity;
+  tier?: string;
+  removedAt?: number;
+  removedBy?: string;
+}
+
+interface SnoozeRow {
+  id: number;
+  target: string;
+  by: string;
+  reason: string;
+  created_at: string;
+  until: string;
+  severity: Severity | null;
+  tier: string | null;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+
+function snoozeOf(r: SnoozeRow): Snooze {
+  return {
+    id: r.id,
+    target: r.target,
+    by: r.by,
+    reason: r.reason,
+    createdAt: Date.parse(r.created_at),
+    until: Date.parse(r.until),
+    ...(r.severity ? { severity: r.severity } : {}),
+    ...(r.tier ? { tier: r.tier } : {}),
+    ...(r.removed_at ? { removedAt: Date.parse(r.removed_at) } : {}),
+    ...(r.removed_by ? { removedBy: r.removed_by } : {}),
+  };
+}
 
 export interface CertSnapshot {
   scope: string;
@@ -155,6 +222,8 @@ export interface RunCommit {
   messages: { message: OutgoingMessage; sinks: string[] }[];
   /** Fresh certificate snapshots, by scope (scopes not given keep their previous snapshot). */
   certificates: Map<string, CertSnapshot[]>;
+  /** Digest sinks whose schedule mark moves to `at` (their digest is among the messages, or it is their first run). */
+  digests?: { sink: string; at: number }[];
 }
 
 /** How long SQLite waits for a lock another process holds, by default (ms). */
@@ -279,6 +348,7 @@ export class MonitorStore {
       this.db.pragma("journal_mode = WAL");
       this.db.exec(SCHEMA);
       this.addCertificateColumns();
+      this.migrate();
       // Say who has the database open, so a process that finds it locked can name the holder. Rows of
       // processes of this machine that died without closing are removed.
       const host = hostname();
@@ -295,6 +365,19 @@ export class MonitorStore {
       this.db.close();
       throw err;
     }
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    if (version >= MIGRATIONS.length) return;
+    // BEGIN IMMEDIATE and a second look: two processes opening a fresh database migrate it once.
+    this.db
+      .transaction(() => {
+        const now = this.db.pragma("user_version", { simple: true }) as number;
+        for (let v = now; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+      })
+      .immediate();
   }
 
   /**
@@ -425,6 +508,8 @@ export class MonitorStore {
             x.role ?? null,
           );
       }
+      const dg = this.db.prepare("INSERT OR REPLACE INTO digests (sink, last_at) VALUES (?, ?)");
+      for (const d of c.digests ?? []) dg.run(d.sink, iso(d.at));
     });
     tx();
   }
@@ -468,12 +553,114 @@ export class MonitorStore {
       .run(iso(now), messageId, sink);
   }
 
-  markFailed(messageId: string, sink: string, error: string): void {
+  markFailed(messageId: string, sink: string, error: string, now?: number): void {
     this.db
       .prepare(
-        "UPDATE deliveries SET status = 'pending', claimed_until = NULL, attempts = attempts + 1, last_error = ? WHERE message_id = ? AND sink = ?",
+        "UPDATE deliveries SET status = 'pending', claimed_until = NULL, attempts = attempts + 1, last_error = ?, first_failed_at = COALESCE(first_failed_at, ?) WHERE message_id = ? AND sink = ?",
       )
-      .run(redactSecrets(error), messageId, sink);
+      .run(redactSecrets(error), iso(now ?? Date.now()), messageId, sink);
+  }
+
+  /** Undelivered messages of a sink, and the last error it gave. */
+  sinkBacklog(sink: string): { pending: number; lastError?: string } {
+    const r = this.db
+      .prepare(
+        "SELECT COUNT(*) AS n, (SELECT last_error FROM deliveries WHERE sink = ? AND status != 'sent' AND last_error IS NOT NULL ORDER BY rowid DESC LIMIT 1) AS e FROM deliveries WHERE sink = ? AND status != 'sent'",
+      )
+      .get(sink, sink) as { n: number; e: string | null };
+    return { pending: r.n, ...(r.e ? { lastError: r.e } : {}) };
+  }
+
+  /** Since when the oldest undelivered message of a sink has been failing (undefined: nothing failing). */
+  sinkFailingSince(sink: string): number | undefined {
+    const r = this.db
+      .prepare(
+        "SELECT MIN(first_failed_at) AS t FROM deliveries WHERE sink = ? AND status != 'sent' AND first_failed_at IS NOT NULL",
+      )
+      .get(sink) as { t: string | null };
+    return r.t ? Date.parse(r.t) : undefined;
+  }
+
+  /** The last run that recorded its results (a run that broke before, e.g. on a locked database, does not count). */
+  lastCompletedRun(): RunRecord | undefined {
+    const r = this.db
+      .prepare(
+        "SELECT id, started_at, finished_at FROM runs WHERE finished_at IS NOT NULL AND findings IS NOT NULL ORDER BY id DESC LIMIT 1",
+      )
+      .get() as { id: number; started_at: string; finished_at: string } | undefined;
+    return r
+      ? { id: r.id, startedAt: Date.parse(r.started_at), finishedAt: Date.parse(r.finished_at) }
+      : undefined;
+  }
+
+  // ---- snoozes ----
+
+  addSnooze(s: Omit<Snooze, "id" | "removedAt" | "removedBy">): Snooze {
+    const id = Number(
+      this.db
+        .prepare(
+          "INSERT INTO snoozes (target, by, reason, created_at, until, severity, tier) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(s.target, s.by, s.reason, iso(s.createdAt), iso(s.until), s.severity ?? null, s.tier ?? null)
+        .lastInsertRowid,
+    );
+    return { ...s, id };
+  }
+
+  /** Ends the active snoozes of a target; returns them. */
+  removeSnoozes(target: string, now: number, by: string): Snooze[] {
+    const active = this.activeSnoozes(now).filter((x) => x.target === target);
+    const up = this.db.prepare("UPDATE snoozes SET removed_at = ?, removed_by = ? WHERE id = ?");
+    this.db.transaction(() => {
+      for (const x of active) up.run(iso(now), by, x.id);
+    })();
+    return active.map((x) => ({ ...x, removedAt: now, removedBy: by }));
+  }
+
+  /** Snoozes in force at `now`, oldest first. */
+  activeSnoozes(now: number): Snooze[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM snoozes WHERE removed_at IS NULL AND until > ? ORDER BY id")
+        .all(iso(now)) as SnoozeRow[]
+    ).map(snoozeOf);
+  }
+
+  /** Every snooze, newest first (ended and removed ones too). */
+  snoozes(limit = 200): Snooze[] {
+    return (this.db.prepare("SELECT * FROM snoozes ORDER BY id DESC LIMIT ?").all(limit) as SnoozeRow[]).map(
+      snoozeOf,
+    );
+  }
+
+  // ---- digests ----
+
+  /** When a digest sink's schedule was last served (its digest sent, or its first run). */
+  lastDigest(sink: string): number | undefined {
+    const r = this.db.prepare("SELECT last_at FROM digests WHERE sink = ?").get(sink) as
+      | { last_at: string }
+      | undefined;
+    return r ? Date.parse(r.last_at) : undefined;
+  }
+
+  /** Queues messages outside a run (a digest on its own schedule), atomically with the digest marks. */
+  queue(
+    messages: { message: OutgoingMessage; sinks: string[] }[],
+    runId: number,
+    digests: { sink: string; at: number }[],
+  ): void {
+    this.db.transaction(() => {
+      const mi = this.db.prepare("INSERT INTO messages (id, run_id, created_at, json) VALUES (?, ?, ?, ?)");
+      const di = this.db.prepare(
+        "INSERT INTO deliveries (message_id, sink, status, created_at) VALUES (?, ?, 'pending', ?)",
+      );
+      for (const m of messages) {
+        mi.run(m.message.id, runId, iso(m.message.createdAt), JSON.stringify(m.message));
+        for (const s of m.sinks) di.run(m.message.id, s, iso(m.message.createdAt));
+      }
+      const dg = this.db.prepare("INSERT OR REPLACE INTO digests (sink, last_at) VALUES (?, ?)");
+      for (const d of digests) dg.run(d.sink, iso(d.at));
+    })();
   }
 
   lastRun(): RunRecord | undefined {

@@ -76,7 +76,8 @@ const mailsFor = (tag: string) => smtp.mails.filter((m) => m.to.includes(`pki-${
 
 describe("monitor: alerts on change, once per sink", () => {
   it("sends a new finding once to every sink, nothing on an unchanged run, a threshold crossing, then 'resolved' when the CA is replaced", async () => {
-    const { dir, config, tag } = setup();
+    // The clock jumps days without runs: staleness (MONITOR_STALE) is off here (test/monitor/escalation.test.ts has it).
+    const { dir, config, tag } = setup({ staleAfterPeriods: 0 });
     const ca = root("CN=Contoso Root CA,O=Contoso,C=GB", {
       now: T0,
       notBefore: T0 - 300 * DAY,

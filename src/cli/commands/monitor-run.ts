@@ -55,7 +55,8 @@ export function parseBusyTimeout(v: string): number {
 function summary(o: RunOutcome): string {
   const k = countBySeverity(o.findings);
   const pending = o.delivery.failed.length;
-  return `run ${o.runId}: ${o.findings.length} finding${o.findings.length === 1 ? "" : "s"} (${k.error} error, ${k.warning} warning, ${k.info} info), ${o.alerts.length} change${o.alerts.length === 1 ? "" : "s"}, ${o.delivery.sent.length} deliver${o.delivery.sent.length === 1 ? "y" : "ies"} sent${pending ? `, ${pending} sink${pending === 1 ? "" : "s"} failed (kept for the next run)` : ""}`;
+  const silenced = o.alerts.filter((a) => a.suppressed).length;
+  return `run ${o.runId}: ${o.findings.length} finding${o.findings.length === 1 ? "" : "s"} (${k.error} error, ${k.warning} warning, ${k.info} info), ${o.alerts.length} change${o.alerts.length === 1 ? "" : "s"}${silenced ? ` (${silenced} silenced: snoozed, accepted or superseded)` : ""}, ${o.delivery.sent.length} deliver${o.delivery.sent.length === 1 ? "y" : "ies"} sent${pending ? `, ${pending} sink${pending === 1 ? "" : "s"} failed (kept for the next run)` : ""}`;
 }
 
 function outcomeJson(o: RunOutcome) {
@@ -74,6 +75,8 @@ function outcomeJson(o: RunOutcome) {
       watched: a.scope,
       cert: a.cert ?? null,
       message: a.message,
+      ...(a.owner !== undefined ? { owner: a.owner } : {}),
+      ...(a.suppressed ? { silenced: a.suppressed } : {}),
       // the change's one id: its messages' idempotency key and its log line's id=
       id: a.id ?? null,
     })),
@@ -172,6 +175,35 @@ export async function runMonitor(
       log(`run failed: ${err instanceof SmimetrustError ? err.describe() : (err as Error).message}`);
     }
   };
+  // Digest sinks: each on its own schedule, summarising the last run's open findings.
+  const digestJobs = config.sinks
+    .filter((s) => s.mode === "digest" && s.schedule)
+    .map(
+      (s) =>
+        new Cron(
+          s.schedule!,
+          { protect: true, timezone: config.timezone ?? "Etc/UTC" },
+          () =>
+            void monitor
+              .sendDueDigests()
+              .then((d) => {
+                if (d)
+                  log(
+                    `digest: ${d.sent.length} sent${d.failed.length ? `, ${d.failed.length} failed (kept)` : ""}`,
+                  );
+              })
+              .catch((e: Error) =>
+                log(
+                  `digest failed: ${store.busyError(e) instanceof Error ? (store.busyError(e) as Error).message : e.message}`,
+                ),
+              ),
+        ),
+    );
+  const stale = monitor.staleness(ctx.now());
+  if (stale)
+    log(
+      `warning: the monitor has not run since ${new Date(stale.since).toISOString()} (${stale.text}; ${stale.missed >= 1000 ? "1000 or more" : stale.missed} scheduled run${stale.missed === 1 ? "" : "s"} missed)${config.runOnStart ? "" : "; the next run alerts (MONITOR_STALE)"}`,
+    );
   job.resume();
   log(
     `monitoring ${config.trustLists.length} trust list${config.trustLists.length === 1 ? "" : "s"} and ${config.userCertificates.length} user certificate set${config.userCertificates.length === 1 ? "" : "s"}; schedule '${config.schedule}', next run ${job.nextRun()?.toISOString() ?? "never"}`,
@@ -193,6 +225,7 @@ export async function runMonitor(
     process.once("SIGTERM", stop);
   });
   job.stop();
+  for (const d of digestJobs) d.stop();
   clearInterval(retry);
   await metrics?.close();
   store.close();
