@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
+import { MalformedInputError, SmimetrustError, UsageError } from "../../errors.js";
 import { isExchangeExport, readExchangeExport } from "../../formats/exchange-export.js";
 import {
   checkInputFile,
@@ -13,6 +13,7 @@ import {
   skippedSummary,
 } from "../../io/files.js";
 import { createHttpFetcher } from "../../io/http-fetcher.js";
+import { isOutlookFile, outlookItems } from "../../io/outlook.js";
 import { type BatchItem, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
@@ -142,11 +143,33 @@ function looksLikeMbox(file: string): boolean {
  */
 const NOT_MAIL = /\.(pem|cer|crt|der|crl|sst|p7b|p7c|pfx|p12|key|csr|json|md|ts|js|mjs|cjs|ps1|sh|py)$/i;
 
-/** Expands the message arguments into batch items: files, folders (recursive), mbox archives, '-'. */
+/**
+ * Outlook .msg and PST files (io/outlook.ts): each signed item as the mail it was; unsigned items counted. A bad
+ * file named directly fails the run (exit 2); one found in a folder, or one bad item in a PST, is an error result.
+ */
+function addOutlookItems(items: BatchItem[], file: string, fromFolder: boolean, onUnsigned: () => void) {
+  const failed = (e: SmimetrustError) => () => {
+    throw e;
+  };
+  try {
+    for (const e of outlookItems(file, { onUnsigned }))
+      items.push(
+        "error" in e
+          ? { name: e.name, load: failed(new MalformedInputError(e.error)) }
+          : { name: e.name, bytes: e.bytes },
+      );
+  } catch (e) {
+    if (fromFolder && e instanceof SmimetrustError) items.push({ name: file, load: failed(e) });
+    else throw e;
+  }
+}
+
+/** Expands the message arguments into batch items: files, folders (recursive), mbox archives, Outlook, '-'. */
 async function expandMessages(
   inputs: readonly string[],
   onSkip: () => void,
   stdin: NodeJS.ReadableStream | undefined,
+  onUnsigned: () => void = () => {},
 ): Promise<BatchItem[]> {
   const items: BatchItem[] = [];
   const addBytes = (name: string, bytes: Uint8Array) => {
@@ -178,7 +201,8 @@ async function expandMessages(
       // pipe): fail the run (exit 2) now rather than later. Its bytes are read when it is verified, so a
       // long list of files is never all in memory. Folders list regular files only.
       if (!f.fromFolder) checkInputFile(f.name);
-      if (looksLikeMbox(f.name)) addBytes(f.name, load());
+      if (isOutlookFile(f.name)) addOutlookItems(items, f.name, f.fromFolder, onUnsigned);
+      else if (looksLikeMbox(f.name)) addBytes(f.name, load());
       else items.push({ name: f.name, load });
     }
   }
@@ -293,12 +317,23 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       if (skippedFiles.length) ctx.out.stderr(`skipped ${oneLine(skippedSummary(skippedFiles))}\n`);
       const content = opts.content ? readInputFile(opts.content, INPUT_LIMITS.maxMessageBytes) : undefined;
       let skipped = 0;
-      const items = await expandMessages(inputs, () => skipped++, ctx.stdin);
+      let unsigned = 0;
+      const items = await expandMessages(
+        inputs,
+        () => skipped++,
+        ctx.stdin,
+        () => unsigned++,
+      );
+      const unsignedNote = unsigned
+        ? `${unsigned} unsigned Outlook item${unsigned === 1 ? "" : "s"} skipped`
+        : "";
       if (skipped > 0)
         ctx.out.stderr(
           `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
         );
-      if (items.length === 0) throw new UsageError("no messages to verify");
+      if (items.length === 0)
+        throw new UsageError(`no messages to verify${unsignedNote ? ` (${unsignedNote})` : ""}`);
+      if (unsignedNote && opts.json) ctx.out.stderr(`note: ${unsignedNote}\n`);
       // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
       const jobs = jobsOpt ?? (items.length < 64 ? 1 : defaultJobs());
 
@@ -355,7 +390,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       else {
         const total = items.length;
         ctx.out.stderr(
-          `${total} message${total === 1 ? "" : "s"}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.error} unreadable${at === "signing" ? " (validated at each signing time)" : ""}\n`,
+          `${total} message${total === 1 ? "" : "s"}: ${counts.valid} valid, ${counts.invalid} invalid, ${counts.error} unreadable${unsignedNote ? `; ${unsignedNote}` : ""}${at === "signing" ? " (validated at each signing time)" : ""}\n`,
         );
       }
       done(counts.valid === items.length ? 0 : 1);

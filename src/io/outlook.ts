@@ -1,0 +1,307 @@
+/**
+ * Outlook inputs for verify: a .msg file (one item; read by @kenjiuno/msgreader) and a PST data file (every
+ * message in every folder; read by pst-extractor, through its file descriptor, so a PST of any size is never
+ * read whole). Each item goes to formats/outlook-item.ts, which gives back the RFC 5322 bytes of the signed
+ * mail it was; unsigned items are reported through `onUnsigned` and skipped.
+ *
+ * Item names: `<file>.msg` for a .msg; `<file>.pst#/<folder>/<folder>/<n>` for a message in a PST, where the
+ * folders are the display names from the top of the data file ("/" in a name written "%2F") and n is the
+ * message's 1-based position in its folder's contents table (stable for a given file).
+ *
+ * The readers are loaded on first use (require), so a run without Outlook files never pays for them.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { createRequire } from "node:module";
+import { LimitExceededError, MalformedInputError, SmimetrustError } from "../errors.js";
+import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../formats/outlook-item.js";
+import { checkInputFile, INPUT_LIMITS, readInputFile } from "./files.js";
+
+type MsgReaderModule = typeof import("@kenjiuno/msgreader");
+type PstModule = typeof import("pst-extractor");
+type PSTFolder = import("pst-extractor").PSTFolder;
+type PSTMessage = import("pst-extractor").PSTMessage;
+
+const require = createRequire(import.meta.url);
+
+/** One signed item (its mail bytes), or one that could not be read (verified as an error with this reason). */
+export type OutlookEntry = { name: string; bytes: Uint8Array } | { name: string; error: string };
+
+export interface OutlookOptions {
+  /** Called for each item that is not S/MIME (a plain note, a meeting request, a contact): skipped. */
+  onUnsigned?: (name: string) => void;
+  /** The largest item (its smime.p7m) read; default INPUT_LIMITS.maxMessageBytes. */
+  maxItemBytes?: number;
+}
+
+/** Compound File Binary (OLE2) signature: every .msg starts with it. */
+const CFB_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+/** "!BDN": every PST (and OST) starts with it. */
+const PST_MAGIC = [0x21, 0x42, 0x44, 0x4e];
+
+function startsWith(head: Uint8Array, magic: readonly number[]): boolean {
+  return head.length >= magic.length && magic.every((b, i) => head[i] === b);
+}
+
+/** The Outlook kind of a file, by its first bytes, else by its extension; undefined for anything else. */
+export function outlookKind(file: string, head?: Uint8Array): "msg" | "pst" | undefined {
+  if (head && startsWith(head, PST_MAGIC)) return "pst";
+  if (head && startsWith(head, CFB_MAGIC)) return "msg";
+  if (/\.(pst|ost)$/i.test(file)) return "pst";
+  if (/\.msg$/i.test(file)) return "msg";
+  return undefined;
+}
+
+/**
+ * True for a file to read as Outlook data: one that starts like a .msg (CFB) or a PST, or one named .msg, .pst or
+ * .ost that does not hold Internet mail instead (some tools save an .eml under a .msg name): a damaged or cut
+ * Outlook file is then reported as such, not as a message without a signature.
+ */
+export function isOutlookFile(file: string): boolean {
+  const head = fileHead(file, 64);
+  if (startsWith(head, PST_MAGIC) || startsWith(head, CFB_MAGIC)) return true;
+  if (!/\.(msg|pst|ost)$/i.test(file)) return false;
+  const text = Buffer.from(head).toString("latin1");
+  return !(/^[!-9;-~]+:/.test(text) || text.startsWith("From "));
+}
+
+/** The first bytes of a file (empty when it cannot be read: the caller's own read reports that). */
+export function fileHead(file: string, n = 8): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const head = Buffer.alloc(n);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } catch {
+    return new Uint8Array(0);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The signed items of an Outlook file (.msg or PST), in order, as mail bytes. A file that is not a readable
+ * .msg or PST throws a MalformedInputError naming it (one line; the CLI exits 2); an item inside a PST that
+ * cannot be read is an entry with `error` instead, so the rest of the archive is still verified.
+ */
+export function* outlookItems(file: string, opts: OutlookOptions = {}): Generator<OutlookEntry> {
+  const kind = outlookKind(file, fileHead(file));
+  if (kind === "pst") yield* pstItems(file, opts);
+  else yield* msgItems(file, opts);
+}
+
+function malformed(file: string, what: string, e?: unknown, offset?: number): MalformedInputError {
+  // A reader's own message says what it found; a JavaScript fault inside it (reading past the end) says only
+  // that the structure is damaged.
+  const plain = e instanceof Error && !(e instanceof TypeError || e instanceof RangeError) && e.message;
+  const why = plain ? `: ${e.message.split("\n")[0].slice(0, 200)}` : " (damaged or truncated)";
+  return new MalformedInputError(`${what}${why}`, { file, offset, cause: e });
+}
+
+/** Runs a reader call with console output silenced (pst-extractor logs its errors to stdout/stderr). */
+function quiet<T>(fn: () => T): T {
+  const c = console as unknown as Record<string, unknown>;
+  const saved = ["log", "error", "warn", "info", "debug"].map((k) => [k, c[k]] as const);
+  for (const [k] of saved) c[k] = () => {};
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of saved) c[k] = v;
+  }
+}
+
+function* msgItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> {
+  const max = opts.maxItemBytes ?? INPUT_LIMITS.maxMessageBytes;
+  const buf = readInputFile(file, max);
+  if (!startsWith(buf, CFB_MAGIC))
+    throw new MalformedInputError(
+      "is not an Outlook .msg file (no Compound File signature D0 CF 11 E0 at its start)",
+      { file, offset: 0 },
+    );
+  const item = quiet(() => {
+    try {
+      const mod = require("@kenjiuno/msgreader") as MsgReaderModule;
+      const MsgReader = (mod as unknown as { default: MsgReaderModule["default"] }).default;
+      const reader = new MsgReader(new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
+      const data = reader.getFileData();
+      if (data.error) throw new Error(data.error);
+      const attachments: OutlookAttachment[] = [];
+      for (const a of data.attachments ?? []) {
+        if (a.innerMsgContent) continue; // an attached Outlook item is not the S/MIME part
+        const content = reader.getAttachment(a).content;
+        attachments.push({
+          fileName: a.fileName ?? a.fileNameShort,
+          mimeTag: a.attachMimeTag,
+          bytes: content,
+        });
+      }
+      const out: OutlookItem = {
+        messageClass: data.messageClass,
+        transportHeaders: data.headers,
+        senderEmail: data.senderSmtpAddress || data.senderEmail,
+        senderName: data.senderName,
+        subject: data.subject,
+        attachments,
+      };
+      return out;
+    } catch (e) {
+      throw malformed(file, "cannot read the Outlook .msg file", e);
+    }
+  });
+  const mail = outlookItemToMail(item);
+  if (mail.kind === "unsigned") opts.onUnsigned?.(file);
+  else if (mail.kind === "broken") yield { name: file, error: mail.reason };
+  else yield { name: file, bytes: mail.bytes };
+}
+
+/** Unicode PST header: ROOT.ibFileEof at offset 184 (MS-PST 2.2.2.6); ANSI: at offset 168, 4 bytes. */
+function checkPstHeader(file: string): void {
+  const head = fileHead(file, 564);
+  if (!startsWith(head, PST_MAGIC))
+    throw new MalformedInputError('is not an Outlook PST file (no "!BDN" signature at its start)', {
+      file,
+      offset: 0,
+    });
+  if (head.length < 564) throw new MalformedInputError("truncated PST header", { file, offset: head.length });
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const ver = b.readUInt16LE(10);
+  const eof =
+    ver >= 23 ? Number(b.readBigUInt64LE(184)) : ver === 14 || ver === 15 ? b.readUInt32LE(168) : -1;
+  if (eof < 0) throw new MalformedInputError(`unsupported PST version ${ver}`, { file, offset: 10 });
+  let size = 0;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    size = fstatSync(fd).size;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (size < eof)
+    throw new MalformedInputError(
+      `truncated PST: its header gives ${eof.toLocaleString("en-US")} bytes, the file has ${size.toLocaleString("en-US")}`,
+      { file, offset: size },
+    );
+}
+
+const segment = (s: string) => (s || "(no name)").replace(/%/g, "%25").replace(/\//g, "%2F");
+
+function* pstItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> {
+  checkInputFile(file);
+  checkPstHeader(file);
+  const max = opts.maxItemBytes ?? INPUT_LIMITS.maxMessageBytes;
+  const { PSTFile } = require("pst-extractor") as PstModule;
+  let pst: InstanceType<PstModule["PSTFile"]>;
+  let root: PSTFolder;
+  try {
+    pst = quiet(() => new PSTFile(file));
+    root = quiet(() => pst.getRootFolder());
+  } catch (e) {
+    throw malformed(file, "cannot read the Outlook PST file", e);
+  }
+  try {
+    // Depth-first, folders in the order of their hierarchy table; a folder's messages before its subfolders.
+    const stack: { folder: PSTFolder; path: string; depth: number }[] = [
+      { folder: root, path: "", depth: 0 },
+    ];
+    while (stack.length) {
+      const { folder, path, depth } = stack.pop()!;
+      yield* folderItems(file, folder, path, max, opts);
+      if (depth >= 64) continue;
+      let subs: PSTFolder[];
+      try {
+        subs = folder.hasSubfolders ? quiet(() => folder.getSubFolders()) : [];
+      } catch (e) {
+        if (path === "") throw malformed(file, "cannot read the PST's folder hierarchy", e);
+        yield { name: `${file}#${path}/`, error: `cannot read the subfolders of ${path}` };
+        continue;
+      }
+      for (let i = subs.length - 1; i >= 0; i--)
+        stack.push({ folder: subs[i], path: `${path}/${segment(subs[i].displayName)}`, depth: depth + 1 });
+    }
+  } finally {
+    quiet(() => pst.close());
+  }
+}
+
+function* folderItems(
+  file: string,
+  folder: PSTFolder,
+  path: string,
+  max: number,
+  opts: OutlookOptions,
+): Generator<OutlookEntry> {
+  let count = 0;
+  try {
+    count = folder.contentCount;
+  } catch {
+    count = 0;
+  }
+  const cursor = folder as unknown as { currentEmailIndex: number };
+  for (let i = 0; i < count; i++) {
+    const name = `${file}#${path}/${i + 1}`;
+    let msg: PSTMessage | null;
+    try {
+      msg = quiet(() => {
+        folder.moveChildCursorTo(i);
+        const child = folder.getNextChild() as PSTMessage | null;
+        // pst-extractor steps over a message it cannot load (and logs it): that one is an error here.
+        if (typeof cursor.currentEmailIndex === "number" && cursor.currentEmailIndex > i + 1)
+          throw new Error("the message cannot be loaded");
+        return child;
+      });
+    } catch (e) {
+      yield { name, error: `cannot read this PST item: ${(e as Error).message.split("\n")[0]}` };
+      continue;
+    }
+    if (!msg) break;
+    let item: OutlookItem;
+    try {
+      item = quiet(() => pstItem(msg!, max, name));
+    } catch (e) {
+      if (e instanceof LimitExceededError) {
+        yield { name, error: e.message };
+        continue;
+      }
+      const why = e instanceof SmimetrustError ? e.message : (e as Error).message.split("\n")[0];
+      yield { name, error: `cannot read this PST item: ${why}` };
+      continue;
+    }
+    const mail = outlookItemToMail(item);
+    if (mail.kind === "unsigned") opts.onUnsigned?.(name);
+    else if (mail.kind === "broken") yield { name, error: mail.reason };
+    else yield { name, bytes: mail.bytes };
+  }
+}
+
+function pstItem(msg: PSTMessage, max: number, name: string): OutlookItem {
+  const messageClass = msg.messageClass;
+  const attachments: OutlookAttachment[] = [];
+  // Only an S/MIME item's attachments are read: the others are skipped unread.
+  if (/^ipm\.note\.smime/i.test(messageClass ?? "")) {
+    const n = msg.numberOfAttachments;
+    for (let i = 0; i < n; i++) {
+      const a = msg.getAttachment(i);
+      const stream = a.fileInputStream;
+      let bytes: Uint8Array | undefined;
+      if (stream) {
+        const len = stream.length.toNumber();
+        if (len > max)
+          throw new LimitExceededError(
+            `attachment ${a.longFilename || a.filename} is larger than the limit of ${max.toLocaleString("en-US")} bytes`,
+            { file: name },
+          );
+        const b = Buffer.alloc(len);
+        stream.readCompletely(b);
+        bytes = b;
+      }
+      attachments.push({ fileName: a.longFilename || a.filename, mimeTag: a.mimeTag, bytes });
+    }
+  }
+  return {
+    messageClass,
+    transportHeaders: msg.transportMessageHeaders,
+    senderEmail: msg.senderEmailAddress,
+    senderName: msg.senderName,
+    subject: msg.subject,
+    attachments,
+  };
+}
