@@ -592,7 +592,14 @@ const ATTACHMENT_COLUMNS: Column[] = [
  * The bytes of a PST holding the folders given (under "Top of Outlook data file"), each with its items in
  * order. `displayName` names the store.
  */
-export function pstFile(folders: PstFolderSpec[], opts: { displayName?: string } = {}): Buffer {
+export function pstFile(
+  folders: PstFolderSpec[],
+  opts: {
+    displayName?: string;
+    /** Items written with a damaged property context (its heap's client signature zeroed), for the tests. */
+    damaged?: ReadonlySet<TestItem>;
+  } = {},
+): Buffer {
   const ids = new NidAlloc();
   const nodes: Node[] = [];
   const recordKey = Buffer.from("5f8c0c1e2b3a4d59a8e7d6c5b4a39281", "hex");
@@ -715,7 +722,11 @@ export function pstFile(folders: PstFolderSpec[], opts: { displayName?: string }
       ),
     });
     nodes.push({ nid: tableNid(f.nid, 0x0f), parent: 0, ...tableContext(ASSOC_COLUMNS, [], ids) });
-    for (const { item, nid } of msgs) nodes.push(messageNode(item, nid, f.nid, ids));
+    for (const { item, nid } of msgs) {
+      const node = messageNode(item, nid, f.nid, ids);
+      if (opts.damaged?.has(item)) node.data = Buffer.from(node.data).fill(0, 2, 4);
+      nodes.push(node);
+    }
     for (const c of f.children) emit(c);
   };
   emit(root);
