@@ -158,6 +158,34 @@ describe("PST files read back by independent readers", () => {
     expect(texts.filter((t) => t.includes("Subject: RSA clear-signed"))).toHaveLength(1);
   });
 
+  it("pffinfo/pffexport (libpff) check the header CRCs and export the same messages and smime.p7m bytes", () => {
+    const info = execFileSync("pffinfo", [pst], { encoding: "utf8" });
+    expect(info).toMatch(/File content type:\s+Personal Storage Tables \(PST\)/);
+    expect(info).toMatch(/Encryption type:\s+none/);
+    // A header whose CRC does not match is refused (so the check above means the CRCs were right).
+    const bad = Buffer.from(readFileSync(pst));
+    bad[4] ^= 1;
+    const badFile = write("crc/bad-crc.pst", bad);
+    expect(() => execFileSync("pffinfo", [badFile], { stdio: "pipe" })).toThrow(
+      /mismatch in file header checksum/,
+    );
+    const target = path.join(mkdtempSync(path.join(dir, "pffexport-")), "out");
+    execFileSync("pffexport", ["-q", "-t", target, pst]);
+    const top = path.join(`${target}.export`, "Top of Outlook data file");
+    const att = (rel: string) => readFileSync(path.join(top, rel, "Attachments", "1_smime.p7m"));
+    const want = (n: string) => Buffer.from(it_(n).attachments[0].bytes);
+    expect(att("Inbox/Message00001")).toEqual(want("rsa-clear-signed"));
+    expect(att("Inbox/Message00003")).toEqual(want("untrusted-root"));
+    expect(att("Inbox/Signed/Message00001")).toEqual(want("p256-opaque-signed"));
+    expect(att("Review/Message00001")).toEqual(want("tampered"));
+    expect(readFileSync(path.join(top, "Inbox/Message00002/Message.txt"), "utf8")).toContain(
+      "Lunch at noon?",
+    );
+    expect(readFileSync(path.join(top, "Inbox/Message00001/InternetHeaders.txt"), "utf8")).toContain(
+      "Subject: RSA clear-signed",
+    );
+  });
+
   it("pst-extractor reads every folder and message with its class, transport headers and attachment", async () => {
     const { PSTFile } = await import("pst-extractor");
     const file = new PSTFile(readFileSync(pst));
