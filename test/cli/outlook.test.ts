@@ -186,6 +186,33 @@ describe("PST files read back by independent readers", () => {
     );
   });
 
+  it("with Outlook's default compressible encoding (NDB_CRYPT_PERMUTE): the same verdicts; readpst and libpff agree", () => {
+    const folders = [
+      { name: "Inbox", items: [it_("rsa-clear-signed"), it_("unsigned"), it_("tampered")] },
+      { name: "Opaque", items: [it_("p256-opaque-signed")] },
+    ];
+    const plain = pstFile(folders);
+    const enc = pstFile(folders, { permute: true });
+    expect(enc[513]).toBe(0x01);
+    // The encoded file differs from the plain one in its data blocks (the UTF-16 subject is not readable in it).
+    const subject = Buffer.from("RSA clear-signed", "utf16le");
+    expect(plain.includes(subject)).toBe(true);
+    expect(enc.includes(subject)).toBe(false);
+    const a = write("crypt/plain.pst", plain);
+    const b = write("crypt/permute.pst", enc);
+    const r = run([a, b]);
+    const rows = r.rows.map((x) => ({ ...outcome(x), item: x.file.replace(/^.*\.pst#/, "") }));
+    expect(rows.slice(3)).toEqual(rows.slice(0, 3));
+    expect(rows.map((x) => x.verdict)).toEqual(["valid", "invalid", "valid", "valid", "invalid", "valid"]);
+    expect(pffText(b)).toMatch(/Encryption type:\s+compressible/);
+    const out = mkdtempSync(path.join(dir, "readpst-permute-"));
+    execFileSync("readpst", ["-q", "-S", "-o", out, b]);
+    const top = path.join(out, readdirSync(out)[0]);
+    expect(readFileSync(path.join(top, "Opaque", "1-smime.p7m"))).toEqual(
+      Buffer.from(it_("p256-opaque-signed").attachments[0].bytes),
+    );
+  });
+
   it("pst-extractor reads every folder and message with its class, transport headers and attachment", async () => {
     const { PSTFile } = await import("pst-extractor");
     const file = new PSTFile(readFileSync(pst));
@@ -209,6 +236,10 @@ describe("PST files read back by independent readers", () => {
     expect(file.getMessageStore().displayName).toBe("smimetrust test data");
   });
 });
+
+function pffText(file: string): string {
+  return execFileSync("pffinfo", [file], { encoding: "utf8" });
+}
 
 function expectOneLine(r: { code: number; stdout: string; stderr: string }, re: RegExp) {
   expect(r.code).toBe(2);

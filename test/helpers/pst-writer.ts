@@ -4,8 +4,8 @@
  *
  * What it writes, layer by layer:
  * - NDB: the 564-byte Unicode HEADER (wVer 23, CRCs over 471 and 516 bytes, ROOT with ibFileEof and the BREFs
- *   of both B-trees, NDB_CRYPT_NONE); the first AMap page at 0x4400 (its bits mark every allocated 64-byte
- *   slot) and the PMap page after it; the node B-tree (NBT) and block B-tree (BBT) as 512-byte pages
+ *   of both B-trees; NDB_CRYPT_NONE, or on request NDB_CRYPT_PERMUTE as Outlook writes by default); the first
+ *   AMap page at 0x4400 (its bits mark every allocated 64-byte slot) and the PMap page after it; the node B-tree (NBT) and block B-tree (BBT) as 512-byte pages
  *   (leaf and intermediate levels as needed, PAGETRAILERs with signature and CRC); data blocks with their
  *   BLOCKTRAILERs (cb, signature, CRC, BID), 64-byte aligned; XBLOCKs for data over 8,176 bytes; SLBLOCKs for
  *   subnodes (attachments, tables, large values).
@@ -62,6 +62,34 @@ function sig(ib: number, bid: bigint): number {
   const v = Number(x);
   return ((v >>> 16) ^ (v & 0xffff)) & 0xffff;
 }
+
+// ---- NDB_CRYPT_PERMUTE ("compressible encryption", [MS-PST] 5.1): Outlook's default for new PSTs ----
+
+/** mpbbI: the byte substitution a reader applies to decode (the last 256 bytes of mpbbCrypt). */
+const PERMUTE_DECODE = [
+  0x47, 0xf1, 0xb4, 0xe6, 0x0b, 0x6a, 0x72, 0x48, 0x85, 0x4e, 0x9e, 0xeb, 0xe2, 0xf8, 0x94, 0x53, 0xe0, 0xbb,
+  0xa0, 0x02, 0xe8, 0x5a, 0x09, 0xab, 0xdb, 0xe3, 0xba, 0xc6, 0x7c, 0xc3, 0x10, 0xdd, 0x39, 0x05, 0x96, 0x30,
+  0xf5, 0x37, 0x60, 0x82, 0x8c, 0xc9, 0x13, 0x4a, 0x6b, 0x1d, 0xf3, 0xfb, 0x8f, 0x26, 0x97, 0xca, 0x91, 0x17,
+  0x01, 0xc4, 0x32, 0x2d, 0x6e, 0x31, 0x95, 0xff, 0xd9, 0x23, 0xd1, 0x00, 0x5e, 0x79, 0xdc, 0x44, 0x3b, 0x1a,
+  0x28, 0xc5, 0x61, 0x57, 0x20, 0x90, 0x3d, 0x83, 0xb9, 0x43, 0xbe, 0x67, 0xd2, 0x46, 0x42, 0x76, 0xc0, 0x6d,
+  0x5b, 0x7e, 0xb2, 0x0f, 0x16, 0x29, 0x3c, 0xa9, 0x03, 0x54, 0x0d, 0xda, 0x5d, 0xdf, 0xf6, 0xb7, 0xc7, 0x62,
+  0xcd, 0x8d, 0x06, 0xd3, 0x69, 0x5c, 0x86, 0xd6, 0x14, 0xf7, 0xa5, 0x66, 0x75, 0xac, 0xb1, 0xe9, 0x45, 0x21,
+  0x70, 0x0c, 0x87, 0x9f, 0x74, 0xa4, 0x22, 0x4c, 0x6f, 0xbf, 0x1f, 0x56, 0xaa, 0x2e, 0xb3, 0x78, 0x33, 0x50,
+  0xb0, 0xa3, 0x92, 0xbc, 0xcf, 0x19, 0x1c, 0xa7, 0x63, 0xcb, 0x1e, 0x4d, 0x3e, 0x4b, 0x1b, 0x9b, 0x4f, 0xe7,
+  0xf0, 0xee, 0xad, 0x3a, 0xb5, 0x59, 0x04, 0xea, 0x40, 0x55, 0x25, 0x51, 0xe5, 0x7a, 0x89, 0x38, 0x68, 0x52,
+  0x7b, 0xfc, 0x27, 0xae, 0xd7, 0xbd, 0xfa, 0x07, 0xf4, 0xcc, 0x8e, 0x5f, 0xef, 0x35, 0x9c, 0x84, 0x2b, 0x15,
+  0xd5, 0x77, 0x34, 0x49, 0xb6, 0x12, 0x0a, 0x7f, 0x71, 0x88, 0xfd, 0x9d, 0x18, 0x41, 0x7d, 0x93, 0xd8, 0x58,
+  0x2c, 0xce, 0xfe, 0x24, 0xaf, 0xde, 0xb8, 0x36, 0xc8, 0xa1, 0x80, 0xa6, 0x99, 0x98, 0xa8, 0x2f, 0x0e, 0x81,
+  0x65, 0x73, 0xe4, 0xc2, 0xa2, 0x8a, 0xd4, 0xe1, 0x11, 0xd0, 0x08, 0x8b, 0x2a, 0xf2, 0xed, 0x9a, 0x64, 0x3f,
+  0xc1, 0x6c, 0xf9, 0xec,
+];
+const PERMUTE_ENCODE = (() => {
+  const t = new Uint8Array(256);
+  PERMUTE_DECODE.forEach((d, i) => {
+    t[d] = i;
+  });
+  return t;
+})();
 
 // ---- Heap on node, BTH, PC, TC ([MS-PST] 2.3) ----
 
@@ -311,6 +339,9 @@ class Ndb {
   readonly blocks: Block[] = [];
   private nextB = 4n;
 
+  /** With NDB_CRYPT_PERMUTE, data blocks are stored encoded (internal blocks never are). */
+  constructor(private readonly permute: boolean) {}
+
   private bid(internal: boolean): bigint {
     const b = this.nextB | (internal ? 2n : 0n);
     this.nextB += 4n;
@@ -325,7 +356,7 @@ class Ndb {
   data(bytes: Uint8Array): bigint {
     if (bytes.length <= BLOCK_DATA_MAX) {
       const bid = this.bid(false);
-      this.blocks.push({ bid, bytes });
+      this.blocks.push({ bid, bytes: this.permute ? bytes.map((b) => PERMUTE_ENCODE[b]) : bytes });
       return bid;
     }
     const bids: bigint[] = [];
@@ -373,8 +404,8 @@ interface BtEntry {
 }
 
 /** Builds a file from nodes: blocks first, then the BBT and NBT pages, then the AMap, PMap and header. */
-function writeFile(nodes: Node[], nextNid: number): Buffer {
-  const ndb = new Ndb();
+function writeFile(nodes: Node[], nextNid: number, permute: boolean): Buffer {
+  const ndb = new Ndb(permute);
   const nbt: { nid: number; data: bigint; sub: bigint; parent: number }[] = [];
   for (const n of nodes)
     nbt.push({ nid: n.nid, data: ndb.data(n.data), sub: ndb.subnodes(n.sub), parent: n.parent });
@@ -532,7 +563,7 @@ function writeFile(nodes: Node[], nextNid: number): Buffer {
   h[248] = 0x02; // fAMapValid: VALID_AMAP2
   h.fill(0xff, 256, 512); // rgbFM, rgbFP (deprecated)
   h[512] = 0x80; // bSentinel
-  h[513] = 0x00; // bCryptMethod: NDB_CRYPT_NONE
+  h[513] = permute ? 0x01 : 0x00; // bCryptMethod: NDB_CRYPT_PERMUTE or NDB_CRYPT_NONE
   h.writeBigUInt64LE(ndb.bidNextB, 516); // bidNextB
   h.writeUInt32LE(pstCrc(h.subarray(8, 8 + 471)), 4); // dwCRCPartial
   h.writeUInt32LE(pstCrc(h.subarray(8, 8 + 516)), 524); // dwCRCFull
@@ -598,6 +629,8 @@ export function pstFile(
     displayName?: string;
     /** Items written with a damaged property context (its heap's client signature zeroed), for the tests. */
     damaged?: ReadonlySet<TestItem>;
+    /** Store data blocks with NDB_CRYPT_PERMUTE, as Outlook does by default; default none. */
+    permute?: boolean;
   } = {},
 ): Buffer {
   const ids = new NidAlloc();
@@ -730,7 +763,7 @@ export function pstFile(
     for (const c of f.children) emit(c);
   };
   emit(root);
-  return writeFile(nodes, 0x10000);
+  return writeFile(nodes, 0x10000, opts.permute === true);
 }
 
 function itemSize(item: TestItem): number {
