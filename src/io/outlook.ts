@@ -57,6 +57,8 @@ export function outlookKind(file: string, head?: Uint8Array): "msg" | "pst" | un
  * Outlook file is then reported as such, not as a message without a signature.
  */
 export function isOutlookFile(file: string): boolean {
+  // Named as Internet mail or CMS: never opened here (one open less per message in a large folder).
+  if (/\.(eml|mbox|p7m|p7s)$/i.test(file)) return false;
   const head = fileHead(file, 64);
   if (startsWith(head, PST_MAGIC) || startsWith(head, CFB_MAGIC)) return true;
   if (!/\.(msg|pst|ost)$/i.test(file)) return false;

@@ -21,6 +21,7 @@ import { cli, spawnCli } from "../helpers/cli.js";
 import { corpusMessages, corpusPki } from "../helpers/outlook-corpus.js";
 import { itemFromEml, msgFile, type TestItem } from "../helpers/outlook-msg.js";
 import { pstFile } from "../helpers/pst-writer.js";
+import { smimeMessage } from "../helpers/smime.js";
 
 const now = Date.now();
 const pki = corpusPki(now);
@@ -210,6 +211,37 @@ describe("PST files read back by independent readers", () => {
     const top = path.join(out, readdirSync(out)[0]);
     expect(readFileSync(path.join(top, "Opaque", "1-smime.p7m"))).toEqual(
       Buffer.from(it_("p256-opaque-signed").attachments[0].bytes),
+    );
+  });
+
+  it("an item over one block (XBLOCK) with long transport headers (a subnode value): valid, and readpst agrees", () => {
+    const part = `Content-Type: text/plain; charset=utf-8\r\n\r\n${"The quarterly report, line by line.\r\n".repeat(1500)}`;
+    const received = Array.from(
+      { length: 80 },
+      (_, i) =>
+        `Received: from relay${i}.contoso.com by relay${i + 1}.contoso.com; ${new Date(now).toUTCString()}`,
+    );
+    const eml = smimeMessage({
+      from: "Alice <alice@contoso.com>",
+      subject: "A long signed report",
+      part,
+      signers: [{ signer: pki.rsa }],
+      certs: [pki.rsa.der, pki.ca.der],
+      headers: received,
+    });
+    const item = itemFromEml(eml);
+    expect(item.attachments[0].bytes.length).toBeGreaterThan(3 * 8176);
+    expect(item.transportHeaders.length * 2).toBeGreaterThan(8176);
+    const f = write("big/big.pst", pstFile([{ name: "Inbox", items: [item] }], { permute: true }));
+    const e = write("big/big.eml", eml);
+    const r = run([e, f]);
+    expect(r.rows.map(outcome)).toEqual([outcome(r.rows[0]), outcome(r.rows[0])]);
+    expect(r.rows[1].verdict).toBe("valid");
+    const out = mkdtempSync(path.join(dir, "readpst-big-"));
+    execFileSync("readpst", ["-q", "-S", "-o", out, f]);
+    const top = path.join(out, readdirSync(out)[0]);
+    expect(readFileSync(path.join(top, "Inbox", "1-smime.p7m"))).toEqual(
+      Buffer.from(item.attachments[0].bytes),
     );
   });
 

@@ -255,7 +255,10 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .description(
       "verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender",
     )
-    .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
+    .argument(
+      "<messages...>",
+      ".eml files, folders (recursive), mbox files, Outlook .msg and .pst files, .p7m/.p7s, or - for stdin",
+    )
     .option(
       "--trust <list>",
       "the trust list: .sst, P7B, PEM, a folder, or an Exchange export JSON (repeat for more: --trust a.pem --trust b.pem)",
