@@ -240,31 +240,31 @@ function* folderItems(
   const cursor = folder as unknown as { currentEmailIndex: number };
   for (let i = 0; i < count; i++) {
     const name = `${file}#${path}/${i + 1}`;
-    let msg: PSTMessage | null;
+    let msg: PSTMessage;
     try {
       msg = quiet(() => {
         folder.moveChildCursorTo(i);
         const child = folder.getNextChild() as PSTMessage | null;
-        // pst-extractor steps over a message it cannot load (and logs it): that one is an error here.
-        if (typeof cursor.currentEmailIndex === "number" && cursor.currentEmailIndex > i + 1)
-          throw new Error("the message cannot be loaded");
+        // pst-extractor steps over a message it cannot load (and logs it), returning the next one, or nothing
+        // when it was the folder's last: either way that one is an error here, never silently left out.
+        if (!child || (typeof cursor.currentEmailIndex === "number" && cursor.currentEmailIndex > i + 1))
+          throw new Error("damaged or missing");
         return child;
       });
     } catch (e) {
-      yield { name, error: `cannot read this PST item: ${(e as Error).message.split("\n")[0]}` };
+      yield { name, error: `the PST item cannot be loaded (${(e as Error).message.split("\n")[0]})` };
       continue;
     }
-    if (!msg) break;
     let item: OutlookItem;
     try {
-      item = quiet(() => pstItem(msg!, max, name));
+      item = quiet(() => pstItem(msg, max, name));
     } catch (e) {
       if (e instanceof LimitExceededError) {
         yield { name, error: e.message };
         continue;
       }
       const why = e instanceof SmimetrustError ? e.message : (e as Error).message.split("\n")[0];
-      yield { name, error: `cannot read this PST item: ${why}` };
+      yield { name, error: `the PST item cannot be read (${why})` };
       continue;
     }
     const mail = outlookItemToMail(item);

@@ -329,21 +329,31 @@ describe("damaged Outlook files", () => {
     expect(rows[1].problems[0].message).toContain("cannot read the Outlook .msg file");
   });
 
-  it("a damaged message inside a PST is an error result; stdout stays one JSON document", () => {
+  it("damaged messages inside a PST (the last one too) and an S/MIME item without its smime.p7m: error results", () => {
     const good = it_("rsa-clear-signed");
     const bad = it_("p256-opaque-signed");
+    const bad2 = { ...it_("tampered") };
+    const bare: TestItem = { ...it_("untrusted-root"), attachments: [] };
     const f = write(
       "bad/one-damaged.pst",
-      pstFile([{ name: "Inbox", items: [good, bad, good] }], { damaged: new Set([bad]) }),
+      pstFile([{ name: "Inbox", items: [good, bad, good, bare, bad2] }], { damaged: new Set([bad, bad2]) }),
     );
     const r = spawnCli(["verify", f, ...common, "--json"]);
     expect(r.code).toBe(1);
-    const rows = JSON.parse(r.stdout) as Row[];
+    const rows = JSON.parse(r.stdout) as (Row & { problems: { code: string; message: string }[] })[];
     expect(rows.map((x) => [x.file.slice(f.length), x.verdict])).toEqual([
       ["#/Top of Outlook data file/Inbox/1", "valid"],
       ["#/Top of Outlook data file/Inbox/2", "error"],
       ["#/Top of Outlook data file/Inbox/3", "valid"],
+      ["#/Top of Outlook data file/Inbox/4", "error"],
+      ["#/Top of Outlook data file/Inbox/5", "error"],
     ]);
+    expect(rows[1].problems[0].message).toContain("the PST item cannot be loaded (damaged or missing)");
+    expect(rows[3].problems[0].message).toContain(
+      "an Outlook item of class IPM.Note.SMIME.MultipartSigned without its S/MIME attachment (smime.p7m)",
+    );
+    expect(rows[4].problems[0].message).toContain("the PST item cannot be loaded (damaged or missing)");
+    // pst-extractor's own logging never reaches the user: stdout is the JSON document, stderr is empty.
     expect(r.stderr).toBe("");
   });
 
