@@ -357,6 +357,22 @@ describe("damaged Outlook files", () => {
     expect(r.stderr).toBe("");
   });
 
+  it("folder names from a PST are data: '/' and '%' escaped in item names, control characters never printed raw", async () => {
+    const f = write(
+      "hostile/folders.pst",
+      pstFile([{ name: "Evil\u001b[31m 50%/Red", items: [it_("rsa-clear-signed")] }]),
+    );
+    const r = await cli(["verify", f, ...common], { now });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("\u001b");
+    expect(r.stdout).toContain("#/Top of Outlook data file/Evil");
+    expect(r.stdout).toContain("50%25%2FRed/1");
+    const j = await cli(["verify", f, ...common, "--json"], { now });
+    expect((JSON.parse(j.stdout) as Row[])[0].file).toBe(
+      `${f}#/Top of Outlook data file/Evil\u001b[31m 50%25%2FRed/1`,
+    );
+  });
+
   it("an .eml saved under a .msg name is read as the mail it is", async () => {
     const f = write("named/saved-as.msg", messages[0].eml);
     const r = await cli(["verify", f, ...common, "--json"], { now });
