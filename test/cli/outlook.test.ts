@@ -4,7 +4,7 @@
  * read back by an independent reader, readpst of libpst, as well as by pst-extractor, which verify uses).
  * Unsigned items are counted and skipped; damaged files give one line and exit 2.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -134,7 +134,26 @@ describe("verify: Outlook .msg and PST give the verdicts of the same messages as
   });
 });
 
-describe("PST files read back by independent readers", () => {
+describe("PST and .msg files read back by independent readers", () => {
+  it("msgconvert (Email::Outlook::Message) reads every .msg: headers, and smime.p7m with the same bytes", () => {
+    for (const m of messages) {
+      const out = path.join(dir, "msgconvert", `${m.name}.eml`);
+      mkdirSync(path.dirname(out), { recursive: true });
+      const r = spawnSync("msgconvert", ["--outfile", out, msgs[messages.indexOf(m)]], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr, m.name).toBe(""); // no unknown or missing entry reported
+      const text = readFileSync(out, "latin1");
+      expect(text).toContain(`Subject: ${it_(m.name).subject}`);
+      const att = it_(m.name).attachments[0];
+      if (!att) continue;
+      expect(text).toContain("filename=smime.p7m");
+      const b = Buffer.from(att.bytes);
+      // A MIME entity is carried as it is (8bit); the DER of an opaque one in base64.
+      if (att.mimeTag === "multipart/signed") expect(text.includes(b.toString("latin1")), m.name).toBe(true);
+      else expect(text.replace(/\s/g, "").includes(b.toString("base64")), m.name).toBe(true);
+    }
+  });
+
   it("readpst (libpst) extracts the same folders, messages and smime.p7m bytes", () => {
     const out = mkdtempSync(path.join(dir, "readpst-"));
     // -S: one file per message and its attachments beside it; -D: include deleted-items folders.

@@ -241,6 +241,24 @@ export function msgFile(item: TestItem): Buffer {
   });
   const nameid = "/__nameid_version1.0";
   for (const t of ["00020102", "00030102", "00040102"]) add(`${nameid}/__substg1.0_${t}`, Buffer.alloc(0));
-  CFB.utils.cfb_del(cfb, "/\u0001Sh33tJ5");
-  return Buffer.from(CFB.write(cfb, { type: "buffer" }) as Uint8Array);
+  return writeWithoutMarker(cfb);
+}
+
+/**
+ * CFB.write adds a "\u0001Sh33tJ5" stream (the library's marker) to every file it writes, which is no part of a
+ * .msg (msgconvert reports it as an unknown entry). It adds it only when it cannot find one, so while writing,
+ * `find` is told that it is there.
+ */
+function writeWithoutMarker(cfb: CFB.CFB$Container): Buffer {
+  const marker = "\u0001Sh33tJ5";
+  CFB.utils.cfb_del(cfb, `/${marker}`);
+  const lib = CFB as unknown as { find: typeof CFB.find };
+  const find = lib.find;
+  lib.find = (c, path) => (path.endsWith(marker) ? ({ name: marker } as CFB.CFB$Entry) : find(c, path));
+  try {
+    CFB.utils.cfb_gc(cfb); // rebuilds the directory tree without the entry
+    return Buffer.from(CFB.write(cfb, { type: "buffer" }) as Uint8Array);
+  } finally {
+    lib.find = find;
+  }
 }
