@@ -23,8 +23,12 @@ type PSTMessage = import("pst-extractor").PSTMessage;
 
 const require = createRequire(import.meta.url);
 
-/** One signed item (its mail bytes), or one that could not be read (verified as an error with this reason). */
-export type OutlookEntry = { name: string; bytes: Uint8Array } | { name: string; error: string };
+/**
+ * One signed item (its mail bytes), or one that could not be read (verified as an error with this reason).
+ * `item` is where it sits in a PST (the part of `name` after `#`: folder path and position), for results that
+ * key messages inside an archive; absent for a .msg (the file is the item).
+ */
+export type OutlookEntry = { name: string; item?: string } & ({ bytes: Uint8Array } | { error: string });
 
 export interface OutlookOptions {
   /** Called for each item that is not S/MIME (a plain note, a meeting request, a contact): skipped. */
@@ -213,7 +217,7 @@ function* pstItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
         subs = folder.hasSubfolders ? quiet(() => folder.getSubFolders()) : [];
       } catch (e) {
         if (path === "") throw malformed(file, "cannot read the PST's folder hierarchy", e);
-        yield { name: `${file}#${path}/`, error: `cannot read the subfolders of ${path}` };
+        yield { name: `${file}#${path}/`, item: `${path}/`, error: `cannot read the subfolders of ${path}` };
         continue;
       }
       for (let i = subs.length - 1; i >= 0; i--)
@@ -239,7 +243,8 @@ function* folderItems(
   }
   const cursor = folder as unknown as { currentEmailIndex: number };
   for (let i = 0; i < count; i++) {
-    const name = `${file}#${path}/${i + 1}`;
+    const item = `${path}/${i + 1}`;
+    const name = `${file}#${item}`;
     let msg: PSTMessage;
     try {
       msg = quiet(() => {
@@ -252,25 +257,25 @@ function* folderItems(
         return child;
       });
     } catch (e) {
-      yield { name, error: `the PST item cannot be loaded (${(e as Error).message.split("\n")[0]})` };
+      yield { name, item, error: `the PST item cannot be loaded (${(e as Error).message.split("\n")[0]})` };
       continue;
     }
-    let item: OutlookItem;
+    let outlook: OutlookItem;
     try {
-      item = quiet(() => pstItem(msg, max, name));
+      outlook = quiet(() => pstItem(msg, max, name));
     } catch (e) {
       if (e instanceof LimitExceededError) {
-        yield { name, error: e.message };
+        yield { name, item, error: e.message };
         continue;
       }
       const why = e instanceof SmimetrustError ? e.message : (e as Error).message.split("\n")[0];
-      yield { name, error: `the PST item cannot be read (${why})` };
+      yield { name, item, error: `the PST item cannot be read (${why})` };
       continue;
     }
-    const mail = outlookItemToMail(item);
+    const mail = outlookItemToMail(outlook);
     if (mail.kind === "unsigned") opts.onUnsigned?.(name);
-    else if (mail.kind === "broken") yield { name, error: mail.reason };
-    else yield { name, bytes: mail.bytes };
+    else if (mail.kind === "broken") yield { name, item, error: mail.reason };
+    else yield { name, item, bytes: mail.bytes };
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { outlookItems } from "../../src/io/outlook.js";
 import { cli, spawnCli } from "../helpers/cli.js";
 import { corpusMessages, corpusPki } from "../helpers/outlook-corpus.js";
 import { itemFromEml, msgFile, type TestItem } from "../helpers/outlook-msg.js";
@@ -131,6 +132,32 @@ describe("verify: Outlook .msg and PST give the verdicts of the same messages as
     const rows = JSON.parse(r.stdout) as Row[];
     expect(rows).toHaveLength(5 + 4 + 4);
     expect(rows.filter((x) => x.verdict === "valid")).toHaveLength(2 + 2 + 2);
+  });
+});
+
+describe("io/outlook.ts: outlookItems, for callers that stream", () => {
+  it("yields each signed item lazily with its name and item id; unsigned ones go to onUnsigned", () => {
+    const unsigned: string[] = [];
+    const gen = outlookItems(pst, { onUnsigned: (n) => unsigned.push(n) });
+    const first = gen.next();
+    expect(first.done).toBe(false);
+    expect(first.value).toMatchObject({
+      name: `${pst}#${PST_NAMES["rsa-clear-signed"]}`,
+      item: PST_NAMES["rsa-clear-signed"],
+    });
+    expect(unsigned).toEqual([]); // nothing read past the first item yet
+    const rest = [...gen];
+    expect(rest.map((e) => e.item)).toEqual(
+      ["untrusted-root", "p256-opaque-signed", "tampered"].map((n) => PST_NAMES[n]),
+    );
+    expect(unsigned).toEqual([`${pst}#/Top of Outlook data file/Inbox/2`]);
+    const fromMsg = [...outlookItems(msgs[1])];
+    expect(fromMsg).toHaveLength(1);
+    expect(fromMsg[0].name).toBe(msgs[1]);
+    expect(fromMsg[0].item).toBeUndefined();
+    expect("bytes" in fromMsg[0] && Buffer.from(fromMsg[0].bytes).toString("latin1")).toContain(
+      "smime-type=signed-data",
+    );
   });
 });
 
