@@ -13,6 +13,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { LimitExceededError, MalformedInputError, SmimetrustError } from "../errors.js";
+import { checkCompoundFile } from "../formats/cfb.js";
 import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../formats/outlook-item.js";
 import { checkInputFile, INPUT_LIMITS, readInputFile } from "./files.js";
 
@@ -95,6 +96,11 @@ export function* outlookItems(file: string, opts: OutlookOptions = {}): Generato
   else yield* msgItems(file, opts);
 }
 
+/** A reader's value when it is text (a damaged item may hold a number or bytes where text belongs). */
+function text(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
 function malformed(file: string, what: string, e?: unknown, offset?: number): MalformedInputError {
   // A reader's own message says what it found; a JavaScript fault inside it (reading past the end) says only
   // that the structure is damaged.
@@ -123,6 +129,11 @@ function* msgItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
       "is not an Outlook .msg file (no Compound File signature D0 CF 11 E0 at its start)",
       { file, offset: 0 },
     );
+  try {
+    checkCompoundFile(buf);
+  } catch (e) {
+    throw e instanceof SmimetrustError ? e.withFile(file) : e;
+  }
   const item = quiet(() => {
     try {
       const mod = require("@kenjiuno/msgreader") as MsgReaderModule;
@@ -135,17 +146,17 @@ function* msgItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
         if (a.innerMsgContent) continue; // an attached Outlook item is not the S/MIME part
         const content = reader.getAttachment(a).content;
         attachments.push({
-          fileName: a.fileName ?? a.fileNameShort,
-          mimeTag: a.attachMimeTag,
-          bytes: content,
+          fileName: text(a.fileName) ?? text(a.fileNameShort),
+          mimeTag: text(a.attachMimeTag),
+          bytes: content instanceof Uint8Array ? content : undefined,
         });
       }
       const out: OutlookItem = {
-        messageClass: data.messageClass,
-        transportHeaders: data.headers,
-        senderEmail: data.senderSmtpAddress || data.senderEmail,
-        senderName: data.senderName,
-        subject: data.subject,
+        messageClass: text(data.messageClass),
+        transportHeaders: text(data.headers),
+        senderEmail: text(data.senderSmtpAddress) || text(data.senderEmail),
+        senderName: text(data.senderName),
+        subject: text(data.subject),
         attachments,
       };
       return out;
@@ -283,7 +294,7 @@ function pstItem(msg: PSTMessage, max: number, name: string): OutlookItem {
   const messageClass = msg.messageClass;
   const attachments: OutlookAttachment[] = [];
   // Only an S/MIME item's attachments are read: the others are skipped unread.
-  if (/^ipm\.note\.smime/i.test(messageClass ?? "")) {
+  if (/^ipm\.note\.smime/i.test(text(messageClass) ?? "")) {
     const n = msg.numberOfAttachments;
     for (let i = 0; i < n; i++) {
       const a = msg.getAttachment(i);
@@ -300,15 +311,19 @@ function pstItem(msg: PSTMessage, max: number, name: string): OutlookItem {
         stream.readCompletely(b);
         bytes = b;
       }
-      attachments.push({ fileName: a.longFilename || a.filename, mimeTag: a.mimeTag, bytes });
+      attachments.push({
+        fileName: text(a.longFilename) || text(a.filename),
+        mimeTag: text(a.mimeTag),
+        bytes,
+      });
     }
   }
   return {
-    messageClass,
-    transportHeaders: msg.transportMessageHeaders,
-    senderEmail: msg.senderEmailAddress,
-    senderName: msg.senderName,
-    subject: msg.subject,
+    messageClass: text(messageClass),
+    transportHeaders: text(msg.transportMessageHeaders),
+    senderEmail: text(msg.senderEmailAddress),
+    senderName: text(msg.senderName),
+    subject: text(msg.subject),
     attachments,
   };
 }

@@ -344,7 +344,7 @@ describe("damaged Outlook files", () => {
     const f = write("bad/truncated.msg", msgBytes.subarray(0, 2000));
     expectOneLine(
       spawnCli(["verify", f, ...common]),
-      /^smimetrust: .*truncated\.msg: cannot read the Outlook \.msg file \(damaged or truncated\)$/,
+      /^smimetrust: .*truncated\.msg: damaged Outlook \.msg file \(compound file\): the directory: sector \d+ outside the file \(at byte 48\)$/,
     );
   });
 
@@ -372,7 +372,7 @@ describe("damaged Outlook files", () => {
       ["b.msg", "error"],
     ]);
     expect(rows[1].problems[0].code).toBe("MALFORMED");
-    expect(rows[1].problems[0].message).toContain("cannot read the Outlook .msg file");
+    expect(rows[1].problems[0].message).toContain("damaged Outlook .msg file (compound file)");
   });
 
   it("damaged messages inside a PST (the last one too) and an S/MIME item without its smime.p7m: error results", () => {
