@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { LimitExceededError, MalformedInputError, SmimetrustError } from "../errors.js";
 import { checkCompoundFile } from "../formats/cfb.js";
 import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../formats/outlook-item.js";
+import { checkPstStructure, readPstHeader } from "../formats/pst.js";
 import { checkInputFile, INPUT_LIMITS, readInputFile } from "./files.js";
 
 type MsgReaderModule = typeof import("@kenjiuno/msgreader");
@@ -170,42 +171,62 @@ function* msgItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
   else yield { name: file, bytes: mail.bytes };
 }
 
-/** Unicode PST header: ROOT.ibFileEof at offset 184 (MS-PST 2.2.2.6); ANSI: at offset 168, 4 bytes. */
-function checkPstHeader(file: string): void {
-  const head = fileHead(file, 564);
-  if (!startsWith(head, PST_MAGIC))
-    throw new MalformedInputError('is not an Outlook PST file (no "!BDN" signature at its start)', {
-      file,
-      offset: 0,
-    });
-  if (head.length < 564) throw new MalformedInputError("truncated PST header", { file, offset: head.length });
-  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  const ver = b.readUInt16LE(10);
-  const eof =
-    ver >= 23 ? Number(b.readBigUInt64LE(184)) : ver === 14 || ver === 15 ? b.readUInt32LE(168) : -1;
-  if (eof < 0) throw new MalformedInputError(`unsupported PST version ${ver}`, { file, offset: 10 });
-  let size = 0;
+let pstPatched = false;
+
+/**
+ * pst-extractor, with one guard added: its readCompletely loops until a buffer is full, and a damaged node whose
+ * blocks hold less than its length says makes each read return nothing, for ever. Here a read that makes no
+ * progress ends it with an error (the item is then reported as damaged).
+ */
+function loadPstExtractor(): PstModule {
+  const mod = require("pst-extractor") as PstModule;
+  if (!pstPatched) {
+    const { PSTNodeInputStream } = require("pst-extractor/dist/PSTNodeInputStream.class.js") as {
+      PSTNodeInputStream: { prototype: Record<string, unknown> };
+    };
+    const proto = PSTNodeInputStream.prototype as {
+      readFromOffset(target: Buffer, off: number, len: number): number;
+      readCompletely(target: Buffer): void;
+    };
+    proto.readCompletely = function readCompletely(this: typeof proto, target: Buffer) {
+      let off = 0;
+      while (off < target.length) {
+        const n = this.readFromOffset(target, off, target.length - off);
+        if (!(n > 0)) throw new Error("unexpected end of a node's data");
+        off += n;
+      }
+    };
+    pstPatched = true;
+  }
+  return mod;
+}
+
+/** The PST's header and B-trees checked (formats/pst.ts) before pst-extractor walks them. */
+function checkPst(file: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-    size = fstatSync(fd).size;
+    const size = fstatSync(fd).size;
+    const read = (at: number, n: number) => {
+      const buf = Buffer.alloc(n);
+      return buf.subarray(0, readSync(fd!, buf, 0, n, at));
+    };
+    checkPstStructure(readPstHeader(read(0, 564)), size, (ib) => read(ib, 512));
+  } catch (e) {
+    if (e instanceof SmimetrustError) throw e.withFile(file);
+    throw malformed(file, "cannot read the Outlook PST file", e);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  if (size < eof)
-    throw new MalformedInputError(
-      `truncated PST: its header gives ${eof.toLocaleString("en-US")} bytes, the file has ${size.toLocaleString("en-US")}`,
-      { file, offset: size },
-    );
 }
 
 const segment = (s: string) => (s || "(no name)").replace(/%/g, "%25").replace(/\//g, "%2F");
 
 function* pstItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> {
   checkInputFile(file);
-  checkPstHeader(file);
+  checkPst(file);
   const max = opts.maxItemBytes ?? INPUT_LIMITS.maxMessageBytes;
-  const { PSTFile } = require("pst-extractor") as PstModule;
+  const { PSTFile } = loadPstExtractor();
   let pst: InstanceType<PstModule["PSTFile"]>;
   let root: PSTFolder;
   try {
@@ -219,8 +240,19 @@ function* pstItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
     const stack: { folder: PSTFolder; path: string; depth: number }[] = [
       { folder: root, path: "", depth: 0 },
     ];
+    // Folders by node id: a hierarchy table that lists a folder twice, or an ancestor (a damaged file), is walked
+    // once.
+    const visited = new Set<number>();
     while (stack.length) {
       const { folder, path, depth } = stack.pop()!;
+      const nid = folder.descriptorNodeId?.toNumber?.();
+      if (typeof nid === "number") {
+        if (visited.has(nid)) {
+          yield { name: `${file}#${path}/`, item: `${path}/`, error: "a folder listed more than once" };
+          continue;
+        }
+        visited.add(nid);
+      }
       yield* folderItems(file, folder, path, max, opts);
       if (depth >= 64) continue;
       let subs: PSTFolder[];
@@ -232,7 +264,11 @@ function* pstItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
         continue;
       }
       for (let i = subs.length - 1; i >= 0; i--)
-        stack.push({ folder: subs[i], path: `${path}/${segment(subs[i].displayName)}`, depth: depth + 1 });
+        stack.push({
+          folder: subs[i],
+          path: `${path}/${segment(text(subs[i].displayName) ?? "")}`,
+          depth: depth + 1,
+        });
     }
   } finally {
     quiet(() => pst.close());
@@ -246,13 +282,25 @@ function* folderItems(
   max: number,
   opts: OutlookOptions,
 ): Generator<OutlookEntry> {
+  // How many messages: the rows of the folder's contents table (what pst-extractor reads them from), not the
+  // folder's own count, which a damaged file may give as billions.
+  const cursor = folder as unknown as {
+    currentEmailIndex: number;
+    emailsTable?: { rowCount: number } | null;
+    fallbackEmailsTable?: unknown[] | null;
+  };
   let count = 0;
   try {
-    count = folder.contentCount;
+    count = quiet(() => {
+      if (folder.contentCount <= 0) return 0;
+      folder.moveChildCursorTo(0); // reads the contents table
+      const rows = cursor.emailsTable?.rowCount ?? cursor.fallbackEmailsTable?.length ?? 0;
+      return Number.isFinite(rows) ? rows : 0;
+    });
   } catch {
-    count = 0;
+    yield { name: `${file}#${path}/`, item: `${path}/`, error: "the folder's contents table cannot be read" };
+    return;
   }
-  const cursor = folder as unknown as { currentEmailIndex: number };
   for (let i = 0; i < count; i++) {
     const item = `${path}/${i + 1}`;
     const name = `${file}#${item}`;
