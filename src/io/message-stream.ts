@@ -27,6 +27,7 @@ import { FileAccessError, LimitExceededError } from "../errors.js";
 import { isMbox, MboxSplitter, type MboxStreamMessage } from "../mime/mbox.js";
 import { checkInputFile, INPUT_LIMITS, readStdin } from "./files.js";
 import { isMaildir, maildirMessages, maildirSubfolders } from "./maildir.js";
+import { outlookArchive } from "./outlook.js";
 import type { BatchItem } from "./verify-pool.js";
 
 export interface MessageItem extends BatchItem {
@@ -327,9 +328,12 @@ function* fileChunks(
 /** A message another kind of archive holds: its id in the archive (stable), and its bytes or why not. */
 export interface ArchiveMessage {
   id: string | number;
+  /** The item's own display name (default `path#N`, or the path when the file holds one message). */
+  name?: string;
   bytes?: Uint8Array;
   error?: Error;
-  /** Not a message to verify (an unsigned item of a PST, say): counted through `onSkipItem`, not verified. */
+  /** Not a message to verify: why, as a singular noun phrase ("unsigned Outlook item"), counted through
+   * `onSkipItem` and shown as "N unsigned Outlook items skipped". */
   skip?: string;
 }
 
@@ -342,10 +346,11 @@ export interface ArchiveMessage {
 export type ArchiveReader = (
   path: string,
   head: Uint8Array,
+  fromFolder: boolean,
 ) => Iterable<ArchiveMessage> | AsyncIterable<ArchiveMessage> | undefined;
 
 /** The readers consulted before a file is taken as an mbox or a message (Outlook readers go here). */
-export const ARCHIVE_READERS: ArchiveReader[] = [];
+export const ARCHIVE_READERS: ArchiveReader[] = [outlookArchive];
 
 /** The items of a file another reader split: named and keyed as mbox messages are. */
 async function* readerItems(
@@ -362,7 +367,7 @@ async function* readerItems(
     const k = `${key}@${m.id}`;
     const pos = position.n++;
     if (opts.want && !opts.want(k)) return undefined;
-    const name = n === 1 && last ? path : `${path}#${n}`;
+    const name = m.name ?? (n === 1 && last ? path : `${path}#${n}`);
     const error =
       m.error ?? (m.bytes ? undefined : new FileAccessError("cannot read the message", { file: name }));
     return error
@@ -423,7 +428,7 @@ async function* fileItems(
     const head = readAt(fd, size <= SMALL_FILE ? size : 16, 0);
     if (size <= SMALL_FILE) opts.onRead?.(head.byteLength);
     for (const reader of ARCHIVE_READERS) {
-      const messages = reader(f.path, head);
+      const messages = reader(f.path, head, f.fromFolder);
       if (messages) {
         if (size > SMALL_FILE) opts.onRead?.(size);
         yield* readerItems(f.path, key, messages, position, opts);

@@ -253,7 +253,7 @@ describe("other archive readers (the place Outlook .msg/.pst readers plug in)", 
         ? [
             { id: "<a@x>", bytes: good(40) },
             { id: "<b@x>", error: new Error("no smime.p7m attachment bytes") },
-            { id: "<c@x>", skip: "not signed" },
+            { id: "<c@x>", skip: "unsigned item" },
           ]
         : undefined;
     ARCHIVE_READERS.push(reader);
@@ -268,10 +268,11 @@ describe("other archive readers (the place Outlook .msg/.pst readers plug in)", 
       for await (const _ of messageItems([p], {
         onSkipItem: (n, why) => skippedItems.push(`${path.basename(n)}: ${why}`),
       }));
-      expect(skippedItems).toEqual(["two.fake@<c@x>: not signed"]);
+      expect(skippedItems).toEqual(["two.fake@<c@x>: unsigned item"]);
       const r = await cli(["verify", p, ...common]);
-      expect(r.stderr).toContain("note: skipped 1 item: not signed\n");
-      expect(r.stderr.trimEnd().split("\n").pop()).toBe("2 messages: 1 valid, 0 invalid, 1 unreadable");
+      expect(r.stderr.trimEnd().split("\n").pop()).toBe(
+        "2 messages: 1 valid, 0 invalid, 1 unreadable; 1 unsigned item skipped",
+      );
       expect(await verdicts(messageItems([p]))).toEqual([`${p}#1:valid:`, `${p}#2:error:MALFORMED`]);
     } finally {
       ARCHIVE_READERS.splice(ARCHIVE_READERS.indexOf(reader), 1);

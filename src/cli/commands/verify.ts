@@ -384,7 +384,10 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     .description(
       "verify signed mail as Exchange Online would: signature, certificate path to the trust list, revocation, sender",
     )
-    .argument("<messages...>", ".eml files, folders (recursive), mbox files, .p7m/.p7s, or - for stdin")
+    .argument(
+      "<messages...>",
+      ".eml files, folders (recursive), Maildir, mbox files, Outlook .msg and .pst files, .p7m/.p7s, or - for stdin",
+    )
     .option(
       "--trust <list>",
       "the trust list: .sst, P7B, PEM, a folder, or an Exchange export JSON (repeat for more: --trust a.pem --trust b.pem)",
@@ -514,13 +517,15 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           ctx.out.stderr(
             `note: skipped ${skipped} file${skipped === 1 ? "" : "s"} in folders that ${skipped === 1 ? "is" : "are"} not mail (certificates, CRLs, keys, scripts)\n`,
           );
-        for (const [why, n] of skippedItems)
-          ctx.out.stderr(`note: skipped ${n} item${n === 1 ? "" : "s"}: ${oneLine(why)}\n`);
       };
+      // "2 unsigned Outlook items skipped": on the counts line, else (--json, nothing to verify) a note.
+      const skippedItemsText = () =>
+        [...skippedItems].map(([why, n]) => `${n} ${oneLine(why)}${n === 1 ? "" : "s"} skipped`).join("; ");
       if (head.items.length === 0 && resumed === 0 && !archive.shard) {
         noteSkipped();
         archive.jsonl?.discard?.();
-        throw new UsageError("no messages to verify");
+        const items = skippedItemsText();
+        throw new UsageError(`no messages to verify${items ? ` (${items})` : ""}`);
       }
 
       // JSON: the array opens with the first result, and closes even when the run stops part-way (exit 2, the
@@ -569,6 +574,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       if (opts.summaryJson)
         writeFileAtomic(opts.summaryJson, `${JSON.stringify(result, null, 2)}\n`, { force: true });
       noteSkipped();
+      if (opts.json && skippedItems.size) ctx.out.stderr(`note: ${skippedItemsText()}\n`);
       if (!opts.json) {
         if (resumed > 0)
           ctx.out.stderr(
@@ -577,7 +583,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         const detailed = result.messages >= 50 || opts.jsonl || opts.resume || opts.shard;
         if (detailed && result.verdicts.valid < result.messages) ctx.out.stderr(summaryDetails(result));
         ctx.out.stderr(
-          `${countsLine(result)}${at === "signing" ? " (validated at each signing time)" : ""}${archive.shard ? ` (shard ${archive.shard.i}/${archive.shard.n})` : ""}\n`,
+          `${countsLine(result)}${skippedItems.size ? `; ${skippedItemsText()}` : ""}${at === "signing" ? " (validated at each signing time)" : ""}${archive.shard ? ` (shard ${archive.shard.i}/${archive.shard.n})` : ""}\n`,
         );
       }
       done(summary.count("valid") === summary.messages ? 0 : 1);
