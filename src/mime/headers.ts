@@ -49,8 +49,6 @@ export interface HeaderSection {
   hasHeaders: boolean;
 }
 
-const utf8 = new TextDecoder("utf-8");
-
 function isNameChar(c: number): boolean {
   // printable US-ASCII except ':' and space (RFC 5322 ftext)
   return c >= 33 && c <= 126 && c !== 58;
@@ -64,15 +62,25 @@ function isNameChar(c: number): boolean {
 export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): HeaderSection {
   const fields: HeaderField[] = [];
   const n = buf.length;
+  // One Buffer view for the whole section: its indexOf and string decoders are native, and taking them on
+  // offsets needs no view per line.
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let p = 0;
-  let cur: { name: string; parts: [number, number][] } | undefined;
+  // The field being read: its name, its first line's value range, and further (folded) lines, if any.
+  let name: string | undefined;
+  let vs = 0;
+  let ve = 0;
+  let more: [number, number][] | undefined;
   const flush = () => {
-    if (!cur) return;
-    let value = "";
-    for (const [s, e] of cur.parts) value += utf8.decode(buf.subarray(s, e));
-    value = value.replace(/[\r\n]+/g, "").trim();
-    fields.push({ name: cur.name, key: cur.name.toLowerCase(), value });
-    cur = undefined;
+    if (name === undefined) return;
+    let value = b.toString("utf8", vs, ve);
+    if (more) for (const [s, e] of more) value += b.toString("utf8", s, e);
+    // Line breaks of folding are removed (a lone CR can remain inside a line).
+    if (value.includes("\r") || value.includes("\n")) value = value.replace(/[\r\n]+/g, "");
+    value = value.trim();
+    fields.push({ name, key: name.toLowerCase(), value });
+    name = undefined;
+    more = undefined;
     if (fields.length > limits.maxHeaders)
       throw new MimeError(`more than ${limits.maxHeaders} header fields`);
   };
@@ -80,30 +88,33 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
     if (p > limits.maxHeaderBytes)
       throw new MimeError(`header section larger than ${limits.maxHeaderBytes} bytes`);
     // find end of line
-    const eol = indexOfByte(buf, 0x0a, p);
+    const eol = b.indexOf(0x0a, p);
     const lineEnd = eol < 0 ? n : eol; // exclusive, before LF
     const next = eol < 0 ? n : eol + 1;
     let contentEnd = lineEnd;
-    if (contentEnd > p && buf[contentEnd - 1] === 0x0d) contentEnd--;
+    if (contentEnd > p && b[contentEnd - 1] === 0x0d) contentEnd--;
     if (contentEnd === p) {
       // empty line: end of headers
       flush();
       return { headers: new Headers(fields), bodyOffset: next, hasHeaders: true };
     }
-    const c0 = buf[p];
-    if ((c0 === 0x20 || c0 === 0x09) && cur) {
-      cur.parts.push([p, contentEnd]);
+    const c0 = b[p];
+    if ((c0 === 0x20 || c0 === 0x09) && name !== undefined) {
+      more ??= [];
+      more.push([p, contentEnd]);
       p = next;
       continue;
     }
     // field name
     let q = p;
-    while (q < contentEnd && isNameChar(buf[q])) q++;
+    while (q < contentEnd && isNameChar(b[q])) q++;
     let colon = q;
-    while (colon < contentEnd && (buf[colon] === 0x20 || buf[colon] === 0x09)) colon++; // "Name :" (obsolete syntax)
-    if (q > p && colon < contentEnd && buf[colon] === 0x3a) {
+    while (colon < contentEnd && (b[colon] === 0x20 || b[colon] === 0x09)) colon++; // "Name :" (obsolete syntax)
+    if (q > p && colon < contentEnd && b[colon] === 0x3a) {
       flush();
-      cur = { name: latin1(buf, p, q), parts: [[colon + 1, contentEnd]] };
+      name = b.toString("latin1", p, q);
+      vs = colon + 1;
+      ve = contentEnd;
       p = next;
       continue;
     }
@@ -112,7 +123,7 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
       p = next;
       continue;
     }
-    if (fields.length === 0 && !cur) {
+    if (fields.length === 0 && name === undefined) {
       // Not a header line at the very start: there is no header section (RFC 2046 allows a part without headers
       // only when it starts with the empty line, but be lenient).
       return { headers: new Headers([]), bodyOffset: 0, hasHeaders: false };
@@ -199,10 +210,11 @@ export function parseContentType(value: string | undefined): ContentType | undef
 export function parseParameterised(value: string): { head: string; params: Record<string, string> } {
   const s = stripComments(value);
   const parts = splitParams(s);
-  const head = (parts.shift() ?? "").trim();
-  const simple: Record<string, string> = {};
-  const extended = new Map<string, { index: number; encoded: boolean; value: string }[]>();
-  for (const part of parts) {
+  const head = parts[0].trim();
+  const params: Record<string, string> = Object.create(null);
+  let extended: Map<string, { index: number; encoded: boolean; value: string }[]> | undefined;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
     const eq = part.indexOf("=");
     if (eq < 0) continue;
     let name = part.slice(0, eq).trim().toLowerCase();
@@ -214,15 +226,24 @@ export function parseParameterised(value: string): { head: string; params: Recor
       name = m[1];
       const index = m[2] === undefined ? 0 : Number(m[2]);
       if (index > 1000) continue;
+      extended ??= new Map();
       const list = extended.get(name) ?? [];
       list.push({ index, encoded: m[3] !== undefined, value: raw });
       extended.set(name, list);
-    } else if (!(name in simple)) {
-      simple[name] = raw;
+    } else if (!(name in params) && !(name in Object.prototype)) {
+      // The first of a repeated parameter wins; names of Object.prototype's members are not kept (as always).
+      params[name] = raw;
     }
   }
-  const params: Record<string, string> = Object.create(null);
-  for (const [k, v] of Object.entries(simple)) params[k] = v;
+  if (extended) mergeExtended(params, extended);
+  return { head, params };
+}
+
+/** RFC 2231 parameters (continuations, charsets), decoded over the simple ones of the same name. */
+function mergeExtended(
+  params: Record<string, string>,
+  extended: Map<string, { index: number; encoded: boolean; value: string }[]>,
+): void {
   for (const [name, list] of extended) {
     list.sort((a, b) => a.index - b.index);
     let charset = "utf-8";
@@ -254,7 +275,6 @@ export function parseParameterised(value: string): { head: string; params: Recor
     if (bytes.length) text += decodeCharset(Uint8Array.from(bytes), charset);
     params[name] = text;
   }
-  return { head, params };
 }
 
 function decodeCharset(b: Uint8Array, charset: string): string {
@@ -266,28 +286,32 @@ function decodeCharset(b: Uint8Array, charset: string): string {
 }
 
 function splitParams(s: string): string[] {
+  // Without quoted strings every ";" separates (the loop below would split at each of them too).
+  if (!s.includes('"')) return s.split(";");
+  // Slices between the separators outside quoted strings (a backslash escapes the next character there).
   const out: string[] = [];
-  let cur = "";
+  let start = 0;
   let quoted = false;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s.charCodeAt(i);
     if (quoted) {
-      cur += c;
-      if (c === "\\" && i + 1 < s.length) cur += s[++i];
-      else if (c === '"') quoted = false;
-    } else if (c === '"') {
-      quoted = true;
-      cur += c;
-    } else if (c === ";") {
-      out.push(cur);
-      cur = "";
-    } else cur += c;
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x3b) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
   }
-  out.push(cur);
+  out.push(s.slice(start));
   return out;
 }
 
 function unquote(s: string): string {
+  const end = s.indexOf('"', 1);
+  const esc = s.indexOf("\\", 1);
+  // No escape before the closing quote: the text between the quotes (to the end when it is not closed).
+  if (esc < 0 || (end >= 0 && esc > end)) return end < 0 ? s.slice(1) : s.slice(1, end);
   let out = "";
   for (let i = 1; i < s.length; i++) {
     const c = s[i];
