@@ -16,13 +16,101 @@ export interface HeaderField {
   value: string;
 }
 
+/**
+ * The fields of a header section. Read from bytes, a field is only located (where its name and value lines
+ * are); names are matched on the bytes and a value is decoded the first time it is asked for, so a message
+ * whose code reads four headers pays for four strings, not for every Received line.
+ */
 export class Headers {
-  constructor(readonly fields: HeaderField[]) {}
+  private readonly buf?: Buffer;
+  /** Per field: name start, name end, value start, value end (the first line's), in `buf`. */
+  private readonly spans?: number[];
+  /** Folded continuation lines (value ranges) per field index, for the fields that have any. */
+  private readonly folded?: Map<number, [number, number][]>;
+  private readonly values: (string | undefined)[] = [];
+  private list?: HeaderField[];
+
+  constructor(fields: HeaderField[]);
+  /** @internal Fields located in `buf` by parseHeaderSection. */
+  constructor(
+    fields: undefined,
+    buf: Buffer,
+    spans: number[],
+    folded: Map<number, [number, number][]> | undefined,
+  );
+  constructor(
+    fields?: HeaderField[],
+    buf?: Buffer,
+    spans?: number[],
+    folded?: Map<number, [number, number][]>,
+  ) {
+    if (fields) this.list = fields;
+    else {
+      this.buf = buf;
+      this.spans = spans;
+      this.folded = folded;
+    }
+  }
+
+  /** Every field, in order. */
+  get fields(): HeaderField[] {
+    if (!this.list) {
+      const out: HeaderField[] = [];
+      for (let i = 0; i < this.count; i++) {
+        const name = this.nameAt(i);
+        out.push({ name, key: name.toLowerCase(), value: this.valueAt(i) });
+      }
+      this.list = out;
+    }
+    return this.list;
+  }
+
+  private get count(): number {
+    return this.spans ? this.spans.length >> 2 : this.list!.length;
+  }
+
+  private nameAt(i: number): string {
+    return this.buf!.toString("latin1", this.spans![4 * i], this.spans![4 * i + 1]);
+  }
+
+  private valueAt(i: number): string {
+    let v = this.values[i];
+    if (v === undefined) {
+      const b = this.buf!;
+      v = b.toString("utf8", this.spans![4 * i + 2], this.spans![4 * i + 3]);
+      const more = this.folded?.get(i);
+      if (more) for (const [s, e] of more) v += b.toString("utf8", s, e);
+      // Line breaks of folding are removed (a lone CR can remain inside a line).
+      if (v.includes("\r") || v.includes("\n")) v = v.replace(/[\r\n]+/g, "");
+      v = v.trim();
+      this.values[i] = v;
+    }
+    return v;
+  }
+
+  /** True when field `i`'s name is `k` (lower case) regardless of case; names are ASCII. */
+  private nameIs(i: number, k: string): boolean {
+    const s = this.spans!;
+    const ns = s[4 * i];
+    if (s[4 * i + 1] - ns !== k.length) return false;
+    const b = this.buf!;
+    for (let j = 0; j < k.length; j++) {
+      let c = b[ns + j];
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== k.charCodeAt(j)) return false;
+    }
+    return true;
+  }
 
   /** First value of a header (case-insensitive name), or undefined. */
   get(name: string): string | undefined {
     const k = name.toLowerCase();
-    for (const f of this.fields) if (f.key === k) return f.value;
+    if (!this.spans) {
+      for (const f of this.list!) if (f.key === k) return f.value;
+      return undefined;
+    }
+    const n = this.count;
+    for (let i = 0; i < n; i++) if (this.nameIs(i, k)) return this.valueAt(i);
     return undefined;
   }
 
@@ -60,30 +148,26 @@ function isNameChar(c: number): boolean {
  * later stray lines are skipped, as mail readers do.
  */
 export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): HeaderSection {
-  const fields: HeaderField[] = [];
   const n = buf.length;
   // One Buffer view for the whole section: its indexOf and string decoders are native, and taking them on
   // offsets needs no view per line.
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  let p = 0;
-  // The field being read: its name, its first line's value range, and further (folded) lines, if any.
-  let name: string | undefined;
-  let vs = 0;
-  let ve = 0;
-  let more: [number, number][] | undefined;
-  const flush = () => {
-    if (name === undefined) return;
-    let value = b.toString("utf8", vs, ve);
-    if (more) for (const [s, e] of more) value += b.toString("utf8", s, e);
-    // Line breaks of folding are removed (a lone CR can remain inside a line).
-    if (value.includes("\r") || value.includes("\n")) value = value.replace(/[\r\n]+/g, "");
-    value = value.trim();
-    fields.push({ name, key: name.toLowerCase(), value });
-    name = undefined;
-    more = undefined;
-    if (fields.length > limits.maxHeaders)
-      throw new MimeError(`more than ${limits.maxHeaders} header fields`);
+  const spans: number[] = [];
+  let folded: Map<number, [number, number][]> | undefined;
+  let count = 0;
+  /** True while a field is open (its continuation lines may follow). */
+  let open = false;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    if (++count > limits.maxHeaders) throw new MimeError(`more than ${limits.maxHeaders} header fields`);
   };
+  const section = (bodyOffset: number, hasHeaders: boolean): HeaderSection => ({
+    headers: new Headers(undefined, b, spans, folded),
+    bodyOffset,
+    hasHeaders,
+  });
+  let p = 0;
   while (p < n) {
     if (p > limits.maxHeaderBytes)
       throw new MimeError(`header section larger than ${limits.maxHeaderBytes} bytes`);
@@ -95,13 +179,16 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
     if (contentEnd > p && b[contentEnd - 1] === 0x0d) contentEnd--;
     if (contentEnd === p) {
       // empty line: end of headers
-      flush();
-      return { headers: new Headers(fields), bodyOffset: next, hasHeaders: true };
+      close();
+      return section(next, true);
     }
     const c0 = b[p];
-    if ((c0 === 0x20 || c0 === 0x09) && name !== undefined) {
-      more ??= [];
-      more.push([p, contentEnd]);
+    if ((c0 === 0x20 || c0 === 0x09) && open) {
+      folded ??= new Map();
+      const i = spans.length / 4 - 1;
+      const list = folded.get(i);
+      if (list) list.push([p, contentEnd]);
+      else folded.set(i, [[p, contentEnd]]);
       p = next;
       continue;
     }
@@ -111,10 +198,9 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
     let colon = q;
     while (colon < contentEnd && (b[colon] === 0x20 || b[colon] === 0x09)) colon++; // "Name :" (obsolete syntax)
     if (q > p && colon < contentEnd && b[colon] === 0x3a) {
-      flush();
-      name = b.toString("latin1", p, q);
-      vs = colon + 1;
-      ve = contentEnd;
+      close();
+      spans.push(p, q, colon + 1, contentEnd);
+      open = true;
       p = next;
       continue;
     }
@@ -123,17 +209,17 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
       p = next;
       continue;
     }
-    if (fields.length === 0 && name === undefined) {
+    if (spans.length === 0) {
       // Not a header line at the very start: there is no header section (RFC 2046 allows a part without headers
       // only when it starts with the empty line, but be lenient).
       return { headers: new Headers([]), bodyOffset: 0, hasHeaders: false };
     }
     // stray line inside the header section: skip it
-    flush();
+    close();
     p = next;
   }
-  flush();
-  return { headers: new Headers(fields), bodyOffset: n, hasHeaders: fields.length > 0 };
+  close();
+  return section(n, spans.length > 0);
 }
 
 function isFromLine(buf: Uint8Array, p: number, end: number): boolean {
@@ -198,12 +284,29 @@ function stripComments(s: string): string {
  */
 export function parseContentType(value: string | undefined): ContentType | undefined {
   if (value === undefined) return undefined;
+  // The same values recur message after message (each client writes its parts alike): a small memo of the
+  // parsed (frozen, shared) results. Bounded: it starts afresh when full.
+  const hit = CT_MEMO.get(value);
+  if (hit !== undefined) return hit ?? undefined;
+  const ct = parseContentTypeOnce(value);
+  if (value.length <= CT_MEMO_MAX_LENGTH) {
+    if (CT_MEMO.size >= CT_MEMO_MAX) CT_MEMO.clear();
+    CT_MEMO.set(value, ct ?? null);
+  }
+  return ct;
+}
+
+const CT_MEMO = new Map<string, ContentType | null>();
+const CT_MEMO_MAX = 1024;
+const CT_MEMO_MAX_LENGTH = 512;
+
+function parseContentTypeOnce(value: string): ContentType | undefined {
   const { head, params } = parseParameterised(value);
   const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*\/\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/.exec(head);
   if (!m) return undefined;
   const type = m[1].toLowerCase();
   const subtype = m[2].toLowerCase();
-  return { type, subtype, mediaType: `${type}/${subtype}`, params };
+  return Object.freeze({ type, subtype, mediaType: `${type}/${subtype}`, params: Object.freeze(params) });
 }
 
 /** "attachment; filename=..." and similar: the head token and the parameters. */

@@ -13,6 +13,7 @@
 import { cmsContentType, parseSignedData, type SignedData } from "../cms/signed-data.js";
 import { findSignerCert } from "../cms/signer-info.js";
 import { SmimetrustError } from "../errors.js";
+import { bytesEqual } from "../lib/bytes.js";
 import { OID } from "../lib/oids.js";
 import { pemBlocks } from "../lib/pem.js";
 import { MimeError, NotMailError } from "../mime/errors.js";
@@ -78,14 +79,16 @@ export interface VerifyContext {
 
 /** Certificates parsed once and reused across messages (their keys, hashes and extensions stay memoised). */
 export class CertificateCache {
-  private readonly map = new Map<string, Certificate>();
+  private readonly map = new Map<number, Certificate>();
   constructor(readonly max = 20_000) {}
   get(der: Uint8Array): Certificate {
-    // A cheap key (length and the last 48 bytes, which lie in the signature), then a full byte comparison.
-    const buf = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-    const k = `${buf.length}:${buf.toString("latin1", Math.max(0, buf.length - 48))}`;
+    // A cheap key (a hash of the length and the last 32 bytes, which lie in the signature), then a full byte
+    // comparison; another certificate under the same key replaces the one there.
+    const n = der.length;
+    let k = n | 0;
+    for (let i = Math.max(0, n - 32); i < n; i++) k = Math.imul(k ^ der[i], 0x01000193);
     let c = this.map.get(k);
-    if (c && !buf.equals(c.der)) c = undefined;
+    if (c && !bytesEqual(der, c.der)) c = undefined;
     if (!c) {
       c = new Certificate(Uint8Array.from(der));
       checkUsable(c);
@@ -381,6 +384,9 @@ function finish(res: VerifyResult): VerifyResult {
  */
 export function asCms(bytes: Uint8Array): Uint8Array | undefined {
   if (bytes.length >= 2 && bytes[0] === 0x30) return cmsContentType(bytes) !== undefined ? bytes : undefined;
+  // PEM and bare base64 start with '-', 'M' or white space (as \s reads Latin-1); a message with a header name.
+  const c = bytes[0];
+  if (c !== 0x2d && c !== 0x4d && !(c >= 0x09 && c <= 0x0d) && c !== 0x20 && c !== 0xa0) return undefined;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64)).toString("latin1");
   const pem = /^\s*-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.exec(head);
   if (pem) {
