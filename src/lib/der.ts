@@ -59,6 +59,41 @@ export interface DerElement {
 }
 
 /**
+ * An element read by DerReader: `value` and `raw` are views made the first time they are read (many elements
+ * are only stepped over or read through one of them), so reading costs one small object per element.
+ */
+class Element implements DerElement {
+  private v?: Uint8Array;
+  private r?: Uint8Array;
+  constructor(
+    readonly tag: number,
+    readonly offset: number,
+    readonly headerLength: number,
+    private readonly buf: Uint8Array,
+    /** Start of the TLV, start of the contents, end of the contents, end of the TLV (in `buf`). */
+    private readonly start: number,
+    private readonly valueStart: number,
+    private readonly valueEnd: number,
+    private readonly end: number,
+  ) {}
+
+  get value(): Uint8Array {
+    this.v ??= this.buf.subarray(this.valueStart, this.valueEnd);
+    return this.v;
+  }
+
+  get raw(): Uint8Array {
+    this.r ??= this.buf.subarray(this.start, this.end);
+    return this.r;
+  }
+}
+
+/** `el` read as if it had tag `tag` (IMPLICIT tagging); a plain object, so it may be spread or compared. */
+export function retag(el: DerElement, tag: number): DerElement {
+  return { tag, offset: el.offset, headerLength: el.headerLength, value: el.value, raw: el.raw };
+}
+
+/**
  * Reads consecutive elements out of `buf`. `base` is the absolute offset of `buf[0]`
  * in the outermost input, so errors point at the right byte of the file.
  */
@@ -108,13 +143,7 @@ export class DerReader {
         if (!ber) throw new DerError("indefinite length is not DER", this.base + start);
         const end = findEndOfContents(buf, p, this.base, 0);
         this.pos = end + 2;
-        return {
-          tag,
-          offset: this.base + start,
-          headerLength: p - start,
-          value: buf.subarray(p, end),
-          raw: buf.subarray(start, end + 2),
-        };
+        return new Element(tag, this.base + start, p - start, buf, start, p, end, end + 2);
       }
       if (n > 4) throw new DerError("length too long", this.base + p);
       if (p + n > buf.length) throw new DerError("truncated length", this.base + p);
@@ -126,13 +155,7 @@ export class DerReader {
       throw new DerError(`element needs ${len} bytes but only ${buf.length - p} remain`, this.base + start);
     }
     this.pos = end;
-    return {
-      tag,
-      offset: this.base + start,
-      headerLength: p - start,
-      value: buf.subarray(p, end),
-      raw: buf.subarray(start, end),
-    };
+    return new Element(tag, this.base + start, p - start, buf, start, p, end, end);
   }
 
   /** Reads an element and insists on its tag. */
