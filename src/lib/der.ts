@@ -214,13 +214,25 @@ export function parseOne(buf: Uint8Array, what: string, base = 0): DerElement {
 
 // ---- primitive decoders -------------------------------------------------
 
-const OID_CACHE = new Map<string, string>();
+/** Decoded OIDs by a hash of their bytes (each entry keeps a copy of the bytes it was decoded from). */
+const OID_CACHE = new Map<number, { bytes: Uint8Array; oid: string }>();
 
 export function decodeOid(v: Uint8Array, offset = 0): string {
-  // OIDs repeat a lot (algorithms, extensions); a small cache keyed on the bytes pays off.
-  const key = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("latin1");
-  const hit = OID_CACHE.get(key);
-  if (hit) return hit;
+  // OIDs repeat a lot (algorithms, extensions); a small cache keyed on the bytes pays off. The key is a
+  // hash computed in place (no string or view per lookup); a hit is confirmed byte for byte.
+  const n = v.length;
+  let h = n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ v[i], 0x01000193);
+  const hit = OID_CACHE.get(h);
+  if (hit && hit.bytes.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++)
+      if (hit.bytes[i] !== v[i]) {
+        same = false;
+        break;
+      }
+    if (same) return hit.oid;
+  }
   if (v.length === 0) throw new DerError("empty OBJECT IDENTIFIER", offset);
   const parts: number[] = [];
   let acc = 0;
@@ -238,7 +250,7 @@ export function decodeOid(v: Uint8Array, offset = 0): string {
     } else if (i === v.length - 1) throw new DerError("truncated OBJECT IDENTIFIER", offset);
   }
   const s = parts.join(".");
-  if (OID_CACHE.size < 4096) OID_CACHE.set(key, s);
+  if (OID_CACHE.size < 4096 && !hit) OID_CACHE.set(h, { bytes: Uint8Array.from(v), oid: s });
   return s;
 }
 
