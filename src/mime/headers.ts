@@ -434,7 +434,8 @@ export function parseAddress(value: string | undefined): string | undefined {
   const s = stripComments(value);
   // Angle-addr outside quotes wins.
   let quoted = false;
-  for (let i = 0; i < s.length; i++) {
+  const n = s.includes("<") ? s.length : 0;
+  for (let i = 0; i < n; i++) {
     const c = s[i];
     if (c === "\\") {
       i++;
@@ -459,6 +460,8 @@ export function parseAddress(value: string | undefined): string | undefined {
 }
 
 function splitAddresses(s: string): string[] {
+  // Without quotes every comma separates (as the loop below would find).
+  if (!s.includes('"')) return s.split(",");
   const out: string[] = [];
   let cur = "";
   let quoted = false;

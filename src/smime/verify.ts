@@ -350,9 +350,34 @@ function addProblems(problems: Problem[], list: readonly Problem[]): void {
 
 function isoTime(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
+  // Years 1970-9999 written out with integer arithmetic (days to civil date, H. Hinnant's algorithm): no Date
+  // object and no string surgery per message; other years through toISOString, as before.
+  if (ms >= 0 && ms < 253402300800000) {
+    const secs = Math.floor(ms / 1000);
+    const days = Math.floor(secs / 86400);
+    const sod = secs - days * 86400;
+    const z = days + 719468;
+    const era = Math.floor(z / 146097);
+    const doe = z - era * 146097;
+    const yoe = Math.floor(
+      (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+    );
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    const h = Math.floor(sod / 3600);
+    const mi = Math.floor((sod % 3600) / 60);
+    const se = sod % 60;
+    return `${y}-${two(m)}-${two(d)}T${two(h)}:${two(mi)}:${two(se)}Z`;
+  }
   const s = new Date(ms).toISOString();
-  // "YYYY-MM-DDTHH:mm:ss.sssZ" without the milliseconds (a six-digit year keeps its form, as before).
-  return s.length === 24 && s.charCodeAt(19) === 0x2e ? `${s.slice(0, 19)}Z` : s.replace(/\.\d{3}Z$/, "Z");
+  return s.replace(/\.\d{3}Z$/, "Z");
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 /** A .p7m/.p7s/.bin given directly: opaque SignedData, or detached with ctx.detachedContent. */
