@@ -161,7 +161,7 @@ export function readSignerInfo(parent: DerReader): SignerInfo {
   const sa = si.optional(0xa0);
   if (sa) {
     // The signature covers the DER of the attributes with an explicit SET OF tag.
-    const der = Uint8Array.from(sa.raw);
+    const der = new Uint8Array(sa.raw); // a copy (the typed-array constructor copies in one go)
     der[0] = TAG.SET;
     const list = readAttributes(si.child(sa));
     const typed = decodeSignedAttributes(der, list);

@@ -69,12 +69,12 @@ class Element implements DerElement {
     readonly tag: number,
     readonly offset: number,
     readonly headerLength: number,
-    private readonly buf: Uint8Array,
-    /** Start of the TLV, start of the contents, end of the contents, end of the TLV (in `buf`). */
-    private readonly start: number,
-    private readonly valueStart: number,
-    private readonly valueEnd: number,
-    private readonly end: number,
+    /** The reader's buffer, and in it: start of the TLV, start and end of the contents, end of the TLV. */
+    readonly buf: Uint8Array,
+    readonly start: number,
+    readonly valueStart: number,
+    readonly valueEnd: number,
+    readonly end: number,
   ) {}
 
   get value(): Uint8Array {
@@ -94,29 +94,38 @@ export function retag(el: DerElement, tag: number): DerElement {
 }
 
 /**
- * Reads consecutive elements out of `buf`. `base` is the absolute offset of `buf[0]`
- * in the outermost input, so errors point at the right byte of the file.
+ * Reads consecutive elements out of `buf` (from `from` up to `limit`, by default all of it). `base` is the
+ * absolute offset of `buf[0]` in the outermost input, so errors point at the right byte of the file. A
+ * reader over an element's contents shares its parent's buffer (no view is made for it).
  */
 export class DerReader {
-  private pos = 0;
+  private pos: number;
+  private readonly limit: number;
   /** `ber` allows indefinite lengths (CMS from mail clients); certificates stay strict DER. */
   constructor(
-    readonly buf: Uint8Array,
+    private readonly buf: Uint8Array,
     readonly base = 0,
     readonly ber = false,
-  ) {}
+    from = 0,
+    limit = buf.length,
+  ) {
+    this.pos = from;
+    this.limit = limit;
+  }
 
   static of(el: DerElement, ber = false): DerReader {
+    if (el instanceof Element)
+      return new DerReader(el.buf, el.offset - el.start, ber, el.valueStart, el.valueEnd);
     return new DerReader(el.value, el.offset + el.headerLength, ber);
   }
 
   /** A reader over a child element's contents, in the same DER/BER mode. */
   child(el: DerElement): DerReader {
-    return new DerReader(el.value, el.offset + el.headerLength, this.ber);
+    return DerReader.of(el, this.ber);
   }
 
   get done(): boolean {
-    return this.pos >= this.buf.length;
+    return this.pos >= this.limit;
   }
 
   get position(): number {
@@ -124,35 +133,36 @@ export class DerReader {
   }
 
   peekTag(): number {
-    return this.pos < this.buf.length ? this.buf[this.pos] : -1;
+    return this.pos < this.limit ? this.buf[this.pos] : -1;
   }
 
   /** Reads any element. Indefinite lengths are allowed only when `ber` is set. */
   read(ber = this.ber): DerElement {
     const buf = this.buf;
+    const limit = this.limit;
     const start = this.pos;
-    if (start >= buf.length) throw new DerError("unexpected end of data", this.base + start);
+    if (start >= limit) throw new DerError("unexpected end of data", this.base + start);
     const tag = buf[start];
     if ((tag & 0x1f) === 0x1f) throw new DerError("high tag numbers are not supported", this.base + start);
     let p = start + 1;
-    if (p >= buf.length) throw new DerError("truncated length", this.base + p);
+    if (p >= limit) throw new DerError("truncated length", this.base + p);
     let len = buf[p++];
     if (len & 0x80) {
       const n = len & 0x7f;
       if (n === 0) {
         if (!ber) throw new DerError("indefinite length is not DER", this.base + start);
-        const end = findEndOfContents(buf, p, this.base, 0);
+        const end = findEndOfContents(buf, p, this.base, 0, limit);
         this.pos = end + 2;
         return new Element(tag, this.base + start, p - start, buf, start, p, end, end + 2);
       }
       if (n > 4) throw new DerError("length too long", this.base + p);
-      if (p + n > buf.length) throw new DerError("truncated length", this.base + p);
+      if (p + n > limit) throw new DerError("truncated length", this.base + p);
       len = 0;
       for (let i = 0; i < n; i++) len = len * 256 + buf[p++];
     }
     const end = p + len;
-    if (end > buf.length) {
-      throw new DerError(`element needs ${len} bytes but only ${buf.length - p} remain`, this.base + start);
+    if (end > limit) {
+      throw new DerError(`element needs ${len} bytes but only ${limit - p} remain`, this.base + start);
     }
     this.pos = end;
     return new Element(tag, this.base + start, p - start, buf, start, p, end, end);
@@ -186,20 +196,21 @@ export class DerReader {
   }
 }
 
-function findEndOfContents(buf: Uint8Array, p: number, base: number, depth: number): number {
+/** The end-of-contents marker of an indefinite-length element whose contents start at `p` (before `limit`). */
+function findEndOfContents(buf: Uint8Array, p: number, base: number, depth: number, limit: number): number {
   if (depth > MAX_DEPTH) throw new DerError("nesting too deep", base + p);
   // Walk the children until the 00 00 end-of-contents marker; nested indefinite lengths recurse.
   for (;;) {
-    if (p + 2 > buf.length) throw new DerError("missing end-of-contents", base + p);
+    if (p + 2 > limit) throw new DerError("missing end-of-contents", base + p);
     if (buf[p] === 0 && buf[p + 1] === 0) return p;
-    const child = new DerReader(buf.subarray(p), base + p);
     if (buf[p + 1] === 0x80) {
       // Skip header (tag + 0x80) and find the child's own terminator.
-      const inner = findEndOfContents(buf, p + 2, base, depth + 1);
+      const inner = findEndOfContents(buf, p + 2, base, depth + 1, limit);
       p = inner + 2;
     } else {
+      const child = new DerReader(buf, base, false, p, limit);
       child.read(false);
-      p += child.position - (base + p);
+      p = child.position - base;
     }
   }
 }
@@ -250,7 +261,7 @@ export function decodeOid(v: Uint8Array, offset = 0): string {
     } else if (i === v.length - 1) throw new DerError("truncated OBJECT IDENTIFIER", offset);
   }
   const s = parts.join(".");
-  if (OID_CACHE.size < 4096 && !hit) OID_CACHE.set(h, { bytes: Uint8Array.from(v), oid: s });
+  if (OID_CACHE.size < 4096 && !hit) OID_CACHE.set(h, { bytes: new Uint8Array(v), oid: s });
   return s;
 }
 

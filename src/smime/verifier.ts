@@ -40,7 +40,7 @@ export class Verifier {
   private readonly ctx: VerifyContext;
 
   constructor(setup: VerifySetup, fetcher?: Fetcher) {
-    this.trust = new TrustList(setup.trust.map((d) => new Certificate(Uint8Array.from(d))));
+    this.trust = new TrustList(setup.trust.map((d) => new Certificate(new Uint8Array(d))));
     const certCache = new CertificateCache();
     this.ctx = {
       trust: this.trust,

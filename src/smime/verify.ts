@@ -90,7 +90,7 @@ export class CertificateCache {
     let c = this.map.get(k);
     if (c && !bytesEqual(der, c.der)) c = undefined;
     if (!c) {
-      c = new Certificate(Uint8Array.from(der));
+      c = new Certificate(new Uint8Array(der));
       checkUsable(c);
       if (this.map.size >= this.max) this.map.clear();
       this.map.set(k, c);
@@ -221,7 +221,7 @@ async function checkSignedData(
     try {
       if (cache) messageCerts.push(cache.get(der));
       else {
-        const c = new Certificate(Uint8Array.from(der));
+        const c = new Certificate(new Uint8Array(der));
         checkUsable(c);
         messageCerts.push(c);
       }
