@@ -35,6 +35,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -348,16 +349,34 @@ function runCli(cliArgs: string[], outFile?: string): CliRun {
 const help = runCli(["verify", "--help"]).stdout;
 const outFlag = help.includes("--jsonl") ? "--jsonl" : "--json";
 
-/** Counts verdicts in the CLI's --json / --jsonl output without holding it twice. */
+/** Counts verdicts in the CLI's --json / --jsonl output, read in chunks (a big mbox's output exceeds a string). */
 function countVerdicts(file: string): { valid: number; total: number } {
-  const text = readFileSync(file, "latin1");
-  let valid = 0;
+  const key = Buffer.from('"verdict":');
+  const valid = Buffer.from('"verdict":"valid"');
+  const fd = openSync(file, "r");
+  const chunk = Buffer.alloc(8 << 20);
+  let carry = Buffer.alloc(0);
+  let v = 0;
   let total = 0;
-  for (let i = text.indexOf('"verdict":'); i >= 0; i = text.indexOf('"verdict":', i + 10)) {
-    total++;
-    if (text.startsWith('"verdict":"valid"', i)) valid++;
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const buf = Buffer.concat([carry, chunk.subarray(0, n)]);
+      // Matches that start in the last valid.length - 1 bytes are counted with the next chunk.
+      const stop = buf.length - (valid.length - 1);
+      let i = buf.indexOf(key);
+      while (i >= 0 && i < stop) {
+        total++;
+        if (buf.subarray(i, i + valid.length).equals(valid)) v++;
+        i = buf.indexOf(key, i + key.length);
+      }
+      carry = Buffer.from(buf.subarray(Math.max(0, stop)));
+    }
+  } finally {
+    closeSync(fd);
   }
-  return { valid, total };
+  return { valid: v, total };
 }
 
 // ---- (e) start-up ----------------------------------------------------------------------------------------
