@@ -105,10 +105,10 @@ if (args[0] === "--child-inproc") {
   // The raw signature rate of this signer type through node:crypto (a cached KeyObject, one signature over
   // 100 bytes), measured between the passes: the ceiling for these messages on this machine at this load.
   const { generateKeyPairSync, sign, verify } = await import("node:crypto");
-  const kp = generateKeyPairSync(
-    kind === "P-256" ? "ec" : "rsa",
-    kind === "P-256" ? { namedCurve: "P-256" } : { modulusLength: 2048 },
-  );
+  const kp =
+    kind === "P-256"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : generateKeyPairSync("rsa", { modulusLength: 2048 });
   const data = Buffer.alloc(100, 1);
   const sig = sign("sha256", data, kp.privateKey);
   const raw = () => {
