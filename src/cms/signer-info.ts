@@ -161,7 +161,7 @@ export function readSignerInfo(parent: DerReader): SignerInfo {
   const sa = si.optional(0xa0);
   if (sa) {
     // The signature covers the DER of the attributes with an explicit SET OF tag.
-    const der = Uint8Array.from(sa.raw);
+    const der = new Uint8Array(sa.raw); // a copy (the typed-array constructor copies in one go)
     der[0] = TAG.SET;
     const list = readAttributes(si.child(sa));
     const typed = decodeSignedAttributes(der, list);
@@ -343,7 +343,9 @@ export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): 
     return pool.find((c) => c.subjectKeyIdentifier === sid.ski);
   }
   const serial = stripSerial(sid.serial);
-  const sameSerial = pool.filter((c) => bytesEqual(stripSerial(c.serialNumber), serial));
+  const sameSerial: Certificate[] = [];
+  for (const c of pool)
+    if (sameBytesFrom(c.serialNumber, serialStart(c.serialNumber), serial)) sameSerial.push(c);
   if (sameSerial.length === 0) return undefined;
   // Byte-identical issuer names first (the usual case); else RFC 5280 name comparison.
   const exact = sameSerial.find((c) => bytesEqual(c.issuer.der, sid.issuer.raw));
@@ -358,9 +360,21 @@ export function findSignerCert(info: SignerInfo, pool: readonly Certificate[]): 
 }
 
 function stripSerial(s: Uint8Array): Uint8Array {
+  return s.subarray(serialStart(s));
+}
+
+/** Where a serial number starts once redundant leading zero octets are dropped. */
+function serialStart(s: Uint8Array): number {
   let i = 0;
   while (i < s.length - 1 && s[i] === 0 && !(s[i + 1] & 0x80)) i++;
-  return s.subarray(i);
+  return i;
+}
+
+/** True when `a` from `start` on equals `b` (no view made). */
+function sameBytesFrom(a: Uint8Array, start: number, b: Uint8Array): boolean {
+  if (a.length - start !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[start + i] !== b[i]) return false;
+  return true;
 }
 
 /** How a signer is named when its certificate is missing. */

@@ -17,7 +17,13 @@ export function digest(
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+  const n = a.length;
+  if (n !== b.length) return false;
+  // Short arrays (digests, serials, names) compare faster in a loop than through a Buffer view.
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 

@@ -59,29 +59,73 @@ export interface DerElement {
 }
 
 /**
- * Reads consecutive elements out of `buf`. `base` is the absolute offset of `buf[0]`
- * in the outermost input, so errors point at the right byte of the file.
+ * An element read by DerReader: `value` and `raw` are views made the first time they are read (many elements
+ * are only stepped over or read through one of them), so reading costs one small object per element.
  */
-export class DerReader {
-  private pos = 0;
-  /** `ber` allows indefinite lengths (CMS from mail clients); certificates stay strict DER. */
+class Element implements DerElement {
+  private v?: Uint8Array;
+  private r?: Uint8Array;
   constructor(
+    readonly tag: number,
+    readonly offset: number,
+    readonly headerLength: number,
+    /** The reader's buffer, and in it: start of the TLV, start and end of the contents, end of the TLV. */
     readonly buf: Uint8Array,
-    readonly base = 0,
-    readonly ber = false,
+    readonly start: number,
+    readonly valueStart: number,
+    readonly valueEnd: number,
+    readonly end: number,
   ) {}
 
+  get value(): Uint8Array {
+    this.v ??= this.buf.subarray(this.valueStart, this.valueEnd);
+    return this.v;
+  }
+
+  get raw(): Uint8Array {
+    this.r ??= this.buf.subarray(this.start, this.end);
+    return this.r;
+  }
+}
+
+/** `el` read as if it had tag `tag` (IMPLICIT tagging); a plain object, so it may be spread or compared. */
+export function retag(el: DerElement, tag: number): DerElement {
+  return { tag, offset: el.offset, headerLength: el.headerLength, value: el.value, raw: el.raw };
+}
+
+/**
+ * Reads consecutive elements out of `buf` (from `from` up to `limit`, by default all of it). `base` is the
+ * absolute offset of `buf[0]` in the outermost input, so errors point at the right byte of the file. A
+ * reader over an element's contents shares its parent's buffer (no view is made for it).
+ */
+export class DerReader {
+  private pos: number;
+  private readonly limit: number;
+  /** `ber` allows indefinite lengths (CMS from mail clients); certificates stay strict DER. */
+  constructor(
+    private readonly buf: Uint8Array,
+    readonly base = 0,
+    readonly ber = false,
+    from = 0,
+    limit = buf.length,
+  ) {
+    this.pos = from;
+    this.limit = limit;
+  }
+
   static of(el: DerElement, ber = false): DerReader {
+    if (el instanceof Element)
+      return new DerReader(el.buf, el.offset - el.start, ber, el.valueStart, el.valueEnd);
     return new DerReader(el.value, el.offset + el.headerLength, ber);
   }
 
   /** A reader over a child element's contents, in the same DER/BER mode. */
   child(el: DerElement): DerReader {
-    return new DerReader(el.value, el.offset + el.headerLength, this.ber);
+    return DerReader.of(el, this.ber);
   }
 
   get done(): boolean {
-    return this.pos >= this.buf.length;
+    return this.pos >= this.limit;
   }
 
   get position(): number {
@@ -89,50 +133,39 @@ export class DerReader {
   }
 
   peekTag(): number {
-    return this.pos < this.buf.length ? this.buf[this.pos] : -1;
+    return this.pos < this.limit ? this.buf[this.pos] : -1;
   }
 
   /** Reads any element. Indefinite lengths are allowed only when `ber` is set. */
   read(ber = this.ber): DerElement {
     const buf = this.buf;
+    const limit = this.limit;
     const start = this.pos;
-    if (start >= buf.length) throw new DerError("unexpected end of data", this.base + start);
+    if (start >= limit) throw new DerError("unexpected end of data", this.base + start);
     const tag = buf[start];
     if ((tag & 0x1f) === 0x1f) throw new DerError("high tag numbers are not supported", this.base + start);
     let p = start + 1;
-    if (p >= buf.length) throw new DerError("truncated length", this.base + p);
+    if (p >= limit) throw new DerError("truncated length", this.base + p);
     let len = buf[p++];
     if (len & 0x80) {
       const n = len & 0x7f;
       if (n === 0) {
         if (!ber) throw new DerError("indefinite length is not DER", this.base + start);
-        const end = findEndOfContents(buf, p, this.base, 0);
+        const end = findEndOfContents(buf, p, this.base, 0, limit);
         this.pos = end + 2;
-        return {
-          tag,
-          offset: this.base + start,
-          headerLength: p - start,
-          value: buf.subarray(p, end),
-          raw: buf.subarray(start, end + 2),
-        };
+        return new Element(tag, this.base + start, p - start, buf, start, p, end, end + 2);
       }
       if (n > 4) throw new DerError("length too long", this.base + p);
-      if (p + n > buf.length) throw new DerError("truncated length", this.base + p);
+      if (p + n > limit) throw new DerError("truncated length", this.base + p);
       len = 0;
       for (let i = 0; i < n; i++) len = len * 256 + buf[p++];
     }
     const end = p + len;
-    if (end > buf.length) {
-      throw new DerError(`element needs ${len} bytes but only ${buf.length - p} remain`, this.base + start);
+    if (end > limit) {
+      throw new DerError(`element needs ${len} bytes but only ${limit - p} remain`, this.base + start);
     }
     this.pos = end;
-    return {
-      tag,
-      offset: this.base + start,
-      headerLength: p - start,
-      value: buf.subarray(p, end),
-      raw: buf.subarray(start, end),
-    };
+    return new Element(tag, this.base + start, p - start, buf, start, p, end, end);
   }
 
   /** Reads an element and insists on its tag. */
@@ -163,20 +196,21 @@ export class DerReader {
   }
 }
 
-function findEndOfContents(buf: Uint8Array, p: number, base: number, depth: number): number {
+/** The end-of-contents marker of an indefinite-length element whose contents start at `p` (before `limit`). */
+function findEndOfContents(buf: Uint8Array, p: number, base: number, depth: number, limit: number): number {
   if (depth > MAX_DEPTH) throw new DerError("nesting too deep", base + p);
   // Walk the children until the 00 00 end-of-contents marker; nested indefinite lengths recurse.
   for (;;) {
-    if (p + 2 > buf.length) throw new DerError("missing end-of-contents", base + p);
+    if (p + 2 > limit) throw new DerError("missing end-of-contents", base + p);
     if (buf[p] === 0 && buf[p + 1] === 0) return p;
-    const child = new DerReader(buf.subarray(p), base + p);
     if (buf[p + 1] === 0x80) {
       // Skip header (tag + 0x80) and find the child's own terminator.
-      const inner = findEndOfContents(buf, p + 2, base, depth + 1);
+      const inner = findEndOfContents(buf, p + 2, base, depth + 1, limit);
       p = inner + 2;
     } else {
+      const child = new DerReader(buf, base, false, p, limit);
       child.read(false);
-      p += child.position - (base + p);
+      p = child.position - base;
     }
   }
 }
@@ -191,13 +225,25 @@ export function parseOne(buf: Uint8Array, what: string, base = 0): DerElement {
 
 // ---- primitive decoders -------------------------------------------------
 
-const OID_CACHE = new Map<string, string>();
+/** Decoded OIDs by a hash of their bytes (each entry keeps a copy of the bytes it was decoded from). */
+const OID_CACHE = new Map<number, { bytes: Uint8Array; oid: string }>();
 
 export function decodeOid(v: Uint8Array, offset = 0): string {
-  // OIDs repeat a lot (algorithms, extensions); a small cache keyed on the bytes pays off.
-  const key = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("latin1");
-  const hit = OID_CACHE.get(key);
-  if (hit) return hit;
+  // OIDs repeat a lot (algorithms, extensions); a small cache keyed on the bytes pays off. The key is a
+  // hash computed in place (no string or view per lookup); a hit is confirmed byte for byte.
+  const n = v.length;
+  let h = n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ v[i], 0x01000193);
+  const hit = OID_CACHE.get(h);
+  if (hit && hit.bytes.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++)
+      if (hit.bytes[i] !== v[i]) {
+        same = false;
+        break;
+      }
+    if (same) return hit.oid;
+  }
   if (v.length === 0) throw new DerError("empty OBJECT IDENTIFIER", offset);
   const parts: number[] = [];
   let acc = 0;
@@ -215,7 +261,7 @@ export function decodeOid(v: Uint8Array, offset = 0): string {
     } else if (i === v.length - 1) throw new DerError("truncated OBJECT IDENTIFIER", offset);
   }
   const s = parts.join(".");
-  if (OID_CACHE.size < 4096) OID_CACHE.set(key, s);
+  if (OID_CACHE.size < 4096 && !hit) OID_CACHE.set(h, { bytes: new Uint8Array(v), oid: s });
   return s;
 }
 

@@ -16,13 +16,101 @@ export interface HeaderField {
   value: string;
 }
 
+/**
+ * The fields of a header section. Read from bytes, a field is only located (where its name and value lines
+ * are); names are matched on the bytes and a value is decoded the first time it is asked for, so a message
+ * whose code reads four headers pays for four strings, not for every Received line.
+ */
 export class Headers {
-  constructor(readonly fields: HeaderField[]) {}
+  private readonly buf?: Buffer;
+  /** Per field: name start, name end, value start, value end (the first line's), in `buf`. */
+  private readonly spans?: number[];
+  /** Folded continuation lines (value ranges) per field index, for the fields that have any. */
+  private readonly folded?: Map<number, [number, number][]>;
+  private readonly values: (string | undefined)[] = [];
+  private list?: HeaderField[];
+
+  constructor(fields: HeaderField[]);
+  /** @internal Fields located in `buf` by parseHeaderSection. */
+  constructor(
+    fields: undefined,
+    buf: Buffer,
+    spans: number[],
+    folded: Map<number, [number, number][]> | undefined,
+  );
+  constructor(
+    fields?: HeaderField[],
+    buf?: Buffer,
+    spans?: number[],
+    folded?: Map<number, [number, number][]>,
+  ) {
+    if (fields) this.list = fields;
+    else {
+      this.buf = buf;
+      this.spans = spans;
+      this.folded = folded;
+    }
+  }
+
+  /** Every field, in order. */
+  get fields(): HeaderField[] {
+    if (!this.list) {
+      const out: HeaderField[] = [];
+      for (let i = 0; i < this.count; i++) {
+        const name = this.nameAt(i);
+        out.push({ name, key: name.toLowerCase(), value: this.valueAt(i) });
+      }
+      this.list = out;
+    }
+    return this.list;
+  }
+
+  private get count(): number {
+    return this.spans ? this.spans.length >> 2 : this.list!.length;
+  }
+
+  private nameAt(i: number): string {
+    return this.buf!.toString("latin1", this.spans![4 * i], this.spans![4 * i + 1]);
+  }
+
+  private valueAt(i: number): string {
+    let v = this.values[i];
+    if (v === undefined) {
+      const b = this.buf!;
+      v = b.toString("utf8", this.spans![4 * i + 2], this.spans![4 * i + 3]);
+      const more = this.folded?.get(i);
+      if (more) for (const [s, e] of more) v += b.toString("utf8", s, e);
+      // Line breaks of folding are removed (a lone CR can remain inside a line).
+      if (v.includes("\r") || v.includes("\n")) v = v.replace(/[\r\n]+/g, "");
+      v = v.trim();
+      this.values[i] = v;
+    }
+    return v;
+  }
+
+  /** True when field `i`'s name is `k` (lower case) regardless of case; names are ASCII. */
+  private nameIs(i: number, k: string): boolean {
+    const s = this.spans!;
+    const ns = s[4 * i];
+    if (s[4 * i + 1] - ns !== k.length) return false;
+    const b = this.buf!;
+    for (let j = 0; j < k.length; j++) {
+      let c = b[ns + j];
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== k.charCodeAt(j)) return false;
+    }
+    return true;
+  }
 
   /** First value of a header (case-insensitive name), or undefined. */
   get(name: string): string | undefined {
     const k = name.toLowerCase();
-    for (const f of this.fields) if (f.key === k) return f.value;
+    if (!this.spans) {
+      for (const f of this.list!) if (f.key === k) return f.value;
+      return undefined;
+    }
+    const n = this.count;
+    for (let i = 0; i < n; i++) if (this.nameIs(i, k)) return this.valueAt(i);
     return undefined;
   }
 
@@ -49,8 +137,6 @@ export interface HeaderSection {
   hasHeaders: boolean;
 }
 
-const utf8 = new TextDecoder("utf-8");
-
 function isNameChar(c: number): boolean {
   // printable US-ASCII except ':' and space (RFC 5322 ftext)
   return c >= 33 && c <= 126 && c !== 58;
@@ -62,48 +148,59 @@ function isNameChar(c: number): boolean {
  * later stray lines are skipped, as mail readers do.
  */
 export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): HeaderSection {
-  const fields: HeaderField[] = [];
   const n = buf.length;
-  let p = 0;
-  let cur: { name: string; parts: [number, number][] } | undefined;
-  const flush = () => {
-    if (!cur) return;
-    let value = "";
-    for (const [s, e] of cur.parts) value += utf8.decode(buf.subarray(s, e));
-    value = value.replace(/[\r\n]+/g, "").trim();
-    fields.push({ name: cur.name, key: cur.name.toLowerCase(), value });
-    cur = undefined;
-    if (fields.length > limits.maxHeaders)
-      throw new MimeError(`more than ${limits.maxHeaders} header fields`);
+  // One Buffer view for the whole section: its indexOf and string decoders are native, and taking them on
+  // offsets needs no view per line.
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const spans: number[] = [];
+  let folded: Map<number, [number, number][]> | undefined;
+  let count = 0;
+  /** True while a field is open (its continuation lines may follow). */
+  let open = false;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    if (++count > limits.maxHeaders) throw new MimeError(`more than ${limits.maxHeaders} header fields`);
   };
+  const section = (bodyOffset: number, hasHeaders: boolean): HeaderSection => ({
+    headers: new Headers(undefined, b, spans, folded),
+    bodyOffset,
+    hasHeaders,
+  });
+  let p = 0;
   while (p < n) {
     if (p > limits.maxHeaderBytes)
       throw new MimeError(`header section larger than ${limits.maxHeaderBytes} bytes`);
     // find end of line
-    const eol = indexOfByte(buf, 0x0a, p);
+    const eol = b.indexOf(0x0a, p);
     const lineEnd = eol < 0 ? n : eol; // exclusive, before LF
     const next = eol < 0 ? n : eol + 1;
     let contentEnd = lineEnd;
-    if (contentEnd > p && buf[contentEnd - 1] === 0x0d) contentEnd--;
+    if (contentEnd > p && b[contentEnd - 1] === 0x0d) contentEnd--;
     if (contentEnd === p) {
       // empty line: end of headers
-      flush();
-      return { headers: new Headers(fields), bodyOffset: next, hasHeaders: true };
+      close();
+      return section(next, true);
     }
-    const c0 = buf[p];
-    if ((c0 === 0x20 || c0 === 0x09) && cur) {
-      cur.parts.push([p, contentEnd]);
+    const c0 = b[p];
+    if ((c0 === 0x20 || c0 === 0x09) && open) {
+      folded ??= new Map();
+      const i = spans.length / 4 - 1;
+      const list = folded.get(i);
+      if (list) list.push([p, contentEnd]);
+      else folded.set(i, [[p, contentEnd]]);
       p = next;
       continue;
     }
     // field name
     let q = p;
-    while (q < contentEnd && isNameChar(buf[q])) q++;
+    while (q < contentEnd && isNameChar(b[q])) q++;
     let colon = q;
-    while (colon < contentEnd && (buf[colon] === 0x20 || buf[colon] === 0x09)) colon++; // "Name :" (obsolete syntax)
-    if (q > p && colon < contentEnd && buf[colon] === 0x3a) {
-      flush();
-      cur = { name: latin1(buf, p, q), parts: [[colon + 1, contentEnd]] };
+    while (colon < contentEnd && (b[colon] === 0x20 || b[colon] === 0x09)) colon++; // "Name :" (obsolete syntax)
+    if (q > p && colon < contentEnd && b[colon] === 0x3a) {
+      close();
+      spans.push(p, q, colon + 1, contentEnd);
+      open = true;
       p = next;
       continue;
     }
@@ -112,17 +209,17 @@ export function parseHeaderSection(buf: Uint8Array, limits: HeaderLimits): Heade
       p = next;
       continue;
     }
-    if (fields.length === 0 && !cur) {
+    if (spans.length === 0) {
       // Not a header line at the very start: there is no header section (RFC 2046 allows a part without headers
       // only when it starts with the empty line, but be lenient).
       return { headers: new Headers([]), bodyOffset: 0, hasHeaders: false };
     }
     // stray line inside the header section: skip it
-    flush();
+    close();
     p = next;
   }
-  flush();
-  return { headers: new Headers(fields), bodyOffset: n, hasHeaders: fields.length > 0 };
+  close();
+  return section(n, spans.length > 0);
 }
 
 function isFromLine(buf: Uint8Array, p: number, end: number): boolean {
@@ -187,22 +284,40 @@ function stripComments(s: string): string {
  */
 export function parseContentType(value: string | undefined): ContentType | undefined {
   if (value === undefined) return undefined;
+  // The same values recur message after message (each client writes its parts alike): a small memo of the
+  // parsed (frozen, shared) results. Bounded: it starts afresh when full.
+  const hit = CT_MEMO.get(value);
+  if (hit !== undefined) return hit ?? undefined;
+  const ct = parseContentTypeOnce(value);
+  if (value.length <= CT_MEMO_MAX_LENGTH) {
+    if (CT_MEMO.size >= CT_MEMO_MAX) CT_MEMO.clear();
+    CT_MEMO.set(value, ct ?? null);
+  }
+  return ct;
+}
+
+const CT_MEMO = new Map<string, ContentType | null>();
+const CT_MEMO_MAX = 1024;
+const CT_MEMO_MAX_LENGTH = 512;
+
+function parseContentTypeOnce(value: string): ContentType | undefined {
   const { head, params } = parseParameterised(value);
   const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*\/\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/.exec(head);
   if (!m) return undefined;
   const type = m[1].toLowerCase();
   const subtype = m[2].toLowerCase();
-  return { type, subtype, mediaType: `${type}/${subtype}`, params };
+  return Object.freeze({ type, subtype, mediaType: `${type}/${subtype}`, params: Object.freeze(params) });
 }
 
 /** "attachment; filename=..." and similar: the head token and the parameters. */
 export function parseParameterised(value: string): { head: string; params: Record<string, string> } {
   const s = stripComments(value);
   const parts = splitParams(s);
-  const head = (parts.shift() ?? "").trim();
-  const simple: Record<string, string> = {};
-  const extended = new Map<string, { index: number; encoded: boolean; value: string }[]>();
-  for (const part of parts) {
+  const head = parts[0].trim();
+  const params: Record<string, string> = Object.create(null);
+  let extended: Map<string, { index: number; encoded: boolean; value: string }[]> | undefined;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
     const eq = part.indexOf("=");
     if (eq < 0) continue;
     let name = part.slice(0, eq).trim().toLowerCase();
@@ -214,15 +329,24 @@ export function parseParameterised(value: string): { head: string; params: Recor
       name = m[1];
       const index = m[2] === undefined ? 0 : Number(m[2]);
       if (index > 1000) continue;
+      extended ??= new Map();
       const list = extended.get(name) ?? [];
       list.push({ index, encoded: m[3] !== undefined, value: raw });
       extended.set(name, list);
-    } else if (!(name in simple)) {
-      simple[name] = raw;
+    } else if (!(name in params) && !(name in Object.prototype)) {
+      // The first of a repeated parameter wins; names of Object.prototype's members are not kept (as always).
+      params[name] = raw;
     }
   }
-  const params: Record<string, string> = Object.create(null);
-  for (const [k, v] of Object.entries(simple)) params[k] = v;
+  if (extended) mergeExtended(params, extended);
+  return { head, params };
+}
+
+/** RFC 2231 parameters (continuations, charsets), decoded over the simple ones of the same name. */
+function mergeExtended(
+  params: Record<string, string>,
+  extended: Map<string, { index: number; encoded: boolean; value: string }[]>,
+): void {
   for (const [name, list] of extended) {
     list.sort((a, b) => a.index - b.index);
     let charset = "utf-8";
@@ -254,7 +378,6 @@ export function parseParameterised(value: string): { head: string; params: Recor
     if (bytes.length) text += decodeCharset(Uint8Array.from(bytes), charset);
     params[name] = text;
   }
-  return { head, params };
 }
 
 function decodeCharset(b: Uint8Array, charset: string): string {
@@ -266,28 +389,32 @@ function decodeCharset(b: Uint8Array, charset: string): string {
 }
 
 function splitParams(s: string): string[] {
+  // Without quoted strings every ";" separates (the loop below would split at each of them too).
+  if (!s.includes('"')) return s.split(";");
+  // Slices between the separators outside quoted strings (a backslash escapes the next character there).
   const out: string[] = [];
-  let cur = "";
+  let start = 0;
   let quoted = false;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s.charCodeAt(i);
     if (quoted) {
-      cur += c;
-      if (c === "\\" && i + 1 < s.length) cur += s[++i];
-      else if (c === '"') quoted = false;
-    } else if (c === '"') {
-      quoted = true;
-      cur += c;
-    } else if (c === ";") {
-      out.push(cur);
-      cur = "";
-    } else cur += c;
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x3b) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
   }
-  out.push(cur);
+  out.push(s.slice(start));
   return out;
 }
 
 function unquote(s: string): string {
+  const end = s.indexOf('"', 1);
+  const esc = s.indexOf("\\", 1);
+  // No escape before the closing quote: the text between the quotes (to the end when it is not closed).
+  if (esc < 0 || (end >= 0 && esc > end)) return end < 0 ? s.slice(1) : s.slice(1, end);
   let out = "";
   for (let i = 1; i < s.length; i++) {
     const c = s[i];
@@ -307,7 +434,8 @@ export function parseAddress(value: string | undefined): string | undefined {
   const s = stripComments(value);
   // Angle-addr outside quotes wins.
   let quoted = false;
-  for (let i = 0; i < s.length; i++) {
+  const n = s.includes("<") ? s.length : 0;
+  for (let i = 0; i < n; i++) {
     const c = s[i];
     if (c === "\\") {
       i++;
@@ -332,6 +460,8 @@ export function parseAddress(value: string | undefined): string | undefined {
 }
 
 function splitAddresses(s: string): string[] {
+  // Without quotes every comma separates (as the loop below would find).
+  if (!s.includes('"')) return s.split(",");
   const out: string[] = [];
   let cur = "";
   let quoted = false;

@@ -18,7 +18,11 @@ export function decodeBase64(input: Uint8Array): Uint8Array {
   const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   // Node's decoder has the same tolerance (skips bytes outside the alphabet, stops at '='); it is native,
   // but needs a string copy of the input, so large bodies take the loop below instead.
-  if (buf.length <= 4 << 20) return Buffer.from(buf.toString("latin1"), "base64");
+  if (buf.length <= 4 << 20) {
+    // A plain view of the decoded bytes (not the Buffer): views of it stay plain typed-array views (cheaper).
+    const d = Buffer.from(buf.toString("latin1"), "base64");
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  }
   const out = new Uint8Array(Math.floor((input.length * 3) / 4) + 3);
   let acc = 0;
   let bits = 0;

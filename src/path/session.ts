@@ -9,6 +9,8 @@ import { digest, hexUpper } from "../lib/bytes.js";
 import { type Crl, parseCrl } from "../revocation/crl.js";
 import type { TrustList } from "../trust/trust-list.js";
 import type { Certificate } from "../x509/certificate.js";
+import { resolveProfile, type ValidationProfile } from "./profile.js";
+import type { ValidationOptions } from "./types.js";
 
 const SIGNATURE_MEMO_MAX = 100_000;
 const CRL_PARSE_MAX = 2_000;
@@ -26,6 +28,39 @@ export class ValidationSession {
   private readonly trustInstants = new WeakMap<TrustList, { id: string; at: number[] }>();
   private readonly objectIds = new WeakMap<object, string>();
   private objectSeq = 0;
+
+  /** The options the last profile was resolved from (the fields resolveProfile reads), and that profile. */
+  private lastProfile?: { inputs: unknown[]; profile: ValidationProfile };
+
+  /**
+   * resolveProfile(opts), reusing the last result when every option it reads is the same (a bulk run
+   * validates with the same options each time; only the time, the untrusted set and the CRLs differ).
+   */
+  profileFor(opts: ValidationOptions): ValidationProfile {
+    const inputs: unknown[] = [
+      opts.profile,
+      opts.strict,
+      opts.pedantic,
+      opts.initialPolicySet?.join("\n"),
+      opts.initialExplicitPolicy,
+      opts.initialPolicyMappingInhibit,
+      opts.initialInhibitAnyPolicy,
+      opts.leafPurpose,
+      opts.checkRevocation,
+      opts.requireRevocation,
+      opts.anchorAny,
+      opts.maxDepth,
+      opts.budget,
+      opts.online,
+      opts.retrievalTimeoutMs,
+      opts.leafSource,
+    ];
+    const last = this.lastProfile;
+    if (last?.inputs.every((v, i) => v === inputs[i])) return last.profile;
+    const profile = resolveProfile(opts);
+    this.lastProfile = { inputs, profile };
+    return profile;
+  }
 
   /** Remembers a signature result, dropping all when the memo is full. */
   rememberSignature(key: string, ok: boolean): void {

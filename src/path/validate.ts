@@ -31,7 +31,6 @@ import { PolicyProcessor } from "./policy.js";
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_RETRIEVAL_TIMEOUT_MS,
-  resolveProfile,
   signerProfile,
   type ValidationProfile,
 } from "./profile.js";
@@ -228,8 +227,8 @@ export async function validateChain(
   trust: TrustList,
   opts: ValidationOptions,
 ): Promise<ChainResult> {
-  const profile = resolveProfile(opts);
   const session: ValidationSession = opts.cache ?? new ValidationSession();
+  const profile = session.profileFor(opts);
   // Results are reused offline only (online, the network may know more); the session's memos always.
   const cache = profile.online ? undefined : opts.cache;
   let key: string | undefined;

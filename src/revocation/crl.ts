@@ -17,6 +17,7 @@ import {
   decodeSmallInt,
   decodeTime,
   parseOne,
+  retag,
   TAG,
 } from "../lib/der.js";
 import { OID } from "../lib/oids.js";
@@ -196,7 +197,7 @@ function parseIdp(ext: Extension): IssuingDistributionPoint {
   out.onlyContainsUserCerts = flag(0x81);
   out.onlyContainsCACerts = flag(0x82);
   const reasons = r.optional(0x83);
-  if (reasons) out.onlySomeReasons = bitStringBits({ ...reasons, tag: TAG.BIT_STRING });
+  if (reasons) out.onlySomeReasons = bitStringBits(retag(reasons, TAG.BIT_STRING));
   out.indirectCRL = flag(0x84);
   out.onlyContainsAttributeCerts = flag(0x85);
   r.end("issuingDistributionPoint");

@@ -5,7 +5,7 @@
  * line ends, digests streamed with createHash), which algorithms are refused or weak, DSA keys inheriting
  * their issuer's parameters, and the problem each fault is reported as.
  */
-import { createHash, type KeyObject } from "node:crypto";
+import { createHash, type KeyObject, hash as oneShotHash } from "node:crypto";
 import type { SignedData } from "../cms/signed-data.js";
 import { findSignerCert, type SignerInfo, signerLabel } from "../cms/signer-info.js";
 import {
@@ -58,10 +58,12 @@ export class SignedContent implements ContentSource<ContentForm> {
     const k = `${hash}:${form}`;
     let d = this.digests.get(k);
     if (!d) {
-      const h = createHash(hash);
-      if (form === "raw") h.update(this.bytes);
-      else feedCanonical(this.bytes, (c) => h.update(c));
-      d = h.digest();
+      if (form === "raw") d = oneShotHash(hash, this.bytes, "buffer");
+      else {
+        const h = createHash(hash);
+        feedCanonical(this.bytes, (c) => h.update(c));
+        d = h.digest();
+      }
       this.digests.set(k, d);
     }
     return d;
@@ -79,7 +81,7 @@ export interface SignerCheck {
   info: SignerInfo;
   /** The signer's certificate, when found. */
   cert?: Certificate;
-  /** How the signer is named when its certificate is missing. */
+  /** How the signer is named when its certificate is missing ("" when it was found). */
   label: string;
   signingTime?: number;
   /** The content form that matched, when the digest matched. */
@@ -118,11 +120,18 @@ export function checkSigner(
   content: SignedContent | undefined,
   ctx: SignerContext,
 ): SignerCheck {
-  const out: SignerCheck = { info, label: signerLabel(info), signatureOk: false, problems: [] };
+  const cert = ctx.cert ?? findSignerCert(info, poolOf(ctx));
+  // The label names a signer without a certificate: worked out (it decodes the issuer name) only then.
+  const out: SignerCheck = {
+    info,
+    cert,
+    label: cert ? "" : signerLabel(info),
+    signatureOk: false,
+    problems: [],
+  };
   const push = (p: Problem) => out.problems.push(p);
-  out.cert = ctx.cert ?? findSignerCert(info, poolOf(ctx));
-  const name = out.cert?.name;
-  const sha1 = out.cert?.sha1;
+  // Who a weak-algorithm problem names (only worked out when there is one).
+  const who = () => ({ name: cert?.name, sha1: cert?.sha1 });
 
   const attrs = info.signedAttributes;
   if (attrs) {
@@ -144,7 +153,7 @@ export function checkSigner(
     return out;
   }
   if (digestHash === "md5") {
-    push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 message digest (refused)", severity: "error" }));
+    push(problem("WEAK_ALGORITHM", { ...who(), alg: "MD5 message digest (refused)", severity: "error" }));
     return out;
   }
   if (!alg) {
@@ -157,11 +166,11 @@ export function checkSigner(
     return out;
   }
   if (sigHash === "md5") {
-    push(problem("WEAK_ALGORITHM", { name, sha1, alg: "MD5 signature (refused)", severity: "error" }));
+    push(problem("WEAK_ALGORITHM", { ...who(), alg: "MD5 signature (refused)", severity: "error" }));
     return out;
   }
   if (digestHash === "sha1" || sigHash === "sha1")
-    push(problem("WEAK_ALGORITHM", { name, sha1, alg: "SHA-1 in the message signature" }));
+    push(problem("WEAK_ALGORITHM", { ...who(), alg: "SHA-1 in the message signature" }));
 
   if (!out.cert) {
     push(problem("SIGNER_CERT_MISSING", { detail: out.label.replace(/^unknown signer /, "") }));

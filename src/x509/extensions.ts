@@ -10,6 +10,7 @@ import {
   decodeOidEl,
   decodeSmallInt,
   parseOne,
+  retag,
   TAG,
 } from "../lib/der.js";
 import { type GeneralName, parseGeneralName, parseGeneralNames } from "./general-name.js";
@@ -198,9 +199,9 @@ export function parsePolicyConstraints(ext: Extension): PolicyConstraints {
   const r = DerReader.of(inner(ext));
   const out: PolicyConstraints = {};
   const a = r.optional(0x80);
-  if (a) out.requireExplicitPolicy = zeroToMax({ ...a, tag: TAG.INTEGER }, "requireExplicitPolicy");
+  if (a) out.requireExplicitPolicy = zeroToMax(retag(a, TAG.INTEGER), "requireExplicitPolicy");
   const b = r.optional(0x81);
-  if (b) out.inhibitPolicyMapping = zeroToMax({ ...b, tag: TAG.INTEGER }, "inhibitPolicyMapping");
+  if (b) out.inhibitPolicyMapping = zeroToMax(retag(b, TAG.INTEGER), "inhibitPolicyMapping");
   return out;
 }
 
@@ -217,9 +218,9 @@ function parseSubtrees(el: DerElement): GeneralSubtree[] {
     let minimum = 0;
     let maximum: number | undefined;
     const mn = st.optional(0x80);
-    if (mn) minimum = decodeSmallInt({ ...mn, tag: TAG.INTEGER });
+    if (mn) minimum = decodeSmallInt(retag(mn, TAG.INTEGER));
     const mx = st.optional(0x81);
-    if (mx) maximum = decodeSmallInt({ ...mx, tag: TAG.INTEGER });
+    if (mx) maximum = decodeSmallInt(retag(mx, TAG.INTEGER));
     out.push(maximum === undefined ? { base, minimum } : { base, minimum, maximum });
   }
   return out;
@@ -255,7 +256,7 @@ export function parseCrlDistributionPoints(ext: Extension): DistributionPoint[] 
     const name = dp.optional(0xa0);
     if (name) Object.assign(point, parseDistributionPointName(name));
     const reasons = dp.optional(0x81);
-    if (reasons) point.reasons = bitStringBits({ ...reasons, tag: TAG.BIT_STRING });
+    if (reasons) point.reasons = bitStringBits(retag(reasons, TAG.BIT_STRING));
     const issuer = dp.optional(0xa2);
     if (issuer) point.crlIssuer = parseGeneralNames(issuer);
     out.push(point);

@@ -1,4 +1,4 @@
-import { type DerElement, DerReader, decodeOidEl, decodeString } from "../lib/der.js";
+import { type DerElement, DerReader, decodeOidEl, decodeString, retag } from "../lib/der.js";
 import { Name } from "./name.js";
 
 /** GeneralName (RFC 5280 4.2.1.6), the kinds path validation and S/MIME care about. */
@@ -36,7 +36,7 @@ export function parseGeneralName(el: DerElement): GeneralName {
     case 0x87:
       return { type: "ip", value: el.value };
     case 0x88: {
-      return { type: "oid", value: decodeOidEl({ ...el, tag: 0x06 }) };
+      return { type: "oid", value: decodeOidEl(retag(el, 0x06)) };
     }
     default:
       return { type: "other", oid: `tag-0x${el.tag.toString(16)}`, raw: el.raw };

@@ -31,6 +31,7 @@ export class Name {
   readonly der: Uint8Array;
   private _key?: string;
   private _str?: string;
+  private _display?: string;
 
   constructor(el: DerElement) {
     this.der = el.raw;
@@ -90,12 +91,12 @@ export class Name {
 
   /** A short label for tables: CN, else OU, else O, else the whole name. */
   get display(): string {
-    return (
+    this._display ??=
       this.commonName ??
       this.get(OID.organizationalUnitName).at(-1) ??
       this.get(OID.organizationName).at(-1) ??
-      this.toString()
-    );
+      this.toString();
+    return this._display;
   }
 
   /** RFC 4514-style string, most specific first ("CN=…, O=…, C=…"). */

@@ -1,8 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { loadMonitorConfig } from "../../monitor/config.js";
-import { startServer } from "../../web/server.js";
 import type { RegisterCommand } from "../context.js";
 import { parseIntOption, repeatable, VERSION } from "../options.js";
 
@@ -49,6 +47,11 @@ export const registerServe: RegisterCommand = (program: Command, ctx, done) => {
     .action(async (inputs: string[], opts: ServeOpts) => {
       const port = parseIntOption(opts.port, "--port");
       if (port > 65535) throw new UsageError(`--port: '${opts.port}' is above 65535`);
+      // Loaded when serve runs (hono, SQLite, ajv): every other command starts without them.
+      const [{ loadMonitorConfig }, { startServer }] = await Promise.all([
+        import("../../monitor/config.js"),
+        import("../../web/server.js"),
+      ]);
       const config = opts.config ? loadMonitorConfig(opts.config, existsSync) : undefined;
       const server = await startServer({
         inputs,
