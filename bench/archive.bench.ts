@@ -347,7 +347,9 @@ function runCli(cliArgs: string[], outFile?: string): CliRun {
 }
 
 const help = runCli(["verify", "--help"]).stdout;
-const outFlag = help.includes("--jsonl") ? "--jsonl" : "--json";
+// JSON Lines to standard output (`--jsonl -`), the archive form; `--json` on a build without it.
+const outArgs = help.includes("--jsonl") ? ["--jsonl", "-"] : ["--json"];
+const outFlag = outArgs[0];
 
 /** Counts verdicts in the CLI's --json / --jsonl output, read in chunks (a big mbox's output exceeds a string). */
 function countVerdicts(file: string): { valid: number; total: number } {
@@ -400,7 +402,7 @@ const e2e: E2E[] = [];
 for (const jobs of JOBS) {
   const out = path.join(dir, `out-jobs${jobs}.json`);
   const r = runCli(
-    ["verify", "--trust", path.join(corpus, "root.pem"), outFlag, "--jobs", String(jobs), msgDir],
+    ["verify", "--trust", path.join(corpus, "root.pem"), ...outArgs, "--jobs", String(jobs), msgDir],
     out,
   );
   const v = countVerdicts(out);
@@ -475,7 +477,7 @@ if (MBOX_GB > 0) {
     closeSync(fd);
     console.log(`(d) mbox: ${fmt(statSync(file).size / 1048576)} MB, ${fmt(messages)} messages`);
     const out = path.join(dir, "out-mbox.json");
-    const r = runCli(["verify", "--trust", path.join(corpus, "root.pem"), outFlag, file], out);
+    const r = runCli(["verify", "--trust", path.join(corpus, "root.pem"), ...outArgs, file], out);
     const v = countVerdicts(out);
     rmSync(out, { force: true });
     mbox = { bytes, messages, run: r, ...v };

@@ -10,10 +10,13 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 });
 process.stderr.on("error", () => process.exit(2));
 
+const out = defaultOut(process.env);
 const code = await run(process.argv.slice(2), {
-  out: defaultOut(process.env),
+  out,
   now: () => Date.now(),
   env: process.env,
   stdin: process.stdin,
 });
+// Results held back for fewer, larger writes go out now, so a reader that went away is exit 2, not success.
+await out.flush?.();
 process.exitCode = code;

@@ -7,6 +7,8 @@ import { escapeControls } from "../lib/text.js";
 export interface Out {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Writes what is held back and resolves once it is written (a write error surfaces before the exit status). */
+  flush?: () => Promise<void>;
   isTTY: boolean;
   color: boolean;
   /** Whether stderr is a terminal (progress bars); default: process.stderr.isTTY. */
@@ -33,11 +35,56 @@ export function colorWanted(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
   return isTTY;
 }
 
+/**
+ * Standard output into a file or pipe, gathered into writes of up to 64 KiB: one write per result line of a
+ * large run cost more CPU than reading the message. Flushed before anything goes to stderr (the order of the
+ * two stays as written), within 20 ms (a long-running monitor's log lines are not held back), and at exit.
+ * A terminal is written at once.
+ */
+function bufferedStdout(): {
+  write: (s: string) => void;
+  flush: () => void;
+  drained: () => Promise<void>;
+} {
+  const parts: string[] = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (parts.length === 0) return;
+    const s = parts.length === 1 ? parts[0] : parts.join("");
+    parts.length = 0;
+    size = 0;
+    process.stdout.write(s);
+  };
+  process.on("exit", flush);
+  return {
+    write: (s) => {
+      parts.push(s);
+      size += s.length;
+      if (size >= 65536) flush();
+      else if (!timer) timer = setTimeout(flush, 20).unref();
+    },
+    flush,
+    drained: () =>
+      new Promise<void>((resolve) => {
+        flush();
+        process.stdout.write("", () => resolve());
+      }),
+  };
+}
+
 export function defaultOut(env: NodeJS.ProcessEnv = process.env): Out {
   const isTTY = Boolean(process.stdout.isTTY);
+  const out = isTTY ? undefined : bufferedStdout();
   return {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
+    stdout: out ? out.write : (s) => process.stdout.write(s),
+    ...(out ? { flush: out.drained } : {}),
+    stderr: (s) => {
+      out?.flush();
+      process.stderr.write(s);
+    },
     isTTY,
     color: colorWanted(isTTY, env),
     ...(isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),

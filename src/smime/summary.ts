@@ -68,7 +68,8 @@ export function senderAddress(from: string | undefined): string | undefined {
 const MISSING_ISSUER = /its issuer '(.+?)' is not in the trust list/;
 
 /** The facts of one record. */
-export function resultFacts(r: ResultRecord): ResultFacts {
+/** `sender` defaults to the record's own (the CLI passes it beside the record, saving a copy per message). */
+export function resultFacts(r: ResultRecord, sender = r.sender): ResultFacts {
   // Errors and warnings (notes such as CONTENT_CANONICALISED are not problems to count).
   const codes = new Set<string>();
   for (const p of [...(r.problems ?? []), ...(r.signers ?? []).flatMap((s) => s.problems ?? [])])
@@ -95,7 +96,7 @@ export function resultFacts(r: ResultRecord): ResultFacts {
   }
   if (signers.length) f.signers = signers;
   if (issuers.size) f.issuers = [...issuers];
-  const domain = senderDomain(r.sender);
+  const domain = senderDomain(sender);
   if (domain) f.domain = domain;
   return f;
 }
