@@ -315,16 +315,29 @@ interface CliRun {
   stderr: string;
 }
 
+/** The node flags the CLI's own first line gives (`#!/usr/bin/env -S node --flag`), so the CLI runs as installed. */
+const shebangFlags = (() => {
+  const first = readFileSync(cli, "utf8").split("\n", 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+})();
+
+console.log(`CLI runs as: node ${[...shebangFlags, "dist/cli/main.js"].join(" ")} (its first line's flags)`);
+
 function runCli(cliArgs: string[], outFile?: string): CliRun {
   const rfile = path.join(dir, `rusage-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
   const fd = outFile ? openSync(outFile, "w") : undefined;
   const t = performance.now();
-  const r = spawnSync(process.execPath, ["--import", pathToFileURL(hook).href, cli, ...cliArgs], {
-    env: { ...process.env, BENCH_RUSAGE_FILE: rfile, NO_COLOR: "1" },
-    stdio: ["ignore", fd ?? "pipe", "pipe"],
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...shebangFlags, "--import", pathToFileURL(hook).href, cli, ...cliArgs],
+    {
+      env: { ...process.env, BENCH_RUSAGE_FILE: rfile, NO_COLOR: "1" },
+      stdio: ["ignore", fd ?? "pipe", "pipe"],
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    },
+  );
   const wall = (performance.now() - t) / 1000;
   if (fd !== undefined) closeSync(fd);
   let u = { user: Number.NaN, sys: Number.NaN, hwm: Number.NaN };

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
+// The young generation at 16 MB per semi-space instead of V8's default: verifying 50,000 messages allocates
+// short-lived objects fast, and scavenging them took 14% of the CPU (measured with bench:archive).
 import { defaultOut } from "./output.js";
 import { run } from "./program.js";
 

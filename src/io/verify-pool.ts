@@ -130,10 +130,13 @@ export async function verifyBatch<T extends BatchItem>(
 function startWorker(setup: VerifySetup, entryUrl?: URL): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
   const url = entryUrl ?? new URL(fromSource ? "./verify-worker.ts" : "./verify-worker.js", import.meta.url);
-  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData: setup });
+  // A larger young generation: verification allocates short-lived objects fast, and with V8's default the
+  // workers spent ~15% of their CPU scavenging (--jobs 2 on 50,000 messages: 5.1 s -> 4.4 s wall).
+  const resourceLimits = { maxYoungGenerationSizeMb: 96 };
+  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData: setup, resourceLimits });
   const tsx = import.meta.resolve("tsx/esm/api");
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(code, { eval: true, workerData: setup });
+  return new Worker(code, { eval: true, workerData: setup, resourceLimits });
 }
 
 /** The result for a message a worker stopped on (out of memory, a crash): the batch goes on without it. */
