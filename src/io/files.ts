@@ -117,7 +117,7 @@ export function checkInputFile(name: string): void {
  * writer would), and what was opened is checked, so a path swapped for a pipe or a device after a check
  * is still refused.
  */
-function openInputFile(name: string): number {
+export function openInputFile(name: string): number {
   let fd: number;
   try {
     fd = openSync(name, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -180,7 +180,8 @@ export async function readInput(
   return readStdin(stdin, maxBytes);
 }
 
-function fileError(path: string, e: unknown): FileAccessError {
+/** A failed stat, open or read of `path` as one line: "cannot read: no such file or folder" and the like. */
+export function fileError(path: string, e: unknown): FileAccessError {
   const code = (e as NodeJS.ErrnoException).code;
   const why =
     code === "ENOENT"
@@ -191,6 +192,39 @@ function fileError(path: string, e: unknown): FileAccessError {
           ? "is a folder"
           : (e as Error).message;
   return new FileAccessError(`cannot read: ${why}`, { file: path });
+}
+
+export interface FolderEntry {
+  path: string;
+  /** A folder (else a regular file). */
+  isDir: boolean;
+}
+
+/**
+ * What a folder walk visits in one folder: its folders and regular files, sorted by name, hidden entries left
+ * out, symbolic links followed (a dangling one left out). Throws readdir's own error.
+ */
+export function folderEntries(dir: string): FolderEntry[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: FolderEntry[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const target = statSync(p);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch {
+        continue; // a dangling link
+      }
+    }
+    if (isDir || isFile) out.push({ path: p, isDir });
+  }
+  return out;
 }
 
 /**
@@ -217,32 +251,18 @@ export function expandInput(path: string): { name: string; fromFolder: boolean }
     }
     if (visited.has(real)) return;
     visited.add(real);
-    let entries: import("node:fs").Dirent[];
+    let entries: FolderEntry[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = folderEntries(dir);
     } catch (e) {
       throw fileError(dir, e);
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-      if (e.name.startsWith(".")) continue;
-      const p = join(dir, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        try {
-          const target = statSync(p);
-          isDir = target.isDirectory();
-          isFile = target.isFile();
-        } catch {
-          continue; // a dangling link
-        }
-      }
-      if (isDir) walk(p);
-      else if (isFile) {
+      if (e.isDir) walk(e.path);
+      else {
         if (out.length >= MAX_FOLDER_FILES)
           throw new FileAccessError(`more than ${MAX_FOLDER_FILES} files`, { file: path });
-        out.push({ name: p, fromFolder: true });
+        out.push({ name: e.path, fromFolder: true });
       }
     }
   };

@@ -10,22 +10,19 @@
  * keep.
  */
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readdirSync,
-  readSync,
-  realpathSync,
-  type Stats,
-  statSync,
-} from "node:fs";
-import { join } from "node:path";
+import { closeSync, fstatSync, readSync, realpathSync, type Stats, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { FileAccessError, LimitExceededError } from "../errors.js";
 import { isMbox, MboxSplitter, type MboxStreamMessage } from "../mime/mbox.js";
-import { checkInputFile, INPUT_LIMITS, readStdin } from "./files.js";
+import {
+  checkInputFile,
+  type FolderEntry,
+  fileError,
+  folderEntries,
+  INPUT_LIMITS,
+  openInputFile,
+  readStdin,
+} from "./files.js";
 import { isMaildir, maildirMessages, maildirSubfolders } from "./maildir.js";
 import { outlookArchive } from "./outlook.js";
 import type { BatchItem } from "./verify-pool.js";
@@ -128,10 +125,7 @@ function* walk(path: string): Generator<Walked> {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new FileAccessError(
-      `cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or folder" : (e as Error).message}`,
-      { file: path },
-    );
+    throw fileError(path, e);
   }
   if (!st.isDirectory()) {
     yield { path, fromFolder: false };
@@ -152,29 +146,15 @@ function* walk(path: string): Generator<Walked> {
       for (const sub of maildirSubfolders(d)) yield* dir(sub);
       return;
     }
-    let entries: import("node:fs").Dirent[];
+    let entries: FolderEntry[];
     try {
-      entries = readdirSync(d, { withFileTypes: true });
+      entries = folderEntries(d);
     } catch (e) {
       throw new FileAccessError(`cannot read: ${(e as Error).message}`, { file: d });
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-      if (e.name.startsWith(".")) continue;
-      const p = join(d, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        try {
-          const target = statSync(p);
-          isDir = target.isDirectory();
-          isFile = target.isFile();
-        } catch {
-          continue; // a dangling link
-        }
-      }
-      if (isDir) yield* dir(p);
-      else if (isFile) yield { path: p, fromFolder: true };
+      if (e.isDir) yield* dir(e.path);
+      else yield { path: e.path, fromFolder: true };
     }
   }
   yield* dir(path);
@@ -192,23 +172,10 @@ function readAt(fd: number, length: number, position: number): Uint8Array {
   return got === length ? buf : buf.subarray(0, got);
 }
 
+/** A regular file opened for reading (files.ts's one opening primitive), with its size. */
 function openRegular(path: string): { fd: number; size: number } {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FileAccessError(
-      `cannot read: ${code === "ENOENT" ? "no such file or folder" : code === "EACCES" ? "permission denied" : (e as Error).message}`,
-      { file: path },
-    );
-  }
-  const st = fstatSync(fd);
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw new FileAccessError("cannot read: not a regular file", { file: path });
-  }
-  return { fd, size: st.size };
+  const fd = openInputFile(path);
+  return { fd, size: fstatSync(fd).size };
 }
 
 function tooLarge(path: string, size: number, max: number): LimitExceededError {

@@ -59,17 +59,11 @@ export function outlookKind(file: string, head?: Uint8Array): "msg" | "pst" | un
 }
 
 /**
- * True for a file to read as Outlook data: one that starts like a .msg (CFB) or a PST, or one named .msg, .pst or
- * .ost that does not hold Internet mail instead (some tools save an .eml under a .msg name): a damaged or cut
- * Outlook file is then reported as such, not as a message without a signature.
+ * True for a file to read as Outlook data, given its first bytes (at least 16): one that starts like a .msg
+ * (CFB) or a PST, or one named .msg, .pst or .ost that does not hold Internet mail instead (some tools save an
+ * .eml under a .msg name): a damaged or cut Outlook file is then reported as such, not as a message without a
+ * signature. Named as Internet mail or CMS, never.
  */
-export function isOutlookFile(file: string): boolean {
-  // Named as Internet mail or CMS: never opened here (one open less per message in a large folder).
-  if (/\.(eml|mbox|p7m|p7s)$/i.test(file)) return false;
-  return isOutlookHead(file, fileHead(file, 64));
-}
-
-/** isOutlookFile, given the file's first bytes (at least 16). */
 export function isOutlookHead(file: string, head: Uint8Array): boolean {
   if (/\.(eml|mbox|p7m|p7s)$/i.test(file)) return false;
   if (startsWith(head, PST_MAGIC) || startsWith(head, CFB_MAGIC)) return true;
