@@ -57,14 +57,6 @@ export function senderDomain(sender: string | null | undefined): string | undefi
     .toLowerCase();
 }
 
-/** The address in a From header value ("Alice <alice@contoso.com>" -> "alice@contoso.com"). */
-export function senderAddress(from: string | undefined): string | undefined {
-  if (!from) return undefined;
-  const angle = /<([^<>]*)>/.exec(from);
-  const addr = (angle ? angle[1] : from).trim();
-  return addr.includes("@") ? addr : undefined;
-}
-
 const MISSING_ISSUER = /its issuer '(.+?)' is not in the trust list/;
 
 /** The facts of one record. */

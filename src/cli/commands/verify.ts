@@ -24,6 +24,7 @@ import { openResults, type ResultsWriter, readResults } from "../../io/results-f
 import { contentHash, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
+import { parseAddress } from "../../mime/headers.js";
 import type { Profile } from "../../path/types.js";
 import { type Problem, severityRank } from "../../problems.js";
 import {
@@ -31,7 +32,6 @@ import {
   type ResultFacts,
   resultFacts,
   SummaryBuilder,
-  senderAddress,
   summaryDetails,
 } from "../../smime/summary.js";
 import type { VerifySetup } from "../../smime/verifier.js";
@@ -538,7 +538,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
           onResult: (_i, item, r, info) => {
             const rec = verifyJson(item.name, r);
-            const sender = senderAddress(r.from) ?? null;
+            const sender = parseAddress(r.from) ?? null;
             summary.add(resultFacts(rec, sender));
             // The record is serialised once and the results line built around it: index, name, item, hash,
             // the --json fields, sender (an object spread per message cost more than the rest of the line).
