@@ -5,6 +5,7 @@
  * Every alert carries the certificate's name, thumbprint, expiry date (UTC, zone shown), days left and the fix.
  */
 
+import { isoUtc } from "../audit/check.js";
 import { escapeControls, escapeHtml, escapeMarkdown, oneLine } from "../lib/text.js";
 import type { Severity } from "../problems.js";
 import { type Alert, daysAgo, daysLeft } from "./evaluate.js";
@@ -334,7 +335,7 @@ export function emailPayload(
  */
 export function logLines(m: OutgoingMessage, now: number): string[] {
   if (m.kind === "summary") {
-    const stamp = `${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} smimetrust digest`;
+    const stamp = `${isoUtc(now)} smimetrust digest`;
     return [
       oneLine(`${stamp} ${messageTitle(m).replace(/^smimetrust digest: /, "")} id=${m.id}`),
       ...summaryText(m.summary ?? [], now)
@@ -346,7 +347,7 @@ export function logLines(m: OutgoingMessage, now: number): string[] {
   return m.alerts.map((a) => {
     const exp = expiryText(a, now);
     const line = [
-      `${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} smimetrust alert`,
+      `${isoUtc(now)} smimetrust alert`,
       statusLabel(a),
       a.kind,
       a.code,

@@ -3,8 +3,10 @@
  * alerts in one transaction, then deliver every pending message to every sink (a sink that is down keeps
  * its messages for the next run and does not hold up the others).
  */
+
 import { randomUUID } from "node:crypto";
 import { Cron } from "croner";
+import { isoUtc } from "../audit/check.js";
 import { redactSecrets } from "../lib/redact.js";
 import type { ChainValidator } from "../path/types.js";
 import { problem, reaches, type Severity, severityRank } from "../problems.js";
@@ -423,8 +425,8 @@ export class Monitor {
     if (stale)
       out.push({
         ...problem("MONITOR_STALE", {
-          date: new Date(stale.since).toISOString().replace(/\.\d{3}Z$/, "Z"),
-          detail: `to ${new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z")} (${stale.text}; ${stale.missed >= 1000 ? "1000 or more" : stale.missed} scheduled run${stale.missed === 1 ? "" : "s"} missed)`,
+          date: isoUtc(stale.since),
+          detail: `to ${isoUtc(now)} (${stale.text}; ${stale.missed >= 1000 ? "1000 or more" : stale.missed} scheduled run${stale.missed === 1 ? "" : "s"} missed)`,
         }),
         scope: "monitor",
         key: "monitor|MONITOR_STALE|-",
@@ -435,7 +437,7 @@ export class Monitor {
       out.push({
         ...problem("SINK_FAILED", {
           name: s.name,
-          date: new Date(since).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          date: isoUtc(since),
         }),
         scope: `sink:${s.name}`,
         key: `monitor|SINK_FAILED|${s.name}`,
