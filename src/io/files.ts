@@ -113,25 +113,38 @@ export function checkInputFile(name: string): void {
 }
 
 /**
- * Opens a regular file for reading. The open itself never blocks (O_NONBLOCK: a named pipe without a
- * writer would), and what was opened is checked, so a path swapped for a pipe or a device after a check
- * is still refused.
+ * Opens a path for reading without looking at what it is: the open itself never blocks (O_NONBLOCK: a named
+ * pipe without a writer would). Callers check what was opened (checkOpenFile) unless a folder listing said it
+ * was a regular file and they read no more than a bounded amount from it.
  */
-export function openInputFile(name: string): number {
-  let fd: number;
+export function openForReading(name: string): number {
   try {
-    fd = openSync(name, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    return openSync(name, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     throw fileError(name, e);
   }
+}
+
+/**
+ * The size of an open file, or why it cannot be read as one: what was opened is checked, so a path swapped
+ * for a pipe or a device after an earlier check is still refused. Closes the file when it refuses it.
+ */
+export function checkOpenFile(fd: number, name: string): number {
   try {
-    const why = notAFile(fstatSync(fd));
+    const st = fstatSync(fd);
+    const why = notAFile(st);
     if (why) throw new FileAccessError(why, { file: name });
+    return st.size;
   } catch (e) {
     closeSync(fd);
     throw e instanceof SmimetrustError ? e : fileError(name, e);
   }
-  return fd;
+}
+
+/** Opens a regular file for reading (openForReading, then checkOpenFile): its descriptor and size. */
+export function openInputFile(name: string): { fd: number; size: number } {
+  const fd = openForReading(name);
+  return { fd, size: checkOpenFile(fd, name) };
 }
 
 /**
@@ -139,9 +152,8 @@ export function openInputFile(name: string): number {
  * end or refused at the first byte past `maxBytes` (a file that grows while it is read included).
  */
 export function readInputFile(name: string, maxBytes: number = INPUT_LIMITS.maxBytes): Uint8Array {
-  const fd = openInputFile(name);
+  const { fd, size } = openInputFile(name);
   try {
-    const size = fstatSync(fd).size;
     if (size > maxBytes) throw tooLarge(name, maxBytes);
     let buf = Buffer.allocUnsafeSlow(Math.min(size, maxBytes) + 1);
     let len = 0;

@@ -16,9 +16,10 @@ const FROM = Buffer.from("From ", "latin1");
 
 /** True when the bytes look like an mbox archive (they start with a "From " separator line). */
 export function isMbox(bytes: Uint8Array): boolean {
+  // Five bytes compared in a loop: a Buffer view and equals() cost more than the rest of a file's reading.
   if (bytes.length < 5) return false;
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 5));
-  return b.equals(FROM);
+  for (let i = 0; i < 5; i++) if (bytes[i] !== FROM[i]) return false;
+  return true;
 }
 
 /** Splits an mbox archive into messages (the "From " lines removed, ">From " unescaped). */
