@@ -10,7 +10,7 @@
  * MALFORMED, and the batch goes on.
  */
 
-import { createHash } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SmimetrustError } from "../errors.js";
@@ -18,6 +18,7 @@ import type { Fetcher } from "../lib/fetcher.js";
 import { problem } from "../problems.js";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
 import type { VerifyResult } from "../smime/verify.js";
+import { type RenderedResult, renderResult } from "../smime/verify-json.js";
 
 export interface BatchItem {
   name: string;
@@ -42,14 +43,47 @@ export interface ResultInfo {
   hash?: string;
   /** Size of the message in bytes (0 when it could not be read). */
   size: number;
+  /** Which thread verified it: 0 this one, 1.. a worker (absent when unread). */
+  thread?: number;
 }
 
-export interface BatchOptions<T extends BatchItem = BatchItem> {
-  /** Worker threads; 1 = in this thread. Default: one per core. */
+/** A message's outcome as it is delivered: the result itself, or (with `onRendered`) its rendering. */
+export type Outcome =
+  | { result: VerifyResult; rendered?: undefined }
+  | { rendered: RenderedResult; result?: undefined };
+
+/** How results are delivered, in input order, with the item's position in the input (0-based). */
+export type Delivery<T> =
+  | {
+      onResult: (index: number, item: T, result: VerifyResult, info: ResultInfo) => void | Promise<void>;
+      onRendered?: undefined;
+    }
+  | {
+      /**
+       * Each result as smime's renderResult makes it, in the thread that verified it (the outputs of an
+       * archive run need no more, and text is cheaper to move between threads than the result's objects).
+       */
+      onRendered: (
+        index: number,
+        item: T,
+        rendered: RenderedResult,
+        info: ResultInfo,
+      ) => void | Promise<void>;
+      onResult?: undefined;
+    };
+
+export type BatchOptions<T extends BatchItem = BatchItem> = BatchSettings & Delivery<T>;
+
+export interface BatchSettings {
+  /**
+   * Threads verifying; 1 = this thread alone. Default: one per core. With more, this thread starts jobs - 1
+   * workers and verifies too whenever every worker has a full window (it reads and writes as well, so a
+   * worker per core would leave the threads taking turns on the cores).
+   */
   jobs?: number;
+  /** Whether this thread verifies beside the workers (default true); false: `jobs` workers, this thread only feeds them. */
+  callerRuns?: boolean;
   fetcherFactory?: () => Fetcher;
-  /** Called in input order, with the item's position in the input (0-based). */
-  onResult: (index: number, item: T, result: VerifyResult, info: ResultInfo) => void | Promise<void>;
   /** Items in flight per worker (default 256). */
   window?: number;
   /**
@@ -65,13 +99,26 @@ export interface BatchOptions<T extends BatchItem = BatchItem> {
   workerEntry?: URL;
 }
 
+/** Messages this large (and owned, and readable again) are moved to a worker on their own, not copied. */
+const MOVE_FROM = 256 * 1024;
+/** Messages this thread verifies before it lets the event loop run (about a millisecond of work). */
+const HELP_RUN = 8;
+
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** node:crypto's one-shot hash (Node 20.12 and later): no Hash object per call. */
+const oneShotHash = (
+  nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }
+).hash;
+
 /** The content hash used to key results: the first 16 hex digits of SHA-256. */
 export function contentHash(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+  const hex = oneShotHash
+    ? oneShotHash("sha256", bytes, "hex")
+    : nodeCrypto.createHash("sha256").update(bytes).digest("hex");
+  return hex.slice(0, 16);
 }
 
 function unreadable(e: unknown): VerifyResult {
@@ -81,6 +128,24 @@ function unreadable(e: unknown): VerifyResult {
     problems: [problem("MALFORMED", { detail: `cannot read: ${detail}` })],
     signers: [],
   };
+}
+
+/** A result as the delivery wants it. */
+function outcomeOf(r: VerifyResult, render: boolean): Outcome {
+  return render ? { rendered: renderResult(r) } : { result: r };
+}
+
+/** Hands an outcome to the delivery callback. */
+function deliver<T>(
+  opts: Delivery<T>,
+  index: number,
+  item: T,
+  o: Outcome,
+  info: ResultInfo,
+): void | Promise<void> {
+  return opts.onRendered
+    ? opts.onRendered(index, item, o.rendered ?? renderResult(o.result!), info)
+    : opts.onResult(index, item, o.result!, info);
 }
 
 /** Loads an item; a loader failure becomes an "error" result for that item alone. */
@@ -117,13 +182,18 @@ export async function verifyBatch<T extends BatchItem>(
       const r = b instanceof Uint8Array ? await v.verify(b) : b;
       const info: ResultInfo =
         b instanceof Uint8Array
-          ? { size: b.byteLength, ...(opts.hash ? { hash: contentHash(b) } : {}) }
+          ? { size: b.byteLength, thread: 0, hash: opts.hash ? contentHash(b) : undefined }
           : { size: 0 };
-      await opts.onResult(i++, item, r, info);
+      const pending = deliver(opts, i++, item, outcomeOf(r, opts.onRendered !== undefined), info);
+      if (pending) await pending;
     }
     return;
   }
-  await runWorkers(iterate(items), setup, opts, jobs);
+  const local =
+    opts.callerRuns === false
+      ? undefined
+      : new Verifier(setup, setup.online ? opts.fetcherFactory?.() : undefined);
+  await runWorkers(iterate(items), setup, opts, local ? jobs - 1 : jobs, local);
 }
 
 /** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
@@ -152,11 +222,11 @@ function stoppedOn(detail: string): VerifyResult {
 export interface WorkerRequest {
   batch: { id: number; bytes: Uint8Array }[];
   hash: boolean;
+  /** Send each result rendered (smime's renderResult), not the result itself. */
+  render: boolean;
 }
-/** What a worker answers: one reply per request, results by id. */
-export type WorkerReply =
-  | { ready: true }
-  | { results: { id: number; result: VerifyResult; hash?: string }[] };
+/** What a worker answers: one reply per request, outcomes by id. */
+export type WorkerReply = { ready: true } | { results: ({ id: number; hash?: string } & Outcome)[] };
 
 interface Pending<T> {
   item: T;
@@ -176,15 +246,21 @@ async function runWorkers<T extends BatchItem>(
   setup: VerifySetup,
   opts: BatchOptions<T>,
   jobs: number,
+  local: Verifier | undefined,
 ): Promise<void> {
   const window = Math.max(1, opts.window ?? 256);
   const batchSize = Math.max(1, Math.min(opts.batch ?? 64, window));
-  // Twice the workers' windows: a worker that runs ahead is not held up by an earlier message still in flight elsewhere.
-  const maxAhead = 2 * jobs * window + batchSize;
+  // Twice the windows of the threads verifying: one that runs ahead is not held up by an earlier message still
+  // in flight elsewhere.
+  const maxAhead = 2 * (jobs + (local ? 1 : 0)) * window + batchSize;
   const maxBytesAhead = opts.maxBytesAhead ?? 64 * 1024 * 1024;
   /** Items read and not yet delivered, by position. */
   const held = new Map<number, Pending<T>>();
-  const done = new Map<number, { result: VerifyResult; hash?: string }>();
+  const done = new Map<number, { outcome: Outcome; hash?: string; thread?: number }>();
+  const render = opts.onRendered !== undefined;
+  /** Worker numbers (1..) for ResultInfo.thread. */
+  const workerNo = new Map<Worker, number>();
+  let spawned = 0;
   /** Positions read and waiting for a worker, in order. */
   const queue: number[] = [];
   let pulled = 0;
@@ -225,17 +301,26 @@ async function runWorkers<T extends BatchItem>(
         done.delete(nextToEmit);
         held.delete(nextToEmit);
         bytesAhead -= p.size;
-        const info: ResultInfo = { size: p.size, ...(d.hash ? { hash: d.hash } : {}) };
-        await opts.onResult(nextToEmit, p.item, d.result, info);
+        const info: ResultInfo = { size: p.size, hash: d.hash, thread: d.thread };
+        const pending = deliver(opts, nextToEmit, p.item, d.outcome, info);
+        if (pending) await pending;
         nextToEmit++;
       }
     };
-    const complete = (i: number, result: VerifyResult, hash?: string) => {
+    /** One delivery pass queued at a time (not one per result): it takes every result that is ready. */
+    let emitQueued = false;
+    const complete = (i: number, result: VerifyResult | Outcome, hash?: string, thread?: number) => {
       const p = held.get(i);
       if (p) p.bytes = undefined;
-      done.set(i, { result, hash });
+      const outcome = "verdict" in result ? outcomeOf(result, render) : result;
+      done.set(i, { outcome, hash, thread });
+      if (emitQueued) return;
+      emitQueued = true;
       emitting = emitting
-        .then(emitReady)
+        .then(() => {
+          emitQueued = false;
+          return emitReady();
+        })
         .then(() => {
           if (exhausted && nextToEmit >= pulled) finish();
           else void pump();
@@ -277,6 +362,7 @@ async function runWorkers<T extends BatchItem>(
         pulling = false;
       }
       dispatch();
+      void help();
       if (exhausted && nextToEmit >= pulled) emitting = emitting.then(finish);
     };
     /** The bytes of a held item, read again if they went to a worker that stopped. */
@@ -287,7 +373,10 @@ async function runWorkers<T extends BatchItem>(
     };
     const send = (w: Worker, ids: number[]) => {
       const batch: WorkerRequest["batch"] = [];
-      const transfer = new Set<ArrayBuffer>();
+      const transfer: ArrayBuffer[] = [];
+      /** Messages copied into one buffer for the batch: one transfer, whatever the number of messages. */
+      const packed: { id: number; bytes: Uint8Array }[] = [];
+      let packedSize = 0;
       for (const i of ids) {
         const b = bytesOf(i);
         if (!(b instanceof Uint8Array)) {
@@ -296,20 +385,70 @@ async function runWorkers<T extends BatchItem>(
         }
         const p = held.get(i)!;
         inflight.get(w)!.add(i);
-        // Transferred when the item can be read again and owns its buffer; copied otherwise. (A whole buffer
-        // is never a slice of Node's small-Buffer pool.)
+        // A large message that can be read again and owns its buffer is moved, not copied (should the worker
+        // stop, it is read again). (A whole buffer is never a slice of Node's small-Buffer pool.)
         const movable =
+          b.byteLength >= MOVE_FROM &&
           p.item.load !== undefined &&
           !(b.buffer instanceof SharedArrayBuffer) &&
           (p.item.owned === true || (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength));
-        const payload = movable ? b : Uint8Array.prototype.slice.call(b);
-        transfer.add(payload.buffer as ArrayBuffer);
-        batch.push({ id: i, bytes: payload });
-        if (movable) p.bytes = undefined;
+        if (movable) {
+          transfer.push(b.buffer as ArrayBuffer);
+          batch.push({ id: i, bytes: b });
+          p.bytes = undefined;
+        } else {
+          packed.push({ id: i, bytes: b });
+          packedSize += b.byteLength;
+        }
+      }
+      if (packed.length > 0) {
+        const all = new Uint8Array(new ArrayBuffer(packedSize));
+        let at = 0;
+        for (const m of packed) {
+          all.set(m.bytes, at);
+          batch.push({ id: m.id, bytes: all.subarray(at, at + m.bytes.byteLength) });
+          at += m.bytes.byteLength;
+        }
+        transfer.push(all.buffer);
       }
       if (batch.length === 0) return;
-      const msg: WorkerRequest = { batch, hash: opts.hash === true };
-      w.postMessage(msg, [...transfer]);
+      const msg: WorkerRequest = { batch, hash: opts.hash === true, render };
+      w.postMessage(msg, transfer);
+    };
+    /** Whether a worker can take more now (the workers are fed first; this thread verifies what they cannot take). */
+    const workerHasRoom = () => {
+      for (const w of ready) if (!solo.has(w) && inflight.get(w)!.size < window) return true;
+      return false;
+    };
+    let helping = false;
+    /**
+     * This thread's share: while messages wait and every worker's window is full (or no worker is ready yet),
+     * verify a few of the oldest, then let the event loop deliver the workers' results and read on.
+     */
+    const help = async () => {
+      if (!local || helping) return;
+      helping = true;
+      try {
+        while (!failed && !finished && queue.length > 0 && suspects.length === 0 && !workerHasRoom()) {
+          for (let k = 0; k < HELP_RUN && queue.length > 0; k++) {
+            const i = queue.shift()!;
+            const b = bytesOf(i);
+            if (!(b instanceof Uint8Array)) {
+              complete(i, b);
+              continue;
+            }
+            const hash = opts.hash ? contentHash(b) : undefined;
+            const r = await local.verify(b);
+            complete(i, r, hash, 0);
+          }
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          dispatch();
+        }
+      } catch (e) {
+        fail(e);
+      } finally {
+        helping = false;
+      }
     };
     const dispatch = () => {
       if (finished || failed) return;
@@ -341,6 +480,7 @@ async function runWorkers<T extends BatchItem>(
     const spawn = () => {
       const w = startWorker(setup, opts.workerEntry);
       workers.add(w);
+      workerNo.set(w, ++spawned);
       inflight.set(w, new Set());
       let lastError: string | undefined;
       w.on("message", (m: WorkerReply) => {
@@ -353,9 +493,10 @@ async function runWorkers<T extends BatchItem>(
         for (const r of m.results) {
           inflight.get(w)!.delete(r.id);
           if (solo.get(w) === r.id) solo.delete(w);
-          complete(r.id, r.result, r.hash);
+          complete(r.id, r, r.hash, workerNo.get(w));
         }
         dispatch();
+        void help();
       });
       w.on("error", (e) => {
         lastError = e.message;

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
+import { renderResult } from "../smime/verify-json.js";
 import { createHttpFetcher } from "./http-fetcher.js";
 import { contentHash, type WorkerReply, type WorkerRequest } from "./verify-pool.js";
 
@@ -15,7 +16,8 @@ parentPort!.on("message", async (m: WorkerRequest) => {
   for (const { id, bytes } of m.batch) {
     const hash = m.hash ? contentHash(bytes) : undefined;
     const result = await verifier.verify(bytes);
-    results.push(hash ? { id, result, hash } : { id, result });
+    const outcome = m.render ? { rendered: renderResult(result) } : { result };
+    results.push(hash ? { id, hash, ...outcome } : { id, ...outcome });
   }
   parentPort!.postMessage({ results } satisfies WorkerReply);
 });

@@ -1,7 +1,9 @@
 /**
  * The `verify --json` shape of one message (DESIGN.md contract), shared by the CLI and `serve`'s JSON API.
  */
+import { parseAddress } from "../mime/headers.js";
 import type { Problem } from "../problems.js";
+import { type ResultFacts, resultFacts } from "./summary.js";
 import type { VerifyResult } from "./verify.js";
 
 export interface VerifyJson {
@@ -44,4 +46,25 @@ export function problemJson(p: Problem): Problem {
   if (p.hint !== undefined) o.hint = p.hint;
   if (p.cert !== undefined) o.cert = p.cert;
   return o;
+}
+
+/**
+ * A result as the archive outputs (`--json`, `--jsonl`, the summary) use it, made in the thread that verified
+ * the message: a worker sends this text rather than the result's objects, which cost more to copy between
+ * threads than to turn into JSON.
+ */
+export interface RenderedResult {
+  verdict: VerifyResult["verdict"];
+  /** The `--json` record after its "file" member, as JSON text without the braces: `"verdict":...,"signers":[...]`. */
+  fields: string;
+  /** The message's From address, when it had one. */
+  sender: string | null;
+  facts: ResultFacts;
+}
+
+export function renderResult(r: VerifyResult): RenderedResult {
+  const rec = verifyJson("", r);
+  const sender = parseAddress(r.from) ?? null;
+  const fields = JSON.stringify({ verdict: rec.verdict, problems: rec.problems, signers: rec.signers });
+  return { verdict: r.verdict, fields: fields.slice(1, -1), sender, facts: resultFacts(rec, sender) };
 }

@@ -28,7 +28,9 @@ try {
     items,
     { trust: [mode === "crash" ? f.root.der : Buffer.from("FAIL-AT-START")], at: f.now, now: f.now },
     {
+      // Two workers and no verifying in this thread: every message goes to the misbehaving worker.
       jobs: 2,
+      callerRuns: false,
       window: 8,
       workerEntry: entry,
       onResult: (i, item, r) => {

@@ -77,6 +77,35 @@ async function verdicts(
   return out;
 }
 
+describe("a folder of messages", () => {
+  it("small files (read into a shared buffer) and large ones (checked, read alone) give the bytes and verdicts the files have", async () => {
+    // Sizes around the shared buffer's limit (64 KiB) and the whole-read limit (1 MiB); many small files so
+    // the shared buffer is replaced on the way.
+    const pad = (n: number) => `Content-Type: text/plain\r\n\r\n${"x".repeat(n)}\r\n`;
+    const sizes = [100, 200, 58 * 1024, 64 * 1024 + 10, 300 * 1024, 1024 * 1024 + 5, 2 * 1024 * 1024];
+    const named: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const bytes =
+        i < sizes.length ? good(i, pad(sizes[i])) : i % 7 === 3 ? bad(i) : good(i, pad(20_000 + i));
+      named.push(write(`folder/${String(i).padStart(3, "0")}.eml`, bytes));
+    }
+    const folder = path.dirname(named[0]);
+    const items = [];
+    for await (const it of messageItems([folder])) items.push(it);
+    expect(items.map((it) => it.name)).toEqual(named);
+    for (const [k, it] of items.entries())
+      expect(Buffer.from(it.bytes!).equals(readFileSync(named[k]))).toBe(true);
+    // The smallest files share a buffer; a large one has its own.
+    const shared = (a: number, b: number) => items[a].bytes!.buffer === items[b].bytes!.buffer;
+    expect([shared(0, 1), shared(1, 2)]).toEqual([true, true]);
+    for (const k of [3, 4, 5, 6]) expect(items[k].bytes!.byteLength).toBe(items[k].bytes!.buffer.byteLength);
+    expect(await verdicts(messageItems([folder]))).toEqual(
+      await verdicts(named.map((n) => ({ name: n, bytes: readFileSync(n) }))),
+    );
+    expect((await verdicts(messageItems([folder]))).filter((v) => v.includes(":invalid:"))).toHaveLength(5);
+  });
+});
+
 describe("mbox as a stream", () => {
   const msgs = [
     good(1),
@@ -485,6 +514,31 @@ describe("--jsonl, --resume, --shard, summary", () => {
 });
 
 describe("the worker pool over a stream", () => {
+  it("jobs 2: this thread verifies beside one worker, and rendered results equal those made in one thread", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(REPO_ROOT, "test/smime/pool-run.ts")],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(out.count).toEqual([1200, 1200, 1200]);
+    // 24 altered after signing, 13 that cannot be read
+    expect(Object.fromEntries(out.reference)).toEqual({ valid: 1163, invalid: 24, error: 13 });
+    for (const run of [out.helped, out.workersOnly]) {
+      expect(run.inOrder).toBe(true);
+      expect(run.sameAsInThread).toBe(true);
+      expect(run.hashed).toBe(1187);
+      expect(run.verdicts).toEqual({ valid: 1163, invalid: 24, error: 13 });
+    }
+    // jobs 2 is this thread (0) and one worker; without help, two workers
+    expect(out.helped.threads).toEqual([0, 1]);
+    expect(out.workersOnly.threads).toEqual([1, 2]);
+  });
+
   it("reads at most a bounded window ahead of the results, delivers in order, hashes in the workers", () => {
     const r = spawnSync(
       process.execPath,

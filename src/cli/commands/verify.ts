@@ -412,7 +412,10 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
     )
     .option("--ignore-sender", "do not compare the From address with the signer certificate's addresses")
     .option("--content <file>", "the signed content, for a detached signature (.p7s) given on its own")
-    .option("--jobs <n>", "worker threads (default: one per core; 1 = no workers)")
+    .option(
+      "--jobs <n>",
+      "threads verifying (default: one per core): n - 1 worker threads, and the main thread helps; 1 = no workers",
+    )
     .option("--strict", "also reject certificates that break RFC 5280 profile rules mail clients tolerate")
     .option("--password <password>", "PKCS#12 password for --trust/--untrusted (or SMIMETRUST_PFX_PASSWORD)")
     .option(
@@ -532,33 +535,57 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       // reason on stderr), so stdout always holds one JSON document.
       let first = true;
       try {
-        await verifyBatch(head.all, setup, {
+        /** A results line (--jsonl) around the record's JSON text: index, name, item, hash, the --json fields, sender. */
+        const jsonlLine = (
+          item: MessageItem,
+          hash: string | undefined,
+          recJson: string,
+          sender: string | null,
+        ) => {
+          const item_ = item.item !== undefined ? `,"item":${JSON.stringify(item.item)}` : "";
+          return `{"index":${item.position},"name":${JSON.stringify(item.key)}${item_},"hash":${JSON.stringify(hash ?? null)},${recJson.slice(1, -1)},"sender":${JSON.stringify(sender)}}\n`;
+        };
+        const jsonRecord = (recJson: string) => {
+          writeData(ctx.out, `${first ? "[\n" : ",\n"}${recJson}`);
+          first = false;
+        };
+        const common = {
           jobs,
           hash: archive.jsonl !== undefined,
           fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
-          onResult: (_i, item, r, info) => {
-            const rec = verifyJson(item.name, r);
-            const sender = parseAddress(r.from) ?? null;
-            summary.add(resultFacts(rec, sender));
-            // The record is serialised once and the results line built around it: index, name, item, hash,
-            // the --json fields, sender (an object spread per message cost more than the rest of the line).
-            const recJson = archive.jsonl || opts.json ? JSON.stringify(rec) : "";
-            if (archive.jsonl) {
-              const item_ = item.item !== undefined ? `,"item":${JSON.stringify(item.item)}` : "";
-              archive.jsonl.write(
-                `{"index":${item.position},"name":${JSON.stringify(item.key)}${item_},"hash":${JSON.stringify(info.hash ?? null)},${recJson.slice(1, -1)},"sender":${JSON.stringify(sender)}}\n`,
-              );
-            }
-            if (opts.json) {
-              writeData(ctx.out, `${first ? "[\n" : ",\n"}${recJson}`);
-              first = false;
-            } else if (archive.jsonlTo !== "stdout") {
-              progress?.clear();
-              ctx.out.stdout(renderLine(ctx.out, item.name, r));
-            }
-            progress?.done(summary.messages - resumed, info.size);
-          },
-        });
+        };
+        // Output in JSON alone: each result arrives rendered by the thread that verified it.
+        const jsonOnly = opts.json === true || archive.jsonlTo === "stdout";
+        await verifyBatch(
+          head.all,
+          setup,
+          jsonOnly
+            ? {
+                ...common,
+                onRendered: (_i, item: MessageItem, x, info) => {
+                  summary.add(x.facts);
+                  const recJson = `{"file":${JSON.stringify(item.name)},${x.fields}}`;
+                  archive.jsonl?.write(jsonlLine(item, info.hash, recJson, x.sender));
+                  if (opts.json) jsonRecord(recJson);
+                  progress?.done(summary.messages - resumed, info.size);
+                },
+              }
+            : {
+                ...common,
+                onResult: (_i, item: MessageItem, r, info) => {
+                  const rec = verifyJson(item.name, r);
+                  const sender = parseAddress(r.from) ?? null;
+                  summary.add(resultFacts(rec, sender));
+                  // The record is serialised once and the results line built around it (an object spread per
+                  // message cost more than the rest of the line).
+                  if (archive.jsonl)
+                    archive.jsonl.write(jsonlLine(item, info.hash, JSON.stringify(rec), sender));
+                  progress?.clear();
+                  ctx.out.stdout(renderLine(ctx.out, item.name, r));
+                  progress?.done(summary.messages - resumed, info.size);
+                },
+              },
+        );
       } catch (e) {
         if (opts.json && !first) writeData(ctx.out, "\n]\n");
         archive.jsonl?.discard?.();
