@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { INPUT_LIMITS } from "../../src/io/files.js";
-import { ARCHIVE_READERS, messageItems, shardOf } from "../../src/io/message-stream.js";
+import { ARCHIVE_READERS, type MessageItem, messageItems, shardOf } from "../../src/io/message-stream.js";
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { MboxSplitter, splitMbox } from "../../src/mime/mbox.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
@@ -90,7 +90,7 @@ describe("a folder of messages", () => {
       named.push(write(`folder/${String(i).padStart(3, "0")}.eml`, bytes));
     }
     const folder = path.dirname(named[0]);
-    const items = [];
+    const items: MessageItem[] = [];
     for await (const it of messageItems([folder])) items.push(it);
     expect(items.map((it) => it.name)).toEqual(named);
     for (const [k, it] of items.entries())
