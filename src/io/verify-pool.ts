@@ -10,7 +10,7 @@
  * MALFORMED, and the batch goes on.
  */
 
-import * as nodeCrypto from "node:crypto";
+import { hash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SmimetrustError } from "../errors.js";
@@ -108,17 +108,9 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** node:crypto's one-shot hash (Node 20.12 and later): no Hash object per call. */
-const oneShotHash = (
-  nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }
-).hash;
-
-/** The content hash used to key results: the first 16 hex digits of SHA-256. */
+/** The content hash used to key results: the first 16 hex digits of SHA-256 (one-shot: no Hash object per call). */
 export function contentHash(bytes: Uint8Array): string {
-  const hex = oneShotHash
-    ? oneShotHash("sha256", bytes, "hex")
-    : nodeCrypto.createHash("sha256").update(bytes).digest("hex");
-  return hex.slice(0, 16);
+  return hash("sha256", bytes, "hex").slice(0, 16);
 }
 
 function unreadable(e: unknown): VerifyResult {
@@ -402,14 +394,15 @@ async function runWorkers<T extends BatchItem>(
         }
       }
       if (packed.length > 0) {
-        const all = new Uint8Array(new ArrayBuffer(packedSize));
+        // Its own buffer (not from the small-Buffer pool), not zeroed: every byte is written below.
+        const all = Buffer.allocUnsafeSlow(packedSize);
         let at = 0;
         for (const m of packed) {
           all.set(m.bytes, at);
           batch.push({ id: m.id, bytes: all.subarray(at, at + m.bytes.byteLength) });
           at += m.bytes.byteLength;
         }
-        transfer.push(all.buffer);
+        transfer.push(all.buffer as ArrayBuffer);
       }
       if (batch.length === 0) return;
       const msg: WorkerRequest = { batch, hash: opts.hash === true, render };
