@@ -514,6 +514,44 @@ describe("--jsonl, --resume, --shard, summary", () => {
 });
 
 describe("the worker pool over a stream", () => {
+  it("jobs 1 reading runs of messages: the same results in order; an input that fails part-way delivers what was read first", async () => {
+    const msgs = Array.from({ length: 23 }, (_, i) => ({
+      name: `m${i}`,
+      bytes: i % 5 === 2 ? bad(i) : good(i),
+    }));
+    const run = async (readRun: number, failAt?: number) => {
+      const got: string[] = [];
+      async function* items() {
+        for (const [k, m] of msgs.entries()) {
+          if (k === failAt) throw new Error("the folder went away");
+          yield m;
+        }
+      }
+      let error: string | undefined;
+      try {
+        await verifyBatch(items(), setup, {
+          jobs: 1,
+          readRun,
+          onResult: (i, item, r) => {
+            got.push(`${i}:${item.name}:${r.verdict}`);
+          },
+        });
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      return { got, error };
+    };
+    const one = await run(1);
+    expect(one.got).toHaveLength(23);
+    expect(one.got.filter((g) => g.endsWith(":invalid"))).toHaveLength(5);
+    expect((await run(8)).got).toEqual(one.got);
+    expect((await run(64)).got).toEqual(one.got);
+    // 19 messages were read before the input failed: all 19 are delivered (runs of 8: 8, 8, then the 3 before the failure)
+    const failed = await run(8, 19);
+    expect(failed.error).toBe("the folder went away");
+    expect(failed.got).toEqual(one.got.slice(0, 19));
+  });
+
   it("jobs 2: this thread verifies beside one worker, and rendered results equal those made in one thread", () => {
     const r = spawnSync(
       process.execPath,
