@@ -181,7 +181,8 @@ function readAt(fd: number, length: number, position: number): Uint8Array {
  * own, no fstat): on a folder of 50,000 messages, allocating and fstat-ing cost as much CPU as the reads.
  */
 class ReadArena {
-  static readonly SIZE = 1024 * 1024;
+  /** 256 KiB: fresh 1 MiB buffers cost 0.2 s more of page faults per 50,000 files than these (measured). */
+  static readonly SIZE = 256 * 1024;
   /** The most read this way; a larger file goes the long way (checked, then read into a buffer of its own). */
   static readonly LIMIT = 64 * 1024;
   private buf = Buffer.allocUnsafeSlow(ReadArena.SIZE);
