@@ -5,36 +5,21 @@
  * Unsigned items are counted and skipped; damaged files give one line and exit 2.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { outlookItems } from "../../src/io/outlook.js";
 import { cli, spawnCli } from "../helpers/cli.js";
 import { corpusMessages, corpusPki } from "../helpers/outlook-corpus.js";
 import { itemFromEml, msgFile, type TestItem } from "../helpers/outlook-msg.js";
 import { pstFile } from "../helpers/pst-writer.js";
 import { smimeMessage } from "../helpers/smime.js";
+import { tempFolder } from "../helpers/temp.js";
 
 const now = Date.now();
 const pki = corpusPki(now);
 const messages = corpusMessages(pki, now);
-const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-outlook-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const write = (name: string, data: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  mkdirSync(path.dirname(p), { recursive: true });
-  writeFileSync(p, data);
-  return p;
-};
+const { dir, write } = tempFolder("smimetrust-outlook-");
 
 const trust = write("trust/root.pem", pki.root.pem);
 write("crls/root.crl", pki.crls[0]);

@@ -62,3 +62,17 @@ export function spawnCli(
   );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Runs a test script in a process of its own (`node --import tsx test/...`: worker threads need one) and gives
+ * the JSON it prints on its last line. A script that fails is a failed expectation with its stderr.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, read field by field by the test
+export function runScript<T = any>(script: string, args: string[] = []): T {
+  const r = spawnSync(process.execPath, ["--import", TSX_LOADER, resolve(REPO_ROOT, script), ...args], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+}

@@ -1,32 +1,23 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/program.js";
 import { FileAccessError } from "../../src/errors.js";
 import { createSst } from "../../src/formats/sst.js";
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { Verifier } from "../../src/smime/verifier.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { cli as runCli } from "../helpers/cli.js";
+import { cli as runCli, runScript } from "../helpers/cli.js";
 import { crl } from "../helpers/pki.js";
 import { smimeMessage } from "../helpers/smime.js";
+import { tempFolder } from "../helpers/temp.js";
 import { fixture } from "./pki-fixture.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const f = fixture();
-const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-verify-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const write = (name: string, data: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  mkdirSync(path.dirname(p), { recursive: true });
-  writeFileSync(p, data);
-  return p;
-};
+const { dir, write } = tempFolder("smimetrust-verify-");
 const good = (n: number) =>
   smimeMessage({
     from: "alice@contoso.com",
@@ -344,19 +335,7 @@ describe("bulk", () => {
   });
 
   it("a message that stops a worker is verdict error; the batch goes on, in order, on a new worker", async () => {
-    const { spawnSync } = await import("node:child_process");
-    const run = (mode: string) => {
-      const r = spawnSync(
-        process.execPath,
-        ["--import", "tsx", path.join(repoRoot, "test/smime/crash-run.ts"), mode],
-        {
-          cwd: repoRoot,
-          encoding: "utf8",
-        },
-      );
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout.trim().split("\n").pop()!);
-    };
+    const run = (mode: string) => runScript("test/smime/crash-run.ts", [mode]);
     const out = run("crash");
     expect(out.error).toBeUndefined();
     const crash = new Set<number>(out.crash);

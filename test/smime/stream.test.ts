@@ -1,31 +1,18 @@
-/**
- * verify over streams: mbox archives read through a (tiny, here) fixed buffer give exactly what the whole-file
- * split gives; mboxrd and CRLF archives; Maildir; stdin; --jsonl, --resume, --shard, summary; a message over
- * the cap is one error result and the run goes on; the pool never reads far ahead of its workers.
- */
-import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { INPUT_LIMITS } from "../../src/io/files.js";
 import { ARCHIVE_READERS, type MessageItem, messageItems, shardOf } from "../../src/io/message-stream.js";
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { MboxSplitter, splitMbox } from "../../src/mime/mbox.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { REPO_ROOT, cli as runCli, spawnCli } from "../helpers/cli.js";
+import { cli as runCli, runScript, spawnCli } from "../helpers/cli.js";
 import { smimeMessage } from "../helpers/smime.js";
+import { tempFolder } from "../helpers/temp.js";
 import { fixture } from "./pki-fixture.js";
 
 const f = fixture();
-const dir = mkdtempSync(path.join(tmpdir(), "smimetrust-stream-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const write = (name: string, data: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  mkdirSync(path.dirname(p), { recursive: true });
-  writeFileSync(p, data);
-  return p;
-};
+const { dir, write } = tempFolder("smimetrust-stream-");
 const good = (n: number, part?: string) =>
   smimeMessage({
     from: "alice@contoso.com",
@@ -553,16 +540,7 @@ describe("the worker pool over a stream", () => {
   });
 
   it("jobs 2: this thread verifies beside one worker, and rendered results equal those made in one thread", () => {
-    const r = spawnSync(
-      process.execPath,
-      ["--import", "tsx", path.join(REPO_ROOT, "test/smime/pool-run.ts")],
-      {
-        cwd: REPO_ROOT,
-        encoding: "utf8",
-      },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    const out = runScript("test/smime/pool-run.ts");
     expect(out.count).toEqual([1200, 1200, 1200]);
     // 24 altered after signing, 13 that cannot be read
     expect(Object.fromEntries(out.reference)).toEqual({ valid: 1163, invalid: 24, error: 13 });
@@ -578,16 +556,7 @@ describe("the worker pool over a stream", () => {
   });
 
   it("reads at most a bounded window ahead of the results, delivers in order, hashes in the workers", () => {
-    const r = spawnSync(
-      process.execPath,
-      ["--import", "tsx", path.join(REPO_ROOT, "test/smime/window-run.ts")],
-      {
-        cwd: REPO_ROOT,
-        encoding: "utf8",
-      },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    const out = runScript("test/smime/window-run.ts");
     expect(out.count).toBe(200);
     expect(out.inOrder).toBe(true);
     // 2 * jobs * window + batch = 2 * 2 * 4 + 2
