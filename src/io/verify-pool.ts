@@ -143,8 +143,9 @@ function deliver<T>(
   o: Outcome,
   info: ResultInfo,
 ): void | Promise<void> {
+  // The outcome was made for this delivery (outcomeOf, or a worker told `render`).
   return opts.onRendered
-    ? opts.onRendered(index, item, o.rendered ?? renderResult(o.result!), info)
+    ? opts.onRendered(index, item, o.rendered!, info)
     : opts.onResult(index, item, o.result!, info);
 }
 

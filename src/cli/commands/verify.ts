@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -177,13 +177,8 @@ async function openArchiveRun(opts: VerifyOpts, out: Out): Promise<ArchiveRun> {
   let complete: number | undefined;
   if (opts.resume) {
     run.done = new Map();
-    let exists = true;
-    try {
-      statSync(opts.resume);
-    } catch {
-      exists = false; // the first run of a job that will be resumed
-    }
-    if (exists)
+    // A missing file is the first run of a job that will be resumed.
+    if (existsSync(opts.resume))
       complete = readResults(opts.resume, (r) => {
         run.done!.set(r.name, { hash: r.hash, facts: resultFacts(r) });
       }).complete;
@@ -198,13 +193,7 @@ async function openArchiveRun(opts: VerifyOpts, out: Out): Promise<ArchiveRun> {
       checkOutputPath(opts.jsonl, true);
       run.jsonl = openResults(opts.jsonl, complete);
     } else {
-      let exists = true;
-      try {
-        statSync(opts.jsonl);
-      } catch {
-        exists = false;
-      }
-      if (exists)
+      if (existsSync(opts.jsonl))
         throw new UsageError(
           `--jsonl: '${oneLine(opts.jsonl)}' exists already; to go on with that run give --resume ${oneLine(opts.jsonl)} as well, or remove it`,
         );
