@@ -16,7 +16,7 @@ import { LimitExceededError, MalformedInputError, SmimetrustError } from "../err
 import { checkCompoundFile } from "../formats/cfb.js";
 import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../formats/outlook-item.js";
 import { checkPstStructure, readPstHeader } from "../formats/pst.js";
-import { checkInputFile, INPUT_LIMITS, readInputFile } from "./files.js";
+import { checkInputFile, INPUT_LIMITS, openForReading, readInputFile } from "./files.js";
 import type { ArchiveMessage, ArchiveReader } from "./message-stream.js";
 
 type MsgReaderModule = typeof import("@kenjiuno/msgreader");
@@ -38,6 +38,8 @@ export interface OutlookOptions {
   onUnsigned?: (name: string) => void;
   /** The largest item (its smime.p7m) read; default INPUT_LIMITS.maxMessageBytes. */
   maxItemBytes?: number;
+  /** The file's first bytes (at least 8), when the caller has read them already. */
+  head?: Uint8Array;
 }
 
 /** Compound File Binary (OLE2) signature: every .msg starts with it. */
@@ -76,7 +78,7 @@ export function isOutlookHead(file: string, head: Uint8Array): boolean {
 export function fileHead(file: string, n = 8): Uint8Array {
   let fd: number | undefined;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openForReading(file);
     const head = Buffer.alloc(n);
     return head.subarray(0, readSync(fd, head, 0, n, 0));
   } catch {
@@ -92,7 +94,7 @@ export function fileHead(file: string, n = 8): Uint8Array {
  * cannot be read is an entry with `error` instead, so the rest of the archive is still verified.
  */
 export function* outlookItems(file: string, opts: OutlookOptions = {}): Generator<OutlookEntry> {
-  const kind = outlookKind(file, fileHead(file));
+  const kind = outlookKind(file, opts.head ?? fileHead(file));
   if (kind === "pst") yield* pstItems(file, opts);
   else yield* msgItems(file, opts);
 }
@@ -390,7 +392,7 @@ export const outlookArchive: ArchiveReader = (file, head, fromFolder) => {
       for (; unsigned > 0; unsigned--) yield { id: "unsigned", skip: "unsigned Outlook item" };
     };
     try {
-      for (const e of outlookItems(file, { onUnsigned: () => unsigned++ })) {
+      for (const e of outlookItems(file, { head, onUnsigned: () => unsigned++ })) {
         yield* skips();
         const id = e.item ?? 0;
         yield "error" in e
