@@ -13,7 +13,7 @@ export interface ResultRecord {
     subject?: string;
     emails?: string[];
     sha1?: string;
-    chain?: { subject?: string }[];
+    chain?: readonly { subject?: string }[];
     problems?: { code: string; severity?: string; message?: string }[];
   }[];
   /** The sender's address (From), when the message had one. */
@@ -64,8 +64,11 @@ const MISSING_ISSUER = /its issuer '(.+?)' is not in the trust list/;
 export function resultFacts(r: ResultRecord, sender = r.sender): ResultFacts {
   // Errors and warnings (notes such as CONTENT_CANONICALISED are not problems to count).
   const codes = new Set<string>();
-  for (const p of [...(r.problems ?? []), ...(r.signers ?? []).flatMap((s) => s.problems ?? [])])
-    if (p.severity !== "info") codes.add(p.code);
+  const add = (list: ResultRecord["problems"]) => {
+    if (list) for (const p of list) if (p.severity !== "info") codes.add(p.code);
+  };
+  add(r.problems);
+  if (r.signers) for (const s of r.signers) add(s.problems);
   const f: ResultFacts = { verdict: r.verdict, codes: [...codes] };
   if (r.verdict === "valid") return f;
   const signers: NonNullable<ResultFacts["signers"]> = [];

@@ -63,8 +63,49 @@ export interface RenderedResult {
 }
 
 export function renderResult(r: VerifyResult): RenderedResult {
-  const rec = verifyJson("", r);
   const sender = parseAddress(r.from) ?? null;
-  const fields = JSON.stringify({ verdict: rec.verdict, problems: rec.problems, signers: rec.signers });
-  return { verdict: r.verdict, fields: fields.slice(1, -1), sender, facts: resultFacts(rec, sender) };
+  return { verdict: r.verdict, fields: recordFields(r), sender, facts: resultFacts(r, sender) };
+}
+
+// The JSON text of what many results share: the links of a cached chain (smime/verify.ts shares them) and
+// its problems. Kept while the objects live; a message's own problems pass through once.
+const textOf = new WeakMap<object, string>();
+
+function problemText(p: Problem): string {
+  let t = textOf.get(p);
+  if (t === undefined) {
+    t = JSON.stringify(problemJson(p));
+    textOf.set(p, t);
+  }
+  return t;
+}
+
+function problemsText(list: readonly Problem[]): string {
+  if (list.length === 0) return "[]";
+  let t = `[${problemText(list[0])}`;
+  for (let i = 1; i < list.length; i++) t += `,${problemText(list[i])}`;
+  return `${t}]`;
+}
+
+function chainText(chain: VerifyResult["signers"][number]["chain"]): string {
+  let t = textOf.get(chain);
+  if (t === undefined) {
+    t = JSON.stringify(chain.map((c) => ({ subject: c.subject, sha1: c.sha1, source: c.source })));
+    textOf.set(chain, t);
+  }
+  return t;
+}
+
+/**
+ * `JSON.stringify(verifyJson(file, r))` after its "file" member, without the braces
+ * (`"verdict":...,"problems":[...],"signers":[...]`), built from the shared parts' text.
+ */
+export function recordFields(r: VerifyResult): string {
+  let t = `"verdict":${JSON.stringify(r.verdict)},"problems":${problemsText(r.problems)},"signers":[`;
+  for (let i = 0; i < r.signers.length; i++) {
+    const s = r.signers[i];
+    if (i > 0) t += ",";
+    t += `{"subject":${JSON.stringify(s.subject)},"emails":${JSON.stringify(s.emails)},"sha1":${JSON.stringify(s.sha1)},"signingTime":${JSON.stringify(s.signingTime)},"chain":${chainText(s.chain)},"problems":${problemsText(s.problems)}}`;
+  }
+  return `${t}]`;
 }

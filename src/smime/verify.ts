@@ -39,7 +39,8 @@ export interface SignerResult {
   sha1: string;
   /** ISO 8601 UTC, or null when the signature has no signingTime attribute. */
   signingTime: string | null;
-  chain: ChainLink[];
+  /** Shared by every result whose chain came from the same cached validation: read-only. */
+  chain: readonly ChainLink[];
   problems: Problem[];
   /** Not part of the JSON contract: the display name (common name), where the signature sits ("" = whole message) and the content form that matched. */
   name: string;
@@ -328,17 +329,30 @@ async function checkSignedData(
       emails,
       sha1: cert ? cert.sha1 : "",
       signingTime: signingTime !== undefined ? isoTime(signingTime) : null,
-      chain: (chain?.path ?? []).map((e) => ({
-        subject: e.cert.subject.toString(),
-        sha1: e.cert.sha1,
-        source: e.source,
-      })),
+      chain: chain ? chainLinks(chain) : [],
       problems,
       part,
       form: check.form,
       ok,
     });
   }
+}
+
+// A cached chain result answers many messages: its links are made once and shared (read-only) by their
+// results, so each message's output can reuse the links' JSON text too (verify-json.ts).
+const linksOf = new WeakMap<ChainResult, readonly ChainLink[]>();
+
+function chainLinks(chain: ChainResult): readonly ChainLink[] {
+  let links = linksOf.get(chain);
+  if (!links) {
+    links = Object.freeze(
+      chain.path.map((e) =>
+        Object.freeze({ subject: e.cert.subject.toString(), sha1: e.cert.sha1, source: e.source }),
+      ),
+    );
+    linksOf.set(chain, links);
+  }
+  return links;
 }
 
 /** Adds each of `list` to `problems` unless the same problem (code, certificate, message) is there. */

@@ -36,7 +36,7 @@ import {
 } from "../../smime/summary.js";
 import type { VerifySetup } from "../../smime/verifier.js";
 import type { VerifyResult } from "../../smime/verify.js";
-import { verifyJson } from "../../smime/verify-json.js";
+import { recordFields, verifyJson } from "../../smime/verify-json.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
@@ -524,15 +524,18 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       // reason on stderr), so stdout always holds one JSON document.
       let first = true;
       try {
-        /** A results line (--jsonl) around the record's JSON text: index, name, item, hash, the --json fields, sender. */
+        /**
+         * A results line (--jsonl) around the record's members as JSON text (`"file":...,"verdict":...`): index,
+         * name, item, hash, the --json members, sender.
+         */
         const jsonlLine = (
           item: MessageItem,
           hash: string | undefined,
-          recJson: string,
+          members: string,
           sender: string | null,
         ) => {
           const item_ = item.item !== undefined ? `,"item":${JSON.stringify(item.item)}` : "";
-          return `{"index":${item.position},"name":${JSON.stringify(item.key)}${item_},"hash":${JSON.stringify(hash ?? null)},${recJson.slice(1, -1)},"sender":${JSON.stringify(sender)}}\n`;
+          return `{"index":${item.position},"name":${JSON.stringify(item.key)}${item_},"hash":${JSON.stringify(hash ?? null)},${members},"sender":${JSON.stringify(sender)}}\n`;
         };
         const jsonRecord = (recJson: string) => {
           writeData(ctx.out, `${first ? "[\n" : ",\n"}${recJson}`);
@@ -556,22 +559,26 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
                 ...common,
                 onRendered: (_i, item: MessageItem, x, info) => {
                   summary.add(x.facts);
-                  const recJson = `{"file":${JSON.stringify(item.name)},${x.fields}}`;
-                  archive.jsonl?.write(jsonlLine(item, info.hash, recJson, x.sender));
-                  if (opts.json) jsonRecord(recJson);
+                  const members = `"file":${JSON.stringify(item.name)},${x.fields}`;
+                  archive.jsonl?.write(jsonlLine(item, info.hash, members, x.sender));
+                  if (opts.json) jsonRecord(`{${members}}`);
                   progress?.done(summary.messages - resumed, info.size);
                 },
               }
             : {
                 ...common,
                 onResult: (_i, item: MessageItem, r, info) => {
-                  const rec = verifyJson(item.name, r);
                   const sender = parseAddress(r.from) ?? null;
-                  summary.add(resultFacts(rec, sender));
-                  // The record is serialised once and the results line built around it (an object spread per
-                  // message cost more than the rest of the line).
+                  summary.add(resultFacts(r, sender));
                   if (archive.jsonl)
-                    archive.jsonl.write(jsonlLine(item, info.hash, JSON.stringify(rec), sender));
+                    archive.jsonl.write(
+                      jsonlLine(
+                        item,
+                        info.hash,
+                        `"file":${JSON.stringify(item.name)},${recordFields(r)}`,
+                        sender,
+                      ),
+                    );
                   progress?.clear();
                   ctx.out.stdout(renderLine(ctx.out, item.name, r));
                   progress?.done(summary.messages - resumed, info.size);
