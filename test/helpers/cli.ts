@@ -1,5 +1,6 @@
 /** Runs the CLI in-process (fast, exact output) or as a real process (real exit status, stdin). */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { run } from "../../src/cli/program.js";
@@ -44,14 +45,25 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
 /** tsx by absolute URL, so the CLI starts from any working directory. */
 const TSX_LOADER = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 
-/** The CLI as a child process: `node --import tsx src/cli/main.ts ...`. */
+/**
+ * The node flags of the CLI's first line (`#!/usr/bin/env -S node --flag ...`): a spawned CLI runs with them, as
+ * the installed one does.
+ */
+export const CLI_NODE_FLAGS: readonly string[] = (() => {
+  const first = readFileSync(resolve(REPO_ROOT, "src/cli/main.ts"), "utf8").split("\n", 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+(?:=\S+)?)*)$/.exec(first);
+  if (!m) throw new Error(`src/cli/main.ts: unexpected first line: ${first}`);
+  return m[1].split(" ").filter(Boolean);
+})();
+
+/** The CLI as a child process: `node <its first line's flags> --import tsx src/cli/main.ts ...`. */
 export function spawnCli(
   args: string[],
   opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliResult {
   const r = spawnSync(
     process.execPath,
-    ["--import", TSX_LOADER, resolve(REPO_ROOT, "src/cli/main.ts"), ...args],
+    [...CLI_NODE_FLAGS, "--import", TSX_LOADER, resolve(REPO_ROOT, "src/cli/main.ts"), ...args],
     {
       cwd: opts.cwd ?? REPO_ROOT,
       input: opts.input,
