@@ -130,8 +130,8 @@ function unreadable(e: unknown): VerifyResult {
   };
 }
 
-/** A result as the delivery wants it. */
-function outcomeOf(r: VerifyResult, render: boolean): Outcome {
+/** A result as the delivery wants it (rendered, or itself): in this thread and in the workers. */
+export function outcomeOf(r: VerifyResult, render: boolean): Outcome {
   return render ? { rendered: renderResult(r) } : { result: r };
 }
 

@@ -4,9 +4,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
-import { renderResult } from "../smime/verify-json.js";
 import { createHttpFetcher } from "./http-fetcher.js";
-import { contentHash, type WorkerReply, type WorkerRequest } from "./verify-pool.js";
+import { contentHash, outcomeOf, type WorkerReply, type WorkerRequest } from "./verify-pool.js";
 
 const setup = workerData as VerifySetup;
 const verifier = new Verifier(setup, setup.online ? createHttpFetcher(setup.fetchOptions ?? {}) : undefined);
@@ -16,7 +15,7 @@ parentPort!.on("message", async (m: WorkerRequest) => {
   for (const { id, bytes } of m.batch) {
     const hash = m.hash ? contentHash(bytes) : undefined;
     const result = await verifier.verify(bytes);
-    const outcome = m.render ? { rendered: renderResult(result) } : { result };
+    const outcome = outcomeOf(result, m.render);
     results.push(hash ? { id, hash, ...outcome } : { id, ...outcome });
   }
   parentPort!.postMessage({ results } satisfies WorkerReply);
