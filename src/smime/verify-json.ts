@@ -35,10 +35,16 @@ export function verifyJson(file: string, r: VerifyResult): VerifyJson {
       emails: s.emails,
       sha1: s.sha1,
       signingTime: s.signingTime,
-      chain: s.chain.map((c) => ({ subject: c.subject, sha1: c.sha1, source: c.source })),
+      chain: s.chain.map(linkJson),
       problems: s.problems.map(problemJson),
     })),
   };
+}
+
+function linkJson(
+  c: VerifyJson["signers"][number]["chain"][number],
+): VerifyJson["signers"][number]["chain"][number] {
+  return { subject: c.subject, sha1: c.sha1, source: c.source };
 }
 
 export function problemJson(p: Problem): Problem {
@@ -90,7 +96,7 @@ function problemsText(list: readonly Problem[]): string {
 function chainText(chain: VerifyResult["signers"][number]["chain"]): string {
   let t = textOf.get(chain);
   if (t === undefined) {
-    t = JSON.stringify(chain.map((c) => ({ subject: c.subject, sha1: c.sha1, source: c.source })));
+    t = JSON.stringify(chain.map(linkJson));
     textOf.set(chain, t);
   }
   return t;
