@@ -14,7 +14,11 @@
  *      CPU (the children's user+sys from bash's `times`) and wall time per message.
  *  (d) a big mbox (--mbox-gb, default 10) made of the corpus messages repeated, verified through the CLI:
  *      peak memory (VmHWM of the CLI process), CPU and wall time; the file is deleted afterwards.
+ *      Beside each --jobs 1 run, a run on the first 5,000 messages: the two split the CPU time into a fixed part
+ *      (start-up and JIT warm-up) and the steady rate per message.
  *  (e) CLI start-up: `smimetrust --version`, CPU and wall time (median of 5).
+ *  (f) this machine's cores: a bare RSA-2048 verify loop pinned to each core alone and to both at once
+ *      (taskset; skipped without it), before and after (b), and the ceiling it sets for the --jobs 2 ratio.
  *
  * Ends with one markdown table of the figures.
  *
@@ -24,10 +28,11 @@
  * has --messages messages; default a new temp folder), --keep (leave the files), --make-only (only the corpus).
  * A quick run (< 1 min): --messages 2000 --inproc 1000 --sample 40 --mbox-gb 0.05 --rounds 1
  *
- * On this project's 2-core VM even CPU times move by 10-20% from run to run; wall times and the --jobs ratio
- * need an idle machine (the table prints the load average before and after).
+ * On this project's 2-core VM even CPU times move by 10-35% from run to run, mostly with the core a run lands on
+ * (see (f)); wall times and the --jobs ratio need an idle machine (the table prints the load average before and
+ * after). The CLI runs without NODE_EXTRA_CA_CERTS (a setting of the machine that adds start-up CPU).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -138,6 +143,31 @@ if (args[0] === "--child-inproc") {
       engine: existsSync(dist) ? "dist" : "src",
     }),
   );
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// child mode: a fixed CPU-bound load (bare RSA-2048 verifies through node:crypto) from a given instant, to
+// measure how fast each core of this machine is, alone and with the other core busy
+// ---------------------------------------------------------------------------------------------------------
+if (args[0] === "--child-spin") {
+  const [, startAt, seconds] = args;
+  const { generateKeyPairSync, sign, verify } = await import("node:crypto");
+  const kp = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const data = Buffer.alloc(100, 1);
+  const sig = sign("sha256", data, kp.privateKey);
+  for (let i = 0; i < 200; i++) verify("sha256", data, kp.publicKey, sig);
+  // Both children of a pair start together: each waits for the instant the parent gave.
+  while (Date.now() < Number(startAt)) await new Promise((r) => setTimeout(r, 5));
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  let n = 0;
+  while (performance.now() - t < Number(seconds) * 1000) {
+    for (let i = 0; i < 50; i++) verify("sha256", data, kp.publicKey, sig);
+    n += 50;
+  }
+  const c = process.cpuUsage(c0);
+  console.log(JSON.stringify({ n, cpu: (c.user + c.system) / 1e6, wall: (performance.now() - t) / 1000 }));
   process.exit(0);
 }
 
@@ -326,6 +356,14 @@ const shebangFlags = (() => {
 
 console.log(`CLI runs as: node ${[...shebangFlags, "dist/cli/main.js"].join(" ")} (its first line's flags)`);
 
+// NODE_EXTRA_CA_CERTS makes every Node process parse a bundle of CA certificates at start (this project's
+// sandbox sets it for its proxy: ~140 certificates, +0.08 s CPU per process). It is the machine's setting, not
+// smimetrust's work, and verify reads no network here: the CLI runs without it (printed below).
+const cliEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+const extraCaCerts = cliEnv.NODE_EXTRA_CA_CERTS;
+delete cliEnv.NODE_EXTRA_CA_CERTS;
+if (extraCaCerts) console.log("CLI runs without NODE_EXTRA_CA_CERTS (set in this environment)");
+
 function runCli(cliArgs: string[], outFile?: string): CliRun {
   const rfile = path.join(dir, `rusage-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
   const fd = outFile ? openSync(outFile, "w") : undefined;
@@ -334,7 +372,7 @@ function runCli(cliArgs: string[], outFile?: string): CliRun {
     process.execPath,
     [...shebangFlags, "--import", pathToFileURL(hook).href, cli, ...cliArgs],
     {
-      env: { ...process.env, BENCH_RUSAGE_FILE: rfile, NO_COLOR: "1" },
+      env: { ...cliEnv, BENCH_RUSAGE_FILE: rfile },
       stdio: ["ignore", fd ?? "pipe", "pipe"],
       encoding: "utf8",
       maxBuffer: 64 << 20,
@@ -406,6 +444,75 @@ console.log(
   `(e) start-up (smimetrust --version): ${startWall.toFixed(3)} s wall, ${startCpu.toFixed(3)} s CPU (median of 5)`,
 );
 
+// ---- (f) this machine's cores ----------------------------------------------------------------------------
+// A bare RSA-2048 verify loop pinned (taskset) to core 0 alone, core 1 alone, then to both at once. The cores of
+// a VM need not be equal: on this project's 2-core VM the second ran up to a third slower whenever both were
+// busy, which bounds what --jobs 2 can gain. A perfectly parallel job can gain at most the pair's combined rate
+// over the best single core's: the ceiling printed for the --jobs ratio. Measured before and after (b).
+interface CoreRates {
+  alone: [number, number];
+  both: [number, number];
+  ceiling: number;
+}
+const SPIN_SECONDS = 2;
+const hasTaskset = cpus().length >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+function spinOn(cores: number[]): Promise<number[]> {
+  const startAt = Date.now() + 1500;
+  return Promise.all(
+    cores.map(
+      (core) =>
+        new Promise<number>((resolve, reject) => {
+          const p = spawn(
+            "taskset",
+            [
+              "-c",
+              String(core),
+              process.execPath,
+              ...process.execArgv,
+              here,
+              "--child-spin",
+              String(startAt),
+              String(SPIN_SECONDS),
+            ],
+            { stdio: ["ignore", "pipe", "inherit"] },
+          );
+          let out = "";
+          p.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
+          });
+          p.on("error", reject);
+          p.on("close", (code) => {
+            if (code !== 0) return reject(new Error(`core ${core}: the load exited with ${code}`));
+            const x = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { n: number; wall: number };
+            resolve(x.n / x.wall);
+          });
+        }),
+    ),
+  );
+}
+async function coreRates(rounds: number): Promise<CoreRates | undefined> {
+  if (!hasTaskset) return undefined;
+  const a0: number[] = [];
+  const a1: number[] = [];
+  const b0: number[] = [];
+  const b1: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    a0.push((await spinOn([0]))[0]);
+    a1.push((await spinOn([1]))[0]);
+    const [x, y] = await spinOn([0, 1]);
+    b0.push(x);
+    b1.push(y);
+  }
+  const alone: [number, number] = [med(a0), med(a1)];
+  const both: [number, number] = [med(b0), med(b1)];
+  const c = { alone, both, ceiling: (both[0] + both[1]) / Math.max(...alone) };
+  console.log(
+    `(f) cores (RSA-2048 verifies/s, pinned, median of ${rounds}): alone ${fmt(alone[0])} on core 0, ${fmt(alone[1])} on core 1; both busy ${fmt(both[0])} + ${fmt(both[1])}; ceiling for a 2-thread job ${c.ceiling.toFixed(2)}x`,
+  );
+  return c;
+}
+const coresBefore = await coreRates(3);
+
 // ---- (b) end to end through the CLI ----------------------------------------------------------------------
 // The --jobs values take turns, --rounds times: on shared cores one run can be 20% off, so each figure is the
 // median of its rounds, and the wall-time ratio the median of the rounds' ratios (each from the same round).
@@ -419,8 +526,34 @@ interface E2E {
   total: number;
 }
 const byJobs = new Map<number, { runs: CliRun[]; valid: number; total: number }>();
+// Beside each --jobs 1 run, one on the first 5,000 messages alone (folders 000-004): the difference is the cost
+// of 45,000 messages once the CLI has started and V8 has compiled its hot code, so the two give the fixed part
+// (start-up and JIT warm-up) and the steady rate.
+const FIRST = 5000;
+const firstDirs =
+  N >= 2 * FIRST
+    ? Array.from({ length: FIRST / 1000 }, (_, k) => path.join(msgDir, String(k).padStart(3, "0")))
+    : [];
+const firstRuns: CliRun[] = [];
 for (let round = 1; round <= ROUNDS; round++)
   for (const jobs of JOBS) {
+    if (jobs === 1 && firstDirs.length) {
+      const out = path.join(dir, "out-first.json");
+      const r = runCli(
+        ["verify", "--trust", path.join(corpus, "root.pem"), ...outArgs, "--jobs", "1", ...firstDirs],
+        out,
+      );
+      const v = countVerdicts(out);
+      rmSync(out, { force: true });
+      if (v.total !== FIRST) {
+        console.error(`(b) the first ${FIRST} messages: ${v.total} results (exit ${r.status})`);
+        process.exit(1);
+      }
+      firstRuns.push(r);
+      console.log(
+        `(b) round ${round}: CLI verify --jobs 1 of the first ${fmt(FIRST)} messages: ${r.cpu.toFixed(2)} s CPU, ${r.wall.toFixed(2)} s wall`,
+      );
+    }
     const out = path.join(dir, `out-jobs${jobs}.json`);
     const r = runCli(
       ["verify", "--trust", path.join(corpus, "root.pem"), ...outArgs, "--jobs", String(jobs), msgDir],
@@ -445,6 +578,8 @@ const e2e: E2E[] = [...byJobs].map(([jobs, e]) => ({
   valid: e.valid,
   total: e.total,
 }));
+
+const coresAfter = await coreRates(3);
 
 // ---- (c) openssl cms -verify per message -----------------------------------------------------------------
 let openssl: { n: number; ok: number; cpu: number; wall: number } | undefined;
@@ -551,6 +686,29 @@ if (j1 && j2) {
     `median of ${ratios.length} rounds; needs an idle machine`,
   ]);
 }
+if (j1 && firstRuns.length === j1.runs.length) {
+  // Per round: steady = (CPU of all - CPU of the first 5,000) / the other messages; fixed = all - N * steady.
+  const steady = j1.runs.map((r, k) => (r.cpu - firstRuns[k].cpu) / (N - FIRST));
+  const fixed = j1.runs.map((r, k) => r.cpu - N * steady[k]);
+  rows.push([
+    "CLI --jobs 1: fixed part, then steady rate",
+    `${med(fixed).toFixed(2)} s CPU of start-up and JIT warm-up${range(fixed, (x) => x.toFixed(2))}, then ${fmt(1 / med(steady))} msg per CPU-second${range(
+      steady.map((x) => 1 / x),
+      (x) => fmt(x),
+    )}`,
+    `from a run on the first ${fmt(FIRST)} messages beside each full run; median of ${fixed.length}`,
+  ]);
+}
+for (const [when, c] of [
+  ["before", coresBefore],
+  ["after", coresAfter],
+] as const)
+  if (c)
+    rows.push([
+      `This machine's cores, ${when} (b): bare RSA-2048 verifies/s pinned to each`,
+      `alone: core 0 ${fmt(c.alone[0])}, core 1 ${fmt(c.alone[1])}; both busy: ${fmt(c.both[0])} + ${fmt(c.both[1])}`,
+      `ceiling for --jobs 1 / --jobs 2: ${c.ceiling.toFixed(2)}x`,
+    ]);
 if (openssl)
   rows.push([
     `openssl cms -verify, one process per message (${openssl.n} files)`,
