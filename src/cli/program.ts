@@ -6,7 +6,7 @@ import { Command, CommanderError } from "commander";
 import { SmimetrustError, UnreadableFilesError } from "../errors.js";
 import { redactSecrets } from "../lib/redact.js";
 import { oneLine } from "../lib/text.js";
-import { COMMANDS } from "./commands/index.js";
+import { commandsFor } from "./commands/index.js";
 import type { CliContext, ExitCode } from "./context.js";
 import { VERSION } from "./options.js";
 import { terminalOut, writeData } from "./output.js";
@@ -35,7 +35,7 @@ export async function run(argv: readonly string[], given: CliContext): Promise<E
       writeErr: (s) => ctx.out.stderr(s),
       outputError: (s, write) => write(s),
     });
-  for (const register of COMMANDS) {
+  for (const register of await commandsFor(argv)) {
     register(program, ctx, (c) => {
       code = c;
     });
