@@ -4,7 +4,7 @@
  *  (a) in-process, warm: one Verifier verifying messages already in memory, in a fresh process, per signer
  *      type (RSA-2048, P-256) and form (clear-signed multipart/signed, opaque application/pkcs7-mime);
  *      messages per CPU-second (process.cpuUsage), best of several passes after warm-up passes.
- *  (b) end to end through the CLI (`node dist/cli/main.js verify`, built with `npm run build`) on a folder of
+ *  (b) end to end through the CLI (`node dist/smimetrust.js verify`, the bundle `npm run build` makes) on a folder of
  *      the mixed corpus (RSA-2048 and P-256 signers, clear-signed and opaque, one quarter each), with
  *      --jobs 1 and --jobs 2: user+sys CPU of the CLI process (its worker threads are threads of that process,
  *      so its own getrusage covers them; read at exit by a small --import hook), wall time, messages per
@@ -190,7 +190,7 @@ const keep = args.includes("--keep") || userDir !== "";
 const corpus = path.join(dir, "corpus");
 /** The messages (the folder the CLI verifies); the trust anchor sits beside it. */
 const msgDir = path.join(corpus, "msgs");
-const cli = path.join(repo, "dist/cli/main.js");
+const cli = path.join(repo, "dist/smimetrust.js");
 if (!existsSync(cli)) {
   console.error(`${cli} not found: run 'npm run build' first (the CLI figures are of the built package)`);
   process.exit(2);
@@ -354,7 +354,9 @@ const shebangFlags = (() => {
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 })();
 
-console.log(`CLI runs as: node ${[...shebangFlags, "dist/cli/main.js"].join(" ")} (its first line's flags)`);
+console.log(
+  `CLI runs as: node ${[...shebangFlags, "dist/smimetrust.js"].join(" ")} (its first line's flags)`,
+);
 
 // NODE_EXTRA_CA_CERTS makes every Node process parse a bundle of CA certificates at start (this project's
 // sandbox sets it for its proxy: ~140 certificates, +0.08 s CPU per process). It is the machine's setting, not
