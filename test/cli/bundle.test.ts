@@ -31,8 +31,9 @@ function runBundle(args: string[], cwd = REPO_ROOT): CliResult {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+let bundled: { name: string; version: string; license: string }[] = [];
 beforeAll(async () => {
-  await bundle(out);
+  bundled = await bundle(out);
 }, 60_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -46,6 +47,16 @@ describe("the bundled CLI", () => {
       expect(b.code, args.join(" ")).toBe(0);
       expect(b.stdout).toBe(spawnCli(args).stdout);
     }
+  });
+
+  it("carries the licence of every package whose code it holds", () => {
+    const names = bundled.map((p) => p.name);
+    for (const dep of ["commander", "hono", "ajv"]) expect(names).toContain(dep);
+    const text = readFileSync(path.join(out, "smimetrust.licenses.txt"), "utf8");
+    for (const p of bundled) expect(text).toContain(`${p.name} ${p.version} (${p.license})`);
+    expect(text).not.toMatch(/No licence file in the package/);
+    expect(text.match(/^-{72}$/gm)).toHaveLength(bundled.length);
+    expect(readFileSync(entry, "utf8").split("\n", 2)[1]).toMatch(/smimetrust\.licenses\.txt/);
   });
 
   it("build writes the same .sst bytes", () => {
