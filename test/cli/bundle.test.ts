@@ -4,13 +4,13 @@
  * run time: the verify worker threads, the CommonJS Outlook readers, the native SQLite module, the monitor's
  * JSON schema, the Exchange script templates, the dashboard's server. Each answer must be the sources' answer.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script, without types
 import { bundle } from "../../scripts/bundle.mjs";
-import { CLI_NODE_FLAGS, type CliResult, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { CLI_NODE_FLAGS, type CliResult, REPO_ROOT, spawnCli, spawnServing } from "../helpers/cli.js";
 import { tempFolder } from "../helpers/temp.js";
 
 // Inside the repository, so that the modules left outside the bundle load from its node_modules.
@@ -150,26 +150,10 @@ describe("the bundled CLI", () => {
   });
 
   it("serve answers over HTTP and stops on SIGTERM with exit 0", async () => {
-    const child = spawn(process.execPath, [...CLI_NODE_FLAGS, entry, "serve", "--port", "0", EX("certs")], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    });
-    let err = "";
-    const url = await new Promise<string>((ok, fail) => {
-      child.stderr.on("data", (b: Buffer) => {
-        err += b.toString();
-        const m = /serve: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
-        if (m && err.includes("Ctrl-C stops it")) ok(m[1]);
-      });
-      child.on("exit", () => fail(new Error(`exited early: ${err}`)));
-    });
-    const page = await fetch(`${url}inventory`);
+    const s = await spawnServing([...CLI_NODE_FLAGS, entry, "serve", "--port", "0", EX("certs")]);
+    const page = await fetch(`${s.url}inventory`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Contoso");
-    const code = await new Promise<number | null>((ok) => {
-      child.on("exit", (c) => ok(c));
-      child.kill("SIGTERM");
-    });
-    expect(code).toBe(0);
+    expect(await s.stop()).toBe(0);
   });
 });

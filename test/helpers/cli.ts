@@ -1,5 +1,5 @@
 /** Runs the CLI in-process (fast, exact output) or as a real process (real exit status, stdin). */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -43,7 +43,7 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
 }
 
 /** tsx by absolute URL, so the CLI starts from any working directory. */
-const TSX_LOADER = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+export const TSX_LOADER = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 
 /**
  * The node flags of the CLI's first line (`#!/usr/bin/env -S node --flag ...`): a spawned CLI runs with them, as
@@ -87,4 +87,41 @@ export function runScript<T = any>(script: string, args: string[] = []): T {
   });
   if (r.status !== 0) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+}
+
+/** A running `serve`: its URL, what it had written to stderr when it was ready, and how to stop it. */
+export interface Serving {
+  url: string;
+  stderr: string;
+  /** Sends SIGTERM and resolves with the exit status. */
+  stop: () => Promise<number | null>;
+}
+
+/**
+ * Starts `node <nodeArgs>` (a CLI entry and a `serve` command line) and resolves once it prints its URL and
+ * how to stop it; rejects if it exits first.
+ */
+export function spawnServing(nodeArgs: string[]): Promise<Serving> {
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
+  const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));
+  let err = "";
+  return new Promise<Serving>((ok, fail) => {
+    child.stderr.on("data", (b: Buffer) => {
+      err += b.toString();
+      const m = /serve: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+      if (m && err.includes("Ctrl-C stops it"))
+        ok({
+          url: m[1],
+          stderr: err,
+          stop: () => {
+            child.kill("SIGTERM");
+            return exited;
+          },
+        });
+    });
+    void exited.then(() => fail(new Error(`exited early: ${err}`)));
+  });
 }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/web/server.js";
-import { cli, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { cli, REPO_ROOT, spawnCli, spawnServing, TSX_LOADER } from "../helpers/cli.js";
 import { issue, root } from "../helpers/pki.js";
 import { EX, type Fixture, LIST_IN_USE, makeFixture } from "./fixture.js";
 
@@ -337,34 +337,18 @@ describe("serve: hostile certificate text and tokens", () => {
   });
 
   it("the CLI serves until SIGTERM, then exits 0", async () => {
-    const { spawn } = await import("node:child_process");
-    const { resolve } = await import("node:path");
-    const { pathToFileURL } = await import("node:url");
-    const loader = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-    const child = spawn(
-      process.execPath,
-      ["--import", loader, resolve(REPO_ROOT, "src/cli/main.ts"), "serve", "--port", "0", EX("certs")],
-      {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      },
-    );
-    let err = "";
-    const url = await new Promise<string>((ok, fail) => {
-      child.stderr.on("data", (b: Buffer) => {
-        err += b.toString();
-        const m = /serve: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
-        if (m && err.includes("Ctrl-C stops it")) ok(m[1]);
-      });
-      child.on("exit", () => fail(new Error(`exited early: ${err}`)));
-    });
-    expect(err).toContain("reachable from this machine only (127.0.0.1)");
-    expect((await fetch(`${url}api/check`)).status).toBe(200);
-    const code = await new Promise<number | null>((ok) => {
-      child.on("exit", (c) => ok(c));
-      child.kill("SIGTERM");
-    });
-    expect(code).toBe(0);
+    const s = await spawnServing([
+      "--import",
+      TSX_LOADER,
+      join(REPO_ROOT, "src/cli/main.ts"),
+      "serve",
+      "--port",
+      "0",
+      EX("certs"),
+    ]);
+    expect(s.stderr).toContain("reachable from this machine only (127.0.0.1)");
+    expect((await fetch(`${s.url}api/check`)).status).toBe(200);
+    expect(await s.stop()).toBe(0);
   }, 60_000);
 
   it("the CLI refuses a non-loopback --host without a token: one line, exit 2", () => {
