@@ -537,6 +537,9 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           const item_ = item.item !== undefined ? `,"item":${JSON.stringify(item.item)}` : "";
           return `{"index":${item.position},"name":${JSON.stringify(item.key)}${item_},"hash":${JSON.stringify(hash ?? null)},${members},"sender":${JSON.stringify(sender)}}\n`;
         };
+        /** The --json record's members as JSON text: its file, then the verdict, problems and signers. */
+        const membersOf = (item: MessageItem, fields: string) =>
+          `"file":${JSON.stringify(item.name)},${fields}`;
         const jsonRecord = (recJson: string) => {
           writeData(ctx.out, `${first ? "[\n" : ",\n"}${recJson}`);
           first = false;
@@ -559,7 +562,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
                 ...common,
                 onRendered: (_i, item: MessageItem, x, info) => {
                   summary.add(x.facts);
-                  const members = `"file":${JSON.stringify(item.name)},${x.fields}`;
+                  const members = membersOf(item, x.fields);
                   archive.jsonl?.write(jsonlLine(item, info.hash, members, x.sender));
                   if (opts.json) jsonRecord(`{${members}}`);
                   progress?.done(summary.messages - resumed, info.size);
@@ -571,14 +574,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
                   const sender = parseAddress(r.from) ?? null;
                   summary.add(resultFacts(r, sender));
                   if (archive.jsonl)
-                    archive.jsonl.write(
-                      jsonlLine(
-                        item,
-                        info.hash,
-                        `"file":${JSON.stringify(item.name)},${recordFields(r)}`,
-                        sender,
-                      ),
-                    );
+                    archive.jsonl.write(jsonlLine(item, info.hash, membersOf(item, recordFields(r)), sender));
                   progress?.clear();
                   ctx.out.stdout(renderLine(ctx.out, item.name, r));
                   progress?.done(summary.messages - resumed, info.size);
