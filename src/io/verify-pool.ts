@@ -12,7 +12,7 @@
 
 import { hash } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { SmimetrustError } from "../errors.js";
 import type { Fetcher } from "../lib/fetcher.js";
 import { problem } from "../problems.js";
@@ -217,8 +217,11 @@ export async function verifyBatch<T extends BatchItem>(
   await runWorkers(iterate(items), setup, opts, local ? jobs - 1 : jobs, local);
 }
 
+/** Node's worker_threads, loaded when a first worker starts: a run with --jobs 1 never loads it. */
+type WorkerClass = typeof import("node:worker_threads").Worker;
+
 /** Starts a worker; from source (tsx), the worker registers tsx's loader before importing the .ts entry. */
-function startWorker(setup: VerifySetup, entryUrl?: URL): Worker {
+function startWorker(Worker: WorkerClass, setup: VerifySetup, entryUrl?: URL): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
   const url = entryUrl ?? new URL(fromSource ? "./verify-worker.ts" : "./verify-worker.js", import.meta.url);
   // A larger young generation: verification allocates short-lived objects fast, and with V8's default the
@@ -269,6 +272,7 @@ async function runWorkers<T extends BatchItem>(
   jobs: number,
   local: Verifier | undefined,
 ): Promise<void> {
+  const { Worker } = await import("node:worker_threads");
   const window = Math.max(1, opts.window ?? 256);
   const batchSize = Math.max(1, Math.min(opts.batch ?? 64, window));
   // Twice the windows of the threads verifying: one that runs ahead is not held up by an earlier message still
@@ -500,7 +504,7 @@ async function runWorkers<T extends BatchItem>(
     };
     let restarts = 0;
     const spawn = () => {
-      const w = startWorker(setup, opts.workerEntry);
+      const w = startWorker(Worker, setup, opts.workerEntry);
       workers.add(w);
       workerNo.set(w, ++spawned);
       inflight.set(w, new Set());

@@ -4,11 +4,14 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
-import { createHttpFetcher } from "./http-fetcher.js";
 import { contentHash, outcomeOf, type WorkerReply, type WorkerRequest } from "./verify-pool.js";
 
 const setup = workerData as VerifySetup;
-const verifier = new Verifier(setup, setup.online ? createHttpFetcher(setup.fetchOptions ?? {}) : undefined);
+// The HTTP client (and Node's http, https and tls with it) loads only for a run that fetches.
+const fetcher = setup.online
+  ? (await import("./http-fetcher.js")).createHttpFetcher(setup.fetchOptions ?? {})
+  : undefined;
+const verifier = new Verifier(setup, fetcher);
 
 parentPort!.on("message", async (m: WorkerRequest) => {
   const results: Extract<WorkerReply, { results: unknown }>["results"] = [];

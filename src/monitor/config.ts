@@ -4,7 +4,7 @@
  * naming the key ("sinks[1].url: ..."). Paths are resolved relative to the config file.
  * `validateMonitorConfig` is pure apart from the `exists` function it is given.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
@@ -150,17 +150,15 @@ export interface MonitorConfig {
 
 let compiled: ReturnType<Ajv["compile"]> | undefined;
 
+/**
+ * schema/monitor.schema.json of this package: the nearest folder upwards from this module that has it (src/monitor,
+ * dist/monitor, the bundle's dist/chunks, a test's bundle under node_modules/.cache).
+ */
 function schemaPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // src/monitor -> ../../schema ; dist/src/monitor or dist/monitor -> search upwards
-  for (const up of ["../..", "../../..", ".."]) {
-    const p = join(here, up, "schema", "monitor.schema.json");
-    try {
-      readFileSync(p);
-      return p;
-    } catch {
-      /* try the next */
-    }
+  for (let dir = here, up = 0; up < 6; up++, dir = dirname(dir)) {
+    const p = join(dir, "schema", "monitor.schema.json");
+    if (existsSync(p)) return p;
   }
   return join(here, "../..", "schema", "monitor.schema.json");
 }

@@ -21,8 +21,8 @@ const tp = (name: string) => path.join(t.dir, name);
 const EX = (p: string) => path.join(REPO_ROOT, "examples", p);
 const FX = (p: string) => path.join(REPO_ROOT, "test/fixtures/outlook", p);
 
-function runBundle(args: string[], cwd = REPO_ROOT): CliResult {
-  const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, entry, ...args], {
+function runBundle(args: string[], cwd = REPO_ROOT, nodeArgs: string[] = []): CliResult {
+  const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, ...nodeArgs, entry, ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
     encoding: "utf8",
@@ -92,6 +92,32 @@ describe("the bundled CLI", () => {
     expect(rows).toHaveLength(13);
     expect(rows.filter((l) => l.includes('"verdict":"valid"')).length).toBeGreaterThanOrEqual(4);
     expect(b.stdout).toBe(s.stdout);
+  });
+
+  it("verify loads only what it uses: no HTTP client (http, https, tls) or worker threads for --jobs 1 offline", () => {
+    // The modules Node loaded, written to stderr as the process exits.
+    const report =
+      "data:text/javascript,process.on('exit',()=>process.stderr.write('\\nLOADED '+process.moduleLoadList.join(',')+'\\n'))";
+    const args = [
+      "verify",
+      FX("eml/rsa-clear-signed.eml"),
+      "--trust",
+      FX("trust"),
+      "--crl",
+      FX("crls"),
+      "--jobs",
+      "1",
+    ];
+    const b = runBundle(args, REPO_ROOT, ["--import", report]);
+    expect(b.code).toBe(0);
+    const loaded = (/^LOADED (.*)$/m.exec(b.stderr)?.[1] ?? "").split(",");
+    expect(loaded).toContain("NativeModule crypto");
+    for (const m of ["http", "https", "tls", "worker_threads"])
+      expect(loaded).not.toContain(`NativeModule ${m}`);
+    // The same run online loads the HTTP client (nothing is fetched: the message carries its chain).
+    const online = runBundle([...args, "--online"], REPO_ROOT, ["--import", report]);
+    expect(online.code).toBe(0);
+    expect((/^LOADED (.*)$/m.exec(online.stderr)?.[1] ?? "").split(",")).toContain("NativeModule tls");
   });
 
   it("a damaged .msg: one line, exit 2, as from the sources", () => {

@@ -12,7 +12,6 @@ import {
   skippedSummary,
   writeFileAtomic,
 } from "../../io/files.js";
-import { createHttpFetcher } from "../../io/http-fetcher.js";
 import {
   checkMessageInputs,
   type MessageItem,
@@ -544,13 +543,17 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           writeData(ctx.out, `${first ? "[\n" : ",\n"}${recJson}`);
           first = false;
         };
+        // The HTTP client (and Node's http, https and tls with it) loads only for a run that fetches.
+        const createHttpFetcher = setup.online
+          ? (await import("../../io/http-fetcher.js")).createHttpFetcher
+          : undefined;
         const common = {
           jobs,
           // Files are read in runs of 32 before they are verified (cheaper: the caches stay warm for each); a
           // stream on stdin is verified message by message, as it arrives.
           readRun: inputs.includes("-") ? 1 : 32,
           hash: archive.jsonl !== undefined,
-          fetcherFactory: () => createHttpFetcher(setup.fetchOptions ?? {}),
+          fetcherFactory: createHttpFetcher && (() => createHttpFetcher(setup.fetchOptions ?? {})),
         };
         // Output in JSON alone: each result arrives rendered by the thread that verified it.
         const jsonOnly = opts.json === true || archive.jsonlTo === "stdout";
