@@ -10,12 +10,14 @@
  *      so its own getrusage covers them; read at exit by a small --import hook), wall time, messages per
  *      CPU-second and per second, and the wall-time ratio of --jobs 1 to --jobs 2; the --jobs values take
  *      turns for --rounds rounds, and each figure is a median over them.
+ *      Beside each --jobs 1 run, a run on the first 5,000 messages: the two split the CPU time into a fixed part
+ *      (start-up and JIT warm-up) and the steady rate per message. Around it, the bare signature rate of the
+ *      corpus's mix (RSA-2048 and P-256 in turn, node:crypto) for a second before and after: how fast this
+ *      machine was in that minute, and the CLI's rate as a share of it.
  *  (c) `openssl cms -verify`, one process per message as a script would run it, on a sample of the same files:
  *      CPU (the children's user+sys from bash's `times`) and wall time per message.
  *  (d) a big mbox (--mbox-gb, default 10) made of the corpus messages repeated, verified through the CLI:
  *      peak memory (VmHWM of the CLI process), CPU and wall time; the file is deleted afterwards.
- *      Beside each --jobs 1 run, a run on the first 5,000 messages: the two split the CPU time into a fixed part
- *      (start-up and JIT warm-up) and the steady rate per message.
  *  (e) CLI start-up: `smimetrust --version`, CPU and wall time (median of 5).
  *  (f) this machine's cores: a bare RSA-2048 verify loop pinned to each core alone and to both at once
  *      (taskset; skipped without it), before and after (b), and the ceiling it sets for the --jobs 2 ratio.
@@ -168,6 +170,31 @@ if (args[0] === "--child-spin") {
   }
   const c = process.cpuUsage(c0);
   console.log(JSON.stringify({ n, cpu: (c.user + c.system) / 1e6, wall: (performance.now() - t) / 1000 }));
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// child mode: the bare signature rate of the corpus's mix (RSA-2048 and P-256 in turn, node:crypto, cached
+// KeyObjects) for a few seconds: what this machine's signature work costs in the minute of a CLI run
+// ---------------------------------------------------------------------------------------------------------
+if (args[0] === "--child-mix") {
+  const [, seconds] = args;
+  const { generateKeyPairSync, sign, verify } = await import("node:crypto");
+  const data = Buffer.alloc(100, 1);
+  const keys = [
+    generateKeyPairSync("rsa", { modulusLength: 2048 }),
+    generateKeyPairSync("ec", { namedCurve: "P-256" }),
+  ].map((kp) => ({ pub: kp.publicKey, sig: sign("sha256", data, kp.privateKey) }));
+  for (let i = 0; i < 200; i++) verify("sha256", data, keys[i & 1].pub, keys[i & 1].sig);
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  let n = 0;
+  while (performance.now() - t < Number(seconds) * 1000) {
+    for (let i = 0; i < 50; i++) verify("sha256", data, keys[i & 1].pub, keys[i & 1].sig);
+    n += 50;
+  }
+  const c = process.cpuUsage(c0);
+  console.log(JSON.stringify({ n, cpu: (c.user + c.system) / 1e6 }));
   process.exit(0);
 }
 
@@ -537,8 +564,23 @@ const firstDirs =
     ? Array.from({ length: FIRST / 1000 }, (_, k) => path.join(msgDir, String(k).padStart(3, "0")))
     : [];
 const firstRuns: CliRun[] = [];
+/**
+ * The bare signature rate of the corpus's mix (verifies per CPU-second), just before and just after each
+ * --jobs 1 run, averaged: on a shared machine the same run can take a third more CPU in a slow minute, and this
+ * shows such a minute. The issue's target was set against a mix rate of about 30,600 (10,000 is a third of it).
+ */
+const mixRates: number[] = [];
+function mixRate(): number {
+  const r = spawnSync(process.execPath, [...process.execArgv, here, "--child-mix", "1"], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`the signature-rate child exited with ${r.status}: ${r.stderr}`);
+  const x = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { n: number; cpu: number };
+  return x.n / x.cpu;
+}
 for (let round = 1; round <= ROUNDS; round++)
   for (const jobs of JOBS) {
+    const mixBefore = jobs === 1 ? mixRate() : 0;
     if (jobs === 1 && firstDirs.length) {
       const out = path.join(dir, "out-first.json");
       const r = runCli(
@@ -561,6 +603,13 @@ for (let round = 1; round <= ROUNDS; round++)
       ["verify", "--trust", path.join(corpus, "root.pem"), ...outArgs, "--jobs", String(jobs), msgDir],
       out,
     );
+    if (jobs === 1) {
+      const mix = (mixBefore + mixRate()) / 2;
+      mixRates.push(mix);
+      console.log(
+        `(b) round ${round}: bare signature rate of the mix around that run: ${fmt(mix)} verifies per CPU-second; the CLI ran at ${((100 * N) / r.cpu / mix).toFixed(1)}% of it`,
+      );
+    }
     const v = countVerdicts(out);
     rmSync(out, { force: true });
     const e = byJobs.get(jobs) ?? { runs: [], valid: v.valid, total: v.total };
@@ -699,6 +748,14 @@ if (j1 && firstRuns.length === j1.runs.length) {
       (x) => fmt(x),
     )}`,
     `from a run on the first ${fmt(FIRST)} messages beside each full run; median of ${fixed.length}`,
+  ]);
+}
+if (j1 && mixRates.length === j1.runs.length) {
+  const shares = j1.runs.map((r, k) => N / r.cpu / mixRates[k]);
+  rows.push([
+    "CLI --jobs 1 against the bare signature rate of the mix in the same minute",
+    `${(100 * med(shares)).toFixed(1)}%${range(shares, (x) => `${(100 * x).toFixed(1)}%`)} of ${fmt(med(mixRates))} verifies per CPU-second${range(mixRates, (x) => fmt(x))}`,
+    "RSA-2048 and P-256 in turn, node:crypto, measured before and after each run; the target of 10,000 is 32.7% of the 30,600 the issue measured",
   ]);
 }
 for (const [when, c] of [
