@@ -8,12 +8,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileAccessError, LimitExceededError, UsageError } from "../../src/errors.js";
 import { readInputFile, readStdin } from "../../src/io/files.js";
 import { loadMonitorConfig } from "../../src/monitor/config.js";
-import { type CliResult, cli, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { type CliResult, cli, REPO_ROOT, spawnCli, TSX_LOADER } from "../helpers/cli.js";
 import { root } from "../helpers/pki.js";
 
 const dir = mkdtempSync(join(tmpdir(), "smimetrust-endless-"));
@@ -23,8 +22,6 @@ execFileSync("mkfifo", [fifo]);
 const r = root("CN=Endless Root");
 const rootPem = join(dir, "root.pem");
 writeFileSync(rootPem, r.pem);
-
-const TSX_LOADER = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 
 /** The CLI as a child process with stdin read from `stdinPath` (a shell's `< file`). */
 function spawnWithStdin(args: string[], stdinPath: string): CliResult & { ms: number } {

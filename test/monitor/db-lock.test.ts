@@ -8,10 +8,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { MonitorStore } from "../../src/monitor/store.js";
-import { REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { REPO_ROOT, spawnCli, TSX_LOADER } from "../helpers/cli.js";
 import { root } from "../helpers/pki.js";
 
 const dir = mkdtempSync(join(tmpdir(), "smimetrust-dblock-"));
@@ -37,7 +36,6 @@ function project(name: string, extra: Record<string, unknown> = {}) {
   return { db, config };
 }
 
-const TSX = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 let holder: ChildProcess | undefined;
 afterEach(() => {
   if (holder?.pid && holder.exitCode === null) holder.kill();
@@ -49,7 +47,7 @@ function hold(db: string, mode: "smimetrust" | "plain"): Promise<ChildProcess> {
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
-      ["--import", TSX, resolve(REPO_ROOT, "test/monitor/lock-holder.ts"), db, mode],
+      ["--import", TSX_LOADER, resolve(REPO_ROOT, "test/monitor/lock-holder.ts"), db, mode],
       {
         cwd: REPO_ROOT,
         stdio: ["ignore", "pipe", "pipe"],
