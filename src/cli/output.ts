@@ -9,6 +9,12 @@ export interface Out {
   stderr: (s: string) => void;
   /** Writes what is held back and resolves once it is written (a write error surfaces before the exit status). */
   flush?: () => Promise<void>;
+  /**
+   * When more output than a limit waits to be written (its reader is slower than the run: a pipe into a slow
+   * program), a promise that resolves once it has drained; otherwise undefined. A command that writes as it
+   * goes waits on it, so its memory stays bounded whatever the size of its input.
+   */
+  caughtUp?: () => Promise<void> | undefined;
   isTTY: boolean;
   color: boolean;
   /** Whether stderr is a terminal (progress bars); default: process.stderr.isTTY. */
@@ -35,6 +41,9 @@ export function colorWanted(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
   return isTTY;
 }
 
+/** Output waiting to be written beyond which a streaming command waits for it (Out.caughtUp). */
+const WAITING_LIMIT = 1024 * 1024;
+
 /**
  * Standard output into a file or pipe, gathered into writes of up to 64 KiB: one write per result line of a
  * large run cost more CPU than reading the message. Flushed before anything goes to stderr (the order of the
@@ -45,6 +54,7 @@ function bufferedStdout(): {
   write: (s: string) => void;
   flush: () => void;
   drained: () => Promise<void>;
+  caughtUp: () => Promise<void> | undefined;
 } {
   const parts: string[] = [];
   let size = 0;
@@ -72,6 +82,14 @@ function bufferedStdout(): {
         flush();
         process.stdout.write("", () => resolve());
       }),
+    // A file takes each write at once (writableLength stays 0); a pipe queues what its reader has not taken.
+    caughtUp: () => {
+      if (process.stdout.writableLength + size < WAITING_LIMIT) return undefined;
+      flush();
+      if (process.stdout.writableLength < WAITING_LIMIT) return undefined;
+      // Past the stream's high-water mark, so its last write returned false and "drain" is coming.
+      return new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
+    },
   };
 }
 
@@ -80,7 +98,7 @@ export function defaultOut(env: NodeJS.ProcessEnv = process.env): Out {
   const out = isTTY ? undefined : bufferedStdout();
   return {
     stdout: out ? out.write : (s) => process.stdout.write(s),
-    ...(out ? { flush: out.drained } : {}),
+    ...(out ? { flush: out.drained, caughtUp: out.caughtUp } : {}),
     stderr: (s) => {
       out?.flush();
       process.stderr.write(s);

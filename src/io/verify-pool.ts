@@ -111,6 +111,8 @@ const MOVE_FROM = 256 * 1024;
 const READ_RUN_BYTES = 4 * 1024 * 1024;
 /** Messages this thread verifies before it lets the event loop run (about a millisecond of work). */
 const HELP_RUN = 8;
+/** With jobs 1, messages verified between turns of the event loop (a few milliseconds of work). */
+const YIELD_EVERY = 64;
 
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
@@ -174,6 +176,7 @@ export async function verifyBatch<T extends BatchItem>(
   if (jobs <= 1) {
     const v = new Verifier(setup, setup.online ? opts.fetcherFactory?.() : undefined);
     let i = 0;
+    let yieldedAt = 0;
     const it = iterate(items);
     const runLength = Math.max(1, opts.readRun ?? 1);
     const run: { item: T; b: Uint8Array | VerifyResult }[] = [];
@@ -207,6 +210,13 @@ export async function verifyBatch<T extends BatchItem>(
         if (pending) await pending;
       }
       if (stopped) throw stopped.error;
+      // Reading and verifying a folder wait on no I/O, so without this the event loop would not turn until the
+      // end: output written to a pipe would keep every written chunk until then (their write requests complete
+      // in the loop), and timers and signal handlers would wait.
+      if (i - yieldedAt >= YIELD_EVERY) {
+        yieldedAt = i;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     return;
   }

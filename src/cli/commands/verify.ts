@@ -569,6 +569,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
                   archive.jsonl?.write(jsonlLine(item, info.hash, members, x.sender));
                   if (opts.json) jsonRecord(`{${members}}`);
                   progress?.done(summary.messages - resumed, info.size);
+                  return ctx.out.caughtUp?.();
                 },
               }
             : {
@@ -581,6 +582,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
                   progress?.clear();
                   ctx.out.stdout(renderLine(ctx.out, item.name, r));
                   progress?.done(summary.messages - resumed, info.size);
+                  return ctx.out.caughtUp?.();
                 },
               },
         );
