@@ -42,8 +42,9 @@ export function splitMbox(bytes: Uint8Array, maxMessages = 10_000_000): MboxMess
     const nl = buf.indexOf(0x0a, s);
     const bodyStart = nl < 0 || nl >= e ? e : nl + 1;
     let end = e;
-    // The empty line before the next separator belongs to the separator.
-    if (k + 1 < starts.length) {
+    // The empty line before the next separator belongs to the separator; at the end of the archive, the empty
+    // line writers put after every message does too, so a message's bytes stay the same when one is appended.
+    if (k + 1 < starts.length || endsWithEmptyLine(buf, bodyStart, end)) {
       if (end - 1 >= bodyStart && buf[end - 1] === 0x0a) {
         end--;
         if (end - 1 >= bodyStart && buf[end - 1] === 0x0d) end--;
@@ -52,6 +53,15 @@ export function splitMbox(bytes: Uint8Array, maxMessages = 10_000_000): MboxMess
     out.push({ index: k + 1, offset: s, bytes: unescapeFrom(bytes.subarray(bodyStart, end)) });
   }
   return out;
+}
+
+/** Whether bytes [start, end) end with an empty line: "\n\n" or "\r\n\r\n" (or "\n\r\n"). */
+function endsWithEmptyLine(b: Uint8Array, start: number, end: number): boolean {
+  let i = end - 1;
+  if (i < start || b[i] !== 0x0a) return false;
+  i--;
+  if (i >= start && b[i] === 0x0d) i--;
+  return i >= start && b[i] === 0x0a;
 }
 
 /** Removes one '>' from lines that match /^>+From /. Returns the input itself when none do. */
@@ -216,8 +226,9 @@ export class MboxSplitter {
       }
     }
     let end = whole.length;
-    // The line break before the next separator belongs to the separator.
-    if (!last && end > 0 && whole[end - 1] === 0x0a) {
+    // The line break before the next separator belongs to the separator; at the end of the archive, so does
+    // the empty line that ends it (as in splitMbox).
+    if ((!last || endsWithEmptyLine(whole, 0, end)) && end > 0 && whole[end - 1] === 0x0a) {
       end--;
       if (end > 0 && whole[end - 1] === 0x0d) end--;
     }

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { INPUT_LIMITS } from "../../src/io/files.js";
@@ -120,6 +120,22 @@ describe("mbox as a stream", () => {
     const split = await verdicts(whole.map((m) => ({ name: `${box}#${m.index}`, bytes: m.bytes })));
     expect(streamed).toEqual(split);
     expect(streamed.map((s) => s.split(":")[1])).toEqual(["valid", "invalid", "valid", "valid"]);
+  });
+
+  it("a message's bytes (and so its content hash) stay the same when another is appended, LF or CRLF", async () => {
+    for (const eol of ["\n", "\r\n"]) {
+      const before = mboxrd([good(50), good(51)], eol);
+      const after = Buffer.concat([before, mboxrd([good(52)], eol)]);
+      const b = splitMbox(before);
+      const a = splitMbox(after);
+      expect(a).toHaveLength(3);
+      for (const k of [0, 1])
+        expect(Buffer.from(a[k].bytes).equals(Buffer.from(b[k].bytes)), `${k}`).toBe(true);
+      const file = write(`stream/append-${eol.length}.mbox`, before);
+      const streamed: Buffer[] = [];
+      for await (const it of messageItems([file], { bufferSize: 7 })) streamed.push(Buffer.from(it.bytes!));
+      expect(streamed.map((x) => x.equals(Buffer.from(b[streamed.indexOf(x)].bytes)))).toEqual([true, true]);
+    }
   });
 
   it("splits any bytes exactly as splitMbox does, whatever the chunk sizes (2,000 seeded cases)", () => {
@@ -405,6 +421,30 @@ describe("--jsonl, --resume, --shard, summary", () => {
       messages: 7,
       verdicts: { valid: 6, invalid: 1, error: 0 },
     });
+  });
+
+  it("--resume of an mbox that grew: its messages are keyed by offset, and only the new ones are verified", async () => {
+    const grown = path.join(dir, "grow.mbox");
+    writeFileSync(grown, mboxrd([good(40), bad(41), good(42)]));
+    const out = path.join(dir, "grow.jsonl");
+    const run = () => cli(["verify", grown, ...common, "--jsonl", out, "--resume", out]);
+    expect((await run()).code).toBe(1);
+    appendFileSync(grown, mboxrd([good(43), good(44)]));
+    const second = await run();
+    expect(second.stderr).toContain("resumed: 3 messages already in");
+    expect(
+      second.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(/\s+/)[2]),
+    ).toEqual([`${grown}#4`, `${grown}#5`]);
+    expect(second.stderr.trimEnd().split("\n").pop()).toBe("5 messages: 4 valid, 1 invalid, 0 unreadable");
+    const recs = readFileSync(out, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(recs.map((r) => r.name)).toEqual(recs.map((r) => `${grown}@${r.item}`));
+    expect(recs).toHaveLength(5);
   });
 
   it("with worker threads (--jobs 2, a real process) the results file is the same, and resumes the in-thread run", () => {
