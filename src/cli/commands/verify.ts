@@ -20,6 +20,7 @@ import {
   shardOf,
 } from "../../io/message-stream.js";
 import { openResults, type ResultsWriter, readResults } from "../../io/results-file.js";
+import { ResumeIndex } from "../../io/resume-index.js";
 import { contentHash, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
@@ -155,7 +156,7 @@ export function parseShard(v: string): { i: number; n: number } {
 interface ArchiveRun {
   shard?: { i: number; n: number };
   /** Messages already done (--resume): key -> content hash and what they add to the summary. */
-  done?: Map<string, { hash: string | null | undefined; facts: ResultFacts }>;
+  done?: ResumeIndex;
   jsonl?: ResultsWriter;
   jsonlTo?: "stdout" | "file";
 }
@@ -175,11 +176,11 @@ async function openArchiveRun(opts: VerifyOpts, out: Out): Promise<ArchiveRun> {
     opts.jsonl && opts.resume && opts.jsonl !== "-" && resolve(opts.jsonl) === resolve(opts.resume);
   let complete: number | undefined;
   if (opts.resume) {
-    run.done = new Map();
+    run.done = new ResumeIndex();
     // A missing file is the first run of a job that will be resumed.
     if (existsSync(opts.resume))
       complete = readResults(opts.resume, (r) => {
-        run.done!.set(r.name, { hash: r.hash, facts: resultFacts(r) });
+        run.done!.add(r.name, r.hash, resultFacts(r));
       }).complete;
     else complete = same ? undefined : 0;
   }
