@@ -43,14 +43,50 @@ function files(dir: string): string[] {
   }
 }
 
-/** The messages of a Maildir, sorted by unique name (stable as messages move from new/ to cur/). */
-export function maildirMessages(dir: string): MaildirMessage[] {
-  const all: { unique: string; path: string }[] = [];
-  for (const sub of ["new", "cur"])
-    for (const name of files(join(dir, sub)))
-      all.push({ unique: maildirUnique(name), path: join(dir, sub, name) });
-  all.sort((a, b) => (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : a.path < b.path ? -1 : 1));
-  return all.map((m) => ({ path: m.path, key: join(dir, m.unique) }));
+const SUBS = ["new", "cur"] as const;
+
+/**
+ * The messages of a Maildir, sorted by unique name (stable as messages move from new/ to cur/). The folder is
+ * listed at once (a listing error is the caller's now); each message's paths are made as it is reached, since
+ * a Maildir folder may hold a million messages (an object of two full paths each took some 400 bytes).
+ */
+export function maildirMessages(dir: string): Iterable<MaildirMessage> {
+  const names: string[] = [];
+  const subs: number[] = [];
+  for (const [k, sub] of SUBS.entries())
+    for (const name of files(join(dir, sub))) {
+      names.push(name);
+      subs.push(k);
+    }
+  const order = Uint32Array.from(names.keys());
+  // By unique name, then by path: cur/ before new/, then the name.
+  order.sort(
+    (a, b) =>
+      compareUnique(names[a], names[b]) ||
+      (SUBS[subs[a]] < SUBS[subs[b]] ? -1 : SUBS[subs[a]] > SUBS[subs[b]] ? 1 : 0) ||
+      (names[a] < names[b] ? -1 : 1),
+  );
+  return (function* () {
+    for (const i of order)
+      yield { path: join(dir, SUBS[subs[i]], names[i]), key: join(dir, maildirUnique(names[i])) };
+  })();
+}
+
+function uniqueEnd(name: string): number {
+  const i = name.indexOf(":");
+  return i < 0 ? name.length : i;
+}
+
+/** Compares the unique parts of two file names (before ":") as strings compare, without slicing them. */
+function compareUnique(a: string, b: string): number {
+  const ea = uniqueEnd(a);
+  const eb = uniqueEnd(b);
+  const n = Math.min(ea, eb);
+  for (let i = 0; i < n; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return ea - eb;
 }
 
 /** The Maildir++ sub-folders of a Maildir (".Name" folders that are Maildirs themselves), sorted. */

@@ -150,7 +150,7 @@ function* walk(path: string): Generator<Walked> {
       for (const sub of maildirSubfolders(d)) yield* dir(sub);
       return;
     }
-    let entries: FolderEntry[];
+    let entries: Iterable<FolderEntry>;
     try {
       entries = folderEntries(d);
     } catch (e) {
