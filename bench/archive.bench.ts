@@ -149,52 +149,31 @@ if (args[0] === "--child-inproc") {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// child mode: a fixed CPU-bound load (bare RSA-2048 verifies through node:crypto) from a given instant, to
-// measure how fast each core of this machine is, alone and with the other core busy
+// child mode: a fixed CPU-bound load (bare signature verifies through node:crypto, cached KeyObjects) from a
+// given instant: RSA-2048 alone, to measure how fast each core of this machine is alone and with the other core
+// busy; or RSA-2048 and P-256 in turn (the corpus's mix), for how fast the machine is in the minute of a CLI run
 // ---------------------------------------------------------------------------------------------------------
 if (args[0] === "--child-spin") {
-  const [, startAt, seconds] = args;
+  const [, startAt, seconds, mix] = args;
   const { generateKeyPairSync, sign, verify } = await import("node:crypto");
-  const kp = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const data = Buffer.alloc(100, 1);
-  const sig = sign("sha256", data, kp.privateKey);
-  for (let i = 0; i < 200; i++) verify("sha256", data, kp.publicKey, sig);
+  const keys = [
+    generateKeyPairSync("rsa", { modulusLength: 2048 }),
+    ...(mix === "mix" ? [generateKeyPairSync("ec", { namedCurve: "P-256" })] : []),
+  ].map((kp) => ({ pub: kp.publicKey, sig: sign("sha256", data, kp.privateKey) }));
+  const one = (i: number) => verify("sha256", data, keys[i % keys.length].pub, keys[i % keys.length].sig);
+  for (let i = 0; i < 200; i++) one(i);
   // Both children of a pair start together: each waits for the instant the parent gave.
   while (Date.now() < Number(startAt)) await new Promise((r) => setTimeout(r, 5));
   const c0 = process.cpuUsage();
   const t = performance.now();
   let n = 0;
   while (performance.now() - t < Number(seconds) * 1000) {
-    for (let i = 0; i < 50; i++) verify("sha256", data, kp.publicKey, sig);
+    for (let i = 0; i < 50; i++) one(i);
     n += 50;
   }
   const c = process.cpuUsage(c0);
   console.log(JSON.stringify({ n, cpu: (c.user + c.system) / 1e6, wall: (performance.now() - t) / 1000 }));
-  process.exit(0);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// child mode: the bare signature rate of the corpus's mix (RSA-2048 and P-256 in turn, node:crypto, cached
-// KeyObjects) for a few seconds: what this machine's signature work costs in the minute of a CLI run
-// ---------------------------------------------------------------------------------------------------------
-if (args[0] === "--child-mix") {
-  const [, seconds] = args;
-  const { generateKeyPairSync, sign, verify } = await import("node:crypto");
-  const data = Buffer.alloc(100, 1);
-  const keys = [
-    generateKeyPairSync("rsa", { modulusLength: 2048 }),
-    generateKeyPairSync("ec", { namedCurve: "P-256" }),
-  ].map((kp) => ({ pub: kp.publicKey, sig: sign("sha256", data, kp.privateKey) }));
-  for (let i = 0; i < 200; i++) verify("sha256", data, keys[i & 1].pub, keys[i & 1].sig);
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  let n = 0;
-  while (performance.now() - t < Number(seconds) * 1000) {
-    for (let i = 0; i < 50; i++) verify("sha256", data, keys[i & 1].pub, keys[i & 1].sig);
-    n += 50;
-  }
-  const c = process.cpuUsage(c0);
-  console.log(JSON.stringify({ n, cpu: (c.user + c.system) / 1e6 }));
   process.exit(0);
 }
 
@@ -571,7 +550,7 @@ const firstRuns: CliRun[] = [];
  */
 const mixRates: number[] = [];
 function mixRate(): number {
-  const r = spawnSync(process.execPath, [...process.execArgv, here, "--child-mix", "1"], {
+  const r = spawnSync(process.execPath, [...process.execArgv, here, "--child-spin", "0", "1", "mix"], {
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`the signature-rate child exited with ${r.status}: ${r.stderr}`);
