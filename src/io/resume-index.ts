@@ -5,7 +5,8 @@
  *   typed array; other keys (a file's path, a Maildir message) are map keys;
  * - a hash of 16 hex digits (what verify writes) is two 32-bit numbers;
  * - the facts are interned: most messages share one of a few (`valid`, no problem).
- * About 30 bytes per message of an archive, where a map of objects took about a kilobyte.
+ * About 26 bytes per message of an archive, where a map of objects took 239 bytes of heap (and about a kilobyte
+ * of peak memory while the file was read).
  * A key given twice answers with its last line, as a results file appended to by a second run expects.
  */
 import type { ResultFacts } from "../smime/summary.js";
@@ -75,12 +76,8 @@ export class ResumeIndex {
       this.byFile.set(m[1], f);
     }
     if (f.count === f.numbers.length) {
-      const numbers = new Float64Array(f.count * 2);
-      const slots = new Uint32Array(f.count * 2);
-      numbers.set(f.numbers);
-      slots.set(f.slots);
-      f.numbers = numbers;
-      f.slots = slots;
+      f.numbers = doubled(f.numbers);
+      f.slots = doubled(f.slots);
     }
     f.numbers[f.count] = Number(m[2]);
     f.slots[f.count] = slot;
@@ -140,17 +137,18 @@ export class ResumeIndex {
   }
 
   private grow(): void {
-    const size = this.kind.length * 2;
-    const more = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(size);
-      b.set(a);
-      return b;
-    };
-    this.hi = more(this.hi, (n) => new Uint32Array(n));
-    this.lo = more(this.lo, (n) => new Uint32Array(n));
-    this.kind = more(this.kind, (n) => new Uint8Array(n));
-    this.factsOf = more(this.factsOf, (n) => new Uint32Array(n));
+    this.hi = doubled(this.hi);
+    this.lo = doubled(this.lo);
+    this.kind = doubled(this.kind);
+    this.factsOf = doubled(this.factsOf);
   }
+}
+
+/** A typed array of twice the length, starting with `a`'s elements. */
+function doubled<T extends Float64Array | Uint32Array | Uint8Array>(a: T): T {
+  const b = new (a.constructor as new (length: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /**
