@@ -22,8 +22,13 @@ export function isMaildir(dir: string): boolean {
 
 /** The unique part of a Maildir file name (before the ":2,FLAGS" info). */
 export function maildirUnique(name: string): string {
+  return name.slice(0, uniqueEnd(name));
+}
+
+/** Where the unique part of a Maildir file name ends. */
+function uniqueEnd(name: string): number {
   const i = name.indexOf(":");
-  return i < 0 ? name : name.slice(0, i);
+  return i < 0 ? name.length : i;
 }
 
 export interface MaildirMessage {
@@ -43,12 +48,13 @@ function files(dir: string): string[] {
   }
 }
 
-const SUBS = ["new", "cur"] as const;
+/** The folders messages are read from, in the order of their paths (cur/ before new/). */
+const SUBS = ["cur", "new"] as const;
 
 /**
  * The messages of a Maildir, sorted by unique name (stable as messages move from new/ to cur/). The folder is
- * listed at once (a listing error is the caller's now); each message's paths are made as it is reached, since
- * a Maildir folder may hold a million messages (an object of two full paths each took some 400 bytes).
+ * listed at once (a sub-folder that cannot be listed holds none); each message's paths are made as it is
+ * reached, since a Maildir folder may hold a million messages (an object of two full paths each took 548 bytes).
  */
 export function maildirMessages(dir: string): Iterable<MaildirMessage> {
   const names: string[] = [];
@@ -59,22 +65,14 @@ export function maildirMessages(dir: string): Iterable<MaildirMessage> {
       subs.push(k);
     }
   const order = Uint32Array.from(names.keys());
-  // By unique name, then by path: cur/ before new/, then the name.
+  // By unique name, then by path: the folder (SUBS is in path order), then the name.
   order.sort(
-    (a, b) =>
-      compareUnique(names[a], names[b]) ||
-      (SUBS[subs[a]] < SUBS[subs[b]] ? -1 : SUBS[subs[a]] > SUBS[subs[b]] ? 1 : 0) ||
-      (names[a] < names[b] ? -1 : 1),
+    (a, b) => compareUnique(names[a], names[b]) || subs[a] - subs[b] || (names[a] < names[b] ? -1 : 1),
   );
   return (function* () {
     for (const i of order)
       yield { path: join(dir, SUBS[subs[i]], names[i]), key: join(dir, maildirUnique(names[i])) };
   })();
-}
-
-function uniqueEnd(name: string): number {
-  const i = name.indexOf(":");
-  return i < 0 ? name.length : i;
 }
 
 /** Compares the unique parts of two file names (before ":") as strings compare, without slicing them. */
