@@ -7,37 +7,13 @@
  */
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { crl, ext, intermediate, leaf, root } from "../helpers/pki.js";
-import { smimeMessage } from "../helpers/smime.js";
-import { startServer } from "../net/server.js";
+import { onlineFixture } from "./online-fixture.js";
 
-const NOW = Math.floor(Date.now() / 1000) * 1000;
-const DAY = 86_400_000;
-const r = root("CN=Online Worker Root", { now: NOW });
-const ica = intermediate("CN=Online Worker Issuing CA", r, { now: NOW, extensions: [] });
-const srv = await startServer({
-  "/ica.cer": { body: ica.der, headers: { "content-type": "application/pkix-cert" } },
-  "/ica.crl": {
-    body: crl({ issuer: ica, thisUpdate: NOW - DAY, nextUpdate: NOW + 7 * DAY }),
-    headers: { "content-type": "application/pkix-crl" },
-  },
-});
-const bob = leaf("bob@contoso.com", ica, {
-  now: NOW,
-  extensions: [ext.aia({ caIssuers: `${srv.url}/ica.cer` }), ext.crlDistributionPoint(`${srv.url}/ica.crl`)],
-});
+const { now, root, srv, message } = await onlineFixture("Online Worker");
 const got: { i: number; r: VerifyResult; thread?: number }[] = [];
 await verifyBatch(
-  [1, 2, 3, 4, 5, 6].map((n) => ({
-    name: `${n}.eml`,
-    bytes: smimeMessage({
-      from: "bob@contoso.com",
-      subject: `online ${n}`,
-      signers: [{ signer: bob }],
-      certs: [bob.der],
-    }),
-  })),
-  { trust: [r.der], at: NOW, now: NOW, online: true, fetchOptions: {} },
+  [1, 2, 3, 4, 5, 6].map((n) => ({ name: `${n}.eml`, bytes: message(n) })),
+  { trust: [root.der], at: now, now, online: true, fetchOptions: {} },
   {
     jobs: 2,
     callerRuns: false,
