@@ -4,11 +4,11 @@
  * the pipe had not taken: 85 MB for 50,000 messages with a reader that paused, and so without bound for a
  * bigger archive.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI_NODE_FLAGS, REPO_ROOT, TSX_LOADER } from "../helpers/cli.js";
+import { CLI_FROM_SOURCE, REPO_ROOT, spawnCli } from "../helpers/cli.js";
 import { tempFolder } from "../helpers/temp.js";
 
 const FX = (p: string) => path.join(REPO_ROOT, "test/fixtures/outlook", p);
@@ -19,12 +19,17 @@ mkdirSync(mail);
 // The same signed message under 3,000 names: some 3 MB of results lines, well past what the CLI lets wait.
 for (let i = 0; i < N; i++)
   copyFileSync(FX("eml/rsa-clear-signed.eml"), path.join(mail, `${String(i).padStart(5, "0")}.eml`));
-const cliArgs = (jobs: string) => [
-  ...CLI_NODE_FLAGS,
-  "--import",
-  TSX_LOADER,
-  path.join(REPO_ROOT, "src/cli/main.ts"),
-  ...["verify", mail, "--trust", FX("trust"), "--crl", FX("crls"), "--jsonl", "-", "--jobs", jobs],
+const verifyArgs = (jobs: string) => [
+  "verify",
+  mail,
+  "--trust",
+  FX("trust"),
+  "--crl",
+  FX("crls"),
+  "--jsonl",
+  "-",
+  "--jobs",
+  jobs,
 ];
 const countsLine = new RegExp(`^${N} messages: ${N} valid`, "m");
 
@@ -35,21 +40,15 @@ describe("verify into a pipe whose reader pauses", () => {
     async (jobs) => {
       // How long the run takes when nothing holds it back (standard output read at once).
       const started = Date.now();
-      const r = spawnSync(process.execPath, cliArgs(jobs), {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-        encoding: "utf8",
-        maxBuffer: 64 << 20,
-      });
+      const free = spawnCli(verifyArgs(jobs));
       const took = Date.now() - started;
-      const free = { code: r.status, stdout: r.stdout, stderr: r.stderr };
       expect(free.code).toBe(0);
       expect(free.stderr).toMatch(countsLine);
       const lines = free.stdout.trim().split("\n");
       expect(lines).toHaveLength(N);
       expect(free.stdout.length).toBeGreaterThan(2 * 1024 * 1024);
 
-      const child = spawn(process.execPath, cliArgs(jobs), {
+      const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...verifyArgs(jobs)], {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME },
       });

@@ -56,22 +56,28 @@ export const CLI_NODE_FLAGS: readonly string[] = (() => {
   return m[1].split(" ").filter(Boolean);
 })();
 
+/** Node's arguments that start the CLI from the sources, as the installed one starts: its flags, tsx, main.ts. */
+export const CLI_FROM_SOURCE: readonly string[] = [
+  ...CLI_NODE_FLAGS,
+  "--import",
+  TSX_LOADER,
+  resolve(REPO_ROOT, "src/cli/main.ts"),
+];
+
 /** The CLI as a child process: `node <its first line's flags> --import tsx src/cli/main.ts ...`. */
 export function spawnCli(
   args: string[],
   opts: { input?: Uint8Array | string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliResult {
-  const r = spawnSync(
-    process.execPath,
-    [...CLI_NODE_FLAGS, "--import", TSX_LOADER, resolve(REPO_ROOT, "src/cli/main.ts"), ...args],
-    {
-      cwd: opts.cwd ?? REPO_ROOT,
-      input: opts.input,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
-      encoding: "utf8",
-      timeout: 60_000,
-    },
-  );
+  const r = spawnSync(process.execPath, [...CLI_FROM_SOURCE, ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    input: opts.input,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+    encoding: "utf8",
+    timeout: 60_000,
+    // Large runs print megabytes (spawnSync's default of 1 MiB would cut them off).
+    maxBuffer: 64 << 20,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
