@@ -96,14 +96,25 @@ function parseLine(text: string, path: string, line: number): StoredResult {
 /** Where a results stream goes: a file (appended to, or new) or a function (stdout). */
 export interface ResultsWriter {
   write(line: string): void;
+  /** Writes what is held back (a file's lines are gathered into larger writes). */
+  flush?(): void;
   close(): void;
   /** Closes, and removes the file if this writer created it and wrote nothing (a run that could not start). */
   discard?(): void;
 }
 
 /**
+ * Lines are gathered into writes of this many bytes: one write per line cost more CPU than reading the
+ * message (50,000 results: 50,000 system calls, 0.2 s on this project's VM).
+ */
+const GATHER_BYTES = 64 * 1024;
+/** Lines wait at most this long, so a results file read while the run goes on is current within a second. */
+const GATHER_MS = 1000;
+
+/**
  * Opens a results file for appending after its `complete` bytes (a partial last line is cut off), or creates
- * it (`complete` undefined: it must not exist).
+ * it (`complete` undefined: it must not exist). Lines are written in groups (see GATHER_BYTES), always whole:
+ * a run that stops between two writes loses the results not yet written, which --resume verifies again.
  */
 export function openResults(path: string, complete?: number): ResultsWriter {
   let fd: number;
@@ -119,20 +130,40 @@ export function openResults(path: string, complete?: number): ResultsWriter {
   }
   let pos = complete ?? 0;
   let closed = false;
+  const parts: string[] = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (parts.length === 0 || closed) return;
+    const b = Buffer.from(parts.length === 1 ? parts[0] : parts.join(""), "utf8");
+    parts.length = 0;
+    size = 0;
+    let o = 0;
+    while (o < b.length) {
+      const n = writeSync(fd, b, o, b.length - o, pos);
+      o += n;
+      pos += n;
+    }
+  };
   const close = () => {
-    if (!closed) closeSync(fd);
-    closed = true;
+    if (closed) return;
+    try {
+      flush();
+    } finally {
+      closeSync(fd);
+      closed = true;
+    }
   };
   return {
     write(line: string) {
-      const b = Buffer.from(line, "utf8");
-      let o = 0;
-      while (o < b.length) {
-        const n = writeSync(fd, b, o, b.length - o, pos);
-        o += n;
-        pos += n;
-      }
+      parts.push(line);
+      size += line.length;
+      if (size >= GATHER_BYTES) flush();
+      else timer ??= setTimeout(flush, GATHER_MS).unref();
     },
+    flush,
     close,
     discard() {
       close();

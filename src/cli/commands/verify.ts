@@ -153,6 +153,26 @@ export function parseShard(v: string): { i: number; n: number } {
   return { i, n };
 }
 
+/**
+ * Runs `cleanUp` when the process is told to stop (SIGINT, SIGTERM, SIGHUP) and then stops it by that signal
+ * again, with the signal's default action: the shell and a job runner see a run that was interrupted, as
+ * without the handler (a script's loop stops on Ctrl-C). Returns the function that stops watching.
+ */
+function onInterrupt(cleanUp: (signal: NodeJS.Signals) => Promise<void>): () => void {
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const stop = () => {
+    for (const s of signals) process.off(s, handler);
+  };
+  const handler = (signal: NodeJS.Signals) => {
+    stop();
+    void cleanUp(signal)
+      .catch(() => {})
+      .finally(() => process.kill(process.pid, signal));
+  };
+  for (const s of signals) process.on(s, handler);
+  return stop;
+}
+
 interface ArchiveRun {
   shard?: { i: number; n: number };
   /** Messages already done (--resume): key -> content hash and what they add to the summary. */
@@ -523,6 +543,19 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
       // JSON: the array opens with the first result, and closes even when the run stops part-way (exit 2, the
       // reason on stderr), so stdout always holds one JSON document.
       let first = true;
+      // A run stopped by a signal (Ctrl-C; a Kubernetes pod stopped) writes the results its file holds back, so
+      // that --resume goes on after the last message verified.
+      const stopWatching =
+        archive.jsonlTo === "file"
+          ? onInterrupt(async (signal) => {
+              archive.jsonl!.close();
+              const n = summary.messages - resumed;
+              ctx.out.stderr(
+                `smimetrust: interrupted (${signal}): the results of ${n} message${n === 1 ? "" : "s"} verified are in ${oneLine(opts.jsonl!)}; give --resume ${oneLine(opts.jsonl!)} to go on\n`,
+              );
+              await ctx.out.flush?.();
+            })
+          : undefined;
       try {
         /**
          * A results line (--jsonl) around the record's members as JSON text (`"file":...,"verdict":...`): index,
@@ -592,6 +625,7 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
         archive.jsonl?.discard?.();
         throw e;
       } finally {
+        stopWatching?.();
         archive.jsonl?.close();
       }
       progress?.finish(summary.messages - resumed);
