@@ -69,10 +69,18 @@ export function maildirMessages(dir: string): Iterable<MaildirMessage> {
   order.sort(
     (a, b) => compareUnique(names[a], names[b]) || subs[a] - subs[b] || (names[a] < names[b] ? -1 : 1),
   );
-  return (function* () {
-    for (const i of order)
-      yield { path: join(dir, SUBS[subs[i]], names[i]), key: join(dir, maildirUnique(names[i])) };
-  })();
+  return messagesInOrder(dir, names, subs, order);
+}
+
+// At module level, as files.ts's entriesInOrder: one shape for the generator objects of every Maildir.
+function* messagesInOrder(
+  dir: string,
+  names: string[],
+  subs: number[],
+  order: Uint32Array,
+): Generator<MaildirMessage> {
+  for (const i of order)
+    yield { path: join(dir, SUBS[subs[i]], names[i]), key: join(dir, maildirUnique(names[i])) };
 }
 
 /** Compares the unique parts of two file names (before ":") as strings compare, without slicing them. */
