@@ -18,7 +18,7 @@ import type { Fetcher } from "../lib/fetcher.js";
 import { problem } from "../problems.js";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
 import type { VerifyResult } from "../smime/verify.js";
-import { type RenderedResult, renderResult } from "../smime/verify-json.js";
+import { type RenderedResult, type RenderWants, renderResult } from "../smime/verify-json.js";
 
 export interface BatchItem {
   name: string;
@@ -101,6 +101,8 @@ export interface BatchSettings {
   maxBytesAhead?: number;
   /** Compute each message's content hash (ResultInfo.hash), in the workers. */
   hash?: boolean;
+  /** With `onRendered`: which renderings to make (default the JSON text alone). */
+  render?: RenderWants;
   /** The worker module (default ./verify-worker.js beside this file); tests pass one that misbehaves. */
   workerEntry?: URL;
 }
@@ -132,9 +134,14 @@ function unreadable(e: unknown): VerifyResult {
   };
 }
 
-/** A result as the delivery wants it (rendered, or itself): in this thread and in the workers. */
-export function outcomeOf(r: VerifyResult, render: boolean): Outcome {
-  return render ? { rendered: renderResult(r) } : { result: r };
+/** A result as the delivery wants it (rendered as `render` says, or itself): in this thread and in the workers. */
+export function outcomeOf(r: VerifyResult, render: RenderWants | undefined): Outcome {
+  return render ? { rendered: renderResult(r, render) } : { result: r };
+}
+
+/** What a delivery wants made of each result: renderings (onRendered), or the result itself. */
+function renderOf<T extends BatchItem>(opts: BatchOptions<T>): RenderWants | undefined {
+  return opts.onRendered ? (opts.render ?? { fields: true, line: false }) : undefined;
 }
 
 /** Hands an outcome to the delivery callback. */
@@ -174,6 +181,7 @@ export async function verifyBatch<T extends BatchItem>(
 ): Promise<void> {
   const jobs = Math.max(1, opts.jobs ?? defaultJobs());
   if (jobs <= 1) {
+    const render = renderOf(opts);
     const v = new Verifier(setup, setup.online ? opts.fetcherFactory?.() : undefined);
     let i = 0;
     let yieldedAt = 0;
@@ -206,7 +214,7 @@ export async function verifyBatch<T extends BatchItem>(
           b instanceof Uint8Array
             ? { size: b.byteLength, thread: 0, hash: opts.hash ? contentHash(b) : undefined }
             : { size: 0 };
-        const pending = deliver(opts, i++, item, outcomeOf(r, opts.onRendered !== undefined), info);
+        const pending = deliver(opts, i++, item, outcomeOf(r, render), info);
         if (pending) await pending;
       }
       if (stopped) throw stopped.error;
@@ -256,8 +264,8 @@ function stoppedOn(detail: string): VerifyResult {
 export interface WorkerRequest {
   batch: { id: number; bytes: Uint8Array }[];
   hash: boolean;
-  /** Send each result rendered (smime's renderResult), not the result itself. */
-  render: boolean;
+  /** Send each result rendered (smime's renderResult, these renderings), not the result itself. */
+  render: RenderWants | undefined;
 }
 /** What a worker answers: one reply per request, outcomes by id. */
 export type WorkerReply = { ready: true } | { results: ({ id: number; hash?: string } & Outcome)[] };
@@ -292,7 +300,7 @@ async function runWorkers<T extends BatchItem>(
   /** Items read and not yet delivered, by position. */
   const held = new Map<number, Pending<T>>();
   const done = new Map<number, { outcome: Outcome; hash?: string; thread?: number }>();
-  const render = opts.onRendered !== undefined;
+  const render = renderOf(opts);
   /** Worker numbers (1..) for ResultInfo.thread. */
   const workerNo = new Map<Worker, number>();
   let spawned = 0;

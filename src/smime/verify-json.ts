@@ -2,7 +2,7 @@
  * The `verify --json` shape of one message (DESIGN.md contract), shared by the CLI and `serve`'s JSON API.
  */
 import { parseAddress } from "../mime/headers.js";
-import type { Problem } from "../problems.js";
+import { type Problem, severityRank } from "../problems.js";
 import { type ResultFacts, resultFacts } from "./summary.js";
 import type { VerifyResult } from "./verify.js";
 
@@ -55,22 +55,78 @@ export function problemJson(p: Problem): Problem {
 }
 
 /**
- * A result as the archive outputs (`--json`, `--jsonl`, the summary) use it, made in the thread that verified
- * the message: a worker sends this text rather than the result's objects, which cost more to copy between
- * threads than to turn into JSON.
+ * A result as the archive outputs (`--json`, `--jsonl`, the text lines, the summary) use it, made in the thread
+ * that verified the message: a worker sends this rather than the result's objects, which cost more to copy
+ * between threads than to render.
  */
 export interface RenderedResult {
   verdict: VerifyResult["verdict"];
-  /** The `--json` record after its "file" member, as JSON text without the braces: `"verdict":...,"signers":[...]`. */
-  fields: string;
+  /**
+   * With `fields`: the `--json` record after its "file" member, as JSON text without the braces:
+   * `"verdict":...,"signers":[...]`.
+   */
+  fields?: string;
+  /** With `line`: what the message's text line shows. */
+  line?: LineFacts;
   /** The message's From address, when it had one. */
   sender: string | null;
   facts: ResultFacts;
 }
 
-export function renderResult(r: VerifyResult): RenderedResult {
+/** Which renderings a run's outputs need (each costs the verifying thread time). */
+export interface RenderWants {
+  /** The JSON text of `--json` and `--jsonl`. */
+  fields: boolean;
+  /** The facts of the text line. */
+  line: boolean;
+}
+
+/** What a message's line of text output shows (the CLI lays it out for its terminal). */
+export interface LineFacts {
+  verdict: VerifyResult["verdict"];
+  subject?: string;
+  /** The first signer. */
+  signer?: { name: string; email?: string; part?: string };
+  /** How many signers there are. */
+  signers: number;
+  /** The problem to show first (mainProblem). */
+  problem?: Problem;
+}
+
+export function renderResult(
+  r: VerifyResult,
+  wants: RenderWants = { fields: true, line: false },
+): RenderedResult {
   const sender = parseAddress(r.from) ?? null;
-  return { verdict: r.verdict, fields: recordFields(r), sender, facts: resultFacts(r, sender) };
+  const out: RenderedResult = { verdict: r.verdict, sender, facts: resultFacts(r, sender) };
+  if (wants.fields) out.fields = recordFields(r);
+  if (wants.line) out.line = lineFacts(r);
+  return out;
+}
+
+/** The problem to show first: errors before warnings before notes; message-level before signer-level. */
+export function mainProblem(r: VerifyResult): Problem | undefined {
+  let best: Problem | undefined;
+  const consider = (p: Problem) => {
+    if (!best || severityRank(p.severity) > severityRank(best.severity)) best = p;
+  };
+  for (const p of r.problems) consider(p);
+  for (const s of r.signers) for (const p of s.problems) consider(p);
+  return best;
+}
+
+export function lineFacts(r: VerifyResult): LineFacts {
+  const first = r.signers[0];
+  const f: LineFacts = { verdict: r.verdict, signers: r.signers.length };
+  if (r.subject !== undefined) f.subject = r.subject;
+  if (first) {
+    f.signer = { name: first.name };
+    if (first.emails.length) f.signer.email = first.emails[0];
+    if (first.part) f.signer.part = first.part;
+  }
+  const p = mainProblem(r);
+  if (p) f.problem = p;
+  return f;
 }
 
 // The JSON text of what many results share: the links of a cached chain (smime/verify.ts shares them) and

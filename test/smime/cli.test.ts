@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -9,7 +10,7 @@ import { createSst } from "../../src/formats/sst.js";
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { Verifier } from "../../src/smime/verifier.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { cli as runCli, runScript } from "../helpers/cli.js";
+import { cli as runCli, runScript, spawnCli } from "../helpers/cli.js";
 import { crl } from "../helpers/pki.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { tempFolder } from "../helpers/temp.js";
@@ -301,6 +302,49 @@ describe("bulk", () => {
     expect(json.map((x) => x.verdict)).toEqual(
       names.map((_, i) => (i % 7 === 3 ? "invalid" : i % 11 === 5 ? "error" : "valid")),
     );
+  });
+
+  it("text lines and a --jsonl file are the same from worker threads (--jobs 2) as from one thread", () => {
+    // Workers send each result rendered (the JSON text, the text line's facts), not the result's objects. 3,000
+    // messages: this thread verifies on its own until the worker has started, and from the sources that takes a
+    // few hundred of them.
+    const kinds = [good(1), bad(), "garbage"];
+    const kindOf = (i: number) => (i % 7 === 3 ? 1 : i % 11 === 5 ? 2 : 0);
+    const names: string[] = [];
+    for (let i = 0; i < 3000; i++)
+      names.push(write(`workers-text/${String(i).padStart(4, "0")}.eml`, kinds[kindOf(i)]));
+    const runWith = (jobs: string) => {
+      const results = path.join(dir, `workers-text-${jobs}.jsonl`);
+      const r = spawnCli([
+        "verify",
+        path.join(dir, "workers-text"),
+        "--trust",
+        trustFile,
+        "--jsonl",
+        results,
+        "--jobs",
+        jobs,
+      ]);
+      return { ...r, results: readFileSync(results, "utf8") };
+    };
+    const one = runWith("1");
+    const two = runWith("2");
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    const lines = two.stdout.trim().split("\n");
+    expect(lines).toHaveLength(3000);
+    lines.forEach((l, i) => {
+      const kind = kindOf(i);
+      expect(l.startsWith(`${["! valid  ", "✗ invalid", "✗ error  "][kind]} ${names[i]}`)).toBe(true);
+      // Valid without CRLs: the warning and its fix; invalid: the sender mismatch; both name the signer.
+      if (kind !== 2) expect(l).toContain("signed by alice <alice@contoso.com>");
+      if (kind === 1) expect(l).toContain("SENDER_MISMATCH:");
+      if (kind === 0) expect(l).toMatch(/REVOCATION_UNKNOWN: .* Fix: /);
+    });
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.stderr).toBe(one.stderr);
+    expect(two.results).toBe(one.results);
+    expect(two.results.trim().split("\n")).toHaveLength(3000);
   });
 
   it("reads a message from stdin, and a detached .p7s with --content", async () => {

@@ -24,9 +24,7 @@ import { ResumeIndex } from "../../io/resume-index.js";
 import { contentHash, defaultJobs, verifyBatch } from "../../io/verify-pool.js";
 import { listSome } from "../../lib/list.js";
 import { oneLine } from "../../lib/text.js";
-import { parseAddress } from "../../mime/headers.js";
 import type { Profile } from "../../path/types.js";
-import { type Problem, severityRank } from "../../problems.js";
 import {
   countsLine,
   type ResultFacts,
@@ -35,8 +33,7 @@ import {
   summaryDetails,
 } from "../../smime/summary.js";
 import type { VerifySetup } from "../../smime/verifier.js";
-import type { VerifyResult } from "../../smime/verify.js";
-import { recordFields, verifyJson } from "../../smime/verify-json.js";
+import { type LineFacts, verifyJson } from "../../smime/verify-json.js";
 import type { Certificate } from "../../x509/certificate.js";
 import type { RegisterCommand } from "../context.js";
 import { fetchOptionsFromEnv } from "../online.js";
@@ -74,14 +71,6 @@ interface VerifyOpts {
 /** The DESIGN.md JSON shape of one message, and nothing else (shared with serve: smime/verify-json.ts). */
 export const toJson = verifyJson;
 
-/** The problem to show first: errors before warnings before notes; message-level before signer-level. */
-export function mainProblem(r: VerifyResult): Problem | undefined {
-  const all = [...r.problems, ...r.signers.flatMap((s) => s.problems)];
-  let best: Problem | undefined;
-  for (const p of all) if (!best || severityRank(p.severity) > severityRank(best.severity)) best = p;
-  return best;
-}
-
 function headerText(s: string | undefined): string {
   if (!s) return "";
   // Decode RFC 2047 encoded-words for display only.
@@ -106,27 +95,27 @@ function headerText(s: string | undefined): string {
 }
 
 /** One terminal line (and a hint line) per message. */
-export function renderLine(out: Out, file: string, r: VerifyResult): string {
-  const p = mainProblem(r);
+export function renderLine(out: Out, file: string, f: LineFacts): string {
+  const p = f.problem;
   const m =
-    r.verdict === "valid"
+    f.verdict === "valid"
       ? p && p.severity === "warning"
         ? paint(out, "yellow", "! valid  ")
         : paint(out, "green", "✓ valid  ")
-      : r.verdict === "error"
+      : f.verdict === "error"
         ? paint(out, "red", "✗ error  ")
         : paint(out, "red", "✗ invalid");
-  const signer = r.signers[0];
+  const signer = f.signer;
   const who = signer
-    ? `${signer.name}${signer.emails.length ? ` <${signer.emails[0]}>` : ""}${r.signers.length > 1 ? ` +${r.signers.length - 1}` : ""}`
+    ? `${signer.name}${signer.email !== undefined ? ` <${signer.email}>` : ""}${f.signers > 1 ? ` +${f.signers - 1}` : ""}`
     : "";
-  const subject = headerText(r.subject);
+  const subject = headerText(f.subject);
   let s = `${m} ${oneLine(file)}`;
   if (subject) s += `  "${truncate(oneLine(subject), 50)}"`;
   if (who) s += `  signed by ${paint(out, "bold", truncate(oneLine(who), 70))}`;
   if (signer?.part) s += ` (part ${signer.part})`;
   // One line per message (grep-friendly): the main problem and how to fix it go on the same line.
-  if (p && (r.verdict !== "valid" || p.severity !== "info")) {
+  if (p && (f.verdict !== "valid" || p.severity !== "info")) {
     s += `  ${p.code}: ${oneLine(p.message)}`;
     if (p.hint && p.severity !== "info") s += ` ${paint(out, "dim", `Fix: ${oneLine(p.hint)}`)}`;
   }
@@ -589,37 +578,25 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           hash: archive.jsonl !== undefined,
           fetcherFactory: createHttpFetcher && (() => createHttpFetcher(setup.fetchOptions ?? {})),
         };
-        // Output in JSON alone: each result arrives rendered by the thread that verified it.
-        const jsonOnly = opts.json === true || archive.jsonlTo === "stdout";
-        await verifyBatch(
-          head.all,
-          setup,
-          jsonOnly
-            ? {
-                ...common,
-                onRendered: (_i, item: MessageItem, x, info) => {
-                  summary.add(x.facts);
-                  const members = membersOf(item, x.fields);
-                  archive.jsonl?.write(jsonlLine(item, info.hash, members, x.sender));
-                  if (opts.json) jsonRecord(`{${members}}`);
-                  progress?.done(summary.messages - resumed, info.size);
-                  return ctx.out.caughtUp?.();
-                },
-              }
-            : {
-                ...common,
-                onResult: (_i, item: MessageItem, r, info) => {
-                  const sender = parseAddress(r.from) ?? null;
-                  summary.add(resultFacts(r, sender));
-                  if (archive.jsonl)
-                    archive.jsonl.write(jsonlLine(item, info.hash, membersOf(item, recordFields(r)), sender));
-                  progress?.clear();
-                  ctx.out.stdout(renderLine(ctx.out, item.name, r));
-                  progress?.done(summary.messages - resumed, info.size);
-                  return ctx.out.caughtUp?.();
-                },
-              },
-        );
+        // Each result arrives rendered by the thread that verified it, as the outputs need it: the JSON text
+        // (--json, --jsonl), the facts of the text line (text output), both (text output and --jsonl FILE).
+        const textLines = !(opts.json === true || archive.jsonlTo === "stdout");
+        await verifyBatch(head.all, setup, {
+          ...common,
+          render: { fields: opts.json === true || archive.jsonl !== undefined, line: textLines },
+          onRendered: (_i, item: MessageItem, x, info) => {
+            summary.add(x.facts);
+            const members = x.fields !== undefined ? membersOf(item, x.fields) : "";
+            archive.jsonl?.write(jsonlLine(item, info.hash, members, x.sender));
+            if (opts.json) jsonRecord(`{${members}}`);
+            if (textLines) {
+              progress?.clear();
+              ctx.out.stdout(renderLine(ctx.out, item.name, x.line!));
+            }
+            progress?.done(summary.messages - resumed, info.size);
+            return ctx.out.caughtUp?.();
+          },
+        });
       } catch (e) {
         if (opts.json && !first) writeData(ctx.out, "\n]\n");
         archive.jsonl?.discard?.();
