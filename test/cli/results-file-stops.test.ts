@@ -1,12 +1,14 @@
 /**
- * A run stopped by a signal (Ctrl-C, a Kubernetes pod stopped, the terminal closed) while it writes a results
- * file: the results file holds back lines to write them in groups, so the CLI writes what it holds before it
- * stops, says how many results the file has, and stops by that same signal (a shell's loop stops on Ctrl-C as
- * it would without the handler). `--resume` then goes on after the last message verified.
+ * A results file (`verify --jsonl FILE`) holds lines back to write them in groups. A run stopped by a signal
+ * (Ctrl-C, a Kubernetes pod stopped, the terminal closed) writes what it holds before it stops, says how many
+ * results the file has, and stops by that same signal (a shell's loop stops on Ctrl-C as it would without the
+ * handler); `--resume` then goes on after the last message verified. A write that fails (a full disk, a file
+ * size limit), in the run or on the timer that writes held lines, stops the run with one line and exit 2.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { CLI_FROM_SOURCE, REPO_ROOT, spawnCli } from "../helpers/cli.js";
 import { tempFolder } from "../helpers/temp.js";
@@ -89,4 +91,73 @@ describe("verify --jsonl FILE stopped by a signal", () => {
     },
     120_000,
   );
+});
+
+describe("verify --jsonl FILE that cannot be written", () => {
+  // A file size limit (bash's ulimit -f, in KiB) makes the writes fail with EFBIG, as a full disk would.
+  const shell = (limitKib: number, args: string[]) =>
+    `ulimit -f ${limitKib}; exec ${[process.execPath, ...CLI_FROM_SOURCE, ...args].map((a) => `'${a}'`).join(" ")}`;
+  const oneLineNamingFile = (stderr: string, file: string) => {
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^smimetrust: .*cannot write: /);
+    expect(lines[0]).toContain(file);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  };
+
+  it("a write in the run fails: one line naming the file, exit 2", () => {
+    const results = path.join(t.dir, "limited.jsonl");
+    const r = spawnSync("bash", ["-c", shell(16, verifyArgs(results, "1", false))], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    oneLineNamingFile(r.stderr, results);
+  }, 60_000);
+
+  it("the timer's write of held lines fails: the next result reports it (no stack trace), exit 2", async () => {
+    const results = path.join(t.dir, "limited-timer.jsonl");
+    const message = readFileSync(FX("eml/rsa-clear-signed.eml"));
+    const child = spawn(
+      "bash",
+      [
+        "-c",
+        shell(0, [
+          "verify",
+          "-",
+          "--trust",
+          FX("trust"),
+          "--crl",
+          FX("crls"),
+          "--jsonl",
+          results,
+          "--jobs",
+          "1",
+        ]),
+      ],
+      { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    );
+    const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.stdout.resume();
+    // One message of an mbox on stdin and the From_ line of the next (which ends the first), then a pause longer
+    // than the second its results line is held for: the timer writes it, and that write fails (a limit of 0
+    // bytes). Then the rest of the second message.
+    child.stdin.write(
+      Buffer.concat([
+        Buffer.from("From a@b Sat Dec  5 00:00:00 2026\n"),
+        message,
+        Buffer.from("\nFrom a@b Sat Dec  5 00:00:01 2026\n"),
+      ]),
+    );
+    await sleep(2500);
+    child.stdin.end(message);
+    expect(await exited).toBe(2);
+    oneLineNamingFile(stderr, results);
+  }, 60_000);
 });
