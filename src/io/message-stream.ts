@@ -250,7 +250,7 @@ function rereadMboxMessage(
 
 /**
  * Names the messages of one archive: `archive#N` when it holds several, the archive's own name when it holds
- * one (each message is held until the next one starts, so the last one is known).
+ * one (a message comes out of the splitter when the next one starts, or at the end as the last).
  */
 async function* archiveItems(
   source: AsyncIterable<MboxStreamMessage & { end: number; last: boolean }>,
@@ -287,20 +287,18 @@ async function* splitStream(
   max: number,
 ): AsyncGenerator<MboxStreamMessage & { end: number; last: boolean }> {
   const sp = new MboxSplitter(max);
-  let prev: MboxStreamMessage | undefined;
   let total = 0;
   for await (const c of chunks) {
     total += c.byteLength;
-    for (const m of sp.push(c)) {
-      if (prev) yield { ...prev, end: m.offset, last: false };
-      prev = m;
-    }
+    // A message comes out of the splitter when the next one starts: it is not the last, it ends where the
+    // next begins, and it goes on at once (a stream on stdin is verified as it arrives, not a message late).
+    const done = sp.push(c);
+    for (let i = 0; i < done.length; i++)
+      yield { ...done[i], end: i + 1 < done.length ? done[i + 1].offset : sp.readingFrom!, last: false };
   }
-  for (const m of sp.end()) {
-    if (prev) yield { ...prev, end: m.offset, last: false };
-    prev = m;
-  }
-  if (prev) yield { ...prev, end: total, last: true };
+  const rest = sp.end();
+  for (let i = 0; i < rest.length; i++)
+    yield { ...rest[i], end: i + 1 < rest.length ? rest[i + 1].offset : total, last: i + 1 === rest.length };
 }
 
 /** An open file's bytes from `start`, through one fixed buffer (reused: the splitter copies what it keeps). */

@@ -127,6 +127,11 @@ export class MboxSplitter {
 
   constructor(private readonly maxMessageBytes = Number.MAX_SAFE_INTEGER) {}
 
+  /** Where the message being read starts (its From_ line), if one has started: where the last one out ends. */
+  get readingFrom(): number | undefined {
+    return this.cur?.offset;
+  }
+
   /** Feeds the next chunk; returns the messages it completed, in order. */
   push(chunk: Uint8Array): MboxStreamMessage[] {
     const out: MboxStreamMessage[] = [];

@@ -1,12 +1,14 @@
+import { spawn } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { INPUT_LIMITS } from "../../src/io/files.js";
 import { ARCHIVE_READERS, type MessageItem, messageItems, shardOf } from "../../src/io/message-stream.js";
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { MboxSplitter, splitMbox } from "../../src/mime/mbox.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { cli as runCli, runScript, spawnCli } from "../helpers/cli.js";
+import { CLI_FROM_SOURCE, REPO_ROOT, cli as runCli, runScript, spawnCli } from "../helpers/cli.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { tempFolder } from "../helpers/temp.js";
 import { fixture } from "./pki-fixture.js";
@@ -245,6 +247,63 @@ describe("mbox as a stream", () => {
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout).map((x: { file: string }) => x.file)).toEqual(["<stdin>"]);
   });
+});
+
+describe("a stream on stdin that arrives slowly", () => {
+  // A message comes out when the next one's From_ line arrives; each result is written as soon as its message
+  // is verified. Before, a message waited for the one after it, and the run for 64 messages or the end.
+  it.each(["1", "2"])(
+    "--jobs %s: a message's result comes before the next message has arrived",
+    async (jobs) => {
+      const stream = mboxrd([good(30), good(31)]);
+      const second = stream.indexOf("From sender1@");
+      const cut = stream.indexOf("\n", second) + 1; // the first message, and the From_ line that ends it
+      const child = spawn(
+        process.execPath,
+        [
+          ...CLI_FROM_SOURCE,
+          "verify",
+          "-",
+          "--trust",
+          trust,
+          "--crl",
+          path.dirname(crls[0]),
+          "--jsonl",
+          "-",
+          "--jobs",
+          jobs,
+        ],
+        { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+      );
+      const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));
+      let out = "";
+      const firstLine = new Promise<string>((ok) =>
+        child.stdout.on("data", (b: Buffer) => {
+          out += b.toString();
+          if (out.includes("\n")) ok(out.slice(0, out.indexOf("\n")));
+        }),
+      );
+      child.stdin.write(stream.subarray(0, cut));
+      // The rest comes only once the first result is out (or after 30 s, and then the check below fails).
+      const giveUp = new AbortController();
+      const first = await Promise.race([
+        firstLine,
+        sleep(30_000, "none", { signal: giveUp.signal }).catch(() => "none"),
+      ]);
+      giveUp.abort();
+        child.stdin.end(stream.subarray(cut));
+      expect(await exited).toBe(0);
+      expect(first).not.toBe("none");
+      expect(JSON.parse(first)).toMatchObject({ name: "<stdin>@0", verdict: "valid" });
+      expect(
+        out
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l).name),
+      ).toEqual(["<stdin>@0", `<stdin>@${second}`]);
+      },
+    60_000,
+  );
 });
 
 describe("Maildir", () => {

@@ -232,25 +232,57 @@ async function* resumeFilter(
   }
 }
 
-/** Reads up to `n` items ahead (to see whether a run is small), and the whole stream again with them first. */
+/**
+ * Reads up to `n` items ahead (to see whether a run is small), and the whole stream again with them first. It
+ * waits for the first item (or the end), then for more only `moreWithinMs`: a stream that arrives slowly (stdin
+ * from another program) is verified as it comes, not once `n` messages are in.
+ */
 async function prefetch<T>(
   items: AsyncIterable<T>,
   n: number,
+  moreWithinMs: number,
 ): Promise<{ items: T[]; ended: boolean; all: AsyncIterable<T> }> {
   const it = items[Symbol.asyncIterator]();
   const got: T[] = [];
   let ended = false;
+  /** A read still on its way when the time ran out: the stream goes on with it. */
+  let pending: Promise<IteratorResult<T>> | undefined;
+  let deadline = Number.POSITIVE_INFINITY;
   while (got.length < n) {
-    const r = await it.next();
+    const next = it.next();
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const r =
+      left === Number.POSITIVE_INFINITY
+        ? await next
+        : await Promise.race([
+            next,
+            new Promise<"late">((resolve) => {
+              timer = setTimeout(() => resolve("late"), Math.max(0, left));
+            }),
+          ]);
+    clearTimeout(timer);
+    if (r === "late") {
+      pending = next;
+      // Read later by `all`; until then a failure is not an unhandled rejection.
+      next.catch(() => {});
+      break;
+    }
     if (r.done) {
       ended = true;
       break;
     }
     got.push(r.value);
+    if (got.length === 1) deadline = Date.now() + moreWithinMs;
   }
   const all = async function* () {
     while (got.length) yield got.shift()!;
     if (ended) return;
+    if (pending) {
+      const r = await pending;
+      if (r.done) return;
+      yield r.value;
+    }
     for (;;) {
       const r = await it.next();
       if (r.done) return;
@@ -504,10 +536,11 @@ export const registerVerify: RegisterCommand = (program: Command, ctx, done) => 
           summary.add(facts);
         },
       );
-      // Starting workers costs more than a small batch takes: by default they are used from 64 messages on.
+      // Starting workers costs more than a small batch takes: by default they are used from 64 messages on (or
+      // when more keep coming after 200 ms). With --jobs, the first message is enough (is there any?).
       let head: Awaited<ReturnType<typeof prefetch<MessageItem>>>;
       try {
-        head = await prefetch(stream, 64);
+        head = await prefetch(stream, jobsOpt === undefined ? 64 : 1, 200);
       } catch (e) {
         archive.jsonl?.discard?.();
         throw e;
