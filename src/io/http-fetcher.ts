@@ -2,7 +2,8 @@
  * The HTTP Fetcher for --online: node:http / node:https only, with the two timeouts Exchange has
  * (OWACRLConnectionTimeout 60 s to connect, OWACRLRetrievalTimeout 10 s to get the answer), a size
  * limit, at most 3 redirects, and a cache (memory, optionally a folder on disk) keyed by URL that
- * keeps an answer until the CRL's nextUpdate, the OCSP answer's nextUpdate or the HTTP max-age.
+ * keeps an answer until the CRL's nextUpdate, the OCSP answer's nextUpdate or the HTTP max-age (an answer
+ * already stale, STALE_TTL_MS). A request that failed is not sent again for FAILURE_TTL_MS.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -22,6 +23,14 @@ export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 export const MAX_REDIRECTS = 3;
 /** How long an answer without any freshness information is kept. */
 export const DEFAULT_TTL_MS = 60 * 60_000;
+/**
+ * A request that failed (no answer in time, a refused connection, an HTTP error status) is not sent again for
+ * this long, as Windows' CryptNet marks a URL offline: verifying an archive whose CRL server is down would
+ * otherwise wait the whole timeout for every message.
+ */
+export const FAILURE_TTL_MS = 5 * 60_000;
+/** A CRL or OCSP answer already past its nextUpdate is kept this long, not fetched again for every message. */
+export const STALE_TTL_MS = 5 * 60_000;
 
 /** Network failures, with a stable code (timeouts, size limit, redirects, refused schemes). */
 export class FetchError extends SmimetrustError {
@@ -145,6 +154,8 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
   const stats = { network: 0, cacheHits: 0 };
   const cache = opts.cache === false ? undefined : (opts.cache ?? createFetchCache());
   const inflight = new Map<string, Promise<FetchResult>>();
+  /** Requests that failed, until when they are not sent again (FAILURE_TTL_MS), and how they failed. */
+  const failures = new Map<string, { until: number; error?: FetchError; result?: FetchResult }>();
   const ca = opts.ca?.length ? [...tls.rootCertificates, ...opts.ca] : undefined;
   const proxyAuth = (px: URL): Record<string, string> =>
     px.username || px.password
@@ -410,21 +421,45 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       if (hit.contentType !== undefined) r.contentType = hit.contentType;
       return r;
     }
+    const failed = failures.get(key);
+    if (failed && failed.until > t) {
+      stats.cacheHits++;
+      if (failed.result) return failed.result;
+      const ago = Math.max(1, Math.round((t - (failed.until - FAILURE_TTL_MS)) / 1000));
+      throw new FetchError(
+        `${failed.error!.message} (${ago} s ago; not asked again for ${FAILURE_TTL_MS / 60_000} minutes)`,
+        failed.error!.code,
+        url,
+      );
+    }
+    failures.delete(key);
     const running = inflight.get(key);
     if (running) return running;
+    // A request the validation's time budget leaves no time for is not sent: not a failure of the URL.
+    const tried = fo?.deadline === undefined || fo.deadline > Date.now();
     const p = once(method, url, body, contentType, 0, fo?.deadline)
       .then((r) => {
-        if (cache && r.status === 200) {
-          const expires = expiryOf(r, now());
-          if (expires !== undefined && expires > now()) {
+        const out: FetchResult = { status: r.status, body: r.body };
+        if (r.contentType !== undefined) out.contentType = r.contentType;
+        if (r.status !== 200) {
+          failures.set(key, { until: now() + FAILURE_TTL_MS, result: out });
+          return out;
+        }
+        if (cache) {
+          let expires = expiryOf(r, now());
+          // Already stale (a CA that stopped publishing): kept a while all the same; its dates still decide.
+          if (expires !== undefined && expires <= now()) expires = now() + STALE_TTL_MS;
+          if (expires !== undefined) {
             const e: CacheEntry = { status: r.status, body: r.body, expires };
             if (r.contentType !== undefined) e.contentType = r.contentType;
             cache.set(key, e);
           }
         }
-        const out: FetchResult = { status: r.status, body: r.body };
-        if (r.contentType !== undefined) out.contentType = r.contentType;
         return out;
+      })
+      .catch((e: unknown) => {
+        if (tried && e instanceof FetchError) failures.set(key, { until: now() + FAILURE_TTL_MS, error: e });
+        throw e;
       })
       .finally(() => inflight.delete(key));
     inflight.set(key, p);

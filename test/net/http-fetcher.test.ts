@@ -9,7 +9,9 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_BYTES,
   DEFAULT_TIMEOUT_MS,
+  FAILURE_TTL_MS,
   FetchError,
+  STALE_TTL_MS,
 } from "../../src/io/http-fetcher.js";
 import { type Fetcher, withDeadline } from "../../src/lib/fetcher.js";
 import { crl, root } from "../helpers/pki.js";
@@ -242,12 +244,50 @@ describe("fetch cache", () => {
     expect(none.stats).toEqual({ network: 2, cacheHits: 0 });
   });
 
-  it("does not cache errors", async () => {
-    const f = createHttpFetcher({ cache: createFetchCache() });
+  it("remembers a failed request for FAILURE_TTL_MS (an HTTP error, a timeout), then asks again", async () => {
+    let now = T0;
+    const f = createHttpFetcher({ cache: createFetchCache(), now: () => now, timeoutMs: 300 });
     const before = srv.counts.get("/missing2") ?? 0;
-    await f.get(`${srv.url}/missing2`);
-    await f.get(`${srv.url}/missing2`);
+    expect((await f.get(`${srv.url}/missing2`)).status).toBe(404);
+    now += FAILURE_TTL_MS - 1000;
+    expect((await f.get(`${srv.url}/missing2`)).status).toBe(404);
+    expect(srv.counts.get("/missing2")! - before).toBe(1);
+    now += 1000;
+    expect((await f.get(`${srv.url}/missing2`)).status).toBe(404);
     expect(srv.counts.get("/missing2")! - before).toBe(2);
+
+    // A server that never answers costs the timeout once; the next asks fail at once, saying so.
+    const hangs = srv.counts.get("/hang") ?? 0;
+    expect(await code(f.get(`${srv.url}/hang`))).toBe("ERR_FETCH_TIMEOUT");
+    now += 30_000;
+    const t = Date.now();
+    const again = await f.get(`${srv.url}/hang`).catch((e: FetchError) => e);
+    expect(Date.now() - t).toBeLessThan(200);
+    expect(again).toBeInstanceOf(FetchError);
+    expect((again as FetchError).code).toBe("ERR_FETCH_TIMEOUT");
+    expect((again as FetchError).message).toMatch(/\(30 s ago; not asked again for 5 minutes\)$/);
+    expect(srv.counts.get("/hang")! - hangs).toBe(1);
+  });
+
+  it("a request the time budget left no time for is not a failure of the URL", async () => {
+    const f = createHttpFetcher({ cache: false });
+    const before = srv.counts.get("/hello") ?? 0;
+    expect(await code(f.get(`${srv.url}/hello`, { deadline: Date.now() - 1 }))).toBe("ERR_FETCH_TIMEOUT");
+    expect((await f.get(`${srv.url}/hello`)).status).toBe(200);
+    expect(srv.counts.get("/hello")! - before).toBe(1);
+  });
+
+  it("keeps a CRL already past its nextUpdate for STALE_TTL_MS, not fetching it for every use", async () => {
+    let now = T0 + 3 * HOUR; // the CRL's nextUpdate was T0 + 1 hour
+    const f = createHttpFetcher({ cache: createFetchCache(), now: () => now });
+    const before = srv.counts.get("/crl") ?? 0;
+    await f.get(`${srv.url}/crl`);
+    now += STALE_TTL_MS - 1000;
+    await f.get(`${srv.url}/crl`);
+    expect(srv.counts.get("/crl")! - before).toBe(1);
+    now += 1000;
+    await f.get(`${srv.url}/crl`);
+    expect(srv.counts.get("/crl")! - before).toBe(2);
   });
 
   it("persists in a folder across fetchers", async () => {

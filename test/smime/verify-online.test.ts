@@ -62,6 +62,46 @@ describe("verify --online", () => {
     expect(f.srv.counts.get("/ica.crl")).toBe(1);
   });
 
+  it("a CRL server that does not answer is asked once, not once per message: the others fail at once", async () => {
+    // As Windows' CryptNet marks a URL offline: an archive with a dead distribution point would otherwise wait
+    // the whole retrieval timeout for every message.
+    for (let n = 1; n <= 12; n++) write(`dead/${n}.eml`, f.message(100 + n));
+    const crl = f.srv.routes.get("/ica.crl")!;
+    f.srv.routes.set("/ica.crl", "hang");
+    f.srv.counts.clear();
+    try {
+      const res = await cli(
+        [
+          "verify",
+          `${dir}/dead`,
+          "--trust",
+          `${dir}/trust.pem`,
+          "--at",
+          new Date(f.now).toISOString(),
+          "--online",
+          "--json",
+          "--jobs",
+          "1",
+        ],
+        { env: { SMIMETRUST_TIMEOUT_MS: "300" } },
+      );
+      const out = JSON.parse(res.stdout) as {
+        verdict: string;
+        signers: { problems: { code: string; message: string }[] }[];
+      }[];
+      expect(out).toHaveLength(12);
+      // Valid under the standard profile, the revocation status unknown, saying why.
+      for (const m of out) expect(m.verdict).toBe("valid");
+      const why = (m: (typeof out)[number]) =>
+        m.signers[0].problems.find((p) => p.code === "REVOCATION_UNKNOWN")?.message ?? "";
+      expect(why(out[0])).toMatch(/ica\.crl/);
+      expect(why(out[11])).toMatch(/not asked again for 5 minutes/);
+      expect(f.srv.counts.get("/ica.crl")).toBe(1);
+    } finally {
+      f.srv.routes.set("/ica.crl", crl);
+    }
+  });
+
   it("in worker threads too: each worker loads its own HTTP client and fetches what it needs", () => {
     // Worker threads from the sources need a process of their own (see online-run.ts).
     const out = runScript<{ results: string[]; sources: string[][]; threads: number; fetched: number }>(
