@@ -291,7 +291,7 @@ describe("a stream on stdin that arrives slowly", () => {
         sleep(30_000, "none", { signal: giveUp.signal }).catch(() => "none"),
       ]);
       giveUp.abort();
-        child.stdin.end(stream.subarray(cut));
+      child.stdin.end(stream.subarray(cut));
       expect(await exited).toBe(0);
       expect(first).not.toBe("none");
       expect(JSON.parse(first)).toMatchObject({ name: "<stdin>@0", verdict: "valid" });
@@ -301,7 +301,7 @@ describe("a stream on stdin that arrives slowly", () => {
           .split("\n")
           .map((l) => JSON.parse(l).name),
       ).toEqual(["<stdin>@0", `<stdin>@${second}`]);
-      },
+    },
     60_000,
   );
 });
