@@ -183,6 +183,32 @@ describe("mbox as a stream", () => {
     }
   });
 
+  it("each message of an mbox file reads again from its range as it first came (what a worker that stopped gets), 300 seeded cases", async () => {
+    // A message's range runs from its From_ line to the next one's (or the end); read again it must give the
+    // same bytes, whatever the read buffer's size and wherever the messages fall in it.
+    let seed = 20261205;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = ["line\n", "\r\n", "\n", ">From x\n", "From in a line\n", "x", "Fro", "\nFrom"];
+    for (let t = 0; t < 300; t++) {
+      let text = "";
+      const n = 1 + rnd(5);
+      for (let m = 0; m < n; m++) {
+        text += `From s${m}@example.com Sat Jan  1 00:00:00 2026\n`;
+        for (let k = rnd(12); k > 0; k--) text += pieces[rnd(pieces.length)];
+        text += "\n";
+      }
+      if (rnd(2)) text += "\n"; // an archive that ends with an empty line
+      const file = write(`reread/${t}.mbox`, text);
+      const items: MessageItem[] = [];
+      for await (const it of messageItems([file], { bufferSize: 1 + rnd(64) })) items.push(it);
+      expect(items.length).toBe(splitMbox(Buffer.from(text, "latin1")).length);
+      for (const it of items) expect(Buffer.from(it.load!()).equals(Buffer.from(it.bytes!))).toBe(true);
+    }
+  });
+
   it("mboxrd: '>From ' lines lose one '>' (the signature of a body with 'From ' lines holds)", () => {
     const text = readFileSync(box, "latin1");
     expect(text).toContain("\n>From here on");
