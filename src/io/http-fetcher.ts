@@ -32,6 +32,13 @@ export const FAILURE_TTL_MS = 5 * 60_000;
 /** A CRL or OCSP answer already past its nextUpdate is kept this long, not fetched again for every message. */
 export const STALE_TTL_MS = 5 * 60_000;
 
+/** Errors of a request stopped by the caller's time budget (FetchOptions.deadline), not by its own limits. */
+const budgetErrors = new WeakSet<FetchError>();
+function ofBudget(e: FetchError): FetchError {
+  budgetErrors.add(e);
+  return e;
+}
+
 /** Network failures, with a stable code (timeouts, size limit, redirects, refused schemes). */
 export class FetchError extends SmimetrustError {
   constructor(
@@ -175,7 +182,9 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     return new Promise((resolve, reject) => {
       const left = deadline === undefined ? Infinity : deadline - Date.now();
       if (left <= 0) {
-        reject(new FetchError("the time allowed for retrieval is used up", "ERR_FETCH_TIMEOUT", url));
+        reject(
+          ofBudget(new FetchError("the time allowed for retrieval is used up", "ERR_FETCH_TIMEOUT", url)),
+        );
         return;
       }
       let u: URL;
@@ -362,7 +371,10 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
       };
       if (left !== Infinity)
         deadlineTimer = setTimeout(
-          () => finish(new FetchError("the time allowed for retrieval ran out", "ERR_FETCH_TIMEOUT", url)),
+          () =>
+            finish(
+              ofBudget(new FetchError("the time allowed for retrieval ran out", "ERR_FETCH_TIMEOUT", url)),
+            ),
           left,
         );
       connectTimer = setTimeout(
@@ -435,8 +447,10 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
     failures.delete(key);
     const running = inflight.get(key);
     if (running) return running;
-    // A request the validation's time budget leaves no time for is not sent: not a failure of the URL.
-    const tried = fo?.deadline === undefined || fo.deadline > Date.now();
+    // Stopped by the validation's time budget with less than half the retrieval timeout to answer in (earlier
+    // requests used the rest): not a failure of this URL. With half or more, no answer is one (the budget and
+    // the timeout are both 10 s by default, and the budget's clock started first).
+    const fair = fo?.deadline === undefined || fo.deadline - Date.now() >= timeout / 2;
     const p = once(method, url, body, contentType, 0, fo?.deadline)
       .then((r) => {
         const out: FetchResult = { status: r.status, body: r.body };
@@ -458,7 +472,8 @@ export function createHttpFetcher(opts: HttpFetcherOptions = {}): HttpFetcher {
         return out;
       })
       .catch((e: unknown) => {
-        if (tried && e instanceof FetchError) failures.set(key, { until: now() + FAILURE_TTL_MS, error: e });
+        if (e instanceof FetchError && (fair || !budgetErrors.has(e)))
+          failures.set(key, { until: now() + FAILURE_TTL_MS, error: e });
         throw e;
       })
       .finally(() => inflight.delete(key));

@@ -269,12 +269,23 @@ describe("fetch cache", () => {
     expect(srv.counts.get("/hang")! - hangs).toBe(1);
   });
 
-  it("a request the time budget left no time for is not a failure of the URL", async () => {
-    const f = createHttpFetcher({ cache: false });
+  it("a request the time budget left little time for is not a failure of the URL; one it left enough is", async () => {
+    const f = createHttpFetcher({ cache: false, timeoutMs: 400 });
     const before = srv.counts.get("/hello") ?? 0;
     expect(await code(f.get(`${srv.url}/hello`, { deadline: Date.now() - 1 }))).toBe("ERR_FETCH_TIMEOUT");
     expect((await f.get(`${srv.url}/hello`)).status).toBe(200);
     expect(srv.counts.get("/hello")! - before).toBe(1);
+    // 100 ms of a 400 ms timeout: cut short by the budget, asked again next time.
+    const hangs = srv.counts.get("/hang") ?? 0;
+    expect(await code(f.get(`${srv.url}/hang`, { deadline: Date.now() + 100 }))).toBe("ERR_FETCH_TIMEOUT");
+    expect(await code(f.get(`${srv.url}/hang`, { deadline: Date.now() + 100 }))).toBe("ERR_FETCH_TIMEOUT");
+    expect(srv.counts.get("/hang")! - hangs).toBe(2);
+    // The budget about as long as the timeout (Exchange's defaults: 10 s each): no answer is a failure.
+    const g = createHttpFetcher({ cache: false, timeoutMs: 400 });
+    expect(await code(g.get(`${srv.url}/hang`, { deadline: Date.now() + 390 }))).toBe("ERR_FETCH_TIMEOUT");
+    const again = await g.get(`${srv.url}/hang`, { deadline: Date.now() + 390 }).catch((e: FetchError) => e);
+    expect((again as FetchError).message).toMatch(/not asked again for 5 minutes/);
+    expect(srv.counts.get("/hang")! - hangs).toBe(3);
   });
 
   it("keeps a CRL already past its nextUpdate for STALE_TTL_MS, not fetching it for every use", async () => {
