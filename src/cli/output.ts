@@ -2,6 +2,7 @@
  * Terminal output helpers: the output edge (hostile characters escaped, lines fitted to the terminal),
  * kubectl/gh-style tables, marks that do not rely on colour, dates.
  */
+import { TextGatherer } from "../lib/gather.js";
 import { escapeControls } from "../lib/text.js";
 
 export interface Out {
@@ -56,26 +57,11 @@ function bufferedStdout(): {
   drained: () => Promise<void>;
   caughtUp: () => Promise<void> | undefined;
 } {
-  const parts: string[] = [];
-  let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (parts.length === 0) return;
-    const s = parts.length === 1 ? parts[0] : parts.join("");
-    parts.length = 0;
-    size = 0;
-    process.stdout.write(s);
-  };
+  const gathered = new TextGatherer((s) => process.stdout.write(s), 65536, 20);
+  const flush = () => gathered.flush();
   process.on("exit", flush);
   return {
-    write: (s) => {
-      parts.push(s);
-      size += s.length;
-      if (size >= 65536) flush();
-      else if (!timer) timer = setTimeout(flush, 20).unref();
-    },
+    write: (s) => gathered.add(s),
     flush,
     drained: () =>
       new Promise<void>((resolve) => {
@@ -84,7 +70,7 @@ function bufferedStdout(): {
       }),
     // A file takes each write at once (writableLength stays 0); a pipe queues what its reader has not taken.
     caughtUp: () => {
-      if (process.stdout.writableLength + size < WAITING_LIMIT) return undefined;
+      if (process.stdout.writableLength + gathered.waiting < WAITING_LIMIT) return undefined;
       flush();
       if (process.stdout.writableLength < WAITING_LIMIT) return undefined;
       // Past the stream's high-water mark, so its last write returned false and "drain" is coming.

@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { FileAccessError, MalformedInputError } from "../errors.js";
+import { TextGatherer } from "../lib/gather.js";
 import type { ResultRecord } from "../smime/summary.js";
 
 /** A line of a results file: the record and the keys results are matched by. */
@@ -102,17 +103,18 @@ export interface ResultsWriter {
 }
 
 /**
- * Lines are gathered into writes of this many bytes: a write per line cost this project's VM 0.6 s of CPU for
- * 50,000 results (10% of the run).
+ * Lines are gathered into writes of this many characters (lib/gather.ts): a write per line cost this project's
+ * VM 0.6 s of CPU for 50,000 results (10% of the run).
  */
-const GATHER_BYTES = 64 * 1024;
+const GATHER_CHARS = 64 * 1024;
 /** Lines wait at most this long, so a results file read while the run goes on is current within a second. */
 const GATHER_MS = 1000;
 
 /**
  * Opens a results file for appending after its `complete` bytes (a partial last line is cut off), or creates
- * it (`complete` undefined: it must not exist). Lines are written in groups (see GATHER_BYTES), always whole:
- * a run that stops between two writes loses the results not yet written, which --resume verifies again.
+ * it (`complete` undefined: it must not exist). Lines are written in groups (see GATHER_CHARS), always whole:
+ * a run that stops between two writes loses the results not yet written, which --resume verifies again. A
+ * write that fails (also on the timer) is reported by the next write or the close.
  */
 export function openResults(path: string, complete?: number): ResultsWriter {
   let fd: number;
@@ -128,39 +130,31 @@ export function openResults(path: string, complete?: number): ResultsWriter {
   }
   let pos = complete ?? 0;
   let closed = false;
-  const parts: string[] = [];
-  let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  /** A write that failed on the timer: the next write or the close reports it (exit 2, one line). */
-  let failed: FileAccessError | undefined;
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (failed) throw failed;
-    if (parts.length === 0 || closed) return;
-    const b = Buffer.from(parts.length === 1 ? parts[0] : parts.join(""), "utf8");
-    parts.length = 0;
-    size = 0;
-    try {
-      let o = 0;
-      while (o < b.length) {
-        const n = writeSync(fd, b, o, b.length - o, pos);
-        o += n;
-        pos += n;
+  const gathered = new TextGatherer(
+    (text) => {
+      const b = Buffer.from(text, "utf8");
+      try {
+        let o = 0;
+        while (o < b.length) {
+          const n = writeSync(fd, b, o, b.length - o, pos);
+          o += n;
+          pos += n;
+        }
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new FileAccessError(
+          `cannot write: ${code === "ENOSPC" ? "no space left on the device" : (e as Error).message}`,
+          { file: path },
+        );
       }
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      failed = new FileAccessError(
-        `cannot write: ${code === "ENOSPC" ? "no space left on the device" : (e as Error).message}`,
-        { file: path },
-      );
-      throw failed;
-    }
-  };
+    },
+    GATHER_CHARS,
+    GATHER_MS,
+  );
   const close = () => {
     if (closed) return;
     try {
-      flush();
+      gathered.flush();
     } finally {
       closeSync(fd);
       closed = true;
@@ -168,18 +162,8 @@ export function openResults(path: string, complete?: number): ResultsWriter {
   };
   return {
     write(line: string) {
-      if (failed) throw failed;
-      parts.push(line);
-      size += line.length;
-      if (size >= GATHER_BYTES) flush();
-      else
-        timer ??= setTimeout(() => {
-          try {
-            flush();
-          } catch {
-            // kept in `failed` for the next write or the close
-          }
-        }, GATHER_MS).unref();
+      // After the close (a run stopping on a signal): the file says what it holds already.
+      if (!closed) gathered.add(line);
     },
     close,
     discard() {
