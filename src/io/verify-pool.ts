@@ -18,7 +18,7 @@ import type { Fetcher } from "../lib/fetcher.js";
 import { problem } from "../problems.js";
 import { Verifier, type VerifySetup } from "../smime/verifier.js";
 import type { VerifyResult } from "../smime/verify.js";
-import { type RenderedResult, type RenderWants, renderResult } from "../smime/verify-json.js";
+import { JSON_TEXT, type RenderedResult, type RenderWants, renderResult } from "../smime/verify-json.js";
 
 export interface BatchItem {
   name: string;
@@ -141,7 +141,7 @@ export function outcomeOf(r: VerifyResult, render: RenderWants | undefined): Out
 
 /** What a delivery wants made of each result: renderings (onRendered), or the result itself. */
 function renderOf<T extends BatchItem>(opts: BatchOptions<T>): RenderWants | undefined {
-  return opts.onRendered ? (opts.render ?? { fields: true, line: false }) : undefined;
+  return opts.onRendered ? (opts.render ?? JSON_TEXT) : undefined;
 }
 
 /** Hands an outcome to the delivery callback. */

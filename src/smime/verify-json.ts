@@ -1,5 +1,7 @@
 /**
- * The `verify --json` shape of one message (DESIGN.md contract), shared by the CLI and `serve`'s JSON API.
+ * The `verify --json` shape of one message (DESIGN.md contract), shared by the CLI and `serve`'s JSON API, and
+ * the renderings of a result the archive outputs use (its JSON text, the facts of its text line), made in the
+ * thread that verified it.
  */
 import { parseAddress } from "../mime/headers.js";
 import { type Problem, severityRank } from "../problems.js";
@@ -93,10 +95,10 @@ export interface LineFacts {
   problem?: Problem;
 }
 
-export function renderResult(
-  r: VerifyResult,
-  wants: RenderWants = { fields: true, line: false },
-): RenderedResult {
+/** The JSON text alone (`--json`, `--jsonl -`). */
+export const JSON_TEXT: RenderWants = { fields: true, line: false };
+
+export function renderResult(r: VerifyResult, wants: RenderWants = JSON_TEXT): RenderedResult {
   const sender = parseAddress(r.from) ?? null;
   const out: RenderedResult = { verdict: r.verdict, sender, facts: resultFacts(r, sender) };
   if (wants.fields) out.fields = recordFields(r);
