@@ -5,12 +5,13 @@
  * JSON schema, the Exchange script templates, the dashboard's server. Each answer must be the sources' answer.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script, without types
 import { bundle } from "../../scripts/bundle.mjs";
 import { CLI_NODE_FLAGS, type CliResult, REPO_ROOT, spawnCli, spawnServing } from "../helpers/cli.js";
+import { emlCopies, OUTLOOK_FX as FX, OUTLOOK_TRUST_ARGS } from "../helpers/outlook-fixtures.js";
 import { tempFolder } from "../helpers/temp.js";
 
 // Inside the repository, so that the modules left outside the bundle load from its node_modules.
@@ -19,7 +20,6 @@ const entry = path.join(out, "smimetrust.js");
 const t = tempFolder("smimetrust-bundle-");
 const tp = (name: string) => path.join(t.dir, name);
 const EX = (p: string) => path.join(REPO_ROOT, "examples", p);
-const FX = (p: string) => path.join(REPO_ROOT, "test/fixtures/outlook", p);
 
 function runBundle(args: string[], cwd = REPO_ROOT, nodeArgs: string[] = []): CliResult {
   const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, ...nodeArgs, entry, ...args], {
@@ -99,20 +99,8 @@ describe("the bundled CLI", () => {
     // Enough messages that the worker (its own chunk of the bundle) verifies most of them: the main thread
     // verifies alone only until the worker is ready.
     const mail = tp("many");
-    mkdirSync(mail);
-    const kinds = ["rsa-clear-signed", "p256-opaque-signed", "tampered", "untrusted-root"];
-    for (let i = 0; i < 3000; i++)
-      copyFileSync(FX(`eml/${kinds[i % 4]}.eml`), path.join(mail, `${String(i).padStart(4, "0")}.eml`));
-    const args = (jobs: string) => [
-      "verify",
-      mail,
-      "--trust",
-      FX("trust"),
-      "--crl",
-      FX("crls"),
-      "--jobs",
-      jobs,
-    ];
+    emlCopies(mail, ["rsa-clear-signed", "p256-opaque-signed", "tampered", "untrusted-root"], 3000);
+    const args = (jobs: string) => ["verify", mail, ...OUTLOOK_TRUST_ARGS, "--jobs", jobs];
     const b = runBundle([...args("2"), "--jsonl", "-"]);
     const s = spawnCli([...args("1"), "--jsonl", "-"]);
     expect(b.code).toBe(1);

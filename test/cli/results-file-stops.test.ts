@@ -6,27 +6,22 @@
  * size limit), in the run or on the timer that writes held lines, stops the run with one line and exit 2.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { CLI_FROM_SOURCE, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { emlCopies, OUTLOOK_FX, OUTLOOK_TRUST_ARGS } from "../helpers/outlook-fixtures.js";
 import { tempFolder } from "../helpers/temp.js";
 
-const FX = (p: string) => path.join(REPO_ROOT, "test/fixtures/outlook", p);
 const t = tempFolder("smimetrust-interrupt-");
 const N = 3000;
 const mail = path.join(t.dir, "mail");
-mkdirSync(mail);
-for (let i = 0; i < N; i++)
-  copyFileSync(FX("eml/rsa-clear-signed.eml"), path.join(mail, `${String(i).padStart(5, "0")}.eml`));
+emlCopies(mail, ["rsa-clear-signed"], N);
 const verifyArgs = (results: string, jobs: string, resume: boolean) => [
   "verify",
   mail,
-  "--trust",
-  FX("trust"),
-  "--crl",
-  FX("crls"),
+  ...OUTLOOK_TRUST_ARGS,
   "--jsonl",
   results,
   ...(resume ? ["--resume", results] : []),
@@ -119,24 +114,10 @@ describe("verify --jsonl FILE that cannot be written", () => {
 
   it("the timer's write of held lines fails: the next result reports it (no stack trace), exit 2", async () => {
     const results = path.join(t.dir, "limited-timer.jsonl");
-    const message = readFileSync(FX("eml/rsa-clear-signed.eml"));
+    const message = readFileSync(OUTLOOK_FX("eml/rsa-clear-signed.eml"));
     const child = spawn(
       "bash",
-      [
-        "-c",
-        shell(0, [
-          "verify",
-          "-",
-          "--trust",
-          FX("trust"),
-          "--crl",
-          FX("crls"),
-          "--jsonl",
-          results,
-          "--jobs",
-          "1",
-        ]),
-      ],
+      ["-c", shell(0, ["verify", "-", ...OUTLOOK_TRUST_ARGS, "--jsonl", results, "--jobs", "1"])],
       { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
     );
     const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));

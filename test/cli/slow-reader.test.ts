@@ -5,32 +5,18 @@
  * bigger archive.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI_FROM_SOURCE, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { emlCopies, OUTLOOK_TRUST_ARGS } from "../helpers/outlook-fixtures.js";
 import { tempFolder } from "../helpers/temp.js";
 
-const FX = (p: string) => path.join(REPO_ROOT, "test/fixtures/outlook", p);
 const t = tempFolder("smimetrust-slow-reader-");
 const N = 3000;
 const mail = path.join(t.dir, "mail");
-mkdirSync(mail);
 // The same signed message under 3,000 names: some 3 MB of results lines, well past what the CLI lets wait.
-for (let i = 0; i < N; i++)
-  copyFileSync(FX("eml/rsa-clear-signed.eml"), path.join(mail, `${String(i).padStart(5, "0")}.eml`));
-const verifyArgs = (jobs: string) => [
-  "verify",
-  mail,
-  "--trust",
-  FX("trust"),
-  "--crl",
-  FX("crls"),
-  "--jsonl",
-  "-",
-  "--jobs",
-  jobs,
-];
+emlCopies(mail, ["rsa-clear-signed"], N);
+const verifyArgs = (jobs: string) => ["verify", mail, ...OUTLOOK_TRUST_ARGS, "--jsonl", "-", "--jobs", jobs];
 const countsLine = new RegExp(`^${N} messages: ${N} valid`, "m");
 
 describe("verify into a pipe whose reader pauses", () => {

@@ -10,20 +10,25 @@ import { type OnlineFixture, onlineFixture } from "./online-fixture.js";
 
 const { dir, write } = tempFolder("smimetrust-verify-online-");
 let f: OnlineFixture;
-/** `verify` of the three messages, checked at the fixture's time, one thread, JSON, with `extra` options. */
-const verifyMail = (...extra: string[]): Promise<CliResult> =>
-  cli([
-    "verify",
-    `${dir}/mail`,
-    "--trust",
-    `${dir}/trust.pem`,
-    "--at",
-    new Date(f.now).toISOString(),
-    ...extra,
-    "--json",
-    "--jobs",
-    "1",
-  ]);
+/** `verify` of a folder of messages, checked at the fixture's time, one thread, JSON, with `extra` options. */
+const verifyFolder = (folder: string, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
+  cli(
+    [
+      "verify",
+      `${dir}/${folder}`,
+      "--trust",
+      `${dir}/trust.pem`,
+      "--at",
+      new Date(f.now).toISOString(),
+      ...extra,
+      "--json",
+      "--jobs",
+      "1",
+    ],
+    { env },
+  );
+/** The three messages of mail/. */
+const verifyMail = (...extra: string[]): Promise<CliResult> => verifyFolder("mail", extra);
 
 beforeAll(async () => {
   f = await onlineFixture("Online Verify");
@@ -70,21 +75,7 @@ describe("verify --online", () => {
     f.srv.routes.set("/ica.crl", "hang");
     f.srv.counts.clear();
     try {
-      const res = await cli(
-        [
-          "verify",
-          `${dir}/dead`,
-          "--trust",
-          `${dir}/trust.pem`,
-          "--at",
-          new Date(f.now).toISOString(),
-          "--online",
-          "--json",
-          "--jobs",
-          "1",
-        ],
-        { env: { SMIMETRUST_TIMEOUT_MS: "300" } },
-      );
+      const res = await verifyFolder("dead", ["--online"], { SMIMETRUST_TIMEOUT_MS: "300" });
       const out = JSON.parse(res.stdout) as {
         verdict: string;
         signers: { problems: { code: string; message: string }[] }[];
