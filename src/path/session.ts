@@ -28,6 +28,8 @@ export class ValidationSession {
   private readonly trustInstants = new WeakMap<TrustList, { id: string; at: number[] }>();
   private readonly objectIds = new WeakMap<object, string>();
   private objectSeq = 0;
+  /** Long content ids (a trust list's, a profile's key) -> short ones, for result-cache keys. */
+  private readonly textIds = new Map<string, string>();
 
   /** The options the last profile was resolved from (the fields resolveProfile reads), and that profile. */
   private lastProfile?: { inputs: unknown[]; profile: ValidationProfile };
@@ -99,6 +101,19 @@ export class ValidationSession {
     if (!id) {
       id = (++this.objectSeq).toString(36);
       this.objectIds.set(o, id);
+    }
+    return id;
+  }
+
+  /**
+   * A short id for a text (a trust list's content id, a profile's key), the same for equal texts: keys made
+   * of them stay short, and a short key is quick to hash in a Map.
+   */
+  idOfText(text: string): string {
+    let id = this.textIds.get(text);
+    if (!id) {
+      id = `t${(++this.objectSeq).toString(36)}`;
+      this.textIds.set(text, id);
     }
     return id;
   }

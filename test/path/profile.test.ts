@@ -131,6 +131,44 @@ describe("the validation profile", () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
+  it("keys by the session's short ids: certificates by object, the trust list and the profile by content", () => {
+    const session = new ChainCache();
+    const o = (untrusted: ValidationOptions["untrusted"]): ValidationOptions => ({ time: NOW, untrusted });
+    const key = (opts: ValidationOptions, list = trust) =>
+      cacheKey(l.cert, list, resolveProfile(opts), opts, session);
+    const both = key(
+      o([
+        { cert: ica.cert, source: "message" },
+        { cert: r.cert, source: "extra" },
+      ]),
+    );
+    // Short whatever the certificates: no hex digests (the whole key is hashed for every message).
+    expect(both.length).toBeLessThan(32);
+    // The same certificates from other sources, or in another order, are another set.
+    expect(
+      key(
+        o([
+          { cert: ica.cert, source: "extra" },
+          { cert: r.cert, source: "message" },
+        ]),
+      ),
+    ).not.toBe(both);
+    expect(
+      key(
+        o([
+          { cert: r.cert, source: "extra" },
+          { cert: ica.cert, source: "message" },
+        ]),
+      ),
+    ).not.toBe(both);
+    expect(key(o([{ cert: ica.cert, source: "message" }]))).not.toBe(both);
+    // A trust list of the same certificates is the same list; another certificate makes another.
+    const plain = key(o(undefined));
+    expect(key(o(undefined), new TrustList([r.cert]))).toBe(plain);
+    expect(key(o(undefined), new TrustList([r.cert, ica.cert]))).not.toBe(plain);
+    expect(key(o(undefined))).toBe(plain);
+  });
+
   it("a shared cache never answers one option set with another's result", async () => {
     const cache = new ChainCache();
     const base: ValidationOptions = {
