@@ -419,14 +419,32 @@ function openMessageFile(f: Walked): { fd: number; size: number; head: Uint8Arra
   }
 }
 
+/**
+ * Whether a file's messages all go to the shard of the file's own key, decided before it is opened: an .eml file
+ * (never taken for an mbox or an Outlook file) and a Maildir entry hold one message. So a shard opens only its
+ * own share of such files, not every file to look at its key; one that holds more after all (a Maildir entry
+ * written as an mbox) keeps its messages together, in the same shard in every run.
+ */
+function shardedWhole(f: Walked): boolean {
+  return f.maildir !== undefined || /\.eml$/i.test(f.path);
+}
+
 /** The items of one file: a message, the messages of an mbox archive, or those another reader finds. */
 async function* fileItems(
   f: Walked,
   position: { n: number },
-  opts: StreamOptions,
+  streamOpts: StreamOptions,
 ): AsyncGenerator<MessageItem> {
-  const max = opts.maxMessageBytes ?? INPUT_LIMITS.maxMessageBytes;
   const key = f.maildir ?? f.path;
+  let opts = streamOpts;
+  if (opts.want && shardedWhole(f)) {
+    if (!opts.want(key)) {
+      position.n++;
+      return;
+    }
+    opts = { ...opts, want: undefined };
+  }
+  const max = opts.maxMessageBytes ?? INPUT_LIMITS.maxMessageBytes;
   let fd: number;
   let size: number;
   /** The whole file when it is small; otherwise its first bytes. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -594,6 +594,40 @@ describe("--jsonl, --resume, --shard, summary", () => {
       expect(r.code, v).toBe(2);
       expect(r.stderr).toMatch(/--shard: .* is not i\/n with 1 <= i <= n/);
     }
+  });
+
+  it("a shard opens only its own .eml files and Maildir messages; their messages stay together", async () => {
+    const shardDir = path.join(dir, "shard-reads");
+    for (let i = 0; i < 24; i++) write(`shard-reads/mail/${i}.eml`, good(40 + i));
+    // A Maildir entry written as an mbox of two messages: both go with the entry's shard.
+    write("shard-reads/md/cur/1700000100.M1.host:2,S", mboxrd([good(70), good(71)]));
+    for (let i = 2; i < 9; i++) write(`shard-reads/md/cur/17000001${i}0.M${i}.host:2,S`, good(70 + i));
+    write("shard-reads/md/new/1700000190.M9.host", good(79));
+    const sizes = new Map<string, number>();
+    const keys: string[][] = [];
+    for (const k of [0, 1, 2]) {
+      let read = 0;
+      const items: MessageItem[] = [];
+      for await (const it of messageItems([shardDir], {
+        want: (key) => shardOf(key, 3) === k,
+        onRead: (n) => {
+          read += n;
+        },
+      }))
+        items.push(it);
+      // Only the files of this shard were read: the bytes read are theirs alone.
+      const own = [...new Set(items.map((it) => it.name.replace(/#\d+$/, "")))];
+      for (const name of own) sizes.set(name, statSync(name).size);
+      expect(read, `shard ${k + 1}/3`).toBe(own.reduce((a, name) => a + sizes.get(name)!, 0));
+      keys.push(items.map((it) => it.key));
+    }
+    const all = keys.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(24 + 2 + 8);
+    // Each file (and both messages of the mbox entry) in the shard of the file's key.
+    for (const [k, list] of keys.entries())
+      for (const key of list) expect(shardOf(key.replace(/@\d+$/, ""), 3), key).toBe(k);
+    expect(all.filter((key) => /@\d+$/.test(key))).toHaveLength(2);
   });
 
   it("a run that cannot start leaves no results file behind; --json and --jsonl - cannot share stdout", async () => {
