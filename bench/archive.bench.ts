@@ -356,29 +356,21 @@ interface CliRun {
   stderr: string;
 }
 
-/**
- * The environment and node flags the CLI's own first line gives (`#!/usr/bin/env -S NAME=value node --flag`), so
- * the CLI runs as installed.
- */
-const { shebangEnv, shebangFlags } = (() => {
+/** The node flags the CLI's own first line gives (`#!/usr/bin/env -S node --flag`), so the CLI runs as installed. */
+const shebangFlags = (() => {
   const first = readFileSync(cli, "utf8").split("\n", 1)[0];
-  const m = /^#!\/usr\/bin\/env -S((?: [A-Z_]+=\S+)*) node(.*)$/.exec(first);
-  const env = (m?.[1] ?? "").trim().split(/\s+/).filter(Boolean);
-  return {
-    shebangEnv: Object.fromEntries(env.map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)])),
-    shebangFlags: m ? m[2].trim().split(/\s+/).filter(Boolean) : [],
-  };
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 })();
 
-const shebangVars = Object.entries(shebangEnv).map(([k, v]) => `${k}=${v} `);
 console.log(
-  `CLI runs as: ${shebangVars.join("")}node ${[...shebangFlags, "dist/smimetrust.js"].join(" ")} (its first line's environment and flags)`,
+  `CLI runs as: node ${[...shebangFlags, "dist/smimetrust.js"].join(" ")} (its first line's flags)`,
 );
 
 // NODE_EXTRA_CA_CERTS makes every Node process parse a bundle of CA certificates at start (this project's
 // sandbox sets it for its proxy: ~140 certificates, +0.08 s CPU per process). It is the machine's setting, not
 // smimetrust's work, and verify reads no network here: the CLI runs without it (printed below).
-const cliEnv: NodeJS.ProcessEnv = { ...process.env, ...shebangEnv, NO_COLOR: "1" };
+const cliEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
 const extraCaCerts = cliEnv.NODE_EXTRA_CA_CERTS;
 delete cliEnv.NODE_EXTRA_CA_CERTS;
 if (extraCaCerts) console.log("CLI runs without NODE_EXTRA_CA_CERTS (set in this environment)");

@@ -1,9 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node --max-semi-space-size=16 --single-threaded
-// glibc.malloc.hugetlb=1: glibc's malloc asks for transparent huge pages (madvise), so the memory it hands out is
-// mapped 2 MiB at a time instead of 4 KiB. On virtual machines a page fault can cost far more than on bare metal
-// (15 us on the project's VM, against well under 1 us): a --jobs 1 run of 50,000 messages took 20,600 faults
-// and 4% more CPU without it, --jobs 2 55,000 faults and 5-8% more (bench:archive's corpus, 5 interleaved
-// rounds each). Other C libraries ignore the variable; it replaces a GLIBC_TUNABLES of the caller's.
+#!/usr/bin/env -S node --max-semi-space-size=16 --single-threaded
 // The young generation at 16 MB per semi-space instead of V8's default: verifying 50,000 messages allocates
 // short-lived objects fast, and scavenging them took 14% of the CPU (measured with bench:archive).
 // --single-threaded: V8 compiles and collects garbage on the thread that needs it, not on background threads.

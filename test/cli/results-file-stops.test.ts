@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { CLI_FROM_SOURCE, cliEnv, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import { CLI_FROM_SOURCE, REPO_ROOT, spawnCli } from "../helpers/cli.js";
 import { emlCopies, OUTLOOK_FX, OUTLOOK_TRUST_ARGS } from "../helpers/outlook-fixtures.js";
 import { tempFolder } from "../helpers/temp.js";
 
@@ -41,7 +41,7 @@ describe("verify --jsonl FILE stopped by a signal", () => {
       const results = path.join(t.dir, `results-${signal}.jsonl`);
       const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...verifyArgs(results, jobs, false)], {
         cwd: REPO_ROOT,
-        env: cliEnv(),
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
       });
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
         child.on("exit", (code, sig) => ok({ code, signal: sig })),
@@ -104,7 +104,7 @@ describe("verify --jsonl FILE that cannot be written", () => {
     const results = path.join(t.dir, "limited.jsonl");
     const r = spawnSync("bash", ["-c", shell(16, verifyArgs(results, "1", false))], {
       cwd: REPO_ROOT,
-      env: cliEnv(),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
       encoding: "utf8",
       timeout: 60_000,
     });
@@ -118,7 +118,7 @@ describe("verify --jsonl FILE that cannot be written", () => {
     const child = spawn(
       "bash",
       ["-c", shell(0, ["verify", "-", ...OUTLOOK_TRUST_ARGS, "--jsonl", results, "--jobs", "1"])],
-      { cwd: REPO_ROOT, env: cliEnv() },
+      { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
     );
     const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));
     let stderr = "";

@@ -45,31 +45,16 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
 /** tsx by absolute URL, so the CLI starts from any working directory. */
 export const TSX_LOADER = pathToFileURL(resolve(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 
-/** The CLI's first line: `#!/usr/bin/env -S [NAME=value ...] node [--flag ...]`. */
-const FIRST_LINE = (() => {
-  const first = readFileSync(resolve(REPO_ROOT, "src/cli/main.ts"), "utf8").split("\n", 1)[0];
-  const m = /^#!\/usr\/bin\/env -S((?: [A-Z_]+=\S+)*) node((?: --[a-z0-9-]+(?:=\S+)?)*)$/.exec(first);
-  if (!m) throw new Error(`src/cli/main.ts: unexpected first line: ${first}`);
-  return { line: first, env: m[1].split(" ").filter(Boolean), flags: m[2].split(" ").filter(Boolean) };
-})();
-
-/** The CLI's first line as it is written (the bundle must carry the same). */
-export const CLI_FIRST_LINE: string = FIRST_LINE.line;
-
 /**
- * The node flags of the CLI's first line: a spawned CLI runs with them, as the installed one does.
+ * The node flags of the CLI's first line (`#!/usr/bin/env -S node --flag ...`): a spawned CLI runs with them, as
+ * the installed one does.
  */
-export const CLI_NODE_FLAGS: readonly string[] = FIRST_LINE.flags;
-
-/** The environment the CLI's first line sets (`NAME=value` before `node`): a spawned CLI gets it too. */
-export const CLI_ENV: Readonly<Record<string, string>> = Object.fromEntries(
-  FIRST_LINE.env.map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]),
-);
-
-/** The environment of a spawned CLI: PATH and HOME of this process, and what the CLI's first line sets. */
-export function cliEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, ...CLI_ENV };
-}
+export const CLI_NODE_FLAGS: readonly string[] = (() => {
+  const first = readFileSync(resolve(REPO_ROOT, "src/cli/main.ts"), "utf8").split("\n", 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+(?:=\S+)?)*)$/.exec(first);
+  if (!m) throw new Error(`src/cli/main.ts: unexpected first line: ${first}`);
+  return m[1].split(" ").filter(Boolean);
+})();
 
 /** Node's arguments that start the CLI from the sources, as the installed one starts: its flags, tsx, main.ts. */
 export const CLI_FROM_SOURCE: readonly string[] = [
@@ -87,7 +72,7 @@ export function spawnCli(
   const r = spawnSync(process.execPath, [...CLI_FROM_SOURCE, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     input: opts.input,
-    env: { ...cliEnv(), ...opts.env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
     encoding: "utf8",
     timeout: 60_000,
     // Large runs print megabytes (spawnSync's default of 1 MiB would cut them off).
@@ -125,7 +110,7 @@ export interface Serving {
 export function spawnServing(nodeArgs: string[]): Promise<Serving> {
   const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
-    env: cliEnv(),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
   });
   const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));
   let err = "";

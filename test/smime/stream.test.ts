@@ -8,7 +8,7 @@ import { ARCHIVE_READERS, type MessageItem, messageItems, shardOf } from "../../
 import { verifyBatch } from "../../src/io/verify-pool.js";
 import { MboxSplitter, splitMbox } from "../../src/mime/mbox.js";
 import type { VerifyResult } from "../../src/smime/verify.js";
-import { CLI_FROM_SOURCE, cliEnv, REPO_ROOT, cli as runCli, runScript, spawnCli } from "../helpers/cli.js";
+import { CLI_FROM_SOURCE, REPO_ROOT, cli as runCli, runScript, spawnCli } from "../helpers/cli.js";
 import { smimeMessage } from "../helpers/smime.js";
 import { tempFolder } from "../helpers/temp.js";
 import { fixture } from "./pki-fixture.js";
@@ -299,7 +299,7 @@ describe("a stream on stdin that arrives slowly", () => {
           "--jobs",
           jobs,
         ],
-        { cwd: REPO_ROOT, env: cliEnv() },
+        { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
       );
       const exited = new Promise<number | null>((ok) => child.on("exit", (c) => ok(c)));
       let out = "";
