@@ -5,6 +5,7 @@ import type { ValidationOptions } from "../../src/path/types.js";
 import { cacheKey, validateChain } from "../../src/path/validate.js";
 import { parseCrl } from "../../src/revocation/crl.js";
 import { TrustList } from "../../src/trust/trust-list.js";
+import type { Certificate } from "../../src/x509/certificate.js";
 import { crl, intermediate, leaf, root } from "../helpers/pki.js";
 
 const DAY = 86_400_000;
@@ -136,31 +137,21 @@ describe("the validation profile", () => {
     const o = (untrusted: ValidationOptions["untrusted"]): ValidationOptions => ({ time: NOW, untrusted });
     const key = (opts: ValidationOptions, list = trust) =>
       cacheKey(l.cert, list, resolveProfile(opts), opts, session);
-    const both = key(
-      o([
-        { cert: ica.cert, source: "message" },
-        { cert: r.cert, source: "extra" },
-      ]),
-    );
+    type Source = "message" | "extra";
+    /** The key for two untrusted certificates, each from its source. */
+    const pair = (a: Certificate, sa: Source, b: Certificate, sb: Source) =>
+      key(
+        o([
+          { cert: a, source: sa },
+          { cert: b, source: sb },
+        ]),
+      );
+    const both = pair(ica.cert, "message", r.cert, "extra");
     // Short whatever the certificates: no hex digests (the whole key is hashed for every message).
     expect(both.length).toBeLessThan(32);
     // The same certificates from other sources, or in another order, are another set.
-    expect(
-      key(
-        o([
-          { cert: ica.cert, source: "extra" },
-          { cert: r.cert, source: "message" },
-        ]),
-      ),
-    ).not.toBe(both);
-    expect(
-      key(
-        o([
-          { cert: r.cert, source: "extra" },
-          { cert: ica.cert, source: "message" },
-        ]),
-      ),
-    ).not.toBe(both);
+    expect(pair(ica.cert, "extra", r.cert, "message")).not.toBe(both);
+    expect(pair(r.cert, "extra", ica.cert, "message")).not.toBe(both);
     expect(key(o([{ cert: ica.cert, source: "message" }]))).not.toBe(both);
     // A trust list of the same certificates is the same list; another certificate makes another.
     const plain = key(o(undefined));
