@@ -135,6 +135,30 @@ describe("transfer encodings", () => {
     expect(s(decodeBase64(b("aGVs\r\nbG8g\n d29y bGQ=\n")))).toBe("hello world");
     expect(s(decodeBase64(b("aGVsbG8")))).toBe("hello");
   });
+  it("decodes base64 bodies into shared slabs without one overwriting another", () => {
+    // Bodies of every size around the 64 KiB slab (one larger gets its own), each kept while the next are
+    // decoded: a body written over an earlier one's range, or a view of the wrong length, fails here.
+    const rnd = (n: number, seed: number) => {
+      const out = new Uint8Array(n);
+      let x = seed;
+      for (let i = 0; i < n; i++) out[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+      return out;
+    };
+    const sizes = [0, 1, 2, 3, 57, 2048, 2500, 30_000, 65_535, 65_536, 70_000, 5, 40_000, 40_000, 1];
+    const originals = sizes.map((n, i) => rnd(n, i + 1));
+    const decoded = originals.map((o) => {
+      // Folded at 76 characters with CRLF, as mail writes it.
+      const text = Buffer.from(o).toString("base64").replace(/.{76}/g, "$&\r\n");
+      return decodeBase64(b(text));
+    });
+    decoded.forEach((d, i) => {
+      expect(d.byteLength).toBe(sizes[i]);
+      expect(Buffer.from(d).equals(Buffer.from(originals[i]))).toBe(true);
+      // A plain typed-array view (not a Buffer), starting on an 8-byte boundary of its buffer.
+      expect(Buffer.isBuffer(d)).toBe(false);
+      expect(d.byteOffset % 8).toBe(0);
+    });
+  });
   it("decodes quoted-printable", () => {
     expect(s(decodeQuotedPrintable(b("a=3Db=\r\nc=\nd =XY=")))).toBe("a=bcd =XY");
   });
