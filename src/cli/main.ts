@@ -5,6 +5,8 @@
 // On a busy machine those threads compete with the verifying threads for the cores and cost more CPU than they
 // save: 50,000 messages took 3-8% less CPU with --jobs 1 and 2-5% less with --jobs 2, and --jobs 2 as much
 // wall time or less (4 interleaved rounds, 2 cores). --jobs 1 then keeps to one core, as it says.
+// First, before the modules below run: it changes how memory is given back for the rest of the run.
+import "./malloc-threshold.js";
 import { defaultOut } from "./output.js";
 import { run } from "./program.js";
 
