@@ -7,7 +7,8 @@
  * function it compiles, so a run kept paying for the same pages (a page fault cost 14-16 us on some of the
  * virtual machines measured, 2.5 us on others). glibc raises both thresholds itself the first time it frees a
  * block it had mapped on its own (to the block's size, and twice that); this 8 MiB buffer, dropped at once and
- * never written (so never faulted in), makes that happen now. 50,000 messages through `verify --jobs 1` took
+ * never written (so never faulted in), makes that happen at V8's first young-generation collection, within the
+ * first milliseconds of loading code. 50,000 messages through `verify --jobs 1` took
  * 21,000 page faults before, 13,700 after; with --jobs 2, 52,000 and 40,000.
  * The heap may keep up to 16 MiB more than before. Elsewhere (musl, macOS, Windows) this is one allocation.
  */

@@ -3,23 +3,29 @@
  * the run (V8's compiler frees megabytes per function it compiles) stays in malloc's heap for the next
  * allocation instead of going back to the system and being faulted in again. Seen from outside: after it, a
  * 4 MiB block comes from the heap, not from a mapping of its own as glibc gives any block of 128 KiB or more
- * at first. (bench:archive shows what that saves: the page faults of each CLI run.)
+ * at first. glibc takes the new thresholds when the dropped buffer is freed, at V8's first young-generation
+ * collection (in the CLI, within its first milliseconds of loading code); the probe below runs one at once.
+ * (bench:archive shows what this saves: the page faults of each CLI run.)
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, TSX_LOADER } from "../helpers/cli.js";
+import { CLI_NODE_FLAGS, REPO_ROOT, TSX_LOADER } from "../helpers/cli.js";
 
 const glibc =
   process.platform === "linux" &&
   (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
     ?.glibcVersionRuntime !== undefined;
 
-/** Sizes of the memory mappings that appear while a 4 MiB buffer is made, after importing `first` (or not). */
+/**
+ * Sizes of the memory mappings that appear while a 4 MiB buffer is made, after importing `first` (or not), in a
+ * node with the CLI's flags.
+ */
 function newMappings(first?: string): number[] {
   const probe = `
     ${first ? `await import(${JSON.stringify(pathToFileURL(first).href)});` : ""}
+    globalThis.gc({ type: "minor" });
     const { readFileSync } = await import("node:fs");
     const maps = () => new Set(readFileSync("/proc/self/maps", "utf8").split("\\n").filter(Boolean));
     const before = maps();
@@ -30,7 +36,7 @@ function newMappings(first?: string): number[] {
       return z - a;
     });
     console.log(JSON.stringify(added));`;
-  const r = spawnSync(process.execPath, ["--import", TSX_LOADER, "--input-type=module", "-e", probe], {
+  const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, "--expose-gc", "--import", TSX_LOADER, "--input-type=module", "-e", probe], {
     encoding: "utf8",
   });
   expect(r.stderr).toBe("");
