@@ -36,9 +36,13 @@ function newMappings(first?: string): number[] {
       return z - a;
     });
     console.log(JSON.stringify(added));`;
-  const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, "--expose-gc", "--import", TSX_LOADER, "--input-type=module", "-e", probe], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...CLI_NODE_FLAGS, "--expose-gc", "--import", TSX_LOADER, "--input-type=module", "-e", probe],
+    {
+      encoding: "utf8",
+    },
+  );
   expect(r.stderr).toBe("");
   return JSON.parse(r.stdout) as number[];
 }

@@ -141,7 +141,10 @@ describe("transfer encodings", () => {
     const rnd = (n: number, seed: number) => {
       const out = new Uint8Array(n);
       let x = seed;
-      for (let i = 0; i < n; i++) out[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+      for (let i = 0; i < n; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        out[i] = x >>> 24;
+      }
       return out;
     };
     const sizes = [0, 1, 2, 3, 57, 2048, 2500, 30_000, 65_535, 65_536, 70_000, 5, 40_000, 40_000, 1];
