@@ -57,8 +57,69 @@ export function readPstHeader(head: Uint8Array): PstHeader {
 }
 
 /**
- * Checks the header against the file size and walks both B-trees (512-byte pages: Unicode and ANSI files; the
- * 4 KB pages of Outlook 2013 OSTs are not walked here). Throws MalformedInputError with the byte offset.
+ * Where a B-tree page keeps what the walk reads, per format ([MS-PST] 2.2.2.7.7 for 512-byte pages; the 4 KB
+ * pages of wVer 36 files as libpff documents them and pst-extractor reads them): the entries, then cEnt, cbEnt
+ * and cLevel, then the page trailer's ptype. An intermediate entry (BTENTRY) holds a key, then the child's BREF
+ * (BID, then its offset).
+ */
+interface PageLayout {
+  size: number;
+  /** Bytes of entries before the counts. */
+  area: number;
+  /** cEnt: one byte (512-byte pages) or two (4 KB pages), at `area`. */
+  countBytes: 1 | 2;
+  cbEntAt: number;
+  levelAt: number;
+  ptypeAt: number;
+  /** An intermediate entry's size, and where its child's offset sits in it (4 bytes wide in ANSI, else 8). */
+  btEntry: number;
+  childAt: number;
+}
+
+const LAYOUTS: Record<PstFormat, PageLayout> = {
+  unicode: {
+    size: 512,
+    area: 488,
+    countBytes: 1,
+    cbEntAt: 490,
+    levelAt: 491,
+    ptypeAt: 496,
+    btEntry: 24,
+    childAt: 16,
+  },
+  ansi: {
+    size: 512,
+    area: 496,
+    countBytes: 1,
+    cbEntAt: 498,
+    levelAt: 499,
+    ptypeAt: 500,
+    btEntry: 12,
+    childAt: 8,
+  },
+  "unicode-4k": {
+    size: 4096,
+    area: 4056,
+    countBytes: 2,
+    cbEntAt: 4060,
+    levelAt: 4061,
+    ptypeAt: 4072,
+    btEntry: 24,
+    childAt: 16,
+  },
+};
+
+/** A B-tree page's size in a file of this format. */
+export function pstPageSize(format: PstFormat): number {
+  return LAYOUTS[format].size;
+}
+
+/**
+ * Checks the header against the file size and walks both B-trees, in each of the three page layouts (pages of
+ * 512 bytes in Unicode and ANSI files, of 4 KB in the wVer 36 files of Outlook 2013 and later). Each page must
+ * lie inside the file on a 512-byte boundary, be of the tree's type, sit one level below its parent and be
+ * reached once, so a reader that follows the tree from its root reaches a leaf in at most eight steps. Throws
+ * MalformedInputError with the byte offset.
  */
 export function checkPstStructure(
   h: PstHeader,
@@ -70,14 +131,8 @@ export function checkPstStructure(
       `truncated PST: its header gives ${h.fileEof.toLocaleString("en-US")} bytes, the file has ${fileSize.toLocaleString("en-US")}`,
       { offset: fileSize },
     );
-  if (h.format === "unicode-4k") return;
+  const L = LAYOUTS[h.format];
   const ansi = h.format === "ansi";
-  // Unicode: 488 bytes of entries, counts at 488..491, trailer at 496. ANSI: 496 bytes, counts at 496..499,
-  // trailer at 500. Intermediate entries (BTENTRY): key, BID, IB of 8 bytes each (ANSI: 4).
-  const area = ansi ? 496 : 488;
-  const ptypeAt = ansi ? 500 : 496;
-  const btEntry = ansi ? 12 : 24;
-  const ibInEntry = ansi ? 8 : 16;
   const seen = new Set<number>();
   const walk = (root: number, rootAt: number, ptype: number, what: string) => {
     const stack: { ib: number; level: number | undefined; from: number }[] = [
@@ -85,7 +140,7 @@ export function checkPstStructure(
     ];
     while (stack.length) {
       const { ib, level, from } = stack.pop()!;
-      if (ib % PAGE !== 0 || ib < PAGE || ib + PAGE > fileSize)
+      if (ib % PAGE !== 0 || ib < PAGE || ib + L.size > fileSize)
         throw new MalformedInputError(
           `${what} page at byte ${ib} is outside the file or not on a page boundary`,
           {
@@ -96,25 +151,25 @@ export function checkPstStructure(
         throw new MalformedInputError(`${what} reaches the page at byte ${ib} twice`, { offset: from });
       seen.add(ib);
       const p = Buffer.from(readPage(ib));
-      if (p.length < PAGE) throw new MalformedInputError(`${what} page cut short`, { offset: ib });
-      if (p[ptypeAt] !== ptype || p[ptypeAt + 1] !== ptype)
-        throw new MalformedInputError(`${what} page of type 0x${p[ptypeAt].toString(16)}`, {
-          offset: ib + ptypeAt,
+      if (p.length < L.size) throw new MalformedInputError(`${what} page cut short`, { offset: ib });
+      if (p[L.ptypeAt] !== ptype || p[L.ptypeAt + 1] !== ptype)
+        throw new MalformedInputError(`${what} page of type 0x${p[L.ptypeAt].toString(16)}`, {
+          offset: ib + L.ptypeAt,
         });
-      const cEnt = p[area];
-      const cbEnt = p[area + 2];
-      const cLevel = p[area + 3];
+      const cEnt = L.countBytes === 2 ? p.readUInt16LE(L.area) : p[L.area];
+      const cbEnt = p[L.cbEntAt];
+      const cLevel = p[L.levelAt];
       if (level !== undefined ? cLevel !== level : cLevel > 8)
         throw new MalformedInputError(`${what} page at level ${cLevel} where ${level ?? "0 to 8"} belongs`, {
-          offset: ib + area + 3,
+          offset: ib + L.levelAt,
         });
-      if (cbEnt === 0 || cEnt * cbEnt > area || (cLevel > 0 && cbEnt !== btEntry))
+      if (cbEnt === 0 || cEnt * cbEnt > L.area || (cLevel > 0 && cbEnt !== L.btEntry))
         throw new MalformedInputError(`${what} page with ${cEnt} entries of ${cbEnt} bytes`, {
-          offset: ib + area,
+          offset: ib + L.area,
         });
       if (cLevel === 0) continue;
       for (let i = cEnt - 1; i >= 0; i--) {
-        const at = i * cbEnt + ibInEntry;
+        const at = i * cbEnt + L.childAt;
         const child = ansi ? p.readUInt32LE(at) : Number(p.readBigUInt64LE(at));
         stack.push({ ib: child, level: cLevel - 1, from: ib + at });
       }

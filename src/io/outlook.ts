@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { LimitExceededError, MalformedInputError, SmimetrustError } from "../errors.js";
 import { checkCompoundFile } from "../formats/cfb.js";
 import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../formats/outlook-item.js";
-import { checkPstStructure, readPstHeader } from "../formats/pst.js";
+import { checkPstStructure, pstPageSize, readPstHeader } from "../formats/pst.js";
 import { checkInputFile, INPUT_LIMITS, openForReading, readInputFile } from "./files.js";
 import type { ArchiveMessage, ArchiveReader } from "./message-stream.js";
 
@@ -213,7 +213,9 @@ function checkPst(file: string): void {
       const buf = Buffer.alloc(n);
       return buf.subarray(0, readSync(fd!, buf, 0, n, at));
     };
-    checkPstStructure(readPstHeader(read(0, 564)), size, (ib) => read(ib, 512));
+    const header = readPstHeader(read(0, 564));
+    const page = pstPageSize(header.format);
+    checkPstStructure(header, size, (ib) => read(ib, page));
   } catch (e) {
     if (e instanceof SmimetrustError) throw e.withFile(file);
     throw malformed(file, "cannot read the Outlook PST file", e);
