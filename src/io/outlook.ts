@@ -18,6 +18,7 @@ import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../
 import { checkPstStructure, pstPageSize, readPstHeader } from "../formats/pst.js";
 import { checkInputFile, INPUT_LIMITS, openForReading, readInputFile } from "./files.js";
 import type { ArchiveMessage, ArchiveReader } from "./message-stream.js";
+import { loadPstExtractor } from "./pst-reader.js";
 
 type MsgReaderModule = typeof import("@kenjiuno/msgreader");
 type PstModule = typeof import("pst-extractor");
@@ -171,36 +172,6 @@ function* msgItems(file: string, opts: OutlookOptions): Generator<OutlookEntry> 
   if (mail.kind === "unsigned") opts.onUnsigned?.(file);
   else if (mail.kind === "broken") yield { name: file, error: mail.reason };
   else yield { name: file, bytes: mail.bytes };
-}
-
-let pstPatched = false;
-
-/**
- * pst-extractor, with one guard added: its readCompletely loops until a buffer is full, and a damaged node whose
- * blocks hold less than its length says makes each read return nothing, for ever. Here a read that makes no
- * progress ends it with an error (the item is then reported as damaged).
- */
-function loadPstExtractor(): PstModule {
-  const mod = require("pst-extractor") as PstModule;
-  if (!pstPatched) {
-    const { PSTNodeInputStream } = require("pst-extractor/dist/PSTNodeInputStream.class.js") as {
-      PSTNodeInputStream: { prototype: Record<string, unknown> };
-    };
-    const proto = PSTNodeInputStream.prototype as {
-      readFromOffset(target: Buffer, off: number, len: number): number;
-      readCompletely(target: Buffer): void;
-    };
-    proto.readCompletely = function readCompletely(this: typeof proto, target: Buffer) {
-      let off = 0;
-      while (off < target.length) {
-        const n = this.readFromOffset(target, off, target.length - off);
-        if (!(n > 0)) throw new Error("unexpected end of a node's data");
-        off += n;
-      }
-    };
-    pstPatched = true;
-  }
-  return mod;
 }
 
 /** The PST's header and B-trees checked (formats/pst.ts) before pst-extractor walks them. */

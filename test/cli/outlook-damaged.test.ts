@@ -6,14 +6,19 @@
  * made a reader loop for ever.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { deflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { SmimetrustError } from "../../src/errors.js";
 import { checkCompoundFile } from "../../src/formats/cfb.js";
 import { checkPstStructure, readPstHeader } from "../../src/formats/pst.js";
 import { outlookItems } from "../../src/io/outlook.js";
+import { loadPstExtractor, MAX_INFLATED_BLOCK } from "../../src/io/pst-reader.js";
 import { cli, REPO_ROOT, spawnCli } from "../helpers/cli.js";
+import type { TestItem } from "../helpers/outlook-msg.js";
+import { pstFile } from "../helpers/pst-writer.js";
 
 const fx = path.join(REPO_ROOT, "test/fixtures/outlook");
 const trust = ["--trust", path.join(fx, "trust"), "--crl", path.join(fx, "crls"), "--jobs", "1"];
@@ -93,6 +98,80 @@ describe("damaged PST files (B-tree checks and guarded reads)", () => {
     expect(r.code).toBe(1);
     const rows = JSON.parse(r.stdout) as { file: string; verdict: string }[];
     expect(rows).toHaveLength(4);
+  });
+});
+
+describe("hostile PSTs: what is read is what the file holds, in memory in proportion to it", () => {
+  const smimeItem = (bytes: Uint8Array): TestItem => ({
+    messageClass: "IPM.Note.SMIME",
+    subject: "zlib",
+    senderName: "Alice",
+    senderEmail: "alice@contoso.com",
+    to: "Bob",
+    transportHeaders: "From: alice@contoso.com\r\nSubject: zlib\r\n",
+    attachments: [{ fileName: "smime.p7m", mimeTag: "application/pkcs7-mime", bytes }],
+  });
+  const entries = (f: string) => [...outlookItems(f)];
+
+  it("an attachment that begins 78 9C is read as stored: pst-extractor inflated it (16 KB made 16 MB)", () => {
+    const stored = deflateSync(Buffer.alloc(16 << 20));
+    expect(stored.subarray(0, 2).toString("hex")).toBe("789c");
+    expect(stored.length).toBeLessThan(100_000);
+    const f = path.join(dir, "zlib.pst");
+    writeFileSync(f, pstFile([{ name: "Inbox", items: [smimeItem(stored)] }]));
+    const [e] = entries(f);
+    expect("bytes" in e).toBe(true);
+    const mail = Buffer.from((e as { bytes: Uint8Array }).bytes);
+    const body = mail.subarray(mail.indexOf("\r\n\r\n") + 4).toString("latin1");
+    // Sizes, then bytes, compared as numbers and a boolean: a failure's diff of megabytes would never end.
+    const read = Buffer.from(body, "base64");
+    expect(read.length).toBe(stored.length);
+    expect(read.equals(stored)).toBe(true);
+  });
+
+  it("a node that says it holds more than its blocks: that item an error, before anything is allocated for it", () => {
+    const att = Buffer.alloc(20_000, 0x30);
+    const b = pstFile([{ name: "Inbox", items: [smimeItem(att)] }]);
+    // The attachment's XBLOCK: btype 1, cLevel 1, three blocks, lcbTotal 20,000.
+    const x = b.indexOf(Buffer.from([1, 1, 3, 0, 0x20, 0x4e, 0, 0]));
+    expect(x).toBeGreaterThan(0);
+    b.writeUInt32LE(900_000_000, x + 4);
+    const f = path.join(dir, "says-more.pst");
+    writeFileSync(f, b);
+    // Unguarded, pst-extractor allocated the 900 MB and then failed with "Cannot read properties of undefined".
+    const r = spawnCli(["verify", f, ...trust, "--json"]);
+    expect(r.code).toBe(1);
+    const [row] = JSON.parse(r.stdout) as {
+      file: string;
+      verdict: string;
+      problems: { message: string }[];
+    }[];
+    expect(row.file).toBe(`${f}#/Top of Outlook data file/Inbox/1`);
+    expect(row.verdict).toBe("error");
+    expect(row.problems[0].message).toContain(
+      "the PST item cannot be read (a node says it holds 900,000,000 bytes, its 3 blocks hold 20,000)",
+    );
+  }, 90_000);
+
+  it("version-36 files (compressed blocks): a node inflates to its blocks' bound, no more; other files never inflate", () => {
+    loadPstExtractor();
+    const { PSTNodeInputStream } = createRequire(import.meta.url)(
+      "pst-extractor/dist/PSTNodeInputStream.class.js",
+    ) as {
+      PSTNodeInputStream: new (
+        file: object,
+        data: Buffer,
+        encrypted: boolean,
+      ) => { length: { toNumber(): number } };
+    };
+    // The stream of a node already read (its bytes given): only the file's version and encryption are asked.
+    const node = (version: number, data: Buffer) =>
+      new PSTNodeInputStream({ pstFileType: version, encryptionType: 0 }, data, false).length.toNumber();
+    const full = deflateSync(Buffer.alloc(MAX_INFLATED_BLOCK, 0x61));
+    expect(node(36, full)).toBe(MAX_INFLATED_BLOCK);
+    expect(() => node(36, deflateSync(Buffer.alloc(MAX_INFLATED_BLOCK + 1, 0x61)))).toThrow(/larger than/i);
+    expect(node(23, full)).toBe(full.length);
+    expect(node(14, full)).toBe(full.length);
   });
 });
 
