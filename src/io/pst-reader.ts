@@ -15,6 +15,14 @@
  *   bytes (libpff: the block trailer holds that size in two bytes). In ANSI and Unicode files such data is now
  *   read as stored (an attachment of 200 KB that began 78 9C was inflated to 200 MB, and the run took 1.9 GB); in
  *   version-36 files each block may inflate to its bound, no more.
+ *
+ * And some for speed, none changing what is read: pst-extractor reads the file a few bytes at a time (a B-tree
+ * entry, a single byte), each a system call, so PSTFile.readSync now serves small reads from the last few 64 KiB
+ * stretches of the file it read; PSTFile.extractLEFileOffset, which every B-tree lookup calls for each entry it
+ * passes, built its number a byte at a time in 64-bit arithmetic, and now reads the bytes as two 32-bit halves;
+ * PSTUtil.arraycopy copied a byte at a time in JavaScript, and now copies natively when the ranges lie within
+ * both buffers (and the copy does not run forward over its own source); and readCompletely reads each block
+ * straight into its target.
  */
 import { createRequire } from "node:module";
 import { unzipSync } from "node:zlib";
@@ -25,6 +33,8 @@ const require = createRequire(import.meta.url);
 
 /** wVer of the files with 4 KB pages and compressed blocks (pst-extractor's PST_TYPE_2013_UNICODE). */
 const VERSION_4K = 36;
+/** pst-extractor's file type for ANSI files (it reads wVer 15 as 14 too). */
+const PST_ANSI = 14;
 /** The most a compressed block of a version-36 file inflates to. */
 export const MAX_INFLATED_BLOCK = 0xffff;
 
@@ -36,6 +46,7 @@ interface Long {
 interface LongClass {
   ZERO: Long;
   fromNumber(n: number): Long;
+  fromBits(low: number, high: number): Long;
 }
 interface OffsetItem {
   fileOffset: Long;
@@ -53,10 +64,24 @@ interface NodeStream {
   read(): number;
   seek(at: Long): void;
   readFromOffset(target: Buffer, off: number, len: number): number;
+  readBlock(output: Buffer): number;
   readCompletely(target: Buffer): void;
   loadFromOffsetItem(item: OffsetItem): void;
   detectZlib(): void;
 }
+
+/**
+ * Whether a copy writes, a byte at a time from the start, over source bytes it has yet to read: then the byte loop
+ * repeats what it wrote, where a native copy (memmove) would not.
+ */
+function copiesForwardOverItself(src: Buffer, srcPos: number, dest: Buffer, destPos: number, length: number) {
+  if (src.buffer !== dest.buffer) return false;
+  const from = src.byteOffset + srcPos;
+  const to = dest.byteOffset + destPos;
+  return to > from && to < from + length;
+}
+
+type ArrayCopy = (src: Buffer, srcPos: number, dest: Buffer, destPos: number, length: number) => void;
 
 let loaded: PstModule | undefined;
 
@@ -73,10 +98,29 @@ export function loadPstExtractor(): PstModule {
   proto.readCompletely = function readCompletely(this: NodeStream, target: Buffer) {
     let off = 0;
     while (off < target.length) {
-      const n = this.readFromOffset(target, off, target.length - off);
+      // What readFromOffset does, without its buffer of the rest's size and its copy out of it.
+      const n = this.readBlock(target.subarray(off));
       if (!(n > 0)) throw new Error("unexpected end of a node's data");
       off += n;
     }
+  };
+
+  const util = (require("pst-extractor/dist/PSTUtil.class.js") as { PSTUtil: { arraycopy: ArrayCopy } })
+    .PSTUtil;
+  const byteByByte = util.arraycopy;
+  util.arraycopy = function arraycopy(src, srcPos, dest, destPos, length) {
+    const plain =
+      Number.isSafeInteger(srcPos) &&
+      Number.isSafeInteger(destPos) &&
+      Number.isSafeInteger(length) &&
+      srcPos >= 0 &&
+      destPos >= 0 &&
+      length >= 0 &&
+      srcPos + length <= src.length &&
+      destPos + length <= dest.length &&
+      !copiesForwardOverItself(src, srcPos, dest, destPos, length);
+    if (!plain) return byteByByte(src, srcPos, dest, destPos, length);
+    dest.set(src.subarray(srcPos, srcPos + length), destPos);
   };
 
   const loadFromOffsetItem = proto.loadFromOffsetItem;
@@ -137,6 +181,77 @@ export function loadPstExtractor(): PstModule {
     this.seek(Long.ZERO);
   };
 
+  const file = (mod as unknown as { PSTFile: { prototype: PstFileIo } }).PSTFile.prototype;
+  cacheReads(file);
+  // The original's result, bit for bit: a signed Long of the little-endian bytes (four in ANSI files, else eight;
+  // those past the end of the file read as zero).
+  const offsetBytes = Buffer.alloc(8);
+  file.extractLEFileOffset = function extractLEFileOffset(this: PstFileIo, at: Long) {
+    const ansi = this.pstFileType === PST_ANSI;
+    const b = ansi ? offsetBytes.subarray(0, 4) : offsetBytes;
+    b.fill(0);
+    this.seek(at);
+    this.readCompletely(b);
+    return Long.fromBits(b.readInt32LE(0), ansi ? 0 : b.readInt32LE(4));
+  };
   loaded = mod;
   return mod;
+}
+
+interface PstFileIo {
+  pstFD: number;
+  readonly pstFileType: number;
+  seek(at: Long): void;
+  readCompletely(buffer: Buffer): void;
+  readSync(buffer: Buffer, length: number, position: number): number;
+  extractLEFileOffset(at: Long): Long;
+}
+
+/** Reads of this size or more go to the file directly; smaller ones come from a stretch of CHUNK bytes. */
+const CHUNK = 64 * 1024;
+/** Stretches kept per open file: a B-tree walk and the node it leads to are usually a few stretches apart. */
+const CHUNKS_KEPT = 8;
+
+function cacheReads(proto: PstFileIo): void {
+  const direct = proto.readSync;
+  const cache = new WeakMap<PstFileIo, Map<number, Buffer>>();
+  const stretch = (file: PstFileIo, at: number): Buffer => {
+    let kept = cache.get(file);
+    if (!kept) {
+      kept = new Map();
+      cache.set(file, kept);
+    }
+    let b = kept.get(at);
+    if (b) {
+      // Most recently used last: a Map keeps insertion order.
+      kept.delete(at);
+    } else {
+      const buf = Buffer.allocUnsafeSlow(CHUNK);
+      b = buf.subarray(0, direct.call(file, buf, CHUNK, at));
+      if (kept.size >= CHUNKS_KEPT) kept.delete(kept.keys().next().value as number);
+    }
+    kept.set(at, b);
+    return b;
+  };
+  proto.readSync = function cachedReadSync(
+    this: PstFileIo,
+    buffer: Buffer,
+    length: number,
+    position: number,
+  ) {
+    // A file opened from a Buffer (pstFD 0) is read from memory already.
+    if (!(this.pstFD > 0) || length >= CHUNK) return direct.call(this, buffer, length, position);
+    let done = 0;
+    while (done < length) {
+      const at = position + done;
+      const base = at - (at % CHUNK);
+      const b = stretch(this, base);
+      const from = at - base;
+      if (from >= b.length) break; // the end of the file
+      const n = Math.min(length - done, b.length - from);
+      b.copy(buffer, done, from, from + n);
+      done += n;
+    }
+    return done;
+  };
 }
