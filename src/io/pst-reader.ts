@@ -20,9 +20,10 @@
  * entry, a single byte), each a system call, so PSTFile.readSync now serves small reads from the last few 64 KiB
  * stretches of the file it read; PSTFile.extractLEFileOffset, which every B-tree lookup calls for each entry it
  * passes, built its number a byte at a time in 64-bit arithmetic, and now reads the bytes as two 32-bit halves;
- * PSTUtil.arraycopy copied a byte at a time in JavaScript, and now copies natively when the ranges lie within
- * both buffers (and the copy does not run forward over its own source); and readCompletely reads each block
- * straight into its target.
+ * PSTUtil.arraycopy copied a byte at a time in JavaScript, and now copies more than a few bytes natively when the
+ * ranges lie within both buffers (and the copy does not run forward over its own source); and readCompletely reads
+ * each block straight into its target. A PST of 7,500 signed items of 45 KB (344 MB) took 17.2 s, now 6.1-6.5 s,
+ * with the same results byte for byte.
  */
 import { createRequire } from "node:module";
 import { unzipSync } from "node:zlib";
@@ -99,7 +100,7 @@ export function loadPstExtractor(): PstModule {
     let off = 0;
     while (off < target.length) {
       // What readFromOffset does, without its buffer of the rest's size and its copy out of it.
-      const n = this.readBlock(target.subarray(off));
+      const n = this.readBlock(off === 0 ? target : target.subarray(off));
       if (!(n > 0)) throw new Error("unexpected end of a node's data");
       off += n;
     }
@@ -119,8 +120,8 @@ export function loadPstExtractor(): PstModule {
       srcPos + length <= src.length &&
       destPos + length <= dest.length &&
       !copiesForwardOverItself(src, srcPos, dest, destPos, length);
-    if (!plain) return byteByByte(src, srcPos, dest, destPos, length);
-    dest.set(src.subarray(srcPos, srcPos + length), destPos);
+    if (!plain || length <= SMALL_COPY) return byteByByte(src, srcPos, dest, destPos, length);
+    Buffer.prototype.copy.call(src, dest, destPos, srcPos, srcPos + length);
   };
 
   const loadFromOffsetItem = proto.loadFromOffsetItem;
@@ -212,25 +213,38 @@ const CHUNK = 64 * 1024;
 /** Stretches kept per open file: a B-tree walk and the node it leads to are usually a few stretches apart. */
 const CHUNKS_KEPT = 8;
 
+/** Copies of up to this many bytes are done in a loop: cheaper than a native call for the few bytes of an entry. */
+const SMALL_COPY = 32;
+
+/** The stretches of one open file, most recently used last, and the last one used. */
+interface Stretches {
+  kept: Map<number, Buffer>;
+  lastAt: number;
+  last: Buffer | undefined;
+}
+
 function cacheReads(proto: PstFileIo): void {
   const direct = proto.readSync;
-  const cache = new WeakMap<PstFileIo, Map<number, Buffer>>();
+  const cache = new WeakMap<PstFileIo, Stretches>();
   const stretch = (file: PstFileIo, at: number): Buffer => {
-    let kept = cache.get(file);
-    if (!kept) {
-      kept = new Map();
-      cache.set(file, kept);
+    let s = cache.get(file);
+    if (!s) {
+      s = { kept: new Map(), lastAt: -1, last: undefined };
+      cache.set(file, s);
     }
-    let b = kept.get(at);
+    if (s.lastAt === at && s.last) return s.last;
+    let b = s.kept.get(at);
     if (b) {
       // Most recently used last: a Map keeps insertion order.
-      kept.delete(at);
+      s.kept.delete(at);
     } else {
       const buf = Buffer.allocUnsafeSlow(CHUNK);
       b = buf.subarray(0, direct.call(file, buf, CHUNK, at));
-      if (kept.size >= CHUNKS_KEPT) kept.delete(kept.keys().next().value as number);
+      if (s.kept.size >= CHUNKS_KEPT) s.kept.delete(s.kept.keys().next().value as number);
     }
-    kept.set(at, b);
+    s.kept.set(at, b);
+    s.lastAt = at;
+    s.last = b;
     return b;
   };
   proto.readSync = function cachedReadSync(
@@ -249,7 +263,8 @@ function cacheReads(proto: PstFileIo): void {
       const from = at - base;
       if (from >= b.length) break; // the end of the file
       const n = Math.min(length - done, b.length - from);
-      b.copy(buffer, done, from, from + n);
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) buffer[done + i] = b[from + i];
+      else b.copy(buffer, done, from, from + n);
       done += n;
     }
     return done;
