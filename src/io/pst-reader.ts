@@ -16,6 +16,11 @@
  *   read as stored (an attachment of 200 KB that began 78 9C was inflated to 200 MB, and the run took 1.9 GB); in
  *   version-36 files each block may inflate to its bound, no more.
  *
+ * One fix: in ANSI files (Outlook 97-2002) findBtreeItem chose the child page of a B-tree level by comparing two
+ * Long objects with `>`, which JavaScript does on their decimal strings ("1058" < "97"), so it went down the
+ * wrong branch of any tree of more than one level and could not find the message store: no ANSI PST of more than
+ * a few dozen nodes could be read. Lookups in ANSI files are now done here, comparing numbers.
+ *
  * And some for speed, none changing what is read: pst-extractor reads the file a few bytes at a time (a B-tree
  * entry, a single byte), each a system call, so PSTFile.readSync now serves small reads from the last few 64 KiB
  * stretches of the file it read; PSTFile.extractLEFileOffset, which every B-tree lookup calls for each entry it
@@ -184,6 +189,11 @@ export function loadPstExtractor(): PstModule {
 
   const file = (mod as unknown as { PSTFile: { prototype: PstFileIo } }).PSTFile.prototype;
   cacheReads(file);
+  const findBtreeItem = file.findBtreeItem;
+  file.findBtreeItem = function ansiAwareFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
+    if (this.pstFileType !== PST_ANSI) return findBtreeItem.call(this, index, descTree);
+    return findAnsiBtreeItem(this, index.toNumber(), descTree);
+  };
   // The original's result, bit for bit: a signed Long of the little-endian bytes (four in ANSI files, else eight;
   // those past the end of the file read as zero).
   const offsetBytes = Buffer.alloc(8);
@@ -206,6 +216,40 @@ interface PstFileIo {
   readCompletely(buffer: Buffer): void;
   readSync(buffer: Buffer, length: number, position: number): number;
   extractLEFileOffset(at: Long): Long;
+  findBtreeItem(index: Long, descTree: boolean): Buffer;
+}
+
+/**
+ * pst-extractor's findBtreeItem for an ANSI file, with its result and errors: the leaf entry of `id` (a 16-byte
+ * NBTENTRY from the node tree, a 12-byte BBTENTRY from the block tree). Each level's child is the last entry whose
+ * key is at most `id` (formats/pst.ts has checked that levels go down one at a time, so this ends).
+ */
+function findAnsiBtreeItem(file: PstFileIo, id: number, descTree: boolean): Buffer {
+  const root = Buffer.alloc(4);
+  file.readSync(root, 4, descTree ? 188 : 196);
+  let at = root.readUInt32LE(0);
+  const ptype = descTree ? 0x81 : 0x80;
+  const page = Buffer.alloc(512);
+  for (let depth = 0; depth < 16; depth++) {
+    if (file.readSync(page, 512, at) < 512 || page[500] !== ptype || page[501] !== ptype) break;
+    const count = page[496];
+    if (page[499] > 0) {
+      let child = count - 1;
+      for (let x = 0; x < count; x++)
+        if (page.readUInt32LE(x * 12) > id) {
+          child = x - 1;
+          break;
+        }
+      if (child < 0) break;
+      at = page.readUInt32LE(child * 12 + 8);
+      continue;
+    }
+    const size = descTree ? 16 : 12;
+    for (let x = 0; x < count; x++)
+      if (page.readUInt32LE(x * size) === id) return Buffer.from(page.subarray(x * size, x * size + size));
+    throw new Error(`PSTFile::findBtreeItem Unable to find ${id} is desc: ${descTree}`);
+  }
+  throw new Error(`PSTFile::findBtreeItem Unable to find node: ${id} is desc: ${descTree}`);
 }
 
 /** Reads of this size or more go to the file directly; smaller ones come from a stretch of CHUNK bytes. */

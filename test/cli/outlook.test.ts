@@ -245,6 +245,60 @@ describe("PST and .msg files read back by independent readers", () => {
     );
   });
 
+  it("an ANSI PST (Outlook 97-2002, as written and encoded): the same verdicts; readpst, libpff and file(1) agree", () => {
+    const folders = [
+      {
+        name: "Inbox",
+        items: [it_("rsa-clear-signed"), it_("unsigned"), it_("untrusted-root")],
+        folders: [{ name: "Signed", items: [it_("p256-opaque-signed")] }],
+      },
+      { name: "Review", items: [it_("tampered")] },
+    ];
+    const bytes = pstFile(folders, { ansi: true });
+    expect(bytes.readUInt16LE(10)).toBe(14);
+    // Strings are 8-bit (PT_STRING8); the node B-tree has two levels (31 entries to a leaf page), the case
+    // pst-extractor's own lookup got wrong.
+    expect(bytes.includes(Buffer.from("RSA clear-signed", "latin1"))).toBe(true);
+    expect(bytes.includes(Buffer.from("RSA clear-signed", "utf16le"))).toBe(false);
+    expect(bytes[bytes.readUInt32LE(188) + 499]).toBe(1);
+    const ansi = write("ansi/archive.pst", bytes);
+    const encoded = write("ansi/permute.pst", pstFile(folders, { ansi: true, permute: true }));
+    const unicode = run([pst]);
+    for (const f of [ansi, encoded]) {
+      const r = run([f]);
+      expect(r.code).toBe(1);
+      expect(r.rows.map((x) => x.file.replace(/^.*\.pst#/, ""))).toEqual(
+        unicode.rows.map((x) => x.file.replace(/^.*\.pst#/, "")),
+      );
+      expect(r.rows.map(outcome)).toEqual(unicode.rows.map(outcome));
+      expect(r.stderr).toBe("note: 1 unsigned Outlook item skipped\n");
+    }
+    expect(execFileSync("file", ["-b", ansi], { encoding: "utf8" })).toMatch(/ANSI, version 14/);
+    expect(pffText(ansi)).toMatch(/File type:\s+32-bit/);
+    expect(pffText(encoded)).toMatch(/Encryption type:\s+compressible/);
+    const want = (n: string) => Buffer.from(it_(n).attachments[0].bytes);
+    for (const f of [ansi, encoded]) {
+      const out = mkdtempSync(path.join(dir, "readpst-ansi-"));
+      execFileSync("readpst", ["-q", "-S", "-o", out, f]);
+      const top = path.join(out, readdirSync(out)[0]);
+      const p7m = (sub: string) =>
+        readdirSync(path.join(top, sub))
+          .filter((x) => x.endsWith("-smime.p7m"))
+          .sort()
+          .map((x) => readFileSync(path.join(top, sub, x)));
+      expect(p7m("Inbox")).toEqual([want("rsa-clear-signed"), want("untrusted-root")]);
+      expect(p7m("Inbox/Signed")).toEqual([want("p256-opaque-signed")]);
+      expect(p7m("Review")).toEqual([want("tampered")]);
+    }
+    const target = path.join(mkdtempSync(path.join(dir, "pffexport-ansi-")), "out");
+    execFileSync("pffexport", ["-q", "-t", target, ansi]);
+    const top = path.join(`${target}.export`, "Top of Outlook data file");
+    const att = (rel: string) => readFileSync(path.join(top, rel, "Attachments", "1_smime.p7m"));
+    expect(att("Inbox/Message00001")).toEqual(want("rsa-clear-signed"));
+    expect(att("Inbox/Signed/Message00001")).toEqual(want("p256-opaque-signed"));
+    expect(att("Review/Message00001")).toEqual(want("tampered"));
+  });
+
   it("an item over one block (XBLOCK) with long transport headers (a subnode value): valid, and readpst agrees", () => {
     const part = `Content-Type: text/plain; charset=utf-8\r\n\r\n${"The quarterly report, line by line.\r\n".repeat(1500)}`;
     const received = Array.from(

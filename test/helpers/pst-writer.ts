@@ -1,6 +1,8 @@
 /**
- * Test-only writer of Outlook data files (Unicode PST, [MS-PST]), small but whole: no PST writer exists in any
- * package here, and the Outlook input of verify needs real files to read.
+ * Test-only writer of Outlook data files (Unicode PST, and on request ANSI PST, [MS-PST]), small but whole: no PST
+ * writer exists in any package here, and the Outlook input of verify needs real files to read. An ANSI file has
+ * the same layers with 4-byte BIDs, NIDs and offsets, 12-byte trailers, the 512-byte ANSI header and 8-bit
+ * strings (PT_STRING8).
  *
  * What it writes, layer by layer:
  * - NDB: the 564-byte Unicode HEADER (wVer 23, CRCs over 471 and 516 bytes, ROOT with ibFileEof and the BREFs
@@ -159,14 +161,25 @@ function bthHeader(cbKey: number, cbEnt: number, hidRoot: number): Uint8Array {
   return b;
 }
 
-/** The bytes a variable-size property stores (strings as UTF-16LE without a terminator). */
-function varBytes(v: PropValue): Uint8Array {
-  if (v.type === PT.UNICODE) return utf16(v.value);
+/** PT_STRING8: an 8-bit string in the file's code page, as ANSI files store every string. */
+const PT_STRING8 = 0x001e;
+
+/** The type a property is written with: strings are PT_STRING8 in ANSI files. */
+const typeIn = (type: number, ansi: boolean) => (ansi && type === PT.UNICODE ? PT_STRING8 : type);
+
+/**
+ * The bytes a variable-size property stores, without a terminator: strings as UTF-16LE, or in ANSI files as 8-bit
+ * text (Latin-1 here: the test strings are ASCII).
+ */
+function varBytes(v: PropValue, ansi: boolean): Uint8Array {
+  if (v.type === PT.UNICODE) return ansi ? Buffer.from(v.value, "latin1") : utf16(v.value);
   if (v.type === PT.BINARY) return v.value;
   throw new Error("not variable-size");
 }
 
+/** Hands out the file's NIDs; `ansi` says how the file's strings are written (see typeIn). */
 class NidAlloc {
+  constructor(readonly ansi = false) {}
   private next = 0x400;
   /** A NID of a type (its low 5 bits), unique in the file (or in the node's subnodes). */
   take(type: number): number {
@@ -193,10 +206,10 @@ function propertyContext(props: PropList, ids: NidAlloc): { data: Uint8Array; su
   sorted.forEach(([id, v], i) => {
     const o = 8 * i;
     rec.writeUInt16LE(id, o);
-    rec.writeUInt16LE(v.type, o + 2);
+    rec.writeUInt16LE(typeIn(v.type, ids.ansi), o + 2);
     if (v.type === PT.LONG) rec.writeInt32LE(v.value, o + 4);
     else if (v.type === PT.BOOLEAN) rec.writeUInt32LE(v.value ? 1 : 0, o + 4);
-    else rec.writeUInt32LE(storeValue(heap, varBytes(v), sub, ids), o + 4);
+    else rec.writeUInt32LE(storeValue(heap, varBytes(v, ids.ansi), sub, ids), o + 4);
   });
   heap.set(records, rec);
   heap.set(header, bthHeader(2, 6, records));
@@ -234,7 +247,7 @@ function tableContext(
   const cols: (Column & { ib: number; cb: number; iBit: number })[] = [];
   const all = [{ id: ROW_ID, type: PT.LONG }, { id: ROW_VER, type: PT.LONG }, ...columns];
   all.forEach((c, i) => {
-    cols.push({ ...c, ib: 0, cb: cellSize(c.type), iBit: i });
+    cols.push({ ...c, type: typeIn(c.type, ids.ansi), ib: 0, cb: cellSize(c.type), iBit: i });
   });
   // Row layout: RowId, RowVer, then 8- and 4-byte cells, then 2-byte, then 1-byte, then the CEB.
   let ib = 0;
@@ -275,10 +288,10 @@ function tableContext(
       values.set(ROW_VER, { type: PT.LONG, value: 0 });
       for (const c of cols) {
         const v = values.get(c.id);
-        if (!v || v.type !== c.type) continue;
+        if (!v || typeIn(v.type, ids.ansi) !== c.type) continue;
         if (v.type === PT.LONG) matrix.writeInt32LE(v.value, base + c.ib);
         else if (v.type === PT.BOOLEAN) matrix[base + c.ib] = v.value ? 1 : 0;
-        else matrix.writeUInt32LE(storeValue(heap, varBytes(v), sub, ids), base + c.ib);
+        else matrix.writeUInt32LE(storeValue(heap, varBytes(v, ids.ansi), sub, ids), base + c.ib);
         matrix[base + end1 + (c.iBit >> 3)] |= 0x80 >> (c.iBit & 7);
       }
     });
@@ -339,8 +352,14 @@ class Ndb {
   readonly blocks: Block[] = [];
   private nextB = 4n;
 
-  /** With NDB_CRYPT_PERMUTE, data blocks are stored encoded (internal blocks never are). */
-  constructor(private readonly permute: boolean) {}
+  /**
+   * With NDB_CRYPT_PERMUTE, data blocks are stored encoded (internal blocks never are). ANSI files hold BIDs and
+   * NIDs in 4 bytes, in XBLOCKs and SLBLOCKs too.
+   */
+  constructor(
+    private readonly permute: boolean,
+    private readonly ansi = false,
+  ) {}
 
   private bid(internal: boolean): bigint {
     const b = this.nextB | (internal ? 2n : 0n);
@@ -362,14 +381,16 @@ class Ndb {
     const bids: bigint[] = [];
     for (let o = 0; o < bytes.length; o += BLOCK_DATA_MAX)
       bids.push(this.data(bytes.subarray(o, Math.min(bytes.length, o + BLOCK_DATA_MAX))));
-    if (8 + 8 * bids.length > BLOCK_DATA_MAX) throw new Error("data too large for one XBLOCK level");
-    const x = Buffer.alloc(8 + 8 * bids.length);
+    const w = this.ansi ? 4 : 8;
+    if (8 + w * bids.length > BLOCK_DATA_MAX) throw new Error("data too large for one XBLOCK level");
+    const x = Buffer.alloc(8 + w * bids.length);
     x[0] = 0x01; // btype XBLOCK
     x[1] = 0x01; // cLevel
     x.writeUInt16LE(bids.length, 2);
     x.writeUInt32LE(bytes.length, 4); // lcbTotal
     bids.forEach((b, i) => {
-      x.writeBigUInt64LE(b, 8 + 8 * i);
+      if (this.ansi) x.writeUInt32LE(Number(b), 8 + 4 * i);
+      else x.writeBigUInt64LE(b, 8 + 8 * i);
     });
     const bid = this.bid(true);
     this.blocks.push({ bid, bytes: x });
@@ -380,16 +401,25 @@ class Ndb {
   subnodes(subs: SubNode[]): bigint {
     if (subs.length === 0) return 0n;
     const sorted = [...subs].sort((a, b) => a.nid - b.nid);
-    if (8 + 24 * sorted.length > BLOCK_DATA_MAX) throw new Error("too many subnodes for one SLBLOCK");
+    // SLENTRYs (nid, bidData, bidSub) after a 4-byte header; Unicode pads the header to 8 and widens each to 8 bytes.
+    const [head, w] = this.ansi ? [4, 4] : [8, 8];
+    if (head + 3 * w * sorted.length > BLOCK_DATA_MAX) throw new Error("too many subnodes for one SLBLOCK");
     const entries = sorted.map((s) => ({ nid: s.nid, data: this.data(s.data), sub: this.subnodes(s.sub) }));
-    const b = Buffer.alloc(8 + 24 * entries.length);
+    const b = Buffer.alloc(head + 3 * w * entries.length);
     b[0] = 0x02; // btype SLBLOCK
     b[1] = 0x00; // cLevel
     b.writeUInt16LE(entries.length, 2);
     entries.forEach((e, i) => {
-      b.writeBigUInt64LE(BigInt(e.nid), 8 + 24 * i);
-      b.writeBigUInt64LE(e.data, 16 + 24 * i);
-      b.writeBigUInt64LE(e.sub, 24 + 24 * i);
+      const o = head + 3 * w * i;
+      if (this.ansi) {
+        b.writeUInt32LE(e.nid, o);
+        b.writeUInt32LE(Number(e.data), o + 4);
+        b.writeUInt32LE(Number(e.sub), o + 8);
+      } else {
+        b.writeBigUInt64LE(BigInt(e.nid), o);
+        b.writeBigUInt64LE(e.data, o + 8);
+        b.writeBigUInt64LE(e.sub, o + 16);
+      }
     });
     const bid = this.bid(true);
     this.blocks.push({ bid, bytes: b });
@@ -403,33 +433,70 @@ interface BtEntry {
   bytes: Uint8Array;
 }
 
-/** Builds a file from nodes: blocks first, then the BBT and NBT pages, then the AMap, PMap and header. */
-function writeFile(nodes: Node[], nextNid: number, permute: boolean, onlyFirstAMap = false): Buffer {
-  const ndb = new Ndb(permute);
+/**
+ * Builds a file from nodes: blocks first, then the BBT and NBT pages, then the AMap, PMap and header. `ansi`: the
+ * layout of Outlook 97-2002 files ([MS-PST] "ANSI"): 4-byte BIDs, NIDs and offsets, 12-byte block and page
+ * trailers (BID before CRC), pages with 496 bytes of entries, a 512-byte header.
+ */
+function writeFile(
+  nodes: Node[],
+  nextNid: number,
+  permute: boolean,
+  onlyFirstAMap = false,
+  ansi = false,
+): Buffer {
+  const ndb = new Ndb(permute, ansi);
   const nbt: { nid: number; data: bigint; sub: bigint; parent: number }[] = [];
   for (const n of nodes)
     nbt.push({ nid: n.nid, data: ndb.data(n.data), sub: ndb.subnodes(n.sub), parent: n.parent });
 
-  // Blocks, 64-byte aligned, each with its BLOCKTRAILER (cb, wSig, dwCRC, bid) in its last 16 bytes.
+  // Blocks, 64-byte aligned, each with its BLOCKTRAILER in its last bytes: cb, wSig, then dwCRC and bid (Unicode,
+  // 16 bytes) or bid and dwCRC (ANSI, 12 bytes).
+  const trailerSize = ansi ? 12 : 16;
   const chunks: { ib: number; bytes: Uint8Array }[] = [];
   const bbt: { bid: bigint; ib: number; cb: number }[] = [];
   let ib = FIRST_AMAP + 1024; // after the first AMap and PMap pages
   for (const b of ndb.blocks) {
-    const size = align(b.bytes.length + 16, 64);
+    const size = align(b.bytes.length + trailerSize, 64);
     const out = Buffer.alloc(size);
     out.set(b.bytes, 0);
-    const t = size - 16;
+    const t = size - trailerSize;
     out.writeUInt16LE(b.bytes.length, t);
     out.writeUInt16LE(sig(ib, b.bid), t + 2);
-    out.writeUInt32LE(pstCrc(b.bytes), t + 4);
-    out.writeBigUInt64LE(b.bid, t + 8);
+    if (ansi) {
+      out.writeUInt32LE(Number(b.bid), t + 4);
+      out.writeUInt32LE(pstCrc(b.bytes), t + 8);
+    } else {
+      out.writeUInt32LE(pstCrc(b.bytes), t + 4);
+      out.writeBigUInt64LE(b.bid, t + 8);
+    }
     chunks.push({ ib, bytes: out });
     bbt.push({ bid: b.bid, ib, cb: b.bytes.length });
     ib += size;
   }
   ib = align(ib, 512);
 
-  // B-tree pages (512 bytes each): leaf entries, then intermediate levels of BTENTRYs until one root page.
+  // A PAGETRAILER: ptype twice and wSig, then dwCRC of the bytes before it and the page's BID (Unicode, at 496), or
+  // the BID and then dwCRC (ANSI, at 500).
+  const pageTrailer = (p: Buffer, ptype: number, wSig: number, bid: bigint) => {
+    const at = ansi ? 500 : 496;
+    p[at] = ptype;
+    p[at + 1] = ptype;
+    p.writeUInt16LE(wSig, at + 2);
+    if (ansi) {
+      p.writeUInt32LE(Number(bid), at + 4);
+      p.writeUInt32LE(pstCrc(p.subarray(0, at)), at + 8);
+    } else {
+      p.writeUInt32LE(pstCrc(p.subarray(0, at)), at + 4);
+      p.writeBigUInt64LE(bid, at + 8);
+    }
+  };
+
+  // B-tree pages (512 bytes each): leaf entries, then intermediate levels of BTENTRYs until one root page. The
+  // counts (cEnt, cEntMax, cbEnt, cLevel) follow the entries: at 488 (Unicode) or 496 (ANSI).
+  const area = ansi ? 496 : 488;
+  const btEntry = ansi ? 12 : 24;
+  const btMax = Math.floor(area / btEntry);
   let nextP = 0x10000n;
   const page = (ptype: number, entries: Uint8Array[], cbEnt: number, cEntMax: number, level: number) => {
     const bid = nextP;
@@ -440,19 +507,16 @@ function writeFile(nodes: Node[], nextNid: number, permute: boolean, onlyFirstAM
     entries.forEach((e, i) => {
       p.set(e, i * cbEnt);
     });
-    p[488] = entries.length;
-    p[489] = cEntMax;
-    p[490] = cbEnt;
-    p[491] = level;
-    p[496] = ptype;
-    p[497] = ptype;
-    p.writeUInt16LE(sig(at, bid), 498);
-    p.writeUInt32LE(pstCrc(p.subarray(0, 496)), 500);
-    p.writeBigUInt64LE(bid, 504);
+    p[area] = entries.length;
+    p[area + 1] = cEntMax;
+    p[area + 2] = cbEnt;
+    p[area + 3] = level;
+    pageTrailer(p, ptype, sig(at, bid), bid);
     chunks.push({ ib: at, bytes: p });
     return { bid, ib: at };
   };
-  const tree = (ptype: number, leaves: BtEntry[], cbEnt: number, cEntMax: number) => {
+  const tree = (ptype: number, leaves: BtEntry[], cbEnt: number) => {
+    const cEntMax = Math.floor(area / cbEnt);
     let level: { key: bigint; bid: bigint; ib: number }[] = [];
     for (let i = 0; i < leaves.length || i === 0; i += cEntMax) {
       const part = leaves.slice(i, i + cEntMax);
@@ -469,19 +533,25 @@ function writeFile(nodes: Node[], nextNid: number, permute: boolean, onlyFirstAM
     while (level.length > 1) {
       depth++;
       const up: typeof level = [];
-      for (let i = 0; i < level.length; i += 20) {
-        const part = level.slice(i, i + 20);
+      for (let i = 0; i < level.length; i += btMax) {
+        const part = level.slice(i, i + btMax);
         const r = page(
           ptype,
           part.map((c) => {
-            const e = Buffer.alloc(24);
-            e.writeBigUInt64LE(c.key, 0);
-            e.writeBigUInt64LE(c.bid, 8);
-            e.writeBigUInt64LE(BigInt(c.ib), 16);
+            const e = Buffer.alloc(btEntry);
+            if (ansi) {
+              e.writeUInt32LE(Number(c.key), 0);
+              e.writeUInt32LE(Number(c.bid), 4);
+              e.writeUInt32LE(c.ib, 8);
+            } else {
+              e.writeBigUInt64LE(c.key, 0);
+              e.writeBigUInt64LE(c.bid, 8);
+              e.writeBigUInt64LE(BigInt(c.ib), 16);
+            }
             return e;
           }),
-          24,
-          20,
+          btEntry,
+          btMax,
           depth,
         );
         up.push({ key: part[0].key, ...r });
@@ -490,28 +560,43 @@ function writeFile(nodes: Node[], nextNid: number, permute: boolean, onlyFirstAM
     }
     return level[0];
   };
+  // NBTENTRY: nid, bidData, bidSub, nidParent (ANSI 4 bytes each; Unicode 8, 8, 8, 4 and padding).
   const nbtLeaves: BtEntry[] = nbt
     .sort((a, b) => a.nid - b.nid)
     .map((n) => {
-      const e = Buffer.alloc(32);
-      e.writeBigUInt64LE(BigInt(n.nid), 0);
-      e.writeBigUInt64LE(n.data, 8);
-      e.writeBigUInt64LE(n.sub, 16);
-      e.writeUInt32LE(n.parent, 24);
+      const e = Buffer.alloc(ansi ? 16 : 32);
+      if (ansi) {
+        e.writeUInt32LE(n.nid, 0);
+        e.writeUInt32LE(Number(n.data), 4);
+        e.writeUInt32LE(Number(n.sub), 8);
+        e.writeUInt32LE(n.parent, 12);
+      } else {
+        e.writeBigUInt64LE(BigInt(n.nid), 0);
+        e.writeBigUInt64LE(n.data, 8);
+        e.writeBigUInt64LE(n.sub, 16);
+        e.writeUInt32LE(n.parent, 24);
+      }
       return { key: BigInt(n.nid), bytes: e };
     });
+  // BBTENTRY: the block's BREF (bid, ib), cb, cRef.
   const bbtLeaves: BtEntry[] = bbt
     .sort((a, b) => (a.bid < b.bid ? -1 : 1))
     .map((b) => {
-      const e = Buffer.alloc(24);
-      e.writeBigUInt64LE(b.bid, 0);
-      e.writeBigUInt64LE(BigInt(b.ib), 8);
-      e.writeUInt16LE(b.cb, 16);
-      e.writeUInt16LE(2, 18); // cRef
+      const e = Buffer.alloc(ansi ? 12 : 24);
+      const w = ansi ? 4 : 8;
+      if (ansi) {
+        e.writeUInt32LE(Number(b.bid), 0);
+        e.writeUInt32LE(b.ib, 4);
+      } else {
+        e.writeBigUInt64LE(b.bid, 0);
+        e.writeBigUInt64LE(BigInt(b.ib), 8);
+      }
+      e.writeUInt16LE(b.cb, 2 * w);
+      e.writeUInt16LE(2, 2 * w + 2); // cRef
       return { key: b.bid, bytes: e };
     });
-  const nbtRoot = tree(0x81, nbtLeaves, 32, 15); // ptypeNBT
-  const bbtRoot = tree(0x80, bbtLeaves, 24, 20); // ptypeBBT
+  const nbtRoot = tree(0x81, nbtLeaves, ansi ? 16 : 32); // ptypeNBT
+  const bbtRoot = tree(0x80, bbtLeaves, ansi ? 12 : 24); // ptypeBBT
   const eof = ib;
   if (eof > FIRST_AMAP + AMAP_COVERAGE && !onlyFirstAMap)
     throw new Error("test PST over the first AMap's 253,952 bytes");
@@ -519,36 +604,52 @@ function writeFile(nodes: Node[], nextNid: number, permute: boolean, onlyFirstAM
   const file = Buffer.alloc(eof);
   for (const c of chunks) file.set(c.bytes, c.ib);
 
-  // The first AMap (each bit = 64 bytes from 0x4400, most significant bit first) and the PMap after it.
+  // The first AMap (each bit = 64 bytes from 0x4400, most significant bit first; ANSI pages start with 4 bytes of
+  // padding) and the PMap after it.
+  const bits = ansi ? 4 : 0;
   const amap = file.subarray(FIRST_AMAP, FIRST_AMAP + 512);
   const mark = (from: number, size: number) => {
     for (let s = (from - FIRST_AMAP) / 64; s < (from - FIRST_AMAP + size) / 64; s++)
-      amap[s >> 3] |= 0x80 >> (s & 7);
+      amap[bits + (s >> 3)] |= 0x80 >> (s & 7);
   };
   mark(FIRST_AMAP, 1024);
   for (const c of chunks) if (c.ib + c.bytes.length <= FIRST_AMAP + AMAP_COVERAGE) mark(c.ib, c.bytes.length);
   let used = 0;
-  for (let i = 0; i < 496; i++) for (let b = 0; b < 8; b++) if (amap[i] & (0x80 >> b)) used += 64;
-  const trailer = (p: Buffer, ptype: number, at: number) => {
-    p[496] = ptype;
-    p[497] = ptype;
-    p.writeUInt16LE(0, 498);
-    p.writeUInt32LE(pstCrc(p.subarray(0, 496)), 500);
-    p.writeBigUInt64LE(BigInt(at), 504);
-  };
-  trailer(amap, 0x84, FIRST_AMAP);
+  for (let i = 0; i < 496; i++) for (let b = 0; b < 8; b++) if (amap[bits + i] & (0x80 >> b)) used += 64;
+  pageTrailer(amap, 0x84, 0, BigInt(FIRST_AMAP));
   const pmap = file.subarray(FIRST_AMAP + 512, FIRST_AMAP + 1024);
-  pmap.fill(0xff, 0, 496);
-  trailer(pmap, 0x83, FIRST_AMAP + 512);
+  pmap.fill(0xff, bits, bits + 496);
+  pageTrailer(pmap, 0x83, 0, BigInt(FIRST_AMAP + 512));
 
-  // The HEADER ([MS-PST] 2.2.2.6, Unicode).
+  // The HEADER ([MS-PST] 2.2.2.6): Unicode or ANSI.
   const h = file;
   h.write("!BDN", 0, "latin1");
   h.writeUInt16LE(0x4d53, 8); // wMagicClient "SM"
-  h.writeUInt16LE(23, 10); // wVer: Unicode
+  h.writeUInt16LE(ansi ? 14 : 23, 10); // wVer: ANSI or Unicode
   h.writeUInt16LE(19, 12); // wVerClient
   h[14] = 0x01; // bPlatformCreate
   h[15] = 0x01; // bPlatformAccess
+  if (ansi) {
+    h.writeUInt32LE(Number(ndb.bidNextB), 24); // bidNextB
+    h.writeUInt32LE(Number(nextP), 28); // bidNextP
+    h.writeUInt32LE(1, 32); // dwUnique
+    for (let t = 0; t < 32; t++) h.writeUInt32LE(nextNid, 36 + 4 * t); // rgnid
+    // ROOT at 164
+    h.writeUInt32LE(eof, 168); // ibFileEof
+    h.writeUInt32LE(FIRST_AMAP, 172); // ibAMapLast
+    h.writeUInt32LE(AMAP_COVERAGE - used, 176); // cbAMapFree
+    h.writeUInt32LE(0, 180); // cbPMapFree
+    h.writeUInt32LE(Number(nbtRoot.bid), 184);
+    h.writeUInt32LE(nbtRoot.ib, 188);
+    h.writeUInt32LE(Number(bbtRoot.bid), 192);
+    h.writeUInt32LE(bbtRoot.ib, 196);
+    h[200] = 0x02; // fAMapValid: VALID_AMAP2
+    h.fill(0xff, 204, 460); // rgbFM, rgbFP (deprecated)
+    h[460] = 0x80; // bSentinel
+    h[461] = permute ? 0x01 : 0x00; // bCryptMethod
+    h.writeUInt32LE(pstCrc(h.subarray(8, 8 + 471)), 4); // dwCRCPartial (an ANSI header has no dwCRCFull)
+    return file;
+  }
   h.writeBigUInt64LE(nextP, 32); // bidNextP
   h.writeUInt32LE(1, 40); // dwUnique
   for (let t = 0; t < 32; t++) h.writeUInt32LE(nextNid, 44 + 4 * t); // rgnid: next free NID index per type
@@ -637,9 +738,11 @@ export function pstFile(
      * pst-extractor never reads the maps, so it reads the messages; Outlook would not take the file.
      */
     onlyFirstAMap?: boolean;
+    /** An ANSI file (wVer 14, Outlook 97-2002): 32-bit identifiers and offsets, strings as PT_STRING8. */
+    ansi?: boolean;
   } = {},
 ): Buffer {
-  const ids = new NidAlloc();
+  const ids = new NidAlloc(opts.ansi === true);
   const nodes: Node[] = [];
   const recordKey = Buffer.from("5f8c0c1e2b3a4d59a8e7d6c5b4a39281", "hex");
   const entryId = (nid: number) => {
@@ -769,7 +872,7 @@ export function pstFile(
     for (const c of f.children) emit(c);
   };
   emit(root);
-  return writeFile(nodes, 0x10000, opts.permute === true, opts.onlyFirstAMap === true);
+  return writeFile(nodes, 0x10000, opts.permute === true, opts.onlyFirstAMap === true, opts.ansi === true);
 }
 
 function itemSize(item: TestItem): number {
