@@ -1,8 +1,8 @@
 /**
- * pst-extractor, loaded on first use, with three guards added where a damaged or hostile PST could make it spin
- * or take memory out of all proportion to the file. Each patch replaces one method of its node stream (the class
- * every read of a node's data goes through) and keeps its contract; a refusal is an Error, which io/outlook.ts
- * reports as that item (or that file) being damaged.
+ * pst-extractor, loaded on first use, with four guards added where a damaged or hostile PST could make it spin
+ * or take memory out of all proportion to the file. Each patch replaces one method of its file (PSTFile) or its
+ * node stream (the class every read of a node's data goes through) and keeps its contract; a refusal is an Error,
+ * which io/outlook.ts reports as that item (or that file) being damaged.
  *
  * - readCompletely: it looped until a buffer was full, and a node whose blocks hold less than its length says made
  *   each read return nothing, for ever. A read that makes no progress now ends it.
@@ -16,10 +16,12 @@
  *   read as stored (an attachment of 200 KB that began 78 9C was inflated to 200 MB, and the run took 1.9 GB); in
  *   version-36 files each block may inflate to its bound, no more.
  *
- * One fix: in ANSI files (Outlook 97-2002) findBtreeItem chose the child page of a B-tree level by comparing two
- * Long objects with `>`, which JavaScript does on their decimal strings ("1058" < "97"), so it went down the
- * wrong branch of any tree of more than one level and could not find the message store: no ANSI PST of more than
- * a few dozen nodes could be read. Lookups in ANSI files are now done here, comparing numbers.
+ * - findBtreeItem (every lookup of a node or block): where an id was below a page's first key it took the entry
+ *   before the first, the 8 bytes in front of the page, as a child, so two edited 8-byte fields made a 47 KB
+ *   Unicode PST loop for ever (formats/pst.ts walks the trees, not that path); and in ANSI files (Outlook 97-2002)
+ *   it compared keys as Long objects with `>`, which JavaScript does on their decimal strings ("1058" < "97"), so
+ *   it went down the wrong branch of any tree of more than one level: no ANSI PST of more than a few dozen nodes
+ *   could be read. Lookups are now done here, in every layout: by number, a page at a time, at most 16 levels.
  *
  * And some for speed, none changing what is read: pst-extractor reads the file a few bytes at a time (a B-tree
  * entry, a single byte), each a system call, so PSTFile.readSync now serves small reads from the last few 64 KiB
@@ -190,9 +192,10 @@ export function loadPstExtractor(): PstModule {
   const file = (mod as unknown as { PSTFile: { prototype: PstFileIo } }).PSTFile.prototype;
   cacheReads(file);
   const findBtreeItem = file.findBtreeItem;
-  file.findBtreeItem = function ansiAwareFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
-    if (this.pstFileType !== PST_ANSI) return findBtreeItem.call(this, index, descTree);
-    return findAnsiBtreeItem(this, index.toNumber(), descTree);
+  file.findBtreeItem = function boundedFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
+    const layout = TREE_LAYOUTS[this.pstFileType];
+    if (!layout) return findBtreeItem.call(this, index, descTree);
+    return findBtreeEntry(this, layout, index.toNumber(), descTree);
   };
   // The original's result, bit for bit: a signed Long of the little-endian bytes (four in ANSI files, else eight;
   // those past the end of the file read as zero).
@@ -219,37 +222,110 @@ interface PstFileIo {
   findBtreeItem(index: Long, descTree: boolean): Buffer;
 }
 
+/** Where a B-tree page of each kind of file keeps what a lookup reads (formats/pst.ts walks the same layouts). */
+interface TreeLayout {
+  page: number;
+  /** cEnt: one byte, or two (4 KB pages), at `area`; cLevel at `levelAt`; the page type at `ptypeAt`. */
+  area: number;
+  wideCount: boolean;
+  levelAt: number;
+  ptypeAt: number;
+  /** Keys, BIDs and offsets: 4 bytes (ANSI) or 8. */
+  width: 4 | 8;
+  /** The header's offsets of the node and block trees' root pages. */
+  nbtRootAt: number;
+  bbtRootAt: number;
+  /** Entry sizes: intermediate (BTENTRY), node-tree leaf (NBTENTRY), block-tree leaf (BBTENTRY). */
+  btEntry: number;
+  nbtLeaf: number;
+  bbtLeaf: number;
+}
+
+const TREE_LAYOUTS: Record<number, TreeLayout> = {
+  [PST_ANSI]: {
+    page: 512,
+    area: 496,
+    wideCount: false,
+    levelAt: 499,
+    ptypeAt: 500,
+    width: 4,
+    nbtRootAt: 188,
+    bbtRootAt: 196,
+    btEntry: 12,
+    nbtLeaf: 16,
+    bbtLeaf: 12,
+  },
+  23: {
+    page: 512,
+    area: 488,
+    wideCount: false,
+    levelAt: 491,
+    ptypeAt: 496,
+    width: 8,
+    nbtRootAt: 224,
+    bbtRootAt: 240,
+    btEntry: 24,
+    nbtLeaf: 32,
+    bbtLeaf: 24,
+  },
+  [VERSION_4K]: {
+    page: 4096,
+    area: 4056,
+    wideCount: true,
+    levelAt: 4061,
+    ptypeAt: 4072,
+    width: 8,
+    nbtRootAt: 224,
+    bbtRootAt: 240,
+    btEntry: 24,
+    nbtLeaf: 32,
+    bbtLeaf: 24,
+  },
+};
+
 /**
- * pst-extractor's findBtreeItem for an ANSI file, with its result and errors: the leaf entry of `id` (a 16-byte
- * NBTENTRY from the node tree, a 12-byte BBTENTRY from the block tree). Each level's child is the last entry whose
- * key is at most `id` (formats/pst.ts has checked that levels go down one at a time, so this ends).
+ * pst-extractor's findBtreeItem, with its result: the leaf entry of `id` in the node tree
+ * (`descTree`) or the block tree, as the bytes of the entry. Each level's child is the last entry whose key is at
+ * most `id`; an id below a page's first key is not in the tree. pst-extractor instead took the entry before the
+ * first (the 8 bytes in front of the page, anything at all: a page could lead to itself, and a lookup never ended),
+ * and in ANSI files compared keys as decimal strings. Ends after 16 levels whatever the file says.
  */
-function findAnsiBtreeItem(file: PstFileIo, id: number, descTree: boolean): Buffer {
-  const root = Buffer.alloc(4);
-  file.readSync(root, 4, descTree ? 188 : 196);
-  let at = root.readUInt32LE(0);
+function findBtreeEntry(file: PstFileIo, L: TreeLayout, id: number, descTree: boolean): Buffer {
+  const num = (b: Buffer, at: number, width: 4 | 8) =>
+    width === 4 ? b.readUInt32LE(at) : b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32;
+  const missing = () =>
+    new Error(`${descTree ? "node" : "block"} ${id} is not in the ${descTree ? "node" : "block"} B-tree`);
+  const root = Buffer.alloc(L.width);
+  if (file.readSync(root, L.width, descTree ? L.nbtRootAt : L.bbtRootAt) < L.width) throw missing();
+  let at = num(root, 0, L.width);
   const ptype = descTree ? 0x81 : 0x80;
-  const page = Buffer.alloc(512);
+  const page = Buffer.alloc(L.page);
   for (let depth = 0; depth < 16; depth++) {
-    if (file.readSync(page, 512, at) < 512 || page[500] !== ptype || page[501] !== ptype) break;
-    const count = page[496];
-    if (page[499] > 0) {
+    if (!Number.isSafeInteger(at) || file.readSync(page, L.page, at) < L.page) break;
+    if (page[L.ptypeAt] !== ptype || page[L.ptypeAt + 1] !== ptype) break;
+    const stated = L.wideCount ? page.readUInt16LE(L.area) : page[L.area];
+    if (page[L.levelAt] > 0) {
+      const count = Math.min(stated, Math.floor(L.area / L.btEntry));
       let child = count - 1;
       for (let x = 0; x < count; x++)
-        if (page.readUInt32LE(x * 12) > id) {
+        if (num(page, x * L.btEntry, L.width) > id) {
           child = x - 1;
           break;
         }
       if (child < 0) break;
-      at = page.readUInt32LE(child * 12 + 8);
+      at = num(page, child * L.btEntry + 2 * L.width, L.width);
       continue;
     }
-    const size = descTree ? 16 : 12;
+    // Leaves: a node-tree entry starts with its NID (4 bytes, in an 8-byte field outside ANSI files); a
+    // block-tree entry with its BID.
+    const size = descTree ? L.nbtLeaf : L.bbtLeaf;
+    const keyWidth = descTree ? 4 : L.width;
+    const count = Math.min(stated, Math.floor(L.area / size));
     for (let x = 0; x < count; x++)
-      if (page.readUInt32LE(x * size) === id) return Buffer.from(page.subarray(x * size, x * size + size));
-    throw new Error(`PSTFile::findBtreeItem Unable to find ${id} is desc: ${descTree}`);
+      if (num(page, x * size, keyWidth) === id) return Buffer.from(page.subarray(x * size, x * size + size));
+    throw missing();
   }
-  throw new Error(`PSTFile::findBtreeItem Unable to find node: ${id} is desc: ${descTree}`);
+  throw missing();
 }
 
 /** Reads of this size or more go to the file directly; smaller ones come from a stretch of CHUNK bytes. */

@@ -93,6 +93,50 @@ describe("pst-extractor's reads, made faster, read what the file holds", () => {
     }
   });
 
+  it("findBtreeItem: every node and block of a Unicode and an ANSI file found with its entry; others not", () => {
+    const ansiFile = path.join(dir, "ansi.pst");
+    writeFileSync(ansiFile, pstFile([{ name: "Inbox", items: Array(12).fill(item) }], { ansi: true }));
+    for (const [f, ansi] of [
+      [file, false],
+      [ansiFile, true],
+    ] as const) {
+      const b = readFileSync(f);
+      // A walk of the two trees by the layout of [MS-PST], independent of the code under test.
+      const w = ansi ? 4 : 8;
+      const area = ansi ? 496 : 488;
+      const num = (at: number) => (ansi ? b.readUInt32LE(at) : Number(b.readBigUInt64LE(at)));
+      const leaves = (at: number, size: number, out: Buffer[]): Buffer[] => {
+        const count = b[at + area];
+        if (b[at + area + 3] === 0) {
+          for (let x = 0; x < count; x++) out.push(b.subarray(at + x * size, at + (x + 1) * size));
+        } else for (let x = 0; x < count; x++) leaves(num(at + x * 3 * w + 2 * w), size, out);
+        return out;
+      };
+      const nodes = leaves(num(ansi ? 188 : 224), ansi ? 16 : 32, []);
+      const blocks = leaves(num(ansi ? 196 : 240), ansi ? 12 : 24, []);
+      // Enough entries for trees of two levels in the ANSI file (31 and 41 entries to a leaf page).
+      if (ansi) expect(nodes.length).toBeGreaterThan(31);
+      const pst = new PSTFile(f) as unknown as Io & { findBtreeItem(id: unknown, desc: boolean): Buffer };
+      try {
+        for (const [entries, desc] of [
+          [nodes, true],
+          [blocks, false],
+        ] as const) {
+          const ids = entries.map((e) => (desc || ansi ? e.readUInt32LE(0) : Number(e.readBigUInt64LE(0))));
+          for (const [i, id] of ids.entries())
+            expect(pst.findBtreeItem(Long.fromNumber(id), desc).equals(entries[i])).toBe(true);
+          const absent = [0, 1, Math.max(...ids) + 2, 0xfffffff0].filter((x) => !ids.includes(x));
+          for (const id of absent)
+            expect(() => pst.findBtreeItem(Long.fromNumber(id), desc)).toThrow(
+              `${desc ? "node" : "block"} ${id} is not in the ${desc ? "node" : "block"} B-tree`,
+            );
+        }
+      } finally {
+        pst.close();
+      }
+    }
+  });
+
   it("arraycopy: the same bytes as pst-extractor's byte loop, for any ranges, shared buffers and bad arguments included", () => {
     // pst-extractor's loop: bytes past the source's end are written as 0, nothing is written past the destination's.
     const loop = (src: Buffer, srcPos: number, dest: Buffer, destPos: number, length: number) => {
