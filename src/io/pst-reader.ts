@@ -1,11 +1,14 @@
 /**
- * pst-extractor, loaded on first use, with four guards added where a damaged or hostile PST could make it spin
+ * pst-extractor, loaded on first use, with five guards added where a damaged or hostile PST could make it spin
  * or take memory out of all proportion to the file. Each patch replaces one method of its file (PSTFile) or its
  * node stream (the class every read of a node's data goes through) and keeps its contract; a refusal is an Error,
  * which io/outlook.ts reports as that item (or that file) being damaged.
  *
  * - readCompletely: it looped until a buffer was full, and a node whose blocks hold less than its length says made
  *   each read return nothing, for ever. A read that makes no progress now ends it.
+ * - getBlockSkipPoints: a node's list of blocks may be a list of lists (an XXBLOCK), no deeper, and no list may say
+ *   it holds more entries than its bytes do; pst-extractor followed lists of lists to any depth, so a few blocks
+ *   listing each other a thousand times over made a node of a thousand to the power of their number of blocks.
  * - loadFromOffsetItem: a node made of several blocks (an XBLOCK) states its length in four bytes, and every reader
  *   allocates that much before reading. A length beyond what the node's blocks can hold is refused first, with
  *   the reason (a node of 20 KB said to hold 900 MB was allocated in full, and its read then failed with
@@ -50,6 +53,7 @@ export const MAX_INFLATED_BLOCK = 0xffff;
 interface Long {
   toNumber(): number;
   lt(n: number): boolean;
+  add(n: number): Long;
 }
 interface LongClass {
   ZERO: Long;
@@ -61,7 +65,13 @@ interface OffsetItem {
   size: number;
 }
 interface NodeStream {
-  pstFile: { pstFileType: number; seek(at: Long): void; read(): number; readCompletely(b: Buffer): void };
+  pstFile: {
+    pstFileType: number;
+    seek(at: Long): void;
+    read(): number;
+    readCompletely(b: Buffer): void;
+    getOffsetIndexNode(bid: Long): OffsetItem;
+  };
   indexItems: OffsetItem[];
   skipPoints: Long[];
   allData: Buffer | null;
@@ -75,6 +85,7 @@ interface NodeStream {
   readBlock(output: Buffer): number;
   readCompletely(target: Buffer): void;
   loadFromOffsetItem(item: OffsetItem): void;
+  getBlockSkipPoints(data: Buffer): void;
   detectZlib(): void;
 }
 
@@ -129,6 +140,44 @@ export function loadPstExtractor(): PstModule {
       !copiesForwardOverItself(src, srcPos, dest, destPos, length);
     if (!plain || length <= SMALL_COPY) return byteByByte(src, srcPos, dest, destPos, length);
     Buffer.prototype.copy.call(src, dest, destPos, srcPos, srcPos + length);
+  };
+
+  proto.getBlockSkipPoints = function boundedSkipPoints(this: NodeStream, top: Buffer) {
+    const width = this.pstFile.pstFileType === PST_ANSI ? 4 : 8;
+    const said = this._length.toNumber();
+    let held = 0;
+    // An XXBLOCK lists XBLOCKs, an XBLOCK data blocks ([MS-PST] 2.2.2.8.3.2): two levels at most.
+    const visit = (data: Buffer, outer: boolean) => {
+      if (data[0] !== 0x01)
+        throw new Error(
+          "PSTNodeInputStream::loadFromOffsetItem Unable to process XBlock, incorrect identifier",
+        );
+      const count = data.readUInt16LE(2);
+      if (8 + count * width > data.length)
+        throw new Error(`a block list says it lists ${count} blocks in ${data.length} bytes`);
+      if (data[1] === 0x02 && !outer) throw new Error("a list of block lists (XXBLOCK) lists another");
+      for (let x = 0; x < count; x++) {
+        // As pst-extractor reads a BID here: its low 32 bits, the reserved bit cleared.
+        const bid = (data.readUInt32LE(8 + x * width) & 0xfffffffe) >>> 0;
+        const item = this.pstFile.getOffsetIndexNode(Long.fromNumber(bid));
+        if (data[1] === 0x02) {
+          const child = Buffer.alloc(item.size);
+          this.pstFile.seek(item.fileOffset);
+          this.pstFile.readCompletely(child);
+          visit(child, false);
+        } else if (data[1] === 0x01) {
+          this.indexItems.push(item);
+          this.skipPoints.push(this.currentLocation);
+          this.currentLocation = this.currentLocation.add(item.size);
+          held += item.size;
+          if (this.pstFile.pstFileType !== VERSION_4K && held > said)
+            throw new Error(
+              `a node says it holds ${said.toLocaleString("en-US")} bytes, its blocks hold more`,
+            );
+        }
+      }
+    };
+    visit(top, true);
   };
 
   const loadFromOffsetItem = proto.loadFromOffsetItem;

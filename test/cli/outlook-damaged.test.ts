@@ -171,6 +171,44 @@ describe("hostile PSTs: what is read is what the file holds, in memory in propor
     );
   }, 90_000);
 
+  it("block lists: a list of lists inside a list of lists, a list longer than its block: that item an error", () => {
+    const two = pstFile([
+      {
+        name: "Inbox",
+        items: [smimeItem(Buffer.alloc(20_000, 0x30)), smimeItem(Buffer.alloc(20_000, 0x31))],
+      },
+    ]);
+    // The two attachments' XBLOCKs (btype 1, cLevel 1, three blocks, lcbTotal 20,000), each a 64-byte block whose
+    // trailer ends with its BID.
+    const head = Buffer.from([1, 1, 3, 0, 0x20, 0x4e, 0, 0]);
+    const x1 = two.indexOf(head);
+    const x2 = two.indexOf(head, x1 + 1);
+    expect(x2).toBeGreaterThan(x1);
+    const bid = (x: number) => two.readBigUInt64LE(x + 56);
+    const nested = Buffer.from(two);
+    for (const [x, other] of [
+      [x1, x2],
+      [x2, x1],
+    ]) {
+      nested[x + 1] = 2; // an XXBLOCK...
+      for (let i = 0; i < 3; i++) nested.writeBigUInt64LE(bid(other), x + 8 + 8 * i); // ...of the other one
+    }
+    const f = path.join(dir, "nested-lists.pst");
+    writeFileSync(f, nested);
+    expect(entries(f).map((e) => ("error" in e ? e.error : "read"))).toEqual([
+      "the PST item cannot be read (a list of block lists (XXBLOCK) lists another)",
+      "the PST item cannot be read (a list of block lists (XXBLOCK) lists another)",
+    ]);
+    const long = Buffer.from(two);
+    long.writeUInt16LE(500, x1 + 2);
+    const g = path.join(dir, "long-list.pst");
+    writeFileSync(g, long);
+    expect(entries(g).map((e) => ("error" in e ? e.error : "read"))).toEqual([
+      "the PST item cannot be read (a block list says it lists 500 blocks in 32 bytes)",
+      "read",
+    ]);
+  });
+
   it("version-36 files (compressed blocks): a node inflates to its blocks' bound, no more; other files never inflate", () => {
     loadPstExtractor();
     const { PSTNodeInputStream } = createRequire(import.meta.url)(
