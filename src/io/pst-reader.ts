@@ -1,5 +1,5 @@
 /**
- * pst-extractor, loaded on first use, with five guards added where a damaged or hostile PST could make it spin
+ * pst-extractor, loaded on first use, with six guards added where a damaged or hostile PST could make it spin
  * or take memory out of all proportion to the file. Each patch replaces one method of its file (PSTFile) or its
  * node stream (the class every read of a node's data goes through) and keeps its contract; a refusal is an Error,
  * which io/outlook.ts reports as that item (or that file) being damaged.
@@ -9,6 +9,8 @@
  * - getBlockSkipPoints: a node's list of blocks may be a list of lists (an XXBLOCK), no deeper, and no list may say
  *   it holds more entries than its bytes do; pst-extractor followed lists of lists to any depth, so a few blocks
  *   listing each other a thousand times over made a node of a thousand to the power of their number of blocks.
+ * - getPSTDescriptorItems: likewise a node's subnodes are a list (SLBLOCK) or a list of lists (SIBLOCK), no
+ *   deeper; pst-extractor read lists of lists to any depth.
  * - loadFromOffsetItem: a node made of several blocks (an XBLOCK) states its length in four bytes, and every reader
  *   allocates that much before reading. A length beyond what the node's blocks can hold is refused first, with
  *   the reason (a node of 20 KB said to hold 900 MB was allocated in full, and its read then failed with
@@ -240,6 +242,20 @@ export function loadPstExtractor(): PstModule {
 
   const file = (mod as unknown as { PSTFile: { prototype: PstFileIo } }).PSTFile.prototype;
   cacheReads(file);
+  // A node's subnodes: an SLBLOCK, or an SIBLOCK listing SLBLOCKs ([MS-PST] 2.2.2.8.3.3.2: its cLevel is 1), no
+  // deeper. pst-extractor read any SIBLOCK's entries as further lists, to any depth.
+  const getDescriptorItems = file.getPSTDescriptorItems;
+  const listDepth = new WeakMap<PstFileIo, number>();
+  file.getPSTDescriptorItems = function boundedDescriptorItems(this: PstFileIo, arg: unknown) {
+    const depth = listDepth.get(this) ?? 0;
+    if (depth >= 2) throw new Error("a list of subnode lists (SIBLOCK) lists another");
+    listDepth.set(this, depth + 1);
+    try {
+      return getDescriptorItems.call(this, arg);
+    } finally {
+      listDepth.set(this, depth);
+    }
+  };
   const findBtreeItem = file.findBtreeItem;
   file.findBtreeItem = function boundedFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
     const layout = TREE_LAYOUTS[this.pstFileType];
@@ -269,6 +285,7 @@ interface PstFileIo {
   readSync(buffer: Buffer, length: number, position: number): number;
   extractLEFileOffset(at: Long): Long;
   findBtreeItem(index: Long, descTree: boolean): Buffer;
+  getPSTDescriptorItems(arg: unknown): unknown;
 }
 
 /** Where a B-tree page of each kind of file keeps what a lookup reads (formats/pst.ts walks the same layouts). */

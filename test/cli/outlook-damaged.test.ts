@@ -209,6 +209,50 @@ describe("hostile PSTs: what is read is what the file holds, in memory in propor
     ]);
   });
 
+  it("subnode lists: a list of subnode lists that lists itself: that item an error", () => {
+    const b = pstFile([{ name: "Inbox", items: [smimeItem(Buffer.alloc(2_000, 0x30))] }]);
+    // The blocks, from the leaves of the block B-tree (Unicode: a root page over leaf pages of 24-byte entries).
+    const blocks: { bid: bigint; ib: number }[] = [];
+    const walk = (page: number) => {
+      const count = b[page + 488];
+      for (let x = 0; x < count; x++)
+        if (b[page + 491] > 0) walk(Number(b.readBigUInt64LE(page + x * 24 + 16)));
+        else
+          blocks.push({
+            bid: b.readBigUInt64LE(page + x * 24),
+            ib: Number(b.readBigUInt64LE(page + x * 24 + 8)),
+          });
+    };
+    walk(Number(b.readBigUInt64LE(240)));
+    // The message's subnode list (SLBLOCK: btype 2, cLevel 0), made a list of lists (cLevel 1) whose one entry is
+    // the block itself.
+    const sl = blocks.find((x) => b[x.ib] === 2 && b[x.ib + 1] === 0);
+    expect(sl).toBeDefined();
+    b[sl!.ib + 1] = 1;
+    b.writeUInt16LE(1, sl!.ib + 2);
+    b.writeBigUInt64LE(sl!.bid, sl!.ib + 16);
+    const f = path.join(dir, "subnode-lists.pst");
+    writeFileSync(f, b);
+    // pst-extractor steps over a message it cannot load, so the item's error does not give the reason...
+    expect(entries(f).map((e) => ("error" in e ? e.error : "read"))).toEqual([
+      "the PST item cannot be loaded (damaged or missing)",
+    ]);
+    // ...which the lookup of the subnodes gives (unguarded it recursed until the stack ran out; lists that list
+    // each other many times over would have run for ever).
+    const { PSTFile } = loadPstExtractor();
+    const Long = createRequire(createRequire(import.meta.url).resolve("pst-extractor"))("long") as {
+      fromNumber(n: number): unknown;
+    };
+    const pst = new PSTFile(f) as unknown as { getPSTDescriptorItems(bid: unknown): unknown; close(): void };
+    try {
+      expect(() => pst.getPSTDescriptorItems(Long.fromNumber(Number(sl!.bid)))).toThrow(
+        "a list of subnode lists (SIBLOCK) lists another",
+      );
+    } finally {
+      pst.close();
+    }
+  });
+
   it("version-36 files (compressed blocks): a node inflates to its blocks' bound, no more; other files never inflate", () => {
     loadPstExtractor();
     const { PSTNodeInputStream } = createRequire(import.meta.url)(
