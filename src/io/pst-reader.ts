@@ -115,6 +115,28 @@ export function loadPstExtractor(): PstModule {
     PSTNodeInputStream: { prototype: NodeStream };
   };
   const proto = PSTNodeInputStream.prototype;
+  const fileProto = (mod as unknown as { PSTFile: { prototype: PstFileIo } }).PSTFile.prototype;
+  const utilClass = (require("pst-extractor/dist/PSTUtil.class.js") as { PSTUtil: { arraycopy: ArrayCopy } })
+    .PSTUtil;
+  // The guards replace these methods: a version of pst-extractor without one of them would go unguarded, so it is
+  // refused (package.json pins the version they were written for).
+  const replaced: [object, string][] = [
+    [proto, "readCompletely"],
+    [proto, "readBlock"],
+    [proto, "getBlockSkipPoints"],
+    [proto, "loadFromOffsetItem"],
+    [proto, "detectZlib"],
+    [fileProto, "readSync"],
+    [fileProto, "extractLEFileOffset"],
+    [fileProto, "findBtreeItem"],
+    [fileProto, "getPSTDescriptorItems"],
+    [utilClass, "arraycopy"],
+  ];
+  for (const [o, name] of replaced)
+    if (typeof (o as Record<string, unknown>)[name] !== "function")
+      throw new Error(
+        `pst-extractor has no ${name}: not the version smimetrust's guards were written for (1.12.0)`,
+      );
 
   proto.readCompletely = function readCompletely(this: NodeStream, target: Buffer) {
     let off = 0;
@@ -126,10 +148,8 @@ export function loadPstExtractor(): PstModule {
     }
   };
 
-  const util = (require("pst-extractor/dist/PSTUtil.class.js") as { PSTUtil: { arraycopy: ArrayCopy } })
-    .PSTUtil;
-  const byteByByte = util.arraycopy;
-  util.arraycopy = function arraycopy(src, srcPos, dest, destPos, length) {
+  const byteByByte = utilClass.arraycopy;
+  utilClass.arraycopy = function arraycopy(src, srcPos, dest, destPos, length) {
     const plain =
       Number.isSafeInteger(srcPos) &&
       Number.isSafeInteger(destPos) &&
@@ -240,13 +260,12 @@ export function loadPstExtractor(): PstModule {
     this.seek(Long.ZERO);
   };
 
-  const file = (mod as unknown as { PSTFile: { prototype: PstFileIo } }).PSTFile.prototype;
-  cacheReads(file);
+  cacheReads(fileProto);
   // A node's subnodes: an SLBLOCK, or an SIBLOCK listing SLBLOCKs ([MS-PST] 2.2.2.8.3.3.2: its cLevel is 1), no
   // deeper. pst-extractor read any SIBLOCK's entries as further lists, to any depth.
-  const getDescriptorItems = file.getPSTDescriptorItems;
+  const getDescriptorItems = fileProto.getPSTDescriptorItems;
   const listDepth = new WeakMap<PstFileIo, number>();
-  file.getPSTDescriptorItems = function boundedDescriptorItems(this: PstFileIo, arg: unknown) {
+  fileProto.getPSTDescriptorItems = function boundedDescriptorItems(this: PstFileIo, arg: unknown) {
     const depth = listDepth.get(this) ?? 0;
     if (depth >= 2) throw new Error("a list of subnode lists (SIBLOCK) lists another");
     listDepth.set(this, depth + 1);
@@ -256,8 +275,8 @@ export function loadPstExtractor(): PstModule {
       listDepth.set(this, depth);
     }
   };
-  const findBtreeItem = file.findBtreeItem;
-  file.findBtreeItem = function boundedFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
+  const findBtreeItem = fileProto.findBtreeItem;
+  fileProto.findBtreeItem = function boundedFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
     const layout = TREE_LAYOUTS[this.pstFileType];
     if (!layout) return findBtreeItem.call(this, index, descTree);
     return findBtreeEntry(this, layout, index.toNumber(), descTree);
@@ -265,7 +284,7 @@ export function loadPstExtractor(): PstModule {
   // The original's result, bit for bit: a signed Long of the little-endian bytes (four in ANSI files, else eight;
   // those past the end of the file read as zero).
   const offsetBytes = Buffer.alloc(8);
-  file.extractLEFileOffset = function extractLEFileOffset(this: PstFileIo, at: Long) {
+  fileProto.extractLEFileOffset = function extractLEFileOffset(this: PstFileIo, at: Long) {
     const ansi = this.pstFileType === PST_ANSI;
     const b = ansi ? offsetBytes.subarray(0, 4) : offsetBytes;
     b.fill(0);

@@ -4,14 +4,16 @@
  * 64 KiB stretches and on random inputs, and end to end by test/cli/outlook*.test.ts (the same verdicts, the same
  * bytes).
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadPstExtractor } from "../../src/io/pst-reader.js";
-import { REPO_ROOT } from "../helpers/cli.js";
+import { REPO_ROOT, TSX_LOADER } from "../helpers/cli.js";
 import { itemFromEml } from "../helpers/outlook-msg.js";
 import { pstFile } from "../helpers/pst-writer.js";
 
@@ -44,6 +46,28 @@ interface Io {
   extractLEFileOffset(at: unknown): { toString(): string };
   close(): void;
 }
+
+describe("the pst-extractor the guards were written for", () => {
+  it("a version without a method they replace is refused rather than read unguarded", () => {
+    const reader = pathToFileURL(path.join(REPO_ROOT, "src/io/pst-reader.ts")).href;
+    const code = `
+      import { createRequire } from "node:module";
+      const req = createRequire(${JSON.stringify(pathToFileURL(path.join(REPO_ROOT, "package.json")).href)});
+      delete req("pst-extractor/dist/PSTFile.class.js").PSTFile.prototype.findBtreeItem;
+      const { loadPstExtractor } = await import(${JSON.stringify(reader)});
+      try { loadPstExtractor(); console.log("loaded"); } catch (e) { console.log(e.message); }`;
+    const r = spawnSync(process.execPath, ["--import", TSX_LOADER, "--input-type=module", "-e", code], {
+      encoding: "utf8",
+    });
+    expect(r.stdout.trim()).toBe(
+      "pst-extractor has no findBtreeItem: not the version smimetrust's guards were written for (1.12.0)",
+    );
+    const pinned = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).dependencies[
+      "pst-extractor"
+    ];
+    expect(pinned).toBe("1.12.0");
+  });
+});
 
 describe("pst-extractor's reads, made faster, read what the file holds", () => {
   it("readSync: any range, across the 64 KiB stretches and past the end, gives the file's bytes and count", () => {
