@@ -20,7 +20,6 @@
  *   bytes (libpff: the block trailer holds that size in two bytes). In ANSI and Unicode files such data is now
  *   read as stored (an attachment of 200 KB that began 78 9C was inflated to 200 MB, and the run took 1.9 GB); in
  *   version-36 files each block may inflate to its bound, no more.
- *
  * - findBtreeItem (every lookup of a node or block): where an id was below a page's first key it took the entry
  *   before the first, the 8 bytes in front of the page, as a child, so two edited 8-byte fields made a 47 KB
  *   Unicode PST loop for ever (formats/pst.ts walks the trees, not that path); and in ANSI files (Outlook 97-2002)
@@ -30,8 +29,8 @@
  *
  * And some for speed, none changing what is read: pst-extractor reads the file a few bytes at a time (a B-tree
  * entry, a single byte), each a system call, so PSTFile.readSync now serves small reads from the last few 64 KiB
- * stretches of the file it read; PSTFile.extractLEFileOffset, which every B-tree lookup calls for each entry it
- * passes, built its number a byte at a time in 64-bit arithmetic, and now reads the bytes as two 32-bit halves;
+ * stretches of the file it read; PSTFile.extractLEFileOffset, which its own B-tree walks call for each entry they
+ * pass, built its number a byte at a time in 64-bit arithmetic, and now reads the bytes as two 32-bit halves;
  * PSTUtil.arraycopy copied a byte at a time in JavaScript, and now copies more than a few bytes natively when the
  * ranges lie within both buffers (and the copy does not run forward over its own source); and readCompletely reads
  * each block straight into its target. With the lookups above, `npm run bench:pst` (7,500 signed items in a 344 MB
