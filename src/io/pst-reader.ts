@@ -149,6 +149,9 @@ export function loadPstExtractor(): PstModule {
 
   const byteByByte = utilClass.arraycopy;
   utilClass.arraycopy = function arraycopy(src, srcPos, dest, destPos, length) {
+    // A few bytes in the loop, before anything else: asking a small buffer for its ArrayBuffer (the overlap check)
+    // costs more than copying them.
+    if (!(length > SMALL_COPY)) return byteByByte(src, srcPos, dest, destPos, length);
     const plain =
       Number.isSafeInteger(srcPos) &&
       Number.isSafeInteger(destPos) &&
@@ -159,7 +162,7 @@ export function loadPstExtractor(): PstModule {
       srcPos + length <= src.length &&
       destPos + length <= dest.length &&
       !copiesForwardOverItself(src, srcPos, dest, destPos, length);
-    if (!plain || length <= SMALL_COPY) return byteByByte(src, srcPos, dest, destPos, length);
+    if (!plain) return byteByByte(src, srcPos, dest, destPos, length);
     Buffer.prototype.copy.call(src, dest, destPos, srcPos, srcPos + length);
   };
 
@@ -374,16 +377,20 @@ const TREE_LAYOUTS: Record<number, TreeLayout> = {
  * first (the 8 bytes in front of the page, anything at all: a page could lead to itself, and a lookup never ended),
  * and in ANSI files compared keys as decimal strings. Ends after 16 levels whatever the file says.
  */
+/** Buffers a lookup reads into (lookups run one at a time, and the entry found is returned as a copy). */
+const scratch = { root: Buffer.alloc(8), small: Buffer.alloc(512), large: Buffer.alloc(4096) };
+
 function findBtreeEntry(file: PstFileIo, L: TreeLayout, id: number, descTree: boolean): Buffer {
   const num = (b: Buffer, at: number, width: 4 | 8) =>
     width === 4 ? b.readUInt32LE(at) : b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32;
   const missing = () =>
     new Error(`${descTree ? "node" : "block"} ${id} is not in the ${descTree ? "node" : "block"} B-tree`);
-  const root = Buffer.alloc(L.width);
+  const root = scratch.root;
+  root.fill(0);
   if (file.readSync(root, L.width, descTree ? L.nbtRootAt : L.bbtRootAt) < L.width) throw missing();
   let at = num(root, 0, L.width);
   const ptype = descTree ? 0x81 : 0x80;
-  const page = Buffer.alloc(L.page);
+  const page = L.page === 512 ? scratch.small : scratch.large;
   for (let depth = 0; depth < 16; depth++) {
     if (!Number.isSafeInteger(at) || file.readSync(page, L.page, at) < L.page) break;
     if (page[L.ptypeAt] !== ptype || page[L.ptypeAt + 1] !== ptype) break;
