@@ -25,44 +25,15 @@ export interface PstHeader {
   bbtRootAt: number;
 }
 
-/** The header's fields used here (Unicode: ROOT at 180; ANSI: ROOT at 164). `head`: the first 564 bytes. */
-export function readPstHeader(head: Uint8Array): PstHeader {
-  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  if (b.length < 4 || !MAGIC.every((v, i) => b[i] === v))
-    throw new MalformedInputError('is not an Outlook PST file (no "!BDN" signature at its start)', {
-      offset: 0,
-    });
-  if (b.length < 512) throw new MalformedInputError("truncated PST header", { offset: b.length });
-  const ver = b.readUInt16LE(10);
-  if (ver === 14 || ver === 15)
-    return {
-      format: "ansi",
-      fileEof: b.readUInt32LE(168),
-      nbtRoot: b.readUInt32LE(188),
-      bbtRoot: b.readUInt32LE(196),
-      nbtRootAt: 188,
-      bbtRootAt: 196,
-    };
-  if (ver !== 23 && ver !== 36)
-    throw new MalformedInputError(`unsupported PST version ${ver}`, { offset: 10 });
-  if (b.length < 564) throw new MalformedInputError("truncated PST header", { offset: b.length });
-  return {
-    format: ver === 36 ? "unicode-4k" : "unicode",
-    fileEof: Number(b.readBigUInt64LE(184)),
-    nbtRoot: Number(b.readBigUInt64LE(224)),
-    bbtRoot: Number(b.readBigUInt64LE(240)),
-    nbtRootAt: 224,
-    bbtRootAt: 240,
-  };
-}
-
 /**
- * Where a B-tree page keeps what the walk reads, per format ([MS-PST] 2.2.2.7.7 for 512-byte pages; the 4 KB
- * pages of wVer 36 files as libpff documents them and pst-extractor reads them): the entries, then cEnt, cbEnt
- * and cLevel, then the page trailer's ptype. An intermediate entry (BTENTRY) holds a key, then the child's BREF
- * (BID, then its offset).
+ * Where each kind of file keeps what its B-trees are read by ([MS-PST] 2.2.2.6 and 2.2.2.7.7 for Unicode and ANSI;
+ * the 4 KB pages of wVer 36 files as libpff documents them and pst-extractor reads them): in the header, the
+ * offsets of the two trees' root pages; in a page, the entries, then cEnt, cbEnt and cLevel, then the page
+ * trailer's ptype. An intermediate entry (BTENTRY) holds a key, then the child's BREF (BID, then its offset), each
+ * `width` bytes. The structure walk here and the lookups of io/pst-reader.ts both read by it.
  */
-interface PageLayout {
+export interface PstLayout {
+  /** A B-tree page's size. */
   size: number;
   /** Bytes of entries before the counts. */
   area: number;
@@ -71,12 +42,21 @@ interface PageLayout {
   cbEntAt: number;
   levelAt: number;
   ptypeAt: number;
-  /** An intermediate entry's size, and where its child's offset sits in it (4 bytes wide in ANSI, else 8). */
+  /** Keys, BIDs and file offsets: 4 bytes (ANSI) or 8. */
+  width: 4 | 8;
+  /** Entry sizes: intermediate (BTENTRY), node-tree leaf (NBTENTRY), block-tree leaf (BBTENTRY). */
   btEntry: number;
-  childAt: number;
+  nbtLeaf: number;
+  bbtLeaf: number;
+  /** Where the header holds ROOT.ibFileEof and the offsets (ib) of the node and block trees' root pages. */
+  fileEofAt: number;
+  nbtRootAt: number;
+  bbtRootAt: number;
 }
 
-const LAYOUTS: Record<PstFormat, PageLayout> = {
+const UNICODE_HEADER = { width: 8, fileEofAt: 184, nbtRootAt: 224, bbtRootAt: 240 } as const;
+
+export const PST_LAYOUTS: Record<PstFormat, PstLayout> = {
   unicode: {
     size: 512,
     area: 488,
@@ -85,7 +65,9 @@ const LAYOUTS: Record<PstFormat, PageLayout> = {
     levelAt: 491,
     ptypeAt: 496,
     btEntry: 24,
-    childAt: 16,
+    nbtLeaf: 32,
+    bbtLeaf: 24,
+    ...UNICODE_HEADER,
   },
   ansi: {
     size: 512,
@@ -95,7 +77,12 @@ const LAYOUTS: Record<PstFormat, PageLayout> = {
     levelAt: 499,
     ptypeAt: 500,
     btEntry: 12,
-    childAt: 8,
+    nbtLeaf: 16,
+    bbtLeaf: 12,
+    width: 4,
+    fileEofAt: 168,
+    nbtRootAt: 188,
+    bbtRootAt: 196,
   },
   "unicode-4k": {
     size: 4096,
@@ -105,13 +92,53 @@ const LAYOUTS: Record<PstFormat, PageLayout> = {
     levelAt: 4061,
     ptypeAt: 4072,
     btEntry: 24,
-    childAt: 16,
+    nbtLeaf: 32,
+    bbtLeaf: 24,
+    ...UNICODE_HEADER,
   },
 };
 
+/** The kind of file a header's wVer names (14 and 15 ANSI, 23 Unicode, 36 Unicode with 4 KB pages), if any. */
+export function pstFormatOfVersion(ver: number): PstFormat | undefined {
+  if (ver === 14 || ver === 15) return "ansi";
+  if (ver === 23) return "unicode";
+  if (ver === 36) return "unicode-4k";
+  return undefined;
+}
+
+/** A little-endian number of `width` bytes (one of 8 bytes exact up to 2^53). */
+export function readPstNumber(b: Uint8Array, at: number, width: 4 | 8): number {
+  const v = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return width === 4 ? v.readUInt32LE(at) : v.readUInt32LE(at) + v.readUInt32LE(at + 4) * 2 ** 32;
+}
+
+/** The header's fields used here. `head`: the first 564 bytes (an ANSI header has 512). */
+export function readPstHeader(head: Uint8Array): PstHeader {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b.length < 4 || !MAGIC.every((v, i) => b[i] === v))
+    throw new MalformedInputError('is not an Outlook PST file (no "!BDN" signature at its start)', {
+      offset: 0,
+    });
+  if (b.length < 512) throw new MalformedInputError("truncated PST header", { offset: b.length });
+  const ver = b.readUInt16LE(10);
+  const format = pstFormatOfVersion(ver);
+  if (!format) throw new MalformedInputError(`unsupported PST version ${ver}`, { offset: 10 });
+  if (format !== "ansi" && b.length < 564)
+    throw new MalformedInputError("truncated PST header", { offset: b.length });
+  const L = PST_LAYOUTS[format];
+  return {
+    format,
+    fileEof: readPstNumber(b, L.fileEofAt, L.width),
+    nbtRoot: readPstNumber(b, L.nbtRootAt, L.width),
+    bbtRoot: readPstNumber(b, L.bbtRootAt, L.width),
+    nbtRootAt: L.nbtRootAt,
+    bbtRootAt: L.bbtRootAt,
+  };
+}
+
 /** A B-tree page's size in a file of this format. */
 export function pstPageSize(format: PstFormat): number {
-  return LAYOUTS[format].size;
+  return PST_LAYOUTS[format].size;
 }
 
 /**
@@ -131,8 +158,7 @@ export function checkPstStructure(
       `truncated PST: its header gives ${h.fileEof.toLocaleString("en-US")} bytes, the file has ${fileSize.toLocaleString("en-US")}`,
       { offset: fileSize },
     );
-  const L = LAYOUTS[h.format];
-  const ansi = h.format === "ansi";
+  const L = PST_LAYOUTS[h.format];
   const seen = new Set<number>();
   const walk = (root: number, rootAt: number, ptype: number, what: string) => {
     const stack: { ib: number; level: number | undefined; from: number }[] = [
@@ -169,8 +195,9 @@ export function checkPstStructure(
         });
       if (cLevel === 0) continue;
       for (let i = cEnt - 1; i >= 0; i--) {
-        const at = i * cbEnt + L.childAt;
-        const child = ansi ? p.readUInt32LE(at) : Number(p.readBigUInt64LE(at));
+        // The child's offset: after the key and the child's BID.
+        const at = i * cbEnt + 2 * L.width;
+        const child = readPstNumber(p, at, L.width);
         stack.push({ ib: child, level: cLevel - 1, from: ib + at });
       }
     }

@@ -38,6 +38,7 @@
  */
 import { createRequire } from "node:module";
 import { unzipSync } from "node:zlib";
+import { PST_LAYOUTS, type PstLayout, pstFormatOfVersion, readPstNumber } from "../formats/pst.js";
 
 type PstModule = typeof import("pst-extractor");
 
@@ -279,9 +280,9 @@ export function loadPstExtractor(): PstModule {
   };
   const findBtreeItem = fileProto.findBtreeItem;
   fileProto.findBtreeItem = function boundedFindBtreeItem(this: PstFileIo, index: Long, descTree: boolean) {
-    const layout = TREE_LAYOUTS[this.pstFileType];
-    if (!layout) return findBtreeItem.call(this, index, descTree);
-    return findBtreeEntry(this, layout, index.toNumber(), descTree);
+    const format = pstFormatOfVersion(this.pstFileType);
+    if (!format) return findBtreeItem.call(this, index, descTree);
+    return findBtreeEntry(this, PST_LAYOUTS[format], index.toNumber(), descTree);
   };
   // The original's result, bit for bit: a signed Long of the little-endian bytes (four in ANSI files, else eight;
   // those past the end of the file read as zero).
@@ -309,67 +310,6 @@ interface PstFileIo {
   getPSTDescriptorItems(arg: unknown): unknown;
 }
 
-/** Where a B-tree page of each kind of file keeps what a lookup reads (formats/pst.ts walks the same layouts). */
-interface TreeLayout {
-  page: number;
-  /** cEnt: one byte, or two (4 KB pages), at `area`; cLevel at `levelAt`; the page type at `ptypeAt`. */
-  area: number;
-  wideCount: boolean;
-  levelAt: number;
-  ptypeAt: number;
-  /** Keys, BIDs and offsets: 4 bytes (ANSI) or 8. */
-  width: 4 | 8;
-  /** The header's offsets of the node and block trees' root pages. */
-  nbtRootAt: number;
-  bbtRootAt: number;
-  /** Entry sizes: intermediate (BTENTRY), node-tree leaf (NBTENTRY), block-tree leaf (BBTENTRY). */
-  btEntry: number;
-  nbtLeaf: number;
-  bbtLeaf: number;
-}
-
-const TREE_LAYOUTS: Record<number, TreeLayout> = {
-  [PST_ANSI]: {
-    page: 512,
-    area: 496,
-    wideCount: false,
-    levelAt: 499,
-    ptypeAt: 500,
-    width: 4,
-    nbtRootAt: 188,
-    bbtRootAt: 196,
-    btEntry: 12,
-    nbtLeaf: 16,
-    bbtLeaf: 12,
-  },
-  23: {
-    page: 512,
-    area: 488,
-    wideCount: false,
-    levelAt: 491,
-    ptypeAt: 496,
-    width: 8,
-    nbtRootAt: 224,
-    bbtRootAt: 240,
-    btEntry: 24,
-    nbtLeaf: 32,
-    bbtLeaf: 24,
-  },
-  [VERSION_4K]: {
-    page: 4096,
-    area: 4056,
-    wideCount: true,
-    levelAt: 4061,
-    ptypeAt: 4072,
-    width: 8,
-    nbtRootAt: 224,
-    bbtRootAt: 240,
-    btEntry: 24,
-    nbtLeaf: 32,
-    bbtLeaf: 24,
-  },
-};
-
 /**
  * pst-extractor's findBtreeItem, with its result: the leaf entry of `id` in the node tree
  * (`descTree`) or the block tree, as the bytes of the entry. Each level's child is the last entry whose key is at
@@ -380,31 +320,29 @@ const TREE_LAYOUTS: Record<number, TreeLayout> = {
 /** Buffers a lookup reads into (lookups run one at a time, and the entry found is returned as a copy). */
 const scratch = { root: Buffer.alloc(8), small: Buffer.alloc(512), large: Buffer.alloc(4096) };
 
-function findBtreeEntry(file: PstFileIo, L: TreeLayout, id: number, descTree: boolean): Buffer {
-  const num = (b: Buffer, at: number, width: 4 | 8) =>
-    width === 4 ? b.readUInt32LE(at) : b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32;
+function findBtreeEntry(file: PstFileIo, L: PstLayout, id: number, descTree: boolean): Buffer {
   const missing = () =>
     new Error(`${descTree ? "node" : "block"} ${id} is not in the ${descTree ? "node" : "block"} B-tree`);
   const root = scratch.root;
   root.fill(0);
   if (file.readSync(root, L.width, descTree ? L.nbtRootAt : L.bbtRootAt) < L.width) throw missing();
-  let at = num(root, 0, L.width);
+  let at = readPstNumber(root, 0, L.width);
   const ptype = descTree ? 0x81 : 0x80;
-  const page = L.page === 512 ? scratch.small : scratch.large;
+  const page = L.size === 512 ? scratch.small : scratch.large;
   for (let depth = 0; depth < 16; depth++) {
-    if (!Number.isSafeInteger(at) || file.readSync(page, L.page, at) < L.page) break;
+    if (!Number.isSafeInteger(at) || file.readSync(page, L.size, at) < L.size) break;
     if (page[L.ptypeAt] !== ptype || page[L.ptypeAt + 1] !== ptype) break;
-    const stated = L.wideCount ? page.readUInt16LE(L.area) : page[L.area];
+    const stated = L.countBytes === 2 ? page.readUInt16LE(L.area) : page[L.area];
     if (page[L.levelAt] > 0) {
       const count = Math.min(stated, Math.floor(L.area / L.btEntry));
       let child = count - 1;
       for (let x = 0; x < count; x++)
-        if (num(page, x * L.btEntry, L.width) > id) {
+        if (readPstNumber(page, x * L.btEntry, L.width) > id) {
           child = x - 1;
           break;
         }
       if (child < 0) break;
-      at = num(page, child * L.btEntry + 2 * L.width, L.width);
+      at = readPstNumber(page, child * L.btEntry + 2 * L.width, L.width);
       continue;
     }
     // Leaves: a node-tree entry starts with its NID (4 bytes, in an 8-byte field outside ANSI files); a
@@ -413,7 +351,8 @@ function findBtreeEntry(file: PstFileIo, L: TreeLayout, id: number, descTree: bo
     const keyWidth = descTree ? 4 : L.width;
     const count = Math.min(stated, Math.floor(L.area / size));
     for (let x = 0; x < count; x++)
-      if (num(page, x * size, keyWidth) === id) return Buffer.from(page.subarray(x * size, x * size + size));
+      if (readPstNumber(page, x * size, keyWidth) === id)
+        return Buffer.from(page.subarray(x * size, x * size + size));
     throw missing();
   }
   throw missing();
