@@ -55,6 +55,7 @@ import {
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { cliEnv, cliShebangFlags, type Rusage, writeRusageHook } from "./cli-process.js";
 
 const args = process.argv.slice(2);
 const here = fileURLToPath(import.meta.url);
@@ -325,25 +326,7 @@ if (INPROC > 0) {
 }
 
 // ---- the CLI under a resource-usage hook -----------------------------------------------------------------
-const hook = path.join(dir, "rusage-hook.mjs");
-writeFileSync(
-  hook,
-  `import { readFileSync, writeFileSync } from "node:fs";
-import { isMainThread } from "node:worker_threads";
-const out = process.env.BENCH_RUSAGE_FILE;
-if (isMainThread && out)
-  process.on("exit", () => {
-    // getrusage(RUSAGE_SELF) at exit: every thread of this process, worker threads included.
-    const r = process.resourceUsage();
-    let hwm = r.maxRSS * 1024;
-    try {
-      const m = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-      if (m) hwm = Number(m[1]) * 1024;
-    } catch {}
-    writeFileSync(out, JSON.stringify({ user: r.userCPUTime / 1e6, sys: r.systemCPUTime / 1e6, hwm, faults: r.minorPageFault }));
-  });
-`,
-);
+const hook = writeRusageHook(dir);
 
 interface CliRun {
   status: number | null;
@@ -358,24 +341,16 @@ interface CliRun {
   stderr: string;
 }
 
-/** The node flags the CLI's own first line gives (`#!/usr/bin/env -S node --flag`), so the CLI runs as installed. */
-const shebangFlags = (() => {
-  const first = readFileSync(cli, "utf8").split("\n", 1)[0];
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
-})();
+/** The node flags the CLI's own first line gives, so the CLI runs as installed. */
+const shebangFlags = cliShebangFlags(cli);
 
 console.log(
   `CLI runs as: node ${[...shebangFlags, "dist/smimetrust.js"].join(" ")} (its first line's flags)`,
 );
 
-// NODE_EXTRA_CA_CERTS makes every Node process parse a bundle of CA certificates at start (this project's
-// sandbox sets it for its proxy: ~140 certificates, +0.08 s CPU per process). It is the machine's setting, not
-// smimetrust's work, and verify reads no network here: the CLI runs without it (printed below).
-const cliEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-const extraCaCerts = cliEnv.NODE_EXTRA_CA_CERTS;
-delete cliEnv.NODE_EXTRA_CA_CERTS;
-if (extraCaCerts) console.log("CLI runs without NODE_EXTRA_CA_CERTS (set in this environment)");
+// verify reads no network here: the CLI runs without NODE_EXTRA_CA_CERTS (see cliEnv).
+const { env: cliEnvironment, dropped } = cliEnv();
+if (dropped) console.log("CLI runs without NODE_EXTRA_CA_CERTS (set in this environment)");
 
 function runCli(cliArgs: string[], outFile?: string): CliRun {
   const rfile = path.join(dir, `rusage-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
@@ -385,7 +360,7 @@ function runCli(cliArgs: string[], outFile?: string): CliRun {
     process.execPath,
     [...shebangFlags, "--import", pathToFileURL(hook).href, cli, ...cliArgs],
     {
-      env: { ...cliEnv, BENCH_RUSAGE_FILE: rfile },
+      env: { ...cliEnvironment, BENCH_RUSAGE_FILE: rfile },
       stdio: ["ignore", fd ?? "pipe", "pipe"],
       encoding: "utf8",
       maxBuffer: 64 << 20,
@@ -393,7 +368,7 @@ function runCli(cliArgs: string[], outFile?: string): CliRun {
   );
   const wall = (performance.now() - t) / 1000;
   if (fd !== undefined) closeSync(fd);
-  let u = { user: Number.NaN, sys: Number.NaN, hwm: Number.NaN, faults: Number.NaN };
+  let u: Rusage = { user: Number.NaN, sys: Number.NaN, hwm: Number.NaN, faults: Number.NaN };
   try {
     u = JSON.parse(readFileSync(rfile, "utf8"));
     rmSync(rfile);

@@ -28,6 +28,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { itemFromEml } from "../test/helpers/outlook-msg.js";
 import { type PstFolderSpec, pstFile } from "../test/helpers/pst-writer.js";
+import { cliEnv, cliShebangFlags, type Rusage, writeRusageHook } from "./cli-process.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -73,26 +74,9 @@ console.log(
 );
 
 // ---- the CLI under a resource-usage hook ---------------------------------------------------------------------
-const hook = path.join(dir, "rusage-hook.mjs");
-writeFileSync(
-  hook,
-  `import { readFileSync, writeFileSync } from "node:fs";
-import { isMainThread } from "node:worker_threads";
-const out = process.env.BENCH_RUSAGE_FILE;
-if (isMainThread && out)
-  process.on("exit", () => {
-    const r = process.resourceUsage();
-    const m = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    writeFileSync(out, JSON.stringify({ cpu: (r.userCPUTime + r.systemCPUTime) / 1e6, hwm: m ? Number(m[1]) * 1024 : r.maxRSS * 1024 }));
-  });
-`,
-);
-const shebangFlags = (() => {
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(cli, "utf8").split("\n", 1)[0]);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
-})();
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-delete env.NODE_EXTRA_CA_CERTS; // the machine's setting: CA certificates parsed at every start
+const hook = writeRusageHook(dir);
+const shebangFlags = cliShebangFlags(cli);
+const { env } = cliEnv();
 
 interface Run {
   wall: number;
@@ -135,8 +119,8 @@ const run = (jobs: number): Run => {
     );
     process.exit(1);
   }
-  const u = JSON.parse(readFileSync(rfile, "utf8")) as { cpu: number; hwm: number };
-  return { wall, cpu: u.cpu, hwm: u.hwm };
+  const u = JSON.parse(readFileSync(rfile, "utf8")) as Rusage;
+  return { wall, cpu: u.user + u.sys, hwm: u.hwm };
 };
 
 console.log(
