@@ -3,7 +3,11 @@
  *
  *  (a) in-process, warm: one Verifier verifying messages already in memory, in a fresh process, per signer
  *      type (RSA-2048, P-256) and form (clear-signed multipart/signed, opaque application/pkcs7-mime);
- *      messages per CPU-second (process.cpuUsage), best of several passes after warm-up passes.
+ *      messages per CPU-second (process.cpuUsage), best of several passes after warm-up passes; once under plain
+ *      node and once under the node flags of the CLI's first line (the V8 settings the CLI and its workers run
+ *      with). Beside each case, OpenSSL's own library on the same files in one C process (bench/openssl-cms-loop.c,
+ *      built with `cc` against libcrypto; skipped without them): CMS_verify with the chain verified per message,
+ *      as `openssl cms -verify` does, and with the signature only.
  *  (b) end to end through the CLI (`node dist/smimetrust.js verify`, the bundle `npm run build` makes) on a folder of
  *      the mixed corpus (RSA-2048 and P-256 signers, clear-signed and opaque, one quarter each), with
  *      --jobs 1 and --jobs 2: user+sys CPU of the CLI process (its worker threads are threads of that process,
@@ -293,35 +297,99 @@ interface InProc {
   /** Bare signature verifications per CPU-second (node:crypto, cached KeyObject), median. */
   raw: number;
   engine: string;
+  /** The same child under the node flags of the CLI's first line (what the CLI and its workers run with). */
+  cliFlags?: { best: number; median: number; raw: number };
+  /** OpenSSL's library on the same messages in one C process: chain verified each time, and signature only. */
+  openssl?: { chain: OpensslLoop; signature: OpensslLoop };
 }
+interface OpensslLoop {
+  messages: number;
+  valid: number;
+  median: number;
+  best: number;
+}
+
+/** The node flags the CLI's own first line gives, so the CLI runs as installed. */
+const shebangFlags = cliShebangFlags(cli);
+
+/**
+ * bench/openssl-cms-loop.c built with the machine's C compiler against its libcrypto; undefined (and why, once)
+ * when either is missing: the figure is a reference, not part of the product.
+ */
+const opensslLoop = ((): string | undefined => {
+  if (INPROC <= 0) return undefined;
+  const exe = path.join(dir, "openssl-cms-loop");
+  const r = spawnSync("cc", ["-O2", "-o", exe, path.join(repo, "bench/openssl-cms-loop.c"), "-lcrypto"], {
+    encoding: "utf8",
+  });
+  if (r.status === 0) return exe;
+  console.log(
+    `(a) OpenSSL in-process reference skipped: cannot build bench/openssl-cms-loop.c (${r.error ? "no C compiler 'cc'" : (r.stderr.trim().split("\n")[0] ?? "cc failed")}; needs libssl-dev)`,
+  );
+  return undefined;
+})();
+
+function inprocChild(kind: Kind, form: Form, flags: string[]): Omit<InProc, "kind" | "form"> {
+  const r = spawnSync(
+    process.execPath,
+    [
+      ...flags,
+      ...process.execArgv,
+      here,
+      "--child-inproc",
+      corpus,
+      String(N),
+      kind,
+      form,
+      String(INPROC),
+      String(PASSES),
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  if (r.status !== 0) {
+    console.error(r.stderr);
+    process.exit(1);
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as Omit<InProc, "kind" | "form">;
+}
+
+function opensslChild(exe: string, list: string, mode: "chain" | "signature"): OpensslLoop | undefined {
+  const r = spawnSync(exe, [path.join(corpus, "root.pem"), list, String(PASSES), mode], { encoding: "utf8" });
+  if (r.status !== 0) {
+    console.log(`(a) OpenSSL in-process reference failed: ${r.stderr.trim().split("\n")[0]}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim()) as OpensslLoop;
+}
+
 const inproc: InProc[] = [];
 if (INPROC > 0) {
   for (const kind of KINDS)
     for (const form of FORMS) {
-      const r = spawnSync(
-        process.execPath,
-        [
-          ...process.execArgv,
-          here,
-          "--child-inproc",
-          corpus,
-          String(N),
-          kind,
-          form,
-          String(INPROC),
-          String(PASSES),
-        ],
-        { encoding: "utf8", maxBuffer: 1 << 20 },
-      );
-      if (r.status !== 0) {
-        console.error(r.stderr);
-        process.exit(1);
-      }
-      const x = JSON.parse(r.stdout.trim().split("\n").pop()!) as Omit<InProc, "kind" | "form">;
-      inproc.push({ kind, form, ...x });
+      const x = inprocChild(kind, form, []);
+      const f = inprocChild(kind, form, shebangFlags);
+      const row: InProc = { kind, form, ...x, cliFlags: { best: f.best, median: f.median, raw: f.raw } };
       console.log(
-        `(a) in-process ${kind} ${form}: ${fmt(x.best)} msg per CPU-second (median ${fmt(x.median)}), ${x.valid}/${x.messages} valid, ~${Math.round(x.bytes)} B/msg (${x.engine}); bare ${kind} verify ${fmt(x.raw)}/CPU-s, messages at ${((100 * x.median) / x.raw).toFixed(0)}% of it`,
+        `(a) in-process ${kind} ${form}: ${fmt(x.best)} msg per CPU-second (median ${fmt(x.median)}), ${x.valid}/${x.messages} valid, ~${Math.round(x.bytes)} B/msg (${x.engine}); bare ${kind} verify ${fmt(x.raw)}/CPU-s, messages at ${((100 * x.median) / x.raw).toFixed(0)}% of it; with the CLI's node flags (${shebangFlags.join(" ")}): ${fmt(f.best)} (median ${fmt(f.median)}, ${((100 * f.median) / f.raw).toFixed(0)}% of the bare rate ${fmt(f.raw)})`,
       );
+      if (opensslLoop) {
+        // The same files the child verified (its selection, repeated here).
+        const list = path.join(dir, `inproc-${kind}-${form}.txt`);
+        const files: string[] = [];
+        for (let i = 0; i < N && files.length < INPROC; i++)
+          if (kindOf(i) === kind && formOf(i) === form) files.push(fileOf(msgDir, i));
+        writeFileSync(list, `${files.join("\n")}\n`);
+        const chain = opensslChild(opensslLoop, list, "chain");
+        const signature = opensslChild(opensslLoop, list, "signature");
+        if (chain && signature) {
+          row.openssl = { chain, signature };
+          console.log(
+            `(a) OpenSSL CMS_verify in one C process, ${kind} ${form}: ${fmt(chain.median)} msg per CPU-second with the chain verified (${chain.valid}/${chain.messages} valid), ${fmt(signature.median)} with the signature only (CMS_NO_SIGNER_CERT_VERIFY); medians of ${PASSES}`,
+          );
+        }
+        rmSync(list, { force: true });
+      }
+      inproc.push(row);
     }
 }
 
@@ -340,9 +408,6 @@ interface CliRun {
   stdout: string;
   stderr: string;
 }
-
-/** The node flags the CLI's own first line gives, so the CLI runs as installed. */
-const shebangFlags = cliShebangFlags(cli);
 
 console.log(
   `CLI runs as: node ${[...shebangFlags, "dist/smimetrust.js"].join(" ")} (its first line's flags)`,
@@ -702,12 +767,26 @@ if (MBOX_GB > 0) {
 // ---- the figures -----------------------------------------------------------------------------------------
 const load1 = loadavg();
 const rows: [string, string, string][] = [];
-for (const r of inproc)
+for (const r of inproc) {
+  const what = `${r.kind} ${r.form === "clear" ? "clear-signed" : "opaque"}`;
   rows.push([
-    `In-process, warm, ${r.kind} ${r.form === "clear" ? "clear-signed" : "opaque"} (~${Math.round(r.bytes)} B)`,
+    `In-process, warm, ${what} (~${Math.round(r.bytes)} B)`,
     `${fmt(r.best)} msg per CPU-second (median of ${PASSES} passes ${fmt(r.median)} = ${((100 * r.median) / r.raw).toFixed(0)}% of the bare signature rate, ${fmt(r.raw)}/CPU-s)`,
     `${r.valid}/${r.messages} valid`,
   ]);
+  if (r.cliFlags)
+    rows.push([
+      `In-process, warm, ${what}, under the CLI's node flags (${shebangFlags.join(" ")})`,
+      `${fmt(r.cliFlags.best)} msg per CPU-second (median ${fmt(r.cliFlags.median)} = ${((100 * r.cliFlags.median) / r.cliFlags.raw).toFixed(0)}% of the bare signature rate, ${fmt(r.cliFlags.raw)}/CPU-s)`,
+      "the V8 settings the CLI and its worker threads run with",
+    ]);
+  if (r.openssl)
+    rows.push([
+      `OpenSSL's CMS_verify in one C process, warm, ${what} (bench/openssl-cms-loop.c)`,
+      `${fmt(r.openssl.chain.median)} msg per CPU-second with the chain verified per message; ${fmt(r.openssl.signature.median)} with the signature only`,
+      `${r.openssl.chain.valid}/${r.openssl.chain.messages} and ${r.openssl.signature.valid}/${r.openssl.signature.messages} valid; the same files`,
+    ]);
+}
 const range = (xs: number[], f: (x: number) => string) =>
   xs.length > 1 ? ` (${f(Math.min(...xs))} to ${f(Math.max(...xs))})` : "";
 for (const e of e2e) {
