@@ -20,9 +20,6 @@ export interface PstHeader {
   /** ROOT.BREFNBT.ib and ROOT.BREFBBT.ib: the root pages of the node and block B-trees. */
   nbtRoot: number;
   bbtRoot: number;
-  /** Where the header holds those two offsets (for error messages). */
-  nbtRootAt: number;
-  bbtRootAt: number;
 }
 
 /**
@@ -106,10 +103,15 @@ export function pstFormatOfVersion(ver: number): PstFormat | undefined {
   return undefined;
 }
 
-/** A little-endian number of `width` bytes (one of 8 bytes exact up to 2^53). */
+/**
+ * A little-endian number of `width` bytes (one of 8 bytes exact up to 2^53). From the bytes themselves: B-tree
+ * lookups read every entry they pass through it, and a Buffer view per call cost more than the reading.
+ */
 export function readPstNumber(b: Uint8Array, at: number, width: 4 | 8): number {
-  const v = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  return width === 4 ? v.readUInt32LE(at) : v.readUInt32LE(at) + v.readUInt32LE(at + 4) * 2 ** 32;
+  if (!(at >= 0 && at + width <= b.length)) throw new RangeError(`no ${width} bytes at ${at}`);
+  const low = b[at] + b[at + 1] * 0x100 + b[at + 2] * 0x10000 + b[at + 3] * 0x1000000;
+  if (width === 4) return low;
+  return low + (b[at + 4] + b[at + 5] * 0x100 + b[at + 6] * 0x10000 + b[at + 7] * 0x1000000) * 2 ** 32;
 }
 
 /** The header's fields used here. `head`: the first 564 bytes (an ANSI header has 512). */
@@ -131,14 +133,7 @@ export function readPstHeader(head: Uint8Array): PstHeader {
     fileEof: readPstNumber(b, L.fileEofAt, L.width),
     nbtRoot: readPstNumber(b, L.nbtRootAt, L.width),
     bbtRoot: readPstNumber(b, L.bbtRootAt, L.width),
-    nbtRootAt: L.nbtRootAt,
-    bbtRootAt: L.bbtRootAt,
   };
-}
-
-/** A B-tree page's size in a file of this format. */
-export function pstPageSize(format: PstFormat): number {
-  return PST_LAYOUTS[format].size;
 }
 
 /**
@@ -202,6 +197,6 @@ export function checkPstStructure(
       }
     }
   };
-  walk(h.nbtRoot, h.nbtRootAt, 0x81, "the node B-tree");
-  walk(h.bbtRoot, h.bbtRootAt, 0x80, "the block B-tree");
+  walk(h.nbtRoot, L.nbtRootAt, 0x81, "the node B-tree");
+  walk(h.bbtRoot, L.bbtRootAt, 0x80, "the block B-tree");
 }

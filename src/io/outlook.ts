@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { LimitExceededError, MalformedInputError, SmimetrustError } from "../errors.js";
 import { checkCompoundFile } from "../formats/cfb.js";
 import { type OutlookAttachment, type OutlookItem, outlookItemToMail } from "../formats/outlook-item.js";
-import { checkPstStructure, pstPageSize, readPstHeader } from "../formats/pst.js";
+import { checkPstStructure, PST_LAYOUTS, readPstHeader } from "../formats/pst.js";
 import { checkInputFile, INPUT_LIMITS, openForReading, readInputFile } from "./files.js";
 import type { ArchiveMessage, ArchiveReader } from "./message-stream.js";
 import { loadPstExtractor } from "./pst-reader.js";
@@ -185,7 +185,7 @@ function checkPst(file: string): void {
       return buf.subarray(0, readSync(fd!, buf, 0, n, at));
     };
     const header = readPstHeader(read(0, 564));
-    const page = pstPageSize(header.format);
+    const page = PST_LAYOUTS[header.format].size;
     checkPstStructure(header, size, (ib) => read(ib, page));
   } catch (e) {
     if (e instanceof SmimetrustError) throw e.withFile(file);

@@ -12,6 +12,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { readPstNumber } from "../../src/formats/pst.js";
 import { loadPstExtractor } from "../../src/io/pst-reader.js";
 import { REPO_ROOT, TSX_LOADER } from "../helpers/cli.js";
 import { itemFromEml } from "../helpers/outlook-msg.js";
@@ -115,6 +116,27 @@ describe("pst-extractor's reads, made faster, read what the file holds", () => {
     } finally {
       pst.close();
     }
+  });
+
+  it("readPstNumber: the unsigned little-endian number of 4 or 8 bytes (exact to 2^53) at any offset; none past the end", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 8, maxLength: 64 }), fc.nat(), (b, n) => {
+        const v = Buffer.from(b);
+        const at = n % (b.length - 7);
+        expect(readPstNumber(b, at, 4)).toBe(v.readUInt32LE(at));
+        const big = v.readBigUInt64LE(at);
+        if (big <= BigInt(Number.MAX_SAFE_INTEGER)) expect(readPstNumber(b, at, 8)).toBe(Number(big));
+        expect(() => readPstNumber(b, b.length - 3, 4)).toThrow(RangeError);
+        expect(() => readPstNumber(b, b.length - 7, 8)).toThrow(RangeError);
+        expect(() => readPstNumber(b, -1, 4)).toThrow(RangeError);
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
+    // The largest offsets a PST can hold exactly.
+    const top = Buffer.alloc(8);
+    top.writeBigUInt64LE(BigInt(Number.MAX_SAFE_INTEGER));
+    expect(readPstNumber(top, 0, 8)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(readPstNumber(Buffer.from([0xff, 0xff, 0xff, 0xff]), 0, 4)).toBe(0xffffffff);
   });
 
   it("findBtreeItem: every node and block of a Unicode and an ANSI file found with its entry; others not", () => {
