@@ -310,6 +310,9 @@ interface PstFileIo {
   getPSTDescriptorItems(arg: unknown): unknown;
 }
 
+/** Buffers a lookup reads into (lookups run one at a time, and the entry found is returned as a copy). */
+const scratch = { root: Buffer.alloc(8), small: Buffer.alloc(512), large: Buffer.alloc(4096) };
+
 /**
  * pst-extractor's findBtreeItem, with its result: the leaf entry of `id` in the node tree
  * (`descTree`) or the block tree, as the bytes of the entry. Each level's child is the last entry whose key is at
@@ -317,9 +320,6 @@ interface PstFileIo {
  * first (the 8 bytes in front of the page, anything at all: a page could lead to itself, and a lookup never ended),
  * and in ANSI files compared keys as decimal strings. Ends after 16 levels whatever the file says.
  */
-/** Buffers a lookup reads into (lookups run one at a time, and the entry found is returned as a copy). */
-const scratch = { root: Buffer.alloc(8), small: Buffer.alloc(512), large: Buffer.alloc(4096) };
-
 function findBtreeEntry(file: PstFileIo, L: PstLayout, id: number, descTree: boolean): Buffer {
   const missing = () =>
     new Error(`${descTree ? "node" : "block"} ${id} is not in the ${descTree ? "node" : "block"} B-tree`);
