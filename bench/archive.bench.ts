@@ -88,6 +88,13 @@ const kindOf = (i: number): Kind => KINDS[i % 2];
 const formOf = (i: number): Form => FORMS[(i >> 1) % 2];
 const fileOf = (dir: string, i: number) =>
   path.join(dir, String(Math.floor(i / 1000)).padStart(3, "0"), `${String(i).padStart(6, "0")}.eml`);
+/** The first `count` messages of one kind and form in a corpus of `total`: what an in-process case verifies. */
+function caseFiles(msgDir: string, total: number, kind: Kind, form: Form, count: number): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < total && files.length < count; i++)
+    if (kindOf(i) === kind && formOf(i) === form) files.push(fileOf(msgDir, i));
+  return files;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // child mode: in-process, warm verification of one class of the corpus
@@ -95,10 +102,7 @@ const fileOf = (dir: string, i: number) =>
 if (args[0] === "--child-inproc") {
   const [, corpus, total, kind, form, count, passes] = args;
   const msgDir = path.join(corpus, "msgs");
-  const want = Number(count);
-  const files: string[] = [];
-  for (let i = 0; i < Number(total) && files.length < want; i++)
-    if (kindOf(i) === kind && formOf(i) === form) files.push(fileOf(msgDir, i));
+  const files = caseFiles(msgDir, Number(total), kind as Kind, form as Form, Number(count));
   const msgs = files.map((f) => readFileSync(f));
   const dist = path.join(repo, "dist/smime/verifier.js");
   const { Verifier } = (await import(
@@ -373,12 +377,9 @@ if (INPROC > 0) {
         `(a) in-process ${kind} ${form}: ${fmt(x.best)} msg per CPU-second (median ${fmt(x.median)}), ${x.valid}/${x.messages} valid, ~${Math.round(x.bytes)} B/msg (${x.engine}); bare ${kind} verify ${fmt(x.raw)}/CPU-s, messages at ${((100 * x.median) / x.raw).toFixed(0)}% of it; with the CLI's node flags (${shebangFlags.join(" ")}): ${fmt(f.best)} (median ${fmt(f.median)}, ${((100 * f.median) / f.raw).toFixed(0)}% of the bare rate ${fmt(f.raw)})`,
       );
       if (opensslLoop) {
-        // The same files the child verified (its selection, repeated here).
+        // The files the child verified.
         const list = path.join(dir, `inproc-${kind}-${form}.txt`);
-        const files: string[] = [];
-        for (let i = 0; i < N && files.length < INPROC; i++)
-          if (kindOf(i) === kind && formOf(i) === form) files.push(fileOf(msgDir, i));
-        writeFileSync(list, `${files.join("\n")}\n`);
+        writeFileSync(list, `${caseFiles(msgDir, N, kind, form, INPROC).join("\n")}\n`);
         const chain = opensslChild(opensslLoop, list, "chain");
         const signature = opensslChild(opensslLoop, list, "signature");
         if (chain && signature) {
